@@ -1,0 +1,104 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Shared by every Swift target: stricter existential spelling and explicit imports keep
+// module boundaries honest (a module can only use what it imports).
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "SceneDrop",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "scenedrop", targets: ["scenedrop"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // MARK: C
+        .systemLibrary(name: "CInotifyTools", path: "Sources/CInotifyTools"),
+        .systemLibrary(
+            name: "CVips",
+            path: "Sources/CVips",
+            pkgConfig: "vips",
+            providers: [.apt(["libvips-dev"])]
+        ),
+        .target(name: "CVipsShim", dependencies: ["CVips"]),
+        .target(name: "CSystemShim"),
+
+        // MARK: Leaf modules
+        .target(
+            name: "SystemSupport",
+            dependencies: ["CSystemShim"],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "SceneManifest", swiftSettings: swiftSettings),
+        .target(
+            name: "DropFolder",
+            dependencies: [
+                "CInotifyTools", "SystemSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "Imaging", dependencies: ["CVipsShim"], swiftSettings: swiftSettings),
+        .target(
+            name: "ImageGeneration",
+            dependencies: [
+                "SceneManifest", "Imaging",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Outbox",
+            dependencies: ["SystemSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Composition
+        .target(
+            name: "SceneDropCore",
+            dependencies: [
+                "SystemSupport", "DropFolder", "SceneManifest", "Imaging", "ImageGeneration", "Outbox",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "scenedrop",
+            dependencies: [
+                "SceneDropCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Tests
+        .target(name: "TestSupport", dependencies: ["SystemSupport"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .testTarget(name: "SceneManifestTests", dependencies: ["SceneManifest"], swiftSettings: swiftSettings),
+        .testTarget(name: "SystemSupportTests", dependencies: ["SystemSupport", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "DropFolderTests", dependencies: ["DropFolder", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ImageGenerationTests",
+            dependencies: ["ImageGeneration", "Imaging", "SceneManifest"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "OutboxTests", dependencies: ["Outbox", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["scenedrop", "TestSupport", "Imaging"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,12 @@
+// Linux calls that Glibc's Swift overlay does not expose without _GNU_SOURCE.
+#ifndef CSYSTEMSHIM_H
+#define CSYSTEMSHIM_H
+
+/// renameat2(2) with RENAME_EXCHANGE: swaps two existing paths atomically. Returns 0 or -1 (errno set).
+int csys_rename_exchange(const char *a, const char *b);
+/// renameat2(2) with RENAME_NOREPLACE: fails with EEXIST instead of replacing. Returns 0 or -1.
+int csys_rename_noreplace(const char *from, const char *to);
+/// The f_type of statfs(2), or -1 (errno set).
+long csys_statfs_type(const char *path);
+
+#endif

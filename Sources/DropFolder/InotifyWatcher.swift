@@ -1,0 +1,126 @@
+import CInotifyTools
+import Foundation
+import Logging
+import Synchronization
+
+/// Watches one directory with libinotifytools and reports arrivals as an `AsyncStream`.
+///
+/// libinotifytools is process-global and not thread-safe (static fd, static buffers), so one
+/// dedicated thread makes every library call, copies each event before the next call, and polls
+/// with a 1 s timeout (`inotifytools_next_event(0)` would block forever) so a stop is noticed.
+/// Overflow is reported as an explicit event, never dropped.
+public final class InotifyWatcher: Sendable {
+    public struct AlreadyActive: Error, CustomStringConvertible {
+        public var description: String { "libinotifytools supports one watcher per process, and one is already running" }
+    }
+
+    /// The library's state is global: only one watcher may run in a process at a time.
+    private static let active = Mutex<Bool>(false)
+
+    public let directory: String
+    private let stopRequested = Atomic<Bool>(false)
+    private let finished = Mutex<Bool>(false)
+    private let logger: Logger
+
+    private init(directory: String, logger: Logger) {
+        self.directory = directory
+        self.logger = logger
+    }
+
+    /// Starts the watcher thread. Finish the stream (or call `stop()`) to end it.
+    public static func start(directory: String, logger: Logger) throws -> (watcher: InotifyWatcher, events: AsyncStream<WatchEvent>) {
+        let claimed = active.withLock { busy -> Bool in
+            if busy { return false }
+            busy = true
+            return true
+        }
+        guard claimed else { throw AlreadyActive() }
+        let watcher = InotifyWatcher(directory: directory, logger: logger)
+        let (stream, continuation) = AsyncStream<WatchEvent>.makeStream(bufferingPolicy: .unbounded)
+        continuation.onTermination = { [watcher] _ in watcher.stop() }
+        let thread = Thread { watcher.run(continuation) }
+        thread.name = "scenedrop-inotify"
+        thread.start()
+        return (watcher, stream)
+    }
+
+    /// Asks the thread to stop; it notices within about a second.
+    public func stop() {
+        stopRequested.store(true, ordering: .releasing)
+    }
+
+    /// Whether the thread has released the library (tests wait for this before starting another).
+    public var isFinished: Bool { finished.withLock { $0 } }
+
+    private var shouldStop: Bool { stopRequested.load(ordering: .acquiring) }
+
+    private func run(_ continuation: AsyncStream<WatchEvent>.Continuation) {
+        defer {
+            continuation.finish()
+            finished.withLock { $0 = true }
+            Self.active.withLock { $0 = false }
+        }
+        guard inotifytools_initialize() == 1 else {
+            logger.error("inotify could not start", metadata: ["error.errno": "\(inotifytools_error())"])
+            return
+        }
+        let mask = Int32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+        var watching = false
+        var reportedFailure = false
+
+        while !shouldStop {
+            if !watching {
+                if inotifytools_watch_file(directory, mask) == 1 {
+                    watching = true
+                    reportedFailure = false
+                    continuation.yield(.watching)
+                } else {
+                    if !reportedFailure {
+                        // ENOSPC here means the per-user watch limit (fs.inotify.max_user_watches).
+                        logger.error("inotify watch could not be added; relying on rescans", metadata: [
+                            "scenedrop.path": "\(directory)", "error.errno": "\(inotifytools_error())",
+                        ])
+                        reportedFailure = true
+                    }
+                    Thread.sleep(forTimeInterval: 1)
+                    continue
+                }
+            }
+            guard let raw = inotifytools_next_event(1) else {
+                continue  // a timeout (or EINTR): look at the stop flag again
+            }
+            // Copy out of the library's static buffer before any other call.
+            let eventMask = raw.pointee.mask
+            let name = raw.pointee.len > 0 ? Self.name(of: raw) : ""
+
+            if eventMask & UInt32(IN_Q_OVERFLOW) != 0 {
+                continuation.yield(.overflow)
+                continue
+            }
+            if eventMask & UInt32(IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF) != 0 {
+                if watching {
+                    inotifytools_remove_watch_by_filename(directory)
+                    watching = false
+                    continuation.yield(.watchLost)
+                }
+                continue
+            }
+            if eventMask & UInt32(IN_ISDIR) == 0, eventMask & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO) != 0, !name.isEmpty {
+                continuation.yield(.arrived(name: name))
+            }
+        }
+
+        // The library keeps unread events in a static buffer that survives cleanup; drain it so a
+        // later watcher in this process never sees them.
+        if watching { inotifytools_remove_watch_by_filename(directory) }
+        while inotifytools_next_event(1) != nil {}
+        inotifytools_cleanup()
+    }
+
+    private static func name(of event: UnsafeMutablePointer<inotify_event>) -> String {
+        let length = Int(event.pointee.len)
+        let base = UnsafeMutableRawPointer(event).advanced(by: MemoryLayout<inotify_event>.size)
+        let bytes = UnsafeRawBufferPointer(start: base, count: length)
+        return String(decoding: bytes.prefix(while: { $0 != 0 }), as: UTF8.self)
+    }
+}

@@ -1,0 +1,57 @@
+/// Decides when a file found by a rescan (no close event) is finished: it must show the same
+/// size and mtime across the settle interval. A pure policy: the caller supplies observations
+/// and the time, so it is tested with a hand-driven clock.
+public struct StabilityGate: Sendable {
+    public struct Observation: Sendable, Equatable {
+        public var size: Int64
+        public var mtimeNanoseconds: Int64
+        public var inode: UInt64
+
+        public init(size: Int64, mtimeNanoseconds: Int64, inode: UInt64) {
+            self.size = size
+            self.mtimeNanoseconds = mtimeNanoseconds
+            self.inode = inode
+        }
+    }
+
+    public enum Decision: Sendable, Equatable {
+        /// Unchanged across the settle interval: take it.
+        case stable
+        /// Look again at (or after) this time.
+        case recheck(at: Double)
+    }
+
+    public let settle: Double
+    private var first: [String: (Observation, Double)] = [:]
+
+    /// - Parameter settle: seconds a file must stay unchanged.
+    public init(settle: Double) {
+        self.settle = settle
+    }
+
+    /// Records one observation of `name` at `now` (seconds) and says what to do.
+    public mutating func observe(_ name: String, _ observation: Observation, now: Double) -> Decision {
+        if let (previous, since) = first[name], previous == observation {
+            if now - since >= settle {
+                first[name] = nil
+                return .stable
+            }
+            return .recheck(at: since + settle)
+        }
+        // New, or changed since last time: the settle interval starts again.
+        first[name] = (observation, now)
+        return .recheck(at: now + settle)
+    }
+
+    /// Forgets a name (claimed, or gone).
+    public mutating func forget(_ name: String) {
+        first[name] = nil
+    }
+
+    /// Forgets every name not in `present` (files that disappeared between scans).
+    public mutating func retain(only present: Set<String>) {
+        first = first.filter { present.contains($0.key) }
+    }
+
+    public var trackedCount: Int { first.count }
+}

@@ -1,0 +1,27 @@
+import Imaging
+import SceneManifest
+
+/// The last link of every chain: a libvips-rendered card, so a session never misses an image.
+public struct PlaceholderProvider: ImageProvider {
+    public let name = "placeholder"
+    public let isReal = false
+
+    public init() {}
+
+    public func generate(_ request: ImageRequest) async throws(ProviderFailure) -> ProviderImage {
+        let card = PlaceholderCard(
+            sceneNumber: request.sceneNumber, prompt: request.prompt, style: request.style.rawValue,
+            width: request.width, height: request.height, format: request.format)
+        let result: Result<[UInt8], ImagingError> = await BlockingWork.run {
+            Result { () throws(ImagingError) in try card.render() }
+        }
+        switch result {
+        case .success(let bytes):
+            return ProviderImage(
+                bytes: bytes, format: request.format.imageFormat, width: request.width, height: request.height,
+                model: nil, imageSize: nil, costUSD: 0, cacheHit: false, attempts: 1, enhancedPrompt: request.prompt)
+        case .failure(let error):
+            throw ProviderFailure(reason: .invalidImage, message: error.description)
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import Imaging
+import Logging
+
+/// An image and how it was obtained: what the scene metadata records.
+public struct GeneratedImage: Sendable {
+    public struct Tried: Sendable, Equatable {
+        public var provider: String
+        public var model: String?
+        public var error: String
+        public var attempts: Int
+    }
+
+    public struct Fallback: Sendable, Equatable {
+        public var reason: FallbackReason
+        public var tried: [Tried]
+    }
+
+    public var image: ProviderImage
+    public var provider: String
+    public var isReal: Bool
+    public var latencyMS: Int
+    /// `nil` when the first provider of the chain made the image.
+    public var fallback: Fallback?
+}
+
+/// The ordered providers for each scene; the first that yields a valid image wins, and the
+/// placeholder is always last, so a scene never ends without an image.
+public struct ProviderChain: Sendable {
+    public let providers: [any ImageProvider]
+    /// Recorded when the chain holds only the placeholder because no real provider is configured.
+    public let emptyChainReason: FallbackReason
+    private let placeholder = PlaceholderProvider()
+
+    public init(providers: [any ImageProvider], emptyChainReason: FallbackReason = .noAPIKey) {
+        self.providers = providers
+        self.emptyChainReason = emptyChainReason
+    }
+
+    public var hasRealProvider: Bool { providers.contains { $0.isReal } }
+
+    public func generate(_ request: ImageRequest, limiter: ConcurrencyLimiter, logger: Logger) async throws -> GeneratedImage {
+        let started = ContinuousClock.now
+        var tried: [GeneratedImage.Tried] = []
+        var firstReason: FallbackReason?
+        for provider in providers {
+            try Task.checkCancellation()
+            try await limiter.acquire()
+            let outcome: Result<ProviderImage, ProviderFailure>
+            do {
+                outcome = .success(try await provider.generate(request))
+            } catch {
+                outcome = .failure(error)
+            }
+            await limiter.release()
+            switch outcome {
+            case .success(let image):
+                return GeneratedImage(
+                    image: image, provider: provider.name, isReal: provider.isReal, latencyMS: Self.milliseconds(since: started),
+                    fallback: tried.isEmpty ? nil : .init(reason: firstReason ?? .serverError, tried: tried))
+            case .failure(let failure):
+                logger.warning("provider failed; trying the next", metadata: [
+                    "scenedrop.session": "\(request.session)", "scenedrop.scene": "\(request.sceneNumber)",
+                    "scenedrop.provider": "\(provider.name)", "error.type": "\(failure.reason.rawValue)",
+                ])
+                firstReason = firstReason ?? failure.reason
+                tried.append(.init(provider: provider.name, model: failure.model, error: failure.message, attempts: failure.attempts))
+            }
+        }
+        try Task.checkCancellation()
+        try await limiter.acquire()
+        let outcome: Result<ProviderImage, ProviderFailure>
+        do {
+            outcome = .success(try await placeholder.generate(request))
+        } catch {
+            outcome = .failure(error)
+        }
+        await limiter.release()
+        let image = try outcome.get()
+        return GeneratedImage(
+            image: image, provider: placeholder.name, isReal: false, latencyMS: Self.milliseconds(since: started),
+            fallback: .init(reason: firstReason ?? emptyChainReason, tried: tried))
+    }
+
+    static func milliseconds(since start: ContinuousClock.Instant) -> Int {
+        let elapsed = ContinuousClock.now - start
+        return Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+    }
+}

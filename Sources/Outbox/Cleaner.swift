@@ -1,0 +1,176 @@
+import SystemSupport
+
+/// Performs the retention policy on disk. Removal renames an item to a hidden trash name first
+/// and deletes it afterwards, so a reader never sees half a session; nothing is followed through a
+/// symbolic link and nothing outside the given folders is touched.
+public struct Cleaner: Sendable {
+    public struct Folders: Sendable {
+        public var outbox: String
+        public var quarantine: String
+        public var cache: String
+
+        public init(outbox: String, quarantine: String, cache: String) {
+            self.outbox = outbox
+            self.quarantine = quarantine
+            self.cache = cache
+        }
+    }
+
+    public let folders: Folders
+    public let policy: RetentionPolicy
+    /// Whether the instance that owns a staging folder still runs.
+    public let isInstanceAlive: @Sendable (String) -> Bool
+
+    public init(folders: Folders, policy: RetentionPolicy, isInstanceAlive: @escaping @Sendable (String) -> Bool) {
+        self.folders = folders
+        self.policy = policy
+        self.isInstanceAlive = isInstanceAlive
+    }
+
+    public func run(now: Double, dryRun: Bool) -> CleanupReport {
+        var report = CleanupReport(dryRun: dryRun)
+        for (item, paths) in gather() {
+            switch policy.decide(item, now: now) {
+            case .keep(let reason):
+                report.kept.append(.init(kind: item.kind, name: item.name, reason: reason, ageSeconds: max(0, now - item.modified)))
+            case .remove:
+                let bytes = paths.reduce(Int64(0)) { $0 + FileSystem.treeSize($1) }
+                var removed = CleanupReport.Removed(kind: item.kind, name: item.name, ageSeconds: max(0, now - item.modified), bytes: bytes)
+                if !dryRun {
+                    do {
+                        for path in paths { try remove(path) }
+                    } catch {
+                        report.errors.append(.init(kind: item.kind, name: item.name, reason: error.description, ageSeconds: nil))
+                        continue
+                    }
+                }
+                removed.bytes = bytes
+                report.removed.append(removed)
+            }
+        }
+        return report
+    }
+
+    /// Every item with the paths that make it up.
+    func gather() -> [(RetentionPolicy.Item, [String])] {
+        var items: [(RetentionPolicy.Item, [String])] = []
+        let outbox = folders.outbox
+        for entry in (try? FileSystem.list(outbox)) ?? [] where !entry.name.hasPrefix(".") {
+            let path = outbox + "/" + entry.name
+            guard let info = try? FileSystem.info(path) else { continue }
+            switch info.kind {
+            case .directory:
+                let marker = try? FileSystem.info(path + "/session.json")
+                if let marker, marker.kind == .regular {
+                    let pinned = FileSystem.exists(path + "/.keep")
+                    items.append((.init(kind: .session, name: entry.name, modified: marker.mtimeSeconds, pinned: pinned), [path]))
+                } else {
+                    items.append((.init(kind: .session, name: entry.name, modified: info.mtimeSeconds, unmanaged: "no session.json: not a SceneDrop session"), [path]))
+                }
+            case .symlink:
+                items.append((.init(kind: .session, name: entry.name, modified: info.mtimeSeconds, unmanaged: "symbolic link: never followed"), [path]))
+            default:
+                continue
+            }
+        }
+        let staging = outbox + "/.staging"
+        for entry in (try? FileSystem.list(staging)) ?? [] {
+            let path = staging + "/" + entry.name
+            guard let info = try? FileSystem.info(path) else { continue }
+            let busy: Bool
+            if entry.name.hasPrefix(".trash-") {
+                busy = false
+            } else if let owner = SessionStaging.instanceID(ofStagingName: entry.name) {
+                busy = isInstanceAlive(owner)
+            } else {
+                items.append((.init(kind: .staging, name: entry.name, modified: info.mtimeSeconds, unmanaged: "not a SceneDrop staging name"), [path]))
+                continue
+            }
+            items.append((.init(kind: .staging, name: entry.name, modified: info.mtimeSeconds, busy: busy), [path]))
+        }
+        let quarantine = folders.quarantine
+        for entry in (try? FileSystem.list(quarantine)) ?? [] where !entry.name.hasSuffix(".error.json") && !entry.name.hasPrefix(".") {
+            let path = quarantine + "/" + entry.name
+            guard let info = try? FileSystem.info(path) else { continue }
+            // The report is written at quarantine time; the manifest keeps the mtime it was dropped with.
+            let reportInfo = try? FileSystem.info(path + ".error.json")
+            var paths = [path]
+            if reportInfo != nil { paths.append(path + ".error.json") }
+            items.append((.init(kind: .quarantine, name: entry.name, modified: reportInfo?.mtimeSeconds ?? info.mtimeSeconds), paths))
+        }
+        gatherCache(folders.cache, relative: "", into: &items)
+        return items
+    }
+
+    private func gatherCache(_ path: String, relative: String, into items: inout [(RetentionPolicy.Item, [String])]) {
+        for entry in (try? FileSystem.list(path)) ?? [] {
+            let child = path + "/" + entry.name
+            let name = relative.isEmpty ? entry.name : relative + "/" + entry.name
+            guard let info = try? FileSystem.info(child) else { continue }
+            switch info.kind {
+            case .directory: gatherCache(child, relative: name, into: &items)
+            case .regular: items.append((.init(kind: .cache, name: name, modified: info.mtimeSeconds), [child]))
+            default: continue
+            }
+        }
+    }
+
+    /// Rename to a trash name in the same folder (one step, invisible to readers that skip dot
+    /// names), then delete without following links.
+    private func remove(_ path: String) throws(SystemError) {
+        guard let info = try FileSystem.info(path) else { return }
+        if info.kind != .directory {
+            try FileSystem.unlinkFile(path)
+            return
+        }
+        let trash = FileSystem.parentPath(path) + "/.trash-" + FileSystem.baseName(path) + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        if FileSystem.baseName(path).hasPrefix(".trash-") {
+            try FileSystem.removeTree(path)
+            return
+        }
+        try FileSystem.rename(path, trash)
+        try FileSystem.removeTree(trash)
+    }
+}
+
+/// What a cleanup did (or, with `--dry-run`, would do). `scenedrop cleanup --json` prints this.
+public struct CleanupReport: Codable, Sendable {
+    public struct Removed: Codable, Sendable, Equatable {
+        public var kind: RetentionPolicy.Kind
+        public var name: String
+        public var ageSeconds: Double
+        public var bytes: Int64
+
+        enum CodingKeys: String, CodingKey {
+            case kind, name
+            case ageSeconds = "age_seconds"
+            case bytes
+        }
+    }
+
+    public struct Kept: Codable, Sendable, Equatable {
+        public var kind: RetentionPolicy.Kind
+        public var name: String
+        public var reason: String
+        public var ageSeconds: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case kind, name, reason
+            case ageSeconds = "age_seconds"
+        }
+    }
+
+    public var dryRun: Bool
+    public var removed: [Removed] = []
+    public var kept: [Kept] = []
+    public var errors: [Kept] = []
+
+    public init(dryRun: Bool) {
+        self.dryRun = dryRun
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case dryRun = "dry_run"
+        case removed, kept, errors
+    }
+}

@@ -1,0 +1,89 @@
+import SystemSupport
+
+/// Manifests that could not be processed, each with `<name>.error.json` beside it (contract §5).
+public struct Quarantine: Sendable {
+    public let directory: String
+
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    /// Moves a claimed manifest in and writes its report. Returns the name it has in quarantine:
+    /// the dropped name, or `<stem>.<UTC stamp>.json` when that is taken.
+    @discardableResult
+    public func admit(_ path: String, originalName: String, report: QuarantineReport, now: Double) throws(SystemError) -> String {
+        try FileSystem.makeDirectories(directory)
+        let stem = originalName.lowercased().hasSuffix(".json") ? String(originalName.dropLast(5)) : originalName
+        var candidates = [originalName, "\(stem).\(WallClock.compactStamp(now)).json"]
+        for n in 2...50 { candidates.append("\(stem).\(WallClock.compactStamp(now))-\(n).json") }
+        for name in candidates {
+            guard !FileSystem.exists(directory + "/" + name + ".error.json") else { continue }
+            do {
+                try FileSystem.renameNoReplace(path, directory + "/" + name)
+            } catch where error.errno == 17 /* EEXIST */ {
+                continue
+            }
+            var final = report
+            final.file = name
+            // The manifest is already safe in quarantine; a report that fails to write is retried
+            // by nobody, so say so loudly by throwing.
+            let bytes: [UInt8]
+            do { bytes = try MetadataCoding.encode(final) } catch { bytes = Array("{}".utf8) }
+            try FileSystem.writeAtomically(directory + "/" + name + ".error.json", bytes: bytes)
+            return name
+        }
+        throw SystemError(errno: 17, call: "quarantine", paths: [directory + "/" + originalName])
+    }
+
+    public struct Entry: Sendable, Equatable {
+        public var name: String
+        public var report: QuarantineReport?
+        public var info: FileInfo
+    }
+
+    /// Quarantined manifests (not their reports), by name.
+    public func entries() -> [Entry] {
+        guard let listing = try? FileSystem.list(directory) else { return [] }
+        return listing
+            .filter { !$0.name.hasSuffix(".error.json") && !$0.name.hasPrefix(".") }
+            .compactMap { entry in
+                guard let info = try? FileSystem.info(directory + "/" + entry.name) else { return nil }
+                let reportBytes = try? FileSystem.readRegularFile(directory + "/" + entry.name + ".error.json", limit: 1 << 20)
+                let report = reportBytes.flatMap { try? MetadataCoding.decode(QuarantineReport.self, from: $0) }
+                return Entry(name: entry.name, report: report, info: info)
+            }
+            .sorted { $0.name < $1.name }
+    }
+
+    public struct RequeueError: Error, CustomStringConvertible, Sendable {
+        public var name: String
+        public var message: String
+        public var description: String { "\(name): \(message)" }
+    }
+
+    /// Moves a quarantined manifest back to the inbox (its report is removed). `name` may omit `.json`.
+    @discardableResult
+    public func requeue(_ name: String, inbox: String) throws(RequeueError) -> String {
+        var file = name
+        if !FileSystem.exists(directory + "/" + file), FileSystem.exists(directory + "/" + file + ".json") { file += ".json" }
+        guard !file.contains("/"), !file.hasSuffix(".error.json"), !file.hasPrefix("."),
+              let info = try? FileSystem.info(directory + "/" + file)
+        else {
+            throw RequeueError(name: name, message: "not in the quarantine (\(directory)); `scenedrop status` lists what is there")
+        }
+        guard info.kind == .regular else {
+            throw RequeueError(name: name, message: "is not a regular file; it stays in quarantine")
+        }
+        do {
+            try FileSystem.makeDirectories(inbox)
+            try FileSystem.renameNoReplace(directory + "/" + file, inbox + "/" + file)
+        } catch {
+            if error.errno == 17 {
+                throw RequeueError(name: name, message: "the inbox already holds a file named \(file); move or rename one of them first")
+            }
+            throw RequeueError(name: name, message: error.description)
+        }
+        try? FileSystem.unlinkFile(directory + "/" + file + ".error.json")
+        return file
+    }
+}

@@ -1,0 +1,64 @@
+/// Which outbox sessions, quarantine entries, cache files and staging leftovers to remove.
+/// Pure: the cleaner gathers facts, this decides, and tests drive it with fixed times.
+public struct RetentionPolicy: Sendable {
+    public enum Kind: String, Sendable, Codable {
+        case session, quarantine, cache, staging
+    }
+
+    public struct Item: Sendable, Equatable {
+        public var kind: Kind
+        public var name: String
+        /// Seconds since the epoch of the timestamp that ages the item (for a session, its
+        /// session.json mtime: the moment it was completed).
+        public var modified: Double
+        /// A `.keep` file pins a session.
+        public var pinned: Bool = false
+        /// A live instance still owns it (staging).
+        public var busy: Bool = false
+        /// Why the item cannot be aged at all (a link, not a SceneDrop session…), if so.
+        public var unmanaged: String?
+
+        public init(kind: Kind, name: String, modified: Double, pinned: Bool = false, busy: Bool = false, unmanaged: String? = nil) {
+            self.kind = kind
+            self.name = name
+            self.modified = modified
+            self.pinned = pinned
+            self.busy = busy
+            self.unmanaged = unmanaged
+        }
+    }
+
+    public enum Decision: Sendable, Equatable {
+        case remove
+        case keep(String)
+    }
+
+    /// Maximum ages in seconds; `nil` keeps that kind forever.
+    public var sessionMaxAge: Double?
+    public var quarantineMaxAge: Double?
+    public var cacheMaxAge: Double?
+
+    public init(sessionMaxAge: Double?, quarantineMaxAge: Double?, cacheMaxAge: Double?) {
+        self.sessionMaxAge = sessionMaxAge
+        self.quarantineMaxAge = quarantineMaxAge
+        self.cacheMaxAge = cacheMaxAge
+    }
+
+    public func decide(_ item: Item, now: Double) -> Decision {
+        if let reason = item.unmanaged { return .keep(reason) }
+        if item.busy { return .keep("in use by a running instance") }
+        if item.pinned { return .keep("pinned by .keep") }
+        let limit: Double?
+        switch item.kind {
+        case .session: limit = sessionMaxAge
+        case .quarantine: limit = quarantineMaxAge
+        case .cache: limit = cacheMaxAge
+        // A staging folder whose instance is gone can never be published: it is always leftover.
+        case .staging: return .remove
+        }
+        guard let limit else { return .keep("no age limit set") }
+        // A timestamp in the future (clock skew on a shared volume) counts as new, never as old.
+        let age = now - item.modified
+        return age > limit ? .remove : .keep("younger than the limit")
+    }
+}

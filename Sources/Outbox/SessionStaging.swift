@@ -1,0 +1,78 @@
+import SystemSupport
+
+/// A session being built in `outbox/.staging/`. Files are written and flushed here; `publish`
+/// moves the whole folder into the outbox in one rename, so readers see all of it or nothing.
+public struct SessionStaging: Sendable {
+    public enum Outcome: String, Sendable {
+        /// A new session folder appeared.
+        case created
+        /// An existing session of that name was swapped out in one step and removed.
+        case replaced
+    }
+
+    public let outbox: String
+    public let session: String
+    public let path: String
+
+    /// Staging folder names start with the instance id, so cleanup can tell a live instance's
+    /// work from a dead one's leftovers.
+    public init(outbox: String, instanceID: String, session: String) throws(SystemError) {
+        self.outbox = outbox
+        self.session = session
+        let staging = outbox + "/.staging"
+        try FileSystem.makeDirectories(staging)
+        let token = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        path = staging + "/" + instanceID + "~" + session + "~" + token
+        try FileSystem.makeDirectories(path)
+    }
+
+    /// Writes one file of the session, flushed to disk.
+    public func write(_ name: String, _ bytes: some Collection<UInt8>, sync: Bool = true) throws(SystemError) {
+        try FileSystem.createFile(path + "/" + name, bytes: bytes, sync: sync)
+    }
+
+    /// Moves the folder into place. A session of the same name is replaced atomically with
+    /// `renameat2(RENAME_EXCHANGE)` and the old one removed afterwards.
+    public func publish(sync: Bool = true) throws(SystemError) -> Outcome {
+        let target = outbox + "/" + session
+        if sync { try FileSystem.syncDirectory(path) }
+        do {
+            // rename(2) never replaces a non-empty directory, and a published session is never empty.
+            try FileSystem.rename(path, target)
+            if sync { try? FileSystem.syncDirectory(outbox) }
+            return .created
+        } catch where error.errno == 39 /* ENOTEMPTY */ || error.errno == 17 /* EEXIST */ {
+            // fall through to the exchange
+        }
+        do {
+            try FileSystem.exchange(path, target)
+        } catch where error.errno == 22 /* EINVAL: no RENAME_EXCHANGE here (e.g. NFS) */ {
+            // Second best: move the old one aside first. Readers may briefly see no session, never a partial one.
+            let aside = outbox + "/.staging/.trash-" + session + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
+            try FileSystem.rename(target, aside)
+            try FileSystem.rename(path, target)
+            try? FileSystem.removeTree(aside)
+            return .replaced
+        }
+        // The old session now sits at our staging path: give it a trash name, then remove it.
+        let trash = outbox + "/.staging/.trash-" + session + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        if (try? FileSystem.rename(path, trash)) != nil {
+            try? FileSystem.removeTree(trash)
+        } else {
+            try? FileSystem.removeTree(path)
+        }
+        if sync { try? FileSystem.syncDirectory(outbox) }
+        return .replaced
+    }
+
+    /// Removes an unpublished staging folder (after a failure or cancellation).
+    public func discard() {
+        try? FileSystem.removeTree(path)
+    }
+
+    /// The instance id a staging folder name begins with, or `nil` for trash and foreign names.
+    public static func instanceID(ofStagingName name: String) -> String? {
+        guard !name.hasPrefix("."), let cut = name.firstIndex(of: "~") else { return nil }
+        return String(name[..<cut])
+    }
+}

@@ -1,0 +1,38 @@
+import SystemSupport
+
+/// The folders of contract §1, from `--root` and the per-folder overrides.
+public struct Layout: Sendable, Equatable {
+    public var inbox: String
+    public var outbox: String
+    public var quarantine: String
+    public var state: String
+
+    public init(root: String, inbox: String? = nil, outbox: String? = nil, quarantine: String? = nil, state: String? = nil) {
+        let root = Self.absolutePath(root)
+        self.inbox = inbox.map(Self.absolutePath) ?? root + "/inbox"
+        self.outbox = outbox.map(Self.absolutePath) ?? root + "/outbox"
+        self.quarantine = quarantine.map(Self.absolutePath) ?? root + "/quarantine"
+        self.state = state.map(Self.absolutePath) ?? root + "/.scenedrop"
+    }
+
+    public var staging: String { outbox + "/.staging" }
+    public var work: String { state + "/work" }
+    public var cache: String { state + "/cache" }
+
+    /// Creates every missing folder with mode 0775 (group-writable, for shared volumes).
+    public func create() throws(SystemError) {
+        for path in [inbox, outbox, staging, quarantine, state, work, cache] {
+            try FileSystem.makeDirectories(path)
+        }
+    }
+
+    /// An absolute path without trailing slashes, so names join predictably.
+    public static func absolutePath(_ path: String) -> String {
+        var p = path
+        if !p.hasPrefix("/") {
+            p = FileSystem.currentDirectory() + "/" + p
+        }
+        while p.count > 1 && p.hasSuffix("/") { p.removeLast() }
+        return p
+    }
+}

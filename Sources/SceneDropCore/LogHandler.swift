@@ -1,0 +1,86 @@
+import Logging
+import Synchronization
+import SystemSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes one line per record to stderr, as text for people or JSON for log collectors.
+/// Messages are constant; the data is in the metadata.
+public struct SceneDropLogHandler: LogHandler {
+    public enum Format: String, Sendable, CaseIterable {
+        case text, json
+    }
+
+    private static let lock = Mutex<Void>(())
+
+    public let label: String
+    public let format: Format
+    public var logLevel: Logger.Level
+    public var metadata: Logger.Metadata = [:]
+
+    public init(label: String, format: Format, level: Logger.Level) {
+        self.label = label
+        self.format = format
+        logLevel = level
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var all = metadata
+        if let extra = event.metadata { all.merge(extra) { $1 } }
+        let time = WallClock.rfc3339(WallClock.now(), fractional: true)
+        let line: String
+        switch format {
+        case .text:
+            let pairs = all.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.quoteIfNeeded("\($0.value)"))" }.joined(separator: " ")
+            let level = event.level.rawValue.uppercased()
+            line = "\(time) \(level) \(event.message)\(pairs.isEmpty ? "" : " " + pairs)\n"
+        case .json:
+            var fields = ["\"time\":\(Self.jsonString(time))", "\"level\":\(Self.jsonString(event.level.rawValue))", "\"message\":\(Self.jsonString("\(event.message)"))"]
+            for (key, value) in all.sorted(by: { $0.key < $1.key }) {
+                fields.append("\(Self.jsonString(key)):\(Self.jsonString("\(value)"))")
+            }
+            line = "{" + fields.joined(separator: ",") + "}\n"
+        }
+        Self.lock.withLock { _ in
+            // write(2) on fd 2: one call per line, so lines from threads never interleave.
+            var bytes = Array(line.utf8)
+            var offset = 0
+            while offset < bytes.count {
+                let n = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress! + offset, $0.count - offset) }
+                if n <= 0 { break }
+                offset += n
+            }
+        }
+    }
+
+    static func quoteIfNeeded(_ value: String) -> String {
+        value.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" || $0.isNewline }) ? jsonString(value) : value
+    }
+
+    static func jsonString(_ value: String) -> String {
+        var out = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,14 @@
+/// How one claimed manifest ended.
+public enum ProcessOutcome: Sendable, Equatable {
+    /// A complete session folder is in the outbox.
+    case published(session: String, scenes: Int, fallbacks: Int, replaced: Bool)
+    /// The manifest is in quarantine with a report; `reason` is the contract's code.
+    case quarantined(name: String, reason: String)
+    /// A fault of the machine (disk full, permissions…): the manifest is back in the inbox under
+    /// `inboxName`, to be retried after a backoff.
+    case handedBack(inboxName: String, error: String)
+    /// The work was cancelled (shutdown): the manifest is back in the inbox.
+    case cancelled(inboxName: String)
+    /// The claim could not even be handed back; it stays in work/ for recovery.
+    case stuck(error: String)
+}

@@ -1,0 +1,97 @@
+import DropFolder
+import Outbox
+import SystemSupport
+
+/// `scenedrop status`: what is where, and how old the oldest thing is.
+public struct StatusReport: Codable, Sendable {
+    public struct Folder: Codable, Sendable {
+        public var path: String
+        public var count: Int
+        public var oldestAgeSeconds: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case path, count
+            case oldestAgeSeconds = "oldest_age_seconds"
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(path, forKey: .path)
+            try c.encode(count, forKey: .count)
+            try c.encode(oldestAgeSeconds, forKey: .oldestAgeSeconds)
+        }
+    }
+
+    public struct RecentSession: Codable, Sendable {
+        public var session: String
+        public var finishedAt: String
+        public var scenes: Int
+        public var fallbacks: Int
+        public var costUSD: Double
+
+        enum CodingKeys: String, CodingKey {
+            case session
+            case finishedAt = "finished_at"
+            case scenes, fallbacks
+            case costUSD = "cost_usd"
+        }
+    }
+
+    public struct Instance: Codable, Sendable {
+        public var id: String
+        public var alive: Bool
+        public var claims: Int
+    }
+
+    public var inbox: Folder
+    public var work: Folder
+    public var outbox: Folder
+    public var quarantine: Folder
+    public var instances: [Instance]
+    public var lastSessions: [RecentSession]
+
+    enum CodingKeys: String, CodingKey {
+        case inbox, work, outbox, quarantine, instances
+        case lastSessions = "last_sessions"
+    }
+
+    public static func gather(_ layout: Layout, now: Double, recent: Int = 5) -> StatusReport {
+        func folder(_ path: String, _ mtimes: [Double]) -> Folder {
+            Folder(path: path, count: mtimes.count, oldestAgeSeconds: mtimes.min().map { max(0, now - $0) })
+        }
+        let inboxTimes = ((try? InboxScanner.scan(layout.inbox)) ?? []).filter { $0.info.kind != .directory }.map { $0.info.mtimeSeconds }
+
+        var workTimes: [Double] = []
+        var instances: [Instance] = []
+        for entry in (try? FileSystem.list(layout.work)) ?? [] where entry.name.hasSuffix(".lock") {
+            let id = String(entry.name.dropLast(5))
+            let files = (try? FileSystem.list(layout.work + "/" + id)) ?? []
+            for file in files {
+                if let info = try? FileSystem.info(layout.work + "/" + id + "/" + file.name) { workTimes.append(info.mtimeSeconds) }
+            }
+            instances.append(Instance(id: id, alive: InstanceLiveness.isAlive(id, workRoot: layout.work), claims: files.count))
+        }
+
+        var sessions: [(String, Double)] = []
+        for entry in (try? FileSystem.list(layout.outbox)) ?? [] where !entry.name.hasPrefix(".") {
+            if let marker = try? FileSystem.info(layout.outbox + "/" + entry.name + "/session.json"), marker.kind == .regular {
+                sessions.append((entry.name, marker.mtimeSeconds))
+            }
+        }
+        sessions.sort { $0.1 > $1.1 }
+        let recentSessions: [RecentSession] = sessions.prefix(recent).compactMap { name, _ in
+            guard let bytes = try? FileSystem.readRegularFile(layout.outbox + "/" + name + "/session.json", limit: 16 << 20),
+                  let meta = try? MetadataCoding.decode(SessionMetadata.self, from: bytes)
+            else { return nil }
+            return RecentSession(session: meta.session, finishedAt: meta.finishedAt, scenes: meta.totals.scenes, fallbacks: meta.totals.fallbacks, costUSD: meta.totals.costUSD)
+        }
+        let quarantined = Quarantine(directory: layout.quarantine).entries()
+        return StatusReport(
+            inbox: folder(layout.inbox, inboxTimes),
+            work: folder(layout.work, workTimes),
+            outbox: folder(layout.outbox, sessions.map(\.1)),
+            quarantine: folder(layout.quarantine, quarantined.map { $0.info.mtimeSeconds }),
+            instances: instances,
+            lastSessions: recentSessions)
+    }
+}

@@ -1,0 +1,76 @@
+/// A validated scene manifest with every default applied (contract §2).
+public struct Manifest: Sendable {
+    public enum Quality: String, Sendable, Codable, CaseIterable {
+        case draft, production
+    }
+
+    public struct Scene: Sendable {
+        public var sceneNumber: Int
+        public var prompt: String
+        public var style: ImageStyle
+        public var negativePrompt: String?
+    }
+
+    public var session: String
+    public var quality: Quality
+    public var aspectRatio: AspectRatio
+    public var width: Int
+    public var height: Int
+    public var style: ImageStyle
+    public var negativePrompt: String?
+    public var model: String?
+    public var scenes: [Scene]
+    /// Things worth telling the author that do not stop processing (unknown fields, a BOM).
+    public var warnings: [ManifestIssue]
+}
+
+/// One problem, located by JSON path and, where known, line and column.
+public struct ManifestIssue: Sendable, Equatable, Codable, CustomStringConvertible {
+    public var path: String
+    public var message: String
+    public var line: Int?
+    public var column: Int?
+
+    public init(path: String, message: String, line: Int? = nil, column: Int? = nil) {
+        self.path = path
+        self.message = message
+        self.line = line
+        self.column = column
+    }
+
+    public var description: String {
+        let place = line.map { " (line \($0), column \(column ?? 0))" } ?? ""
+        return path.isEmpty ? "\(message)\(place)" : "\(path): \(message)\(place)"
+    }
+}
+
+/// Why a manifest cannot be processed. `reason` is the contract's machine-readable quarantine reason.
+public struct ManifestError: Error, Sendable, CustomStringConvertible {
+    public enum Reason: String, Sendable, Codable {
+        case invalidJSON = "invalid_json"
+        case invalidManifest = "invalid_manifest"
+        case tooLarge = "too_large"
+        case notUTF8 = "not_utf8"
+        case unsupportedFile = "unsupported_file"
+    }
+
+    public var reason: Reason
+    /// One line for people: the first problem, located.
+    public var message: String
+    public var issues: [ManifestIssue]
+    public var line: Int?
+    public var column: Int?
+    /// The text ended inside a value: a writer may still be finishing the file.
+    public var endedEarly: Bool
+
+    public init(reason: Reason, message: String, issues: [ManifestIssue] = [], line: Int? = nil, column: Int? = nil, endedEarly: Bool = false) {
+        self.reason = reason
+        self.message = message
+        self.issues = issues
+        self.line = line
+        self.column = column
+        self.endedEarly = endedEarly
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,36 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What `lstat(2)` says about one path. Links are never followed.
+public struct FileInfo: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        case regular, directory, symlink, fifo, socket, device, other
+    }
+
+    public var kind: Kind
+    public var size: Int64
+    /// Modification time in nanoseconds since the epoch.
+    public var mtimeNanoseconds: Int64
+    public var inode: UInt64
+    public var device: UInt64
+
+    /// Modification time in seconds since the epoch.
+    public var mtimeSeconds: Double { Double(mtimeNanoseconds) / 1e9 }
+
+    init(_ st: stat) {
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: kind = .regular
+        case S_IFDIR: kind = .directory
+        case S_IFLNK: kind = .symlink
+        case S_IFIFO: kind = .fifo
+        case S_IFSOCK: kind = .socket
+        case S_IFCHR, S_IFBLK: kind = .device
+        default: kind = .other
+        }
+        size = Int64(st.st_size)
+        mtimeNanoseconds = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+        inode = UInt64(st.st_ino)
+        device = UInt64(st.st_dev)
+    }
+}

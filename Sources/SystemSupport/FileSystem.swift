@@ -1,0 +1,270 @@
+import CSystemShim
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The POSIX file operations SceneDrop relies on, each throwing a `SystemError` that names
+/// the call and the paths. Nothing here follows a symbolic link it was not asked to.
+public enum FileSystem {
+    /// `lstat(2)`; `nil` when the path does not exist.
+    public static func info(_ path: String) throws(SystemError) -> FileInfo? {
+        var st = stat()
+        if lstat(path, &st) != 0 {
+            if errno == ENOENT || errno == ENOTDIR { return nil }
+            throw .current("lstat", path)
+        }
+        return FileInfo(st)
+    }
+
+    public static func exists(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0
+    }
+
+    /// One directory entry: its name and, where the filesystem says, its type.
+    public struct Entry: Sendable {
+        public var name: String
+        public var kind: FileInfo.Kind?
+    }
+
+    /// The entries of a directory, without `.` and `..`.
+    public static func list(_ path: String) throws(SystemError) -> [Entry] {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        if fd < 0 { throw .current("open", path) }
+        guard let dir = fdopendir(fd) else {
+            let error = SystemError.current("fdopendir", path)
+            close(fd)
+            throw error
+        }
+        defer { closedir(dir) }
+        var entries: [Entry] = []
+        while let ent = readdir(dir) {
+            let name = withUnsafeBytes(of: ent.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name == "." || name == ".." { continue }
+            let kind: FileInfo.Kind?
+            switch Int32(ent.pointee.d_type) {
+            case Int32(DT_REG): kind = .regular
+            case Int32(DT_DIR): kind = .directory
+            case Int32(DT_LNK): kind = .symlink
+            case Int32(DT_FIFO): kind = .fifo
+            case Int32(DT_SOCK): kind = .socket
+            case Int32(DT_CHR), Int32(DT_BLK): kind = .device
+            default: kind = nil
+            }
+            entries.append(Entry(name: name, kind: kind))
+        }
+        return entries
+    }
+
+    /// Creates a directory and its parents with `mode` (group-writable by default: shared volumes).
+    public static func makeDirectories(_ path: String, mode: mode_t = 0o775) throws(SystemError) {
+        if let info = try info(path) {
+            if info.kind == .directory { return }
+            throw SystemError(errno: ENOTDIR, call: "mkdir", paths: [path])
+        }
+        let parent = parentPath(path)
+        if parent != path, !parent.isEmpty { try makeDirectories(parent, mode: mode) }
+        if mkdir(path, mode) != 0 {
+            if errno == EEXIST { return }
+            throw .current("mkdir", path)
+        }
+        // mkdir honours the umask; shared drop folders need the group bit regardless.
+        chmod(path, mode)
+    }
+
+    public static func rename(_ from: String, _ to: String) throws(SystemError) {
+        if Glibc.rename(from, to) != 0 { throw .current("rename", from, to) }
+    }
+
+    /// Renames without replacing an existing `to` (EEXIST instead).
+    public static func renameNoReplace(_ from: String, _ to: String) throws(SystemError) {
+        if csys_rename_noreplace(from, to) != 0 {
+            // Filesystems without RENAME_NOREPLACE (some network mounts): fall back to link+unlink,
+            // which also refuses to replace.
+            if errno == EINVAL || errno == ENOSYS {
+                if link(from, to) != 0 { throw .current("link", from, to) }
+                if unlink(from) != 0 { throw .current("unlink", from) }
+                return
+            }
+            throw .current("renameat2", from, to)
+        }
+    }
+
+    /// Swaps two existing paths in one step (renameat2 RENAME_EXCHANGE).
+    public static func exchange(_ a: String, _ b: String) throws(SystemError) {
+        if csys_rename_exchange(a, b) != 0 { throw .current("renameat2(RENAME_EXCHANGE)", a, b) }
+    }
+
+    public static func unlinkFile(_ path: String) throws(SystemError) {
+        if unlink(path) != 0, errno != ENOENT { throw .current("unlink", path) }
+    }
+
+    /// Writes `bytes` to a new file (it must not exist), flushes it to disk when `sync`.
+    public static func createFile(_ path: String, bytes: some Collection<UInt8>, mode: mode_t = 0o664, sync: Bool) throws(SystemError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
+        if fd < 0 { throw .current("open", path) }
+        var failure: SystemError?
+        let array = Array(bytes)
+        array.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = .current("write", path)
+                    return
+                }
+                offset += n
+            }
+        }
+        if failure == nil, sync, fsync(fd) != 0 { failure = .current("fsync", path) }
+        if close(fd) != 0, failure == nil { failure = .current("close", path) }
+        if let failure {
+            unlink(path)
+            throw failure
+        }
+    }
+
+    /// Writes a whole file under a hidden temporary name beside it and renames it into place,
+    /// so a reader sees the old file or the new one, never a part.
+    public static func writeAtomically(_ path: String, bytes: some Collection<UInt8>, sync: Bool = true) throws(SystemError) {
+        let temp = parentPath(path) + "/." + baseName(path) + ".\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
+        try createFile(temp, bytes: bytes, sync: sync)
+        do {
+            try rename(temp, path)
+        } catch {
+            unlink(temp)
+            throw error
+        }
+    }
+
+    /// Flushes a directory's entries (after renames into it).
+    public static func syncDirectory(_ path: String) throws(SystemError) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd < 0 { throw .current("open", path) }
+        defer { close(fd) }
+        if fsync(fd) != 0, errno != EINVAL { throw .current("fsync", path) }
+    }
+
+    /// Reads a regular file, refusing links, FIFOs and anything larger than `limit` bytes.
+    /// The file is opened non-blocking, so even a FIFO swapped in after a check cannot hang us.
+    public static func readRegularFile(_ path: String, limit: Int) throws(ReadError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        if fd < 0 {
+            if errno == ELOOP { throw .notRegular(.symlink) }
+            throw .system(.current("open", path))
+        }
+        defer { close(fd) }
+        var st = stat()
+        if fstat(fd, &st) != 0 { throw .system(.current("fstat", path)) }
+        let info = FileInfo(st)
+        guard info.kind == .regular else { throw .notRegular(info.kind) }
+        if info.size > Int64(limit) { throw .tooLarge(size: info.size) }
+        var result: [UInt8] = []
+        result.reserveCapacity(Int(info.size))
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .system(.current("read", path))
+            }
+            if n == 0 { break }
+            result.append(contentsOf: buffer[0..<n])
+            // The file grew after fstat: still never hold more than the limit.
+            if result.count > limit { throw .tooLarge(size: Int64(result.count)) }
+        }
+        return result
+    }
+
+    public enum ReadError: Error, Sendable {
+        case system(SystemError)
+        case notRegular(FileInfo.Kind)
+        case tooLarge(size: Int64)
+    }
+
+    /// Removes a tree without following any symbolic link inside it: a link is unlinked, never entered.
+    public static func removeTree(_ path: String) throws(SystemError) {
+        guard let info = try info(path) else { return }
+        if info.kind != .directory {
+            try unlinkFile(path)
+            return
+        }
+        let parentFD = open(parentPath(path), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if parentFD < 0 { throw .current("open", parentPath(path)) }
+        defer { close(parentFD) }
+        try removeEntry(at: parentFD, name: baseName(path), displayPath: path)
+    }
+
+    private static func removeEntry(at dirFD: Int32, name: String, displayPath: String) throws(SystemError) {
+        let fd = openat(dirFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        if fd < 0 {
+            // Not a directory (or a link to one): unlink the entry itself.
+            if errno == ENOTDIR || errno == ELOOP {
+                if unlinkat(dirFD, name, 0) != 0, errno != ENOENT { throw .current("unlink", displayPath) }
+                return
+            }
+            if errno == ENOENT { return }
+            throw .current("open", displayPath)
+        }
+        guard let dir = fdopendir(fd) else {
+            let error = SystemError.current("fdopendir", displayPath)
+            close(fd)
+            throw error
+        }
+        var children: [String] = []
+        while let ent = readdir(dir) {
+            let child = withUnsafeBytes(of: ent.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if child != "." && child != ".." { children.append(child) }
+        }
+        var failure: SystemError?
+        for child in children {
+            do {
+                try removeEntry(at: dirfd(dir), name: child, displayPath: displayPath + "/" + child)
+            } catch {
+                failure = error
+                break
+            }
+        }
+        closedir(dir)
+        if let failure { throw failure }
+        if unlinkat(dirFD, name, AT_REMOVEDIR) != 0, errno != ENOENT { throw .current("rmdir", displayPath) }
+    }
+
+    /// Total bytes of regular files below a path (links not followed).
+    public static func treeSize(_ path: String) -> Int64 {
+        guard let info = try? info(path) else { return 0 }
+        if info.kind == .regular { return info.size }
+        guard info.kind == .directory, let entries = try? list(path) else { return 0 }
+        return entries.reduce(0) { $0 + treeSize(path + "/" + $1.name) }
+    }
+
+    public static func parentPath(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        if slash == path.startIndex { return "/" }
+        return String(path[..<slash])
+    }
+
+    public static func baseName(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
+    }
+
+    /// The kind of filesystem a path lives on, for choosing the rescan interval.
+    public static func filesystemKind(_ path: String) -> FilesystemKind {
+        let type = csys_statfs_type(path)
+        return FilesystemKind(statfsType: type)
+    }
+}
+
+extension FileSystem {
+    public static func currentDirectory() -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        guard getcwd(&buffer, buffer.count) != nil else { return "." }
+        return String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import Outbox
+import Foundation
+import SceneDropCore
+
+struct Process: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Process everything in the inbox now, then exit (for cron and batch jobs).",
+        discussion: """
+            Takes the manifests present at the start (each must stay unchanged for --settle first), processes
+            them exactly as the daemon would, and prints a summary. Safe beside running daemons on the same root.
+            Exit status 1 when anything was quarantined, handed back or left waiting, so cron reports it.
+            """
+    )
+
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var generation: GenerationOptions
+
+    @Flag(name: .long, help: "Print the summary as JSON.")
+    var json = false
+
+    func run() async throws {
+        let logger = common.makeLogger()
+        var configuration = Configuration(layout: common.layout)
+        generation.apply(to: &configuration)
+        let runner = BatchRunner(configuration: configuration, chain: generation.makeChain(logger: logger), logger: logger)
+        let summary: BatchSummary
+        do {
+            summary = try await runner.run()
+        } catch {
+            printError("scenedrop process: \(error)")
+            throw ExitCode.failure
+        }
+        if json {
+            try printJSON(summary)
+        } else {
+            print("published \(summary.published.count), quarantined \(summary.quarantined.count), handed back \(summary.handedBack.count), waiting \(summary.skipped.count) (\(summary.durationMS) ms)")
+            for entry in summary.published { print("  published    \(entry.file): \(entry.detail)") }
+            for entry in summary.quarantined { print("  quarantined  \(entry.file): \(entry.detail)") }
+            for entry in summary.handedBack { print("  handed back  \(entry.file): \(entry.detail)") }
+            for entry in summary.skipped { print("  waiting      \(entry.file): \(entry.detail)") }
+        }
+        if !summary.isClean { throw ExitCode.failure }
+    }
+}
+
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// Prints a value as JSON on stdout, in the same layout as the metadata files.
+func printJSON(_ value: some Encodable) throws {
+    print(String(decoding: try MetadataCoding.encode(value), as: UTF8.self), terminator: "")
+}

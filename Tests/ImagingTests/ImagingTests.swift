@@ -1,0 +1,62 @@
+import Imaging
+import Testing
+
+@Suite struct ImagingTests {
+    @Test func placeholderCardIsALegibleImageAtTheTargetSize() throws {
+        let card = PlaceholderCard(
+            sceneNumber: 1, prompt: "A happy cat drinking coffee, cinematic lighting", style: "cinematic",
+            width: 1920, height: 1080, format: .png)
+        let bytes = try card.render()
+        let info = try ImageInspector.check(bytes, width: 1920, height: 1080)
+        #expect(info.format == .png)
+        // TC-1 of the seed: not empty, over 10 KB.
+        #expect(bytes.count > 10_000)
+    }
+
+    @Test(arguments: [(64, 64), (320, 180), (1080, 1920), (8192, 64)])
+    func placeholderRendersAtExtremeSizes(width: Int, height: Int) throws {
+        let card = PlaceholderCard(sceneNumber: 999_999, prompt: String(repeating: "long words & <markup> ", count: 400), style: "comic_panel", width: width, height: height, format: .jpeg)
+        let bytes = try card.render()
+        let info = try ImageInspector.check(bytes, width: width, height: height)
+        #expect(info.format == .jpeg)
+    }
+
+    @Test func backgroundColourIsStableAndDependsOnThePrompt() {
+        let a = PlaceholderCard(sceneNumber: 1, prompt: "cat", style: "x", width: 64, height: 64, format: .png)
+        let b = PlaceholderCard(sceneNumber: 2, prompt: "cat", style: "y", width: 64, height: 64, format: .png)
+        let c = PlaceholderCard(sceneNumber: 1, prompt: "dog on a skateboard", style: "x", width: 64, height: 64, format: .png)
+        #expect(a.backgroundColour == b.backgroundColour)
+        #expect(a.backgroundColour != c.backgroundColour)
+    }
+
+    @Test func markupIsEscaped() {
+        let card = PlaceholderCard(sceneNumber: 3, prompt: "<b>bold</b> & more", style: "a<b", width: 64, height: 64, format: .png)
+        #expect(card.markup.contains("&lt;b&gt;bold&lt;/b&gt; &amp; more"))
+        #expect(card.markup.contains("Scene 3"))
+        #expect(card.markup.contains("PLACEHOLDER"))
+    }
+
+    @Test func truncatedImageFailsTheFullDecode() throws {
+        let bytes = try PlaceholderCard(sceneNumber: 1, prompt: "truncate me", style: "minimal", width: 640, height: 360, format: .png).render()
+        let cut = Array(bytes.prefix(bytes.count / 2))
+        #expect(ImageFormat(magic: cut) == .png)
+        #expect(throws: ImagingError.self) { try ImageInspector.inspect(cut) }
+        let jpeg = try PlaceholderCard(sceneNumber: 1, prompt: "truncate me", style: "minimal", width: 640, height: 360, format: .jpeg).render()
+        #expect(throws: ImagingError.self) { try ImageInspector.inspect(Array(jpeg.prefix(jpeg.count / 2))) }
+    }
+
+    @Test func garbageIsAnUnknownFormat() {
+        #expect(throws: ImagingError.self) { try ImageInspector.inspect(Array("{\"not\": \"an image\"}".utf8)) }
+    }
+
+    @Test func coverScalesAndCropsTheCentre() throws {
+        let source = try PlaceholderCard(sceneNumber: 1, prompt: "wide", style: "minimal", width: 2752, height: 1536, format: .jpeg).render()
+        let png = try ImageResizer.cover(source, width: 1920, height: 1080, format: .png)
+        #expect(try ImageInspector.check(png, width: 1920, height: 1080).format == .png)
+        let square = try ImageResizer.cover(source, width: 512, height: 512, format: .jpeg)
+        #expect(try ImageInspector.check(square, width: 512, height: 512).format == .jpeg)
+        // Upscaling also works: a 1K image for a 2K target.
+        let up = try ImageResizer.cover(square, width: 2048, height: 1152, format: .png)
+        #expect(try ImageInspector.inspect(up).width == 2048)
+    }
+}
