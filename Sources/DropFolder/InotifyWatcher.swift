@@ -19,6 +19,7 @@ public final class InotifyWatcher: Sendable {
 
     public let directory: String
     private let stopRequested = Atomic<Bool>(false)
+    private let readsHeld = Atomic<Bool>(false)
     private let finished = Mutex<Bool>(false)
     private let logger: Logger
 
@@ -49,6 +50,12 @@ public final class InotifyWatcher: Sendable {
         stopRequested.store(true, ordering: .releasing)
     }
 
+    /// Holds the reader thread (tests use it to fill the kernel queue past its limit, as a stalled
+    /// daemon would).
+    @_spi(Testing) public func holdReads(_ hold: Bool) {
+        readsHeld.store(hold, ordering: .releasing)
+    }
+
     /// Whether the thread has released the library (tests wait for this before starting another).
     public var isFinished: Bool { finished.withLock { $0 } }
 
@@ -66,11 +73,15 @@ public final class InotifyWatcher: Sendable {
         }
         let mask = Int32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
         var watching = false
+        var currentWD: Int32 = -1
         var reportedFailure = false
 
         while !shouldStop {
             if !watching {
                 if inotifytools_watch_file(directory, mask) == 1 {
+                    // The library stores directories with a trailing slash.
+                    currentWD = inotifytools_wd_from_filename(directory + "/")
+                    if currentWD < 0 { currentWD = inotifytools_wd_from_filename(directory) }
                     watching = true
                     reportedFailure = false
                     continuation.yield(.watching)
@@ -86,22 +97,36 @@ public final class InotifyWatcher: Sendable {
                     continue
                 }
             }
+            if readsHeld.load(ordering: .acquiring) {
+                Thread.sleep(forTimeInterval: 0.01)
+                continue
+            }
             guard let raw = inotifytools_next_event(1) else {
                 continue  // a timeout (or EINTR): look at the stop flag again
             }
             // Copy out of the library's static buffer before any other call.
             let eventMask = raw.pointee.mask
+            let eventWD = raw.pointee.wd
             let name = raw.pointee.len > 0 ? Self.name(of: raw) : ""
 
             if eventMask & UInt32(IN_Q_OVERFLOW) != 0 {
                 continuation.yield(.overflow)
                 continue
             }
+            // Events of an earlier watch (queued before the inbox was re-created) are stale.
+            guard eventWD == currentWD else { continue }
             if eventMask & UInt32(IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF) != 0 {
                 if watching {
-                    inotifytools_remove_watch_by_filename(directory)
                     watching = false
                     continuation.yield(.watchLost)
+                    // The kernel dropped the watch, but the library keeps a stale path-to-wd entry
+                    // that no call can remove. Start the library afresh, after draining its buffer.
+                    Self.drain()
+                    inotifytools_cleanup()
+                    guard inotifytools_initialize() == 1 else {
+                        logger.error("inotify could not restart", metadata: ["error.errno": "\(inotifytools_error())"])
+                        return
+                    }
                 }
                 continue
             }
@@ -110,11 +135,15 @@ public final class InotifyWatcher: Sendable {
             }
         }
 
-        // The library keeps unread events in a static buffer that survives cleanup; drain it so a
-        // later watcher in this process never sees them.
         if watching { inotifytools_remove_watch_by_filename(directory) }
-        while inotifytools_next_event(1) != nil {}
+        Self.drain()
         inotifytools_cleanup()
+    }
+
+    /// Reads until a call times out. The library keeps unread events in a static buffer that
+    /// survives cleanup; a later start in this process must never see them.
+    private static func drain() {
+        while inotifytools_next_event(1) != nil {}
     }
 
     private static func name(of event: UnsafeMutablePointer<inotify_event>) -> String {

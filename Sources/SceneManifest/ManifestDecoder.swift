@@ -273,6 +273,7 @@ struct Validator {
             let fields = fields(of: members, path: scenePath, known: ManifestDecoder.sceneFields)
             var number: Int?
             if let n = fields["scene_number"] {
+                if case .null = n.value { fail("\(scenePath).scene_number", "is required (a whole number from 1), not null", at: n) }
                 number = integer(n, "\(scenePath).scene_number", range: ManifestDecoder.sceneNumberRange)
                 if let value = number {
                     if let other = seen[value] {

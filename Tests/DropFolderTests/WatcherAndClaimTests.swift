@@ -1,0 +1,190 @@
+@_spi(Testing) import DropFolder
+import Logging
+import Synchronization
+import SystemSupport
+import TestSupport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Drains a watcher's stream into a buffer the test can wait on.
+final class EventCollector: Sendable {
+    final class Buffer: Sendable {
+        let events = Mutex<[WatchEvent]>([])
+    }
+
+    private let buffer = Buffer()
+    private let task: Task<Void, Never>
+
+    init(_ events: AsyncStream<WatchEvent>) {
+        let buffer = self.buffer
+        task = Task {
+            for await event in events { buffer.events.withLock { $0.append(event) } }
+        }
+    }
+
+    var events: [WatchEvent] { buffer.events.withLock { $0 } }
+
+    func arrived(_ name: String) -> Bool { events.contains(.arrived(name: name)) }
+
+    func waitForWatch() async throws {
+        try await waitUntil("the inotify watch to be in place") { events.contains(.watching) }
+    }
+}
+
+/// Real inotify on real folders. libinotifytools is process-global, so these run one at a time.
+@Suite(.serialized) struct InotifyWatcherTests {
+    let logger = Logger(label: "test")
+
+    /// Runs `body` with a watcher on `directory` whose watch is in place, and always stops it.
+    func withWatcher(_ directory: String, _ body: (InotifyWatcher, EventCollector) async throws -> Void) async throws {
+        let (watcher, events) = try InotifyWatcher.start(directory: directory, logger: logger)
+        let collector = EventCollector(events)
+        do {
+            try await collector.waitForWatch()
+            try await body(watcher, collector)
+        } catch {
+            watcher.stop()
+            try await waitUntil("the watcher thread to release libinotifytools") { watcher.isFinished }
+            throw error
+        }
+        watcher.stop()
+        try await waitUntil("the watcher thread to release libinotifytools") { watcher.isFinished }
+    }
+
+    @Test func closeAfterWriteAndMoveInAreReported() async throws {
+        try await withTemporaryDirectory { dir in
+            try await withWatcher(dir) { _, collector in
+                try writeFile(dir + "/copied.json", "{}")
+                try dropFile(dir + "/renamed.json", "{}")
+                try await waitUntil("both arrivals") { collector.arrived("copied.json") && collector.arrived("renamed.json") }
+            }
+        }
+    }
+
+    @Test func aHardLinkMakesNoArrival() async throws {
+        // sftp-style drops (link + unlink) raise no close or move event: only the rescan finds them.
+        try await withTemporaryDirectory { dir in
+            try FileSystem.makeDirectories(dir + "/inbox")
+            try writeFile(dir + "/elsewhere.json", "{}")
+            try await withWatcher(dir + "/inbox") { _, collector in
+                #expect(link(dir + "/elsewhere.json", dir + "/inbox/linked.json") == 0)
+                try writeFile(dir + "/inbox/marker.json", "{}")
+                try await waitUntil("the marker") { collector.arrived("marker.json") }
+                #expect(!collector.arrived("linked.json"))
+            }
+        }
+    }
+
+    @Test func aSecondWatcherInTheSameProcessIsRefused() async throws {
+        try await withTemporaryDirectory { dir in
+            try await withWatcher(dir) { _, _ in
+                #expect(throws: InotifyWatcher.AlreadyActive.self) { try InotifyWatcher.start(directory: dir, logger: logger) }
+            }
+            try await withWatcher(dir) { _, collector in
+                try writeFile(dir + "/fresh.json", "{}")
+                try await waitUntil("the fresh arrival") { collector.arrived("fresh.json") }
+                #expect(collector.events.allSatisfy { $0 == .watching || $0 == .arrived(name: "fresh.json") })
+            }
+        }
+    }
+
+    @Test func queueOverflowIsReportedNotDropped() async throws {
+        let limit = Int(readText("/proc/sys/fs/inotify/max_queued_events")?.split(separator: "\n").first ?? "") ?? 16384
+        try await withTemporaryDirectory { dir in
+            try await withWatcher(dir) { watcher, collector in
+                // A stalled reader: the kernel queue fills past fs.inotify.max_queued_events.
+                watcher.holdReads(true)
+                for i in 0..<(limit + 500) {
+                    let fd = open(dir + "/f\(i).json", O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+                    close(fd)
+                }
+                watcher.holdReads(false)
+                try await waitUntil("an overflow event") { collector.events.contains(.overflow) }
+                let arrivals = collector.events.filter { if case .arrived = $0 { return true } else { return false } }.count
+                // Events were lost: only a rescan can find every file now.
+                #expect(arrivals < limit + 500)
+            }
+        }
+    }
+
+    @Test func removedInboxIsReportedAndWatchedAgain() async throws {
+        try await withTemporaryDirectory { dir in
+            try FileSystem.makeDirectories(dir + "/inbox")
+            try await withWatcher(dir + "/inbox") { _, collector in
+                try FileSystem.removeTree(dir + "/inbox")
+                try await waitUntil("the lost watch") { collector.events.contains(.watchLost) }
+                try FileSystem.makeDirectories(dir + "/inbox")
+                try await waitUntil("the watch to return") { collector.events.filter { $0 == .watching }.count >= 2 }
+                try writeFile(dir + "/inbox/back.json", "{}")
+                try await waitUntil("an arrival in the new inbox") { collector.arrived("back.json") }
+            }
+        }
+    }
+}
+
+@Suite struct WorkAreaTests {
+    @Test func onlyOneClaimOfAFileSucceeds() async throws {
+        try await withTemporaryDirectory { dir in
+            try writeFile(dir + "/inbox/a.json", "{}")
+            let one = try WorkArea(inbox: dir + "/inbox", workRoot: dir + "/work", instanceID: "one")
+            let two = try WorkArea(inbox: dir + "/inbox", workRoot: dir + "/work", instanceID: "two")
+            let first = try one.claim("a.json")
+            let second = try two.claim("a.json")
+            #expect(first != nil)
+            #expect(second == nil)
+            #expect(first?.originalName == "a.json")
+            #expect(listNames(dir + "/inbox").isEmpty)
+        }
+    }
+
+    @Test func claimsOfADeadInstanceReturnToTheInbox() async throws {
+        try await withTemporaryDirectory { dir in
+            // A dead instance: its lock file exists but nobody holds it.
+            try writeFile(dir + "/work/dead.lock", "")
+            try writeFile(dir + "/work/dead/3~orphan.json", "{\"x\": 1}")
+            try writeFile(dir + "/work/dead/4~clash.json", "old")
+            try writeFile(dir + "/inbox/clash.json", "new")
+            let live = try WorkArea(inbox: dir + "/inbox", workRoot: dir + "/work", instanceID: "live")
+            let recoveries = live.recoverDeadInstances()
+            #expect(recoveries.count == 1)
+            #expect(recoveries[0].returned.count == 2)
+            #expect(readText(dir + "/inbox/orphan.json") == "{\"x\": 1}")
+            #expect(readText(dir + "/inbox/clash.json") == "new")
+            #expect(listNames(dir + "/inbox").count == 3)
+            #expect(!FileSystem.exists(dir + "/work/dead"))
+            #expect(!FileSystem.exists(dir + "/work/dead.lock"))
+        }
+    }
+
+    @Test func aLiveInstanceIsLeftAlone() async throws {
+        try await withTemporaryDirectory { dir in
+            let busy = try WorkArea(inbox: dir + "/inbox", workRoot: dir + "/work", instanceID: "busy")
+            try writeFile(dir + "/inbox/a.json", "{}")
+            _ = try busy.claim("a.json")
+            let other = try WorkArea(inbox: dir + "/inbox", workRoot: dir + "/work", instanceID: "other")
+            #expect(other.recoverDeadInstances().isEmpty)
+            #expect(other.isInstanceAlive("busy"))
+            #expect(busy.claimsInHand().count == 1)
+            #expect(!other.isInstanceAlive("never-existed"))
+        }
+    }
+
+    @Test func handBackRestoresTheName() async throws {
+        try await withTemporaryDirectory { dir in
+            try writeFile(dir + "/inbox/a.json", "1")
+            let work = try WorkArea(inbox: dir + "/inbox", workRoot: dir + "/work", instanceID: "me")
+            let claim = try #require(try work.claim("a.json"))
+            #expect(try work.handBack(claim) == "a.json")
+            #expect(readText(dir + "/inbox/a.json") == "1")
+            let again = try #require(try work.claim("a.json"))
+            try writeFile(dir + "/inbox/a.json", "2")
+            let name = try work.handBack(again)
+            #expect(name != "a.json" && name.hasPrefix("a.") && name.hasSuffix(".json"))
+            #expect(readText(dir + "/inbox/a.json") == "2")
+            work.close()
+            #expect(!FileSystem.exists(dir + "/work/me"))
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import SystemSupport
+
+/// The built `scenedrop` binary, run as a child process the way users and scripts run it.
+public final class SceneDropProcess: @unchecked Sendable {
+    public let process = Process()
+    public let stderrPath: String
+    public let stdoutPath: String
+
+    /// The binary beside the test bundle (SwiftPM builds both into the same folder).
+    public static var binary: String {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var dir = FileSystem.parentPath(exe)
+        // The test runner may sit inside a bundle folder.
+        for _ in 0..<4 where !FileSystem.exists(dir + "/scenedrop") {
+            dir = FileSystem.parentPath(dir)
+        }
+        return dir + "/scenedrop"
+    }
+
+    /// Starts `scenedrop <arguments>`; output goes to files under `logDirectory`.
+    public init(_ arguments: [String], logDirectory: String, name: String = "scenedrop", environment: [String: String] = [:]) throws {
+        stderrPath = logDirectory + "/\(name).\(UInt32.random(in: 0...UInt32.max)).stderr"
+        stdoutPath = stderrPath.replacingOccurrences(of: ".stderr", with: ".stdout")
+        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env["GEMINI_API_KEY"] = nil
+        env["GOOGLE_API_KEY"] = nil
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    public var isRunning: Bool { process.isRunning }
+    public var pid: Int32 { process.processIdentifier }
+
+    public func signal(_ signal: Int32) {
+        kill(process.processIdentifier, signal)
+    }
+
+    /// Waits for the process to end; returns its exit status.
+    @discardableResult
+    public func waitForExit(timeout: Duration = .seconds(60)) async throws -> Int32 {
+        try await waitUntil("scenedrop (pid \(pid)) to exit", timeout: timeout) { !process.isRunning }
+        return process.terminationStatus
+    }
+
+    public var terminationReasonIsSignal: Bool { process.terminationReason == .uncaughtSignal }
+
+    public var stderr: String { readText(stderrPath) ?? "" }
+    public var stdout: String { readText(stdoutPath) ?? "" }
+
+    /// Log records (with `--log-format json`) whose message is exactly `message`.
+    public func logRecords(_ message: String) -> [[String: String]] {
+        stderr.split(separator: "\n").compactMap { line in
+            guard let data = line.data(using: .utf8),
+                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: String],
+                  object["message"] == message
+            else { return nil }
+            return object
+        }
+    }
+
+    /// Runs a command to completion and returns (status, stdout, stderr).
+    public static func run(_ arguments: [String], logDirectory: String, timeout: Duration = .seconds(120), environment: [String: String] = [:]) async throws -> (status: Int32, stdout: String, stderr: String) {
+        let p = try SceneDropProcess(arguments, logDirectory: logDirectory, environment: environment)
+        let status = try await p.waitForExit(timeout: timeout)
+        return (status, p.stdout, p.stderr)
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
