@@ -110,6 +110,10 @@ actor Intake {
         gate.retain(only: present)
         reportedFolders.formIntersection(present)
         if let earliestRecheck { recheckRequests.yield(earliestRecheck) }
+        logger.debug("inbox rescanned", metadata: [
+            "scenedrop.rescan": "\(stats.rescans)", "scenedrop.candidates": "\(candidates.count)",
+            "scenedrop.settling": "\(gate.trackedCount)", "scenedrop.queued": "\(queued.count)",
+        ])
     }
 
     private func enqueue(_ name: String) {

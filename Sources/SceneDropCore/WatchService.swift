@@ -27,6 +27,12 @@ public struct WatchService: Service {
         instanceLogger[metadataKey: "scenedrop.instance"] = "\(work.instanceID)"
         let logger = instanceLogger
 
+        // Staging folders of dead instances can never be published: sweep them now, keep everything else.
+        let sweep = Self.cleaner(configuration, retention: nil, work: work, sessionsToo: false).run(now: WallClock.now(), dryRun: false)
+        if !sweep.removed.isEmpty {
+            logger.notice("removed staging leftovers of dead instances", metadata: ["scenedrop.count": "\(sweep.removed.count)"])
+        }
+
         let filesystem = FileSystem.filesystemKind(layout.inbox)
         let rescanInterval: Duration
         if let chosen = configuration.rescanInterval {
@@ -124,7 +130,10 @@ public struct WatchService: Service {
                         case .watchLost:
                             logger.warning("inbox watch lost; re-adding it and rescanning")
                             try? FileSystem.makeDirectories(self.configuration.layout.inbox)
-                        case .watching: await intake.rescan()
+                        case .watching:
+                            logger.info("inbox watch in place")
+                            // Anything dropped before the watch existed is found by this rescan.
+                            await intake.rescan()
                         }
                     }
                 }
@@ -161,12 +170,16 @@ public struct WatchService: Service {
         }
     }
 
-    public static func cleaner(_ configuration: Configuration, retention: Duration?, work: WorkArea?) -> Cleaner {
+    /// The retention policy on this layout. With `sessionsToo: false` only dead instances' staging
+    /// leftovers are removed.
+    public static func cleaner(_ configuration: Configuration, retention: Duration?, work: WorkArea?, sessionsToo: Bool = true) -> Cleaner {
         let layout = configuration.layout
-        let policy = RetentionPolicy(
-            sessionMaxAge: retention?.seconds,
-            quarantineMaxAge: (configuration.quarantineRetention ?? retention)?.seconds,
-            cacheMaxAge: configuration.cacheRetention.seconds)
+        let policy = sessionsToo
+            ? RetentionPolicy(
+                sessionMaxAge: retention?.seconds,
+                quarantineMaxAge: (configuration.quarantineRetention ?? retention)?.seconds,
+                cacheMaxAge: configuration.cacheRetention.seconds)
+            : RetentionPolicy(sessionMaxAge: nil, quarantineMaxAge: nil, cacheMaxAge: nil)
         let workRoot = layout.work
         return Cleaner(
             folders: .init(outbox: layout.outbox, quarantine: layout.quarantine, cache: layout.cache),

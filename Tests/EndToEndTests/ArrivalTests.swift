@@ -1,0 +1,110 @@
+import Foundation
+import SystemSupport
+import TestSupport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Every way a manifest reaches the inbox, through the real daemon with real inotify.
+@Suite struct ArrivalTests {
+    @Test func copiedWithCp() async throws {
+        try await withTemporaryDirectory { root in
+            let daemon = try await Daemon.start(root)
+            try writeFile(root + "/source.json", manifestJSON(session: "by-cp"))
+            let cp = Process()
+            cp.executableURL = URL(fileURLWithPath: "/bin/cp")
+            cp.arguments = [root + "/source.json", daemon.inbox + "/by-cp.json"]
+            try cp.run()
+            cp.waitUntilExit()
+            let sessions = try await waitForSessions(daemon.outbox, count: 1)
+            #expect(sessions.map(\.name) == ["by-cp"])
+            #expect(readFile(daemon.outbox + "/by-cp/manifest.json") == readFile(root + "/source.json"))
+            #expect(try await daemon.stop() == 0)
+            #expect(daemon.publishes == ["by-cp"])
+        }
+    }
+
+    @Test func renamedFromADotTempName() async throws {
+        try await withTemporaryDirectory { root in
+            let daemon = try await Daemon.start(root, ["--rescan-interval", "300ms", "--log-level", "debug"])
+            // rsync writes .<name>.<random> in the destination, then renames.
+            try writeFile(daemon.inbox + "/.synced.json.Ab12Cd", manifestJSON(session: "synced"))
+            try await daemon.waitForRescans(3)
+            #expect(try publishedSessions(daemon.outbox).isEmpty)
+            #expect(listNames(daemon.inbox, hidden: true) == [".synced.json.Ab12Cd"])
+            try FileSystem.rename(daemon.inbox + "/.synced.json.Ab12Cd", daemon.inbox + "/synced.json")
+            try await waitForSessions(daemon.outbox, count: 1)
+            #expect(try await daemon.stop() == 0)
+            #expect(daemon.publishes == ["synced"])
+        }
+    }
+
+    @Test func slowWriterIsTakenOnceAfterTheClose() async throws {
+        try await withTemporaryDirectory { root in
+            // Rescans every 500ms: they see the file grow and must not take it early.
+            let daemon = try await Daemon.start(root, ["--rescan-interval", "500ms", "--settle", "1s"])
+            let text = manifestJSON(session: "slow", scenes: 3)
+            let bytes = Array(text.utf8)
+            let fd = open(daemon.inbox + "/slow.json", O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+            #expect(fd >= 0)
+            let chunks = 10
+            let size = (bytes.count + chunks - 1) / chunks
+            let clock = ContinuousClock()
+            let started = clock.now
+            for i in 0..<chunks {
+                let part = Array(bytes[min(bytes.count, i * size)..<min(bytes.count, (i + 1) * size)])
+                _ = part.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                // The writer's own pace (3 s in all), not a synchronisation point of the test.
+                try await Task.sleep(until: started + .milliseconds(300 * (i + 1)))
+                #expect(try publishedSessions(daemon.outbox).isEmpty, "taken before the writer finished")
+            }
+            close(fd)
+            try await waitForSessions(daemon.outbox, count: 1)
+            #expect(readFile(daemon.outbox + "/slow/manifest.json") == bytes)
+            #expect(listNames(daemon.quarantine).isEmpty)
+            #expect(try await daemon.stop() == 0)
+            #expect(daemon.publishes == ["slow"])
+        }
+    }
+
+    @Test func hardLinkedWithoutACloseEventIsFoundByTheRescan() async throws {
+        try await withTemporaryDirectory { root in
+            let daemon = try await Daemon.start(root, ["--rescan-interval", "1s"])
+            try writeFile(root + "/upload.json.filepart", manifestJSON(session: "sftp"))
+            // OpenSSH's sftp-server renames by link() + unlink(): no IN_CLOSE_WRITE, no IN_MOVED_TO.
+            #expect(link(root + "/upload.json.filepart", daemon.inbox + "/upload.json") == 0)
+            #expect(unlink(root + "/upload.json.filepart") == 0)
+            try await waitForSessions(daemon.outbox, count: 1)
+            #expect(try await daemon.stop() == 0)
+            #expect(daemon.publishes == ["sftp"])
+        }
+    }
+
+    @Test func presentBeforeTheDaemonStarts() async throws {
+        try await withTemporaryDirectory { root in
+            try writeFile(root + "/inbox/early-1.json", manifestJSON(session: "early-1"))
+            try writeFile(root + "/inbox/early-2.json", manifestJSON(session: "early-2"))
+            let daemon = try await Daemon.start(root)
+            let sessions = try await waitForSessions(daemon.outbox, count: 2)
+            #expect(Set(sessions.map(\.name)) == ["early-1", "early-2"])
+            #expect(try await daemon.stop() == 0)
+            #expect(daemon.publishes.sorted() == ["early-1", "early-2"])
+            #expect(listNames(root + "/inbox").isEmpty)
+        }
+    }
+
+    @Test func ignoredNamesStayInTheInbox() async throws {
+        try await withTemporaryDirectory { root in
+            let ignored = [".hidden.json", "._mac.json", "~$office.json", "draft.json~", "a.json.tmp", "b.json.part", "c.json.crdownload", "notes.txt"]
+            for name in ignored { try writeFile(root + "/inbox/" + name, manifestJSON(session: "never")) }
+            try writeFile(root + "/inbox/real.json", manifestJSON(session: "real"))
+            let daemon = try await Daemon.start(root, ["--rescan-interval", "300ms", "--log-level", "debug"])
+            try await waitForSessions(daemon.outbox, count: 1)
+            // Several rescans later, still untouched.
+            try await daemon.waitForRescans(3)
+            #expect(listNames(root + "/inbox", hidden: true) == ignored.sorted())
+            #expect(try await daemon.stop() == 0)
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import SystemSupport
+import TestSupport
+
+/// The package root, for the samples the README points newcomers at.
+let packageRoot: String = {
+    var path = #filePath
+    for _ in 0..<3 { path = FileSystem.parentPath(path) }
+    return path
+}()
+
+/// `scenedrop watch` on a root, with JSON logs so tests can count what it did.
+struct Daemon {
+    let root: String
+    let process: SceneDropProcess
+
+    static func start(_ root: String, _ extra: [String] = [], name: String = "watch", waitForWatch: Bool = true) async throws -> Daemon {
+        try FileSystem.makeDirectories(root + "/logs")
+        let process = try SceneDropProcess(
+            ["watch", "--root", root, "--log-format", "json"] + extra, logDirectory: root + "/logs", name: name)
+        let daemon = Daemon(root: root, process: process)
+        if waitForWatch {
+            try await waitUntil("the daemon's inbox watch (log: \(process.stderrPath))", timeout: .seconds(30)) {
+                guard process.isRunning else { throw DaemonExited(stderr: process.stderr) }
+                return !process.logRecords("inbox watch in place").isEmpty
+            }
+        }
+        return daemon
+    }
+
+    var inbox: String { root + "/inbox" }
+    var outbox: String { root + "/outbox" }
+    var quarantine: String { root + "/quarantine" }
+
+    /// Sessions this daemon logged as published.
+    var publishes: [String] { process.logRecords("session published").compactMap { $0["scenedrop.session"] } }
+
+    /// Full inbox rescans so far (needs `--log-level debug`).
+    var rescans: Int { process.logRecords("inbox rescanned").count }
+
+    /// Waits until `count` more rescans have happened than now: everything in the inbox has been
+    /// looked at at least `count - 1` times since.
+    func waitForRescans(_ count: Int, timeout: Duration = .seconds(60)) async throws {
+        let target = rescans + count
+        try await waitUntil("\(count) more inbox rescans", timeout: timeout) { rescans >= target }
+    }
+
+    /// SIGTERM, then the exit status.
+    func stop(timeout: Duration = .seconds(60)) async throws -> Int32 {
+        process.signal(SIGTERM)
+        return try await process.waitForExit(timeout: timeout)
+    }
+}
+
+struct DaemonExited: Error, CustomStringConvertible {
+    var stderr: String
+    var description: String { "the daemon exited early:\n\(stderr)" }
+}
+
+/// Waits until `count` sessions are published (each complete), then returns them.
+@discardableResult
+func waitForSessions(_ outbox: String, count: Int, timeout: Duration = .seconds(120)) async throws -> [PublishedSession] {
+    var sessions: [PublishedSession] = []
+    do {
+        try await waitUntil("\(count) published sessions in \(outbox)", timeout: timeout, interval: .milliseconds(50)) {
+            sessions = try publishedSessions(outbox)
+            return sessions.count >= count
+        }
+    } catch let error as TimedOut {
+        let root = FileSystem.parentPath(outbox)
+        throw TimedOut(what: error.what + "; published \(sessions.count): \(sessions.map(\.name).prefix(20)); inbox: \(listNames(root + "/inbox").prefix(20)); quarantine: \(listNames(root + "/quarantine").prefix(40))")
+    }
+    return sessions
+}
+
+/// Claims held in work/ by any instance.
+func claimsInWork(_ root: String) -> Int {
+    listNames(root + "/.scenedrop/work").filter { !$0.hasSuffix(".lock") }.reduce(0) { $0 + listNames(root + "/.scenedrop/work/" + $1, hidden: true).count }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import Synchronization
+import SystemSupport
+import TestSupport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Every invalid sample and a corpus of hostile inputs, through the running daemon: each gets the
+/// documented outcome and a located message, nothing outside the root is touched, no FIFO is
+/// opened, and the daemon keeps working.
+@Suite struct HostileInputTests {
+    /// file name → expected quarantine reason (nil: published).
+    static func corpus() -> [(String, [UInt8], String?)] {
+        func s(_ text: String) -> [UInt8] { Array(text.utf8) }
+        func scene(_ fields: String) -> [UInt8] { s(#"{"scenes": [{"scene_number": 1, "image_create_prompt": "x"\#(fields)}]}"#) }
+        let ok = #"{"scene_number": 1, "image_create_prompt": "x"}"#
+        var cases: [(String, [UInt8], String?)] = [
+            ("invalid-utf8.json", s(#"{"session": "a"#) + [0xC3, 0x28] + s(#""}"#), "not_utf8"),
+            ("bom.json", [0xEF, 0xBB, 0xBF] + s(#"{"session": "bom-ok", "width": 128, "height": 72, "scenes": [\#(ok)]}"#), nil),
+            ("deep.json", s(String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)), "invalid_json"),
+            ("two-mib.json", s("{\"pad\": \"" + String(repeating: "a", count: 2 << 20) + "\"}"), "too_large"),
+            ("empty.json", [], "invalid_json"),
+            ("nul.json", s(#"{"session": "a"#) + [0] + s(#"b"}"#), "invalid_json"),
+            ("duplicate-keys.json", s(#"{"scenes": [\#(ok)], "scenes": [\#(ok)]}"#), "invalid_manifest"),
+            ("huge-number.json", s(#"{"scenes": [{"scene_number": 1e400, "image_create_prompt": "x"}]}"#), "invalid_manifest"),
+            ("negative-number.json", s(#"{"scenes": [{"scene_number": -4, "image_create_prompt": "x"}]}"#), "invalid_manifest"),
+            ("fraction.json", s(#"{"scenes": [{"scene_number": 2.5, "image_create_prompt": "x"}]}"#), "invalid_manifest"),
+            ("duplicate-numbers.json", s(#"{"scenes": [\#(ok), \#(ok)]}"#), "invalid_manifest"),
+            ("501-scenes.json", s("[" + (1...501).map { #"{"scene_number": \#($0), "image_create_prompt": "x"}"# }.joined(separator: ",") + "]"), "invalid_manifest"),
+            ("long-prompt.json", s(#"[{"scene_number": 1, "image_create_prompt": "\#(String(repeating: "p", count: 8001))"}]"#), "invalid_manifest"),
+            ("blank-prompt.json", s(#"[{"scene_number": 1, "image_create_prompt": "  \t "}]"#), "invalid_manifest"),
+            ("trailing-comma.json", s(#"{"scenes": [\#(ok),]}"#), "invalid_json"),
+            ("single-quotes.json", s("{'scenes': []}"), "invalid_json"),
+            ("truncated.json", s(#"{"scenes": [{"scene_number": 1, "image_cr"#), "invalid_json"),
+            ("lone-surrogate.json", s(#"[{"scene_number": 1, "image_create_prompt": "\ud800"}]"#), "invalid_json"),
+            ("string-top.json", s(#""hello""#), "invalid_manifest"),
+            ("null-top.json", s("null"), "invalid_manifest"),
+            ("scenes-object.json", s(#"{"scenes": {"1": "x"}}"#), "invalid_manifest"),
+            ("no-scenes.json", s(#"{"scenes": []}"#), "invalid_manifest"),
+            ("width-string.json", s(#"{"width": "1920", "scenes": [\#(ok)]}"#), "invalid_manifest"),
+            ("size-mismatch.json", s(#"{"width": 1000, "height": 1000, "scenes": [\#(ok)]}"#), "invalid_manifest"),
+            ("bad-style.json", scene(#", "image_style": "noir""#), "invalid_manifest"),
+            ("unknown-field.json", s(#"{"session": "unknown-field-ok", "width": 128, "height": 72, "colour": "red", "scenes": [\#(ok)]}"#), nil),
+        ]
+        for (i, name) in ["../x", "/etc", "a/b", "with space", "ünï", "new\\nline", "..", "."].enumerated() {
+            cases.append(("session-\(i).json", s(#"{"session": "\#(name)", "scenes": [\#(ok)]}"#), "invalid_manifest"))
+        }
+        return cases
+    }
+
+    @Test func everyBadInputIsQuarantinedWithALocatedReason() async throws {
+        try await withTemporaryDirectory { root in
+            let corpus = Self.corpus()
+            for (name, bytes, _) in corpus { try writeFile(root + "/inbox/" + name, bytes) }
+            let samples = listNames(packageRoot + "/samples/invalid")
+            for name in samples { try writeFile(root + "/inbox/sample-" + name, readFile(packageRoot + "/samples/invalid/" + name) ?? []) }
+            // Non-regular files: never opened, never followed.
+            let passwdBefore = try #require(try FileSystem.info("/etc/passwd"))
+            let passwdBytes = readFile("/etc/passwd")
+            #expect(symlink("/etc/passwd", root + "/inbox/passwd-link.json") == 0)
+            #expect(mkfifo(root + "/inbox/pipe.json", 0o644) == 0)
+            try FileSystem.makeDirectories(root + "/inbox/folder.json")
+            // A writer blocked on the FIFO until somebody opens it for reading: if the daemon ever
+            // opened it, this thread would finish.
+            let fifoOpened = Mutex<Bool>(false)
+            let writer = Thread {
+                let fd = open(root + "/inbox/pipe.json", O_WRONLY | O_CLOEXEC)
+                if fd >= 0 { close(fd) }
+                fifoOpened.withLock { $0 = true }
+            }
+            writer.start()
+            try await waitUntil("the FIFO writer to block") { !fifoOpened.withLock { $0 } }
+
+            let daemon = try await Daemon.start(root, ["--rescan-interval", "500ms", "--settle", "300ms"])
+            let expectedQuarantined = corpus.filter { $0.2 != nil }.count + samples.count + 2
+            try await waitUntil("every bad input in quarantine", timeout: .seconds(120)) {
+                listNames(daemon.quarantine).filter { !$0.hasSuffix(".error.json") }.count >= expectedQuarantined
+            }
+            try await waitForSessions(daemon.outbox, count: 2)
+
+            for (name, _, reason) in corpus {
+                if let reason {
+                    let report = try #require(jsonObject(daemon.quarantine + "/" + name + ".error.json"), "\(name) has a report")
+                    #expect(report["reason"] as? String == reason, "\(name)")
+                    #expect((report["message"] as? String)?.isEmpty == false)
+                    let errors = report["errors"] as? [[String: Any]] ?? []
+                    let located = report["line"] is Int || errors.contains { ($0["path"] as? String)?.isEmpty == false || $0["line"] is Int }
+                    #expect(located || reason == "too_large", "\(name) says where")
+                    #expect(readFile(daemon.quarantine + "/" + name) == corpus.first { $0.0 == name }?.1, "\(name) kept byte for byte")
+                }
+            }
+            for name in samples {
+                let report = try #require(jsonObject(daemon.quarantine + "/sample-" + name + ".error.json"))
+                #expect(["invalid_json", "invalid_manifest", "not_utf8"].contains(report["reason"] as? String ?? ""))
+            }
+            for link in ["passwd-link.json", "pipe.json"] {
+                let report = try #require(jsonObject(daemon.quarantine + "/" + link + ".error.json"))
+                #expect(report["reason"] as? String == "unsupported_file")
+            }
+            #expect(try FileSystem.info(daemon.quarantine + "/passwd-link.json")?.kind == .symlink)
+            #expect(try FileSystem.info(daemon.quarantine + "/pipe.json")?.kind == .fifo)
+            #expect(!fifoOpened.withLock { $0 }, "the FIFO was opened")
+            #expect(try FileSystem.info("/etc/passwd") == passwdBefore)
+            #expect(readFile("/etc/passwd") == passwdBytes)
+            // A folder named *.json is left alone.
+            #expect(listNames(daemon.inbox) == ["folder.json"])
+            #expect(Set(try publishedSessions(daemon.outbox).map(\.name)) == ["bom-ok", "unknown-field-ok"])
+            #expect(jsonObject(daemon.outbox + "/unknown-field-ok/session.json")?["warnings"].map { ($0 as? [Any])?.count } == 1)
+
+            // Still running, still working.
+            #expect(daemon.process.isRunning)
+            try writeFile(daemon.inbox + "/after.json", manifestJSON(session: "after"))
+            try await waitForSessions(daemon.outbox, count: 3)
+            #expect(try await daemon.stop() == 0)
+
+            // Unblock the writer thread.
+            let reader = open(root + "/quarantine/pipe.json", O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+            try await waitUntil("the FIFO writer to finish") { fifoOpened.withLock { $0 } }
+            close(reader)
+        }
+    }
+
+    @Test func requeueSendsAFixedManifestBackThrough() async throws {
+        try await withTemporaryDirectory { root in
+            try writeFile(root + "/inbox/fixme.json", #"{"session": "fixme", "scenes": [{"scene_number": 1}]}"#)
+            let daemon = try await Daemon.start(root)
+            try await waitUntil("the quarantine") { FileSystem.exists(root + "/quarantine/fixme.json.error.json") }
+            try writeFile(root + "/quarantine/fixme.json", manifestJSON(session: "fixme"))
+            let result = try await SceneDropProcess.run(["requeue", "--root", root, "fixme.json"], logDirectory: root)
+            #expect(result.status == 0)
+            #expect(result.stdout.contains("requeued  fixme.json"))
+            try await waitForSessions(daemon.outbox, count: 1)
+            #expect(listNames(root + "/quarantine").isEmpty)
+            let missing = try await SceneDropProcess.run(["requeue", "--root", root, "nope.json"], logDirectory: root)
+            #expect(missing.status == 1)
+            #expect(missing.stderr.contains("not in the quarantine"))
+            #expect(try await daemon.stop() == 0)
+        }
+    }
+}
