@@ -28,7 +28,13 @@ let package = Package(
             pkgConfig: "vips",
             providers: [.apt(["libvips-dev"])]
         ),
-        .target(name: "CVipsShim", dependencies: ["CVips"]),
+        .systemLibrary(
+            name: "CPangoCairo",
+            path: "Sources/CPangoCairo",
+            pkgConfig: "pangocairo",
+            providers: [.apt(["libpango1.0-dev"])]
+        ),
+        .target(name: "CVipsShim", dependencies: ["CVips", "CPangoCairo"]),
         .target(name: "CSystemShim"),
 
         // MARK: Leaf modules
@@ -88,7 +94,7 @@ let package = Package(
         .testTarget(name: "SceneManifestTests", dependencies: ["SceneManifest"], swiftSettings: swiftSettings),
         .testTarget(name: "SystemSupportTests", dependencies: ["SystemSupport", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DropFolderTests", dependencies: ["DropFolder", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging"], swiftSettings: swiftSettings),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ImageGenerationTests",
             dependencies: ["ImageGeneration", "Imaging", "SceneManifest"],

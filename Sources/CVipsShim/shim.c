@@ -1,6 +1,79 @@
 #include "CVipsShim.h"
 #include <vips/vips.h>
+#include <pango/pangocairo.h>
 #include <string.h>
+
+/* Card text is laid out with pango and drawn with cairo here rather than with vips_text().
+ * libvips 8.14's vips_text() clears pango's font cache while pango's own fontconfig thread may be
+ * using it, which crashes (SIGFPE in g_hash_table_lookup) under parallel rendering. Here one
+ * private font map is created once, never cleared, and used under one lock. */
+static GMutex sdvips_text_lock;
+static PangoFontMap *sdvips_font_map = NULL;
+
+static int text_fits(PangoLayout *layout, PangoFontDescription *font, int size, int box_width, int box_height,
+                     PangoRectangle *logical) {
+    PangoRectangle ink;
+    pango_font_description_set_absolute_size(font, (double) size * PANGO_SCALE);
+    pango_layout_set_font_description(layout, font);
+    pango_layout_get_pixel_extents(layout, &ink, logical);
+    return logical->width <= box_width && logical->height <= box_height;
+}
+
+/* A one-band mask (0..255) of the markup, word-wrapped to box_width, centred, at the largest
+ * size that fits box_width x box_height. */
+static VipsImage *text_mask(const char *markup, int box_width, int box_height) {
+    if (!pango_parse_markup(markup, -1, 0, NULL, NULL, NULL, NULL)) {
+        vips_error("sdvips_card", "%s", "invalid markup in text");
+        return NULL;
+    }
+    VipsImage *mask = NULL;
+    g_mutex_lock(&sdvips_text_lock);
+    if (sdvips_font_map == NULL) {
+        sdvips_font_map = pango_cairo_font_map_new();
+        pango_cairo_font_map_set_resolution(PANGO_CAIRO_FONT_MAP(sdvips_font_map), 72.0);
+    }
+    PangoContext *context = pango_font_map_create_context(sdvips_font_map);
+    PangoLayout *layout = pango_layout_new(context);
+    PangoFontDescription *font = pango_font_description_from_string("DejaVu Sans");
+    pango_layout_set_markup(layout, markup, -1);
+    pango_layout_set_width(layout, box_width * PANGO_SCALE);
+    pango_layout_set_wrap(layout, PANGO_WRAP_WORD_CHAR);
+    pango_layout_set_alignment(layout, PANGO_ALIGN_CENTER);
+
+    /* Binary search on the font size in pixels. */
+    PangoRectangle logical;
+    int low = 1, high = box_height > 2 ? box_height : 2;
+    while (high - low > 1) {
+        int middle = (low + high) / 2;
+        if (text_fits(layout, font, middle, box_width, box_height, &logical)) low = middle; else high = middle;
+    }
+    text_fits(layout, font, low, box_width, box_height, &logical);
+
+    int width = logical.width > 0 ? logical.width : 1;
+    int height = logical.height > 0 ? logical.height : 1;
+    cairo_surface_t *surface = cairo_image_surface_create(CAIRO_FORMAT_A8, width, height);
+    if (cairo_surface_status(surface) == CAIRO_STATUS_SUCCESS) {
+        cairo_t *cr = cairo_create(surface);
+        cairo_move_to(cr, -logical.x, -logical.y);
+        pango_cairo_show_layout(cr, layout);
+        cairo_destroy(cr);
+        cairo_surface_flush(surface);
+        int stride = cairo_image_surface_get_stride(surface);
+        unsigned char *pixels = cairo_image_surface_get_data(surface);
+        unsigned char *packed = g_malloc((size_t) width * height);
+        for (int y = 0; y < height; y++) memcpy(packed + (size_t) y * width, pixels + (size_t) y * stride, width);
+        mask = vips_image_new_from_memory_copy(packed, (size_t) width * height, width, height, 1, VIPS_FORMAT_UCHAR);
+        g_free(packed);
+    } else {
+        vips_error("sdvips_card", "%s", "cairo could not allocate the text surface");
+    }
+    cairo_surface_destroy(surface);
+    pango_font_description_free(font);
+    g_object_unref(layout);
+    g_object_unref(context);
+    g_mutex_unlock(&sdvips_text_lock);
+    return mask;
+}
 
 int sdvips_init(const char *argv0) {
     if (VIPS_INIT(argv0 ? argv0 : "scenedrop") != 0) {
@@ -95,14 +168,8 @@ int sdvips_card(int width, int height, double red, double green, double blue,
     ink = solid(width, height, ink_red, ink_green, ink_blue);
     if (background == NULL || ink == NULL) goto done;
 
-    // With width and height but no dpi, vips_text searches for the dpi that fits the box.
-    if (vips_text(&text, markup,
-            "font", "DejaVu Sans",
-            "width", text_width,
-            "height", text_height,
-            "align", VIPS_ALIGN_CENTRE,
-            "wrap", VIPS_TEXT_WRAP_WORD_CHAR,
-            NULL) != 0) goto done;
+    text = text_mask(markup, text_width, text_height);
+    if (text == NULL) goto done;
 
     int tw = vips_image_get_width(text);
     int th = vips_image_get_height(text);

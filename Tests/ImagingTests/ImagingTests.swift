@@ -1,4 +1,8 @@
+import Dispatch
+import Foundation
 import Imaging
+import Synchronization
+import TestSupport
 import Testing
 
 @Suite struct ImagingTests {
@@ -58,5 +62,30 @@ import Testing
         // Upscaling also works: a 1K image for a 2K target.
         let up = try ImageResizer.cover(square, width: 2048, height: 1152, format: .png)
         #expect(try ImageInspector.inspect(up).width == 2048)
+    }
+
+    /// libvips 8.14's own text rendering crashed (SIGFPE in pango) after a few hundred cards drawn
+    /// in parallel; the card now lays out text itself. Short-lived threads made it worse, so use them.
+    @Test func placeholderRenderingIsSafeFromManyThreads() async throws {
+        let failures = Atomic<Int>(0)
+        let done = Atomic<Int>(0)
+        for batch in 0..<6 {
+            let threads = (0..<8).map { index in
+                Thread {
+                    for n in 0..<10 {
+                        let card = PlaceholderCard(sceneNumber: n, prompt: "thread \(batch)-\(index) card \(n)", style: "minimal", width: 128, height: 72, format: .png)
+                        if (try? card.render()) == nil { failures.add(1, ordering: .relaxed) }
+                    }
+                    done.add(1, ordering: .relaxed)
+                }
+            }
+            threads.forEach { $0.start() }
+            DispatchQueue.concurrentPerform(iterations: 40) { n in
+                let card = PlaceholderCard(sceneNumber: n, prompt: "gcd \(batch) \(n)", style: "anime", width: 160, height: 90, format: .jpeg)
+                if (try? card.render()) == nil { failures.add(1, ordering: .relaxed) }
+            }
+            try await waitUntil("batch \(batch) of rendering threads") { done.load(ordering: .relaxed) == (batch + 1) * 8 }
+        }
+        #expect(failures.load(ordering: .relaxed) == 0)
     }
 }

@@ -1,0 +1,118 @@
+import Foundation
+import Imaging
+import SystemSupport
+import TestSupport
+import Testing
+
+/// The seed's test cases and the contract's command line, through the built binary.
+@Suite struct CommandLineTests {
+    @Test func tc1CatWithCoffeeMakesARealImage() async throws {
+        try await withTemporaryDirectory { root in
+            try writeFile(root + "/inbox/tc1.json", readFile(packageRoot + "/samples/tc1-cat-coffee.json") ?? [])
+            let result = try await SceneDropProcess.run(["process", "--root", root, "--settle", "0s"], logDirectory: root)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.contains("published 1"))
+            let sessions = try publishedSessions(root + "/outbox")
+            #expect(sessions.map(\.name) == ["tc1-cat-coffee"])
+            let image = try #require(readFile(root + "/outbox/tc1-cat-coffee/scene-001.png"))
+            #expect(image.count > 10_000)
+            let info = try ImageInspector.check(image, width: 1920, height: 1080)
+            #expect(info.format == .png)
+            let meta = try #require(jsonObject(root + "/outbox/tc1-cat-coffee/scene-001.json"))
+            #expect(meta["schema"] as? String == "scenedrop.scene/v1")
+            #expect(meta["provider"] as? String == "placeholder")
+            #expect((meta["fallback"] as? [String: Any])?["reason"] as? String == "no_api_key")
+            #expect((meta["image"] as? [String: Any])?["sha256"] as? String == SHA256.hex(image))
+            #expect(result.stderr.contains("no API key configured"))
+        }
+    }
+
+    @Test func tc2FiveScenesAreAllPresent() async throws {
+        try await withTemporaryDirectory { root in
+            try writeFile(root + "/inbox/tc2.json", readFile(packageRoot + "/samples/tc2-five-scenes.json") ?? [])
+            let result = try await SceneDropProcess.run(["process", "--root", root, "--settle", "0s", "--json"], logDirectory: root)
+            #expect(result.status == 0)
+            let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            #expect((summary["published"] as? [Any])?.count == 1)
+            let session = try #require(try publishedSessions(root + "/outbox").first)
+            #expect(session.sceneEntries.count == 5)
+            for n in 1...5 {
+                #expect(FileSystem.exists(session.path + "/scene-00\(n).png"))
+                #expect(FileSystem.exists(session.path + "/scene-00\(n).json"))
+            }
+            let totals = try #require(session.session["totals"] as? [String: Any])
+            #expect(totals["scenes"] as? Int == 5)
+            #expect(totals["fallbacks"] as? Int == 5)
+            #expect(session.session["schema"] as? String == "scenedrop.session/v1")
+            #expect(session.session["source"] as? String == "tc2.json")
+            #expect(readFile(session.path + "/manifest.json") == readFile(packageRoot + "/samples/tc2-five-scenes.json"))
+        }
+    }
+
+    @Test func jpegOutputAndStrictMode() async throws {
+        try await withTemporaryDirectory { root in
+            try writeFile(root + "/inbox/j.json", manifestJSON(session: "j"))
+            let result = try await SceneDropProcess.run(["process", "--root", root, "--settle", "0s", "--image-format", "jpeg"], logDirectory: root)
+            #expect(result.status == 0)
+            let image = try #require(readFile(root + "/outbox/j/scene-001.jpg"))
+            #expect(try ImageInspector.inspect(image).format == .jpeg)
+
+            try writeFile(root + "/inbox/s.json", manifestJSON(session: "s"))
+            let strict = try await SceneDropProcess.run(["process", "--root", root, "--settle", "0s", "--strict"], logDirectory: root)
+            #expect(strict.status == 1)
+            #expect(jsonObject(root + "/quarantine/s.json.error.json")?["reason"] as? String == "fallback_used")
+        }
+    }
+
+    @Test func validateReportsEveryErrorAndExitsOne() async throws {
+        try await withTemporaryDirectory { root in
+            let good = try await SceneDropProcess.run(["validate", packageRoot + "/samples/tc1-cat-coffee.json", packageRoot + "/samples/bare-array-storyboard.json"], logDirectory: root)
+            #expect(good.status == 0)
+            #expect(good.stdout.contains("ok "))
+            let bad = try await SceneDropProcess.run(["validate", "--json", packageRoot + "/samples/invalid/missing-prompt.json", packageRoot + "/samples/invalid/syntax-error.json"], logDirectory: root)
+            #expect(bad.status == 1)
+            let results = try #require(try JSONSerialization.jsonObject(with: Data(bad.stdout.utf8)) as? [[String: Any]])
+            #expect(results.count == 2)
+            let missing = try #require((results[0]["errors"] as? [[String: Any]])?.first)
+            #expect(missing["path"] as? String == "scenes[1].image_create_prompt")
+            #expect(missing["line"] as? Int == 5)
+            #expect(results[1]["reason"] as? String == "invalid_json")
+        }
+    }
+
+    @Test func usageErrorsExitSixtyFourWithHelp() async throws {
+        try await withTemporaryDirectory { root in
+            let noRoot = try await SceneDropProcess.run(["watch"], logDirectory: root, environment: ["SCENEDROP_ROOT": ""])
+            #expect(noRoot.status == 64)
+            #expect(noRoot.stderr.contains("--root"))
+            let badDuration = try await SceneDropProcess.run(["watch", "--root", root, "--settle", "soon"], logDirectory: root)
+            #expect(badDuration.status == 64)
+            let badFormat = try await SceneDropProcess.run(["process", "--root", root, "--image-format", "gif"], logDirectory: root)
+            #expect(badFormat.status == 64)
+            #expect(badFormat.stderr.contains("png or jpeg"))
+            let help = try await SceneDropProcess.run(["watch", "--help"], logDirectory: root)
+            #expect(help.status == 0)
+            #expect(help.stdout.contains("--rescan-interval"))
+            #expect(help.stdout.contains("SIGTERM"))
+        }
+    }
+
+    @Test func statusCountsEveryFolder() async throws {
+        try await withTemporaryDirectory { root in
+            try writeFile(root + "/inbox/a.json", manifestJSON(session: "a"))
+            try writeFile(root + "/inbox/b.json", "not json")
+            _ = try await SceneDropProcess.run(["process", "--root", root, "--settle", "0s"], logDirectory: root)
+            try writeFile(root + "/inbox/waiting.json", manifestJSON(session: "w"))
+            let status = try await SceneDropProcess.run(["status", "--root", root, "--json"], logDirectory: root)
+            #expect(status.status == 0)
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+            #expect((report["inbox"] as? [String: Any])?["count"] as? Int == 1)
+            #expect((report["outbox"] as? [String: Any])?["count"] as? Int == 1)
+            #expect((report["quarantine"] as? [String: Any])?["count"] as? Int == 1)
+            #expect((report["work"] as? [String: Any])?["count"] as? Int == 0)
+            #expect((report["last_sessions"] as? [[String: Any]])?.first?["session"] as? String == "a")
+            let text = try await SceneDropProcess.run(["status"], logDirectory: root, environment: ["SCENEDROP_ROOT": root])
+            #expect(text.stdout.contains("quarantine"))
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import SystemSupport
+import TestSupport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// SIGTERM while sessions are in flight: nothing lost, nothing partial, exit 0.
+@Suite struct ShutdownTests {
+    func dropBigManifests(_ root: String, count: Int) throws -> Set<String> {
+        var names: Set<String> = []
+        for i in 0..<count {
+            try writeFile(root + "/inbox/job-\(i).json", manifestJSON(session: "job-\(i)", scenes: 6, width: 1920, height: 1080))
+            names.insert("job-\(i)")
+        }
+        return names
+    }
+
+    /// Every manifest is either a complete session or back in the inbox; nothing in work/ or staging.
+    func expectNothingLostNothingPartial(_ root: String, _ names: Set<String>) throws {
+        let sessions = try publishedSessions(root + "/outbox")  // throws on a partial session
+        for session in sessions { #expect(session.sceneEntries.count == 6) }
+        let inInbox = Set(listNames(root + "/inbox").map { String($0.dropLast(".json".count)) })
+        #expect(Set(sessions.map(\.name)).union(inInbox) == names)
+        #expect(Set(sessions.map(\.name)).isDisjoint(with: inInbox))
+        #expect(claimsInWork(root) == 0)
+        #expect(listNames(root + "/.scenedrop/work").isEmpty, "the instance left no lock or folder")
+        #expect(listNames(root + "/outbox/.staging", hidden: true).isEmpty)
+        #expect(listNames(root + "/quarantine").isEmpty)
+    }
+
+    @Test func sessionsInFlightFinishBeforeExit() async throws {
+        try await withTemporaryDirectory { root in
+            let names = try dropBigManifests(root, count: 4)
+            let daemon = try await Daemon.start(root, ["--concurrency", "2", "--max-sessions", "2"])
+            try await waitUntil("sessions in flight") { claimsInWork(root) > 0 }
+            let inFlight = claimsInWork(root)
+            #expect(try await daemon.stop() == 0)
+            #expect(!daemon.process.terminationReasonIsSignal)
+            try expectNothingLostNothingPartial(root, names)
+            // What was in hand at SIGTERM was finished, not abandoned.
+            #expect(try publishedSessions(root + "/outbox").count >= inFlight)
+        }
+    }
+
+    @Test func whatCannotFinishInTheGracePeriodIsHandedBack() async throws {
+        try await withTemporaryDirectory { root in
+            let names = try dropBigManifests(root, count: 4)
+            let daemon = try await Daemon.start(root, ["--concurrency", "1", "--max-sessions", "3", "--shutdown-grace", "100ms"])
+            try await waitUntil("sessions in flight") { claimsInWork(root) >= 2 }
+            #expect(try await daemon.stop() == 0)
+            try expectNothingLostNothingPartial(root, names)
+            #expect(!listNames(root + "/inbox").isEmpty, "something was handed back")
+            #expect(daemon.process.stderr.contains("grace period over"))
+        }
+    }
+
+    @Test func sigintStopsTheSameWay() async throws {
+        try await withTemporaryDirectory { root in
+            let daemon = try await Daemon.start(root)
+            daemon.process.signal(SIGINT)
+            #expect(try await daemon.process.waitForExit() == 0)
+            #expect(listNames(root + "/.scenedrop/work").isEmpty)
+        }
+    }
+}
