@@ -45,9 +45,6 @@ public struct WatchService: Service {
         } else {
             rescanInterval = .seconds(10)
         }
-        if !chain.hasRealProvider {
-            logger.notice("no API key configured: every image comes from the placeholder renderer")
-        }
         logger.info("watching", metadata: [
             "scenedrop.inbox": "\(layout.inbox)", "scenedrop.outbox": "\(layout.outbox)",
             "scenedrop.rescan_interval_s": "\(rescanInterval.seconds)", "scenedrop.concurrency": "\(configuration.concurrency)",

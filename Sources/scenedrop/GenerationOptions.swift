@@ -49,6 +49,8 @@ struct GenerationOptions: ParsableArguments {
     func makeChain(logger: Logger) -> ProviderChain {
         if environment("GEMINI_API_KEY") != nil || environment("GOOGLE_API_KEY") != nil {
             logger.notice("an API key is set, but this build has no Gemini provider yet: images come from the placeholder renderer")
+        } else {
+            logger.notice("no API key configured: every image comes from the placeholder renderer")
         }
         return ProviderChain(providers: [], emptyChainReason: .noAPIKey)
     }
