@@ -12,13 +12,6 @@ public actor ConcurrencyLimiter {
         available = limit
     }
 
-    /// Runs `body` holding one permit.
-    public nonisolated func withPermit<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
-        try await acquire()
-        defer { Task { await self.release() } }
-        return try await body()
-    }
-
     public func acquire() async throws {
         if available > 0 {
             available -= 1

@@ -43,16 +43,7 @@ public struct ProviderChain: Sendable {
         var tried: [GeneratedImage.Tried] = []
         var firstReason: FallbackReason?
         for provider in providers {
-            try Task.checkCancellation()
-            try await limiter.acquire()
-            let outcome: Result<ProviderImage, ProviderFailure>
-            do {
-                outcome = .success(try await provider.generate(request))
-            } catch {
-                outcome = .failure(error)
-            }
-            await limiter.release()
-            switch outcome {
+            switch try await attempt(provider, request, limiter: limiter) {
             case .success(let image):
                 return GeneratedImage(
                     image: image, provider: provider.name, isReal: provider.isReal, latencyMS: Self.milliseconds(since: started),
@@ -66,19 +57,24 @@ public struct ProviderChain: Sendable {
                 tried.append(.init(provider: provider.name, model: failure.model, error: failure.message, attempts: failure.attempts))
             }
         }
+        let image = try await attempt(placeholder, request, limiter: limiter).get()
+        return GeneratedImage(
+            image: image, provider: placeholder.name, isReal: false, latencyMS: Self.milliseconds(since: started),
+            fallback: .init(reason: firstReason ?? emptyChainReason, tried: tried))
+    }
+
+    /// One provider call, holding one of the daemon's `--concurrency` permits.
+    private func attempt(_ provider: any ImageProvider, _ request: ImageRequest, limiter: ConcurrencyLimiter) async throws -> Result<ProviderImage, ProviderFailure> {
         try Task.checkCancellation()
         try await limiter.acquire()
         let outcome: Result<ProviderImage, ProviderFailure>
         do {
-            outcome = .success(try await placeholder.generate(request))
+            outcome = .success(try await provider.generate(request))
         } catch {
             outcome = .failure(error)
         }
         await limiter.release()
-        let image = try outcome.get()
-        return GeneratedImage(
-            image: image, provider: placeholder.name, isReal: false, latencyMS: Self.milliseconds(since: started),
-            fallback: .init(reason: firstReason ?? emptyChainReason, tried: tried))
+        return outcome
     }
 
     static func milliseconds(since start: ContinuousClock.Instant) -> Int {

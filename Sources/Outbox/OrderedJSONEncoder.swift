@@ -53,7 +53,8 @@ public struct OrderedJSONEncoder {
         }
     }
 
-    static func quote(_ text: String) -> String {
+    /// `text` as a JSON string literal (also used for JSON log lines).
+    public static func quote(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

@@ -1,0 +1,108 @@
+import ImageGeneration
+import Imaging
+import Logging
+import SceneManifest
+import Synchronization
+import Testing
+
+/// A provider that fails with a chosen reason, or succeeds by delegating to the placeholder, and
+/// records how many calls overlapped.
+final class ScriptedProvider: ImageProvider {
+    let name: String
+    let isReal = true
+    let failure: FallbackReason?
+    let inFlight = Atomic<Int>(0)
+    let maximumInFlight = Atomic<Int>(0)
+    let calls = Atomic<Int>(0)
+    init(name: String, failure: FallbackReason?) {
+        self.name = name
+        self.failure = failure
+    }
+
+    func generate(_ request: ImageRequest) async throws(ProviderFailure) -> ProviderImage {
+        calls.add(1, ordering: .relaxed)
+        let now = inFlight.add(1, ordering: .relaxed).newValue
+        var seen = maximumInFlight.load(ordering: .relaxed)
+        while now > seen, !maximumInFlight.compareExchange(expected: seen, desired: now, ordering: .relaxed).exchanged {
+            seen = maximumInFlight.load(ordering: .relaxed)
+        }
+        defer { inFlight.subtract(1, ordering: .relaxed) }
+        await Task.yield()
+        if let failure { throw ProviderFailure(reason: failure, message: "scripted \(failure.rawValue)", model: "m-\(name)", attempts: 3) }
+        var image = try await PlaceholderProvider().generate(request)
+        image.model = "m-\(name)"
+        return image
+    }
+}
+
+func request(scene: Int = 1) throws -> ImageRequest {
+    let manifest = try ManifestDecoder.decode(Array(#"{"session": "s", "width": 128, "height": 72, "scenes": [{"scene_number": \#(scene), "image_create_prompt": "p"}]}"#.utf8), fileName: "s.json")
+    return ImageRequest(manifest: manifest, scene: manifest.scenes[0], format: .png)
+}
+
+@Suite struct ProviderChainTests {
+    let logger = Logger(label: "test")
+
+    @Test func emptyChainFallsBackWithTheConfiguredReason() async throws {
+        let result = try await ProviderChain(providers: []).generate(try request(), limiter: ConcurrencyLimiter(limit: 1), logger: logger)
+        #expect(result.provider == "placeholder")
+        #expect(!result.isReal)
+        #expect(result.fallback?.reason == .noAPIKey)
+        #expect(result.fallback?.tried.isEmpty == true)
+        #expect(try ImageInspector.check(result.image.bytes, width: 128, height: 72).format == .png)
+    }
+
+    @Test func firstProviderSuccessIsNoFallback() async throws {
+        let chain = ProviderChain(providers: [ScriptedProvider(name: "a", failure: nil)])
+        let result = try await chain.generate(try request(), limiter: ConcurrencyLimiter(limit: 1), logger: logger)
+        #expect(result.provider == "a")
+        #expect(result.fallback == nil)
+        #expect(result.image.model == "m-a")
+    }
+
+    @Test func failuresAreRecordedInOrderAndTheFirstReasonWins() async throws {
+        let chain = ProviderChain(providers: [
+            ScriptedProvider(name: "a", failure: .rateLimited), ScriptedProvider(name: "b", failure: .serverError),
+        ])
+        let result = try await chain.generate(try request(), limiter: ConcurrencyLimiter(limit: 2), logger: logger)
+        #expect(result.provider == "placeholder")
+        #expect(result.fallback?.reason == .rateLimited)
+        #expect(result.fallback?.tried.map(\.provider) == ["a", "b"])
+        #expect(result.fallback?.tried.map(\.attempts) == [3, 3])
+        #expect(result.fallback?.tried.first?.error == "scripted rate_limited")
+    }
+
+    @Test func aLaterProviderServesAfterAnEarlierOneFails() async throws {
+        let chain = ProviderChain(providers: [ScriptedProvider(name: "a", failure: .modelNotFound), ScriptedProvider(name: "b", failure: nil)])
+        let result = try await chain.generate(try request(), limiter: ConcurrencyLimiter(limit: 2), logger: logger)
+        #expect(result.provider == "b")
+        #expect(result.fallback?.reason == .modelNotFound)
+    }
+
+    @Test func theLimiterBoundsCallsInFlightAcrossScenes() async throws {
+        let provider = ScriptedProvider(name: "a", failure: nil)
+        let chain = ProviderChain(providers: [provider])
+        let limiter = ConcurrencyLimiter(limit: 3)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for scene in 1...12 {
+                group.addTask { _ = try await chain.generate(try request(scene: scene), limiter: limiter, logger: logger) }
+            }
+            try await group.waitForAll()
+        }
+        #expect(provider.calls.load(ordering: .relaxed) == 12)
+        #expect(provider.maximumInFlight.load(ordering: .relaxed) <= 3)
+        #expect(await limiter.inUse == 0)
+    }
+
+    @Test func aCancelledWaiterLeavesTheQueue() async throws {
+        let limiter = ConcurrencyLimiter(limit: 1)
+        try await limiter.acquire()
+        let waiter = Task { try await limiter.acquire() }
+        waiter.cancel()
+        await #expect(throws: CancellationError.self) { try await waiter.value }
+        await limiter.release()
+        #expect(await limiter.inUse == 0)
+        try await limiter.acquire()
+        #expect(await limiter.inUse == 1)
+    }
+}
