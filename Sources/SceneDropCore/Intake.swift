@@ -22,6 +22,11 @@ actor Intake {
     private var head = 0
     private var queued: Set<String> = []
     private var inFlight = 0
+    /// Inbox names whose claim is being processed. An event for one of them (our own hand-back
+    /// renaming it into the inbox, or a new drop under the same name) waits until processing ends,
+    /// so a backoff is in place before the name can be claimed again.
+    private var inFlightNames: Set<String> = []
+    private var arrivedWhileInFlight: Set<String> = []
     private var accepting = true
     private var backoff: [String: (until: Double, failures: Int)] = [:]
     private var reportedFolders: Set<String> = []
@@ -58,6 +63,10 @@ actor Intake {
     func arrived(_ name: String) {
         guard accepting, InboxFilter.accepts(name) else { return }
         gate.forget(name)
+        if inFlightNames.contains(name) {
+            arrivedWhileInFlight.insert(name)
+            return
+        }
         enqueue(name)
     }
 
@@ -95,7 +104,7 @@ actor Intake {
                 }
                 continue
             }
-            if queued.contains(candidate.name) { continue }
+            if queued.contains(candidate.name) || inFlightNames.contains(candidate.name) { continue }
             if let wait = backoff[candidate.name], wait.until > now {
                 earliestRecheck = min(earliestRecheck ?? wait.until, wait.until)
                 continue
@@ -149,6 +158,7 @@ actor Intake {
             }
             guard let claim else { continue }  // someone else took it
             inFlight += 1
+            inFlightNames.insert(name)
             stats.claimed += 1
             output.yield((claim, now))
         }
@@ -157,6 +167,8 @@ actor Intake {
     /// A claim's processing ended.
     func finished(_ claim: ClaimedManifest, _ outcome: ProcessOutcome) {
         inFlight -= 1
+        inFlightNames.remove(claim.originalName)
+        let arrivedMeanwhile = arrivedWhileInFlight.remove(claim.originalName) != nil
         switch outcome {
         case .handedBack(let name, _):
             let failures = (backoff[name]?.failures ?? 0) + 1
@@ -170,6 +182,8 @@ actor Intake {
         case .cancelled, .stuck:
             break
         }
+        // A new file dropped under the same name while we worked: take it now (pump honours any backoff).
+        if arrivedMeanwhile, accepting { enqueue(claim.originalName) }
         pump()
         if inFlight == 0 {
             for waiter in idleWaiters.values { waiter.resume() }

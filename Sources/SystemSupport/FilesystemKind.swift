@@ -4,7 +4,7 @@ public enum FilesystemKind: Sendable, Equatable, CustomStringConvertible {
     case local
     case network(String)
 
-    init(statfsType type: Int) {
+    public init(statfsType type: Int) {
         switch UInt32(truncatingIfNeeded: type) {
         case 0x6969: self = .network("nfs")
         case 0xFF53_4D42: self = .network("cifs")

@@ -84,3 +84,19 @@ import Glibc
         #expect(WallClock.compactStamp(1_795_000_000) == "20261118T110640Z")
     }
 }
+
+@Suite struct FilesystemKindTests {
+    @Test func networkFilesystemsAreRecognisedByTheirStatfsMagic() {
+        #expect(FilesystemKind(statfsType: 0x6969) == .network("nfs"))
+        #expect(FilesystemKind(statfsType: 0xFF53_4D42) == .network("cifs"))
+        #expect(FilesystemKind(statfsType: 0xFE53_4D42) == .network("smb2"))
+        #expect(FilesystemKind(statfsType: 0x0102_1997) == .network("9p"))
+        #expect(FilesystemKind(statfsType: 0x6573_5546) == .network("fuse"))
+        #expect(FilesystemKind(statfsType: 0xEF53) == .local)  // ext4
+        #expect(FilesystemKind(statfsType: 0x0102_1994) == .local)  // tmpfs
+    }
+
+    @Test func theTempFolderIsLocal() {
+        #expect(!FileSystem.filesystemKind("/tmp").isNetwork)
+    }
+}
