@@ -121,8 +121,9 @@ public struct SessionProcessor: Sendable {
         case cancelled
     }
 
-    /// Reads and decodes; when the JSON ends early (a writer that closed and will reopen), waits
-    /// until the file is unchanged for `settle` and reads again before judging it.
+    /// Reads and decodes; when the JSON ends early (a writer that closed and will reopen, or one that
+    /// paused longer than the settle interval), waits until the file is unchanged for `settle` and no
+    /// local process still has it open for writing, then reads again before judging it.
     func readAndDecode(_ claim: ClaimedManifest) async -> Result<([UInt8], Manifest), ReadFailure> {
         var lastInfo = try? FileSystem.info(claim.path)
         var waited = 0
@@ -140,16 +141,18 @@ public struct SessionProcessor: Sendable {
             do {
                 return .success((bytes, try ManifestDecoder.decode(bytes, fileName: claim.originalName)))
             } catch {
-                // Give a writer up to 30 settle intervals of activity to finish.
-                guard error.endedEarly, waited < 30 else { return .failure(.manifest(error)) }
+                // A writer gets up to 600 looks (10 minutes at the default settle) to finish.
+                guard error.endedEarly, waited < 600 else { return .failure(.manifest(error)) }
                 do {
-                    try await Task.sleep(for: configuration.settle)
+                    try await Task.sleep(for: max(configuration.settle, .milliseconds(100)))
                 } catch {
                     return .failure(.cancelled)
                 }
                 waited += 1
                 let now = try? FileSystem.info(claim.path)
-                if now == lastInfo, waited > 1 { return .failure(.manifest(error)) }
+                if now == lastInfo, waited > 1, !OpenFileProbe.isOpenForWriting(claim.path) {
+                    return .failure(.manifest(error))
+                }
                 lastInfo = now
             }
         }
@@ -253,9 +256,13 @@ public struct SessionProcessor: Sendable {
     }
 
     func cancelled(_ claim: ClaimedManifest, logger: Logger) -> ProcessOutcome {
-        switch handBack(claim, error: SystemError(errno: 125 /* ECANCELED */, call: "shutdown"), logger: logger) {
-        case .handedBack(let name, _): return .cancelled(inboxName: name)
-        case let other: return other
+        do {
+            let name = try work.handBack(claim)
+            logger.notice("manifest handed back to the inbox at shutdown", metadata: ["scenedrop.inbox_name": "\(name)"])
+            return .cancelled(inboxName: name)
+        } catch {
+            logger.error("manifest could not be handed back; it stays in work/ for recovery", metadata: ["error.message": "\(error.description)"])
+            return .stuck(error: error.description)
         }
     }
 

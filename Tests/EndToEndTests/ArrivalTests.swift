@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import SystemSupport
 import TestSupport
 import Testing
@@ -46,25 +47,59 @@ import Glibc
             let daemon = try await Daemon.start(root, ["--rescan-interval", "500ms", "--settle", "1s"])
             let text = manifestJSON(session: "slow", scenes: 3)
             let bytes = Array(text.utf8)
-            let fd = open(daemon.inbox + "/slow.json", O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
-            #expect(fd >= 0)
-            let chunks = 10
-            let size = (bytes.count + chunks - 1) / chunks
-            let clock = ContinuousClock()
-            let started = clock.now
-            for i in 0..<chunks {
-                let part = Array(bytes[min(bytes.count, i * size)..<min(bytes.count, (i + 1) * size)])
-                _ = part.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-                // The writer's own pace (3 s in all), not a synchronisation point of the test.
-                try await Task.sleep(until: started + .milliseconds(300 * (i + 1)))
-                #expect(try publishedSessions(daemon.outbox).isEmpty, "taken before the writer finished")
+            // The writer runs on its own thread so the test runner's load cannot stall it.
+            let finished = Atomic<Bool>(false)
+            let path = daemon.inbox + "/slow.json"
+            let writer = Thread {
+                let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+                let chunks = 10
+                let size = (bytes.count + chunks - 1) / chunks
+                for i in 0..<chunks {
+                    let part = Array(bytes[min(bytes.count, i * size)..<min(bytes.count, (i + 1) * size)])
+                    _ = part.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                    usleep(300_000)  // the writer's own pace: 3 s in all
+                }
+                close(fd)
+                finished.store(true, ordering: .releasing)
             }
-            close(fd)
+            writer.start()
+            try await daemon.waitUntil("the writer to finish", timeout: .seconds(60)) {
+                let done = finished.load(ordering: .acquiring)
+                if !done {
+                    let early = try publishedSessions(daemon.outbox)
+                    #expect(early.isEmpty, "published before the writer finished")
+                }
+                return done
+            }
             try await waitForSessions(daemon.outbox, count: 1)
             #expect(readFile(daemon.outbox + "/slow/manifest.json") == bytes)
             #expect(listNames(daemon.quarantine).isEmpty)
             #expect(try await daemon.stop() == 0)
             #expect(daemon.publishes == ["slow"])
+        }
+    }
+
+    @Test func writerPausingLongerThanTheSettleIntervalIsNotJudgedHalfWritten() async throws {
+        try await withTemporaryDirectory { root in
+            // Rescans every 200ms and a 500ms settle: the pause below makes the file look finished.
+            let daemon = try await Daemon.start(root, ["--rescan-interval", "200ms", "--settle", "500ms", "--log-level", "debug"])
+            let bytes = Array(manifestJSON(session: "paused", scenes: 2).utf8)
+            let half = bytes.count / 2
+            let fd = open(daemon.inbox + "/paused.json", O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+            #expect(fd >= 0)
+            _ = Array(bytes[..<half]).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            // The gate takes the file while the writer still holds it open.
+            try await daemon.waitUntil("the half-written file to be claimed") { !FileSystem.exists(daemon.inbox + "/paused.json") }
+            // Without the open-for-writing check it was judged truncated within about a second.
+            try await daemon.waitForRescans(10)
+            #expect(listNames(daemon.quarantine).isEmpty, "judged before the writer finished")
+            _ = Array(bytes[half...]).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            close(fd)
+            try await waitForSessions(daemon.outbox, count: 1)
+            #expect(readFile(daemon.outbox + "/paused/manifest.json") == bytes)
+            #expect(listNames(daemon.quarantine).isEmpty)
+            #expect(try await daemon.stop() == 0)
+            #expect(daemon.publishes == ["paused"])
         }
     }
 

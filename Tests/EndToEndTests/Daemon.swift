@@ -20,7 +20,7 @@ struct Daemon {
             ["watch", "--root", root, "--log-format", "json"] + extra, logDirectory: root + "/logs", name: name)
         let daemon = Daemon(root: root, process: process)
         if waitForWatch {
-            try await waitUntil("the daemon's inbox watch (log: \(process.stderrPath))", timeout: .seconds(30)) {
+            try await TestSupport.waitUntil("the daemon's inbox watch (log: \(process.stderrPath))", timeout: .seconds(30)) {
                 guard process.isRunning else { throw DaemonExited(stderr: process.stderr) }
                 return !process.logRecords("inbox watch in place").isEmpty
             }
@@ -34,6 +34,15 @@ struct Daemon {
 
     /// Sessions this daemon logged as published.
     var publishes: [String] { process.logRecords("session published").compactMap { $0["scenedrop.session"] } }
+
+    /// Like `waitUntil`, but a timeout carries the end of the daemon's log.
+    func waitUntil(_ what: String, timeout: Duration = .seconds(30), _ condition: () throws -> Bool) async throws {
+        do {
+            try await TestSupport.waitUntil(what, timeout: timeout, condition)
+        } catch let error as TimedOut {
+            throw TimedOut(what: error.what + "\n--- daemon log (end) ---\n" + String(process.stderr.suffix(3000)))
+        }
+    }
 
     /// Full inbox rescans so far (needs `--log-level debug`).
     var rescans: Int { process.logRecords("inbox rescanned").count }

@@ -37,7 +37,8 @@ import Glibc
             #expect(misses.load(ordering: .relaxed) == 0, "the session was missing or partial while replaced")
             #expect(try publishedSessions(daemon.outbox).count == 1)
             #expect(jsonObject(daemon.outbox + "/redo/scene-001.json").flatMap { ($0["prompt"] as? [String: Any])?["original"] as? String } == "second version 1")
-            #expect(listNames(daemon.outbox + "/.staging", hidden: true).isEmpty, "the old session was removed")
+            // The old session is removed right after the exchange.
+            try await daemon.waitUntil("the old session to be removed") { listNames(daemon.outbox + "/.staging", hidden: true).isEmpty }
             #expect(try await daemon.stop() == 0)
             #expect(daemon.process.logRecords("session published").map { $0["scenedrop.replaced"] } == ["false", "true"])
         }

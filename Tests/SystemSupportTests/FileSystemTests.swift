@@ -1,3 +1,4 @@
+import Foundation
 import SystemSupport
 import TestSupport
 import Testing
@@ -98,5 +99,35 @@ import Glibc
 
     @Test func theTempFolderIsLocal() {
         #expect(!FileSystem.filesystemKind("/tmp").isNetwork)
+    }
+}
+
+@Suite struct OpenFileProbeTests {
+    /// Starts `sh -c script` and returns it; the caller kills it.
+    func shell(_ script: String) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", script]
+        try p.run()
+        return p
+    }
+
+    @Test func seesAnotherProcessWritingButNotReading() async throws {
+        try await withTemporaryDirectory { dir in
+            let path = dir + "/m.json"
+            try writeFile(path, "{")
+            #expect(!OpenFileProbe.isOpenForWriting(path))
+            let writer = try shell("exec 3>>'\(path)'; touch '\(dir)/ready-w'; exec sleep 60")
+            defer { writer.terminate() }
+            try await waitUntil("the writer to open the file") { FileSystem.exists(dir + "/ready-w") }
+            #expect(OpenFileProbe.isOpenForWriting(path))
+            writer.terminate()
+            writer.waitUntilExit()
+            #expect(!OpenFileProbe.isOpenForWriting(path))
+            let reader = try shell("exec 3<'\(path)'; touch '\(dir)/ready-r'; exec sleep 60")
+            defer { reader.terminate() }
+            try await waitUntil("the reader to open the file") { FileSystem.exists(dir + "/ready-r") }
+            #expect(!OpenFileProbe.isOpenForWriting(path))
+        }
     }
 }
