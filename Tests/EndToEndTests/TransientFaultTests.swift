@@ -38,11 +38,15 @@ private let canMount: Bool = {
             let daemon = try await Daemon.start(root, ["--settle", "200ms"])
             let manifest = manifestJSON(session: "big", scenes: 2, width: 1920, height: 1080)
             try dropFile(daemon.inbox + "/big.json", manifest)
-            try await waitUntil("a retry after the full disk") { !daemon.process.logRecords("retry scheduled").isEmpty }
-            // Not quarantined, nothing partial or left in staging, the manifest back in the inbox unchanged.
+            // Between attempts: the manifest back in the inbox unchanged, nothing left in staging.
+            try await daemon.waitUntil("the manifest back in the inbox after a full disk") {
+                !daemon.process.logRecords("retry scheduled").isEmpty
+                    && readText(daemon.inbox + "/big.json") == manifest
+                    && listNames(daemon.outbox + "/.staging", hidden: true).isEmpty
+            }
+            // Not quarantined, nothing partial published.
             #expect(listNames(daemon.quarantine).isEmpty)
             #expect(try publishedSessions(daemon.outbox).isEmpty)
-            #expect(listNames(daemon.outbox + "/.staging", hidden: true).isEmpty)
             let handedBack = daemon.process.logRecords("manifest handed back to the inbox after a system fault")
             #expect(handedBack.first?["error.type"] == "ENOSPC")
 
