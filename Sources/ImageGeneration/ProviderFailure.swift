@@ -11,7 +11,6 @@ public enum FallbackReason: String, Sendable, Codable, CaseIterable {
     case invalidImage = "invalid_image"
     case modelNotFound = "model_not_found"
     case budgetExceeded = "budget_exceeded"
-    case unsupported
 }
 
 /// A provider could not produce the image. The chain records it and moves to the next link.

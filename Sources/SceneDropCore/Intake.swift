@@ -30,11 +30,13 @@ actor Intake {
     private var accepting = true
     private var backoff: [String: (until: Double, failures: Int)] = [:]
     private var reportedFolders: Set<String> = []
+    /// Recheck times already requested and not yet due, so a burst does not start a timer per file.
+    private var pendingRechecks: Set<Int> = []
     private var idleWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
     private var nextWaiter: UInt64 = 0
 
-    /// Counters for status and the benchmark.
-    private(set) var stats = Stats()
+    /// Running totals, reported with each rescan.
+    private var stats = Stats()
 
     struct Stats: Sendable {
         var claimed = 0
@@ -118,10 +120,11 @@ actor Intake {
         }
         gate.retain(only: present)
         reportedFolders.formIntersection(present)
-        if let earliestRecheck { recheckRequests.yield(earliestRecheck) }
+        if let earliestRecheck { requestRecheck(at: earliestRecheck) }
         logger.debug("inbox rescanned", metadata: [
             "scenedrop.rescan": "\(stats.rescans)", "scenedrop.candidates": "\(candidates.count)",
             "scenedrop.settling": "\(gate.trackedCount)", "scenedrop.queued": "\(queued.count)",
+            "scenedrop.claimed_total": "\(stats.claimed)", "scenedrop.overflows_total": "\(stats.overflows)",
         ])
     }
 
@@ -143,7 +146,7 @@ actor Intake {
                 head = 0
             }
             if let wait = backoff[name], wait.until > now {
-                recheckRequests.yield(wait.until)
+                requestRecheck(at: wait.until)
                 continue
             }
             // A folder named *.json is never claimed; anything else (links, FIFOs) is claimed by
@@ -175,7 +178,7 @@ actor Intake {
             let delay = min(maximumBackoff, initialBackoff * Double(1 << min(failures - 1, 20)))
             let until = WallClock.now() + delay
             backoff[name] = (until, failures)
-            recheckRequests.yield(until)
+            requestRecheck(at: until)
             logger.info("retry scheduled", metadata: ["scenedrop.file": "\(name)", "scenedrop.retry_in_s": "\(delay)"])
         case .published, .quarantined:
             backoff[claim.originalName] = nil
@@ -189,6 +192,15 @@ actor Intake {
             for waiter in idleWaiters.values { waiter.resume() }
             idleWaiters.removeAll()
         }
+    }
+
+    /// Asks for a rescan at `time`, unless one is already due within the same 50 ms.
+    private func requestRecheck(at time: Double) {
+        let now = WallClock.now()
+        pendingRechecks = pendingRechecks.filter { Double($0) * 0.05 > now }
+        let slot = Int((time / 0.05).rounded(.up))
+        guard pendingRechecks.insert(slot).inserted else { return }
+        recheckRequests.yield(Double(slot) * 0.05)
     }
 
     /// Stops claiming; claims already in hand go on.

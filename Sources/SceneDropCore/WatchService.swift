@@ -142,13 +142,18 @@ public struct WatchService: Service {
                 }
             }
             group.addTask {
-                // Files waiting on the stability gate or a backoff are looked at again when due.
-                for await due in rechecks {
-                    let wait = due - WallClock.now()
-                    if wait > 0 {
-                        do { try await Task.sleep(for: .milliseconds(Int(wait * 1000) + 5)) } catch { return }
+                // Files waiting on the stability gate or a backoff are looked at again when due. Each
+                // request has its own timer: a long backoff must not hold up a short settle.
+                await withDiscardingTaskGroup { timers in
+                    for await due in rechecks {
+                        timers.addTask {
+                            let wait = due - WallClock.now()
+                            if wait > 0 {
+                                do { try await Task.sleep(for: .milliseconds(Int(wait * 1000) + 5)) } catch { return }
+                            }
+                            await intake.rescan()
+                        }
                     }
-                    await intake.rescan()
                 }
             }
             if let retention = self.configuration.retention {
