@@ -72,7 +72,10 @@ public struct SessionProcessor: Sendable {
                 let error = ManifestError(
                     reason: .invalidManifest,
                     message: "\(fallbacks.count) of \(scenes.count) scenes could not come from a real provider (--strict)",
-                    issues: fallbacks.map { ManifestIssue(path: "scenes[scene_number=\($0.sceneNumber)]", message: "fell back to the placeholder") })
+                    issues: fallbacks.map { scene in
+                        let index = manifest.scenes.firstIndex { $0.sceneNumber == scene.sceneNumber } ?? 0
+                        return ManifestIssue(path: "scenes[\(index)]", message: "scene \(scene.sceneNumber) fell back to the placeholder")
+                    })
                 return quarantine(claim, error, reasonOverride: "fallback_used", logger: logger)
             }
             try staging.write("manifest.json", bytes, sync: configuration.sync)

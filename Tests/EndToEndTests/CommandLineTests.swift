@@ -60,7 +60,9 @@ import Testing
             try writeFile(root + "/inbox/s.json", manifestJSON(session: "s"))
             let strict = try await SceneDropProcess.run(["process", "--root", root, "--settle", "0s", "--strict"], logDirectory: root)
             #expect(strict.status == 1)
-            #expect(jsonObject(root + "/quarantine/s.json.error.json")?["reason"] as? String == "fallback_used")
+            let report = try #require(jsonObject(root + "/quarantine/s.json.error.json"))
+            #expect(report["reason"] as? String == "fallback_used")
+            #expect((report["errors"] as? [[String: Any]])?.first?["path"] as? String == "scenes[0]")
         }
     }
 
