@@ -1,0 +1,68 @@
+/// The model table (docs/gemini-image-api.md §1.2, §3). Prices are the paid tier, USD per image.
+public struct ModelCatalog: Sendable, Equatable {
+    public var models: [String: ModelSpec]
+
+    public init(models: [ModelSpec]) {
+        self.models = Dictionary(models.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
+    }
+
+    public subscript(id: String) -> ModelSpec? { models[id] }
+
+    /// A copy with `overrides` replacing (or adding) models of the same id.
+    public func merging(_ overrides: [ModelSpec]) -> ModelCatalog {
+        var copy = self
+        for model in overrides { copy.models[model.id] = model }
+        return copy
+    }
+
+    static let standardRatios = ["1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9"]
+    static let flashRatios = standardRatios + ["1:4", "4:1", "1:8", "8:1"]
+
+    /// Pixel sizes of the Gemini 3 family at 1K; 2K and 4K are exact multiples (§3.2, §3.3).
+    static let gemini3At1K: [String: ModelSpec.Pixels] = [
+        "1:1": .init(1024, 1024), "2:3": .init(848, 1264), "3:2": .init(1264, 848), "3:4": .init(896, 1200),
+        "4:3": .init(1200, 896), "4:5": .init(928, 1152), "5:4": .init(1152, 928), "9:16": .init(768, 1376),
+        "16:9": .init(1376, 768), "21:9": .init(1584, 672), "1:4": .init(512, 2048), "4:1": .init(2048, 512),
+        "1:8": .init(384, 3072), "8:1": .init(3072, 384),
+    ]
+    /// 3.1 Flash's 512 size (§3.3); 21:9 is printed as 792x168 in the source, evidently 792x336.
+    static let flashAt512: [String: ModelSpec.Pixels] = [
+        "1:1": .init(512, 512), "2:3": .init(424, 632), "3:2": .init(632, 424), "3:4": .init(448, 600),
+        "4:3": .init(600, 448), "4:5": .init(464, 576), "5:4": .init(576, 464), "9:16": .init(384, 688),
+        "16:9": .init(688, 384), "21:9": .init(792, 336), "1:4": .init(256, 1024), "4:1": .init(1024, 256),
+        "1:8": .init(192, 1536), "8:1": .init(1536, 192),
+    ]
+
+    static func scaled(_ table: [String: ModelSpec.Pixels], by factor: Int, only ratios: [String]) -> [String: ModelSpec.Pixels] {
+        Dictionary(uniqueKeysWithValues: ratios.compactMap { ratio in
+            table[ratio].map { (ratio, ModelSpec.Pixels($0.width * factor, $0.height * factor)) }
+        })
+    }
+
+    public static let builtIn: ModelCatalog = {
+        let flash = flashRatios, standard = standardRatios
+        let pro = ModelSpec(
+            id: "gemini-3-pro-image", aspectRatios: standard, imageSizes: ["1K", "2K", "4K"],
+            outputs: ["1K": scaled(gemini3At1K, by: 1, only: standard), "2K": scaled(gemini3At1K, by: 2, only: standard), "4K": scaled(gemini3At1K, by: 4, only: standard)],
+            pricePerImage: ["1K": 0.134, "2K": 0.134, "4K": 0.24])
+        let flash31 = ModelSpec(
+            id: "gemini-3.1-flash-image", aspectRatios: flash, imageSizes: ["512", "1K", "2K", "4K"],
+            outputs: ["512": flashAt512, "1K": scaled(gemini3At1K, by: 1, only: flash), "2K": scaled(gemini3At1K, by: 2, only: flash), "4K": scaled(gemini3At1K, by: 4, only: flash)],
+            pricePerImage: ["512": 0.045, "1K": 0.067, "2K": 0.101, "4K": 0.151])
+        // Lite: 512 and 1K only; only the 1K price is published (UNCONFIRMED): 512 is priced the same.
+        let lite = ModelSpec(
+            id: "gemini-3.1-flash-lite-image", aspectRatios: flash, imageSizes: ["512", "1K"],
+            outputs: ["512": flashAt512, "1K": scaled(gemini3At1K, by: 1, only: flash)],
+            pricePerImage: ["512": 0.0336, "1K": 0.0336])
+        // 2.5 Flash Image: no size control, about 1024 px, $0.039 (scheduled shutdown 2026-10-02, UNCONFIRMED).
+        let flash25 = ModelSpec(
+            id: "gemini-2.5-flash-image", aspectRatios: standard, imageSizes: [],
+            outputs: ["": [
+                "1:1": .init(1024, 1024), "2:3": .init(832, 1248), "3:2": .init(1248, 832), "3:4": .init(864, 1184),
+                "4:3": .init(1184, 864), "4:5": .init(896, 1152), "5:4": .init(1152, 896), "9:16": .init(768, 1344),
+                "16:9": .init(1344, 768), "21:9": .init(1536, 672),
+            ]],
+            pricePerImage: ["": 0.039])
+        return ModelCatalog(models: [pro, flash31, lite, flash25])
+    }()
+}

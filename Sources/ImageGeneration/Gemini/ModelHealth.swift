@@ -1,0 +1,48 @@
+/// What the daemon has learnt about each model during the run: a 429 cool-down shared by all
+/// sessions (one wait, not a thundering herd), models retired for the run or until the next UTC day,
+/// and a provider disabled after a bad key. Pure: times are passed in.
+public struct ModelHealth: Sendable, Equatable {
+    public enum Availability: Sendable, Equatable {
+        case available
+        /// Wait until then before the next request to this model.
+        case coolingDown(until: Double)
+        case retired(FallbackReason)
+    }
+
+    private var cooldown: [String: Double] = [:]
+    struct Retirement: Sendable, Equatable {
+        /// `nil`: for the rest of the run.
+        var until: Double?
+        var reason: FallbackReason
+    }
+
+    private var retired: [String: Retirement] = [:]
+    public private(set) var providerDisabled: FallbackReason?
+
+    public init() {}
+
+    public func availability(of model: String, now: Double) -> Availability {
+        if let entry = retired[model], entry.until.map({ now < $0 }) ?? true { return .retired(entry.reason) }
+        if let until = cooldown[model], until > now { return .coolingDown(until: until) }
+        return .available
+    }
+
+    /// No request to `model` starts before `until` (keeps the later of two cool-downs).
+    public mutating func coolDown(_ model: String, until: Double) {
+        cooldown[model] = max(cooldown[model] ?? 0, until)
+    }
+
+    public mutating func apply(_ scope: RetryPolicy.Scope, reason: FallbackReason, model: String, now: Double) {
+        switch scope {
+        case .request: break
+        case .modelForRun: retired[model] = Retirement(until: nil, reason: reason)
+        case .modelUntilNextUTCDay: retired[model] = Retirement(until: Self.nextUTCMidnight(after: now), reason: reason)
+        case .providerForRun: providerDisabled = providerDisabled ?? reason
+        }
+    }
+
+    /// The start of the next UTC day, in seconds since the epoch.
+    public static func nextUTCMidnight(after now: Double) -> Double {
+        ((now / 86_400).rounded(.down) + 1) * 86_400
+    }
+}

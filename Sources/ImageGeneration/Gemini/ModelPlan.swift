@@ -1,0 +1,72 @@
+import SceneManifest
+
+/// Which models to try for a scene, in order, and at which `imageSize` (docs/gemini-image-api.md,
+/// "SceneDrop's decisions"): draft is lite → flash at 1K; production is pro → flash at the smallest
+/// size whose output covers the target; a manifest's `model` goes first.
+public struct ModelPlan: Sendable, Equatable {
+    public struct Step: Sendable, Equatable {
+        public var model: String
+        /// `nil` for models without size control (and unknown models): no `imageSize` is sent.
+        public var imageSize: String?
+        /// `nil` when the model is not in the table.
+        public var pricePerImage: Double?
+
+        public init(model: String, imageSize: String?, pricePerImage: Double?) {
+            self.model = model
+            self.imageSize = imageSize
+            self.pricePerImage = pricePerImage
+        }
+    }
+
+    public struct Skip: Sendable, Equatable {
+        public var model: String
+        public var reason: String
+    }
+
+    public var steps: [Step]
+    /// Models left out before any request, each with why (never sent a request the API rejects).
+    public var skipped: [Skip]
+
+    public static let draftChain = ["gemini-3.1-flash-lite-image", "gemini-3.1-flash-image"]
+    public static let productionChain = ["gemini-3-pro-image", "gemini-3.1-flash-image"]
+
+    public init(quality: Manifest.Quality, manifestModel: String?, aspectRatio: String, width: Int, height: Int, catalog: ModelCatalog) {
+        var order = quality == .draft ? Self.draftChain : Self.productionChain
+        if let manifestModel {
+            order.removeAll { $0 == manifestModel }
+            order.insert(manifestModel, at: 0)
+        }
+        var steps: [Step] = []
+        var skipped: [Skip] = []
+        for id in order {
+            guard let spec = catalog[id] else {
+                // Only a manifest can name a model we do not know: try it, sending nothing optional.
+                steps.append(Step(model: id, imageSize: nil, pricePerImage: nil))
+                continue
+            }
+            guard spec.aspectRatios.contains(aspectRatio) else {
+                skipped.append(Skip(model: id, reason: "\(id) does not support aspect ratio \(aspectRatio) (it supports \(spec.aspectRatios.joined(separator: " ")))"))
+                continue
+            }
+            guard spec.supportsImageSize else {
+                steps.append(Step(model: id, imageSize: nil, pricePerImage: spec.price(size: nil)))
+                continue
+            }
+            let size: String
+            if quality == .draft {
+                guard spec.imageSizes.contains("1K") else {
+                    skipped.append(Skip(model: id, reason: "\(id) does not offer image size 1K"))
+                    continue
+                }
+                size = "1K"
+            } else {
+                // The smallest size that covers the target, or the largest the model has.
+                size = spec.imageSizes.first { spec.output(size: $0, aspectRatio: aspectRatio)?.covers(width: width, height: height) == true }
+                    ?? spec.imageSizes.last!
+            }
+            steps.append(Step(model: id, imageSize: size, pricePerImage: spec.price(size: size)))
+        }
+        self.steps = steps
+        self.skipped = skipped
+    }
+}

@@ -1,0 +1,46 @@
+/// What SceneDrop knows about one image model: data, not code, because models retire often
+/// (docs/gemini-image-api.md §0). Overridable from configuration.
+public struct ModelSpec: Sendable, Equatable, Codable {
+    /// A pixel size, width × height.
+    public struct Pixels: Sendable, Equatable, Codable {
+        public var width: Int
+        public var height: Int
+
+        public init(_ width: Int, _ height: Int) {
+            self.width = width
+            self.height = height
+        }
+
+        /// Whether an image of this size can be scaled down (or kept) to cover `width` × `height`.
+        public func covers(width: Int, height: Int) -> Bool { self.width >= width && self.height >= height }
+    }
+
+    public var id: String
+    /// Aspect ratios the API accepts for this model, e.g. "16:9".
+    public var aspectRatios: [String]
+    /// `imageSize` values the model accepts, smallest first (empty: the API takes no `imageSize`).
+    public var imageSizes: [String]
+    /// Output pixels per image size and aspect ratio. For a model without size control, under the key "".
+    public var outputs: [String: [String: Pixels]]
+    /// USD per image per image size (key "" for a model without size control).
+    public var pricePerImage: [String: Double]
+
+    public init(id: String, aspectRatios: [String], imageSizes: [String], outputs: [String: [String: Pixels]], pricePerImage: [String: Double]) {
+        self.id = id
+        self.aspectRatios = aspectRatios
+        self.imageSizes = imageSizes
+        self.outputs = outputs
+        self.pricePerImage = pricePerImage
+    }
+
+    public var supportsImageSize: Bool { !imageSizes.isEmpty }
+
+    /// The output pixels for an image size ("" when the model has no size control) and aspect ratio.
+    public func output(size: String?, aspectRatio: String) -> Pixels? {
+        outputs[size ?? ""]?[aspectRatio]
+    }
+
+    public func price(size: String?) -> Double? {
+        pricePerImage[size ?? ""]
+    }
+}

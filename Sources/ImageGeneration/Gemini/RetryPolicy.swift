@@ -1,0 +1,84 @@
+/// Decides, after a failed request, whether to try the same model again and when — or what to give
+/// up with and for how long (docs/gemini-image-api.md, "SceneDrop's decisions" and §4). Pure: the
+/// caller passes the attempt count and a random number, so tests are exact.
+public struct RetryPolicy: Sendable, Equatable {
+    /// How a request failed.
+    public enum Failure: Sendable, Equatable {
+        /// An HTTP error status. `retryDelay` is `RetryInfo.retryDelay` in seconds; `quotaPerDay` is a
+        /// `QuotaFailure` whose `quotaId` names a per-day quota; `reason` is `ErrorInfo.reason`.
+        case http(status: Int, message: String, retryDelay: Double? = nil, quotaPerDay: Bool = false, reason: String? = nil)
+        /// No complete answer within `--request-timeout`.
+        case timeout
+        /// The connection could not be made or broke.
+        case connection(String)
+    }
+
+    /// How widely a final failure applies.
+    public enum Scope: Sendable, Equatable {
+        /// This request only; the next scene tries the model again.
+        case request
+        /// The model is not used again in this run (404: retired or unknown).
+        case modelForRun
+        /// The model is not used again until the next UTC day (a per-day quota is spent).
+        case modelUntilNextUTCDay
+        /// The provider is not used again in this run (bad key, no permission).
+        case providerForRun
+    }
+
+    public enum Decision: Sendable, Equatable {
+        case retry(after: Double)
+        case giveUp(FallbackReason, Scope)
+    }
+
+    /// Retries after the first attempt (`--retries`, the seed's "up to 2").
+    public var maxRetries: Int
+    public var baseDelay: Double
+    public var maxDelay: Double
+    /// ± this fraction of the delay, so many scenes do not retry in lockstep.
+    public var jitter: Double
+
+    public init(maxRetries: Int = 2, baseDelay: Double = 1, maxDelay: Double = 30, jitter: Double = 0.2) {
+        self.maxRetries = maxRetries
+        self.baseDelay = baseDelay
+        self.maxDelay = maxDelay
+        self.jitter = jitter
+    }
+
+    /// - Parameters:
+    ///   - attempts: requests made so far to this model for this scene (1 after the first).
+    ///   - random: a number in 0..<1.
+    public func decide(_ failure: Failure, attempts: Int, random: Double) -> Decision {
+        let final: FallbackReason
+        var minimum: Double = 0
+        switch failure {
+        case .timeout:
+            final = .timeout
+        case .connection:
+            final = .serverError
+        case .http(let status, _, let retryDelay, let quotaPerDay, let reason):
+            switch status {
+            case 429:
+                if quotaPerDay { return .giveUp(.quotaExhausted, .modelUntilNextUTCDay) }
+                final = .rateLimited
+                minimum = retryDelay ?? 0
+            case 408, 504:
+                final = .timeout
+            case 500, 502, 503:
+                final = .serverError
+            case 404:
+                return .giveUp(.modelNotFound, .modelForRun)
+            case 401, 403:
+                return .giveUp(.invalidAPIKey, .providerForRun)
+            case 400 where reason == "API_KEY_INVALID":
+                return .giveUp(.invalidAPIKey, .providerForRun)
+            default:
+                // Any other 4xx is a request the API will never accept: retrying cannot help.
+                return .giveUp(.serverError, .request)
+            }
+        }
+        guard attempts <= maxRetries else { return .giveUp(final, .request) }
+        let exponential = min(maxDelay, baseDelay * Double(1 << min(attempts - 1, 20)))
+        let spread = exponential * (1 + jitter * (2 * random - 1))
+        return .retry(after: max(minimum, spread))
+    }
+}

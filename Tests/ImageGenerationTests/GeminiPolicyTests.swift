@@ -1,0 +1,166 @@
+import ImageGeneration
+import SceneManifest
+import Testing
+
+@Suite struct ModelPlanTests {
+    let catalog = ModelCatalog.builtIn
+
+    @Test func draftIsLiteThenFlashAt1K() {
+        let plan = ModelPlan(quality: .draft, manifestModel: nil, aspectRatio: "16:9", width: 1920, height: 1080, catalog: catalog)
+        #expect(plan.steps == [
+            .init(model: "gemini-3.1-flash-lite-image", imageSize: "1K", pricePerImage: 0.0336),
+            .init(model: "gemini-3.1-flash-image", imageSize: "1K", pricePerImage: 0.067),
+        ])
+        #expect(plan.skipped.isEmpty)
+    }
+
+    @Test func productionUsesTheSmallestSizeCoveringTheTarget() {
+        let hd = ModelPlan(quality: .production, manifestModel: nil, aspectRatio: "16:9", width: 1920, height: 1080, catalog: catalog)
+        #expect(hd.steps.map(\.model) == ["gemini-3-pro-image", "gemini-3.1-flash-image"])
+        #expect(hd.steps.map(\.imageSize) == ["2K", "2K"])
+        #expect(hd.steps.map(\.pricePerImage) == [0.134, 0.101])
+        let small = ModelPlan(quality: .production, manifestModel: nil, aspectRatio: "16:9", width: 640, height: 360, catalog: catalog)
+        #expect(small.steps.map(\.imageSize) == ["1K", "512"])
+        let huge = ModelPlan(quality: .production, manifestModel: nil, aspectRatio: "1:1", width: 8000, height: 8000, catalog: catalog)
+        #expect(huge.steps.map(\.imageSize) == ["4K", "4K"], "the largest when none covers")
+    }
+
+    @Test func aManifestModelGoesFirstOnce() {
+        let plan = ModelPlan(quality: .draft, manifestModel: "gemini-3.1-flash-image", aspectRatio: "1:1", width: 1024, height: 1024, catalog: catalog)
+        #expect(plan.steps.map(\.model) == ["gemini-3.1-flash-image", "gemini-3.1-flash-lite-image"])
+        let old = ModelPlan(quality: .draft, manifestModel: "gemini-2.5-flash-image", aspectRatio: "16:9", width: 1920, height: 1080, catalog: catalog)
+        #expect(old.steps.first == .init(model: "gemini-2.5-flash-image", imageSize: nil, pricePerImage: 0.039), "no imageSize for a model without size control")
+        let unknown = ModelPlan(quality: .draft, manifestModel: "nano-banana-9", aspectRatio: "16:9", width: 1920, height: 1080, catalog: catalog)
+        #expect(unknown.steps.first == .init(model: "nano-banana-9", imageSize: nil, pricePerImage: nil))
+    }
+
+    @Test func unsupportedAspectRatiosAreSkippedWithAReason() {
+        let lite = ModelSpec(id: "narrow", aspectRatios: ["1:1"], imageSizes: ["1K"], outputs: ["1K": ["1:1": .init(1024, 1024)]], pricePerImage: ["1K": 0.01])
+        let custom = catalog.merging([lite])
+        let plan = ModelPlan(quality: .draft, manifestModel: "narrow", aspectRatio: "21:9", width: 1920, height: 823, catalog: custom)
+        #expect(plan.steps.map(\.model) == ["gemini-3.1-flash-lite-image", "gemini-3.1-flash-image"])
+        #expect(plan.skipped.map(\.model) == ["narrow"])
+        #expect(plan.skipped.first?.reason.contains("21:9") == true)
+    }
+}
+
+@Suite struct PromptEnhancerTests {
+    @Test func tc4CatWithCoffee() {
+        let text = PromptEnhancer.enhance(prompt: "cat with coffee", style: .cinematic, quality: .draft, aspectRatio: "16:9", negative: nil)
+        #expect(text.hasPrefix("cat with coffee."))
+        #expect(text.lowercased().contains("cinematic"))
+        #expect(text.lowercased().contains("4k") || text.lowercased().contains("high quality"))
+        #expect(text.contains("16:9") || text.contains("widescreen"))
+        #expect(!text.contains("Avoid"))
+    }
+
+    @Test func negativePromptIsFoldedIn() {
+        let text = PromptEnhancer.enhance(prompt: "a busy street.", style: .photorealistic, quality: .production, aspectRatio: "9:16", negative: "cars, text, ")
+        #expect(text.hasPrefix("a busy street. photorealistic"))
+        #expect(text.contains("4K"))
+        #expect(text.contains("9:16 vertical composition"))
+        #expect(text.hasSuffix("Avoid: cars, text."))
+    }
+
+    @Test func everyStyleHasItsOwnModifiers() {
+        let texts = ImageStyle.allCases.map { PromptEnhancer.enhance(prompt: "x", style: $0, quality: .draft, aspectRatio: "1:1", negative: nil) }
+        #expect(Set(texts).count == ImageStyle.allCases.count)
+    }
+}
+
+@Suite struct RetryPolicyTests {
+    let policy = RetryPolicy(maxRetries: 2, baseDelay: 1, maxDelay: 30, jitter: 0.2)
+
+    @Test func serverErrorsAreRetriedWithExponentialBackoffThenGiveUp() {
+        let failure = RetryPolicy.Failure.http(status: 503, message: "UNAVAILABLE")
+        #expect(policy.decide(failure, attempts: 1, random: 0.5) == .retry(after: 1))
+        #expect(policy.decide(failure, attempts: 2, random: 0.5) == .retry(after: 2))
+        #expect(policy.decide(failure, attempts: 3, random: 0.5) == .giveUp(.serverError, .request))
+    }
+
+    @Test func jitterSpreadsTheDelay() {
+        let failure = RetryPolicy.Failure.timeout
+        #expect(policy.decide(failure, attempts: 2, random: 0) == .retry(after: 1.6))
+        #expect(policy.decide(failure, attempts: 2, random: 0.999_999).retryDelay! < 2.4 + 1e-6)
+        #expect(policy.decide(failure, attempts: 3, random: 0.5) == .giveUp(.timeout, .request))
+    }
+
+    @Test func a429WaitsAtLeastTheServersRetryDelay() {
+        let failure = RetryPolicy.Failure.http(status: 429, message: "RESOURCE_EXHAUSTED", retryDelay: 17)
+        #expect(policy.decide(failure, attempts: 1, random: 0.5) == .retry(after: 17))
+        #expect(policy.decide(failure, attempts: 3, random: 0.5) == .giveUp(.rateLimited, .request))
+    }
+
+    @Test func aPerDayQuotaIsNeverRetried() {
+        let failure = RetryPolicy.Failure.http(status: 429, message: "RESOURCE_EXHAUSTED", retryDelay: 5, quotaPerDay: true)
+        #expect(policy.decide(failure, attempts: 1, random: 0.5) == .giveUp(.quotaExhausted, .modelUntilNextUTCDay))
+    }
+
+    @Test func finalAnswersAreNotRetried() {
+        #expect(policy.decide(.http(status: 404, message: "NOT_FOUND"), attempts: 1, random: 0) == .giveUp(.modelNotFound, .modelForRun))
+        #expect(policy.decide(.http(status: 400, message: "bad key", reason: "API_KEY_INVALID"), attempts: 1, random: 0) == .giveUp(.invalidAPIKey, .providerForRun))
+        #expect(policy.decide(.http(status: 403, message: "PERMISSION_DENIED"), attempts: 1, random: 0) == .giveUp(.invalidAPIKey, .providerForRun))
+        #expect(policy.decide(.http(status: 400, message: "Unknown name"), attempts: 1, random: 0) == .giveUp(.serverError, .request))
+    }
+
+    @Test func connectionErrorsAndTimeoutsAreRetried() {
+        #expect(policy.decide(.connection("refused"), attempts: 1, random: 0.5) == .retry(after: 1))
+        #expect(policy.decide(.http(status: 408, message: "timeout"), attempts: 1, random: 0.5) == .retry(after: 1))
+        let none = RetryPolicy(maxRetries: 0)
+        #expect(none.decide(.timeout, attempts: 1, random: 0.5) == .giveUp(.timeout, .request))
+    }
+}
+
+extension RetryPolicy.Decision {
+    var retryDelay: Double? {
+        if case .retry(let after) = self { return after }
+        return nil
+    }
+}
+
+@Suite struct TokenBucketTests {
+    @Test func requestsBeyondTheRateWaitTheirTurn() {
+        var bucket = TokenBucket(perMinute: 60, burst: 2, now: 0)
+        #expect(bucket.take(now: 0) == 0)
+        #expect(bucket.take(now: 0) == 0)
+        #expect(bucket.take(now: 0) == 1)
+        #expect(bucket.take(now: 0) == 2)
+        // Later, the debt has been paid back and the bucket refilled up to its burst.
+        #expect(bucket.take(now: 10) == 0)
+        #expect(bucket.take(now: 10) == 0)
+        #expect(bucket.take(now: 10) == 1)
+    }
+
+    @Test func slowRatesSpaceRequestsOut() {
+        var bucket = TokenBucket(perMinute: 6, now: 100)
+        #expect(bucket.take(now: 100) == 0)
+        #expect(abs(bucket.take(now: 104) - 6) < 1e-9)
+    }
+}
+
+@Suite struct ModelHealthTests {
+    @Test func coolDownIsSharedAndKeepsTheLater() {
+        var health = ModelHealth()
+        health.coolDown("m", until: 50)
+        health.coolDown("m", until: 40)
+        #expect(health.availability(of: "m", now: 10) == .coolingDown(until: 50))
+        #expect(health.availability(of: "m", now: 50) == .available)
+        #expect(health.availability(of: "other", now: 10) == .available)
+    }
+
+    @Test func retirementsLastForTheRunOrUntilTheNextUTCDay() {
+        var health = ModelHealth()
+        let now = 1_795_000_000.0  // 2026-11-18T11:06:40Z
+        health.apply(.modelForRun, reason: .modelNotFound, model: "gone", now: now)
+        health.apply(.modelUntilNextUTCDay, reason: .quotaExhausted, model: "spent", now: now)
+        health.apply(.request, reason: .serverError, model: "fine", now: now)
+        #expect(health.availability(of: "gone", now: now + 1e7) == .retired(.modelNotFound))
+        #expect(ModelHealth.nextUTCMidnight(after: now) == 1_795_046_400)  // 2026-11-19T00:00:00Z
+        #expect(health.availability(of: "spent", now: 1_795_046_399) == .retired(.quotaExhausted))
+        #expect(health.availability(of: "spent", now: 1_795_046_400) == .available)
+        #expect(health.availability(of: "fine", now: now) == .available)
+        #expect(health.providerDisabled == nil)
+        health.apply(.providerForRun, reason: .invalidAPIKey, model: "any", now: now)
+        #expect(health.providerDisabled == .invalidAPIKey)
+    }
+}
