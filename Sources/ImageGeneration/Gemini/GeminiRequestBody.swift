@@ -1,0 +1,37 @@
+import Foundation
+
+/// The `generateContent` body SceneDrop sends (docs/gemini-image-api.md §1.3): only fields the API
+/// defines, `imageSize` only for models that take it. The API answers 400 "Unknown name" otherwise.
+public struct GeminiRequestBody: Encodable, Sendable, Equatable {
+    struct Content: Encodable, Sendable, Equatable {
+        var role = "user"
+        var parts: [Part]
+    }
+
+    struct Part: Encodable, Sendable, Equatable {
+        var text: String
+    }
+
+    struct GenerationConfig: Encodable, Sendable, Equatable {
+        var responseModalities = ["IMAGE"]
+        var imageConfig: ImageConfig
+    }
+
+    struct ImageConfig: Encodable, Sendable, Equatable {
+        var aspectRatio: String
+        var imageSize: String?
+    }
+
+    var contents: [Content]
+    var generationConfig: GenerationConfig
+
+    public init(prompt: String, aspectRatio: String, imageSize: String?) {
+        contents = [Content(parts: [Part(text: prompt)])]
+        generationConfig = GenerationConfig(imageConfig: ImageConfig(aspectRatio: aspectRatio, imageSize: imageSize))
+    }
+
+    public func encoded() -> [UInt8] {
+        // Synthesised encoding omits a nil imageSize, which is exactly what the API needs.
+        (try? Array(JSONEncoder().encode(self))) ?? []
+    }
+}
