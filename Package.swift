@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // MARK: C
@@ -58,6 +60,9 @@ let package = Package(
             dependencies: [
                 "SceneManifest", "Imaging",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -91,13 +96,26 @@ let package = Package(
 
         // MARK: Tests
         .target(name: "TestSupport", dependencies: ["SystemSupport"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .target(
+            name: "FakeGemini",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Tests/FakeGemini",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "SceneManifestTests", dependencies: ["SceneManifest"], swiftSettings: swiftSettings),
         .testTarget(name: "SystemSupportTests", dependencies: ["SystemSupport", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DropFolderTests", dependencies: ["DropFolder", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ImageGenerationTests",
-            dependencies: ["ImageGeneration", "Imaging", "SceneManifest"],
+            dependencies: [
+                "ImageGeneration", "Imaging", "SceneManifest", "FakeGemini", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "OutboxTests", dependencies: ["Outbox", "TestSupport"], swiftSettings: swiftSettings),

@@ -101,6 +101,7 @@ import Testing
         #expect(policy.decide(.http(status: 400, message: "bad key", reason: "API_KEY_INVALID"), attempts: 1, random: 0) == .giveUp(.invalidAPIKey, .providerForRun))
         #expect(policy.decide(.http(status: 403, message: "PERMISSION_DENIED"), attempts: 1, random: 0) == .giveUp(.invalidAPIKey, .providerForRun))
         #expect(policy.decide(.http(status: 400, message: "Unknown name"), attempts: 1, random: 0) == .giveUp(.serverError, .request))
+        #expect(policy.decide(.invalidResponse("not JSON"), attempts: 1, random: 0) == .giveUp(.serverError, .request))
     }
 
     @Test func connectionErrorsAndTimeoutsAreRetried() {

@@ -43,9 +43,9 @@ private func imagePart(_ bytes: [UInt8], mime: String, thought: Bool = false) ->
     }
 
     @Test func malformedBodiesAreFailures() {
-        #expect(GeminiResponse.interpret(status: 200, body: Array("{\"candidates\": [".utf8)) == .failure(.http(status: 200, message: "the response body is not JSON")))
+        #expect(GeminiResponse.interpret(status: 200, body: Array("{\"candidates\": [".utf8)) == .failure(.invalidResponse("the response body is not JSON")))
         let badBase64 = json(["candidates": [["content": ["parts": [["inlineData": ["mimeType": "image/png", "data": "!!!"]]]]]]])
-        #expect(GeminiResponse.interpret(status: 200, body: badBase64) == .failure(.http(status: 200, message: "the image data is not valid base64")))
+        #expect(GeminiResponse.interpret(status: 200, body: badBase64) == .failure(.invalidResponse("the image data is not valid base64")))
     }
 
     @Test func a429CarriesRetryInfoAndPerDayQuotas() {

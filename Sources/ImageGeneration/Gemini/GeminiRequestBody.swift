@@ -31,7 +31,10 @@ public struct GeminiRequestBody: Encodable, Sendable, Equatable {
     }
 
     public func encoded() -> [UInt8] {
-        // Synthesised encoding omits a nil imageSize, which is exactly what the API needs.
-        (try? Array(JSONEncoder().encode(self))) ?? []
+        // Synthesised encoding omits a nil imageSize, which is exactly what the API needs. Sorted keys
+        // make the bytes the same every time (Linux's encoder otherwise follows hash order).
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? Array(encoder.encode(self))) ?? []
     }
 }

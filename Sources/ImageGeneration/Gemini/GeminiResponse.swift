@@ -23,7 +23,7 @@ public enum GeminiResponse {
     public static func interpret(status: Int, body: [UInt8]) -> GeminiAnswer {
         guard status == 200 else { return .failure(error(status: status, body: body)) }
         guard let root = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] else {
-            return .failure(.http(status: 200, message: "the response body is not JSON"))
+            return .failure(.invalidResponse("the response body is not JSON"))
         }
         if let feedback = root["promptFeedback"] as? [String: Any], let block = feedback["blockReason"] as? String {
             let detail = (feedback["blockReasonMessage"] as? String).map { ": \($0)" } ?? ""
@@ -46,7 +46,7 @@ public enum GeminiResponse {
         let finishMessage = candidate["finishMessage"] as? String
         if let (data, mimeType) = image {
             guard let bytes = Data(base64Encoded: data, options: .ignoreUnknownCharacters), !bytes.isEmpty else {
-                return .failure(.http(status: 200, message: "the image data is not valid base64"))
+                return .failure(.invalidResponse("the image data is not valid base64"))
             }
             return .image(bytes: Array(bytes), mimeType: mimeType)
         }

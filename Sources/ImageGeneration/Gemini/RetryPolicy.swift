@@ -11,6 +11,9 @@ public struct RetryPolicy: Sendable, Equatable {
         case timeout
         /// The connection could not be made or broke.
         case connection(String)
+        /// HTTP 200 whose body cannot be used (not JSON, bad base64, larger than the bound). The
+        /// same request would get the same answer: not retried.
+        case invalidResponse(String)
     }
 
     /// How widely a final failure applies.
@@ -55,6 +58,8 @@ public struct RetryPolicy: Sendable, Equatable {
             final = .timeout
         case .connection:
             final = .serverError
+        case .invalidResponse:
+            return .giveUp(.serverError, .request)
         case .http(let status, _, let retryDelay, let quotaPerDay, let reason):
             switch status {
             case 429:

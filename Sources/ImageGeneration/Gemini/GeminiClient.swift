@@ -1,0 +1,76 @@
+import AsyncHTTPClient
+import NIOCore
+import NIOHTTP1
+
+/// One `generateContent` call: `POST {base}/v1beta/models/{model}:generateContent`, key in the
+/// `x-goog-api-key` header (never in the URL), a total deadline covering the whole body (the server
+/// sends nothing until the image is ready), and a bounded body.
+public struct GeminiClient: Sendable {
+    public let http: HTTPClient
+    public let baseURL: String
+    public let key: GeminiKey
+    public let timeout: Duration
+    /// A 4K image is several MB of base64; anything far larger is not an image answer.
+    public let maxBodyBytes: Int
+
+    public init(http: HTTPClient, baseURL: String, key: GeminiKey, timeout: Duration = .seconds(60), maxBodyBytes: Int = 48 << 20) {
+        var base = baseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        self.http = http
+        self.baseURL = base
+        self.key = key
+        self.timeout = timeout
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    struct DeadlineExceeded: Error {}
+
+    /// The HTTP client the provider should use. AsyncHTTPClient would otherwise keep retrying a refused
+    /// connection until the request's deadline (60 s): SceneDrop's retry policy already retries
+    /// connection errors with backoff, so a failed connection is reported at once. The caller shuts it down.
+    public static func makeHTTPClient(connectTimeout: Duration = .seconds(10)) -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(Int64(connectTimeout.components.seconds))
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    public func generate(model: String, body: GeminiRequestBody) async -> GeminiAnswer {
+        var request = HTTPClientRequest(url: "\(baseURL)/v1beta/models/\(model):generateContent")
+        request.method = .POST
+        request.headers.add(name: "x-goog-api-key", value: key.value)
+        request.headers.add(name: "content-type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: body.encoded()))
+        let limit = maxBodyBytes
+        let timeout = self.timeout
+        do {
+            let (status, bytes) = try await Self.within(timeout) { [http, request] in
+                let response = try await http.execute(request, timeout: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000))
+                let buffer = try await response.body.collect(upTo: limit)
+                return (Int(response.status.code), Array(buffer.readableBytesView))
+            }
+            return GeminiResponse.interpret(status: status, body: bytes)
+        } catch is DeadlineExceeded {
+            return .failure(.timeout)
+        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
+            return .failure(.timeout)
+        } catch is NIOTooManyBytesError {
+            return .failure(.invalidResponse("the response body is larger than \(limit) bytes"))
+        } catch {
+            return .failure(.connection(key.scrub(String(describing: error))))
+        }
+    }
+
+    /// Runs `operation` with a total deadline: the first of the two to finish wins, the other is cancelled.
+    static func within<T: Sendable>(_ limit: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T.self) { group in
+            group.addTask { try await operation() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                throw DeadlineExceeded()
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
+    }
+}

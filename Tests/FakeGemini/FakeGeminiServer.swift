@@ -1,0 +1,131 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// One request as the fake server saw it.
+public struct RecordedRequest: Sendable {
+    public var method: String
+    public var path: String
+    public var headers: [String: String]
+    public var body: [UInt8]
+
+    public func header(_ name: String) -> String? { headers[name.lowercased()] }
+}
+
+/// What the fake server answers.
+public struct FakeResponse: Sendable {
+    public var status: Int
+    public var body: [UInt8]
+    /// Nothing is sent until this has passed (the real API sends nothing until the image is ready).
+    public var delay: Duration
+    /// Announce the full length but send only this many bytes, then close: a truncated body.
+    public var truncateAfter: Int?
+
+    public init(status: Int, body: [UInt8], delay: Duration = .zero, truncateAfter: Int? = nil) {
+        self.status = status
+        self.body = body
+        self.delay = delay
+        self.truncateAfter = truncateAfter
+    }
+}
+
+/// A real HTTP/1.1 server on 127.0.0.1 and a free port, answering with a test's handler and
+/// recording every request. It speaks HTTP only: what the Gemini API would answer is the handler's job.
+public final class FakeGeminiServer: Sendable {
+    public let port: Int
+    private let channel: any Channel
+    private let recorded = Mutex<[RecordedRequest]>([])
+    let handler: @Sendable (RecordedRequest) -> FakeResponse
+
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    public var requests: [RecordedRequest] { recorded.withLock { $0 } }
+
+    public static func start(_ handler: @escaping @Sendable (RecordedRequest) -> FakeResponse) async throws -> FakeGeminiServer {
+        let box = ServerBox()
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    // No pipelining assistance: it would hold back the mid-response close of a truncated answer.
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: false)
+                    try channel.pipeline.syncOperations.addHandler(RequestHandler(box: box))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        let server = FakeGeminiServer(channel: channel, handler: handler)
+        box.server.withLock { $0 = server }
+        return server
+    }
+
+    private init(channel: any Channel, handler: @escaping @Sendable (RecordedRequest) -> FakeResponse) {
+        self.channel = channel
+        self.port = channel.localAddress?.port ?? 0
+        self.handler = handler
+    }
+
+    func record(_ request: RecordedRequest) -> FakeResponse {
+        recorded.withLock { $0.append(request) }
+        return handler(request)
+    }
+
+    public func shutdown() async {
+        try? await channel.close()
+    }
+}
+
+/// Lets child channels reach the server once it exists.
+final class ServerBox: Sendable {
+    let server = Mutex<FakeGeminiServer?>(nil)
+}
+
+final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let box: ServerBox
+    var head: HTTPRequestHead?
+    var body: [UInt8] = []
+
+    init(box: ServerBox) {
+        self.box = box
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h):
+            head = h
+            body = []
+        case .body(var buffer):
+            body += buffer.readBytes(length: buffer.readableBytes) ?? []
+        case .end:
+            guard let head, let server = box.server.withLock({ $0 }) else { return }
+            var headers: [String: String] = [:]
+            for (name, value) in head.headers { headers[name.lowercased()] = value }
+            let response = server.record(RecordedRequest(method: "\(head.method)", path: head.uri, headers: headers, body: body))
+            let loop = context.eventLoop.assumeIsolated()
+            if response.delay > .zero {
+                let nanos = response.delay.components.seconds * 1_000_000_000 + response.delay.components.attoseconds / 1_000_000_000
+                loop.scheduleTask(in: .nanoseconds(nanos)) { self.send(response, context: context) }
+            } else {
+                send(response, context: context)
+            }
+        }
+    }
+
+    func send(_ response: FakeResponse, context: ChannelHandlerContext) {
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: "application/json; charset=UTF-8")
+        headers.add(name: "content-length", value: String(response.body.count))
+        let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        let bytes = response.truncateAfter.map { Array(response.body.prefix($0)) } ?? response.body
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: bytes)))), promise: nil)
+        if response.truncateAfter != nil {
+            context.flush()
+            context.close(promise: nil)
+            return
+        }
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    }
+}

@@ -1,0 +1,86 @@
+import AsyncHTTPClient
+import FakeGemini
+import Foundation
+import ImageGeneration
+import Testing
+
+private let key = GeminiKey("test-key-123")!
+
+private func imageAnswer(_ bytes: [UInt8]) -> [UInt8] {
+    Array(try! JSONSerialization.data(withJSONObject: ["candidates": [["content": ["parts": [
+        ["inlineData": ["mimeType": "image/png", "data": Data(bytes).base64EncodedString()]],
+    ]], "finishReason": "STOP"]]]))
+}
+
+@Suite struct GeminiClientTests {
+    @Test func sendsTheDocumentedRequestAndReadsTheImage() async throws {
+        let server = try await FakeGeminiServer.start { _ in FakeResponse(status: 200, body: imageAnswer([1, 2, 3])) }
+        defer { Task { await server.shutdown() } }
+        let client = GeminiClient(http: .shared, baseURL: server.baseURL + "/", key: key)
+        let answer = await client.generate(model: "gemini-3.1-flash-image", body: GeminiRequestBody(prompt: "a cat", aspectRatio: "16:9", imageSize: "1K"))
+        #expect(answer == .image(bytes: [1, 2, 3], mimeType: "image/png"))
+        let request = try #require(server.requests.first)
+        #expect(request.method == "POST")
+        #expect(request.path == "/v1beta/models/gemini-3.1-flash-image:generateContent")
+        #expect(request.header("x-goog-api-key") == "test-key-123")
+        #expect(!request.path.contains("test-key-123"), "the key is never in the URL")
+        #expect(request.header("content-type") == "application/json")
+        #expect(request.body == GeminiRequestBody(prompt: "a cat", aspectRatio: "16:9", imageSize: "1K").encoded())
+    }
+
+    @Test func theDeadlineCoversTheWholeAnswer() async throws {
+        let server = try await FakeGeminiServer.start { _ in FakeResponse(status: 200, body: imageAnswer([1]), delay: .seconds(3)) }
+        defer { Task { await server.shutdown() } }
+        let client = GeminiClient(http: .shared, baseURL: server.baseURL, key: key, timeout: .milliseconds(400))
+        let started = ContinuousClock.now
+        let answer = await client.generate(model: "m", body: GeminiRequestBody(prompt: "p", aspectRatio: "1:1", imageSize: nil))
+        #expect(answer == .failure(.timeout))
+        #expect(ContinuousClock.now - started < .seconds(2))
+    }
+
+    @Test func anOversizedBodyIsRefused() async throws {
+        let server = try await FakeGeminiServer.start { _ in FakeResponse(status: 200, body: imageAnswer([UInt8](repeating: 7, count: 10_000))) }
+        defer { Task { await server.shutdown() } }
+        let client = GeminiClient(http: .shared, baseURL: server.baseURL, key: key, maxBodyBytes: 2_000)
+        let answer = await client.generate(model: "m", body: GeminiRequestBody(prompt: "p", aspectRatio: "1:1", imageSize: nil))
+        #expect(answer == .failure(.invalidResponse("the response body is larger than 2000 bytes")))
+    }
+
+    @Test func truncatedBodiesAndRefusedConnectionsAreConnectionFailures() async throws {
+        let server = try await FakeGeminiServer.start { _ in FakeResponse(status: 200, body: imageAnswer([UInt8](repeating: 1, count: 5_000)), truncateAfter: 100) }
+        let client = GeminiClient(http: .shared, baseURL: server.baseURL, key: key)
+        guard case .failure(.connection(let message)) = await client.generate(model: "m", body: GeminiRequestBody(prompt: "p", aspectRatio: "1:1", imageSize: nil)) else {
+            Issue.record("a truncated body is not a connection failure")
+            return
+        }
+        #expect(!message.contains("test-key-123"))
+        await server.shutdown()
+        let http = GeminiClient.makeHTTPClient()
+        let refused = GeminiClient(http: http, baseURL: server.baseURL, key: key)
+        let started = ContinuousClock.now
+        let answer = await refused.generate(model: "m", body: GeminiRequestBody(prompt: "p", aspectRatio: "1:1", imageSize: nil))
+        try await http.shutdown()
+        guard case .failure(.connection) = answer else {
+            Issue.record("a refused connection is not a connection failure: \(answer)")
+            return
+        }
+        #expect(ContinuousClock.now - started < .seconds(5), "a refused connection fails at once")
+    }
+
+    @Test func errorStatusesReachTheRetryPolicy() async throws {
+        let server = try await FakeGeminiServer.start { _ in
+            FakeResponse(status: 503, body: Array(#"{"error": {"code": 503, "message": "high demand", "status": "UNAVAILABLE"}}"#.utf8))
+        }
+        defer { Task { await server.shutdown() } }
+        let client = GeminiClient(http: .shared, baseURL: server.baseURL, key: key)
+        #expect(await client.generate(model: "m", body: GeminiRequestBody(prompt: "p", aspectRatio: "1:1", imageSize: nil))
+            == .failure(.http(status: 503, message: "503 UNAVAILABLE: high demand")))
+    }
+
+    @Test func theKeyNeverPrints() {
+        #expect("\(key)" == "<redacted>")
+        #expect(String(reflecting: key) == "<redacted>")
+        #expect(key.scrub("GET /?key=test-key-123 failed") == "GET /?key=<redacted> failed")
+        #expect(GeminiKey("  \n") == nil)
+    }
+}
