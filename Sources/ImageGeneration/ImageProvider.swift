@@ -13,8 +13,15 @@ public struct ProviderImage: Sendable {
     public var attempts: Int
     /// The prompt text the provider actually used.
     public var enhancedPrompt: String
+    /// Models this provider tried first, without an image (a 404 before the second model served).
+    public var earlier: [ProviderAttempt]
+    /// Why the first of those failed, when there were any.
+    public var earlierReason: FallbackReason?
 
-    public init(bytes: [UInt8], format: ImageFormat, width: Int, height: Int, model: String?, imageSize: String?, costUSD: Double, cacheHit: Bool, attempts: Int, enhancedPrompt: String) {
+    public init(
+        bytes: [UInt8], format: ImageFormat, width: Int, height: Int, model: String?, imageSize: String?, costUSD: Double,
+        cacheHit: Bool, attempts: Int, enhancedPrompt: String, earlier: [ProviderAttempt] = [], earlierReason: FallbackReason? = nil
+    ) {
         self.bytes = bytes
         self.format = format
         self.width = width
@@ -25,6 +32,8 @@ public struct ProviderImage: Sendable {
         self.cacheHit = cacheHit
         self.attempts = attempts
         self.enhancedPrompt = enhancedPrompt
+        self.earlier = earlier
+        self.earlierReason = earlierReason
     }
 }
 

@@ -21,7 +21,7 @@ public struct PlaceholderProvider: ImageProvider {
                 bytes: bytes, format: request.format.imageFormat, width: request.width, height: request.height,
                 model: nil, imageSize: nil, costUSD: 0, cacheHit: false, attempts: 1, enhancedPrompt: request.prompt)
         case .failure(let error):
-            throw ProviderFailure(reason: .invalidImage, message: error.description)
+            throw ProviderFailure(reason: .invalidImage, message: error.description, tried: [])
         }
     }
 }

@@ -3,23 +3,16 @@ import Logging
 
 /// An image and how it was obtained: what the scene metadata records.
 public struct GeneratedImage: Sendable {
-    public struct Tried: Sendable, Equatable {
-        public var provider: String
-        public var model: String?
-        public var error: String
-        public var attempts: Int
-    }
-
     public struct Fallback: Sendable, Equatable {
         public var reason: FallbackReason
-        public var tried: [Tried]
+        public var tried: [ProviderAttempt]
     }
 
     public var image: ProviderImage
     public var provider: String
     public var isReal: Bool
     public var latencyMS: Int
-    /// `nil` when the first provider of the chain made the image.
+    /// `nil` when the first provider's first model made the image.
     public var fallback: Fallback?
 }
 
@@ -40,11 +33,13 @@ public struct ProviderChain: Sendable {
 
     public func generate(_ request: ImageRequest, limiter: ConcurrencyLimiter, logger: Logger) async throws -> GeneratedImage {
         let started = ContinuousClock.now
-        var tried: [GeneratedImage.Tried] = []
+        var tried: [ProviderAttempt] = []
         var firstReason: FallbackReason?
         for provider in providers {
             switch try await attempt(provider, request, limiter: limiter) {
             case .success(let image):
+                firstReason = firstReason ?? image.earlierReason
+                tried += image.earlier
                 return GeneratedImage(
                     image: image, provider: provider.name, isReal: provider.isReal, latencyMS: Self.milliseconds(since: started),
                     fallback: tried.isEmpty ? nil : .init(reason: firstReason ?? .serverError, tried: tried))
@@ -54,7 +49,9 @@ public struct ProviderChain: Sendable {
                     "scenedrop.provider": "\(provider.name)", "error.type": "\(failure.reason.rawValue)",
                 ])
                 firstReason = firstReason ?? failure.reason
-                tried.append(.init(provider: provider.name, model: failure.model, error: failure.message, attempts: failure.attempts))
+                tried += failure.tried.isEmpty
+                    ? [ProviderAttempt(provider: provider.name, model: nil, error: failure.message, attempts: 0)]
+                    : failure.tried
             }
         }
         let image = try await attempt(placeholder, request, limiter: limiter).get()

@@ -13,18 +13,33 @@ public enum FallbackReason: String, Sendable, Codable, CaseIterable {
     case budgetExceeded = "budget_exceeded"
 }
 
+/// One model (or provider) that was tried for a scene and did not make its image.
+public struct ProviderAttempt: Sendable, Equatable {
+    public var provider: String
+    public var model: String?
+    public var error: String
+    /// Requests sent (0 when the model was skipped without a request).
+    public var attempts: Int
+
+    public init(provider: String, model: String?, error: String, attempts: Int) {
+        self.provider = provider
+        self.model = model
+        self.error = error
+        self.attempts = attempts
+    }
+}
+
 /// A provider could not produce the image. The chain records it and moves to the next link.
 public struct ProviderFailure: Error, Sendable, CustomStringConvertible {
     public var reason: FallbackReason
     public var message: String
-    public var model: String?
-    public var attempts: Int
+    /// Everything tried inside the provider, in order (a provider may try several models).
+    public var tried: [ProviderAttempt]
 
-    public init(reason: FallbackReason, message: String, model: String? = nil, attempts: Int = 1) {
+    public init(reason: FallbackReason, message: String, tried: [ProviderAttempt]) {
         self.reason = reason
         self.message = message
-        self.model = model
-        self.attempts = attempts
+        self.tried = tried
     }
 
     public var description: String { "\(reason.rawValue): \(message)" }

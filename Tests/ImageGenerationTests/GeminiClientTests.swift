@@ -29,13 +29,14 @@ private func imageAnswer(_ bytes: [UInt8]) -> [UInt8] {
     }
 
     @Test func theDeadlineCoversTheWholeAnswer() async throws {
-        let server = try await FakeGeminiServer.start { _ in FakeResponse(status: 200, body: imageAnswer([1]), delay: .seconds(3)) }
+        // The server would answer after 30 s; the 400 ms deadline must end the call long before.
+        let server = try await FakeGeminiServer.start { _ in FakeResponse(status: 200, body: imageAnswer([1]), delay: .seconds(30)) }
         defer { Task { await server.shutdown() } }
         let client = GeminiClient(http: .shared, baseURL: server.baseURL, key: key, timeout: .milliseconds(400))
         let started = ContinuousClock.now
         let answer = await client.generate(model: "m", body: GeminiRequestBody(prompt: "p", aspectRatio: "1:1", imageSize: nil))
         #expect(answer == .failure(.timeout))
-        #expect(ContinuousClock.now - started < .seconds(2))
+        #expect(ContinuousClock.now - started < .seconds(20))
     }
 
     @Test func anOversizedBodyIsRefused() async throws {
@@ -64,7 +65,7 @@ private func imageAnswer(_ bytes: [UInt8]) -> [UInt8] {
             Issue.record("a refused connection is not a connection failure: \(answer)")
             return
         }
-        #expect(ContinuousClock.now - started < .seconds(5), "a refused connection fails at once")
+        #expect(ContinuousClock.now - started < .seconds(30), "a refused connection does not wait for the 60 s deadline")
     }
 
     @Test func errorStatusesReachTheRetryPolicy() async throws {

@@ -28,7 +28,10 @@ final class ScriptedProvider: ImageProvider {
         }
         defer { inFlight.subtract(1, ordering: .relaxed) }
         await Task.yield()
-        if let failure { throw ProviderFailure(reason: failure, message: "scripted \(failure.rawValue)", model: "m-\(name)", attempts: 3) }
+        if let failure {
+            let message = "scripted \(failure.rawValue)"
+            throw ProviderFailure(reason: failure, message: message, tried: [ProviderAttempt(provider: name, model: "m-\(name)", error: message, attempts: 3)])
+        }
         var image = try await PlaceholderProvider().generate(request)
         image.model = "m-\(name)"
         return image

@@ -1,0 +1,139 @@
+import Imaging
+import Logging
+import SceneManifest
+
+/// Gemini image models ("Nano Banana") as a link of the provider chain. Walks the model plan for the
+/// scene, retries what the retry policy says, shares cool-downs and rate limits across the daemon,
+/// checks and sizes every image with libvips, and reports each model it tried.
+public struct GeminiProvider: ImageProvider {
+    public let name = "gemini"
+    public let isReal = true
+    public let client: GeminiClient
+    public let catalog: ModelCatalog
+    public let policy: RetryPolicy
+    public let state: GeminiState
+    public let logger: Logger
+    /// The current time in seconds since the epoch (a parameter so tests can pin it).
+    let now: @Sendable () -> Double
+
+    public init(client: GeminiClient, catalog: ModelCatalog = .builtIn, policy: RetryPolicy = RetryPolicy(), state: GeminiState, logger: Logger, now: @escaping @Sendable () -> Double) {
+        self.client = client
+        self.catalog = catalog
+        self.policy = policy
+        self.state = state
+        self.logger = logger
+        self.now = now
+    }
+
+    public func generate(_ request: ImageRequest) async throws(ProviderFailure) -> ProviderImage {
+        let prompt = PromptEnhancer.enhance(
+            prompt: request.prompt, style: request.style, quality: request.quality,
+            aspectRatio: request.aspectRatio.description, negative: request.negativePrompt)
+        if let disabled = await state.disabled {
+            throw ProviderFailure(reason: disabled, message: "gemini is disabled for this run (\(disabled.rawValue))", tried: [])
+        }
+        let plan = ModelPlan(
+            quality: request.quality, manifestModel: request.model, aspectRatio: request.aspectRatio.description,
+            width: request.width, height: request.height, catalog: catalog)
+        var tried = plan.skipped.map { ProviderAttempt(provider: name, model: $0.model, error: "skipped: \($0.reason)", attempts: 0) }
+        var firstReason: FallbackReason? = plan.skipped.isEmpty ? nil : .modelNotFound
+
+        for step in plan.steps {
+            switch await attempt(step, prompt: prompt, request: request) {
+            case .image(var image):
+                image.earlier = tried
+                image.earlierReason = tried.isEmpty ? nil : firstReason
+                return image
+            case .failed(let reason, let message, let attempts, let stopHere):
+                tried.append(ProviderAttempt(provider: name, model: step.model, error: message, attempts: attempts))
+                firstReason = firstReason ?? reason
+                if stopHere {
+                    throw ProviderFailure(reason: reason, message: message, tried: tried)
+                }
+            }
+        }
+        throw ProviderFailure(reason: firstReason ?? .modelNotFound, message: tried.last?.error ?? "no Gemini model can make this image", tried: tried)
+    }
+
+    enum StepOutcome {
+        case image(ProviderImage)
+        /// `stopHere`: the provider must not try other models (safety block, disabled provider, cancellation).
+        case failed(FallbackReason, message: String, attempts: Int, stopHere: Bool)
+    }
+
+    func attempt(_ step: ModelPlan.Step, prompt: String, request: ImageRequest) async -> StepOutcome {
+        if case .retired(let reason) = await state.availability(of: step.model, now: now()) {
+            return .failed(reason, message: "\(step.model) is not used again in this run or today (\(reason.rawValue))", attempts: 0, stopHere: false)
+        }
+        let body = GeminiRequestBody(prompt: prompt, aspectRatio: request.aspectRatio.description, imageSize: step.imageSize)
+        var attempts = 0
+        while true {
+            let wait = await state.reserveTurn(for: step.model, now: now())
+            if wait > 0 {
+                do { try await Task.sleep(for: .milliseconds(Int64(wait * 1000))) } catch {
+                    return .failed(.timeout, message: "cancelled", attempts: attempts, stopHere: true)
+                }
+            }
+            if let disabled = await state.disabled {
+                return .failed(disabled, message: "gemini is disabled for this run (\(disabled.rawValue))", attempts: attempts, stopHere: true)
+            }
+            attempts += 1
+            switch await client.generate(model: step.model, body: body) {
+            case .image(let bytes, let mimeType):
+                return await checked(bytes, claimed: mimeType, step: step, prompt: prompt, request: request, attempts: attempts)
+            case .noImage(let reason, let message):
+                // 200 answers are final: a safety block goes straight to the placeholder.
+                return .failed(reason, message: message, attempts: attempts, stopHere: reason == .safetyBlocked)
+            case .failure(let failure):
+                switch policy.decide(failure, attempts: attempts, random: Double.random(in: 0..<1)) {
+                case .retry(let delay):
+                    if case .http(429, _, _, _, _) = failure {
+                        // One cool-down for the whole daemon: every scene waits for this model, once.
+                        await state.coolDown(step.model, until: now() + delay)
+                    } else {
+                        do { try await Task.sleep(for: .milliseconds(Int64(delay * 1000))) } catch {
+                            return .failed(.timeout, message: "cancelled", attempts: attempts, stopHere: true)
+                        }
+                    }
+                case .giveUp(let reason, let scope):
+                    let message = Self.describe(failure)
+                    if await state.apply(scope, reason: reason, model: step.model, now: now()) {
+                        logger.error("gemini disabled for this run: the API refused the key", metadata: [
+                            "error.type": "\(reason.rawValue)", "error.message": "\(client.key.scrub(message))",
+                        ])
+                    }
+                    return .failed(reason, message: message, attempts: attempts, stopHere: scope == .providerForRun)
+                }
+            }
+        }
+    }
+
+    /// Full decode and dimensions with libvips, then scale and centre-crop to the target (off the
+    /// cooperative pool). The format comes from the bytes, never from `mimeType`.
+    func checked(_ bytes: [UInt8], claimed mimeType: String?, step: ModelPlan.Step, prompt: String, request: ImageRequest, attempts: Int) async -> StepOutcome {
+        let (width, height, format) = (request.width, request.height, request.format)
+        let result: Result<[UInt8], ImagingError> = await BlockingWork.run {
+            Result { () throws(ImagingError) in
+                _ = try ImageInspector.inspect(bytes)
+                return try ImageResizer.cover(bytes, width: width, height: height, format: format)
+            }
+        }
+        switch result {
+        case .success(let sized):
+            return .image(ProviderImage(
+                bytes: sized, format: format.imageFormat, width: width, height: height, model: step.model, imageSize: step.imageSize,
+                costUSD: step.pricePerImage ?? 0, cacheHit: false, attempts: attempts, enhancedPrompt: prompt))
+        case .failure(let error):
+            return .failed(.invalidImage, message: "\(step.model) sent an unusable image (\(mimeType ?? "no type")): \(error.message)", attempts: attempts, stopHere: false)
+        }
+    }
+
+    static func describe(_ failure: RetryPolicy.Failure) -> String {
+        switch failure {
+        case .http(_, let message, _, _, _): return message
+        case .timeout: return "no complete answer within the request timeout"
+        case .connection(let message): return "connection failed: \(message)"
+        case .invalidResponse(let message): return message
+        }
+    }
+}

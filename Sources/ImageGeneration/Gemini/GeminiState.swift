@@ -1,0 +1,46 @@
+/// What all sessions of the daemon share about the Gemini API: per-model rate buckets (`--rpm`) and
+/// the model health (cool-downs after 429, retirements, a disabled provider). One actor, so a 429 seen
+/// by one scene makes every other scene wait once instead of piling on.
+public actor GeminiState {
+    private var health = ModelHealth()
+    private var buckets: [String: TokenBucket] = [:]
+    private let requestsPerMinute: Double?
+    private var reportedDisabled = false
+
+    public init(requestsPerMinute: Double?) {
+        self.requestsPerMinute = requestsPerMinute
+    }
+
+    public func availability(of model: String, now: Double) -> ModelHealth.Availability {
+        health.availability(of: model, now: now)
+    }
+
+    public var disabled: FallbackReason? { health.providerDisabled }
+
+    /// Seconds to wait before sending a request to `model` now: the later of its cool-down and its
+    /// rate bucket. Taking the turn reserves it.
+    public func reserveTurn(for model: String, now: Double) -> Double {
+        var wait = 0.0
+        if case .coolingDown(let until) = health.availability(of: model, now: now) { wait = until - now }
+        if let rpm = requestsPerMinute {
+            var bucket = buckets[model] ?? TokenBucket(perMinute: rpm, now: now)
+            wait = max(wait, bucket.take(now: now + wait))
+            buckets[model] = bucket
+        }
+        return wait
+    }
+
+    public func coolDown(_ model: String, until: Double) {
+        health.coolDown(model, until: until)
+    }
+
+    /// Records a final failure; returns true the first time the provider is disabled (log it once).
+    public func apply(_ scope: RetryPolicy.Scope, reason: FallbackReason, model: String, now: Double) -> Bool {
+        health.apply(scope, reason: reason, model: model, now: now)
+        if scope == .providerForRun, !reportedDisabled {
+            reportedDisabled = true
+            return true
+        }
+        return false
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import Synchronization
+
+/// Answers like the Gemini API (docs/gemini-image-api.md): checks the key, the model, every field
+/// name, the aspect ratio and image size for the model, and then lets a scenario choose the answer.
+public final class GeminiEmulator: Sendable {
+    public struct Model: Sendable {
+        public var aspectRatios: Set<String>
+        /// Empty: the model takes no `imageSize` (sending one is an error here).
+        public var imageSizes: Set<String>
+
+        public init(aspectRatios: Set<String>, imageSizes: Set<String>) {
+            self.aspectRatios = aspectRatios
+            self.imageSizes = imageSizes
+        }
+    }
+
+    public static let validKey = "fake-gemini-key-7d1e"
+    static let ratios: Set<String> = ["1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9"]
+
+    public static let standardModels: [String: Model] = [
+        "gemini-3-pro-image": Model(aspectRatios: ratios, imageSizes: ["1K", "2K", "4K"]),
+        "gemini-3.1-flash-image": Model(aspectRatios: ratios.union(["1:4", "4:1", "1:8", "8:1"]), imageSizes: ["512", "1K", "2K", "4K"]),
+        "gemini-3.1-flash-lite-image": Model(aspectRatios: ratios.union(["1:4", "4:1", "1:8", "8:1"]), imageSizes: ["512", "1K"]),
+        "gemini-2.5-flash-image": Model(aspectRatios: ratios, imageSizes: []),
+    ]
+
+    /// A valid request as the scenario sees it.
+    public struct Call: Sendable {
+        public var model: String
+        /// 1 for the first valid request to this model, 2 for the second…
+        public var number: Int
+        public var prompt: String
+        public var aspectRatio: String
+        public var imageSize: String?
+    }
+
+    let models: [String: Model]
+    let scenario: @Sendable (Call) -> FakeResponse
+    private let counts = Mutex<[String: Int]>([:])
+
+    public init(models: [String: Model] = GeminiEmulator.standardModels, scenario: @escaping @Sendable (Call) -> FakeResponse) {
+        self.models = models
+        self.scenario = scenario
+    }
+
+    /// Valid requests per model so far.
+    public func calls(to model: String) -> Int { counts.withLock { $0[model] ?? 0 } }
+
+    public func handle(_ request: RecordedRequest) -> FakeResponse {
+        guard let key = request.header("x-goog-api-key") else {
+            return Self.error(403, "PERMISSION_DENIED", "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.")
+        }
+        guard key == Self.validKey else {
+            return Self.error(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.", details: [
+                ["@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID", "domain": "googleapis.com",
+                 "metadata": ["service": "generativelanguage.googleapis.com"]],
+            ])
+        }
+        let prefix = "/v1beta/models/", suffix = ":generateContent"
+        guard request.method == "POST", request.path.hasPrefix(prefix), request.path.hasSuffix(suffix) else {
+            return Self.error(404, "NOT_FOUND", "The requested URL was not found on this server.")
+        }
+        let model = String(request.path.dropFirst(prefix.count).dropLast(suffix.count))
+        guard let spec = models[model] else {
+            return Self.error(404, "NOT_FOUND", "models/\(model) is not found for API version v1beta, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods.")
+        }
+        guard let body = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any] else {
+            return Self.error(400, "INVALID_ARGUMENT", "Invalid JSON payload received.")
+        }
+        if let unknown = Self.unknownField(body, allowed: ["contents", "generationConfig", "safetySettings", "systemInstruction", "tools", "toolConfig"])
+            ?? Self.unknownField(body["generationConfig"] as? [String: Any] ?? [:], allowed: ["responseModalities", "imageConfig", "candidateCount", "thinkingConfig", "temperature", "seed"])
+            ?? Self.unknownField((body["generationConfig"] as? [String: Any])?["imageConfig"] as? [String: Any] ?? [:], allowed: ["aspectRatio", "imageSize"]) {
+            return Self.error(400, "INVALID_ARGUMENT", "Invalid JSON payload received. Unknown name \"\(unknown)\": Cannot find field.")
+        }
+        let imageConfig = (body["generationConfig"] as? [String: Any])?["imageConfig"] as? [String: Any] ?? [:]
+        let aspect = imageConfig["aspectRatio"] as? String ?? "1:1"
+        guard spec.aspectRatios.contains(aspect) else {
+            return Self.error(400, "INVALID_ARGUMENT", "Unsupported aspect ratio: \(aspect)")
+        }
+        let size = imageConfig["imageSize"] as? String
+        if let size, !spec.imageSizes.contains(size) {
+            return Self.error(400, "INVALID_ARGUMENT", "Unsupported image size: \(size)")
+        }
+        let contents = body["contents"] as? [[String: Any]] ?? []
+        let prompt = ((contents.first?["parts"] as? [[String: Any]])?.first?["text"] as? String) ?? ""
+        let number = counts.withLock { counts -> Int in
+            counts[model, default: 0] += 1
+            return counts[model]!
+        }
+        return scenario(Call(model: model, number: number, prompt: prompt, aspectRatio: aspect, imageSize: size))
+    }
+
+    static func unknownField(_ object: [String: Any], allowed: Set<String>) -> String? {
+        object.keys.sorted().first { !allowed.contains($0) }
+    }
+
+    // MARK: - Answers
+
+    public static func error(_ code: Int, _ status: String, _ message: String, details: [[String: Any]] = [], delay: Duration = .zero) -> FakeResponse {
+        var error: [String: Any] = ["code": code, "message": message, "status": status]
+        if !details.isEmpty { error["details"] = details }
+        return FakeResponse(status: code, body: json(["error": error]), delay: delay)
+    }
+
+    public static func image(_ bytes: [UInt8], mimeType: String = "image/png", thoughtImage: [UInt8]? = nil, delay: Duration = .zero) -> FakeResponse {
+        var parts: [[String: Any]] = []
+        if let thoughtImage {
+            parts.append(["text": "Composing the scene", "thought": true])
+            parts.append(["inlineData": ["mimeType": "image/png", "data": Data(thoughtImage).base64EncodedString()], "thought": true])
+        }
+        parts.append(["inlineData": ["mimeType": mimeType, "data": Data(bytes).base64EncodedString()], "thoughtSignature": "c2ln"])
+        return FakeResponse(status: 200, body: json([
+            "candidates": [["content": ["role": "model", "parts": parts], "finishReason": "STOP", "index": 0]],
+            "usageMetadata": ["promptTokenCount": 12, "candidatesTokenCount": 1120, "totalTokenCount": 1132],
+            "modelVersion": "fake", "responseId": "fake-\(bytes.count)",
+        ]), delay: delay)
+    }
+
+    public static func textOnly(_ text: String) -> FakeResponse {
+        FakeResponse(status: 200, body: json(["candidates": [["content": ["role": "model", "parts": [["text": text]]], "finishReason": "STOP"]]]))
+    }
+
+    public static func imageSafety() -> FakeResponse {
+        FakeResponse(status: 200, body: json(["candidates": [[
+            "content": ["role": "model", "parts": [["text": "I can't create that image."]]], "finishReason": "IMAGE_SAFETY",
+            "finishMessage": "Unable to show the generated image. The image was filtered out because it violated Google's Generative AI Prohibited Use policy. You will not be charged for blocked images.",
+        ]], "usageMetadata": ["candidatesTokenCount": 0]]))
+    }
+
+    public static func promptBlocked(_ reason: String = "OTHER") -> FakeResponse {
+        FakeResponse(status: 200, body: json(["promptFeedback": ["blockReason": reason], "usageMetadata": ["promptTokenCount": 10, "candidatesTokenCount": 0]]))
+    }
+
+    public static func noImage() -> FakeResponse {
+        FakeResponse(status: 200, body: json(["candidates": [["finishReason": "NO_IMAGE"]]]))
+    }
+
+    public static func rateLimited(retryDelay: String, perDay: Bool = false) -> FakeResponse {
+        let quota = perDay ? "GenerateRequestsPerDayPerProjectPerModel" : "GenerateRequestsPerMinutePerProjectPerModel"
+        return error(429, "RESOURCE_EXHAUSTED", "You exceeded your current quota, please check your plan and billing details.", details: [
+            ["@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [["quotaMetric": "generativelanguage.googleapis.com/generate_content_requests", "quotaId": quota]]],
+            ["@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": retryDelay],
+        ])
+    }
+
+    public static func unavailable() -> FakeResponse {
+        error(503, "UNAVAILABLE", "This model is currently experiencing high demand. Spikes in demand are usually temporary. Please try again later.")
+    }
+
+    static func json(_ object: Any) -> [UInt8] {
+        Array((try? JSONSerialization.data(withJSONObject: object)) ?? Data())
+    }
+}

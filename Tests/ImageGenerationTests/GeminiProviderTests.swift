@@ -1,0 +1,188 @@
+import AsyncHTTPClient
+import FakeGemini
+import Foundation
+import ImageGeneration
+import Imaging
+import Logging
+import SceneManifest
+import Testing
+
+/// Real provider, real HTTP over loopback, real libvips; the server plays the documented API.
+@Suite struct GeminiProviderTests {
+    static let jpeg = try! PlaceholderCard(sceneNumber: 1, prompt: "fake jpeg", style: "minimal", width: 1376, height: 768, format: .jpeg).render()
+    static let png = try! PlaceholderCard(sceneNumber: 1, prompt: "fake png", style: "minimal", width: 1344, height: 768, format: .png).render()
+
+    struct Setup {
+        let server: FakeGeminiServer
+        let emulator: GeminiEmulator
+        let provider: GeminiProvider
+    }
+
+    func setUp(key: String = GeminiEmulator.validKey, retries: Int = 2, timeout: Duration = .seconds(10), maxBody: Int = 48 << 20,
+               _ scenario: @escaping @Sendable (GeminiEmulator.Call) -> FakeResponse) async throws -> Setup {
+        let emulator = GeminiEmulator(scenario: scenario)
+        let server = try await FakeGeminiServer.start { emulator.handle($0) }
+        let client = GeminiClient(http: .shared, baseURL: server.baseURL, key: GeminiKey(key)!, timeout: timeout, maxBodyBytes: maxBody)
+        let provider = GeminiProvider(
+            client: client, policy: RetryPolicy(maxRetries: retries, baseDelay: 0.01, maxDelay: 0.05, jitter: 0),
+            state: GeminiState(requestsPerMinute: nil), logger: Logger(label: "test"), now: { Date().timeIntervalSince1970 })
+        return Setup(server: server, emulator: emulator, provider: provider)
+    }
+
+    func request(model: String? = nil, quality: String = "draft", scene: Int = 1) throws -> ImageRequest {
+        let modelField = model.map { #", "model": "\#($0)""# } ?? ""
+        let manifest = try ManifestDecoder.decode(Array(#"{"quality": "\#(quality)", "width": 128, "height": 72\#(modelField), "scenes": [{"scene_number": \#(scene), "image_create_prompt": "cat with coffee", "negative_prompt": "dogs"}]}"#.utf8), fileName: "t.json")
+        return ImageRequest(manifest: manifest, scene: manifest.scenes[0], format: .png)
+    }
+
+    func failure(_ provider: GeminiProvider, _ request: ImageRequest) async -> ProviderFailure? {
+        do {
+            _ = try await provider.generate(request)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func jpegSuccessIsCheckedResizedAndPriced() async throws {
+        let s = try await setUp { _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg") }
+        defer { Task { await s.server.shutdown() } }
+        let image = try await s.provider.generate(try request())
+        #expect(image.model == "gemini-3.1-flash-lite-image")
+        #expect(image.imageSize == "1K")
+        #expect(image.costUSD == 0.0336)
+        #expect(image.attempts == 1)
+        #expect(image.earlier.isEmpty)
+        #expect(try ImageInspector.check(image.bytes, width: 128, height: 72).format == .png)
+        let sent = try #require(s.server.requests.first)
+        let body = try #require(try JSONSerialization.jsonObject(with: Data(sent.body)) as? [String: Any])
+        let text = ((body["contents"] as? [[String: Any]])?.first?["parts"] as? [[String: Any]])?.first?["text"] as? String
+        #expect(text?.hasPrefix("cat with coffee.") == true)
+        #expect(text?.contains("Avoid: dogs.") == true)
+        #expect(image.enhancedPrompt == text)
+    }
+
+    @Test func pngFromAModelWithoutSizeControlAndJPEGLabelledPNG() async throws {
+        let s = try await setUp { call in
+            call.model == "gemini-2.5-flash-image" ? GeminiEmulator.image(Self.png) : GeminiEmulator.image(Self.jpeg, mimeType: "image/png")
+        }
+        defer { Task { await s.server.shutdown() } }
+        let old = try await s.provider.generate(try request(model: "gemini-2.5-flash-image"))
+        #expect(old.model == "gemini-2.5-flash-image")
+        #expect(old.imageSize == nil)
+        #expect(old.costUSD == 0.039)
+        let mislabelled = try await s.provider.generate(try request())
+        #expect(mislabelled.model == "gemini-3.1-flash-lite-image")
+        #expect(try ImageInspector.inspect(mislabelled.bytes).width == 128)
+    }
+
+    @Test func theFinalImageIsKeptNotTheThoughtImage() async throws {
+        // The interim thought image is not an image at all: using it would fail the decode.
+        let s = try await setUp { _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg", thoughtImage: Array("not an image".utf8)) }
+        defer { Task { await s.server.shutdown() } }
+        let image = try await s.provider.generate(try request())
+        #expect(image.attempts == 1)
+    }
+
+    @Test func safetyBlocksGoStraightToThePlaceholder() async throws {
+        for answer in [GeminiEmulator.imageSafety(), GeminiEmulator.promptBlocked()] {
+            let s = try await setUp { _ in answer }
+            let failure = try #require(await failure(s.provider, try request()))
+            #expect(failure.reason == .safetyBlocked)
+            #expect(s.server.requests.count == 1, "never retried, no other model")
+            #expect(failure.tried.count == 1)
+            await s.server.shutdown()
+        }
+    }
+
+    @Test func textOnlyAndNoImageMoveToTheNextModelWithoutRetry() async throws {
+        let s = try await setUp { call in call.model == "gemini-3.1-flash-lite-image" ? GeminiEmulator.textOnly("Which cat?") : GeminiEmulator.noImage() }
+        defer { Task { await s.server.shutdown() } }
+        let failure = try #require(await failure(s.provider, try request()))
+        #expect(failure.reason == .noImage)
+        #expect(failure.tried.map(\.model) == ["gemini-3.1-flash-lite-image", "gemini-3.1-flash-image"])
+        #expect(failure.tried.map(\.attempts) == [1, 1])
+        #expect(failure.tried[0].error.contains("Which cat?"))
+    }
+
+    @Test func a429WaitsTheRetryDelayThenSucceeds() async throws {
+        let s = try await setUp { call in call.number == 1 ? GeminiEmulator.rateLimited(retryDelay: "1.2s") : GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg") }
+        defer { Task { await s.server.shutdown() } }
+        let started = ContinuousClock.now
+        let image = try await s.provider.generate(try request())
+        #expect(ContinuousClock.now - started >= .milliseconds(1200))
+        #expect(image.attempts == 2)
+        #expect(s.emulator.calls(to: "gemini-3.1-flash-lite-image") == 2)
+    }
+
+    @Test func aPerDayQuotaRetiresTheModelUntilTomorrow() async throws {
+        let s = try await setUp { call in
+            call.model == "gemini-3.1-flash-lite-image" ? GeminiEmulator.rateLimited(retryDelay: "30s", perDay: true) : GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg")
+        }
+        defer { Task { await s.server.shutdown() } }
+        let first = try await s.provider.generate(try request(scene: 1))
+        #expect(first.model == "gemini-3.1-flash-image")
+        #expect(first.earlierReason == .quotaExhausted)
+        #expect(first.earlier.map(\.attempts) == [1])
+        let second = try await s.provider.generate(try request(scene: 2))
+        #expect(second.model == "gemini-3.1-flash-image")
+        #expect(second.earlier.map(\.attempts) == [0], "no request to a spent model")
+        #expect(s.emulator.calls(to: "gemini-3.1-flash-lite-image") == 1)
+    }
+
+    @Test func serverErrorsAreRetriedExactlyAsConfigured() async throws {
+        let flaky = try await setUp { call in call.number == 1 ? GeminiEmulator.unavailable() : GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg") }
+        let image = try await flaky.provider.generate(try request())
+        #expect(image.attempts == 2)
+        await flaky.server.shutdown()
+
+        let down = try await setUp(retries: 2) { _ in GeminiEmulator.unavailable() }
+        defer { Task { await down.server.shutdown() } }
+        let failure = try #require(await failure(down.provider, try request()))
+        #expect(failure.reason == .serverError)
+        #expect(down.emulator.calls(to: "gemini-3.1-flash-lite-image") == 3)
+        #expect(down.emulator.calls(to: "gemini-3.1-flash-image") == 3)
+        #expect(failure.tried.map(\.attempts) == [3, 3])
+    }
+
+    @Test func aMissingModelIsRetiredAndTheNextServes() async throws {
+        let s = try await setUp { _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg") }
+        defer { Task { await s.server.shutdown() } }
+        let image = try await s.provider.generate(try request(model: "gemini-9-retired-image"))
+        #expect(image.model == "gemini-3.1-flash-lite-image")
+        #expect(image.earlierReason == .modelNotFound)
+        #expect(image.earlier.first?.error.contains("is not found") == true)
+        _ = try await s.provider.generate(try request(model: "gemini-9-retired-image", scene: 2))
+        #expect(s.server.requests.filter { $0.path.contains("gemini-9") }.count == 1, "404 retires the model for the run")
+    }
+
+    @Test func slowMalformedTruncatedAndOversizedAnswersFallThrough() async throws {
+        let slow = try await setUp(retries: 0, timeout: .milliseconds(300)) { _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg", delay: .seconds(2)) }
+        #expect(await failure(slow.provider, try request())?.reason == .timeout)
+        await slow.server.shutdown()
+
+        let malformed = try await setUp { _ in FakeResponse(status: 200, body: Array(#"{"candidates": [{"content": "#.utf8)) }
+        let m = try #require(await failure(malformed.provider, try request()))
+        #expect(m.reason == .serverError)
+        #expect(malformed.server.requests.count == 2, "one per model, not retried")
+        await malformed.server.shutdown()
+
+        let truncated = try await setUp { _ in GeminiEmulator.image(Array(Self.jpeg.prefix(Self.jpeg.count / 2)), mimeType: "image/jpeg") }
+        #expect(await failure(truncated.provider, try request())?.reason == .invalidImage)
+        await truncated.server.shutdown()
+
+        let huge = try await setUp(maxBody: 10_000) { _ in GeminiEmulator.image(Self.png) }
+        #expect(await failure(huge.provider, try request())?.reason == .serverError)
+        await huge.server.shutdown()
+    }
+
+    @Test func anInvalidKeyIsSentOnceAndDisablesTheProvider() async throws {
+        let s = try await setUp(key: "not-the-key") { _ in GeminiEmulator.image(Self.jpeg) }
+        defer { Task { await s.server.shutdown() } }
+        for scene in 1...3 {
+            let failure = try #require(await failure(s.provider, try request(scene: scene)))
+            #expect(failure.reason == .invalidAPIKey)
+        }
+        #expect(s.server.requests.count == 1, "the bad key was sent once")
+    }
+}
