@@ -85,8 +85,9 @@ let package = Package(
         .executableTarget(
             name: "scenedrop",
             dependencies: [
-                "SceneDropCore",
+                "SceneDropCore", "ImageGeneration", "Imaging", "SystemSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -121,7 +122,7 @@ let package = Package(
         .testTarget(name: "OutboxTests", dependencies: ["Outbox", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["scenedrop", "TestSupport", "Imaging"],
+            dependencies: ["scenedrop", "TestSupport", "Imaging", "FakeGemini"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -268,3 +268,16 @@ extension FileSystem {
         return String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
+
+extension FileSystem {
+    /// Where a symbolic link points (one level), or the path itself when it is not a link. Only for
+    /// files a person names on the command line; nothing in the drop folders is ever followed.
+    public static func resolvingLink(_ path: String) -> String {
+        guard let info = try? info(path), info.kind == .symlink else { return path }
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink(path, &buffer, buffer.count - 1)
+        guard n > 0 else { return path }
+        let target = String(decoding: buffer.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return target.hasPrefix("/") ? target : parentPath(path) + "/" + target
+    }
+}

@@ -1,8 +1,10 @@
 import ArgumentParser
+import AsyncHTTPClient
 import ImageGeneration
 import Imaging
 import Logging
 import SceneDropCore
+import SystemSupport
 
 /// How images are made: shared by `watch` and `process`.
 struct GenerationOptions: ParsableArguments {
@@ -27,12 +29,52 @@ struct GenerationOptions: ParsableArguments {
     @Flag(name: .customLong("no-fsync"), help: .hidden)
     var noFsync = false
 
+    @Option(name: .long, help: "Image providers in order, comma-separated: gemini, placeholder. The placeholder is always the last resort.")
+    var providers: String = "gemini,placeholder"
+
+    @Option(name: .customLong("gemini-base-url"), help: ArgumentHelp("The Gemini API endpoint (or set SCENEDROP_GEMINI_BASE_URL).", valueName: "url"))
+    var geminiBaseURL: String?
+
+    @Option(name: .customLong("api-key-file"), help: ArgumentHelp("Read the Gemini API key from this file (otherwise GEMINI_API_KEY or GOOGLE_API_KEY). The key never appears in logs, metadata or ps.", valueName: "file"))
+    var apiKeyFile: String?
+
+    @Option(name: .customLong("request-timeout"), help: "Total time one Gemini request may take, answer included.")
+    var requestTimeout: DurationArgument = DurationArgument(.seconds(60), text: "60s")
+
+    @Option(name: .long, help: "Retries per model after a 408, 429, 5xx, timeout or connection error.")
+    var retries: Int = 2
+
+    @Option(name: .long, help: "Requests per minute per Gemini model, shared by all sessions (default: no limit).")
+    var rpm: Double?
+
     func validate() throws {
         guard concurrency >= 1, concurrency <= 1024 else { throw ValidationError("--concurrency must be from 1 to 1024 (got \(concurrency))") }
         if let maxSessions, maxSessions < 1 { throw ValidationError("--max-sessions must be at least 1") }
         guard OutputFormat(rawValue: imageFormat.lowercased() == "jpg" ? "jpeg" : imageFormat.lowercased()) != nil else {
             throw ValidationError("--image-format must be png or jpeg (got '\(imageFormat)')")
         }
+        for name in providerNames where name != "gemini" && name != "placeholder" {
+            throw ValidationError("--providers takes gemini and placeholder (got '\(name)')")
+        }
+        guard (0...10).contains(retries) else { throw ValidationError("--retries must be from 0 to 10 (got \(retries))") }
+        if let rpm, rpm <= 0 { throw ValidationError("--rpm must be above 0") }
+        if requestTimeout.duration < .seconds(1) { throw ValidationError("--request-timeout must be at least 1s") }
+        let base = geminiBaseURL ?? environment("SCENEDROP_GEMINI_BASE_URL") ?? ""
+        if !base.isEmpty, !(base.hasPrefix("http://") || base.hasPrefix("https://")) {
+            throw ValidationError("--gemini-base-url must start with http:// or https:// (got '\(base)')")
+        }
+        if let apiKeyFile, readKeyFile(apiKeyFile) == nil {
+            throw ValidationError("--api-key-file \(apiKeyFile): cannot read a key from it (it must exist, be readable and not be empty)")
+        }
+    }
+
+    var providerNames: [String] {
+        providers.split(separator: ",").map { String($0).trimmingCharacters(in: " ").lowercased() }.filter { !$0.isEmpty }
+    }
+
+    func readKeyFile(_ path: String) -> GeminiKey? {
+        guard let bytes = try? FileSystem.readRegularFile(FileSystem.resolvingLink(path), limit: 64 * 1024) else { return nil }
+        return GeminiKey(String(decoding: bytes, as: UTF8.self))
     }
 
     func apply(to configuration: inout Configuration) {
@@ -45,13 +87,30 @@ struct GenerationOptions: ParsableArguments {
         configuration.sync = !noFsync
     }
 
-    /// The provider chain. Real providers plug in here; the placeholder is always the last link.
-    func makeChain(logger: Logger) -> ProviderChain {
-        if environment("GEMINI_API_KEY") != nil || environment("GOOGLE_API_KEY") != nil {
-            logger.notice("an API key is set, but this build has no Gemini provider yet: images come from the placeholder renderer")
-        } else {
-            logger.notice("no API key configured: every image comes from the placeholder renderer")
+    /// The provider chain (the placeholder is always its last link) and the HTTP client to shut down
+    /// when the command ends.
+    func makeChain(logger: Logger) -> (ProviderChain, HTTPClient?) {
+        let key = apiKeyFile.flatMap(readKeyFile)
+            ?? environment("GEMINI_API_KEY").flatMap(GeminiKey.init)
+            ?? environment("GOOGLE_API_KEY").flatMap(GeminiKey.init)
+        guard providerNames.contains("gemini") else {
+            logger.notice("the gemini provider is not in --providers: every image comes from the placeholder renderer")
+            return (ProviderChain(providers: [], emptyChainReason: .noAPIKey), nil)
         }
-        return ProviderChain(providers: [], emptyChainReason: .noAPIKey)
+        guard let key else {
+            logger.notice("no API key configured: every image comes from the placeholder renderer")
+            return (ProviderChain(providers: [], emptyChainReason: .noAPIKey), nil)
+        }
+        let base = geminiBaseURL ?? environment("SCENEDROP_GEMINI_BASE_URL") ?? "https://generativelanguage.googleapis.com"
+        let http = GeminiClient.makeHTTPClient()
+        let client = GeminiClient(http: http, baseURL: base, key: key, timeout: requestTimeout.duration)
+        let provider = GeminiProvider(
+            client: client, policy: RetryPolicy(maxRetries: retries), state: GeminiState(requestsPerMinute: rpm),
+            logger: logger, now: { WallClock.now() })
+        logger.info("gemini provider enabled", metadata: [
+            "scenedrop.gemini_base_url": "\(base)", "scenedrop.retries": "\(retries)",
+            "scenedrop.request_timeout_s": "\(requestTimeout.duration.seconds)",
+        ])
+        return (ProviderChain(providers: [provider]), http)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AsyncHTTPClient
 import Outbox
 import Foundation
 import SceneDropCore
@@ -23,11 +24,14 @@ struct Process: AsyncParsableCommand {
         let logger = common.makeLogger()
         var configuration = Configuration(layout: common.layout)
         generation.apply(to: &configuration)
-        let runner = BatchRunner(configuration: configuration, chain: generation.makeChain(logger: logger), logger: logger)
+        let (chain, http) = generation.makeChain(logger: logger)
+        let runner = BatchRunner(configuration: configuration, chain: chain, logger: logger)
         let summary: BatchSummary
         do {
             summary = try await runner.run()
+            try? await http?.shutdown()
         } catch {
+            try? await http?.shutdown()
             printError("scenedrop process: \(error)")
             throw ExitCode.failure
         }

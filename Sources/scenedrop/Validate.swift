@@ -66,7 +66,7 @@ struct Validate: ParsableCommand {
         let bytes: [UInt8]
         do {
             // Links are followed here on purpose: validate is run by a person on files they name.
-            bytes = try FileSystem.readRegularFile(resolvingLink(file), limit: ManifestDecoder.maximumBytes)
+            bytes = try FileSystem.readRegularFile(FileSystem.resolvingLink(file), limit: ManifestDecoder.maximumBytes)
         } catch {
             switch error {
             case .tooLarge(let size):
@@ -84,9 +84,4 @@ struct Validate: ParsableCommand {
             return failure(error)
         }
     }
-}
-
-/// Resolves a symbolic link the user named explicitly (one level is enough for the common case).
-private func resolvingLink(_ path: String) -> String {
-    (try? FileManager.default.destinationOfSymbolicLink(atPath: path)).map { $0.hasPrefix("/") ? $0 : FileSystem.parentPath(path) + "/" + $0 } ?? path
 }

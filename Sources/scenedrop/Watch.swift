@@ -1,4 +1,5 @@
 import ArgumentParser
+import AsyncHTTPClient
 import Logging
 import SceneDropCore
 import ServiceLifecycle
@@ -60,14 +61,17 @@ struct Watch: AsyncParsableCommand {
         configuration.cleanupInterval = cleanupInterval.duration
         configuration.shutdownGrace = shutdownGrace.duration
 
-        let service = WatchService(configuration: configuration, chain: generation.makeChain(logger: logger), logger: logger)
+        let (chain, http) = generation.makeChain(logger: logger)
+        let service = WatchService(configuration: configuration, chain: chain, logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: service)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         do {
             try await group.run()
+            try? await http?.shutdown()
         } catch {
+            try? await http?.shutdown()
             logger.critical("daemon stopped on an error", metadata: ["error.message": "\(error)"])
             throw ExitCode.failure
         }

@@ -185,4 +185,34 @@ import Testing
         }
         #expect(s.server.requests.count == 1, "the bad key was sent once")
     }
+
+    @Test func scenesInParallelStillSendABadKeyOnce() async throws {
+        let s = try await setUp(key: "not-the-key") { _ in GeminiEmulator.image(Self.jpeg) }
+        defer { Task { await s.server.shutdown() } }
+        let provider = s.provider
+        let reasons = try await withThrowingTaskGroup(of: FallbackReason?.self) { group in
+            for scene in 1...6 {
+                let request = try request(scene: scene)
+                group.addTask { await failure(provider, request)?.reason }
+            }
+            return try await group.reduce(into: [FallbackReason?]()) { $0.append($1) }
+        }
+        #expect(reasons == Array(repeating: .invalidAPIKey, count: 6))
+        #expect(s.server.requests.count == 1)
+    }
+
+    @Test func aGoodKeyIsProvenOnceThenScenesGoInParallel() async throws {
+        let s = try await setUp { _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg", delay: .milliseconds(300)) }
+        defer { Task { await s.server.shutdown() } }
+        let provider = s.provider
+        let models = try await withThrowingTaskGroup(of: String?.self) { group in
+            for scene in 1...6 {
+                let request = try request(scene: scene)
+                group.addTask { try? await provider.generate(request).model }
+            }
+            return try await group.reduce(into: [String?]()) { $0.append($1) }
+        }
+        #expect(models.allSatisfy { $0 == "gemini-3.1-flash-lite-image" })
+        #expect(s.server.requests.count == 6)
+    }
 }

@@ -74,11 +74,14 @@ public struct GeminiProvider: ImageProvider {
                     return .failed(.timeout, message: "cancelled", attempts: attempts, stopHere: true)
                 }
             }
+            await state.waitForKeyTurn()
             if let disabled = await state.disabled {
                 return .failed(disabled, message: "gemini is disabled for this run (\(disabled.rawValue))", attempts: attempts, stopHere: true)
             }
             attempts += 1
-            switch await client.generate(model: step.model, body: body) {
+            let answer = await client.generate(model: step.model, body: body)
+            await state.keyVerdict(answer, model: step.model, now: now())
+            switch answer {
             case .image(let bytes, let mimeType):
                 return await checked(bytes, claimed: mimeType, step: step, prompt: prompt, request: request, attempts: attempts)
             case .noImage(let reason, let message):

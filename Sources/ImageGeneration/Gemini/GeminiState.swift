@@ -7,6 +7,12 @@ public actor GeminiState {
     private let requestsPerMinute: Double?
     private var reportedDisabled = false
 
+    /// Until one answer shows the key is accepted, one request at a time goes out with it: a bad key
+    /// is then sent once, not once per scene in flight.
+    private enum KeyState { case unknown, probing, accepted }
+    private var keyState = KeyState.unknown
+    private var keyWaiters: [CheckedContinuation<Void, Never>] = []
+
     public init(requestsPerMinute: Double?) {
         self.requestsPerMinute = requestsPerMinute
     }
@@ -28,6 +34,38 @@ public actor GeminiState {
             buckets[model] = bucket
         }
         return wait
+    }
+
+    /// Returns when this caller may send. The first caller while the key is unproven sends alone;
+    /// the others wait for its verdict (and then may find the provider disabled).
+    public func waitForKeyTurn() async {
+        while true {
+            switch keyState {
+            case .accepted:
+                return
+            case .unknown:
+                keyState = .probing
+                return
+            case .probing:
+                await withCheckedContinuation { keyWaiters.append($0) }
+            }
+        }
+    }
+
+    /// What an answer says about the key. Every request made after `waitForKeyTurn` reports here.
+    public func keyVerdict(_ answer: GeminiAnswer, model: String, now: Double) {
+        switch answer {
+        case .failure(.http(400, _, _, _, "API_KEY_INVALID")), .failure(.http(401, _, _, _, _)), .failure(.http(403, _, _, _, _)):
+            health.apply(.providerForRun, reason: .invalidAPIKey, model: model, now: now)
+            keyState = .accepted  // nothing left to prove: the provider is disabled
+        case .failure(.timeout), .failure(.connection), .failure(.invalidResponse):
+            if keyState == .probing { keyState = .unknown }  // no verdict: the next caller probes
+        default:
+            keyState = .accepted
+        }
+        let waiters = keyWaiters
+        keyWaiters.removeAll()
+        for waiter in waiters { waiter.resume() }
     }
 
     public func coolDown(_ model: String, until: Double) {
