@@ -58,7 +58,7 @@ let package = Package(
         .target(
             name: "ImageGeneration",
             dependencies: [
-                "SceneManifest", "Imaging",
+                "SceneManifest", "Imaging", "SystemSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -47,6 +47,9 @@ struct GenerationOptions: ParsableArguments {
     @Option(name: .long, help: "Requests per minute per Gemini model, shared by all sessions (default: no limit).")
     var rpm: Double?
 
+    @Flag(name: .customLong("no-cache"), help: "Always ask the provider, even for an image made before with the same model, prompt and size.")
+    var noCache = false
+
     func validate() throws {
         guard concurrency >= 1, concurrency <= 1024 else { throw ValidationError("--concurrency must be from 1 to 1024 (got \(concurrency))") }
         if let maxSessions, maxSessions < 1 { throw ValidationError("--max-sessions must be at least 1") }
@@ -89,7 +92,7 @@ struct GenerationOptions: ParsableArguments {
 
     /// The provider chain (the placeholder is always its last link) and the HTTP client to shut down
     /// when the command ends.
-    func makeChain(logger: Logger) -> (ProviderChain, HTTPClient?) {
+    func makeChain(layout: Layout, logger: Logger) -> (ProviderChain, HTTPClient?) {
         let key = apiKeyFile.flatMap(readKeyFile)
             ?? environment("GEMINI_API_KEY").flatMap(GeminiKey.init)
             ?? environment("GOOGLE_API_KEY").flatMap(GeminiKey.init)
@@ -106,7 +109,7 @@ struct GenerationOptions: ParsableArguments {
         let client = GeminiClient(http: http, baseURL: base, key: key, timeout: requestTimeout.duration)
         let provider = GeminiProvider(
             client: client, policy: RetryPolicy(maxRetries: retries), state: GeminiState(requestsPerMinute: rpm),
-            logger: logger, now: { WallClock.now() })
+            cache: noCache ? nil : ImageCache(directory: layout.cache), logger: logger, now: { WallClock.now() })
         logger.info("gemini provider enabled", metadata: [
             "scenedrop.gemini_base_url": "\(base)", "scenedrop.retries": "\(retries)",
             "scenedrop.request_timeout_s": "\(requestTimeout.duration.seconds)",

@@ -100,4 +100,37 @@ import Testing
             #expect(server.requests.allSatisfy { $0.header("x-goog-api-key") == GeminiEmulator.validKey && !$0.path.contains(GeminiEmulator.validKey) })
         }
     }
+
+    @Test func theSameManifestTwiceMakesNoSecondRequest() async throws {
+        let emulator = GeminiEmulator { _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg") }
+        let server = try await FakeGeminiServer.start { emulator.handle($0) }
+        defer { Task { await server.shutdown() } }
+        try await withTemporaryDirectory { root in
+            let manifest = manifestJSON(session: "twice", scenes: 3, width: 640, height: 360)
+            try writeFile(root + "/inbox/twice.json", manifest)
+            let first = try await SceneDropProcess.run(["process", "--root", root, "--settle", "0s"], logDirectory: root, environment: environment(server))
+            #expect(first.status == 0, "\(first.stderr)")
+            #expect(server.requests.count == 3)
+            try writeFile(root + "/inbox/twice.json", manifest)
+            let second = try await SceneDropProcess.run(["process", "--root", root, "--settle", "0s"], logDirectory: root, environment: environment(server))
+            #expect(second.status == 0)
+            #expect(server.requests.count == 3, "the second run made no request")
+            let session = try #require(jsonObject(root + "/outbox/twice/session.json"))
+            let totals = try #require(session["totals"] as? [String: Any])
+            #expect(totals["cached"] as? Int == 3)
+            #expect(totals["cost_usd"] as? Double == 0)
+            let meta = try #require(jsonObject(root + "/outbox/twice/scene-001.json"))
+            #expect(meta["cache_hit"] as? Bool == true)
+            #expect(meta["provider"] as? String == "gemini")
+
+            // --no-cache asks again; cleanup --cache-older-than empties the cache.
+            try writeFile(root + "/inbox/twice.json", manifest)
+            _ = try await SceneDropProcess.run(["process", "--root", root, "--settle", "0s", "--no-cache"], logDirectory: root, environment: environment(server))
+            #expect(server.requests.count == 6)
+            let cleaned = try await SceneDropProcess.run(["cleanup", "--root", root, "--cache-older-than", "0s", "--json"], logDirectory: root)
+            #expect(cleaned.status == 0)
+            let removed = try #require(try JSONSerialization.jsonObject(with: Data(cleaned.stdout.utf8)) as? [String: Any])["removed"] as? [[String: Any]]
+            #expect(removed?.filter { $0["kind"] as? String == "cache" }.count == 3)
+        }
+    }
 }

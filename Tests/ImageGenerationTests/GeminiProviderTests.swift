@@ -5,6 +5,7 @@ import ImageGeneration
 import Imaging
 import Logging
 import SceneManifest
+import TestSupport
 import Testing
 
 /// Real provider, real HTTP over loopback, real libvips; the server plays the documented API.
@@ -19,13 +20,13 @@ import Testing
     }
 
     func setUp(key: String = GeminiEmulator.validKey, retries: Int = 2, timeout: Duration = .seconds(10), maxBody: Int = 48 << 20,
-               _ scenario: @escaping @Sendable (GeminiEmulator.Call) -> FakeResponse) async throws -> Setup {
+               cache: ImageCache? = nil, _ scenario: @escaping @Sendable (GeminiEmulator.Call) -> FakeResponse) async throws -> Setup {
         let emulator = GeminiEmulator(scenario: scenario)
         let server = try await FakeGeminiServer.start { emulator.handle($0) }
         let client = GeminiClient(http: .shared, baseURL: server.baseURL, key: GeminiKey(key)!, timeout: timeout, maxBodyBytes: maxBody)
         let provider = GeminiProvider(
             client: client, policy: RetryPolicy(maxRetries: retries, baseDelay: 0.01, maxDelay: 0.05, jitter: 0),
-            state: GeminiState(requestsPerMinute: nil), logger: Logger(label: "test"), now: { Date().timeIntervalSince1970 })
+            state: GeminiState(requestsPerMinute: nil), cache: cache, logger: Logger(label: "test"), now: { Date().timeIntervalSince1970 })
         return Setup(server: server, emulator: emulator, provider: provider)
     }
 
@@ -214,5 +215,41 @@ import Testing
         }
         #expect(models.allSatisfy { $0 == "gemini-3.1-flash-lite-image" })
         #expect(s.server.requests.count == 6)
+    }
+
+    @Test func aCachedImageMakesNoRequestAndCostsNothing() async throws {
+        try await withTemporaryDirectory { dir in
+            let s = try await setUp(cache: ImageCache(directory: dir + "/cache")) { _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg") }
+            defer { Task { await s.server.shutdown() } }
+            let first = try await s.provider.generate(try request())
+            #expect(!first.cacheHit)
+            #expect(first.costUSD == 0.0336)
+            let second = try await s.provider.generate(try request())
+            #expect(second.cacheHit)
+            #expect(second.costUSD == 0)
+            #expect(second.attempts == 0)
+            #expect(second.bytes == first.bytes)
+            #expect(s.server.requests.count == 1)
+            // Another quality (so another model and size) is another entry.
+            _ = try await s.provider.generate(try request(quality: "production"))
+            #expect(s.server.requests.count == 2)
+        }
+    }
+
+    @Test func cacheKeysSeparateEveryIngredient() {
+        let base = ImageCache.Key(model: "m", prompt: "p", aspectRatio: "16:9", imageSize: "1K", format: .png, width: 1920, height: 1080)
+        var variants = [base]
+        var k = base; k.model = "n"; variants.append(k)
+        k = base; k.prompt = "p2"; variants.append(k)
+        k = base; k.aspectRatio = "1:1"; variants.append(k)
+        k = base; k.imageSize = "2K"; variants.append(k)
+        k = base; k.imageSize = nil; variants.append(k)
+        k = base; k.format = .jpeg; variants.append(k)
+        k = base; k.width = 1280; k.height = 720; variants.append(k)
+        // Concatenation cannot collide: "ab"+"c" is not "a"+"bc".
+        var a = base; a.model = "ab"; a.prompt = "c"; variants.append(a)
+        var b = base; b.model = "a"; b.prompt = "bc"; variants.append(b)
+        #expect(Set(variants.map { $0.digest }).count == variants.count)
+        #expect(base.digest == ImageCache.Key(model: "m", prompt: "p", aspectRatio: "16:9", imageSize: "1K", format: .png, width: 1920, height: 1080).digest)
     }
 }

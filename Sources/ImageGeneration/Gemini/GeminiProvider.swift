@@ -13,10 +13,16 @@ public struct GeminiProvider: ImageProvider {
     public let policy: RetryPolicy
     public let state: GeminiState
     public let logger: Logger
+    /// `nil` with `--no-cache`.
+    public let cache: ImageCache?
     /// The current time in seconds since the epoch (a parameter so tests can pin it).
     let now: @Sendable () -> Double
 
-    public init(client: GeminiClient, catalog: ModelCatalog = .builtIn, policy: RetryPolicy = RetryPolicy(), state: GeminiState, logger: Logger, now: @escaping @Sendable () -> Double) {
+    public init(
+        client: GeminiClient, catalog: ModelCatalog = .builtIn, policy: RetryPolicy = RetryPolicy(), state: GeminiState,
+        cache: ImageCache? = nil, logger: Logger, now: @escaping @Sendable () -> Double
+    ) {
+        self.cache = cache
         self.client = client
         self.catalog = catalog
         self.policy = policy
@@ -35,12 +41,28 @@ public struct GeminiProvider: ImageProvider {
         let plan = ModelPlan(
             quality: request.quality, manifestModel: request.model, aspectRatio: request.aspectRatio.description,
             width: request.width, height: request.height, catalog: catalog)
+        // A cached image from any model of the plan makes no request and costs nothing.
+        if let cache {
+            for step in plan.steps {
+                let key = cacheKey(step, prompt: prompt, request: request)
+                if let bytes = await BlockingWork.run({ cache.lookup(key) }) {
+                    return ProviderImage(
+                        bytes: bytes, format: request.format.imageFormat, width: request.width, height: request.height,
+                        model: step.model, imageSize: step.imageSize, costUSD: 0, cacheHit: true, attempts: 0, enhancedPrompt: prompt)
+                }
+            }
+        }
         var tried = plan.skipped.map { ProviderAttempt(provider: name, model: $0.model, error: "skipped: \($0.reason)", attempts: 0) }
         var firstReason: FallbackReason? = plan.skipped.isEmpty ? nil : .modelNotFound
 
         for step in plan.steps {
             switch await attempt(step, prompt: prompt, request: request) {
             case .image(var image):
+                if let cache {
+                    let key = cacheKey(step, prompt: prompt, request: request)
+                    let bytes = image.bytes
+                    await BlockingWork.run { cache.store(bytes, for: key) }
+                }
                 image.earlier = tried
                 image.earlierReason = tried.isEmpty ? nil : firstReason
                 return image
@@ -53,6 +75,12 @@ public struct GeminiProvider: ImageProvider {
             }
         }
         throw ProviderFailure(reason: firstReason ?? .modelNotFound, message: tried.last?.error ?? "no Gemini model can make this image", tried: tried)
+    }
+
+    func cacheKey(_ step: ModelPlan.Step, prompt: String, request: ImageRequest) -> ImageCache.Key {
+        ImageCache.Key(
+            model: step.model, prompt: prompt, aspectRatio: request.aspectRatio.description, imageSize: step.imageSize,
+            format: request.format, width: request.width, height: request.height)
     }
 
     enum StepOutcome {
