@@ -1,4 +1,5 @@
 import DropFolder
+import ImageGeneration
 import Outbox
 import SystemSupport
 
@@ -49,10 +50,13 @@ public struct StatusReport: Codable, Sendable {
     public var quarantine: Folder
     public var instances: [Instance]
     public var lastSessions: [RecentSession]
+    /// Today's (UTC) spend from `.scenedrop/ledger.jsonl`.
+    public var spentTodayUSD: Double
 
     enum CodingKeys: String, CodingKey {
         case inbox, work, outbox, quarantine, instances
         case lastSessions = "last_sessions"
+        case spentTodayUSD = "spent_today_usd"
     }
 
     public static func gather(_ layout: Layout, now: Double, recent: Int = 5) -> StatusReport {
@@ -92,6 +96,7 @@ public struct StatusReport: Codable, Sendable {
             outbox: folder(layout.outbox, sessions.map(\.1)),
             quarantine: folder(layout.quarantine, quarantined.map { $0.info.mtimeSeconds }),
             instances: instances,
-            lastSessions: recentSessions)
+            lastSessions: recentSessions,
+            spentTodayUSD: CostLedger.spentToday(path: layout.state + "/ledger.jsonl", now: now))
     }
 }

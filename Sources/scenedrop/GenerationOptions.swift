@@ -47,6 +47,9 @@ struct GenerationOptions: ParsableArguments {
     @Option(name: .long, help: "Requests per minute per Gemini model, shared by all sessions (default: no limit).")
     var rpm: Double?
 
+    @Option(name: .customLong("daily-budget-usd"), help: "Stop paid image requests once today's (UTC) spend in the ledger reaches this many US dollars; images then come from the placeholder with budget_exceeded.")
+    var dailyBudgetUSD: Double?
+
     @Flag(name: .customLong("no-cache"), help: "Always ask the provider, even for an image made before with the same model, prompt and size.")
     var noCache = false
 
@@ -61,6 +64,7 @@ struct GenerationOptions: ParsableArguments {
         }
         guard (0...10).contains(retries) else { throw ValidationError("--retries must be from 0 to 10 (got \(retries))") }
         if let rpm, rpm <= 0 { throw ValidationError("--rpm must be above 0") }
+        if let dailyBudgetUSD, dailyBudgetUSD < 0 { throw ValidationError("--daily-budget-usd must not be negative") }
         if requestTimeout.duration < .seconds(1) { throw ValidationError("--request-timeout must be at least 1s") }
         let base = geminiBaseURL ?? environment("SCENEDROP_GEMINI_BASE_URL") ?? ""
         if !base.isEmpty, !(base.hasPrefix("http://") || base.hasPrefix("https://")) {
@@ -109,7 +113,8 @@ struct GenerationOptions: ParsableArguments {
         let client = GeminiClient(http: http, baseURL: base, key: key, timeout: requestTimeout.duration)
         let provider = GeminiProvider(
             client: client, policy: RetryPolicy(maxRetries: retries), state: GeminiState(requestsPerMinute: rpm),
-            cache: noCache ? nil : ImageCache(directory: layout.cache), logger: logger, now: { WallClock.now() })
+            cache: noCache ? nil : ImageCache(directory: layout.cache), ledger: CostLedger(path: layout.state + "/ledger.jsonl"),
+            dailyBudget: dailyBudgetUSD, logger: logger, now: { WallClock.now() })
         logger.info("gemini provider enabled", metadata: [
             "scenedrop.gemini_base_url": "\(base)", "scenedrop.retries": "\(retries)",
             "scenedrop.request_timeout_s": "\(requestTimeout.duration.seconds)",

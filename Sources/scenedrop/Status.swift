@@ -28,6 +28,7 @@ struct Status: ParsableCommand {
         line("work", report.work, "claimed")
         line("outbox", report.outbox, "sessions")
         line("quarantine", report.quarantine, "manifests")
+        print("spent today \(String(format: "$%.4f", report.spentTodayUSD)) (UTC day, from the ledger)")
         for instance in report.instances {
             print("instance    \(instance.id) (\(instance.alive ? "running" : "dead: its claims return at the next start or rescan"), \(instance.claims) claim(s))")
         }

@@ -55,6 +55,11 @@ import Testing
             #expect((session["totals"] as? [String: Any])?["generated"] as? Int == 1)
             #expect((session["totals"] as? [String: Any])?["cost_usd"] as? Double == 0.0336)
             #expect(server.requests.count == 1)
+            // The paid call is in the ledger and in status.
+            let status = try await SceneDropProcess.run(["status", "--root", root, "--json"], logDirectory: root)
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+            #expect(report["spent_today_usd"] as? Double == 0.0336)
+            #expect((readText(root + "/.scenedrop/ledger.jsonl") ?? "").split(separator: "\n").count == 1)
         }
     }
 

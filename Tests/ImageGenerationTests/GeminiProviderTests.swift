@@ -20,13 +20,13 @@ import Testing
     }
 
     func setUp(key: String = GeminiEmulator.validKey, retries: Int = 2, timeout: Duration = .seconds(10), maxBody: Int = 48 << 20,
-               cache: ImageCache? = nil, _ scenario: @escaping @Sendable (GeminiEmulator.Call) -> FakeResponse) async throws -> Setup {
+               cache: ImageCache? = nil, ledger: CostLedger? = nil, budget: Double? = nil, _ scenario: @escaping @Sendable (GeminiEmulator.Call) -> FakeResponse) async throws -> Setup {
         let emulator = GeminiEmulator(scenario: scenario)
         let server = try await FakeGeminiServer.start { emulator.handle($0) }
         let client = GeminiClient(http: .shared, baseURL: server.baseURL, key: GeminiKey(key)!, timeout: timeout, maxBodyBytes: maxBody)
         let provider = GeminiProvider(
             client: client, policy: RetryPolicy(maxRetries: retries, baseDelay: 0.01, maxDelay: 0.05, jitter: 0),
-            state: GeminiState(requestsPerMinute: nil), cache: cache, logger: Logger(label: "test"), now: { Date().timeIntervalSince1970 })
+            state: GeminiState(requestsPerMinute: nil), cache: cache, ledger: ledger, dailyBudget: budget, logger: Logger(label: "test"), now: { Date().timeIntervalSince1970 })
         return Setup(server: server, emulator: emulator, provider: provider)
     }
 
@@ -251,5 +251,22 @@ import Testing
         var b = base; b.model = "a"; b.prompt = "bc"; variants.append(b)
         #expect(Set(variants.map { $0.digest }).count == variants.count)
         #expect(base.digest == ImageCache.Key(model: "m", prompt: "p", aspectRatio: "16:9", imageSize: "1K", format: .png, width: 1920, height: 1080).digest)
+    }
+
+    @Test func paidCallsAreRecordedAndTheDailyBudgetStopsThem() async throws {
+        try await withTemporaryDirectory { dir in
+            let ledger = CostLedger(path: dir + "/ledger.jsonl")
+            let s = try await setUp(ledger: ledger, budget: 0.05) { _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg") }
+            defer { Task { await s.server.shutdown() } }
+            _ = try await s.provider.generate(try request(scene: 1))
+            _ = try await s.provider.generate(try request(scene: 2))  // 0.0336 spent: still under 0.05
+            let failure = try #require(await failure(s.provider, try request(scene: 3)))
+            #expect(failure.reason == .budgetExceeded)
+            #expect(s.server.requests.count == 2)
+            let lines = (readText(dir + "/ledger.jsonl") ?? "").split(separator: "\n")
+            #expect(lines.count == 2)
+            #expect(lines.first?.contains("\"cost_usd\":0.0336") == true)
+            #expect(abs(await ledger.spentToday(now: Date().timeIntervalSince1970) - 0.0672) < 1e-9)
+        }
     }
 }

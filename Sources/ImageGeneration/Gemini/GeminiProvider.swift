@@ -1,6 +1,7 @@
 import Imaging
 import Logging
 import SceneManifest
+import SystemSupport
 
 /// Gemini image models ("Nano Banana") as a link of the provider chain. Walks the model plan for the
 /// scene, retries what the retry policy says, shares cool-downs and rate limits across the daemon,
@@ -15,14 +16,19 @@ public struct GeminiProvider: ImageProvider {
     public let logger: Logger
     /// `nil` with `--no-cache`.
     public let cache: ImageCache?
+    /// Where paid calls are recorded; with `dailyBudget`, paid requests stop once today's spend reaches it.
+    public let ledger: CostLedger?
+    public let dailyBudget: Double?
     /// The current time in seconds since the epoch (a parameter so tests can pin it).
     let now: @Sendable () -> Double
 
     public init(
         client: GeminiClient, catalog: ModelCatalog = .builtIn, policy: RetryPolicy = RetryPolicy(), state: GeminiState,
-        cache: ImageCache? = nil, logger: Logger, now: @escaping @Sendable () -> Double
+        cache: ImageCache? = nil, ledger: CostLedger? = nil, dailyBudget: Double? = nil, logger: Logger, now: @escaping @Sendable () -> Double
     ) {
         self.cache = cache
+        self.ledger = ledger
+        self.dailyBudget = dailyBudget
         self.client = client
         self.catalog = catalog
         self.policy = policy
@@ -102,6 +108,9 @@ public struct GeminiProvider: ImageProvider {
                     return .failed(.timeout, message: "cancelled", attempts: attempts, stopHere: true)
                 }
             }
+            if let dailyBudget, let ledger, await ledger.spentToday(now: now()) >= dailyBudget {
+                return .failed(.budgetExceeded, message: "today's spend reached the daily budget of $\(dailyBudget); paid providers wait for the next UTC day", attempts: attempts, stopHere: true)
+            }
             await state.waitForKeyTurn()
             if let disabled = await state.disabled {
                 return .failed(disabled, message: "gemini is disabled for this run (\(disabled.rawValue))", attempts: attempts, stopHere: true)
@@ -148,6 +157,12 @@ public struct GeminiProvider: ImageProvider {
                 _ = try ImageInspector.inspect(bytes)
                 return try ImageResizer.cover(bytes, width: width, height: height, format: format)
             }
+        }
+        // The API charges for an image it sent, usable or not.
+        if let ledger, let price = step.pricePerImage {
+            await ledger.record(.init(
+                time: WallClock.rfc3339(now()), model: step.model, imageSize: step.imageSize, costUSD: price,
+                session: request.session, scene: request.sceneNumber))
         }
         switch result {
         case .success(let sized):
