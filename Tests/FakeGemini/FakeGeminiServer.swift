@@ -36,10 +36,14 @@ public final class FakeGeminiServer: Sendable {
     public let port: Int
     private let channel: any Channel
     private let recorded = Mutex<[RecordedRequest]>([])
+    /// Requests received and not yet answered, and the most seen at once.
+    private let inFlight = Mutex<(now: Int, peak: Int)>((0, 0))
     let handler: @Sendable (RecordedRequest) -> FakeResponse
 
     public var baseURL: String { "http://127.0.0.1:\(port)" }
     public var requests: [RecordedRequest] { recorded.withLock { $0 } }
+    /// Only the image requests (POST …:generateContent), not key probes.
+    public var generateRequests: [RecordedRequest] { requests.filter { $0.method == "POST" && $0.path.hasSuffix(":generateContent") } }
 
     public static func start(_ handler: @escaping @Sendable (RecordedRequest) -> FakeResponse) async throws -> FakeGeminiServer {
         let box = ServerBox()
@@ -66,8 +70,17 @@ public final class FakeGeminiServer: Sendable {
 
     func record(_ request: RecordedRequest) -> FakeResponse {
         recorded.withLock { $0.append(request) }
+        inFlight.withLock { $0.now += 1; $0.peak = max($0.peak, $0.now) }
         return handler(request)
     }
+
+    func answered() {
+        inFlight.withLock { $0.now -= 1 }
+    }
+
+    /// The most requests this server had in hand at one moment: proof of parallel callers that does
+    /// not depend on how loaded the machine is.
+    public var peakConcurrency: Int { inFlight.withLock { $0.peak } }
 
     public func shutdown() async {
         try? await channel.close()
@@ -114,6 +127,7 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func send(_ response: FakeResponse, context: ChannelHandlerContext) {
+        defer { box.server.withLock { $0 }?.answered() }
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: "application/json; charset=UTF-8")
         headers.add(name: "content-length", value: String(response.body.count))

@@ -58,6 +58,15 @@ public final class GeminiEmulator: Sendable {
             ])
         }
         let prefix = "/v1beta/models/", suffix = ":generateContent"
+        if request.method == "GET", request.path.hasPrefix(prefix), !request.path.contains(":") {
+            let model = String(request.path.dropFirst(prefix.count))
+            guard models[model] != nil else {
+                return Self.error(404, "NOT_FOUND", "models/\(model) is not found for API version v1beta.")
+            }
+            return FakeResponse(status: 200, body: Self.json([
+                "name": "models/\(model)", "displayName": model, "supportedGenerationMethods": ["generateContent"],
+            ]))
+        }
         guard request.method == "POST", request.path.hasPrefix(prefix), request.path.hasSuffix(suffix) else {
             return Self.error(404, "NOT_FOUND", "The requested URL was not found on this server.")
         }

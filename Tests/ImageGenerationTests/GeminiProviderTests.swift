@@ -55,7 +55,7 @@ import Testing
         #expect(image.attempts == 1)
         #expect(image.earlier.isEmpty)
         #expect(try ImageInspector.check(image.bytes, width: 128, height: 72).format == .png)
-        let sent = try #require(s.server.requests.first)
+        let sent = try #require(s.server.generateRequests.first)
         let body = try #require(try JSONSerialization.jsonObject(with: Data(sent.body)) as? [String: Any])
         let text = ((body["contents"] as? [[String: Any]])?.first?["parts"] as? [[String: Any]])?.first?["text"] as? String
         #expect(text?.hasPrefix("cat with coffee.") == true)
@@ -90,7 +90,7 @@ import Testing
             let s = try await setUp { _ in answer }
             let failure = try #require(await failure(s.provider, try request()))
             #expect(failure.reason == .safetyBlocked)
-            #expect(s.server.requests.count == 1, "never retried, no other model")
+            #expect(s.server.generateRequests.count == 1, "never retried, no other model")
             #expect(failure.tried.count == 1)
             await s.server.shutdown()
         }
@@ -154,7 +154,7 @@ import Testing
         #expect(image.earlierReason == .modelNotFound)
         #expect(image.earlier.first?.error.contains("is not found") == true)
         _ = try await s.provider.generate(try request(model: "gemini-9-retired-image", scene: 2))
-        #expect(s.server.requests.filter { $0.path.contains("gemini-9") }.count == 1, "404 retires the model for the run")
+        #expect(s.server.generateRequests.filter { $0.path.contains("gemini-9") }.count == 1, "404 retires the model for the run")
     }
 
     @Test func slowMalformedTruncatedAndOversizedAnswersFallThrough() async throws {
@@ -165,7 +165,7 @@ import Testing
         let malformed = try await setUp { _ in FakeResponse(status: 200, body: Array(#"{"candidates": [{"content": "#.utf8)) }
         let m = try #require(await failure(malformed.provider, try request()))
         #expect(m.reason == .serverError)
-        #expect(malformed.server.requests.count == 2, "one per model, not retried")
+        #expect(malformed.server.generateRequests.count == 2, "one per model, not retried")
         await malformed.server.shutdown()
 
         let truncated = try await setUp { _ in GeminiEmulator.image(Array(Self.jpeg.prefix(Self.jpeg.count / 2)), mimeType: "image/jpeg") }
@@ -199,7 +199,8 @@ import Testing
             return try await group.reduce(into: [FallbackReason?]()) { $0.append($1) }
         }
         #expect(reasons == Array(repeating: .invalidAPIKey, count: 6))
-        #expect(s.server.requests.count == 1)
+        #expect(s.server.requests.count == 1, "the bad key was sent once, by the probe")
+        #expect(s.server.generateRequests.isEmpty)
     }
 
     @Test func aGoodKeyIsProvenOnceThenScenesGoInParallel() async throws {
@@ -214,7 +215,7 @@ import Testing
             return try await group.reduce(into: [String?]()) { $0.append($1) }
         }
         #expect(models.allSatisfy { $0 == "gemini-3.1-flash-lite-image" })
-        #expect(s.server.requests.count == 6)
+        #expect(s.server.generateRequests.count == 6)
     }
 
     @Test func aCachedImageMakesNoRequestAndCostsNothing() async throws {
@@ -229,10 +230,10 @@ import Testing
             #expect(second.costUSD == 0)
             #expect(second.attempts == 0)
             #expect(second.bytes == first.bytes)
-            #expect(s.server.requests.count == 1)
+            #expect(s.server.generateRequests.count == 1)
             // Another quality (so another model and size) is another entry.
             _ = try await s.provider.generate(try request(quality: "production"))
-            #expect(s.server.requests.count == 2)
+            #expect(s.server.generateRequests.count == 2)
         }
     }
 
@@ -262,7 +263,7 @@ import Testing
             _ = try await s.provider.generate(try request(scene: 2))  // 0.0336 spent: still under 0.05
             let failure = try #require(await failure(s.provider, try request(scene: 3)))
             #expect(failure.reason == .budgetExceeded)
-            #expect(s.server.requests.count == 2)
+            #expect(s.server.generateRequests.count == 2)
             let lines = (readText(dir + "/ledger.jsonl") ?? "").split(separator: "\n")
             #expect(lines.count == 2)
             #expect(lines.first?.contains("\"cost_usd\":0.0336") == true)

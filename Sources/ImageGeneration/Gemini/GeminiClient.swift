@@ -61,6 +61,26 @@ public struct GeminiClient: Sendable {
         }
     }
 
+    /// `GET {base}/v1beta/models/{model}` (models.get): a quick answer that says whether the key is
+    /// accepted, without generating anything. Errors come back as failures; a 200 as `.noImage`.
+    public func probe(model: String) async -> GeminiAnswer {
+        var request = HTTPClientRequest(url: "\(baseURL)/v1beta/models/\(model)")
+        request.method = .GET
+        request.headers.add(name: "x-goog-api-key", value: key.value)
+        do {
+            let (status, bytes) = try await Self.within(.seconds(30)) { [http, request] in
+                let response = try await http.execute(request, timeout: .seconds(30))
+                let buffer = try await response.body.collect(upTo: 1 << 20)
+                return (Int(response.status.code), Array(buffer.readableBytesView))
+            }
+            return status == 200 ? .noImage(.noImage, message: "model \(model) is available") : .failure(GeminiResponse.error(status: status, body: bytes))
+        } catch is DeadlineExceeded {
+            return .failure(.timeout)
+        } catch {
+            return .failure(.connection(key.scrub(String(describing: error))))
+        }
+    }
+
     /// Runs `operation` with a total deadline: the first of the two to finish wins, the other is cancelled.
     static func within<T: Sendable>(_ limit: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
         try await withThrowingTaskGroup(of: T.self) { group in

@@ -111,13 +111,24 @@ public struct GeminiProvider: ImageProvider {
             if let dailyBudget, let ledger, await ledger.spentToday(now: now()) >= dailyBudget {
                 return .failed(.budgetExceeded, message: "today's spend reached the daily budget of $\(dailyBudget); paid providers wait for the next UTC day", attempts: attempts, stopHere: true)
             }
-            await state.waitForKeyTurn()
+            if await state.waitForKeyTurn() == .probe {
+                let verdict = await client.probe(model: step.model)
+                await state.keyVerdict(verdict, model: step.model, now: now())
+                if await state.disabled != nil {
+                    let message = Self.describe(verdict.failure ?? .invalidResponse("the API refused the key"))
+                    if await state.apply(.providerForRun, reason: .invalidAPIKey, model: step.model, now: now()) {
+                        logger.error("gemini disabled for this run: the API refused the key", metadata: [
+                            "error.type": "invalid_api_key", "error.message": "\(client.key.scrub(message))",
+                        ])
+                    }
+                    return .failed(.invalidAPIKey, message: message, attempts: 1, stopHere: true)
+                }
+            }
             if let disabled = await state.disabled {
                 return .failed(disabled, message: "gemini is disabled for this run (\(disabled.rawValue))", attempts: attempts, stopHere: true)
             }
             attempts += 1
             let answer = await client.generate(model: step.model, body: body)
-            await state.keyVerdict(answer, model: step.model, now: now())
             switch answer {
             case .image(let bytes, let mimeType):
                 return await checked(bytes, claimed: mimeType, step: step, prompt: prompt, request: request, attempts: attempts)

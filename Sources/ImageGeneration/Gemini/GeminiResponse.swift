@@ -12,6 +12,14 @@ public enum GeminiAnswer: Sendable, Equatable {
     case failure(RetryPolicy.Failure)
 }
 
+extension GeminiAnswer {
+    /// The failure, when the answer is one.
+    public var failure: RetryPolicy.Failure? {
+        if case .failure(let failure) = self { return failure }
+        return nil
+    }
+}
+
 /// Parses Gemini responses (docs/gemini-image-api.md §2 and §4). Pure.
 public enum GeminiResponse {
     /// Finish reasons that mean the image was withheld for safety or policy.

@@ -36,33 +36,34 @@ public actor GeminiState {
         return wait
     }
 
-    /// Returns when this caller may send. The first caller while the key is unproven sends alone;
-    /// the others wait for its verdict (and then may find the provider disabled).
-    public func waitForKeyTurn() async {
+    public enum KeyTurn: Sendable { case proceed, probe }
+
+    /// Returns when this caller may send. While the key is unproven, the first caller is told to
+    /// probe it (one quick request); the others wait for that verdict, then go ahead together.
+    public func waitForKeyTurn() async -> KeyTurn {
         while true {
             switch keyState {
             case .accepted:
-                return
+                return .proceed
             case .unknown:
                 keyState = .probing
-                return
+                return .probe
             case .probing:
                 await withCheckedContinuation { keyWaiters.append($0) }
             }
         }
     }
 
-    /// What an answer says about the key. Every request made after `waitForKeyTurn` reports here.
+    /// What an answer says about the key. A refused key disables the provider; any other HTTP answer
+    /// proves it; a transport failure proves nothing but must not stall everyone, so work goes on.
     public func keyVerdict(_ answer: GeminiAnswer, model: String, now: Double) {
         switch answer {
         case .failure(.http(400, _, _, _, "API_KEY_INVALID")), .failure(.http(401, _, _, _, _)), .failure(.http(403, _, _, _, _)):
             health.apply(.providerForRun, reason: .invalidAPIKey, model: model, now: now)
-            keyState = .accepted  // nothing left to prove: the provider is disabled
-        case .failure(.timeout), .failure(.connection), .failure(.invalidResponse):
-            if keyState == .probing { keyState = .unknown }  // no verdict: the next caller probes
         default:
-            keyState = .accepted
+            break
         }
+        keyState = .accepted
         let waiters = keyWaiters
         keyWaiters.removeAll()
         for waiter in waiters { waiter.resume() }
