@@ -130,6 +130,8 @@ public struct SessionProcessor: Sendable {
     func readAndDecode(_ claim: ClaimedManifest) async -> Result<([UInt8], Manifest), ReadFailure> {
         var lastInfo = try? FileSystem.info(claim.path)
         var waited = 0
+        // Consecutive looks at which the file was unchanged and no local writer held it open.
+        var quietLooks = 0
         while true {
             let bytes: [UInt8]
             do {
@@ -153,9 +155,14 @@ public struct SessionProcessor: Sendable {
                 }
                 waited += 1
                 let now = try? FileSystem.info(claim.path)
-                if now == lastInfo, waited > 1, !OpenFileProbe.isOpenForWriting(claim.path) {
-                    return .failure(.manifest(error))
-                }
+                let writing = OpenFileProbe.isOpenForWriting(claim.path)
+                quietLooks = (now == lastInfo && !writing) ? quietLooks + 1 : 0
+                logger.debug("manifest ended early; waiting for its writer", metadata: [
+                    "scenedrop.file": "\(claim.originalName)", "scenedrop.look": "\(waited)",
+                    "scenedrop.changed": "\(now != lastInfo)", "scenedrop.open_for_writing": "\(writing)",
+                ])
+                // Judged only after two quiet looks in a row, so one unlucky look cannot condemn it.
+                if quietLooks >= 2 { return .failure(.manifest(error)) }
                 lastInfo = now
             }
         }

@@ -95,7 +95,12 @@ import Glibc
             #expect(listNames(daemon.quarantine).isEmpty, "judged before the writer finished")
             _ = Array(bytes[half...]).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
             close(fd)
-            try await waitForSessions(daemon.outbox, count: 1)
+            do {
+                try await waitForSessions(daemon.outbox, count: 1)
+            } catch {
+                Issue.record("\(error)\nreport: \(readText(daemon.quarantine + "/paused.json.error.json") ?? "none")\nlog: \(daemon.process.stderr.suffix(2500))")
+                throw error
+            }
             #expect(readFile(daemon.outbox + "/paused/manifest.json") == bytes)
             #expect(listNames(daemon.quarantine).isEmpty)
             #expect(try await daemon.stop() == 0)
