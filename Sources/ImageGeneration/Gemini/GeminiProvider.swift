@@ -116,11 +116,7 @@ public struct GeminiProvider: ImageProvider {
                 await state.keyVerdict(verdict, model: step.model, now: now())
                 if await state.disabled != nil {
                     let message = Self.describe(verdict.failure ?? .invalidResponse("the API refused the key"))
-                    if await state.apply(.providerForRun, reason: .invalidAPIKey, model: step.model, now: now()) {
-                        logger.error("gemini disabled for this run: the API refused the key", metadata: [
-                            "error.type": "invalid_api_key", "error.message": "\(client.key.scrub(message))",
-                        ])
-                    }
+                    await record(.providerForRun, reason: .invalidAPIKey, model: step.model, message: message)
                     return .failed(.invalidAPIKey, message: message, attempts: 1, stopHere: true)
                 }
             }
@@ -148,11 +144,7 @@ public struct GeminiProvider: ImageProvider {
                     }
                 case .giveUp(let reason, let scope):
                     let message = Self.describe(failure)
-                    if await state.apply(scope, reason: reason, model: step.model, now: now()) {
-                        logger.error("gemini disabled for this run: the API refused the key", metadata: [
-                            "error.type": "\(reason.rawValue)", "error.message": "\(client.key.scrub(message))",
-                        ])
-                    }
+                    await record(scope, reason: reason, model: step.model, message: message)
                     return .failed(reason, message: message, attempts: attempts, stopHere: scope == .providerForRun)
                 }
             }
@@ -182,6 +174,16 @@ public struct GeminiProvider: ImageProvider {
                 costUSD: step.pricePerImage ?? 0, cacheHit: false, attempts: attempts, enhancedPrompt: prompt))
         case .failure(let error):
             return .failed(.invalidImage, message: "\(step.model) sent an unusable image (\(mimeType ?? "no type")): \(error.message)", attempts: attempts, stopHere: false)
+        }
+    }
+
+    /// Applies a final failure's scope to the shared state; the first time it disables the provider,
+    /// says so once as an error (the key scrubbed from the message).
+    func record(_ scope: RetryPolicy.Scope, reason: FallbackReason, model: String, message: String) async {
+        if await state.apply(scope, reason: reason, model: model, now: now()) {
+            logger.error("gemini disabled for this run: the API refused the key", metadata: [
+                "error.type": "\(reason.rawValue)", "error.message": "\(client.key.scrub(message))",
+            ])
         }
     }
 
