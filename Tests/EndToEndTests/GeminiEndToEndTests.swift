@@ -1,6 +1,7 @@
 import FakeGemini
 import Foundation
 import Imaging
+import Synchronization
 import SystemSupport
 import TestSupport
 import Testing
@@ -139,22 +140,107 @@ import Testing
         }
     }
 
+    /// The API's failure answers through the binary: a model the API does not know (404), a 429 with
+    /// `RetryInfo`, a model that stays unavailable (503) and a per-day quota, each with the request counts the
+    /// issue demands and the contract's `fallback` in the metadata.
+    @Test func apiFailuresThroughTheBinary() async throws {
+        let arrivals = Mutex<[String: [ContinuousClock.Instant]]>([:])
+        let emulator = GeminiEmulator { call in
+            let topic = ["busy", "loaded", "quota", "calm"].first { call.prompt.hasPrefix("A \($0)") } ?? "other"
+            let seen = arrivals.withLock { arrivals -> Int in
+                arrivals[call.model + " " + topic, default: []].append(.now)
+                return arrivals[call.model + " " + topic]!.count
+            }
+            switch (call.model, topic) {
+            case ("gemini-3.1-flash-lite-image", "busy") where seen == 1: return GeminiEmulator.rateLimited(retryDelay: "1.5s")
+            case ("gemini-3.1-flash-lite-image", "loaded"): return GeminiEmulator.unavailable()
+            case ("gemini-3.1-flash-lite-image", "quota"): return GeminiEmulator.rateLimited(retryDelay: "30s", perDay: true)
+            default: return GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg")
+            }
+        }
+        let server = try await FakeGeminiServer.start { emulator.handle($0) }
+        defer { Task { await server.shutdown() } }
+        func scene(_ path: String, _ number: Int) throws -> [String: Any] {
+            try #require(jsonObject(path + String(format: "/scene-%03d.json", number)))
+        }
+        try await withTemporaryDirectory { root in
+            // 1. A manifest naming a model the API does not have: the key probe's 404 retires it before any
+            //    generateContent request, and the default chain serves.
+            try writeFile(root + "/inbox/unknown-model.json", """
+                {"session": "unknown-model", "quality": "draft", "model": "gemini-9-imaginary-image",
+                 "scenes": [{"scene_number": 1, "image_create_prompt": "A calm lake"},
+                            {"scene_number": 2, "image_create_prompt": "A calm field"}]}
+                """)
+            var result = try await SceneDropProcess.run(["process", "--root", root, "--settle", "0s"], logDirectory: root, environment: environment(server))
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(server.requests.filter { $0.path.contains("gemini-9-imaginary-image") }.map(\.method) == ["GET"])
+            for number in [1, 2] {
+                let meta = try scene(root + "/outbox/unknown-model", number)
+                #expect(meta["model"] as? String == "gemini-3.1-flash-lite-image")
+                let fallback = try #require(meta["fallback"] as? [String: Any])
+                #expect(fallback["reason"] as? String == "model_not_found")
+                #expect((fallback["tried"] as? [[String: Any]])?.first?["model"] as? String == "gemini-9-imaginary-image")
+            }
+
+            // 2. 429 with RetryInfo (retried once, not before the delay), 503 always (1 + 2 retries, then the next
+            //    model) and a per-day quota (no retry; the model is retired for the day).
+            try writeFile(root + "/inbox/flaky.json", """
+                {"session": "flaky", "quality": "draft",
+                 "scenes": [{"scene_number": 1, "image_create_prompt": "A busy street"},
+                            {"scene_number": 2, "image_create_prompt": "A loaded server room"}]}
+                """)
+            result = try await SceneDropProcess.run(["process", "--root", root, "--settle", "0s"], logDirectory: root, environment: environment(server))
+            #expect(result.status == 0, "\(result.stderr)")
+            let times = arrivals.withLock { $0 }
+            let busy = times["gemini-3.1-flash-lite-image busy"] ?? []
+            #expect(busy.count == 2)
+            if busy.count == 2 { #expect(busy[1] - busy[0] >= .milliseconds(1500), "retried after \(busy[1] - busy[0])") }
+            let busyMeta = try scene(root + "/outbox/flaky", 1)
+            #expect(busyMeta["model"] as? String == "gemini-3.1-flash-lite-image")
+            #expect(busyMeta["attempts"] as? Int == 2)
+            #expect(busyMeta["fallback"] is NSNull)
+            #expect(times["gemini-3.1-flash-lite-image loaded"]?.count == 3)
+            #expect(times["gemini-3.1-flash-image loaded"]?.count == 1)
+            let overloaded = try #require(try scene(root + "/outbox/flaky", 2)["fallback"] as? [String: Any])
+            #expect(overloaded["reason"] as? String == "server_error")
+            let tried = try #require((overloaded["tried"] as? [[String: Any]])?.first)
+            #expect(tried["attempts"] as? Int == 3)
+            #expect((tried["error"] as? String)?.contains("503") == true, "\(tried)")
+
+            try writeFile(root + "/inbox/daily.json", """
+                {"session": "daily", "quality": "draft", "scenes": [{"scene_number": 1, "image_create_prompt": "A quota meter"}]}
+                """)
+            result = try await SceneDropProcess.run(["process", "--root", root, "--settle", "0s"], logDirectory: root, environment: environment(server))
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(arrivals.withLock { $0["gemini-3.1-flash-lite-image quota"]?.count } == 1)
+            let daily = try scene(root + "/outbox/daily", 1)
+            #expect(daily["model"] as? String == "gemini-3.1-flash-image")
+            #expect((daily["fallback"] as? [String: Any])?["reason"] as? String == "quota_exhausted")
+        }
+    }
+
     @Test func tc2FiveScenesAtOneSecondLatencyRunInParallel() async throws {
-        let emulator = GeminiEmulator { _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg", delay: .seconds(1)) }
+        // Each answer takes 1 s and is held until all five requests have arrived: a daemon that sends them one at
+        // a time stalls for 30 s per scene and never reaches five in flight, whatever the machine's load.
+        var answer = GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg", delay: .seconds(1))
+        answer.holdUntilGenerateRequests = 5
+        let emulator = GeminiEmulator { [answer] _ in answer }
         let server = try await FakeGeminiServer.start { emulator.handle($0) }
         defer { Task { await server.shutdown() } }
         try await withTemporaryDirectory { root in
             try writeFile(root + "/inbox/tc2.json", readFile(packageRoot + "/samples/tc2-five-scenes.json") ?? [])
+            let started = ContinuousClock.now
             let result = try await SceneDropProcess.run(["process", "--root", root, "--settle", "0s"], logDirectory: root, environment: environment(server))
+            let elapsed = ContinuousClock.now - started
             #expect(result.status == 0, "\(result.stderr)")
             let session = try #require(try publishedSessions(root + "/outbox").first)
             #expect(session.sceneEntries.count == 5)
             #expect(session.sceneEntries.allSatisfy { $0["status"] as? String == "generated" })
             #expect(server.generateRequests.count == 5)
-            // Several requests were in the server's hands at once: a sequential daemon never exceeds 1. (All five
-            // overlap on a quiet machine; a loaded CI run has shown 4.) The wall-clock figure (about 1.3–2.1 s alone
-            // here) is measured outside the shared suite, not asserted in it.
-            #expect(server.peakConcurrency > 1, "peak concurrency \(server.peakConcurrency)")
+            #expect(server.peakConcurrency == 5, "peak concurrency \(server.peakConcurrency)")
+            // The wall-clock figure is reported, not asserted: under the parallel suite it measures the machine's
+            // load. `scenedrop-bench` (B3) measures it on a quiet machine.
+            print("TC-2: five scenes at 1 s latency took \(elapsed) (process start to exit)")
         }
     }
 }

@@ -21,12 +21,17 @@ public struct FakeResponse: Sendable {
     public var delay: Duration
     /// Announce the full length but send only this many bytes, then close: a truncated body.
     public var truncateAfter: Int?
+    /// Also hold the answer until this many `generateContent` requests have arrived (or 30 s have passed):
+    /// a barrier that proves parallel callers however loaded the machine is, since a sequential caller
+    /// never gets there.
+    public var holdUntilGenerateRequests: Int?
 
-    public init(status: Int, body: [UInt8], delay: Duration = .zero, truncateAfter: Int? = nil) {
+    public init(status: Int, body: [UInt8], delay: Duration = .zero, truncateAfter: Int? = nil, holdUntilGenerateRequests: Int? = nil) {
         self.status = status
         self.body = body
         self.delay = delay
         self.truncateAfter = truncateAfter
+        self.holdUntilGenerateRequests = holdUntilGenerateRequests
     }
 }
 
@@ -117,11 +122,19 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             for (name, value) in head.headers { headers[name.lowercased()] = value }
             let response = server.record(RecordedRequest(method: "\(head.method)", path: head.uri, headers: headers, body: body))
             let loop = context.eventLoop.assumeIsolated()
+            let giveUp = NIODeadline.now() + .seconds(30)
+            func sendWhenReleased() {
+                if let count = response.holdUntilGenerateRequests, server.generateRequests.count < count, NIODeadline.now() < giveUp {
+                    loop.scheduleTask(in: .milliseconds(5)) { sendWhenReleased() }
+                } else {
+                    send(response, context: context)
+                }
+            }
             if response.delay > .zero {
                 let nanos = response.delay.components.seconds * 1_000_000_000 + response.delay.components.attoseconds / 1_000_000_000
-                loop.scheduleTask(in: .nanoseconds(nanos)) { self.send(response, context: context) }
+                loop.scheduleTask(in: .nanoseconds(nanos)) { sendWhenReleased() }
             } else {
-                send(response, context: context)
+                sendWhenReleased()
             }
         }
     }

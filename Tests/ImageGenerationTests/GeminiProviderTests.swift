@@ -149,12 +149,25 @@ import Testing
     @Test func aMissingModelIsRetiredAndTheNextServes() async throws {
         let s = try await setUp { _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg") }
         defer { Task { await s.server.shutdown() } }
+        // A first scene proves the key on a known model, so the unknown one meets its 404 on generateContent.
+        _ = try await s.provider.generate(try request())
+        let image = try await s.provider.generate(try request(model: "gemini-9-retired-image", scene: 2))
+        #expect(image.model == "gemini-3.1-flash-lite-image")
+        #expect(image.earlierReason == .modelNotFound)
+        #expect(image.earlier.first?.error.contains("is not found") == true)
+        #expect(image.earlier.first?.attempts == 1)
+        _ = try await s.provider.generate(try request(model: "gemini-9-retired-image", scene: 3))
+        #expect(s.server.generateRequests.filter { $0.path.contains("gemini-9") }.count == 1, "404 retires the model for the run")
+    }
+
+    @Test func aMissingModelFoundByTheKeyProbeIsNeverAskedForImages() async throws {
+        let s = try await setUp { _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg") }
+        defer { Task { await s.server.shutdown() } }
         let image = try await s.provider.generate(try request(model: "gemini-9-retired-image"))
         #expect(image.model == "gemini-3.1-flash-lite-image")
         #expect(image.earlierReason == .modelNotFound)
         #expect(image.earlier.first?.error.contains("is not found") == true)
-        _ = try await s.provider.generate(try request(model: "gemini-9-retired-image", scene: 2))
-        #expect(s.server.generateRequests.filter { $0.path.contains("gemini-9") }.count == 1, "404 retires the model for the run")
+        #expect(s.server.requests.filter { $0.path.contains("gemini-9") }.map(\.method) == ["GET"])
     }
 
     @Test func slowMalformedTruncatedAndOversizedAnswersFallThrough() async throws {

@@ -96,9 +96,7 @@ public struct GeminiProvider: ImageProvider {
     }
 
     func attempt(_ step: ModelPlan.Step, prompt: String, request: ImageRequest) async -> StepOutcome {
-        if case .retired(let reason) = await state.availability(of: step.model, now: now()) {
-            return .failed(reason, message: "\(step.model) is not used again in this run or today (\(reason.rawValue))", attempts: 0, stopHere: false)
-        }
+        if let retired = await retirement(of: step.model) { return retired }
         let body = GeminiRequestBody(prompt: prompt, aspectRatio: request.aspectRatio.description, imageSize: step.imageSize)
         var attempts = 0
         while true {
@@ -111,14 +109,21 @@ public struct GeminiProvider: ImageProvider {
             if let dailyBudget, let ledger, await ledger.spentToday(now: now()) >= dailyBudget {
                 return .failed(.budgetExceeded, message: "today's spend reached the daily budget of $\(dailyBudget); paid providers wait for the next UTC day", attempts: attempts, stopHere: true)
             }
+            var probeFailure: RetryPolicy.Failure?
             if await state.waitForKeyTurn() == .probe {
                 let verdict = await client.probe(model: step.model)
+                probeFailure = verdict.failure
                 await state.keyVerdict(verdict, model: step.model, now: now())
                 if await state.disabled != nil {
                     let message = Self.describe(verdict.failure ?? .invalidResponse("the API refused the key"))
                     await record(.providerForRun, reason: .invalidAPIKey, model: step.model, message: message)
                     return .failed(.invalidAPIKey, message: message, attempts: 1, stopHere: true)
                 }
+            }
+            // The key probe may have found this model missing (404) while this scene waited for it.
+            if attempts == 0, let retired = await retirement(of: step.model) {
+                guard case .failed(let reason, _, _, _) = retired, let probeFailure else { return retired }
+                return .failed(reason, message: Self.describe(probeFailure), attempts: 0, stopHere: false)
             }
             if let disabled = await state.disabled {
                 return .failed(disabled, message: "gemini is disabled for this run (\(disabled.rawValue))", attempts: attempts, stopHere: true)
@@ -149,6 +154,11 @@ public struct GeminiProvider: ImageProvider {
                 }
             }
         }
+    }
+
+    func retirement(of model: String) async -> StepOutcome? {
+        guard case .retired(let reason) = await state.availability(of: model, now: now()) else { return nil }
+        return .failed(reason, message: "\(model) is not used again in this run or today (\(reason.rawValue))", attempts: 0, stopHere: false)
     }
 
     /// Full decode and dimensions with libvips, then scale and centre-crop to the target (off the

@@ -60,6 +60,10 @@ public actor GeminiState {
         switch answer {
         case .failure(.http(400, _, _, _, "API_KEY_INVALID")), .failure(.http(401, _, _, _, _)), .failure(.http(403, _, _, _, _)):
             health.apply(.providerForRun, reason: .invalidAPIKey, model: model, now: now)
+        case .failure(.http(404, _, _, _, _)):
+            // The key is good (the API looked the model up) but the model does not exist: every scene
+            // waiting on the probe would otherwise send it a request only to be told the same.
+            health.apply(.modelForRun, reason: .modelNotFound, model: model, now: now)
         default:
             break
         }
