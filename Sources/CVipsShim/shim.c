@@ -123,7 +123,10 @@ static int save(VipsImage *image, int format, void **out, size_t *out_len) {
         g_object_unref(flat);
         return rc;
     }
-    return vips_pngsave_buffer(image, out, out_len, "compression", 6, "strip", TRUE, NULL);
+    // zlib level 3, not libvips' 6: on a 1920x1080 image it saves about 2.5x faster for ~10% more
+    // bytes (measured here: 0.09 s / 675 KB against 0.23 s / 612 KB), and encode time is on every
+    // scene's critical path.
+    return vips_pngsave_buffer(image, out, out_len, "compression", 3, "strip", TRUE, NULL);
 }
 
 int sdvips_cover(const void *buf, size_t len, int width, int height, int format,

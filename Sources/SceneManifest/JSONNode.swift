@@ -22,7 +22,7 @@ public struct JSONNode: Sendable {
     /// Byte offset of the value's first character.
     public var offset: Int
 
-    var typeName: String {
+    public var typeName: String {
         switch value {
         case .null: return "null"
         case .bool: return "a boolean"

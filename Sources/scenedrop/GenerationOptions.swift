@@ -53,6 +53,8 @@ struct GenerationOptions: ParsableArguments {
     @Flag(name: .customLong("no-cache"), help: "Always ask the provider, even for an image made before with the same model, prompt and size.")
     var noCache = false
 
+    @OptionGroup var models: ModelOptions
+
     func validate() throws {
         guard concurrency >= 1, concurrency <= 1024 else { throw ValidationError("--concurrency must be from 1 to 1024 (got \(concurrency))") }
         if let maxSessions, maxSessions < 1 { throw ValidationError("--max-sessions must be at least 1") }
@@ -70,6 +72,7 @@ struct GenerationOptions: ParsableArguments {
         if !base.isEmpty, !(base.hasPrefix("http://") || base.hasPrefix("https://")) {
             throw ValidationError("--gemini-base-url must start with http:// or https:// (got '\(base)')")
         }
+        _ = try models.catalog()
         if let apiKeyFile, readKeyFile(apiKeyFile) == nil {
             throw ValidationError("--api-key-file \(apiKeyFile): cannot read a key from it (it must exist, be readable and not be empty)")
         }
@@ -112,7 +115,7 @@ struct GenerationOptions: ParsableArguments {
         let http = GeminiClient.makeHTTPClient()
         let client = GeminiClient(http: http, baseURL: base, key: key, timeout: requestTimeout.duration)
         let provider = GeminiProvider(
-            client: client, policy: RetryPolicy(maxRetries: retries), state: GeminiState(requestsPerMinute: rpm),
+            client: client, catalog: (try? models.catalog()) ?? .builtIn, policy: RetryPolicy(maxRetries: retries), state: GeminiState(requestsPerMinute: rpm),
             cache: noCache ? nil : ImageCache(directory: layout.cache), ledger: CostLedger(path: layout.state + "/ledger.jsonl"),
             dailyBudget: dailyBudgetUSD, logger: logger, now: { WallClock.now() })
         logger.info("gemini provider enabled", metadata: [

@@ -20,6 +20,6 @@ struct SceneDrop: AsyncParsableCommand {
             Durations are written like 90s, 15m, 12h or 7d. Exit codes: 0 success, 1 failure, 64 usage error.
             """,
         version: SceneDropVersion.current,
-        subcommands: [Watch.self, Process.self, Validate.self, Cleanup.self, Requeue.self, Status.self]
+        subcommands: [Watch.self, Process.self, Validate.self, Cleanup.self, Requeue.self, Status.self, Models.self]
     )
 }

@@ -219,6 +219,40 @@ import Testing
         }
     }
 
+    @Test func aModelsFileChangesPricesAndChains() async throws {
+        let emulator = GeminiEmulator { _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg") }
+        let server = try await FakeGeminiServer.start { emulator.handle($0) }
+        defer { Task { await server.shutdown() } }
+        try await withTemporaryDirectory { root in
+            try writeFile(root + "/models.json", """
+                {"models": {"gemini-3.1-flash-image": {"price_per_image": {"1K": 0.07}}},
+                 "chains": {"draft": ["gemini-3.1-flash-image"]}}
+                """)
+            // A broken table stops the command before anything is claimed.
+            try writeFile(root + "/broken.json", "{\"models\": {\"gemini-3.1-flash-image\": {\"price_per_image\": {\"1K\": \"free\"}}}}")
+            try writeFile(root + "/inbox/tc1.json", readFile(packageRoot + "/samples/tc1-cat-coffee.json") ?? [])
+            let refused = try await SceneDropProcess.run(["process", "--root", root, "--models-file", root + "/broken.json"], logDirectory: root, environment: environment(server))
+            #expect(refused.status == 64)
+            #expect(refused.stderr.contains("line 1, column 66 (models.gemini-3.1-flash-image.price_per_image.1K)"), "\(refused.stderr)")
+            #expect(listNames(root + "/inbox") == ["tc1.json"])
+            #expect(server.requests.isEmpty)
+
+            let result = try await SceneDropProcess.run(["process", "--root", root, "--settle", "0s", "--models-file", root + "/models.json"], logDirectory: root, environment: environment(server))
+            #expect(result.status == 0, "\(result.stderr)")
+            let meta = try #require(jsonObject(root + "/outbox/tc1-cat-coffee/scene-001.json"))
+            #expect(meta["model"] as? String == "gemini-3.1-flash-image")
+            #expect(meta["cost_usd"] as? Double == 0.07)
+            #expect(emulator.calls(to: "gemini-3.1-flash-lite-image") == 0)
+
+            let shown = try await SceneDropProcess.run(["models", "--json", "--models-file", root + "/models.json"], logDirectory: root)
+            let table = try #require(try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any])
+            #expect((table["chains"] as? [String: Any])?["draft"] as? [String] == ["gemini-3.1-flash-image"])
+            let flash = (table["models"] as? [String: Any])?["gemini-3.1-flash-image"] as? [String: Any]
+            #expect((flash?["price_per_image"] as? [String: Any])?["1K"] as? Double == 0.07)
+            #expect((flash?["price_per_image"] as? [String: Any])?["2K"] as? Double == 0.101)
+        }
+    }
+
     @Test func tc2FiveScenesAtOneSecondLatencyRunInParallel() async throws {
         // Each answer takes 1 s and is held until all five requests have arrived: a daemon that sends them one at
         // a time stalls for 30 s per scene and never reaches five in flight, whatever the machine's load.

@@ -1,9 +1,18 @@
 /// The model table (docs/gemini-image-api.md §1.2, §3). Prices are the paid tier, USD per image.
 public struct ModelCatalog: Sendable, Equatable {
     public var models: [String: ModelSpec]
+    /// Models tried for draft manifests, in order (docs/gemini-image-api.md, "SceneDrop's decisions").
+    public var draftChain: [String]
+    /// Models tried for production manifests, in order.
+    public var productionChain: [String]
 
-    public init(models: [ModelSpec]) {
+    public static let defaultDraftChain = ["gemini-3.1-flash-lite-image", "gemini-3.1-flash-image"]
+    public static let defaultProductionChain = ["gemini-3-pro-image", "gemini-3.1-flash-image"]
+
+    public init(models: [ModelSpec], draftChain: [String] = Self.defaultDraftChain, productionChain: [String] = Self.defaultProductionChain) {
         self.models = Dictionary(models.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
+        self.draftChain = draftChain
+        self.productionChain = productionChain
     }
 
     public subscript(id: String) -> ModelSpec? { models[id] }

@@ -27,11 +27,8 @@ public struct ModelPlan: Sendable, Equatable {
     /// Models left out before any request, each with why (never sent a request the API rejects).
     public var skipped: [Skip]
 
-    public static let draftChain = ["gemini-3.1-flash-lite-image", "gemini-3.1-flash-image"]
-    public static let productionChain = ["gemini-3-pro-image", "gemini-3.1-flash-image"]
-
     public init(quality: Manifest.Quality, manifestModel: String?, aspectRatio: String, width: Int, height: Int, catalog: ModelCatalog) {
-        var order = quality == .draft ? Self.draftChain : Self.productionChain
+        var order = quality == .draft ? catalog.draftChain : catalog.productionChain
         if let manifestModel {
             order.removeAll { $0 == manifestModel }
             order.insert(manifestModel, at: 0)

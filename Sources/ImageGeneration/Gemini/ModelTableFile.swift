@@ -1,0 +1,181 @@
+import SceneManifest
+
+/// Reads a model table file (`--models-file`): changes laid over the built-in table, so a new price or
+/// a new model needs no new release (docs/gemini-image-api.md §0: models and prices change often).
+///
+///     { "models": { "<id>": { "aspect_ratios": ["16:9", …], "image_sizes": ["1K", "2K"],
+///                             "outputs": { "1K": { "16:9": "1376x768" } },
+///                             "price_per_image": { "1K": 0.067 } } },
+///       "chains": { "draft": ["<id>", …], "production": ["<id>", …] } }
+///
+/// A model already in the table keeps every field the file leaves out; `outputs` and `price_per_image`
+/// merge key by key; lists replace. A model without size control has `"image_sizes": []` and uses the
+/// size key `""`. Pure: the caller reads the file.
+public enum ModelTableFile {
+    /// The `imageSize` values the API defines (§1.2).
+    public static let imageSizes: Set<String> = ["512", "1K", "2K", "4K"]
+
+    public static func apply(_ bytes: [UInt8], to base: ModelCatalog) throws(ModelTableError) -> ModelCatalog {
+        let root: JSONNode
+        do {
+            root = try JSONDocument.parse(bytes)
+        } catch {
+            throw ModelTableError(path: "", location: error.location, message: error.message)
+        }
+        return try Reader(bytes: bytes).apply(root, to: base)
+    }
+
+    struct Reader {
+        let bytes: [UInt8]
+
+        func fail(_ path: String, _ message: String, at offset: Int) -> ModelTableError {
+            ModelTableError(path: path, location: JSONDocument.location(of: offset, in: bytes), message: message)
+        }
+
+        func members(_ node: JSONNode, _ path: String, allowed: Set<String>? = nil) throws(ModelTableError) -> [JSONNode.Member] {
+            guard case .object(let members) = node.value else {
+                throw fail(path, "expected an object, found \(node.typeName)", at: node.offset)
+            }
+            var seen: Set<String> = []
+            for member in members {
+                let memberPath = path.isEmpty ? member.key : path + "." + member.key
+                if !seen.insert(member.key).inserted {
+                    throw fail(memberPath, "\"\(member.key)\" appears twice; keep one", at: member.keyOffset)
+                }
+                if let allowed, !allowed.contains(member.key) {
+                    throw fail(memberPath, "unknown field \"\(member.key)\"; the fields here are \(allowed.sorted().joined(separator: ", "))", at: member.keyOffset)
+                }
+            }
+            return members
+        }
+
+        func strings(_ node: JSONNode, _ path: String) throws(ModelTableError) -> [String] {
+            guard case .array(let items) = node.value else {
+                throw fail(path, "expected an array of strings, found \(node.typeName)", at: node.offset)
+            }
+            var result: [String] = []
+            for (index, item) in items.enumerated() {
+                guard case .string(let text) = item.value else {
+                    throw fail("\(path)[\(index)]", "expected a string, found \(item.typeName)", at: item.offset)
+                }
+                result.append(text)
+            }
+            return result
+        }
+
+        func apply(_ root: JSONNode, to base: ModelCatalog) throws(ModelTableError) -> ModelCatalog {
+            var catalog = base
+            var touched: [(id: String, node: JSONNode)] = []
+            for member in try members(root, "", allowed: ["models", "chains"]) {
+                if member.key == "models" {
+                    for model in try members(member.value, "models") {
+                        let path = "models." + model.key
+                        guard !model.key.isEmpty, model.key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-._".contains($0)) }) else {
+                            throw fail(path, "\"\(model.key)\" is not a model id (letters, digits, '-', '.', '_')", at: model.keyOffset)
+                        }
+                        catalog.models[model.key] = try merged(model.value, path, over: catalog.models[model.key], id: model.key)
+                        touched.append((model.key, model.value))
+                    }
+                } else {
+                    for chain in try members(member.value, "chains", allowed: ["draft", "production"]) {
+                        let path = "chains." + chain.key
+                        let ids = try strings(chain.value, path)
+                        guard !ids.isEmpty else { throw fail(path, "a chain needs at least one model", at: chain.value.offset) }
+                        for id in ids where catalog.models[id] == nil {
+                            throw fail(path, "\"\(id)\" is not in the model table; add it under \"models\" first", at: chain.value.offset)
+                        }
+                        if chain.key == "draft" { catalog.draftChain = ids } else { catalog.productionChain = ids }
+                    }
+                }
+            }
+            for (id, node) in touched {
+                if let problem = catalog.models[id]?.incompleteness {
+                    throw fail("models." + id, "\(id) \(problem)", at: node.offset)
+                }
+            }
+            return catalog
+        }
+
+        func merged(_ node: JSONNode, _ path: String, over existing: ModelSpec?, id: String) throws(ModelTableError) -> ModelSpec {
+            var spec = existing ?? ModelSpec(id: id, aspectRatios: [], imageSizes: [], outputs: [:], pricePerImage: [:])
+            for field in try members(node, path, allowed: ["aspect_ratios", "image_sizes", "outputs", "price_per_image"]) {
+                let fieldPath = path + "." + field.key
+                switch field.key {
+                case "aspect_ratios":
+                    let ratios = try strings(field.value, fieldPath)
+                    if let bad = ratios.first(where: { !Self.isRatio($0) }) {
+                        throw fail(fieldPath, "\"\(bad)\" is not an aspect ratio like \"16:9\"", at: field.value.offset)
+                    }
+                    spec.aspectRatios = ratios
+                case "image_sizes":
+                    let sizes = try strings(field.value, fieldPath)
+                    if let bad = sizes.first(where: { !ModelTableFile.imageSizes.contains($0) }) {
+                        throw fail(fieldPath, "\"\(bad)\" is not an image size the API defines (512, 1K, 2K, 4K)", at: field.value.offset)
+                    }
+                    spec.imageSizes = sizes
+                case "outputs":
+                    for size in try members(field.value, fieldPath) {
+                        var table = spec.outputs[size.key] ?? [:]
+                        for ratio in try members(size.value, fieldPath + "." + size.key) {
+                            let ratioPath = fieldPath + "." + size.key + "." + ratio.key
+                            guard case .string(let text) = ratio.value.value, let pixels = Self.pixels(text) else {
+                                throw fail(ratioPath, "expected a pixel size like \"1376x768\"", at: ratio.value.offset)
+                            }
+                            table[ratio.key] = pixels
+                        }
+                        spec.outputs[size.key] = table
+                    }
+                default:
+                    for size in try members(field.value, fieldPath) {
+                        let sizePath = fieldPath + "." + size.key
+                        guard case .number(let text) = size.value.value, let price = Double(text), price >= 0, price < 100 else {
+                            throw fail(sizePath, "expected a price in USD per image, such as 0.067", at: size.value.offset)
+                        }
+                        spec.pricePerImage[size.key] = price
+                    }
+                }
+            }
+            return spec
+        }
+
+        static func isRatio(_ text: String) -> Bool {
+            let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+            return parts.count == 2 && parts.allSatisfy { !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isASCII) && Int($0).map { $0 > 0 } == true }
+        }
+
+        static func pixels(_ text: String) -> ModelSpec.Pixels? {
+            let parts = text.split(separator: "x", omittingEmptySubsequences: false)
+            guard parts.count == 2, let width = Int(parts[0]), let height = Int(parts[1]), (1...16384).contains(width), (1...16384).contains(height) else {
+                return nil
+            }
+            return ModelSpec.Pixels(width, height)
+        }
+    }
+}
+
+/// A model table file SceneDrop cannot use: where (JSON path, line, column) and what to change.
+public struct ModelTableError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var path: String
+    public var location: SourceLocation
+    public var message: String
+
+    public var description: String {
+        "line \(location.line), column \(location.column)" + (path.isEmpty ? "" : " (\(path))") + ": " + message
+    }
+}
+
+extension ModelSpec {
+    /// What the model lacks to be planned and priced, or nil when complete. A model with no price would
+    /// be free to the budget, so a price is required for every size.
+    var incompleteness: String? {
+        if aspectRatios.isEmpty { return "needs \"aspect_ratios\"" }
+        for size in imageSizes.isEmpty ? [""] : imageSizes {
+            let label = size.isEmpty ? "(no size control, key \"\")" : size
+            guard pricePerImage[size] != nil else { return "needs a price for size \(label) in \"price_per_image\"" }
+            for ratio in aspectRatios where outputs[size]?[ratio] == nil {
+                return "needs the output size for \(ratio) at \(label) in \"outputs\""
+            }
+        }
+        return nil
+    }
+}

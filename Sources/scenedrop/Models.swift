@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import ImageGeneration
+
+struct Models: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the model table in effect: sizes, prices and the chain for each quality.",
+        discussion: """
+            The table is built in and can be changed without a new release by a JSON file (--models-file or
+            SCENEDROP_MODELS_FILE), read by watch, process and this command:
+
+              { "models": {
+                  "gemini-3.1-flash-image": { "price_per_image": { "2K": 0.11 } },
+                  "my-image-model": { "aspect_ratios": ["16:9", "1:1"], "image_sizes": ["1K"],
+                                      "outputs": { "1K": { "16:9": "1376x768", "1:1": "1024x1024" } },
+                                      "price_per_image": { "1K": 0.05 } } },
+                "chains": { "draft": ["my-image-model", "gemini-3.1-flash-image"] } }
+
+            A model already in the table keeps what the file leaves out; outputs and prices merge size by
+            size; lists replace. A new model needs aspect ratios, an output size for each ratio at each
+            size, and a price per size (a model without size control has "image_sizes": [] and uses the
+            size key ""). Chains may name only models in the table.
+            """
+    )
+
+    @OptionGroup var models: ModelOptions
+
+    @Flag(name: .long, help: "Print the table as JSON (the --models-file format).")
+    var json = false
+
+    func validate() throws {
+        _ = try models.catalog()
+    }
+
+    func run() throws {
+        let catalog = try models.catalog()
+        let ids = catalog.models.keys.sorted()
+        if json {
+            var table: [String: Any] = [:]
+            for id in ids {
+                guard let spec = catalog[id] else { continue }
+                table[id] = [
+                    "aspect_ratios": spec.aspectRatios, "image_sizes": spec.imageSizes,
+                    "outputs": spec.outputs.mapValues { $0.mapValues { "\($0.width)x\($0.height)" } },
+                    "price_per_image": spec.pricePerImage,
+                ] as [String: Any]
+            }
+            let object: [String: Any] = ["models": table, "chains": ["draft": catalog.draftChain, "production": catalog.productionChain]]
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        print("draft chain:      \(catalog.draftChain.joined(separator: " → "))")
+        print("production chain: \(catalog.productionChain.joined(separator: " → "))")
+        for id in ids {
+            guard let spec = catalog[id] else { continue }
+            let sizes = spec.imageSizes.isEmpty ? [""] : spec.imageSizes
+            let prices = sizes.map { size in
+                let price = spec.price(size: size).map { String(format: "$%.4g", $0) } ?? "?"
+                return size.isEmpty ? price : "\(size) \(price)"
+            }
+            print("")
+            print(id)
+            print("  sizes:  \(spec.imageSizes.isEmpty ? "no size control" : spec.imageSizes.joined(separator: ", "))")
+            print("  prices: \(prices.joined(separator: ", ")) per image")
+            print("  ratios: \(spec.aspectRatios.joined(separator: " "))")
+        }
+    }
+}
