@@ -95,6 +95,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Benchmark
+        .executableTarget(
+            name: "scenedrop-bench",
+            dependencies: [
+                "SystemSupport", "Imaging", "TestSupport", "FakeGemini",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Tests
         .target(name: "TestSupport", dependencies: ["SystemSupport"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .target(

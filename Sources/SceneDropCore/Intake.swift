@@ -36,7 +36,7 @@ actor Intake {
     private var nextWaiter: UInt64 = 0
 
     /// Running totals, reported with each rescan.
-    private var stats = Stats()
+    private(set) var stats = Stats()
 
     struct Stats: Sendable {
         var claimed = 0
@@ -160,6 +160,8 @@ actor Intake {
                 continue
             }
             guard let claim else { continue }  // someone else took it
+            // The audit trail's first line for a manifest; its time is what drop → claim is measured by.
+            logger.info("manifest claimed", metadata: ["scenedrop.file": "\(name)"])
             inFlight += 1
             inFlightNames.insert(name)
             stats.claimed += 1

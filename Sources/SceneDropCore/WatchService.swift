@@ -92,7 +92,11 @@ public struct WatchService: Service {
             }
         }
         work.close()
-        logger.info("stopped")
+        let stats = await intake.stats
+        logger.info("stopped", metadata: [
+            "scenedrop.claimed_total": "\(stats.claimed)", "scenedrop.overflows_total": "\(stats.overflows)",
+            "scenedrop.rescans_total": "\(stats.rescans)",
+        ])
     }
 
     /// Runs `operation` for at most `limit`; true when it finished in time.

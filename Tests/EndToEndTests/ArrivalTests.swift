@@ -57,7 +57,7 @@ import Glibc
                 for i in 0..<chunks {
                     let part = Array(bytes[min(bytes.count, i * size)..<min(bytes.count, (i + 1) * size)])
                     _ = part.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-                    usleep(300_000)  // the writer's own pace: 3 s in all
+                    usleep(500_000)  // the writer's own pace: 5 s in all (issue 4: "a file still being written for 5 s")
                 }
                 close(fd)
                 finished.store(true, ordering: .releasing)

@@ -1,0 +1,131 @@
+import Foundation
+import Synchronization
+import SystemSupport
+import TestSupport
+
+/// `inotifywait -m` on a folder: the floor. Each line it prints is stamped when this process reads
+/// it, so the figure is kernel → inotifywait → pipe → reader, the least any watcher built on
+/// inotify can do.
+final class InotifyWaitFloor: @unchecked Sendable {
+    /// Shared with the reader threads (a Mutex cannot be captured by value).
+    final class Shared: Sendable {
+        let seen = Mutex<[String: Double]>([:])
+        let ready = Mutex(false)
+    }
+
+    private let process: Process
+    private let shared = Shared()
+
+    init(watching folder: String) async throws {
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/stdbuf")
+        // Line-buffered output, so each event reaches the pipe at once.
+        process.arguments = ["-oL", "inotifywait", "-m", "-e", "moved_to", "--format", "%f", folder]
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let shared = self.shared
+        Thread.detachNewThread {
+            var pending = Data()
+            while true {
+                let chunk = out.fileHandleForReading.availableData
+                let now = WallClock.now()
+                if chunk.isEmpty { return }
+                pending.append(chunk)
+                while let newline = pending.firstIndex(of: 0x0A) {
+                    let name = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
+                    pending.removeSubrange(pending.startIndex...newline)
+                    shared.seen.withLock { if $0[name] == nil { $0[name] = now } }
+                }
+            }
+        }
+        Thread.detachNewThread {
+            var text = ""
+            while true {
+                let chunk = err.fileHandleForReading.availableData
+                if chunk.isEmpty { return }
+                text += String(decoding: chunk, as: UTF8.self)
+                if text.contains("Watches established") { shared.ready.withLock { $0 = true } }
+            }
+        }
+        try await waitUntil("inotifywait to watch \(folder)", timeout: .seconds(10)) { shared.ready.withLock { $0 } }
+    }
+
+    var times: [String: Double] { shared.seen.withLock { $0 } }
+
+    func stop() {
+        process.terminate()
+        process.waitUntilExit()
+    }
+}
+
+/// The naive hot folder people write first: `inotifywait -m` piped into a shell loop that moves each
+/// new file out of the inbox and publishes a folder for it (temp folder, then mv). No validation, no
+/// image, no fsync, no recovery: a floor for "claim and publish" done in shell.
+final class NaiveHotFolder {
+    static let script = #"""
+        set -u
+        inbox=$1; work=$2; out=$3
+        mkdir -p "$work" "$out"
+        stdbuf -oL inotifywait -m -q -e moved_to -e close_write --format '%f' "$inbox" | while IFS= read -r f; do
+          case "$f" in .*) continue ;; *.json) ;; *) continue ;; esac
+          mv "$inbox/$f" "$work/$f" 2>/dev/null || continue
+          echo "claimed $f $EPOCHREALTIME"
+          s=${f%.json}
+          mkdir -p "$out/.tmp-$s" && cp "$work/$f" "$out/.tmp-$s/manifest.json" &&
+            printf '{"session":"%s"}\n' "$s" > "$out/.tmp-$s/session.json" && mv "$out/.tmp-$s" "$out/$s" && rm "$work/$f"
+          echo "published $f $EPOCHREALTIME"
+        done
+        """#
+
+    let root: String
+    private let process: Process
+    private let logPath: String
+
+    var inbox: String { root + "/inbox" }
+
+    init(root: String) async throws {
+        self.root = root
+        try FileSystem.makeDirectories(root + "/inbox")
+        logPath = root + ".naive.log"
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", Self.script, "naive", root + "/inbox", root + "/work", root + "/outbox"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["LC_ALL"] = "C"  // EPOCHREALTIME with a dot
+        process.environment = environment
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // The loop is watching once a probe file is claimed.
+        var probe = 0
+        try await waitUntil("the naive hot folder to watch", timeout: .seconds(10)) {
+            probe += 1
+            _ = try drop(Array("{}".utf8), as: "probe-\(probe).json", into: inbox)
+            return self.times("claimed").keys.contains { $0.hasPrefix("probe-") }
+        }
+        try await waitUntil("the naive probes to publish", timeout: .seconds(10)) {
+            self.times("published").keys.filter { $0.hasPrefix("probe-") }.count == probe
+        }
+    }
+
+    /// Script-stamped times of `claimed` or `published`, by file name.
+    func times(_ what: String) -> [String: Double] {
+        var result: [String: Double] = [:]
+        for line in (try? String(contentsOfFile: logPath, encoding: .utf8))?.split(separator: "\n") ?? [] {
+            let parts = line.split(separator: " ")
+            guard parts.count == 3, parts[0] == what, let time = Double(parts[2]) else { continue }
+            result[String(parts[1])] = time
+        }
+        return result
+    }
+
+    func stop() {
+        // The loop is a pipeline: end the whole process group's watcher through its parent.
+        kill(-process.processIdentifier, SIGTERM)
+        process.terminate()
+        _ = try? Process.run(URL(fileURLWithPath: "/usr/bin/pkill"), arguments: ["-f", "inotifywait -m -q -e moved_to -e close_write --format %f \(root)/inbox"]).waitUntilExit()
+    }
+}

@@ -1,0 +1,102 @@
+import ArgumentParser
+import Foundation
+import SystemSupport
+import TestSupport
+
+@main
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scenedrop-bench",
+        abstract: "Measure SceneDrop end to end: the real daemon on temporary folders, beside inotifywait and a naive shell hot folder.",
+        discussion: """
+            Scenarios: B1 pickup latency (with the inotifywait floor and a naive hot folder), B2 a burst past the
+            inotify queue, B3 parallel generation against a fake Gemini API with 1 s latency, B4 peak memory with
+            2K images, B5 placeholder rendering throughput. Needs the release `scenedrop` binary beside this one
+            (built first if missing) and inotifywait (`.ci/setup` installs it).
+
+            Example:
+              swift run -c release scenedrop-bench
+              swift run -c release scenedrop-bench --only B1,B3 --json
+            """
+    )
+
+    @Flag(name: .long, help: "Print the results as JSON.")
+    var json = false
+
+    @Option(name: .long, help: "Scenarios to run, comma-separated (default: all).")
+    var only: String = "B1,B2,B3,B4,B5"
+
+    @Option(name: .customLong("b1-count"), help: "B1 drops.")
+    var b1Count = 500
+
+    @Option(name: .customLong("b2-count"), help: "B2 manifests.")
+    var b2Count = 10_000
+
+    @Option(name: .customLong("latency-ms"), help: "The fake Gemini API's answer time in B3 and B4.")
+    var latencyMS = 1000
+
+    func run() async throws {
+        try ensureBinary()
+        let wanted = Set(only.uppercased().split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
+        var rows: [Measure] = []
+        let latency = Duration.milliseconds(latencyMS)
+        let scenarios: [(String, () async throws -> [Measure])] = [
+            ("B1", { try await PickupScenario(count: b1Count, interval: .milliseconds(20)).run() }),
+            ("B2", { try await BurstScenario(count: b2Count, spread: .seconds(1)).run() }),
+            ("B3", { try await ParallelScenario(kind: .b3, manifests: 20, scenesPerManifest: 5, latency: latency, concurrency: 16).run() }),
+            ("B4", { try await ParallelScenario(kind: .b4, manifests: 20, scenesPerManifest: 5, latency: latency, concurrency: 16).run() }),
+            ("B5", { try await PlaceholderScenario(manifests: 20, scenesPerManifest: 10).run() }),
+        ]
+        for (name, scenario) in scenarios where wanted.contains(name) {
+            if !json { FileHandle.standardError.write(Data("running \(name)…\n".utf8)) }
+            rows += try await scenario()
+        }
+        let machine = Self.machine()
+        if json {
+            struct Output: Encodable {
+                var machine: String
+                var date: String
+                var results: [Measure]
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let data = try encoder.encode(Output(machine: machine, date: WallClock.rfc3339(WallClock.now()), results: rows))
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print("\(machine), \(WallClock.rfc3339(WallClock.now()))\n")
+            print("| scenario | measure | result | target | met |")
+            print("|---|---|---|---|---|")
+            for row in rows {
+                let met = row.met.map { $0 ? "yes" : "**no**" } ?? "—"
+                print("| \(row.scenario) | \(row.measure) | \(row.value) | \(row.target) | \(met) |")
+            }
+        }
+        if rows.contains(where: { $0.met == false }) { throw ExitCode(1) }
+    }
+
+    /// The release daemon is measured, not the debug one: build it if this is a fresh checkout.
+    func ensureBinary() throws {
+        let binary = SceneDropProcess.binary
+        if FileSystem.exists(binary) { return }
+        FileHandle.standardError.write(Data("building \(binary)…\n".utf8))
+        let build = Process()
+        build.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        build.arguments = ["swift", "build", "-c", "release", "--product", "scenedrop"]
+        try build.run()
+        build.waitUntilExit()
+        guard build.terminationStatus == 0, FileSystem.exists(binary) else {
+            throw BenchError("no scenedrop binary at \(binary): run `swift build -c release` first")
+        }
+    }
+
+    static func machine() -> String {
+        let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
+            .split(separator: "\n").first { $0.hasPrefix("model name") }?
+            .split(separator: ":", maxSplits: 1).last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
+        var info = utsname()
+        uname(&info)
+        let kernel = withUnsafeBytes(of: &info.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let memory = Double(sysconf(Int32(_SC_PHYS_PAGES)) * sysconf(Int32(_SC_PAGESIZE))) / 1_073_741_824
+        return "\(ProcessInfo.processInfo.activeProcessorCount) cores (\(cpu)), \(String(format: "%.0f", memory)) GiB, Linux \(kernel)"
+    }
+}
