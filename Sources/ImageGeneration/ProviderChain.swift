@@ -64,13 +64,15 @@ public struct ProviderChain: Sendable {
     private func attempt(_ provider: any ImageProvider, _ request: ImageRequest, limiter: ConcurrencyLimiter) async throws -> Result<ProviderImage, ProviderFailure> {
         try Task.checkCancellation()
         try await limiter.acquire()
-        let outcome: Result<ProviderImage, ProviderFailure>
-        do {
-            outcome = .success(try await provider.generate(request))
-        } catch {
-            outcome = .failure(error)
+        let permit = ProviderPermit(limiter: limiter)
+        let outcome: Result<ProviderImage, ProviderFailure> = await ProviderPermit.$current.withValue(permit) {
+            do throws(ProviderFailure) {
+                return .success(try await provider.generate(request))
+            } catch {
+                return .failure(error)
+            }
         }
-        await limiter.release()
+        await permit.releaseAtEnd()
         return outcome
     }
 

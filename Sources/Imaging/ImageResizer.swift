@@ -1,6 +1,7 @@
 import CVipsShim
 
-/// Brings a provider's image to the target size: scale to cover, then crop the centre.
+/// Brings a provider's image to the target size: a full decode (which refuses truncated or corrupt
+/// data), scale to cover, then crop the centre.
 public enum ImageResizer {
     public static func cover(_ bytes: [UInt8], width: Int, height: Int, format: OutputFormat) throws(ImagingError) -> [UInt8] {
         guard ImageFormat(magic: bytes) != nil else {

@@ -55,7 +55,8 @@ final class InotifyWaitFloor: @unchecked Sendable {
     var times: [String: Double] { shared.seen.withLock { $0 } }
 
     func stop() {
-        process.terminate()
+        // SIGKILL: children of this process inherit a mask with SIGTERM blocked.
+        kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 }
@@ -101,13 +102,13 @@ final class NaiveHotFolder {
         try process.run()
         // The loop is watching once a probe file is claimed.
         var probe = 0
-        try await waitUntil("the naive hot folder to watch", timeout: .seconds(10)) {
+        try await waitUntil("the naive hot folder to watch", timeout: .seconds(10), interval: .milliseconds(100)) {
             probe += 1
             _ = try drop(Array("{}".utf8), as: "probe-\(probe).json", into: inbox)
             return self.times("claimed").keys.contains { $0.hasPrefix("probe-") }
         }
-        try await waitUntil("the naive probes to publish", timeout: .seconds(10)) {
-            self.times("published").keys.filter { $0.hasPrefix("probe-") }.count == probe
+        try await waitUntil("the naive probe to publish", timeout: .seconds(10)) {
+            self.times("published").keys.contains { $0.hasPrefix("probe-") }
         }
     }
 
@@ -123,9 +124,10 @@ final class NaiveHotFolder {
     }
 
     func stop() {
-        // The loop is a pipeline: end the whole process group's watcher through its parent.
-        kill(-process.processIdentifier, SIGTERM)
-        process.terminate()
-        _ = try? Process.run(URL(fileURLWithPath: "/usr/bin/pkill"), arguments: ["-f", "inotifywait -m -q -e moved_to -e close_write --format %f \(root)/inbox"]).waitUntilExit()
+        // The loop ends when its inotifywait does (the pipe closes). SIGKILL: children of this process
+        // inherit a mask with SIGTERM blocked.
+        _ = try? Process.run(URL(fileURLWithPath: "/usr/bin/pkill"), arguments: ["-KILL", "-f", "inotifywait -m -q -e moved_to -e close_write --format %f \(root)/inbox"]).waitUntilExit()
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
     }
 }

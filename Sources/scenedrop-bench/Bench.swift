@@ -35,15 +35,19 @@ struct Bench: AsyncParsableCommand {
     @Option(name: .customLong("latency-ms"), help: "The fake Gemini API's answer time in B3 and B4.")
     var latencyMS = 1000
 
+    @Option(name: .customLong("daemon-args"), help: ArgumentHelp("Extra arguments for every `scenedrop watch`, space-separated (e.g. \"--image-format jpeg\").", valueName: "args"))
+    var daemonArgs: String = ""
+
     func run() async throws {
         try ensureBinary()
+        BenchDaemon.extraArguments = daemonArgs.split(separator: " ").map(String.init)
         let wanted = Set(only.uppercased().split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
         var rows: [Measure] = []
         let latency = Duration.milliseconds(latencyMS)
         let scenarios: [(String, () async throws -> [Measure])] = [
             ("B1", { try await PickupScenario(count: b1Count, interval: .milliseconds(20)).run() }),
             ("B2", { try await BurstScenario(count: b2Count, spread: .seconds(1)).run() }),
-            ("B3", { try await ParallelScenario(kind: .b3, manifests: 20, scenesPerManifest: 5, latency: latency, concurrency: 16).run() }),
+            ("B3", { try await ParallelScenario(kind: .b3, manifests: 20, scenesPerManifest: 5, latency: latency, concurrency: 16, rounds: 3).run() }),
             ("B4", { try await ParallelScenario(kind: .b4, manifests: 20, scenesPerManifest: 5, latency: latency, concurrency: 16).run() }),
             ("B5", { try await PlaceholderScenario(manifests: 20, scenesPerManifest: 10).run() }),
         ]

@@ -11,12 +11,15 @@ final class BenchDaemon {
     var inbox: String { root + "/inbox" }
     var outbox: String { root + "/outbox" }
 
+    /// Added to every daemon's command line (`scenedrop-bench --daemon-args`), for experiments.
+    nonisolated(unsafe) static var extraArguments: [String] = []
+
     init(root: String, arguments: [String] = [], environment: [String: String] = [:]) async throws {
         self.root = root
         try FileSystem.makeDirectories(root + "/inbox")
         // The log lives beside the root, never inside a folder the daemon watches.
         process = try SceneDropProcess(
-            ["watch", "--root", root, "--log-format", "json"] + arguments,
+            ["watch", "--root", root, "--log-format", "json"] + arguments + Self.extraArguments,
             logDirectory: FileSystem.parentPath(root), environment: environment)
         try await waitUntil("the daemon to watch \(root)/inbox", timeout: .seconds(60)) {
             guard process.isRunning else { throw BenchError("scenedrop watch exited at start: \(process.stderr)") }
@@ -110,7 +113,9 @@ func manifest(session: String, scenes: Int, width: Int, height: Int, quality: St
 }
 
 func makeTemporaryDirectory(_ label: String) throws -> String {
-    var template = Array("/tmp/scenedrop-bench-\(label)-XXXXXX".utf8CString)
+    // TMPDIR picks the filesystem under test (the default /tmp is the machine's disk).
+    let parent = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+    var template = Array("\(parent)/scenedrop-bench-\(label)-XXXXXX".utf8CString)
     guard let made = mkdtemp(&template) else { throw BenchError("mkdtemp failed: errno \(errno)") }
     return String(cString: made)
 }

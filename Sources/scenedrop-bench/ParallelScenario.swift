@@ -14,6 +14,7 @@ struct ParallelScenario {
     var scenesPerManifest: Int
     var latency: Duration
     var concurrency: Int
+    var rounds = 1
 
     var label: String { kind == .b3 ? "B3 parallel" : "B4 memory" }
 
@@ -39,18 +40,25 @@ struct ParallelScenario {
             alone.append(daemon.times(of: "session published", by: "scenedrop.file")[name]! - at)
         }
 
-        // Then all of them at once.
-        var dropped: [String: Double] = [:]
-        for index in 0..<manifests {
-            let name = String(format: "batch-%03d.json", index)
-            dropped[name] = try drop(manifest(session: String(format: "batch-%03d", index), scenes: scenesPerManifest, width: 1920, height: 1080, quality: quality), as: name, into: daemon.inbox)
-        }
-        try await waitUntil("\(manifests) sessions", timeout: .seconds(600), interval: .milliseconds(50)) {
+        // Then all of them at once, `rounds` times (the median is reported: this machine is shared).
+        var totals: [Double] = []
+        var cpuPerScene: [Double] = []
+        for round in 1...rounds {
+            let cpuBefore = daemon.cpuSeconds ?? 0
+            var dropped: [String: Double] = [:]
+            for index in 0..<manifests {
+                let name = String(format: "batch-%d-%03d.json", round, index)
+                dropped[name] = try drop(manifest(session: String(format: "batch-%d-%03d", round, index), scenes: scenesPerManifest, width: 1920, height: 1080, quality: quality), as: name, into: daemon.inbox)
+            }
+            try await waitUntil("\(manifests) sessions", timeout: .seconds(600), interval: .milliseconds(50)) {
+                let published = daemon.times(of: "session published", by: "scenedrop.file")
+                return dropped.keys.allSatisfy { published[$0] != nil }
+            }
             let published = daemon.times(of: "session published", by: "scenedrop.file")
-            return dropped.keys.allSatisfy { published[$0] != nil }
+            totals.append((dropped.keys.compactMap { published[$0] }.max() ?? 0) - (dropped.values.min() ?? 0))
+            cpuPerScene.append(((daemon.cpuSeconds ?? 0) - cpuBefore) / Double(manifests * scenesPerManifest))
         }
-        let published = daemon.times(of: "session published", by: "scenedrop.file")
-        let total = (dropped.keys.compactMap { published[$0] }.max() ?? 0) - (dropped.values.min() ?? 0)
+        let total = Samples(totals).p50 ?? .infinity
         let peak = daemon.peakRSS
         try await daemon.stop()
         await server.shutdown()
@@ -62,8 +70,9 @@ struct ParallelScenario {
         let single = Samples(alone).p50 ?? .infinity
         var rows: [Measure] = []
         if kind == .b3 {
+            let range = totals.count > 1 ? String(format: " (median of %d: %.2f–%.2f)", totals.count, totals.min()!, totals.max()!) : ""
             rows.append(Measure(scenario: label, measure: "\(manifests) × \(scenesPerManifest) scenes, \(Int(latency.seconds * 1000)) ms latency, --concurrency \(concurrency): total",
-                                value: String(format: "%.2f s", total), target: String(format: "≤ %.2f s (1.15 × %.0f s)", 1.15 * ideal, ideal),
+                                value: String(format: "%.2f s", total) + range, target: String(format: "≤ %.2f s (1.15 × %.0f s)", 1.15 * ideal, ideal),
                                 met: total <= 1.15 * ideal, number: total, unit: "s"))
             rows.append(Measure(scenario: label, measure: "one \(scenesPerManifest)-scene manifest alone, drop → published (median of 3)",
                                 value: String(format: "%.2f s", single), target: "≤ 1.3 s", met: single <= 1.3, number: single, unit: "s"))
@@ -75,9 +84,14 @@ struct ParallelScenario {
             rows.append(Measure(scenario: label, measure: "total, first drop → last publish", value: String(format: "%.2f s", total),
                                 target: "report", met: nil, number: total, unit: "s"))
         }
+        let cpu = Samples(cpuPerScene).p50 ?? 0
+        let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
+        rows.append(Measure(scenario: label, measure: "daemon CPU per scene (decode, check, resize, encode, write)",
+                            value: String(format: "%.0f ms → %.1f s of CPU on %.0f cores for %d scenes", cpu * 1000, cpu * Double(manifests * scenesPerManifest) / cores, cores, manifests * scenesPerManifest),
+                            target: "report", met: nil, number: cpu * 1000, unit: "ms"))
         rows.append(Measure(scenario: label, measure: "scenes from the fake API / requests / fallbacks",
-                            value: "\(scenes + 3 * scenesPerManifest) / \(server.generateRequests.count) / \(fallbacks)",
-                            target: "no fallbacks", met: fallbacks == 0, number: Double(fallbacks), unit: "fallbacks"))
+                            value: "\(scenes * rounds + 3 * scenesPerManifest) / \(server.generateRequests.count) / \(fallbacks)",
+                            target: "no fallbacks", met: fallbacks == 0 && server.generateRequests.count == scenes * rounds + 3 * scenesPerManifest, number: Double(fallbacks), unit: "fallbacks"))
         return rows
     }
 }

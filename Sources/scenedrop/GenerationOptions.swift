@@ -112,7 +112,7 @@ struct GenerationOptions: ParsableArguments {
             return (ProviderChain(providers: [], emptyChainReason: .noAPIKey), nil)
         }
         let base = geminiBaseURL ?? environment("SCENEDROP_GEMINI_BASE_URL") ?? "https://generativelanguage.googleapis.com"
-        let http = GeminiClient.makeHTTPClient()
+        let http = GeminiClient.makeHTTPClient(connections: concurrency)
         let client = GeminiClient(http: http, baseURL: base, key: key, timeout: requestTimeout.duration)
         let provider = GeminiProvider(
             client: client, catalog: (try? models.catalog()) ?? .builtIn, policy: RetryPolicy(maxRetries: retries), state: GeminiState(requestsPerMinute: rpm),

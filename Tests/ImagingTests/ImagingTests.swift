@@ -47,6 +47,10 @@ import Testing
         #expect(throws: ImagingError.self) { try ImageInspector.inspect(cut) }
         let jpeg = try PlaceholderCard(sceneNumber: 1, prompt: "truncate me", style: "minimal", width: 640, height: 360, format: .jpeg).render()
         #expect(throws: ImagingError.self) { try ImageInspector.inspect(Array(jpeg.prefix(jpeg.count / 2))) }
+        // The resize decodes every pixel too, so it refuses the same data (the provider relies on it).
+        #expect(throws: ImagingError.self) { try ImageResizer.cover(cut, width: 320, height: 180, format: .png) }
+        #expect(throws: ImagingError.self) { try ImageResizer.cover(Array(jpeg.prefix(jpeg.count / 2)), width: 320, height: 180, format: .png) }
+        #expect(throws: Never.self) { try ImageResizer.cover(jpeg, width: 320, height: 180, format: .png) }
     }
 
     @Test func garbageIsAnUnknownFormat() {

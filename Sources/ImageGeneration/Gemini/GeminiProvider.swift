@@ -128,6 +128,9 @@ public struct GeminiProvider: ImageProvider {
             if let disabled = await state.disabled {
                 return .failed(disabled, message: "gemini is disabled for this run (\(disabled.rawValue))", attempts: attempts, stopHere: true)
             }
+            do { try await ProviderPermit.current?.ensureHeld() } catch {
+                return .failed(.timeout, message: "cancelled", attempts: attempts, stopHere: true)
+            }
             attempts += 1
             let answer = await client.generate(model: step.model, body: body)
             switch answer {
@@ -165,10 +168,13 @@ public struct GeminiProvider: ImageProvider {
     /// cooperative pool). The format comes from the bytes, never from `mimeType`.
     func checked(_ bytes: [UInt8], claimed mimeType: String?, step: ModelPlan.Step, prompt: String, request: ImageRequest, attempts: Int) async -> StepOutcome {
         let (width, height, format) = (request.width, request.height, request.format)
+        let permit = ProviderPermit.current
         let result: Result<[UInt8], ImagingError> = await BlockingWork.run {
-            Result { () throws(ImagingError) in
-                _ = try ImageInspector.inspect(bytes)
-                return try ImageResizer.cover(bytes, width: width, height: height, format: format)
+            // The answer is in: the next request may go out while this image is processed.
+            permit?.releaseEarly()
+            return Result { () throws(ImagingError) in
+                // cover decodes every pixel (refusing a truncated or corrupt image) before it scales.
+                try ImageResizer.cover(bytes, width: width, height: height, format: format)
             }
         }
         // The API charges for an image it sent, usable or not.
