@@ -132,7 +132,7 @@ let package = Package(
         .testTarget(name: "OutboxTests", dependencies: ["Outbox", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["scenedrop", "TestSupport", "Imaging", "FakeGemini"],
+            dependencies: ["scenedrop", "scenedrop-bench", "TestSupport", "Imaging", "FakeGemini"],
             swiftSettings: swiftSettings
         ),
     ]

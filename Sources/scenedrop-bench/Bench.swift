@@ -35,6 +35,9 @@ struct Bench: AsyncParsableCommand {
     @Option(name: .customLong("latency-ms"), help: "The fake Gemini API's answer time in B3 and B4.")
     var latencyMS = 1000
 
+    @Flag(name: .long, help: ArgumentHelp("Tiny runs of every scenario (the test suite's check that the benchmark works); the figures mean nothing.", visibility: .hidden))
+    var smoke = false
+
     @Option(name: .customLong("daemon-args"), help: ArgumentHelp("Extra arguments for every `scenedrop watch`, space-separated (e.g. \"--image-format jpeg\").", valueName: "args"))
     var daemonArgs: String = ""
 
@@ -47,9 +50,9 @@ struct Bench: AsyncParsableCommand {
         let scenarios: [(String, () async throws -> [Measure])] = [
             ("B1", { try await PickupScenario(count: b1Count, interval: .milliseconds(20)).run() }),
             ("B2", { try await BurstScenario(count: b2Count, spread: .seconds(1)).run() }),
-            ("B3", { try await ParallelScenario(kind: .b3, manifests: 20, scenesPerManifest: 5, latency: latency, concurrency: 16, rounds: 3).run() }),
-            ("B4", { try await ParallelScenario(kind: .b4, manifests: 20, scenesPerManifest: 5, latency: latency, concurrency: 16).run() }),
-            ("B5", { try await PlaceholderScenario(manifests: 20, scenesPerManifest: 10).run() }),
+            ("B3", { try await ParallelScenario(kind: .b3, manifests: smoke ? 3 : 20, scenesPerManifest: 5, latency: latency, concurrency: 16, rounds: smoke ? 1 : 3).run() }),
+            ("B4", { try await ParallelScenario(kind: .b4, manifests: smoke ? 3 : 20, scenesPerManifest: 5, latency: latency, concurrency: 16).run() }),
+            ("B5", { try await PlaceholderScenario(manifests: smoke ? 2 : 20, scenesPerManifest: smoke ? 3 : 10).run() }),
         ]
         for (name, scenario) in scenarios where wanted.contains(name) {
             if !json { FileHandle.standardError.write(Data("running \(name)…\n".utf8)) }
@@ -82,14 +85,15 @@ struct Bench: AsyncParsableCommand {
     func ensureBinary() throws {
         let binary = SceneDropProcess.binary
         if FileSystem.exists(binary) { return }
-        FileHandle.standardError.write(Data("building \(binary)…\n".utf8))
+        FileHandle.standardError.write(Data("building the release scenedrop binary…\n".utf8))
         let build = Process()
         build.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         build.arguments = ["swift", "build", "-c", "release", "--product", "scenedrop"]
         try build.run()
         build.waitUntilExit()
-        guard build.terminationStatus == 0, FileSystem.exists(binary) else {
-            throw BenchError("no scenedrop binary at \(binary): run `swift build -c release` first")
+        // Looked up again: the search for the binary walks up while it does not exist yet.
+        guard build.terminationStatus == 0, FileSystem.exists(SceneDropProcess.binary) else {
+            throw BenchError("no scenedrop binary beside scenedrop-bench: run `swift build -c release` first")
         }
     }
 

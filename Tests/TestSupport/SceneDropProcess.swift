@@ -7,8 +7,12 @@ public final class SceneDropProcess: @unchecked Sendable {
     public let stderrPath: String
     public let stdoutPath: String
 
-    /// The binary beside the test bundle (SwiftPM builds both into the same folder).
+    /// The binary beside the test bundle (SwiftPM builds both into the same folder), or
+    /// `SCENEDROP_TEST_BINARY` (to run the end-to-end tests against a release or installed build).
     public static var binary: String {
+        if let chosen = ProcessInfo.processInfo.environment["SCENEDROP_TEST_BINARY"], !chosen.isEmpty {
+            return chosen.hasPrefix("/") ? chosen : FileManager.default.currentDirectoryPath + "/" + chosen
+        }
         let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var dir = FileSystem.parentPath(exe)
         // The test runner may sit inside a bundle folder.
