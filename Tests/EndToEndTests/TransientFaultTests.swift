@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import SystemSupport
 import TestSupport
 import Testing
@@ -36,12 +37,28 @@ private let canMount: Bool = {
             defer { _ = run("/bin/umount", ["-l", root + "/outbox"]) }
 
             let daemon = try await Daemon.start(root, ["--settle", "200ms"])
-            let manifest = manifestJSON(session: "big", scenes: 2, width: 1920, height: 1080)
-            try dropFile(daemon.inbox + "/big.json", manifest)
-            // Between attempts: the manifest back in the inbox unchanged, nothing left in staging.
-            try await daemon.waitUntil("the manifest back in the inbox after a full disk") {
-                !daemon.process.logRecords("retry scheduled").isEmpty
-                    && readText(daemon.inbox + "/big.json") == manifest
+            // A reader watches the outbox the whole time, as a next stage would: nothing partial, ever.
+            let partial = Mutex<[String]>([])
+            let done = Atomic<Bool>(false)
+            let readerEnded = Atomic<Bool>(false)
+            Thread {
+                defer { readerEnded.store(true, ordering: .releasing) }
+                while !done.load(ordering: .acquiring) {
+                    do { _ = try publishedSessions(root + "/outbox") } catch { partial.withLock { $0.append("\(error)") } }
+                }
+            }.start()
+            defer { done.store(true, ordering: .releasing) }
+
+            let names = (1...4).map { "big-\($0)" }
+            var manifests: [String: String] = [:]
+            for name in names {
+                manifests[name] = manifestJSON(session: name, scenes: 2, width: 1920, height: 1080)
+                try dropFile(daemon.inbox + "/\(name).json", manifests[name]!)
+            }
+            // Each one fails on the full disk and is back in the inbox unchanged, nothing left in staging.
+            try await daemon.waitUntil("every manifest back in the inbox after a full disk", timeout: .seconds(60)) {
+                let retried = Set(daemon.process.logRecords("retry scheduled").compactMap { $0["scenedrop.file"] })
+                return names.allSatisfy { retried.contains("\($0).json") && readText(daemon.inbox + "/\($0).json") == manifests[$0] }
                     && listNames(daemon.outbox + "/.staging", hidden: true).isEmpty
             }
             // Not quarantined, nothing partial published.
@@ -50,12 +67,15 @@ private let canMount: Bool = {
             let handedBack = daemon.process.logRecords("manifest handed back to the inbox after a system fault")
             #expect(handedBack.first?["error.type"] == "ENOSPC")
 
-            // Space returns: published exactly once.
+            // Space returns: each published exactly once.
             #expect(run("/bin/mount", ["-o", "remount,size=16m", root + "/outbox"]) == 0)
-            try await waitForSessions(daemon.outbox, count: 1, timeout: .seconds(60))
-            #expect(readText(daemon.outbox + "/big/manifest.json") == manifest)
+            try await waitForSessions(daemon.outbox, count: names.count, timeout: .seconds(60))
+            for name in names { #expect(readText(daemon.outbox + "/\(name)/manifest.json") == manifests[name]) }
             #expect(try await daemon.stop() == 0)
-            #expect(daemon.publishes == ["big"])
+            done.store(true, ordering: .releasing)
+            try await waitUntil("the outbox reader to end") { readerEnded.load(ordering: .acquiring) }
+            #expect(partial.withLock { $0 }.isEmpty, "partial sessions seen: \(partial.withLock { $0.prefix(3) })")
+            #expect(daemon.publishes.sorted() == names)
             #expect(listNames(daemon.quarantine).isEmpty)
             #expect(claimsInWork(root) == 0)
         }
