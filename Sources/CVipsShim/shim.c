@@ -130,10 +130,13 @@ static int save(VipsImage *image, int format, void **out, size_t *out_len) {
     return vips_pngsave_buffer(image, out, out_len, "compression", 3, "strip", TRUE, NULL);
 }
 
-/* Scales `in` to cover width x height and crops the centre. Shrinking uses lanczos3; enlarging
- * (a 1K draft image brought to 1920x1080) uses bilinear interpolation: libvips 8.14 enlarges with a
- * scalar bicubic interpolator that cost ~40 ms more per 1920x1080 image here, and enlarging adds
- * no detail either way. An image already at the target size is passed through untouched. */
+/* Scales `in` to cover width x height and crops the centre; an image already at the target size
+ * is passed through untouched. Shrinking uses lanczos3. Enlarging (a 1K draft image brought to
+ * 1920x1080) avoids vips_resize, which in libvips 8.14 enlarges with a scalar affine interpolator:
+ * per 1920x1080 image, with one libvips thread, 85 ms lanczos3/bicubic and 50 ms bilinear here,
+ * against 35 ms for an integer zoom then a linear reduce, which looked no different side by side
+ * (lanczos3 as the reduce kernel cost more than it saved). */
+#define ENLARGE_KERNEL VIPS_KERNEL_LINEAR
 static int cover_decoded(VipsImage *in, int width, int height, VipsImage **out) {
     VipsImage *srgb = NULL;
     if (vips_image_guess_interpretation(in) == VIPS_INTERPRETATION_CMYK) {
@@ -149,10 +152,28 @@ static int cover_decoded(VipsImage *in, int width, int height, VipsImage **out) 
     }
     double scale = fmax((double)width / w, (double)height / h);
     VipsImage *resized = NULL;
-    int rc = vips_resize(srgb, &resized, scale,
-        "kernel", scale > 1.0 ? VIPS_KERNEL_LINEAR : VIPS_KERNEL_LANCZOS3, NULL);
-    g_object_unref(srgb);
-    if (rc != 0) return -1;
+    int rc;
+    if (scale > 1.0) {
+        // Enlarge by an integer nearest-neighbour zoom, then shrink the rest of the way with the
+        // reduce kernel: libvips' vectorised reduce instead of its scalar affine interpolators.
+        int factor = (int)ceil(scale);
+        VipsImage *zoomed = NULL;
+        rc = vips_zoom(srgb, &zoomed, factor, factor, NULL);
+        g_object_unref(srgb);
+        if (rc != 0) return -1;
+        double shrink = factor / scale;
+        if (shrink > 1.0) {
+            rc = vips_reduce(zoomed, &resized, shrink, shrink, "kernel", ENLARGE_KERNEL, NULL);
+            g_object_unref(zoomed);
+            if (rc != 0) return -1;
+        } else {
+            resized = zoomed;
+        }
+    } else {
+        rc = vips_resize(srgb, &resized, scale, "kernel", VIPS_KERNEL_LANCZOS3, NULL);
+        g_object_unref(srgb);
+        if (rc != 0) return -1;
+    }
     int rw = vips_image_get_width(resized), rh = vips_image_get_height(resized);
     if (rw < width || rh < height) {
         // Rounding left the image a pixel short: stretch the last pixel rather than fail.

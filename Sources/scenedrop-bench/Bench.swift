@@ -38,12 +38,16 @@ struct Bench: AsyncParsableCommand {
     @Flag(name: .long, help: ArgumentHelp("Tiny runs of every scenario (the test suite's check that the benchmark works); the figures mean nothing.", visibility: .hidden))
     var smoke = false
 
+    @Flag(name: .long, help: "Keep each scenario's folders and daemon logs for a look afterwards.")
+    var keep = false
+
     @Option(name: .customLong("daemon-args"), help: ArgumentHelp("Extra arguments for every `scenedrop watch`, space-separated (e.g. \"--image-format jpeg\").", valueName: "args"))
     var daemonArgs: String = ""
 
     func run() async throws {
         try ensureBinary()
         BenchDaemon.extraArguments = daemonArgs.split(separator: " ").map(String.init)
+        BenchDaemon.keepScratch = keep
         let wanted = Set(only.uppercased().split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
         var rows: [Measure] = []
         let latency = Duration.milliseconds(latencyMS)

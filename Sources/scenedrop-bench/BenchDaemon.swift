@@ -13,6 +13,7 @@ final class BenchDaemon {
 
     /// Added to every daemon's command line (`scenedrop-bench --daemon-args`), for experiments.
     nonisolated(unsafe) static var extraArguments: [String] = []
+    nonisolated(unsafe) static var keepScratch = false
 
     init(root: String, arguments: [String] = [], environment: [String: String] = [:]) async throws {
         self.root = root
@@ -110,6 +111,15 @@ func manifest(session: String, scenes: Int, width: Int, height: Int, quality: St
         #"{"scene_number": \#(n), "image_create_prompt": "Benchmark scene \#(n) of \#(session)\#(promptSeed), a lighthouse at dusk", "image_style": "cinematic"}"#
     }.joined(separator: ", ")
     return Array(#"{"session": "\#(session)", "quality": "\#(quality)", "width": \#(width), "height": \#(height), "scenes": [\#(list)]}"#.utf8)
+}
+
+/// Removes a scenario's folders, unless `--keep` asked to look at them (logs, outbox) afterwards.
+func removeScratch(_ path: String) {
+    if BenchDaemon.keepScratch {
+        FileHandle.standardError.write(Data("kept \(path)\n".utf8))
+    } else {
+        try? FileSystem.removeTree(path)
+    }
 }
 
 func makeTemporaryDirectory(_ label: String) throws -> String {

@@ -11,7 +11,7 @@ struct BurstScenario {
 
     func run() async throws -> [Measure] {
         let base = try makeTemporaryDirectory("b2")
-        defer { try? FileSystem.removeTree(base) }
+        defer { removeScratch(base) }
         // A 128×72 placeholder: the provider costs next to nothing ("instant").
         let daemon = try await BenchDaemon(root: base + "/root", arguments: ["--providers", "placeholder"])
         let clock = ContinuousClock()

@@ -25,7 +25,7 @@ struct ParallelScenario {
         let emulator = GeminiEmulator { _ in answer }
         let server = try await FakeGeminiServer.start { emulator.handle($0) }
         let base = try makeTemporaryDirectory(kind == .b3 ? "b3" : "b4")
-        defer { try? FileSystem.removeTree(base) }
+        defer { removeScratch(base) }
         let quality = kind == .b3 ? "draft" : "production"
         let daemon = try await BenchDaemon(
             root: base + "/root", arguments: ["--concurrency", "\(concurrency)", "--no-cache"],

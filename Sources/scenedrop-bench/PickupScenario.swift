@@ -11,7 +11,7 @@ struct PickupScenario {
 
     func run() async throws -> [Measure] {
         let base = try makeTemporaryDirectory("b1")
-        defer { try? FileSystem.removeTree(base) }
+        defer { removeScratch(base) }
 
         let daemon = try await BenchDaemon(root: base + "/root", arguments: ["--providers", "placeholder"])
         let floor = try await InotifyWaitFloor(watching: daemon.inbox)

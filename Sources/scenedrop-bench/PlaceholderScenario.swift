@@ -10,7 +10,7 @@ struct PlaceholderScenario {
 
     func run() async throws -> [Measure] {
         let base = try makeTemporaryDirectory("b5")
-        defer { try? FileSystem.removeTree(base) }
+        defer { removeScratch(base) }
         let daemon = try await BenchDaemon(root: base + "/root", arguments: ["--providers", "placeholder"])
         let cpuBefore = daemon.cpuSeconds ?? 0
         var dropped: [String: Double] = [:]
