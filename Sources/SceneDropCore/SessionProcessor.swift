@@ -78,7 +78,8 @@ public struct SessionProcessor: Sendable {
                     })
                 return quarantine(claim, error, reasonOverride: "fallback_used", logger: logger)
             }
-            try staging.write("manifest.json", bytes, sync: configuration.sync)
+            let sync = configuration.sync
+            try await BlockingIO.run { () throws(SystemError) in try staging.write("manifest.json", bytes, sync: sync) }
             let finished = WallClock.now()
             let session = SessionMetadata(
                 session: manifest.session, source: claim.originalName,
@@ -90,13 +91,17 @@ public struct SessionProcessor: Sendable {
                 host: Host.name, version: SceneDropVersion.current)
             let sessionBytes = try MetadataCoding.encode(session)
             // session.json last: its presence marks a complete session.
-            try staging.write("session.json", sessionBytes, sync: configuration.sync)
+            try await BlockingIO.run { () throws(SystemError) in try staging.write("session.json", sessionBytes, sync: sync) }
             if Task.isCancelled {
                 staging.discard()
                 return cancelled(claim, logger: logger)
             }
-            let outcome = try staging.publish(sync: configuration.sync)
-            try? work.release(claim)
+            let work = self.work
+            let outcome = try await BlockingIO.run { () throws(SystemError) in
+                let outcome = try staging.publish(sync: sync)
+                try? work.release(claim)
+                return outcome
+            }
             notify(session: manifest.session, bytes: sessionBytes, logger: logger)
             let fallbacks = scenes.filter { $0.status == .fallback }.count
             logger.info("session published", metadata: [
@@ -196,9 +201,11 @@ public struct SessionProcessor: Sendable {
                     let base = "scene-" + Self.pad(scene.sceneNumber, digits)
                     let imageName = base + "." + generated.image.format.fileExtension
                     // Written as soon as it exists: a session's images are never all held in memory.
-                    try staging.write(imageName, generated.image.bytes, sync: sync)
+                    let bytes = generated.image.bytes
+                    try await BlockingIO.run { () throws(SystemError) in try staging.write(imageName, bytes, sync: sync) }
                     let metadata = Self.metadata(manifest: manifest, scene: scene, generated: generated, imageName: imageName)
-                    try staging.write(base + ".json", try MetadataCoding.encode(metadata), sync: sync)
+                    let metadataBytes = try MetadataCoding.encode(metadata)
+                    try await BlockingIO.run { () throws(SystemError) in try staging.write(base + ".json", metadataBytes, sync: sync) }
                     let status: SessionMetadata.Status = generated.fallback != nil || !generated.isReal
                         ? .fallback : (generated.image.cacheHit ? .cached : .generated)
                     return SessionMetadata.Scene(

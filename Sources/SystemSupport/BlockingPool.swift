@@ -1,0 +1,48 @@
+import Foundation
+import Synchronization
+
+/// A fixed set of threads taking blocking jobs first in, first out, so that neither CPU-bound work
+/// nor blocking system calls (fsync) run on Swift's cooperative pool, which has one thread per core:
+/// there they would stall event handling and claims, and cap the fsyncs in flight at the core count.
+/// The threads live as long as the process (see BlockingWork for why that matters to libvips).
+public final class BlockingPool: Sendable {
+    private let jobs = Mutex<[@Sendable () -> Void]>([])
+    private let available = DispatchSemaphore(value: 0)
+
+    public init(threads: Int, name: String) {
+        for index in 0..<threads {
+            let thread = Thread { [self] in
+                while true {
+                    available.wait()
+                    let job = jobs.withLock { $0.isEmpty ? nil : $0.removeFirst() }
+                    job?()
+                }
+            }
+            thread.name = "\(name)-\(index)"
+            thread.start()
+        }
+    }
+
+    public func submit(_ job: @escaping @Sendable () -> Void) {
+        jobs.withLock { $0.append(job) }
+        available.signal()
+    }
+
+    /// Runs `work` on one of the pool's threads and returns its result.
+    public func run<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            submit { continuation.resume(returning: work()) }
+        }
+    }
+}
+
+/// File writes, fsyncs and renames of sessions. Sixteen threads: fsyncs from parallel sessions
+/// overlap, and a journaling filesystem commits them together.
+public enum BlockingIO {
+    static let pool = BlockingPool(threads: 16, name: "scenedrop-io")
+
+    public static func run<T: Sendable>(_ work: @escaping @Sendable () throws(SystemError) -> T) async throws(SystemError) -> T {
+        let result: Result<T, SystemError> = await pool.run { Result { () throws(SystemError) in try work() } }
+        return try result.get()
+    }
+}
