@@ -78,8 +78,6 @@ public struct SessionProcessor: Sendable {
                     })
                 return quarantine(claim, error, reasonOverride: "fallback_used", logger: logger)
             }
-            let sync = configuration.sync
-            try await BlockingIO.run { () throws(SystemError) in try staging.write("manifest.json", bytes, sync: sync) }
             let finished = WallClock.now()
             let session = SessionMetadata(
                 session: manifest.session, source: claim.originalName,
@@ -90,14 +88,16 @@ public struct SessionProcessor: Sendable {
                 warnings: manifest.warnings.map { Issue(path: $0.path, message: $0.message, line: $0.line, column: $0.column) },
                 host: Host.name, version: SceneDropVersion.current)
             let sessionBytes = try MetadataCoding.encode(session)
-            // session.json last: its presence marks a complete session.
-            try await BlockingIO.run { () throws(SystemError) in try staging.write("session.json", sessionBytes, sync: sync) }
             if Task.isCancelled {
                 staging.discard()
                 return cancelled(claim, logger: logger)
             }
-            let work = self.work
+            // One trip to the I/O threads for the rest: the manifest, session.json last (its presence marks
+            // a complete session), the publish rename and the claim's release.
+            let (work, sync) = (self.work, configuration.sync)
             let outcome = try await BlockingIO.run { () throws(SystemError) in
+                try staging.write("manifest.json", bytes, sync: sync)
+                try staging.write("session.json", sessionBytes, sync: sync)
                 let outcome = try staging.publish(sync: sync)
                 try? work.release(claim)
                 return outcome
@@ -201,11 +201,12 @@ public struct SessionProcessor: Sendable {
                     let base = "scene-" + Self.pad(scene.sceneNumber, digits)
                     let imageName = base + "." + generated.image.format.fileExtension
                     // Written as soon as it exists: a session's images are never all held in memory.
-                    let bytes = generated.image.bytes
-                    try await BlockingIO.run { () throws(SystemError) in try staging.write(imageName, bytes, sync: sync) }
                     let metadata = Self.metadata(manifest: manifest, scene: scene, generated: generated, imageName: imageName)
-                    let metadataBytes = try MetadataCoding.encode(metadata)
-                    try await BlockingIO.run { () throws(SystemError) in try staging.write(base + ".json", metadataBytes, sync: sync) }
+                    let (imageBytes, metadataBytes) = (generated.image.bytes, try MetadataCoding.encode(metadata))
+                    try await BlockingIO.run { () throws(SystemError) in
+                        try staging.write(imageName, imageBytes, sync: sync)
+                        try staging.write(base + ".json", metadataBytes, sync: sync)
+                    }
                     let status: SessionMetadata.Status = generated.fallback != nil || !generated.isReal
                         ? .fallback : (generated.image.cacheHit ? .cached : .generated)
                     return SessionMetadata.Scene(
