@@ -38,6 +38,34 @@ final class ScriptedProvider: ImageProvider {
     }
 }
 
+/// A provider whose first call hands its permit back early (its answer is in, only CPU work left) and
+/// then waits until a second call has started: with `--concurrency 1` that second call can only start if
+/// the permit really went back. Its later calls also check that a permit is held again for a new request.
+final class EarlyReleasingProvider: ImageProvider {
+    let name = "early"
+    let isReal = true
+    let calls = Atomic<Int>(0)
+    let secondStarted = Atomic<Bool>(false)
+    /// Whether the second call had started while the first was still in hand.
+    let overlapped = Atomic<Bool>(false)
+
+    func generate(_ request: ImageRequest) async throws(ProviderFailure) -> ProviderImage {
+        let call = calls.add(1, ordering: .relaxed).newValue
+        if call == 1 {
+            ProviderPermit.current?.releaseEarly()
+            ProviderPermit.current?.releaseEarly()  // twice: must still give back only one permit
+            let deadline = ContinuousClock.now + .seconds(10)
+            while !secondStarted.load(ordering: .acquiring), ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+            overlapped.store(secondStarted.load(ordering: .acquiring), ordering: .releasing)
+        } else {
+            secondStarted.store(true, ordering: .releasing)
+        }
+        return try await PlaceholderProvider().generate(request)
+    }
+}
+
 func request(scene: Int = 1) throws -> ImageRequest {
     let manifest = try ManifestDecoder.decode(Array(#"{"session": "s", "width": 128, "height": 72, "scenes": [{"scene_number": \#(scene), "image_create_prompt": "p"}]}"#.utf8), fileName: "s.json")
     return ImageRequest(manifest: manifest, scene: manifest.scenes[0], format: .png)
@@ -45,6 +73,23 @@ func request(scene: Int = 1) throws -> ImageRequest {
 
 @Suite struct ProviderChainTests {
     let logger = Logger(label: "test")
+
+    @Test func aPermitHandedBackEarlyLetsTheNextCallStart() async throws {
+        let provider = EarlyReleasingProvider()
+        let chain = ProviderChain(providers: [provider])
+        let limiter = ConcurrencyLimiter(limit: 1)
+        async let first = chain.generate(try request(scene: 1), limiter: limiter, logger: logger)
+        // The second call queues for the only permit; it gets it only through the early release.
+        while provider.calls.load(ordering: .relaxed) == 0 { await Task.yield() }
+        async let second = chain.generate(try request(scene: 2), limiter: limiter, logger: logger)
+        _ = try await (first, second)
+        let overlapped = provider.overlapped.load(ordering: .acquiring)
+        #expect(overlapped, "the second call waited for the first to finish")
+        // Released once each, never twice: the limiter is back to exactly one free permit.
+        #expect(await limiter.inUse == 0)
+        try await limiter.acquire()
+        #expect(await limiter.inUse == 1)
+    }
 
     @Test func emptyChainFallsBackWithTheConfiguredReason() async throws {
         let result = try await ProviderChain(providers: []).generate(try request(), limiter: ConcurrencyLimiter(limit: 1), logger: logger)
