@@ -68,6 +68,27 @@ private func imageAnswer(_ bytes: [UInt8]) -> [UInt8] {
         #expect(ContinuousClock.now - started < .seconds(30), "a refused connection does not wait for the 60 s deadline")
     }
 
+    /// AsyncHTTPClient allows 8 HTTP/1.1 connections per host by default, which quietly capped the daemon's
+    /// parallel requests to a plain-HTTP endpoint; the client SceneDrop builds takes `--concurrency` of them.
+    @Test func aClientForSixteenCallsKeepsSixteenRequestsInFlight() async throws {
+        // Every answer is held until twelve requests have arrived: eight connections would never get there.
+        let server = try await FakeGeminiServer.start { _ in
+            FakeResponse(status: 200, body: imageAnswer([1]), holdUntilGenerateRequests: 12)
+        }
+        defer { Task { await server.shutdown() } }
+        let http = GeminiClient.makeHTTPClient(connections: 16)
+        let client = GeminiClient(http: http, baseURL: server.baseURL, key: key)
+        let answers = await withTaskGroup(of: GeminiAnswer.self) { group in
+            for _ in 0..<12 {
+                group.addTask { await client.generate(model: "m", body: GeminiRequestBody(prompt: "p", aspectRatio: "1:1", imageSize: nil)) }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        try await http.shutdown()
+        #expect(answers.allSatisfy { $0 == .image(bytes: [1], mimeType: "image/png") })
+        #expect(server.peakConcurrency == 12)
+    }
+
     @Test func errorStatusesReachTheRetryPolicy() async throws {
         let server = try await FakeGeminiServer.start { _ in
             FakeResponse(status: 503, body: Array(#"{"error": {"code": 503, "message": "high demand", "status": "UNAVAILABLE"}}"#.utf8))
