@@ -36,9 +36,3 @@ public struct Configuration: Sendable {
     public var effectiveMaxSessions: Int { maxSessions ?? max(2, concurrency) }
 }
 
-extension Duration {
-    /// The duration in seconds as a Double.
-    public var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-}

@@ -35,7 +35,7 @@ public struct SceneDropLogHandler: LogHandler {
         var all = metadata
         if let extra = event.metadata { all.merge(extra) { $1 } }
         // Microseconds: operators and the benchmark time sub-millisecond pickups from the log.
-        let time = WallClock.rfc3339(WallClock.now(), microseconds: true)
+        let time = WallClock.rfc3339(WallClock.now(), fractionDigits: 6)
         let line: String
         switch format {
         case .text:

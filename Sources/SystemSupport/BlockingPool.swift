@@ -6,7 +6,9 @@ import Synchronization
 /// there they would stall event handling and claims, and cap the fsyncs in flight at the core count.
 /// The threads live as long as the process (see BlockingWork for why that matters to libvips).
 public final class BlockingPool: Sendable {
-    private let jobs = Mutex<[@Sendable () -> Void]>([])
+    /// Pending jobs from `head` on: taking one moves the index instead of shifting the array, so a
+    /// burst of thousands of queued jobs costs no more per job than a few.
+    private let queue = Mutex<(jobs: [@Sendable () -> Void], head: Int)>(([], 0))
     private let available = DispatchSemaphore(value: 0)
 
     public init(threads: Int, name: String) {
@@ -14,7 +16,16 @@ public final class BlockingPool: Sendable {
             let thread = Thread { [self] in
                 while true {
                     available.wait()
-                    let job = jobs.withLock { $0.isEmpty ? nil : $0.removeFirst() }
+                    let job = queue.withLock { queue -> (@Sendable () -> Void)? in
+                        guard queue.head < queue.jobs.count else { return nil }
+                        let job = queue.jobs[queue.head]
+                        queue.head += 1
+                        if queue.head == queue.jobs.count || queue.head > 1024 {
+                            queue.jobs.removeFirst(queue.head)
+                            queue.head = 0
+                        }
+                        return job
+                    }
                     job?()
                 }
             }
@@ -24,7 +35,7 @@ public final class BlockingPool: Sendable {
     }
 
     public func submit(_ job: @escaping @Sendable () -> Void) {
-        jobs.withLock { $0.append(job) }
+        queue.withLock { $0.jobs.append(job) }
         available.signal()
     }
 
@@ -40,6 +51,10 @@ public final class BlockingPool: Sendable {
 /// overlap, and a journaling filesystem commits them together.
 public enum BlockingIO {
     static let pool = BlockingPool(threads: 16, name: "scenedrop-io")
+
+    public static func run<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await pool.run(work)
+    }
 
     public static func run<T: Sendable>(_ work: @escaping @Sendable () throws(SystemError) -> T) async throws(SystemError) -> T {
         let result: Result<T, SystemError> = await pool.run { Result { () throws(SystemError) in try work() } }

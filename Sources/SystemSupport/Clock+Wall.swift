@@ -12,18 +12,17 @@ public enum WallClock {
     }
 
     /// RFC 3339 UTC with seconds, e.g. `2026-11-22T10:00:00Z`.
-    public static func rfc3339(_ seconds: Double, fractional: Bool = false, microseconds: Bool = false) -> String {
+    /// - Parameter fractionDigits: 0, 3 (milliseconds) or 6 (microseconds).
+    public static func rfc3339(_ seconds: Double, fractionDigits: Int = 0) -> String {
         var t = time_t(seconds.rounded(.down))
         var parts = tm()
         gmtime_r(&t, &parts)
         var text = pad(Int(parts.tm_year) + 1900, 4) + "-" + pad(Int(parts.tm_mon) + 1, 2) + "-" + pad(Int(parts.tm_mday), 2)
         text += "T" + pad(Int(parts.tm_hour), 2) + ":" + pad(Int(parts.tm_min), 2) + ":" + pad(Int(parts.tm_sec), 2)
-        if microseconds {
-            let micros = min(999_999, Int(((seconds - seconds.rounded(.down)) * 1_000_000).rounded(.down)))
-            text += "." + pad(micros, 6)
-        } else if fractional {
-            let millis = Int(((seconds - seconds.rounded(.down)) * 1000).rounded(.down))
-            text += "." + pad(millis, 3)
+        if fractionDigits > 0 {
+            let scale = Int(pow(10, Double(fractionDigits)))
+            let fraction = min(scale - 1, Int(((seconds - seconds.rounded(.down)) * Double(scale)).rounded(.down)))
+            text += "." + pad(fraction, fractionDigits)
         }
         return text + "Z"
     }
@@ -42,5 +41,12 @@ public enum WallClock {
 extension String {
     fileprivate func replacingDashesAndColons() -> String {
         String(self.filter { $0 != "-" && $0 != ":" })
+    }
+}
+
+extension Duration {
+    /// The duration in seconds as a Double.
+    public var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

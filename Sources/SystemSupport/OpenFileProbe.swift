@@ -37,11 +37,3 @@ public enum OpenFileProbe {
         return nil
     }
 }
-
-extension Substring {
-    fileprivate func trimmingPrefix(while predicate: (Character) -> Bool) -> Substring {
-        var s = self
-        while let first = s.first, predicate(first) { s.removeFirst() }
-        return s
-    }
-}

@@ -24,21 +24,46 @@ final class BenchDaemon {
             logDirectory: FileSystem.parentPath(root), environment: environment)
         try await waitUntil("the daemon to watch \(root)/inbox", timeout: .seconds(60)) {
             guard process.isRunning else { throw BenchError("scenedrop watch exited at start: \(process.stderr)") }
-            return process.stderr.contains("\"message\":\"inbox watch in place\"")
+            return !records("inbox watch in place").isEmpty
         }
     }
 
     /// Wall-clock times of the log records with `message`, keyed by the value of `key`.
     func times(of message: String, by key: String) -> [String: Double] {
         var result: [String: Double] = [:]
-        for record in process.logRecords(message) {
+        for record in records(message) {
             guard let name = record[key], let time = record["time"].flatMap(parseTime) else { continue }
             result[name] = min(result[name] ?? .infinity, time)
         }
         return result
     }
 
-    func count(of message: String) -> Int { process.logRecords(message).count }
+    func count(of message: String) -> Int { records(message).count }
+
+    /// The log records so far whose message is `message`. The log is read incrementally: the
+    /// benchmark polls it while it measures, and re-parsing it whole each time would load the machine.
+    func records(_ message: String) -> [[String: String]] {
+        readNewLogLines()
+        return parsed.filter { $0["message"] == message }
+    }
+
+    private var parsed: [[String: String]] = []
+    private var logOffset: UInt64 = 0
+    private var partialLine = Data()
+
+    private func readNewLogLines() {
+        guard let handle = FileHandle(forReadingAtPath: process.stderrPath) else { return }
+        defer { try? handle.close() }
+        try? handle.seek(toOffset: logOffset)
+        guard let chunk = try? handle.readToEnd(), !chunk.isEmpty else { return }
+        logOffset += UInt64(chunk.count)
+        partialLine.append(chunk)
+        while let newline = partialLine.firstIndex(of: 0x0A) {
+            let line = partialLine[partialLine.startIndex..<newline]
+            partialLine.removeSubrange(partialLine.startIndex...newline)
+            if let record = (try? JSONSerialization.jsonObject(with: line)) as? [String: String] { parsed.append(record) }
+        }
+    }
 
     /// Peak resident set size so far, in bytes (the kernel's high-water mark).
     var peakRSS: Int? {
@@ -66,7 +91,7 @@ final class BenchDaemon {
         try await process.waitForExit(timeout: .seconds(300))
     }
 
-    var stoppedRecord: [String: String]? { process.logRecords("stopped").last }
+    var stoppedRecord: [String: String]? { records("stopped").last }
 }
 
 /// `2026-11-22T13:50:00.123456Z` → seconds since 1970.

@@ -32,7 +32,7 @@ struct BurstScenario {
             (try? FileSystem.list(daemon.outbox).filter { !$0.name.hasPrefix(".") }.count) ?? 0 >= count
         }
         try await daemon.stop()
-        let published = daemon.process.logRecords("session published")
+        let published = daemon.records("session published")
         let last = published.compactMap { $0["time"].flatMap(parseTime) }.max() ?? first
         let distinct = Set(published.compactMap { $0["scenedrop.session"] })
         let folders = (try? FileSystem.list(daemon.outbox).filter { !$0.name.hasPrefix(".") }.count) ?? 0
@@ -51,8 +51,4 @@ struct BurstScenario {
                     target: "report", met: nil, number: stopped["scenedrop.overflows_total"].flatMap(Double.init), unit: "overflows"),
         ]
     }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -66,7 +66,7 @@ struct ParallelScenario {
         let scenes = manifests * scenesPerManifest
         let waves = (Double(scenes) / Double(concurrency)).rounded(.up)
         let ideal = waves * latency.seconds
-        let fallbacks = daemon.process.logRecords("session published").compactMap { $0["scenedrop.fallbacks"].flatMap(Int.init) }.reduce(0, +)
+        let fallbacks = daemon.records("session published").compactMap { $0["scenedrop.fallbacks"].flatMap(Int.init) }.reduce(0, +)
         let single = Samples(alone).p50 ?? .infinity
         var rows: [Measure] = []
         if kind == .b3 {

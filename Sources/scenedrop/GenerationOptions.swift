@@ -99,7 +99,7 @@ struct GenerationOptions: ParsableArguments {
 
     /// The provider chain (the placeholder is always its last link) and the HTTP client to shut down
     /// when the command ends.
-    func makeChain(layout: Layout, logger: Logger) -> (ProviderChain, HTTPClient?) {
+    func makeChain(layout: Layout, logger: Logger) throws -> (ProviderChain, HTTPClient?) {
         let key = apiKeyFile.flatMap(readKeyFile)
             ?? environment("GEMINI_API_KEY").flatMap(GeminiKey.init)
             ?? environment("GOOGLE_API_KEY").flatMap(GeminiKey.init)
@@ -112,10 +112,12 @@ struct GenerationOptions: ParsableArguments {
             return (ProviderChain(providers: [], emptyChainReason: .noAPIKey), nil)
         }
         let base = geminiBaseURL ?? environment("SCENEDROP_GEMINI_BASE_URL") ?? "https://generativelanguage.googleapis.com"
+        // validate() read the table already; a file broken since then stops the command, never silently ignored.
+        let catalog = try models.catalog()
         let http = GeminiClient.makeHTTPClient(connections: concurrency)
         let client = GeminiClient(http: http, baseURL: base, key: key, timeout: requestTimeout.duration)
         let provider = GeminiProvider(
-            client: client, catalog: (try? models.catalog()) ?? .builtIn, policy: RetryPolicy(maxRetries: retries), state: GeminiState(requestsPerMinute: rpm),
+            client: client, catalog: catalog, policy: RetryPolicy(maxRetries: retries), state: GeminiState(requestsPerMinute: rpm),
             cache: noCache ? nil : ImageCache(directory: layout.cache), ledger: CostLedger(path: layout.state + "/ledger.jsonl"),
             dailyBudget: dailyBudgetUSD, logger: logger, now: { WallClock.now() })
         logger.info("gemini provider enabled", metadata: [

@@ -24,7 +24,7 @@ struct Process: AsyncParsableCommand {
         let logger = common.makeLogger()
         var configuration = Configuration(layout: common.layout)
         generation.apply(to: &configuration)
-        let (chain, http) = generation.makeChain(layout: configuration.layout, logger: logger)
+        let (chain, http) = try generation.makeChain(layout: configuration.layout, logger: logger)
         let runner = BatchRunner(configuration: configuration, chain: chain, logger: logger)
         let summary: BatchSummary
         do {

@@ -61,7 +61,7 @@ struct Watch: AsyncParsableCommand {
         configuration.cleanupInterval = cleanupInterval.duration
         configuration.shutdownGrace = shutdownGrace.duration
 
-        let (chain, http) = generation.makeChain(layout: configuration.layout, logger: logger)
+        let (chain, http) = try generation.makeChain(layout: configuration.layout, logger: logger)
         let service = WatchService(configuration: configuration, chain: chain, logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: service)],

@@ -81,7 +81,7 @@ import Glibc
 
     @Test func timestampsAreRFC3339UTC() {
         #expect(WallClock.rfc3339(0) == "1970-01-01T00:00:00Z")
-        #expect(WallClock.rfc3339(1_795_000_000.25, fractional: true) == "2026-11-18T11:06:40.250Z")
+        #expect(WallClock.rfc3339(1_795_000_000.25, fractionDigits: 3) == "2026-11-18T11:06:40.250Z")
         #expect(WallClock.compactStamp(1_795_000_000) == "20261118T110640Z")
     }
 }

@@ -45,23 +45,11 @@ public struct GeminiClient: Sendable {
         request.headers.add(name: "x-goog-api-key", value: key.value)
         request.headers.add(name: "content-type", value: "application/json")
         request.body = .bytes(ByteBuffer(bytes: body.encoded()))
-        let limit = maxBodyBytes
-        let timeout = self.timeout
         do {
-            let (status, bytes) = try await Self.within(timeout) { [http, request] in
-                let response = try await http.execute(request, timeout: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000))
-                let buffer = try await response.body.collect(upTo: limit)
-                return (Int(response.status.code), Array(buffer.readableBytesView))
-            }
+            let (status, bytes) = try await exchange(request, timeout: timeout, limit: maxBodyBytes)
             return GeminiResponse.interpret(status: status, body: bytes)
-        } catch is DeadlineExceeded {
-            return .failure(.timeout)
-        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
-            return .failure(.timeout)
-        } catch is NIOTooManyBytesError {
-            return .failure(.invalidResponse("the response body is larger than \(limit) bytes"))
         } catch {
-            return .failure(.connection(key.scrub(String(describing: error))))
+            return .failure(failure(for: error, limit: maxBodyBytes))
         }
     }
 
@@ -72,16 +60,35 @@ public struct GeminiClient: Sendable {
         request.method = .GET
         request.headers.add(name: "x-goog-api-key", value: key.value)
         do {
-            let (status, bytes) = try await Self.within(.seconds(30)) { [http, request] in
-                let response = try await http.execute(request, timeout: .seconds(30))
-                let buffer = try await response.body.collect(upTo: 1 << 20)
-                return (Int(response.status.code), Array(buffer.readableBytesView))
-            }
+            let (status, bytes) = try await exchange(request, timeout: .seconds(30), limit: 1 << 20)
             return status == 200 ? .noImage(.noImage, message: "model \(model) is available") : .failure(GeminiResponse.error(status: status, body: bytes))
-        } catch is DeadlineExceeded {
-            return .failure(.timeout)
         } catch {
-            return .failure(.connection(key.scrub(String(describing: error))))
+            return .failure(failure(for: error, limit: 1 << 20))
+        }
+    }
+
+    /// Sends `request` and reads its whole body, both within `timeout` (AsyncHTTPClient's own deadline
+    /// stops at the head); a body over `limit` bytes is refused.
+    func exchange(_ request: HTTPClientRequest, timeout: Duration, limit: Int) async throws -> (status: Int, body: [UInt8]) {
+        try await Self.within(timeout) { [http] in
+            let nanoseconds = Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+            let response = try await http.execute(request, timeout: .nanoseconds(nanoseconds))
+            let buffer = try await response.body.collect(upTo: limit)
+            return (Int(response.status.code), Array(buffer.readableBytesView))
+        }
+    }
+
+    /// What a thrown error means to the retry policy; the key is scrubbed from any message.
+    func failure(for error: any Error, limit: Int) -> RetryPolicy.Failure {
+        switch error {
+        case is DeadlineExceeded:
+            return .timeout
+        case let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout:
+            return .timeout
+        case is NIOTooManyBytesError:
+            return .invalidResponse("the response body is larger than \(limit) bytes")
+        default:
+            return .connection(key.scrub(String(describing: error)))
         }
     }
 

@@ -51,6 +51,7 @@ public struct GeminiProvider: ImageProvider {
         if let cache {
             for step in plan.steps {
                 let key = cacheKey(step, prompt: prompt, request: request)
+                // On the imaging threads: a lookup decodes the cached image to check it.
                 if let bytes = await BlockingWork.run({ cache.lookup(key) }) {
                     return ProviderImage(
                         bytes: bytes, format: request.format.imageFormat, width: request.width, height: request.height,
@@ -67,7 +68,7 @@ public struct GeminiProvider: ImageProvider {
                 if let cache {
                     let key = cacheKey(step, prompt: prompt, request: request)
                     let bytes = image.bytes
-                    await BlockingWork.run { cache.store(bytes, for: key) }
+                    await BlockingIO.run { cache.store(bytes, for: key) }
                 }
                 image.earlier = tried
                 image.earlierReason = tried.isEmpty ? nil : firstReason
@@ -121,10 +122,7 @@ public struct GeminiProvider: ImageProvider {
                 }
             }
             // The key probe may have found this model missing (404) while this scene waited for it.
-            if attempts == 0, let retired = await retirement(of: step.model) {
-                guard case .failed(let reason, _, _, _) = retired, let probeFailure else { return retired }
-                return .failed(reason, message: Self.describe(probeFailure), attempts: 0, stopHere: false)
-            }
+            if attempts == 0, let retired = await retirement(of: step.model, because: probeFailure.map(Self.describe)) { return retired }
             if let disabled = await state.disabled {
                 return .failed(disabled, message: "gemini is disabled for this run (\(disabled.rawValue))", attempts: attempts, stopHere: true)
             }
@@ -159,9 +157,11 @@ public struct GeminiProvider: ImageProvider {
         }
     }
 
-    func retirement(of model: String) async -> StepOutcome? {
+    /// A failed step when `model` is retired; `because` is the API's own words when we have them.
+    func retirement(of model: String, because: String? = nil) async -> StepOutcome? {
         guard case .retired(let reason) = await state.availability(of: model, now: now()) else { return nil }
-        return .failed(reason, message: "\(model) is not used again in this run or today (\(reason.rawValue))", attempts: 0, stopHere: false)
+        let message = because ?? "\(model) is not used again in this run or today (\(reason.rawValue))"
+        return .failed(reason, message: message, attempts: 0, stopHere: false)
     }
 
     /// Full decode and dimensions with libvips, then scale and centre-crop to the target (off the
