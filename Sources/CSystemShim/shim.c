@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "CSystemShim.h"
 #include <fcntl.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
@@ -19,4 +20,12 @@ long csys_statfs_type(const char *path) {
     struct statfs s;
     if (statfs(path, &s) != 0) return -1;
     return (long)s.f_type;
+}
+
+int csys_pipe_cloexec(int fds[2]) {
+    return pipe2(fds, O_CLOEXEC);
+}
+
+int csys_spawn_closefrom(posix_spawn_file_actions_t *actions, int low) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, low);
 }

@@ -13,23 +13,19 @@ final class InotifyWaitFloor: @unchecked Sendable {
         let ready = Mutex(false)
     }
 
-    private let process: Process
+    private let process: ChildProcess
     private let shared = Shared()
 
     init(watching folder: String) async throws {
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/stdbuf")
-        // Line-buffered output, so each event reaches the pipe at once.
-        process.arguments = ["-oL", "inotifywait", "-m", "-e", "moved_to", "--format", "%f", folder]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
+        // stdbuf runs it line-buffered, so each event reaches the pipe at once.
+        _ = try Tool.path("inotifywait")
+        process = try ChildProcess("stdbuf", ["-oL", "inotifywait", "-m", "-e", "moved_to", "--format", "%f", folder], stdout: .pipe, stderr: .pipe)
         let shared = self.shared
+        let out = process.standardOutput!, err = process.standardError!
         Thread.detachNewThread {
             var pending = Data()
             while true {
-                let chunk = out.fileHandleForReading.availableData
+                let chunk = out.availableData
                 let now = WallClock.now()
                 if chunk.isEmpty { return }
                 pending.append(chunk)
@@ -43,21 +39,22 @@ final class InotifyWaitFloor: @unchecked Sendable {
         Thread.detachNewThread {
             var text = ""
             while true {
-                let chunk = err.fileHandleForReading.availableData
+                let chunk = err.availableData
                 if chunk.isEmpty { return }
                 text += String(decoding: chunk, as: UTF8.self)
                 if text.contains("Watches established") { shared.ready.withLock { $0 = true } }
             }
         }
-        try await waitUntil("inotifywait to watch \(folder)", timeout: .seconds(10)) { shared.ready.withLock { $0 } }
+        try await waitUntil("inotifywait to watch \(folder)", timeout: .seconds(10)) {
+            guard process.isRunning else { throw BenchError("inotifywait exited at start (status \(process.exitStatus ?? -1))") }
+            return shared.ready.withLock { $0 }
+        }
     }
 
     var times: [String: Double] { shared.seen.withLock { $0 } }
 
-    func stop() {
-        // SIGKILL: children of this process inherit a mask with SIGTERM blocked.
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+    func stop() async {
+        await process.stop(grace: .seconds(5))
     }
 }
 
@@ -81,7 +78,7 @@ final class NaiveHotFolder {
         """#
 
     let root: String
-    private let process: Process
+    private let process: ChildProcess
     private let logPath: String
 
     var inbox: String { root + "/inbox" }
@@ -91,18 +88,17 @@ final class NaiveHotFolder {
         try FileSystem.makeDirectories(root + "/inbox")
         logPath = root + ".naive.log"
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-c", Self.script, "naive", root + "/inbox", root + "/work", root + "/outbox"]
+        for tool in ["inotifywait", "stdbuf", "mv", "mkdir", "cp"] { _ = try Tool.path(tool) }
         var environment = ProcessInfo.processInfo.environment
         environment["LC_ALL"] = "C"  // EPOCHREALTIME with a dot
-        process.environment = environment
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        // bash, its inotifywait and its loop share one process group: stopping the group stops all three.
+        process = try ChildProcess(
+            "bash", ["-c", Self.script, "naive", root + "/inbox", root + "/work", root + "/outbox"],
+            environment: environment, stdout: .file(logPath), stderr: .null)
         // The loop is watching once a probe file is claimed.
         var probe = 0
         try await waitUntil("the naive hot folder to watch", timeout: .seconds(10), interval: .milliseconds(100)) {
+            guard process.isRunning else { throw BenchError("the naive hot folder's shell exited at start (status \(process.exitStatus ?? -1))") }
             probe += 1
             _ = try drop(Array("{}".utf8), as: "probe-\(probe).json", into: inbox)
             return self.times("claimed").keys.contains { $0.hasPrefix("probe-") }
@@ -123,11 +119,7 @@ final class NaiveHotFolder {
         return result
     }
 
-    func stop() {
-        // The loop ends when its inotifywait does (the pipe closes). SIGKILL: children of this process
-        // inherit a mask with SIGTERM blocked.
-        _ = try? Process.run(URL(fileURLWithPath: "/usr/bin/pkill"), arguments: ["-KILL", "-f", "inotifywait -m -q -e moved_to -e close_write --format %f \(root)/inbox"]).waitUntilExit()
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+    func stop() async {
+        await process.stop(grace: .seconds(5))
     }
 }

@@ -45,7 +45,8 @@ struct Bench: AsyncParsableCommand {
     var daemonArgs: String = ""
 
     func run() async throws {
-        try ensureBinary()
+        Self.stopChildrenOnSignal()
+        try await ensureBinary()
         BenchDaemon.extraArguments = daemonArgs.split(separator: " ").map(String.init)
         BenchDaemon.keepScratch = keep
         let wanted = Set(only.uppercased().split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
@@ -85,18 +86,38 @@ struct Bench: AsyncParsableCommand {
         if rows.contains(where: { $0.met == false }) { throw ExitCode(1) }
     }
 
+    /// SIGTERM or SIGINT (the test suite stopping a run that took too long, or Ctrl-C): the daemons,
+    /// watchers and shells this run started are killed with it, never left behind.
+    static func stopChildrenOnSignal() {
+        for signalNumber in [SIGTERM, SIGINT] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler {
+                ChildProcess.killAll()
+                Foundation.exit(128 + signalNumber)
+            }
+            source.resume()
+            signalSources.append(source)
+        }
+    }
+
+    nonisolated(unsafe) private static var signalSources: [any DispatchSourceSignal] = []
+
     /// The release daemon is measured, not the debug one: build it if this is a fresh checkout.
-    func ensureBinary() throws {
+    func ensureBinary() async throws {
         let binary = SceneDropProcess.binary
         if FileSystem.exists(binary) { return }
         FileHandle.standardError.write(Data("building the release scenedrop binary…\n".utf8))
-        let build = Process()
-        build.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        build.arguments = ["swift", "build", "-c", "release", "--product", "scenedrop"]
-        try build.run()
-        build.waitUntilExit()
+        let build = try ChildProcess("swift", ["build", "-c", "release", "--product", "scenedrop"])
+        let status: Int32
+        do {
+            status = try await build.wait(timeout: .seconds(1800))
+        } catch {
+            await build.stop()
+            throw BenchError("`swift build -c release` did not finish within 30 minutes")
+        }
         // Looked up again: the search for the binary walks up while it does not exist yet.
-        guard build.terminationStatus == 0, FileSystem.exists(SceneDropProcess.binary) else {
+        guard status == 0, FileSystem.exists(SceneDropProcess.binary) else {
             throw BenchError("no scenedrop binary beside scenedrop-bench: run `swift build -c release` first")
         }
     }

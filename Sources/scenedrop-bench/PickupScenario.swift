@@ -22,7 +22,7 @@ struct PickupScenario {
             try await Task.sleep(for: interval)
         }
         try await waitUntil("\(count) B1 sessions", timeout: .seconds(120)) { daemon.count(of: "session published") >= count }
-        floor.stop()
+        await floor.stop()
         try await daemon.stop()
         let claimed = daemon.times(of: "manifest claimed", by: "scenedrop.file")
         let published = daemon.times(of: "session published", by: "scenedrop.file")
@@ -40,7 +40,7 @@ struct PickupScenario {
         try await waitUntil("\(count) naive publishes", timeout: .seconds(120)) {
             naive.times("published").keys.filter { $0.hasPrefix("b1-") }.count >= count
         }
-        naive.stop()
+        await naive.stop()
         let naiveClaim = Samples(naiveDropped.compactMap { name, at in naive.times("claimed")[name].map { $0 - at } })
         let naivePublish = Samples(naiveDropped.compactMap { name, at in naive.times("published")[name].map { $0 - at } })
 

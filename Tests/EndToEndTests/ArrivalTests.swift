@@ -13,11 +13,7 @@ import Glibc
         try await withTemporaryDirectory { root in
             let daemon = try await Daemon.start(root)
             try writeFile(root + "/source.json", manifestJSON(session: "by-cp"))
-            let cp = Process()
-            cp.executableURL = URL(fileURLWithPath: "/bin/cp")
-            cp.arguments = [root + "/source.json", daemon.inbox + "/by-cp.json"]
-            try cp.run()
-            cp.waitUntilExit()
+            #expect(try ChildProcess.run("cp", [root + "/source.json", daemon.inbox + "/by-cp.json"]) == 0)
             let sessions = try await waitForSessions(daemon.outbox, count: 1)
             #expect(sessions.map(\.name) == ["by-cp"])
             #expect(readFile(daemon.outbox + "/by-cp/manifest.json") == readFile(root + "/source.json"))

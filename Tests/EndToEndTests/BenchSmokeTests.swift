@@ -8,22 +8,23 @@ import Testing
 /// reported in the README, not judged under the parallel test suite.
 @Suite struct BenchSmokeTests {
     @Test func aSmallBenchmarkRunReportsEveryScenario() async throws {
-        let bench = FileSystem.parentPath(SceneDropProcess.binary) + "/scenedrop-bench"
-        try #require(FileSystem.exists(bench), "scenedrop-bench is built beside scenedrop")
+        let benchPath = FileSystem.parentPath(SceneDropProcess.binary) + "/scenedrop-bench"
+        try #require(FileSystem.exists(benchPath), "scenedrop-bench is built beside scenedrop")
         try await withTemporaryDirectory { root in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: bench)
-            process.arguments = ["--json", "--smoke", "--only", "B1,B2,B3,B4,B5", "--b1-count", "20", "--b2-count", "200", "--latency-ms", "200"]
             var environment = ProcessInfo.processInfo.environment
             environment["TMPDIR"] = root
-            process.environment = environment
             let output = root + "/bench.json"
-            _ = FileManager.default.createFile(atPath: output, contents: nil)
-            _ = FileManager.default.createFile(atPath: root + "/bench.err", contents: nil)
-            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
-            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: root + "/bench.err"))
-            try process.run()
-            try await waitUntil("the benchmark to finish", timeout: .seconds(600), interval: .milliseconds(200)) { !process.isRunning }
+            let bench = try ChildProcess(benchPath, ["--json", "--smoke", "--only", "B1,B2,B3,B4,B5", "--b1-count", "20", "--b2-count", "200", "--latency-ms", "200"],
+                                         environment: environment, stdout: .file(output), stderr: .file(root + "/bench.err"))
+            // However this test ends, the benchmark and everything it started are stopped: SIGTERM makes it
+            // stop its daemons and watchers, SIGKILL to its group follows after the grace.
+            do {
+                try await bench.wait(timeout: .seconds(300))
+            } catch {
+                await bench.stop(grace: .seconds(15))
+                throw error
+            }
+            #expect(bench.exitStatus == 0 || bench.exitStatus == 1, "\(readText(root + "/bench.err") ?? "")")
             let report = try #require(try JSONSerialization.jsonObject(with: Data(readFile(output) ?? [])) as? [String: Any], "\(readText(root + "/bench.err") ?? "")")
             let results = try #require(report["results"] as? [[String: Any]])
             #expect(Set(results.compactMap { $0["scenario"] as? String }) == ["B1 pickup", "B2 burst", "B3 parallel", "B4 memory", "B5 placeholder"])
@@ -35,6 +36,34 @@ import Testing
             #expect((results.first { $0["scenario"] as? String == "B4 memory" }?["number"] as? Double ?? -1) > 0, "peak RSS read")
             // Nothing is left behind in TMPDIR but the report.
             #expect(listNames(root).filter { $0.hasPrefix("scenedrop-bench-") }.isEmpty)
+        }
+    }
+
+    /// The benchmark stopped in the middle (the test above timing out, or Ctrl-C) takes its daemon and
+    /// its inotifywait with it: nothing is left running.
+    @Test func aBenchmarkStoppedMidRunLeavesNothingRunning() async throws {
+        let benchPath = FileSystem.parentPath(SceneDropProcess.binary) + "/scenedrop-bench"
+        try #require(FileSystem.exists(benchPath), "scenedrop-bench is built beside scenedrop")
+        try await withTemporaryDirectory { root in
+            var environment = ProcessInfo.processInfo.environment
+            environment["TMPDIR"] = root
+            // B1 with far more drops than it will get to: it is stopped while its daemon and floor watcher run.
+            let bench = try ChildProcess(benchPath, ["--only", "B1", "--b1-count", "100000"], environment: environment, stdout: .null, stderr: .file(root + "/bench.err"))
+            defer { bench.stopNow() }
+            var started: [(pid: pid_t, name: String)] = []
+            // Should this test fail, it does not leave the orphans behind either.
+            defer { for process in started where isAlive(process.pid) { kill(process.pid, SIGKILL) } }
+            try await waitUntil("the benchmark's daemon and inotifywait to run", timeout: .seconds(120), interval: .milliseconds(100)) {
+                guard bench.isRunning else { throw TimedOut(what: "the benchmark exited early: \(readText(root + "/bench.err") ?? "")") }
+                started = descendants(of: bench.pid)
+                return started.contains { $0.name == "scenedrop" } && started.contains { $0.name == "inotifywait" }
+            }
+            // Only the benchmark itself is signalled: what it started is its own to stop.
+            bench.signal(SIGTERM)
+            #expect(try await bench.wait(timeout: .seconds(30)) == 128 + SIGTERM)
+            try await waitUntil("everything the benchmark started to be gone", timeout: .seconds(30)) {
+                started.allSatisfy { !isAlive($0.pid) }
+            }
         }
     }
 }

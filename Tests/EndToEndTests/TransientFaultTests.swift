@@ -7,15 +7,9 @@ import Testing
 import Glibc
 #endif
 
+/// mount or umount to completion; -1 when it could not run (not installed, or hung past a minute).
 private func run(_ tool: String, _ arguments: [String]) -> Int32 {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: tool)
-    process.arguments = arguments
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    guard (try? process.run()) != nil else { return -1 }
-    process.waitUntilExit()
-    return process.terminationStatus
+    (try? ChildProcess.run(tool, arguments, timeout: .seconds(60))) ?? -1
 }
 
 /// Mounting a small tmpfs needs root (CI runs as root); elsewhere the test says why it was skipped.
@@ -24,8 +18,8 @@ private let canMount: Bool = {
     let probe = "/tmp/scenedrop-mount-probe-\(getpid())"
     mkdir(probe, 0o755)
     defer { rmdir(probe) }
-    guard run("/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", probe]) == 0 else { return false }
-    return run("/bin/umount", [probe]) == 0
+    guard run("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", probe]) == 0 else { return false }
+    return run("umount", [probe]) == 0
 }()
 
 @Suite struct TransientFaultTests {
@@ -33,8 +27,8 @@ private let canMount: Bool = {
     func fullDiskHandsTheManifestBackAndPublishesOnceSpaceReturns() async throws {
         try await withTemporaryDirectory { root in
             try FileSystem.makeDirectories(root + "/outbox")
-            #expect(run("/bin/mount", ["-t", "tmpfs", "-o", "size=48k", "tmpfs", root + "/outbox"]) == 0)
-            defer { _ = run("/bin/umount", ["-l", root + "/outbox"]) }
+            #expect(run("mount", ["-t", "tmpfs", "-o", "size=48k", "tmpfs", root + "/outbox"]) == 0)
+            defer { _ = run("umount", ["-l", root + "/outbox"]) }
 
             let daemon = try await Daemon.start(root, ["--settle", "200ms"])
             // A reader watches the outbox the whole time, as a next stage would: nothing partial, ever.
@@ -68,7 +62,7 @@ private let canMount: Bool = {
             #expect(handedBack.first?["error.type"] == "ENOSPC")
 
             // Space returns: each published exactly once.
-            #expect(run("/bin/mount", ["-o", "remount,size=16m", root + "/outbox"]) == 0)
+            #expect(run("mount", ["-o", "remount,size=16m", root + "/outbox"]) == 0)
             try await waitForSessions(daemon.outbox, count: names.count, timeout: .seconds(60))
             for name in names { #expect(readText(daemon.outbox + "/\(name)/manifest.json") == manifests[name]) }
             #expect(try await daemon.stop() == 0)

@@ -103,13 +103,9 @@ import Glibc
 }
 
 @Suite struct OpenFileProbeTests {
-    /// Starts `sh -c script` and returns it; the caller kills it.
-    func shell(_ script: String) throws -> Process {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", script]
-        try p.run()
-        return p
+    /// Starts `sh -c script` and returns it; the caller stops it (or its deinit does).
+    func shell(_ script: String) throws -> ChildProcess {
+        try ChildProcess("sh", ["-c", script])
     }
 
     @Test func seesAnotherProcessWritingButNotReading() async throws {
@@ -118,14 +114,13 @@ import Glibc
             try writeFile(path, "{")
             #expect(!OpenFileProbe.isOpenForWriting(path))
             let writer = try shell("exec 3>>'\(path)'; touch '\(dir)/ready-w'; exec sleep 60")
-            defer { writer.terminate() }
+            defer { writer.stopNow() }
             try await waitUntil("the writer to open the file") { FileSystem.exists(dir + "/ready-w") }
             #expect(OpenFileProbe.isOpenForWriting(path))
-            writer.terminate()
-            writer.waitUntilExit()
+            await writer.stop()
             #expect(!OpenFileProbe.isOpenForWriting(path))
             let reader = try shell("exec 3<'\(path)'; touch '\(dir)/ready-r'; exec sleep 60")
-            defer { reader.terminate() }
+            defer { reader.stopNow() }
             try await waitUntil("the reader to open the file") { FileSystem.exists(dir + "/ready-r") }
             #expect(!OpenFileProbe.isOpenForWriting(path))
         }

@@ -3,7 +3,7 @@ import SystemSupport
 
 /// The built `scenedrop` binary, run as a child process the way users and scripts run it.
 public final class SceneDropProcess: @unchecked Sendable {
-    public let process = Process()
+    public let child: ChildProcess
     public let stderrPath: String
     public let stdoutPath: String
 
@@ -28,34 +28,27 @@ public final class SceneDropProcess: @unchecked Sendable {
         stdoutPath = stderrPath.replacingOccurrences(of: ".stderr", with: ".stdout")
         _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
         _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env["GEMINI_API_KEY"] = nil
         env["GOOGLE_API_KEY"] = nil
         for (k, v) in environment { env[k] = v }
-        process.environment = env
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        child = try ChildProcess(Self.binary, arguments, environment: env, stdout: .file(stdoutPath), stderr: .file(stderrPath))
     }
 
-    public var isRunning: Bool { process.isRunning }
-    public var pid: Int32 { process.processIdentifier }
+    public var isRunning: Bool { child.isRunning }
+    public var pid: Int32 { child.pid }
 
     public func signal(_ signal: Int32) {
-        kill(process.processIdentifier, signal)
+        child.signal(signal)
     }
 
-    /// Waits for the process to end; returns its exit status.
+    /// Waits for the process to end; returns its exit status (128 + the signal when one ended it).
     @discardableResult
     public func waitForExit(timeout: Duration = .seconds(60)) async throws -> Int32 {
-        try await waitUntil("scenedrop (pid \(pid)) to exit", timeout: timeout) { !process.isRunning }
-        return process.terminationStatus
+        try await child.wait(timeout: timeout)
     }
 
-    public var terminationReasonIsSignal: Bool { process.terminationReason == .uncaughtSignal }
+    public var terminationReasonIsSignal: Bool { child.terminationSignal != nil }
 
     public var stderr: String { readText(stderrPath) ?? "" }
     public var stdout: String { readText(stdoutPath) ?? "" }
@@ -71,14 +64,10 @@ public final class SceneDropProcess: @unchecked Sendable {
         }
     }
 
-    /// Runs a command to completion and returns (status, stdout, stderr).
+    /// Runs a command to completion and returns (status, stdout, stderr); on time-out it is killed.
     public static func run(_ arguments: [String], logDirectory: String, timeout: Duration = .seconds(120), environment: [String: String] = [:]) async throws -> (status: Int32, stdout: String, stderr: String) {
         let p = try SceneDropProcess(arguments, logDirectory: logDirectory, environment: environment)
         let status = try await p.waitForExit(timeout: timeout)
         return (status, p.stdout, p.stderr)
-    }
-
-    deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 }

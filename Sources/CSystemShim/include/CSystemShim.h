@@ -2,11 +2,17 @@
 #ifndef CSYSTEMSHIM_H
 #define CSYSTEMSHIM_H
 
+#include <spawn.h>
+
 /// renameat2(2) with RENAME_EXCHANGE: swaps two existing paths atomically. Returns 0 or -1 (errno set).
 int csys_rename_exchange(const char *a, const char *b);
 /// renameat2(2) with RENAME_NOREPLACE: fails with EEXIST instead of replacing. Returns 0 or -1.
 int csys_rename_noreplace(const char *from, const char *to);
 /// The f_type of statfs(2), or -1 (errno set).
 long csys_statfs_type(const char *path);
+/// pipe2(2) with O_CLOEXEC on both ends. Returns 0 or -1.
+int csys_pipe_cloexec(int fds[2]);
+/// posix_spawn_file_actions_addclosefrom_np: the child closes every descriptor from `low` up.
+int csys_spawn_closefrom(posix_spawn_file_actions_t *actions, int low);
 
 #endif
