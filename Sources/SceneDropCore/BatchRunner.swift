@@ -2,6 +2,9 @@ import DropFolder
 import ImageGeneration
 import Logging
 import SystemSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `scenedrop process`: takes what is in the inbox now, processes it, and returns a summary.
 /// Uses the same claim, gate and processor as the daemon, so a cron job and a daemon can share a root.
@@ -61,7 +64,17 @@ public struct BatchRunner: Sendable {
                         nextCheck = min(nextCheck ?? at, at)
                     case .stable:
                         wanted!.remove(candidate.name)
-                        guard let claim = try? work.claim(candidate.name) else { continue }
+                        let claim: ClaimedManifest
+                        do throws(SystemError) {
+                            // nil: another instance took it first, which is its to report.
+                            guard let claimed = try work.claim(candidate.name) else { continue }
+                            claim = claimed
+                        } catch {
+                            // Left where it is, untouched; the run reports it and exits 1 so cron notices.
+                            logger.error("claim failed", metadata: ["scenedrop.file": "\(candidate.name)", "error.message": "\(error.description)"])
+                            summary.unclaimed.append(.init(file: candidate.name, detail: Self.unclaimable(error, work: layout.work)))
+                            continue
+                        }
                         while inFlight >= maxSessions, let done = try await group.next() { record(done) }
                         inFlight += 1
                         group.addTask { (claim, await processor.process(claim, receivedAt: now)) }
@@ -85,6 +98,20 @@ public struct BatchRunner: Sendable {
     }
 }
 
+extension BatchRunner {
+    /// Why a claim failed, in words that say what to fix.
+    static func unclaimable(_ error: SystemError, work: String) -> String {
+        switch error.errno {
+        case EXDEV:
+            return "could not be claimed: the inbox and \(work) are on different filesystems (a claim is a rename); left in the inbox"
+        case EACCES, EPERM, EROFS:
+            return "could not be claimed: the inbox is not writable by this user (\(error.shortDescription)); left in the inbox"
+        default:
+            return "could not be claimed (\(error.description)); left in the inbox"
+        }
+    }
+}
+
 /// What `scenedrop process` prints (`--json` prints this structure).
 public struct BatchSummary: Codable, Sendable {
     public struct Entry: Codable, Sendable, Equatable {
@@ -96,17 +123,19 @@ public struct BatchSummary: Codable, Sendable {
     public var quarantined: [Entry] = []
     public var handedBack: [Entry] = []
     public var skipped: [Entry] = []
+    /// Files the run could not take from the inbox (it is not writable, say): left there untouched.
+    public var unclaimed: [Entry] = []
     public var durationMS = 0
 
     enum CodingKeys: String, CodingKey {
         case published, quarantined
         case handedBack = "handed_back"
-        case skipped
+        case skipped, unclaimed
         case durationMS = "duration_ms"
     }
 
     /// Published and nothing else: the run needs no attention.
-    public var isClean: Bool { quarantined.isEmpty && handedBack.isEmpty && skipped.isEmpty }
+    public var isClean: Bool { quarantined.isEmpty && handedBack.isEmpty && skipped.isEmpty && unclaimed.isEmpty }
 
     mutating func add(file: String, outcome: ProcessOutcome) {
         switch outcome {

@@ -38,6 +38,27 @@ public struct StatusReport: Codable, Sendable {
         }
     }
 
+    /// A quarantined manifest: the name `scenedrop requeue` takes, and why it is there.
+    public struct Quarantined: Codable, Sendable {
+        public var name: String
+        public var reason: String?
+        public var message: String?
+        public var quarantinedAt: String?
+
+        enum CodingKeys: String, CodingKey {
+            case name, reason, message
+            case quarantinedAt = "quarantined_at"
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(name, forKey: .name)
+            try c.encode(reason, forKey: .reason)
+            try c.encode(message, forKey: .message)
+            try c.encode(quarantinedAt, forKey: .quarantinedAt)
+        }
+    }
+
     public struct Instance: Codable, Sendable {
         public var id: String
         public var alive: Bool
@@ -50,20 +71,25 @@ public struct StatusReport: Codable, Sendable {
     public var quarantine: Folder
     public var instances: [Instance]
     public var lastSessions: [RecentSession]
+    /// Every quarantined manifest, by name.
+    public var quarantined: [Quarantined]
     /// Today's (UTC) spend from `.scenedrop/ledger.jsonl`.
     public var spentTodayUSD: Double
 
     enum CodingKeys: String, CodingKey {
         case inbox, work, outbox, quarantine, instances
         case lastSessions = "last_sessions"
+        case quarantined
         case spentTodayUSD = "spent_today_usd"
     }
 
-    public static func gather(_ layout: Layout, now: Double, recent: Int = 5) -> StatusReport {
+    /// Fails when the inbox cannot be listed (most often: it does not exist, so `--root` is wrong):
+    /// an empty report would read as a healthy, idle root.
+    public static func gather(_ layout: Layout, now: Double, recent: Int = 5) throws(SystemError) -> StatusReport {
         func folder(_ path: String, _ mtimes: [Double]) -> Folder {
             Folder(path: path, count: mtimes.count, oldestAgeSeconds: mtimes.min().map { max(0, now - $0) })
         }
-        let inboxTimes = ((try? InboxScanner.scan(layout.inbox)) ?? []).filter { $0.info.kind != .directory }.map { $0.info.mtimeSeconds }
+        let inboxTimes = try InboxScanner.scan(layout.inbox).filter { $0.info.kind != .directory }.map { $0.info.mtimeSeconds }
 
         var workTimes: [Double] = []
         var instances: [Instance] = []
@@ -97,6 +123,9 @@ public struct StatusReport: Codable, Sendable {
             quarantine: folder(layout.quarantine, quarantined.map { $0.info.mtimeSeconds }),
             instances: instances,
             lastSessions: recentSessions,
+            quarantined: quarantined.map {
+                Quarantined(name: $0.name, reason: $0.report?.reason, message: $0.report?.message, quarantinedAt: $0.report?.quarantinedAt)
+            },
             spentTodayUSD: CostLedger.spentToday(path: layout.state + "/ledger.jsonl", now: now))
     }
 }

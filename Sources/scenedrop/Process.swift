@@ -7,10 +7,14 @@ import SceneDropCore
 struct Process: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Process everything in the inbox now, then exit (for cron and batch jobs).",
+        usage: "scenedrop process [--root <dir>] [--json] [<options>]",
         discussion: """
-            Takes the manifests present at the start (each must stay unchanged for --settle first), processes
-            them exactly as the daemon would, and prints a summary. Safe beside running daemons on the same root.
-            Exit status 1 when anything was quarantined, handed back or left waiting, so cron reports it.
+            Takes the manifests present at the start (each must stay unchanged for \
+            --settle first), processes them exactly as the daemon would, and prints a \
+            summary. Safe beside running daemons on the same root.
+
+            Exit status 1 when anything was quarantined, handed back, left waiting or \
+            could not be claimed (an inbox that is not writable, say), so cron reports it.
             """
     )
 
@@ -38,12 +42,16 @@ struct Process: AsyncParsableCommand {
         if json {
             try printJSON(summary)
         } else {
-            print("published \(summary.published.count), quarantined \(summary.quarantined.count), handed back \(summary.handedBack.count), waiting \(summary.skipped.count) (\(summary.durationMS) ms)")
+            var counts = "published \(summary.published.count), quarantined \(summary.quarantined.count), handed back \(summary.handedBack.count), waiting \(summary.skipped.count)"
+            if !summary.unclaimed.isEmpty { counts += ", not claimed \(summary.unclaimed.count)" }
+            print("\(counts) (\(summary.durationMS) ms)")
             for entry in summary.published { print("  published    \(entry.file): \(entry.detail)") }
             for entry in summary.quarantined { print("  quarantined  \(entry.file): \(entry.detail)") }
             for entry in summary.handedBack { print("  handed back  \(entry.file): \(entry.detail)") }
             for entry in summary.skipped { print("  waiting      \(entry.file): \(entry.detail)") }
+            for entry in summary.unclaimed { print("  not claimed  \(entry.file): \(entry.detail)") }
         }
+        for entry in summary.unclaimed { printError("scenedrop process: \(entry.file) \(entry.detail)") }
         if !summary.isClean { throw ExitCode.failure }
     }
 }

@@ -4,8 +4,12 @@ import SceneDropCore
 
 struct Requeue: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Move quarantined manifests back to the inbox (after fixing them, or to retry).",
+        abstract: "Move quarantined manifests back to the inbox.",
+        usage: "scenedrop requeue --root <dir> (<name> ... | --all)",
         discussion: """
+            After fixing a manifest, or to retry it. `scenedrop status` lists the \
+            quarantined names with their reasons.
+
             Examples:
               scenedrop requeue --root /srv/scenes bad-episode.json
               scenedrop requeue --root /srv/scenes --all
@@ -14,14 +18,14 @@ struct Requeue: ParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
-    @Argument(help: ArgumentHelp("Quarantined manifest names (as listed in the quarantine folder).", valueName: "name"))
+    @Argument(help: ArgumentHelp("Quarantined manifest names (`scenedrop status` lists them).", valueName: "name"))
     var names: [String] = []
 
     @Flag(name: .long, help: "Requeue every quarantined manifest.")
     var all = false
 
     func validate() throws {
-        if names.isEmpty && !all { throw ValidationError("name the manifests to requeue, or pass --all") }
+        if names.isEmpty && !all { throw ValidationError("name the manifests to requeue, or pass --all (`scenedrop status --root DIR` lists the quarantined names)") }
         if !names.isEmpty && all { throw ValidationError("pass names or --all, not both") }
     }
 

@@ -6,7 +6,14 @@ import SystemSupport
 
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show counts and oldest ages of inbox, work, outbox and quarantine, and the last sessions."
+        abstract: "Show what is waiting, claimed, published and quarantined.",
+        usage: "scenedrop status --root <dir> [--json]",
+        discussion: """
+            Counts and oldest ages of inbox, work, outbox and quarantine, the \
+            instances on the root, today's spend, the last sessions, and every \
+            quarantined manifest by the name `scenedrop requeue` takes, with its \
+            reason. Exit status 1 when the inbox cannot be read (a wrong --root).
+            """
     )
 
     @OptionGroup var common: CommonOptions
@@ -15,7 +22,17 @@ struct Status: ParsableCommand {
     var json = false
 
     func run() throws {
-        let report = StatusReport.gather(common.layout, now: WallClock.now())
+        let layout = common.layout
+        let report: StatusReport
+        do {
+            report = try StatusReport.gather(layout, now: WallClock.now())
+        } catch where error.errno == ENOENT {
+            printError("scenedrop status: there is no inbox at \(layout.inbox): is --root right? (watch and process create the folders)")
+            throw ExitCode.failure
+        } catch {
+            printError("scenedrop status: the inbox cannot be read: \(error)")
+            throw ExitCode.failure
+        }
         if json {
             try printJSON(report)
             return
@@ -36,6 +53,16 @@ struct Status: ParsableCommand {
             print("last sessions:")
             for s in report.lastSessions {
                 print("  \(s.session.padding(32)) \(s.finishedAt)  \(s.scenes) scene(s), \(s.fallbacks) fallback(s), $\(String(format: "%.3f", s.costUSD))")
+            }
+        }
+        if !report.quarantined.isEmpty {
+            print("quarantined (fix, then: scenedrop requeue --root \(common.root ?? "DIR") NAME):")
+            let shown = 20
+            for entry in report.quarantined.prefix(shown) {
+                print("  \(entry.name.padding(32)) \(entry.reason ?? "no report")\(entry.message.map { ": \($0)" } ?? "")")
+            }
+            if report.quarantined.count > shown {
+                print("  … and \(report.quarantined.count - shown) more (--json lists all)")
             }
         }
     }

@@ -117,4 +117,68 @@ import Testing
             #expect(text.stdout.contains("quarantine"))
         }
     }
+
+    @Test(.enabled(if: canMakeFoldersReadOnly, "as root, making the inbox read-only needs a read-only bind mount"))
+    func processThatCannotClaimSaysSoAndExitsOne() async throws {
+        try await withTemporaryDirectory { root in
+            let manifest = manifestJSON(session: "stuck")
+            try writeFile(root + "/inbox/stuck.json", manifest)
+            let result = try await whileReadOnly(root + "/inbox") {
+                try await SceneDropProcess.run(["process", "--root", root, "--settle", "0s", "--json"], logDirectory: root)
+            }
+            #expect(result.status == 1, "\(result.stdout) \(result.stderr)")
+            let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            let unclaimed = try #require(summary["unclaimed"] as? [[String: Any]])
+            #expect(unclaimed.first?["file"] as? String == "stuck.json")
+            #expect((unclaimed.first?["detail"] as? String)?.contains("could not be claimed") == true, "\(unclaimed)")
+            #expect(result.stderr.contains("could not be claimed"), "\(result.stderr)")
+            // Nothing lost, nothing moved.
+            #expect(readText(root + "/inbox/stuck.json") == manifest)
+            #expect(try publishedSessions(root + "/outbox").isEmpty)
+            #expect(listNames(root + "/quarantine").isEmpty)
+
+            let text = try await whileReadOnly(root + "/inbox") {
+                try await SceneDropProcess.run(["process", "--root", root, "--settle", "0s"], logDirectory: root)
+            }
+            #expect(text.status == 1)
+            #expect(text.stdout.contains("not claimed 1"), "\(text.stdout)")
+            #expect(text.stdout.contains("not claimed  stuck.json"), "\(text.stdout)")
+        }
+    }
+
+    @Test func statusOfARootThatDoesNotExistIsAnError() async throws {
+        try await withTemporaryDirectory { root in
+            let result = try await SceneDropProcess.run(["status", "--root", root + "/no-such-root"], logDirectory: root)
+            #expect(result.status == 1)
+            #expect(result.stderr.contains("there is no inbox at \(root)/no-such-root/inbox: is --root right?"), "\(result.stderr)")
+            #expect(result.stdout.isEmpty)
+            #expect(!FileSystem.exists(root + "/no-such-root"), "status creates nothing")
+            let json = try await SceneDropProcess.run(["status", "--root", root + "/no-such-root", "--json"], logDirectory: root)
+            #expect(json.status == 1)
+        }
+    }
+
+    @Test func statusListsQuarantinedNamesForRequeue() async throws {
+        try await withTemporaryDirectory { root in
+            try writeFile(root + "/inbox/broken.json", "{\"scenes\": [}")
+            _ = try await SceneDropProcess.run(["process", "--root", root, "--settle", "0s"], logDirectory: root)
+            let text = try await SceneDropProcess.run(["status", "--root", root], logDirectory: root)
+            #expect(text.status == 0)
+            #expect(text.stdout.contains("scenedrop requeue --root \(root) NAME"), "\(text.stdout)")
+            #expect(text.stdout.contains("broken.json"))
+            #expect(text.stdout.contains("invalid_json"))
+            let json = try await SceneDropProcess.run(["status", "--root", root, "--json"], logDirectory: root)
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+            let listed = try #require(report["quarantined"] as? [[String: Any]])
+            #expect(listed.map { $0["name"] as? String } == ["broken.json"])
+            #expect(listed.first?["reason"] as? String == "invalid_json")
+            // The name status shows is the one requeue takes.
+            let requeued = try await SceneDropProcess.run(["requeue", "--root", root, "broken.json"], logDirectory: root)
+            #expect(requeued.status == 0, "\(requeued.stderr)")
+            #expect(listNames(root + "/inbox") == ["broken.json"])
+            let missing = try await SceneDropProcess.run(["requeue", "--root", root], logDirectory: root)
+            #expect(missing.status == 64)
+            #expect(missing.stderr.contains("scenedrop status --root DIR` lists the quarantined names"), "\(missing.stderr)")
+        }
+    }
 }

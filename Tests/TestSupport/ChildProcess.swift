@@ -196,3 +196,8 @@ public final class ChildProcess: @unchecked Sendable {
         }
     }
 }
+
+public struct ChildProcessError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
