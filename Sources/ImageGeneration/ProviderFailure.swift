@@ -8,6 +8,8 @@ public enum FallbackReason: String, Sendable, Codable, CaseIterable {
     case noImage = "no_image"
     case timeout
     case serverError = "server_error"
+    /// The endpoint could not be reached (DNS, connection refused, no route) or the connection broke.
+    case networkError = "network_error"
     case invalidImage = "invalid_image"
     case modelNotFound = "model_not_found"
     case budgetExceeded = "budget_exceeded"

@@ -277,4 +277,40 @@ import Testing
             print("TC-2: five scenes at 1 s latency took \(elapsed) (process start to exit)")
         }
     }
+
+    /// No network (here: nothing listens at the API's address): one log line names the cause, every
+    /// scene says `network_error`, and the failure is found once, not by every scene's own retries.
+    @Test func noNetworkIsFoundOnceAndNamed() async throws {
+        let gone = try await FakeGeminiServer.start { _ in GeminiEmulator.image(Self.jpeg) }
+        let closed = gone.baseURL
+        await gone.shutdown()
+        try await withTemporaryDirectory { root in
+            try writeFile(root + "/inbox/tc2.json", readFile(packageRoot + "/samples/tc2-five-scenes.json") ?? [])
+            let started = ContinuousClock.now
+            let result = try await SceneDropProcess.run(
+                ["process", "--root", root, "--settle", "0s", "--log-format", "json"], logDirectory: root,
+                environment: ["SCENEDROP_GEMINI_BASE_URL": closed, "GEMINI_API_KEY": GeminiEmulator.validKey])
+            let elapsed = ContinuousClock.now - started
+            #expect(result.status == 0, "\(result.stderr)")
+            let session = try #require(try publishedSessions(root + "/outbox").first)
+            #expect(session.sceneEntries.count == 5)
+            var attempts = 0
+            for entry in session.sceneEntries {
+                let meta = try #require(jsonObject(session.path + "/" + (entry["metadata"] as? String ?? "")))
+                #expect(meta["provider"] as? String == "placeholder")
+                let fallback = try #require(meta["fallback"] as? [String: Any])
+                #expect(fallback["reason"] as? String == "network_error")
+                let tried = try #require(fallback["tried"] as? [[String: Any]])
+                #expect(tried.count == 1, "one model, not the whole chain: \(tried)")
+                #expect((tried.first?["error"] as? String)?.contains("connection refused") == true, "\(tried)")
+                attempts += tried.compactMap { $0["attempts"] as? Int }.reduce(0, +)
+            }
+            #expect(attempts == 3, "one key probe and its two retries for the whole run")
+            let outage = SceneDropProcess.records(in: result.stderr, "gemini API unreachable; scenes fall back until it answers again")
+            #expect(outage.count == 1)
+            #expect(outage.first?["error.type"] == "network_error")
+            #expect(outage.first?["error.message"]?.contains("connection refused") == true, "\(outage)")
+            print("no network: five scenes fell back in \(elapsed) (process start to exit)")
+        }
+    }
 }

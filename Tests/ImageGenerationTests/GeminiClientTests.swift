@@ -47,7 +47,7 @@ private func imageAnswer(_ bytes: [UInt8]) -> [UInt8] {
         #expect(answer == .failure(.invalidResponse("the response body is larger than 2000 bytes")))
     }
 
-    @Test func truncatedBodiesAndRefusedConnectionsAreConnectionFailures() async throws {
+    @Test func aTruncatedBodyIsABrokenConnectionAndARefusedOneUnreachable() async throws {
         let server = try await FakeGeminiServer.start { _ in FakeResponse(status: 200, body: imageAnswer([UInt8](repeating: 1, count: 5_000)), truncateAfter: 100) }
         let client = GeminiClient(http: .shared, baseURL: server.baseURL, key: key)
         guard case .failure(.connection(let message)) = await client.generate(model: "m", body: GeminiRequestBody(prompt: "p", aspectRatio: "1:1", imageSize: nil)) else {
@@ -61,10 +61,12 @@ private func imageAnswer(_ bytes: [UInt8]) -> [UInt8] {
         let started = ContinuousClock.now
         let answer = await refused.generate(model: "m", body: GeminiRequestBody(prompt: "p", aspectRatio: "1:1", imageSize: nil))
         try await http.shutdown()
-        guard case .failure(.connection) = answer else {
-            Issue.record("a refused connection is not a connection failure: \(answer)")
+        // A refused connection is the endpoint's fault, not the model's, and the message names the cause.
+        guard case .failure(.unreachable(let cause)) = answer else {
+            Issue.record("a refused connection is not an unreachable endpoint: \(answer)")
             return
         }
+        #expect(cause == "cannot connect to \(server.baseURL.dropFirst("http://".count)): connection refused")
         #expect(ContinuousClock.now - started < .seconds(30), "a refused connection does not wait for the 60 s deadline")
     }
 
@@ -104,5 +106,15 @@ private func imageAnswer(_ bytes: [UInt8]) -> [UInt8] {
         #expect(String(reflecting: key) == "<redacted>")
         #expect(key.scrub("GET /?key=test-key-123 failed") == "GET /?key=<redacted> failed")
         #expect(GeminiKey("  \n") == nil)
+    }
+
+    @Test func unreachableMessagesNameTheCause() {
+        #expect(GeminiClient.unreachable(host: "generativelanguage.googleapis.com", port: 443, dnsError: "Name or service not known", connectError: nil)
+            == "cannot resolve generativelanguage.googleapis.com (DNS lookup failed: Name or service not known)")
+        #expect(GeminiClient.unreachable(host: "example.test", port: 443, dnsError: nil, connectError: "network is unreachable")
+            == "cannot connect to example.test:443: network is unreachable")
+        let client = GeminiClient(http: .shared, baseURL: "https://generativelanguage.googleapis.com/", key: key)
+        #expect(client.endpoint == "generativelanguage.googleapis.com")
+        #expect(GeminiClient(http: .shared, baseURL: "http://127.0.0.1:9", key: key).endpoint == "127.0.0.1:9")
     }
 }

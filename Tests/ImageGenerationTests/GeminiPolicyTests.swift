@@ -104,6 +104,30 @@ import Testing
         #expect(policy.decide(.invalidResponse("not JSON"), attempts: 1, random: 0) == .giveUp(.serverError, .request))
     }
 
+    @Test func networkFailuresAreRetriedThenGiveUpAsNetworkErrors() {
+        #expect(policy.decide(.unreachable("refused"), attempts: 1, random: 0.5) == .retry(after: 1))
+        // An endpoint that cannot be reached is so for every scene and model, not for this request only.
+        #expect(policy.decide(.unreachable("refused"), attempts: 3, random: 0.5) == .giveUp(.networkError, .endpoint))
+        #expect(policy.decide(.connection("reset"), attempts: 3, random: 0.5) == .giveUp(.networkError, .request))
+    }
+
+    @Test func anUnreachableEndpointIsLearntOnceAndProbedAgainLater() async {
+        let state = GeminiState(requestsPerMinute: nil, reprobeAfter: 30)
+        #expect(await state.waitForTurn(now: { 0 }) == .probe)
+        #expect(await state.probeVerdict(.failure(.unreachable("cannot connect to x:1: connection refused")), model: "m", now: 0) == .wentDown)
+        // Within the window every caller falls back at once, with the cause.
+        #expect(await state.waitForTurn(now: { 29 }) == .unreachable("cannot connect to x:1: connection refused"))
+        // A request in flight that fails the same way is no news.
+        #expect(await state.markUnreachable("cannot connect to x:1: connection refused", now: 29) == .none)
+        // After it, one caller probes again; still down is still no news, and the window starts over.
+        #expect(await state.waitForTurn(now: { 60 }) == .probe)
+        #expect(await state.probeVerdict(.failure(.unreachable("still refused")), model: "m", now: 60) == .none)
+        #expect(await state.waitForTurn(now: { 89 }) == .unreachable("still refused"))
+        #expect(await state.waitForTurn(now: { 91 }) == .probe)
+        #expect(await state.probeVerdict(.noImage(.noImage, message: "model m is available"), model: "m", now: 91) == .cameBack)
+        #expect(await state.waitForTurn(now: { 92 }) == .proceed)
+    }
+
     @Test func connectionErrorsAndTimeoutsAreRetried() {
         #expect(policy.decide(.connection("refused"), attempts: 1, random: 0.5) == .retry(after: 1))
         #expect(policy.decide(.http(status: 408, message: "timeout"), attempts: 1, random: 0.5) == .retry(after: 1))

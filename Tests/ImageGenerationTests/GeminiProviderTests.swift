@@ -283,4 +283,35 @@ import Testing
             #expect(abs(await ledger.spentToday(now: Date().timeIntervalSince1970) - 0.0672) < 1e-9)
         }
     }
+
+    /// No network: the first scene finds out (its key probe, retried as configured), every other scene
+    /// in flight falls back at once with the same cause, and no scene tries a second model.
+    @Test func anUnreachableEndpointIsDiscoveredOnceForAllScenes() async throws {
+        let gone = try await FakeGeminiServer.start { _ in GeminiEmulator.image(Self.jpeg) }
+        let closedURL = gone.baseURL
+        await gone.shutdown()
+        let http = GeminiClient.makeHTTPClient()
+        let client = GeminiClient(http: http, baseURL: closedURL, key: GeminiKey(GeminiEmulator.validKey)!)
+        let state = GeminiState(requestsPerMinute: nil)
+        let provider = GeminiProvider(
+            client: client, policy: RetryPolicy(maxRetries: 2, baseDelay: 0.01, maxDelay: 0.05, jitter: 0),
+            state: state, logger: Logger(label: "test"), now: { Date().timeIntervalSince1970 })
+        let failures = await withTaskGroup(of: ProviderFailure?.self) { group in
+            for scene in 1...6 {
+                group.addTask { [self] in await failure(provider, try! request(scene: scene)) }
+            }
+            return await group.reduce(into: [ProviderFailure]()) { if let f = $1 { $0.append(f) } }
+        }
+        try await http.shutdown()
+        #expect(failures.count == 6)
+        #expect(failures.allSatisfy { $0.reason == .networkError })
+        #expect(failures.allSatisfy { $0.tried.count == 1 }, "no second model is tried against an unreachable endpoint")
+        #expect(failures.allSatisfy { $0.message.contains("connection refused") }, "\(failures.map(\.message))")
+        // One scene probed (1 + 2 retries); the others sent nothing.
+        #expect(failures.map { $0.tried.map(\.attempts).reduce(0, +) }.reduce(0, +) == 3)
+        // A scene after them still falls back without a request while the endpoint is known to be down.
+        let later = try #require(await failure(provider, try request(scene: 7)))
+        #expect(later.reason == .networkError)
+        #expect(later.tried.first?.attempts == 0)
+    }
 }

@@ -55,7 +55,12 @@ public final class SceneDropProcess: @unchecked Sendable {
 
     /// Log records (with `--log-format json`) whose message is exactly `message`.
     public func logRecords(_ message: String) -> [[String: String]] {
-        stderr.split(separator: "\n").compactMap { line in
+        Self.records(in: stderr, message)
+    }
+
+    /// Log records in `log` (JSON lines) whose message is exactly `message`.
+    public static func records(in log: String, _ message: String) -> [[String: String]] {
+        log.split(separator: "\n").compactMap { line in
             guard let data = line.data(using: .utf8),
                   let object = try? JSONSerialization.jsonObject(with: data) as? [String: String],
                   object["message"] == message

@@ -1,6 +1,10 @@
 import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
+import NIOPosix
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One `generateContent` call: `POST {base}/v1beta/models/{model}:generateContent`, key in the
 /// `x-goog-api-key` header (never in the URL), a total deadline covering the whole body (the server
@@ -87,9 +91,41 @@ public struct GeminiClient: Sendable {
             return .timeout
         case is NIOTooManyBytesError:
             return .invalidResponse("the response body is larger than \(limit) bytes")
+        case let error as NIOConnectionError:
+            // A host name: resolved, then every address tried (happy eyeballs).
+            let lookup = error.dnsAError ?? error.dnsAAAAError
+            let connect = error.connectionErrors.first.map { Self.reason($0.error) }
+            return .unreachable(Self.unreachable(host: error.host, port: error.port, dnsError: lookup.map { String(describing: $0) }, connectError: connect))
+        case let error as IOError where Self.connectErrnos.contains(error.errnoCode):
+            // An address literal: no lookup, the connect itself failed.
+            return .unreachable(Self.unreachable(host: endpoint, port: nil, dnsError: nil, connectError: Self.reason(error)))
+        case let error as HTTPClientError where error == .connectTimeout:
+            return .unreachable(Self.unreachable(host: endpoint, port: nil, dnsError: nil, connectError: "no answer within the connect timeout"))
         default:
             return .connection(key.scrub(String(describing: error)))
         }
+    }
+
+    /// errno values a connect(2) fails with when the endpoint cannot be reached.
+    static let connectErrnos: Set<Int32> = [ECONNREFUSED, ENETUNREACH, EHOSTUNREACH, ETIMEDOUT, EADDRNOTAVAIL, ENETDOWN]
+
+    /// `host:port` of the base URL, for messages.
+    public var endpoint: String {
+        let rest = baseURL.split(separator: "/", omittingEmptySubsequences: true)
+        // ["http:", "host:port", ...] or ["host:port", ...] without a scheme.
+        return String((rest.first?.hasSuffix(":") == true ? rest.dropFirst().first : rest.first) ?? Substring(baseURL))
+    }
+
+    /// What a log line and a scene's `fallback.tried[].error` say: the cause in words.
+    public static func unreachable(host: String, port: Int?, dnsError: String?, connectError: String?) -> String {
+        let target = port.map { "\(host):\($0)" } ?? host
+        if let dnsError { return "cannot resolve \(host) (DNS lookup failed: \(dnsError))" }
+        return "cannot connect to \(target): \(connectError ?? "no address could be reached")"
+    }
+
+    static func reason(_ error: any Error) -> String {
+        if let error = error as? IOError { return String(cString: strerror(error.errnoCode)).lowercased() }
+        return String(describing: error)
     }
 
     /// Runs `operation` with a total deadline: the first of the two to finish wins, the other is cancelled.

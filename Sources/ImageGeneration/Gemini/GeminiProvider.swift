@@ -111,14 +111,23 @@ public struct GeminiProvider: ImageProvider {
                 return .failed(.budgetExceeded, message: "today's spend reached the daily budget of $\(dailyBudget); paid providers wait for the next UTC day", attempts: attempts, stopHere: true)
             }
             var probeFailure: RetryPolicy.Failure?
-            if await state.waitForKeyTurn() == .probe {
-                let verdict = await client.probe(model: step.model)
+            switch await state.waitForTurn(now: now) {
+            case .proceed:
+                break
+            case .unreachable(let message):
+                // Another scene just found the endpoint unreachable: no request of ours would fare better.
+                return .failed(.networkError, message: message, attempts: attempts, stopHere: true)
+            case .probe:
+                let (verdict, probes) = await probe(step.model)
                 probeFailure = verdict.failure
-                await state.keyVerdict(verdict, model: step.model, now: now())
+                report(await state.probeVerdict(verdict, model: step.model, now: now()), failure: verdict.failure)
                 if await state.disabled != nil {
                     let message = Self.describe(verdict.failure ?? .invalidResponse("the API refused the key"))
                     await record(.providerForRun, reason: .invalidAPIKey, model: step.model, message: message)
                     return .failed(.invalidAPIKey, message: message, attempts: 1, stopHere: true)
+                }
+                if case .failure(.unreachable(let message)) = verdict {
+                    return .failed(.networkError, message: message, attempts: attempts + probes, stopHere: true)
                 }
             }
             // The key probe may have found this model missing (404) while this scene waited for it.
@@ -151,7 +160,8 @@ public struct GeminiProvider: ImageProvider {
                 case .giveUp(let reason, let scope):
                     let message = Self.describe(failure)
                     await record(scope, reason: reason, model: step.model, message: message)
-                    return .failed(reason, message: message, attempts: attempts, stopHere: scope == .providerForRun)
+                    // Neither another model nor another request helps with a refused key or an unreachable endpoint.
+                    return .failed(reason, message: message, attempts: attempts, stopHere: scope == .providerForRun || scope == .endpoint)
                 }
             }
         }
@@ -193,9 +203,42 @@ public struct GeminiProvider: ImageProvider {
         }
     }
 
+    /// The key probe (models.get), retried as the policy says while the endpoint cannot be reached
+    /// (the other scenes wait for its verdict). Returns the answer and the requests it took.
+    func probe(_ model: String) async -> (GeminiAnswer, requests: Int) {
+        var requests = 0
+        while true {
+            requests += 1
+            let answer = await client.probe(model: model)
+            guard case .failure(let failure) = answer, case .unreachable = failure,
+                  case .retry(let delay) = policy.decide(failure, attempts: requests, random: Double.random(in: 0..<1))
+            else { return (answer, requests) }
+            do { try await Task.sleep(for: .milliseconds(Int64(delay * 1000))) } catch { return (answer, requests) }
+        }
+    }
+
+    /// Says once when the endpoint stops answering, and once when it answers again.
+    func report(_ change: GeminiState.GateChange, failure: RetryPolicy.Failure?) {
+        switch change {
+        case .none:
+            break
+        case .wentDown:
+            logger.error("gemini API unreachable; scenes fall back until it answers again", metadata: [
+                "error.type": "\(FallbackReason.networkError.rawValue)", "error.message": "\(client.key.scrub(failure.map(Self.describe) ?? "unknown"))",
+                "scenedrop.gemini_url": "\(client.baseURL)", "scenedrop.retry_in_s": "\(Int(state.reprobeAfter))",
+            ])
+        case .cameBack:
+            logger.notice("gemini API reachable again", metadata: ["scenedrop.gemini_url": "\(client.baseURL)"])
+        }
+    }
+
     /// Applies a final failure's scope to the shared state; the first time it disables the provider,
     /// says so once as an error (the key scrubbed from the message).
     func record(_ scope: RetryPolicy.Scope, reason: FallbackReason, model: String, message: String) async {
+        if scope == .endpoint {
+            report(await state.markUnreachable(message, now: now()), failure: .unreachable(message))
+            return
+        }
         if await state.apply(scope, reason: reason, model: model, now: now()) {
             logger.error("gemini disabled for this run: the API refused the key", metadata: [
                 "error.type": "\(reason.rawValue)", "error.message": "\(client.key.scrub(message))",
@@ -207,6 +250,7 @@ public struct GeminiProvider: ImageProvider {
         switch failure {
         case .http(_, let message, _, _, _): return message
         case .timeout: return "no complete answer within the request timeout"
+        case .unreachable(let message): return message
         case .connection(let message): return "connection failed: \(message)"
         case .invalidResponse(let message): return message
         }

@@ -7,14 +7,19 @@ public actor GeminiState {
     private let requestsPerMinute: Double?
     private var reportedDisabled = false
 
-    /// Until one answer shows the key is accepted, one request at a time goes out with it: a bad key
-    /// is then sent once, not once per scene in flight.
-    private enum KeyState { case unknown, probing, accepted }
-    private var keyState = KeyState.unknown
-    private var keyWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Until one answer shows the key is accepted and the endpoint reachable, one request at a time
+    /// goes out: a bad key is then sent once, and a missing network discovered once, not once per
+    /// scene in flight. After the endpoint could not be reached, scenes fall back at once until
+    /// `reprobeAfter` has passed; then one of them probes again while the others wait.
+    private enum Gate { case unproven, probing, open, unreachable(until: Double, message: String) }
+    private var gate = Gate.unproven
+    private var gateWaiters: [CheckedContinuation<Void, Never>] = []
+    public nonisolated let reprobeAfter: Double
 
-    public init(requestsPerMinute: Double?) {
+    /// - Parameter reprobeAfter: seconds after an unreachable endpoint before a scene tries it again.
+    public init(requestsPerMinute: Double?, reprobeAfter: Double = 30) {
         self.requestsPerMinute = requestsPerMinute
+        self.reprobeAfter = reprobeAfter
     }
 
     public func availability(of model: String, now: Double) -> ModelHealth.Availability {
@@ -36,27 +41,41 @@ public actor GeminiState {
         return wait
     }
 
-    public enum KeyTurn: Sendable { case proceed, probe }
+    public enum Turn: Sendable, Equatable {
+        case proceed
+        /// This caller sends one quick request (models.get) that proves key and endpoint for everyone.
+        case probe
+        /// The endpoint could not be reached a moment ago: fall back now, with this cause.
+        case unreachable(String)
+    }
 
-    /// Returns when this caller may send. While the key is unproven, the first caller is told to
-    /// probe it (one quick request); the others wait for that verdict, then go ahead together.
-    public func waitForKeyTurn() async -> KeyTurn {
+    /// Returns when this caller may send. While key and endpoint are unproven, the first caller is
+    /// told to probe; the others wait for that verdict, then go ahead together (or fall back).
+    public func waitForTurn(now: @Sendable () -> Double) async -> Turn {
         while true {
-            switch keyState {
-            case .accepted:
+            switch gate {
+            case .open:
                 return .proceed
-            case .unknown:
-                keyState = .probing
+            case .unproven:
+                gate = .probing
+                return .probe
+            case .unreachable(let until, let message):
+                if now() < until { return .unreachable(message) }
+                gate = .probing
                 return .probe
             case .probing:
-                await withCheckedContinuation { keyWaiters.append($0) }
+                await withCheckedContinuation { gateWaiters.append($0) }
             }
         }
     }
 
-    /// What an answer says about the key. A refused key disables the provider; any other HTTP answer
-    /// proves it; a transport failure proves nothing but must not stall everyone, so work goes on.
-    public func keyVerdict(_ answer: GeminiAnswer, model: String, now: Double) {
+    public enum GateChange: Sendable, Equatable { case none, wentDown, cameBack }
+
+    /// What a probe's answer says. A refused key disables the provider; an unreachable endpoint
+    /// closes the gate for `reprobeAfter`; any other HTTP answer proves both; any other transport
+    /// failure proves nothing but must not stall everyone, so work goes on.
+    @discardableResult
+    public func probeVerdict(_ answer: GeminiAnswer, model: String, now: Double) -> GateChange {
         switch answer {
         case .failure(.http(400, _, _, _, "API_KEY_INVALID")), .failure(.http(401, _, _, _, _)), .failure(.http(403, _, _, _, _)):
             health.apply(.providerForRun, reason: .invalidAPIKey, model: model, now: now)
@@ -64,12 +83,42 @@ public actor GeminiState {
             // The key is good (the API looked the model up) but the model does not exist: every scene
             // waiting on the probe would otherwise send it a request only to be told the same.
             health.apply(.modelForRun, reason: .modelNotFound, model: model, now: now)
+        case .failure(.unreachable(let message)):
+            return markUnreachable(message, now: now)
         default:
             break
         }
-        keyState = .accepted
-        let waiters = keyWaiters
-        keyWaiters.removeAll()
+        return open()
+    }
+
+    /// The endpoint could not be reached (after a request's retries): scenes fall back at once until
+    /// `reprobeAfter` has passed. Returns `.wentDown` the first time, so the outage is logged once.
+    @discardableResult
+    public func markUnreachable(_ message: String, now: Double) -> GateChange {
+        gate = .unreachable(until: now + reprobeAfter, message: message)
+        wake()
+        // Other scenes' failures in the same outage, and re-probes that find it still down, are not news.
+        if lastChange == .wentDown { return .none }
+        lastChange = .wentDown
+        return .wentDown
+    }
+
+    /// The outage last reported, so it is reported once and its end once.
+    private var lastChange = GateChange.none
+
+    private func open() -> GateChange {
+        gate = .open
+        wake()
+        if lastChange == .wentDown {
+            lastChange = .cameBack
+            return .cameBack
+        }
+        return .none
+    }
+
+    private func wake() {
+        let waiters = gateWaiters
+        gateWaiters.removeAll()
         for waiter in waiters { waiter.resume() }
     }
 

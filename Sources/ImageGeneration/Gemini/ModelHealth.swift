@@ -34,7 +34,7 @@ public struct ModelHealth: Sendable, Equatable {
 
     public mutating func apply(_ scope: RetryPolicy.Scope, reason: FallbackReason, model: String, now: Double) {
         switch scope {
-        case .request: break
+        case .request, .endpoint: break
         case .modelForRun: retired[model] = Retirement(until: nil, reason: reason)
         case .modelUntilNextUTCDay: retired[model] = Retirement(until: Self.nextUTCMidnight(after: now), reason: reason)
         case .providerForRun: providerDisabled = providerDisabled ?? reason

@@ -9,7 +9,10 @@ public struct RetryPolicy: Sendable, Equatable {
         case http(status: Int, message: String, retryDelay: Double? = nil, quotaPerDay: Bool = false, reason: String? = nil)
         /// No complete answer within `--request-timeout`.
         case timeout
-        /// The connection could not be made or broke.
+        /// No connection could be made: the name does not resolve, the connection is refused, there is
+        /// no route, or the connect timed out. The endpoint is at fault, not the model.
+        case unreachable(String)
+        /// A connection was made and broke before the answer was complete.
         case connection(String)
         /// HTTP 200 whose body cannot be used (not JSON, bad base64, larger than the bound). The
         /// same request would get the same answer: not retried.
@@ -26,6 +29,9 @@ public struct RetryPolicy: Sendable, Equatable {
         case modelUntilNextUTCDay
         /// The provider is not used again in this run (bad key, no permission).
         case providerForRun
+        /// The endpoint cannot be reached: every scene falls back at once, without a request, until
+        /// a later probe gets through (`GeminiState`), instead of each rediscovering it with retries.
+        case endpoint
     }
 
     public enum Decision: Sendable, Equatable {
@@ -52,12 +58,16 @@ public struct RetryPolicy: Sendable, Equatable {
     ///   - random: a number in 0..<1.
     public func decide(_ failure: Failure, attempts: Int, random: Double) -> Decision {
         let final: FallbackReason
+        var scope = Scope.request
         var minimum: Double = 0
         switch failure {
         case .timeout:
             final = .timeout
+        case .unreachable:
+            final = .networkError
+            scope = .endpoint
         case .connection:
-            final = .serverError
+            final = .networkError
         case .invalidResponse:
             return .giveUp(.serverError, .request)
         case .http(let status, _, let retryDelay, let quotaPerDay, let reason):
@@ -81,7 +91,7 @@ public struct RetryPolicy: Sendable, Equatable {
                 return .giveUp(.serverError, .request)
             }
         }
-        guard attempts <= maxRetries else { return .giveUp(final, .request) }
+        guard attempts <= maxRetries else { return .giveUp(final, scope) }
         let exponential = min(maxDelay, baseDelay * Double(1 << min(attempts - 1, 20)))
         let spread = exponential * (1 + jitter * (2 * random - 1))
         return .retry(after: max(minimum, spread))
