@@ -6,15 +6,19 @@ import SystemSupport
 
 struct Cleanup: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Remove old sessions, quarantine entries, cache entries and leftover staging folders.",
+        abstract: "Remove old sessions, quarantine and cache entries, staging leftovers.",
+        usage: "scenedrop cleanup --root <dir> --older-than <age> [<options>]",
         discussion: """
-            Sessions are aged by the mtime of their session.json (when they were completed). A session holding a
-            .keep file is never removed. Symbolic links are never followed and nothing outside the folders is
-            touched. Each item is first renamed to a hidden trash name, so readers never see half a session.
+            Sessions are aged by the mtime of their session.json (when they were \
+            completed). A session holding a .keep file is never removed. Symbolic \
+            links are never followed and nothing outside the folders is touched. Each \
+            item is first renamed to a hidden trash name, so readers never see half a \
+            session.
 
             Examples:
               scenedrop cleanup --root /srv/scenes --older-than 7d --dry-run
-              scenedrop cleanup --root /srv/scenes --older-than 14d --quarantine-older-than 30d --json
+              scenedrop cleanup --root /srv/scenes --older-than 14d \\
+                --quarantine-older-than 30d --json
             """
     )
 

@@ -4,22 +4,26 @@ import ImageGeneration
 
 struct Models: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show the model table in effect: sizes, prices and the chain for each quality.",
+        abstract: "Show the model table in effect: sizes, prices, chains.",
+        usage: "scenedrop models [--models-file <file>] [--json] [<options>]",
         discussion: """
-            The table is built in and can be changed without a new release by a JSON file (--models-file or
-            SCENEDROP_MODELS_FILE), read by watch, process and this command:
+            The table is built in and can be changed without a new release by a JSON \
+            file (--models-file or SCENEDROP_MODELS_FILE), read by watch, process and \
+            this command:
 
               { "models": {
                   "gemini-3.1-flash-image": { "price_per_image": { "2K": 0.11 } },
-                  "my-image-model": { "aspect_ratios": ["16:9", "1:1"], "image_sizes": ["1K"],
-                                      "outputs": { "1K": { "16:9": "1376x768", "1:1": "1024x1024" } },
-                                      "price_per_image": { "1K": 0.05 } } },
+                  "my-image-model": {
+                    "aspect_ratios": ["16:9", "1:1"], "image_sizes": ["1K"],
+                    "outputs": { "1K": { "16:9": "1376x768", "1:1": "1024x1024" } },
+                    "price_per_image": { "1K": 0.05 } } },
                 "chains": { "draft": ["my-image-model", "gemini-3.1-flash-image"] } }
 
-            A model already in the table keeps what the file leaves out; outputs and prices merge size by
-            size; lists replace. A new model needs aspect ratios, an output size for each ratio at each
-            size, and a price per size (a model without size control has "image_sizes": [] and uses the
-            size key ""). Chains may name only models in the table.
+            A model already in the table keeps what the file leaves out; outputs and \
+            prices merge size by size; lists replace. A new model needs aspect ratios, \
+            an output size for each ratio at each size, and a price per size (a model \
+            without size control has "image_sizes": [] and uses the size key ""). \
+            Chains may name only models in the table.
             """
     )
 

@@ -8,8 +8,8 @@ struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check manifests without generating anything.",
         discussion: """
-            Prints every error with its JSON path, line and column, and every warning. Exit status 1 when any
-            file is invalid.
+            Prints every error with its JSON path, line and column, and every warning. \
+            Exit status 1 when any file is invalid.
 
             Example:
               scenedrop validate inbox/*.json

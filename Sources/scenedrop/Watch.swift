@@ -7,18 +7,22 @@ import UnixSignals
 
 struct Watch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the daemon: watch the inbox, process, publish, quarantine, clean up.",
+        abstract: "Run the daemon: watch, process, publish, quarantine, clean up.",
+        usage: "scenedrop watch --root <dir> [<options>]",
         discussion: """
-            New manifests are noticed at once through inotify; a full rescan also runs at start, every
-            --rescan-interval and right after an inotify queue overflow, and catches what inotify cannot see
-            (writes by other NFS/SMB clients: on such mounts the rescan runs every 2s unless you set it).
-            Several instances, on one or many machines, may watch the same root: each manifest is processed once.
+            New manifests are noticed at once through inotify. A full rescan also runs \
+            at start, every --rescan-interval and right after an inotify queue \
+            overflow, and catches what inotify cannot see (writes by other NFS/SMB \
+            clients: on such mounts it runs every 2s unless you set it). Several \
+            instances, on one or many machines, may watch the same root: each manifest \
+            is processed once.
 
-            SIGTERM or SIGINT: stop taking new manifests, let sessions in flight finish (up to --shutdown-grace),
-            hand the rest back to the inbox, exit 0.
+            SIGTERM or SIGINT: stop taking new manifests, let sessions in flight finish \
+            (up to --shutdown-grace), hand the rest back to the inbox, exit 0.
 
             Example:
-              scenedrop watch --root /srv/scenes --retention 7d --notify-dir /srv/next-stage/inbox
+              scenedrop watch --root /srv/scenes --retention 7d \\
+                --notify-dir /srv/next-stage/inbox
             """
     )
 

@@ -181,4 +181,28 @@ import Testing
             #expect(missing.stderr.contains("scenedrop status --root DIR` lists the quarantined names"), "\(missing.stderr)")
         }
     }
+
+    /// Every `--help` reads cleanly in an 80-column terminal: nothing runs past the edge, and no line
+    /// was broken by hand past 80 columns (the parser would wrap it again and leave a ragged stub).
+    @Test func helpFitsEightyColumns() async throws {
+        try await withTemporaryDirectory { dir in
+            for command in [[], ["watch"], ["process"], ["validate"], ["cleanup"], ["requeue"], ["status"], ["models"]] {
+                let narrow = try await SceneDropProcess.run(command + ["--help"], logDirectory: dir, environment: ["COLUMNS": "80"])
+                #expect(narrow.status == 0)
+                for line in narrow.stdout.split(separator: "\n") {
+                    #expect(line.count <= 80, "scenedrop \(command.joined()) --help at 80 columns: \(line)")
+                }
+                // Unwrapped, a line over 80 columns must be a whole paragraph of its own, left to the parser.
+                let wide = try await SceneDropProcess.run(command + ["--help"], logDirectory: dir, environment: ["COLUMNS": "1000"])
+                let head = wide.stdout.components(separatedBy: "\nOPTIONS:")[0].components(separatedBy: "\nARGUMENTS:")[0]
+                for paragraph in head.components(separatedBy: "\n\n") {
+                    let lines = paragraph.split(separator: "\n")
+                    guard lines.count > 1 else { continue }
+                    for line in lines {
+                        #expect(line.count <= 80, "scenedrop \(command.joined()) --help: a hand-broken line over 80 columns: \(line)")
+                    }
+                }
+            }
+        }
+    }
 }

@@ -225,10 +225,10 @@ public struct GeminiProvider: ImageProvider {
         case .wentDown:
             logger.error("gemini API unreachable; scenes fall back until it answers again", metadata: [
                 "error.type": "\(FallbackReason.networkError.rawValue)", "error.message": "\(client.key.scrub(failure.map(Self.describe) ?? "unknown"))",
-                "scenedrop.gemini_url": "\(client.baseURL)", "scenedrop.retry_in_s": "\(Int(state.reprobeAfter))",
+                "scenedrop.gemini_base_url": "\(client.baseURL)", "scenedrop.retry_in_s": "\(Int(state.reprobeAfter))",
             ])
         case .cameBack:
-            logger.notice("gemini API reachable again", metadata: ["scenedrop.gemini_url": "\(client.baseURL)"])
+            logger.notice("gemini API reachable again", metadata: ["scenedrop.gemini_base_url": "\(client.baseURL)"])
         }
     }
 
