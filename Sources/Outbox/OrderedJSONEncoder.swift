@@ -121,6 +121,8 @@ public struct OrderedJSONEncoder {
         private func child(_ key: Key) -> Box {
             let child = Box()
             guard case .object(var members) = box.node else { return child }
+            // Release the enum's reference first, so the change below does not copy the whole array.
+            box.node = .empty
             if let index = members.firstIndex(where: { $0.0 == key.stringValue }) {
                 members[index].1 = child
             } else {
@@ -163,6 +165,9 @@ public struct OrderedJSONEncoder {
         private func next() -> Box {
             let child = Box()
             if case .array(var elements) = box.node {
+                // Release the enum's reference first: otherwise every append copies the array, and a
+                // session with 60,000 warnings took 20 s to encode.
+                box.node = .empty
                 elements.append(child)
                 box.node = .array(elements)
             }

@@ -25,6 +25,9 @@ public enum ImageStyle: String, CaseIterable, Sendable, Codable {
     /// The closest style name to a misspelling, when one is close enough to be a likely typo.
     static func suggestion(for text: String) -> ImageStyle? {
         let wanted = normalize(text)
+        // No style name has 20 characters, so a long text is never within a typo of one (and an edit
+        // distance against a 100 kB "style" is not worth computing).
+        guard wanted.count <= 40 else { return nil }
         var best: (ImageStyle, Int)?
         for style in allCases {
             let distance = editDistance(wanted, style.rawValue)
@@ -38,7 +41,9 @@ public enum ImageStyle: String, CaseIterable, Sendable, Codable {
 }
 
 func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a), b = Array(b)
+    // On UTF-8 bytes: the names compared against are ASCII, and bytes are far cheaper than Characters
+    // (a non-ASCII typo only counts a little farther away).
+    let a = Array(a.utf8), b = Array(b.utf8)
     if a.isEmpty { return b.count }
     if b.isEmpty { return a.count }
     var previous = Array(0...b.count)

@@ -14,9 +14,4 @@ public enum JSONDocument {
             throw SyntaxError(message: error.message, location: SourceLocation.of(offset: error.offset, in: bytes))
         }
     }
-
-    /// Where `offset` (a node's or member key's) is in `bytes`.
-    public static func location(of offset: Int, in bytes: [UInt8]) -> SourceLocation {
-        SourceLocation.of(offset: offset, in: bytes)
-    }
 }

@@ -44,23 +44,11 @@ public struct SourceLocation: Sendable, Equatable, Codable {
         self.column = column
     }
 
-    /// Converts a byte offset into a line and column by one scan of the text before it.
+    /// Converts a byte offset into a line and column by one scan of the text before it: for a single
+    /// lookup. Many lookups in one document go through a `SourceLocator`.
     static func of(offset: Int, in bytes: [UInt8]) -> SourceLocation {
-        var line = 1
-        var column = 1
-        var index = 0
-        let end = min(offset, bytes.count)
-        while index < end {
-            let byte = bytes[index]
-            if byte == 0x0A {
-                line += 1
-                column = 1
-            } else if byte & 0xC0 != 0x80 {
-                // Count characters: UTF-8 continuation bytes do not start a new column.
-                column += 1
-            }
-            index += 1
-        }
-        return SourceLocation(line: line, column: column)
+        var here = SourceLocation(line: 1, column: 1)
+        for byte in bytes.prefix(max(0, offset)) { here.advance(over: byte) }
+        return here
     }
 }

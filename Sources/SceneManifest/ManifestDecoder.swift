@@ -79,22 +79,22 @@ public enum ManifestDecoder {
 
 /// Walks the parsed tree, collecting every error with its path rather than stopping at the first.
 struct Validator {
-    let bytes: [UInt8]
+    let locator: SourceLocator
     var warnings: [ManifestIssue]
     var errors: [ManifestIssue] = []
 
     init(bytes: [UInt8], warnings: [ManifestIssue]) {
-        self.bytes = bytes
+        locator = SourceLocator(bytes)
         self.warnings = warnings
     }
 
     mutating func fail(_ path: String, _ message: String, at node: JSONNode?) {
-        let at = node.map { SourceLocation.of(offset: $0.offset, in: bytes) }
+        let at = node.map { locator.location(of: $0.offset) }
         errors.append(ManifestIssue(path: path, message: message, line: at?.line, column: at?.column))
     }
 
     mutating func warn(_ path: String, _ message: String, offset: Int) {
-        let at = SourceLocation.of(offset: offset, in: bytes)
+        let at = locator.location(of: offset)
         warnings.append(ManifestIssue(path: path, message: message, line: at.line, column: at.column))
     }
 
@@ -105,8 +105,8 @@ struct Validator {
         for member in members {
             let memberPath = path.isEmpty ? member.key : "\(path).\(member.key)"
             if let earlier = firstOffset[member.key] {
-                let at = SourceLocation.of(offset: earlier, in: bytes)
-                let here = SourceLocation.of(offset: member.keyOffset, in: bytes)
+                let at = locator.location(of: earlier)
+                let here = locator.location(of: member.keyOffset)
                 errors.append(ManifestIssue(
                     path: memberPath,
                     message: "appears twice (first at line \(at.line), column \(at.column)); keep one",
@@ -116,8 +116,7 @@ struct Validator {
             firstOffset[member.key] = member.keyOffset
             if !known.contains(member.key) {
                 var message = "unknown field, kept in manifest.json but not used"
-                if let near = known.min(by: { editDistance($0, member.key) < editDistance($1, member.key) }),
-                   editDistance(near, member.key) <= 2 {
+                if let near = Self.nearest(to: member.key, in: known) {
                     message += "; did you mean \"\(near)\"?"
                 }
                 warn(memberPath, message, offset: member.keyOffset)
@@ -125,6 +124,19 @@ struct Validator {
             result[member.key] = member.value
         }
         return result
+    }
+
+    /// The known name within two edits of `key`, if any (names sorted, so the answer is stable). Only
+    /// names within two characters' length can be that close, so a long key costs nothing, and each
+    /// distance is computed once.
+    static func nearest(to key: String, in known: Set<String>) -> String? {
+        let length = key.count
+        var best: (name: String, distance: Int)?
+        for name in known.sorted() where abs(name.count - length) <= 2 {
+            let distance = editDistance(name, key)
+            if distance <= 2, distance < best?.distance ?? .max { best = (name, distance) }
+        }
+        return best?.name
     }
 
     mutating func string(_ node: JSONNode?, _ path: String) -> String? {

@@ -1,3 +1,4 @@
+import Foundation
 import Outbox
 import SystemSupport
 import TestSupport
@@ -161,5 +162,21 @@ import Glibc
         #expect(text.contains(#""original": "a \"quoted\"\nline""#))
         let back = try MetadataCoding.decode(SceneMetadata.self, from: Array(text.utf8))
         #expect(back == meta)
+    }
+
+    /// session.json carries a manifest's warnings, and a hostile manifest can have tens of thousands:
+    /// appending each one used to copy the whole array (60,000 warnings: 20 s of a cooperative thread).
+    /// The time is printed; the bound only catches a return of the quadratic cost.
+    @Test func longArraysEncodeInLinearTime() throws {
+        struct Warning: Encodable { var path: String; var line: Int }
+        let warnings = (0..<100_000).map { Warning(path: "k\($0)", line: $0) }
+        let started = ContinuousClock.now
+        let bytes = try MetadataCoding.encode(["warnings": warnings])
+        let elapsed = ContinuousClock.now - started
+        print("100,000 array elements encoded in \(elapsed)")
+        let text = String(decoding: bytes, as: UTF8.self)
+        #expect(text.contains("\"path\": \"k99999\""))
+        #expect(text.components(separatedBy: "\"path\"").count == 100_001)
+        #expect(elapsed < .seconds(20))
     }
 }

@@ -22,14 +22,14 @@ public enum ModelTableFile {
         } catch {
             throw ModelTableError(path: "", location: error.location, message: error.message)
         }
-        return try Reader(bytes: bytes).apply(root, to: base)
+        return try Reader(locator: SourceLocator(bytes)).apply(root, to: base)
     }
 
     struct Reader {
-        let bytes: [UInt8]
+        let locator: SourceLocator
 
         func fail(_ path: String, _ message: String, at offset: Int) -> ModelTableError {
-            ModelTableError(path: path, location: JSONDocument.location(of: offset, in: bytes), message: message)
+            ModelTableError(path: path, location: locator.location(of: offset), message: message)
         }
 
         func members(_ node: JSONNode, _ path: String, allowed: Set<String>? = nil) throws(ModelTableError) -> [JSONNode.Member] {
