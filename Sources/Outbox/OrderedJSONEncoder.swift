@@ -1,4 +1,5 @@
-/// A JSON encoder that writes keys in the order `encode(to:)` encodes them. Foundation's encoder on
+/// A JSON encoder that writes keys in the order `encode(to:)` encodes them, and absent optionals as
+/// `null`. Foundation's encoder on
 /// Linux emits keys in hash order, which makes metadata files hard to read and to diff; ours put
 /// `schema` first, as the contract shows, and are byte-for-byte stable.
 public struct OrderedJSONEncoder {
@@ -151,6 +152,29 @@ public struct OrderedJSONEncoder {
 
         mutating func superEncoder() -> any Encoder { NodeEncoder(box: box, codingPath: codingPath) }
         mutating func superEncoder(forKey key: Key) -> any Encoder { NodeEncoder(box: child(key), codingPath: codingPath + [key]) }
+
+        // Absent optionals are written as an explicit `null` (the contract shows `"fallback": null`),
+        // so no type needs a hand-written `encode(to:)` for that. Synthesized conformances call these.
+        mutating func encodeIfPresent(_ value: Bool?, forKey key: Key) throws { try encodeOrNull(value, key) }
+        mutating func encodeIfPresent(_ value: String?, forKey key: Key) throws { try encodeOrNull(value, key) }
+        mutating func encodeIfPresent(_ value: Double?, forKey key: Key) throws { try encodeOrNull(value, key) }
+        mutating func encodeIfPresent(_ value: Float?, forKey key: Key) throws { try encodeOrNull(value.map(Double.init), key) }
+        mutating func encodeIfPresent(_ value: Int?, forKey key: Key) throws { try encodeOrNull(value, key) }
+        mutating func encodeIfPresent(_ value: Int8?, forKey key: Key) throws { try encodeOrNull(value.map(Int.init), key) }
+        mutating func encodeIfPresent(_ value: Int16?, forKey key: Key) throws { try encodeOrNull(value.map(Int.init), key) }
+        mutating func encodeIfPresent(_ value: Int32?, forKey key: Key) throws { try encodeOrNull(value.map(Int.init), key) }
+        mutating func encodeIfPresent(_ value: Int64?, forKey key: Key) throws { try encodeOrNull(value, key) }
+        mutating func encodeIfPresent(_ value: UInt?, forKey key: Key) throws { child(key).node = .scalar(value.map { String($0) } ?? "null") }
+        mutating func encodeIfPresent(_ value: UInt8?, forKey key: Key) throws { try encodeOrNull(value.map(Int.init), key) }
+        mutating func encodeIfPresent(_ value: UInt16?, forKey key: Key) throws { try encodeOrNull(value.map(Int.init), key) }
+        mutating func encodeIfPresent(_ value: UInt32?, forKey key: Key) throws { try encodeOrNull(value.map(Int.init), key) }
+        mutating func encodeIfPresent(_ value: UInt64?, forKey key: Key) throws { child(key).node = .scalar(value.map { String($0) } ?? "null") }
+        mutating func encodeIfPresent<T: Encodable>(_ value: T?, forKey key: Key) throws { try encodeOrNull(value, key) }
+
+        private mutating func encodeOrNull<T: Encodable>(_ value: T?, _ key: Key) throws {
+            guard let value else { return try encodeNil(forKey: key) }
+            try encode(value, forKey: key)
+        }
     }
 
     struct Unkeyed: UnkeyedEncodingContainer {

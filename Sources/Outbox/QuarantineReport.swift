@@ -26,17 +26,4 @@ public struct QuarantineReport: Codable, Sendable, Equatable {
         case quarantinedAt = "quarantined_at"
         case host
     }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(schema, forKey: .schema)
-        try c.encode(file, forKey: .file)
-        try c.encode(reason, forKey: .reason)
-        try c.encode(message, forKey: .message)
-        try c.encode(errors, forKey: .errors)
-        try c.encode(line, forKey: .line)
-        try c.encode(column, forKey: .column)
-        try c.encode(quarantinedAt, forKey: .quarantinedAt)
-        try c.encode(host, forKey: .host)
-    }
 }

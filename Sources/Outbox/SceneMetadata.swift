@@ -37,15 +37,6 @@ public struct SceneMetadata: Codable, Sendable, Equatable {
             case original, enhanced, negative, style
             case aspectRatio = "aspect_ratio"
         }
-
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(original, forKey: .original)
-            try c.encode(enhanced, forKey: .enhanced)
-            try c.encode(negative, forKey: .negative)
-            try c.encode(style, forKey: .style)
-            try c.encode(aspectRatio, forKey: .aspectRatio)
-        }
     }
 
     public struct Tried: Codable, Sendable, Equatable {
@@ -118,24 +109,5 @@ public struct SceneMetadata: Codable, Sendable, Equatable {
         case latencyMS = "latency_ms"
         case fallback
         case createdAt = "created_at"
-    }
-
-    /// Written by hand so absent values are an explicit `null`, as the contract shows.
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(schema, forKey: .schema)
-        try c.encode(session, forKey: .session)
-        try c.encode(sceneNumber, forKey: .sceneNumber)
-        try c.encode(image, forKey: .image)
-        try c.encode(prompt, forKey: .prompt)
-        try c.encode(provider, forKey: .provider)
-        try c.encode(model, forKey: .model)
-        try c.encode(imageSize, forKey: .imageSize)
-        try c.encode(costUSD, forKey: .costUSD)
-        try c.encode(cacheHit, forKey: .cacheHit)
-        try c.encode(attempts, forKey: .attempts)
-        try c.encode(latencyMS, forKey: .latencyMS)
-        try c.encode(fallback, forKey: .fallback)
-        try c.encode(createdAt, forKey: .createdAt)
     }
 }

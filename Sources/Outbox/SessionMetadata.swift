@@ -29,17 +29,6 @@ public struct SessionMetadata: Codable, Sendable, Equatable {
             case image, metadata, provider, model, status
             case costUSD = "cost_usd"
         }
-
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(sceneNumber, forKey: .sceneNumber)
-            try c.encode(image, forKey: .image)
-            try c.encode(metadata, forKey: .metadata)
-            try c.encode(provider, forKey: .provider)
-            try c.encode(model, forKey: .model)
-            try c.encode(status, forKey: .status)
-            try c.encode(costUSD, forKey: .costUSD)
-        }
     }
 
     public struct Totals: Codable, Sendable, Equatable {
@@ -130,12 +119,4 @@ public struct Issue: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey { case path, message, line, column }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(path, forKey: .path)
-        try c.encode(message, forKey: .message)
-        try c.encode(line, forKey: .line)
-        try c.encode(column, forKey: .column)
-    }
 }

@@ -14,13 +14,6 @@ public struct StatusReport: Codable, Sendable {
             case path, count
             case oldestAgeSeconds = "oldest_age_seconds"
         }
-
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(path, forKey: .path)
-            try c.encode(count, forKey: .count)
-            try c.encode(oldestAgeSeconds, forKey: .oldestAgeSeconds)
-        }
     }
 
     public struct RecentSession: Codable, Sendable {
@@ -48,14 +41,6 @@ public struct StatusReport: Codable, Sendable {
         enum CodingKeys: String, CodingKey {
             case name, reason, message
             case quarantinedAt = "quarantined_at"
-        }
-
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(name, forKey: .name)
-            try c.encode(reason, forKey: .reason)
-            try c.encode(message, forKey: .message)
-            try c.encode(quarantinedAt, forKey: .quarantinedAt)
         }
     }
 
