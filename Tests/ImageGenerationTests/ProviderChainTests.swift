@@ -54,7 +54,9 @@ final class EarlyReleasingProvider: ImageProvider {
         if call == 1 {
             ProviderPermit.current?.releaseEarly()
             ProviderPermit.current?.releaseEarly()  // twice: must still give back only one permit
-            let deadline = ContinuousClock.now + .seconds(10)
+            // A deadline, not a delay: it returns as soon as the second call starts (a loaded machine
+            // once needed more than 10 s for that).
+            let deadline = ContinuousClock.now + .seconds(60)
             while !secondStarted.load(ordering: .acquiring), ContinuousClock.now < deadline {
                 try? await Task.sleep(for: .milliseconds(5))
             }

@@ -167,15 +167,15 @@ import Glibc
     /// session.json carries a manifest's warnings, and a hostile manifest can have tens of thousands:
     /// appending each one used to copy the whole array (60,000 warnings: 20 s of a cooperative thread).
     /// The time is printed, not asserted (under the parallel suite it measures the machine).
-    @Test func longArraysEncodeInLinearTime() throws {
-        struct Warning: Encodable { var path: String; var line: Int }
-        let warnings = (0..<100_000).map { Warning(path: "k\($0)", line: $0) }
+    @Test func longArraysEncodeInLinearTime() async throws {
+        struct Warning: Encodable, Sendable { var path: String; var line: Int }
+        let warnings = (0..<5_000).map { Warning(path: "k\($0)", line: $0) }
         let started = ContinuousClock.now
-        let bytes = try MetadataCoding.encode(["warnings": warnings])
+        let bytes = try await onOwnThread { try MetadataCoding.encode(["warnings": warnings]) }
         let elapsed = ContinuousClock.now - started
-        print("100,000 array elements encoded in \(elapsed)")
+        print("5,000 array elements encoded in \(elapsed)")
         let text = String(decoding: bytes, as: UTF8.self)
-        #expect(text.contains("\"path\": \"k99999\""))
-        #expect(text.components(separatedBy: "\"path\"").count == 100_001)
+        #expect(text.contains("\"path\": \"k4999\""))
+        #expect(text.components(separatedBy: "\"path\"").count == 5_001)
     }
 }

@@ -28,10 +28,9 @@ import Glibc
         try await withTemporaryDirectory { dir in
             let stubborn = try ChildProcess("sh", ["-c", "trap '' TERM; touch '\(dir)/ready'; while :; do sleep 1; done"])
             try await waitUntil("the trap to be set") { FileSystem.exists(dir + "/ready") }
-            let started = ContinuousClock.now
             await stubborn.stop(grace: .milliseconds(300))
+            // SIGTERM did nothing; the escalation to SIGKILL is what ended it.
             #expect(stubborn.terminationSignal == SIGKILL)
-            #expect(ContinuousClock.now - started < .seconds(10))
         }
     }
 

@@ -20,3 +20,11 @@ public func waitUntil(
         try await Task.sleep(for: interval)
     }
 }
+
+/// Runs CPU-heavy test work on a thread of its own: on Swift's cooperative pool (two threads on
+/// these machines) seconds of it would starve every other test's waits running in parallel.
+public func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try work() }) }.start()
+    }
+}
