@@ -45,7 +45,8 @@ let package = Package(
             dependencies: ["CSystemShim"],
             swiftSettings: swiftSettings
         ),
-        .target(name: "SceneManifest", swiftSettings: swiftSettings),
+        .target(name: "LocatedJSON", swiftSettings: swiftSettings),
+        .target(name: "SceneManifest", dependencies: ["LocatedJSON"], swiftSettings: swiftSettings),
         .target(
             name: "DropFolder",
             dependencies: [
@@ -58,7 +59,7 @@ let package = Package(
         .target(
             name: "ImageGeneration",
             dependencies: [
-                "SceneManifest", "Imaging", "SystemSupport",
+                "SceneManifest", "LocatedJSON", "Imaging", "SystemSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -69,7 +70,7 @@ let package = Package(
         ),
         .target(
             name: "Outbox",
-            dependencies: ["SystemSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["SystemSupport", "LocatedJSON"],
             swiftSettings: swiftSettings
         ),
 
@@ -77,7 +78,7 @@ let package = Package(
         .target(
             name: "SceneDropCore",
             dependencies: [
-                "SystemSupport", "DropFolder", "SceneManifest", "Imaging", "ImageGeneration", "Outbox",
+                "SystemSupport", "DropFolder", "LocatedJSON", "SceneManifest", "Imaging", "ImageGeneration", "Outbox",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -86,7 +87,7 @@ let package = Package(
         .executableTarget(
             name: "scenedrop",
             dependencies: [
-                "SceneDropCore", "ImageGeneration", "Imaging", "SystemSupport",
+                "SceneDropCore", "SceneManifest", "ImageGeneration", "Imaging", "Outbox", "SystemSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -118,14 +119,15 @@ let package = Package(
             path: "Tests/FakeGemini",
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "SceneManifestTests", dependencies: ["SceneManifest"], swiftSettings: swiftSettings),
+        .testTarget(name: "LocatedJSONTests", dependencies: ["LocatedJSON"], swiftSettings: swiftSettings),
+        .testTarget(name: "SceneManifestTests", dependencies: ["SceneManifest", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SystemSupportTests", dependencies: ["SystemSupport", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DropFolderTests", dependencies: ["DropFolder", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ImageGenerationTests",
             dependencies: [
-                "ImageGeneration", "Imaging", "SceneManifest", "FakeGemini", "TestSupport",
+                "ImageGeneration", "Imaging", "SceneManifest", "LocatedJSON", "FakeGemini", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings

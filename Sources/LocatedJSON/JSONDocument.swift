@@ -1,17 +1,27 @@
-/// The manifest's JSON parser for the other JSON files SceneDrop reads (the model table): the same
-/// strictness, depth bound and duplicate-key reporting, and every node knows where it starts.
+/// SceneDrop's JSON reader for every file people write (manifests, the model table): strict RFC 8259,
+/// a bounded depth, duplicate keys reported, "the file ends early" told apart from other errors, and
+/// every node knows where it starts.
 public enum JSONDocument {
     public struct SyntaxError: Error, Sendable {
         public var message: String
+        /// The byte the error is at.
+        public var offset: Int
         public var location: SourceLocation
+        /// The input ended inside a value: the writer may not have finished.
+        public var endedEarly: Bool
     }
 
+    /// Parses `bytes`, skipping a UTF-8 byte order mark.
     public static func parse(_ bytes: [UInt8]) throws(SyntaxError) -> JSONNode {
-        let start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        let start = hasByteOrderMark(bytes) ? 3 : 0
         do {
             return try JSONParser.parse(bytes, start: start)
         } catch {
-            throw SyntaxError(message: error.message, location: SourceLocation.of(offset: error.offset, in: bytes))
+            throw SyntaxError(message: error.message, offset: error.offset, location: SourceLocation.of(offset: error.offset, in: bytes), endedEarly: error.endedEarly)
         }
+    }
+
+    public static func hasByteOrderMark(_ bytes: [UInt8]) -> Bool {
+        bytes.starts(with: [0xEF, 0xBB, 0xBF])
     }
 }

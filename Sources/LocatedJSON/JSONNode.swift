@@ -46,7 +46,7 @@ public struct SourceLocation: Sendable, Equatable, Codable {
 
     /// Converts a byte offset into a line and column by one scan of the text before it: for a single
     /// lookup. Many lookups in one document go through a `SourceLocator`.
-    static func of(offset: Int, in bytes: [UInt8]) -> SourceLocation {
+    public static func of(offset: Int, in bytes: [UInt8]) -> SourceLocation {
         var here = SourceLocation(line: 1, column: 1)
         for byte in bytes.prefix(max(0, offset)) { here.advance(over: byte) }
         return here

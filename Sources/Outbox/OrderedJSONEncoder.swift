@@ -1,3 +1,5 @@
+import LocatedJSON
+
 /// A JSON encoder that writes keys in the order `encode(to:)` encodes them, and absent optionals as
 /// `null`. Foundation's encoder on
 /// Linux emits keys in hash order, which makes metadata files hard to read and to diff; ours put
@@ -37,7 +39,7 @@ public struct OrderedJSONEncoder {
             if members.isEmpty { out += "{}"; return }
             out += "{\n"
             for (i, (key, box)) in members.enumerated() {
-                out += pad + Self.quote(key) + ": "
+                out += pad + JSONString.quote(key) + ": "
                 write(box.node, indent: indent + 1, into: &out)
                 out += i == members.count - 1 ? "\n" : ",\n"
             }
@@ -52,28 +54,6 @@ public struct OrderedJSONEncoder {
             }
             out += closePad + "]"
         }
-    }
-
-    /// `text` as a JSON string literal (also used for JSON log lines).
-    public static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F || scalar.value == 0x2028 || scalar.value == 0x2029 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
     }
 
     static func number(_ value: Double) -> String {
@@ -106,7 +86,7 @@ public struct OrderedJSONEncoder {
 
     static func encodeValue(_ value: some Encodable, into box: Box, codingPath: [any CodingKey]) throws {
         switch value {
-        case let v as String: box.node = .scalar(quote(v))
+        case let v as String: box.node = .scalar(JSONString.quote(v))
         case let v as Bool: box.node = .scalar(v ? "true" : "false")
         case let v as Int: box.node = .scalar(String(v))
         case let v as Int64: box.node = .scalar(String(v))
@@ -135,7 +115,7 @@ public struct OrderedJSONEncoder {
 
         mutating func encodeNil(forKey key: Key) throws { child(key).node = .scalar("null") }
         mutating func encode(_ value: Bool, forKey key: Key) throws { child(key).node = .scalar(value ? "true" : "false") }
-        mutating func encode(_ value: String, forKey key: Key) throws { child(key).node = .scalar(OrderedJSONEncoder.quote(value)) }
+        mutating func encode(_ value: String, forKey key: Key) throws { child(key).node = .scalar(JSONString.quote(value)) }
         mutating func encode(_ value: Double, forKey key: Key) throws { child(key).node = .scalar(OrderedJSONEncoder.number(value)) }
         mutating func encode(_ value: Int, forKey key: Key) throws { child(key).node = .scalar(String(value)) }
         mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {

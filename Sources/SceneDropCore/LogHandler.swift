@@ -1,5 +1,5 @@
 import Logging
-import Outbox
+import LocatedJSON
 import Synchronization
 import SystemSupport
 #if canImport(Glibc)
@@ -66,6 +66,6 @@ public struct SceneDropLogHandler: LogHandler {
     }
 
     static func jsonString(_ value: String) -> String {
-        OrderedJSONEncoder.quote(value)
+        JSONString.quote(value)
     }
 }

@@ -84,7 +84,7 @@ public struct StatusReport: Codable, Sendable {
             for file in files {
                 if let info = try? FileSystem.info(layout.work + "/" + id + "/" + file.name) { workTimes.append(info.mtimeSeconds) }
             }
-            instances.append(Instance(id: id, alive: InstanceLiveness.isAlive(id, workRoot: layout.work), claims: files.count))
+            instances.append(Instance(id: id, alive: WorkArea.isAlive(id, workRoot: layout.work), claims: files.count))
         }
 
         var sessions: [(String, Double)] = []

@@ -192,7 +192,7 @@ public struct WatchService: Service {
             policy: policy,
             isInstanceAlive: { id in
                 if let work { return work.isInstanceAlive(id) }
-                return InstanceLiveness.isAlive(id, workRoot: workRoot)
+                return WorkArea.isAlive(id, workRoot: workRoot)
             })
     }
 }

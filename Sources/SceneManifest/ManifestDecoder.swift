@@ -1,3 +1,5 @@
+import LocatedJSON
+
 /// Decodes and validates manifest bytes. Pure: no I/O, so the same rules serve the daemon,
 /// `scenedrop validate` and the tests.
 public enum ManifestDecoder {
@@ -29,16 +31,14 @@ public enum ManifestDecoder {
                 line: at.line, column: at.column)
         }
         var warnings: [ManifestIssue] = []
-        var start = 0
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
-            start = 3
+        if JSONDocument.hasByteOrderMark(bytes) {
             warnings.append(ManifestIssue(path: "", message: "the file starts with a UTF-8 byte order mark, which was ignored"))
         }
         let root: JSONNode
         do {
-            root = try JSONParser.parse(bytes, start: start)
+            root = try JSONDocument.parse(bytes)
         } catch {
-            let at = SourceLocation.of(offset: error.offset, in: bytes)
+            let at = error.location
             throw ManifestError(
                 reason: .invalidJSON,
                 message: "line \(at.line), column \(at.column): \(error.message)",
@@ -199,21 +199,21 @@ struct Validator {
             if ManifestDecoder.isValidSessionName(text) {
                 session = text
             } else {
-                fail("session", "\"\(escapeForMessage(text))\" is not a valid session name: use 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit (pattern \(ManifestDecoder.sessionPattern))", at: node)
+                fail("session", "\"\(JSONString.excerpt(text))\" is not a valid session name: use 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit (pattern \(ManifestDecoder.sessionPattern))", at: node)
             }
         }
 
         var quality = Manifest.Quality.draft
         if let node = top["quality"], let text = string(node, "quality") {
             if let q = Manifest.Quality(rawValue: text.lowercased()) { quality = q } else {
-                fail("quality", "must be \"draft\" or \"production\", not \"\(escapeForMessage(text))\"", at: node)
+                fail("quality", "must be \"draft\" or \"production\", not \"\(JSONString.excerpt(text))\"", at: node)
             }
         }
 
         var aspect = AspectRatio.widescreen
         if let node = top["aspect_ratio"], let text = string(node, "aspect_ratio") {
             if let ratio = AspectRatio(text) { aspect = ratio } else {
-                fail("aspect_ratio", "must be one of \(AspectRatio.allowed.map(\.description).joined(separator: " ")), not \"\(escapeForMessage(text))\"", at: node)
+                fail("aspect_ratio", "must be one of \(AspectRatio.allowed.map(\.description).joined(separator: " ")), not \"\(JSONString.excerpt(text))\"", at: node)
             }
         }
 
@@ -245,7 +245,7 @@ struct Validator {
         if let node = top["model"], let text = string(node, "model") {
             let trimmed = text.trimmingSpaces()
             if trimmed.isEmpty || trimmed.count > 128 || trimmed.contains(where: { !($0.isASCII && ($0.isLetter || $0.isNumber || "-._".contains($0))) }) {
-                fail("model", "\"\(escapeForMessage(text))\" is not a model id (letters, digits, '-', '.', '_'), e.g. gemini-3.1-flash-image", at: node)
+                fail("model", "\"\(JSONString.excerpt(text))\" is not a model id (letters, digits, '-', '.', '_'), e.g. gemini-3.1-flash-image", at: node)
             } else {
                 model = trimmed
             }
@@ -320,22 +320,5 @@ struct Validator {
             }
         }
         return scenes
-    }
-
-    /// Keeps hostile text (newlines, very long values) from blowing up a one-line message.
-    func escapeForMessage(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars.prefix(80) {
-            switch scalar {
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\"": out += "\\\""
-            default:
-                if scalar.value < 0x20 { out += "\\u" + hex(scalar.value, width: 4) } else { out.unicodeScalars.append(scalar) }
-            }
-        }
-        if text.unicodeScalars.count > 80 { out += "…" }
-        return out
     }
 }

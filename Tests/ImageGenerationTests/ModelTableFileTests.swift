@@ -1,4 +1,5 @@
 import ImageGeneration
+import LocatedJSON
 import SceneManifest
 import Testing
 
@@ -70,7 +71,7 @@ import Testing
                 continue
             }
             #expect(found.path == path, "\(text)")
-            #expect(found.location == SourceLocation(line: line, column: column), "\(text): \(found)")
+            #expect(found.location == LocatedJSON.SourceLocation(line: line, column: column), "\(text): \(found)")
             #expect(found.message.contains(hint), "\(text): \(found.message)")
         }
     }

@@ -1,4 +1,4 @@
-import SceneManifest
+import LocatedJSON
 
 /// Reads a model table file (`--models-file`): changes laid over the built-in table, so a new price or
 /// a new model needs no new release (docs/gemini-image-api.md §0: models and prices change often).
