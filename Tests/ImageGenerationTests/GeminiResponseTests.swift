@@ -46,6 +46,10 @@ private func imagePart(_ bytes: [UInt8], mime: String, thought: Bool = false) ->
         #expect(GeminiResponse.interpret(status: 200, body: Array("{\"candidates\": [".utf8)) == .failure(.invalidResponse("the response body is not JSON")))
         let badBase64 = json(["candidates": [["content": ["parts": [["inlineData": ["mimeType": "image/png", "data": "!!!"]]]]]]])
         #expect(GeminiResponse.interpret(status: 200, body: badBase64) == .failure(.invalidResponse("the image data is not valid base64")))
+
+        // Decoded into typed fields: a field of the wrong type is an unusable answer, not a crash or a guess.
+        let wrongType = json(["candidates": [["content": ["parts": [["inlineData": ["mimeType": "image/png", "data": 5]]]]]]])
+        #expect(GeminiResponse.interpret(status: 200, body: wrongType) == .failure(.invalidResponse("the response body is not a Gemini answer (a field has the wrong type)")))
     }
 
     @Test func a429CarriesRetryInfoAndPerDayQuotas() {

@@ -28,37 +28,90 @@ public enum GeminiResponse {
         "RECITATION", "IMAGE_RECITATION",
     ]
 
+    // MARK: The wire format (only what SceneDrop reads; unknown fields are ignored)
+
+    struct Body: Decodable {
+        struct PromptFeedback: Decodable {
+            var blockReason: String?
+            var blockReasonMessage: String?
+        }
+
+        struct Candidate: Decodable {
+            struct Content: Decodable { var parts: [Part]? }
+            var content: Content?
+            var finishReason: String?
+            var finishMessage: String?
+        }
+
+        struct Part: Decodable {
+            struct InlineData: Decodable {
+                var mimeType: String?
+                var data: String?
+            }
+
+            var text: String?
+            var inlineData: InlineData?
+            var thought: Bool?
+        }
+
+        var candidates: [Candidate]?
+        var promptFeedback: PromptFeedback?
+    }
+
+    /// Google's error `Status` body.
+    struct ErrorBody: Decodable {
+        struct Status: Decodable {
+            var message: String?
+            var status: String?
+            var details: [Detail]?
+        }
+
+        /// One entry of `details`: RetryInfo, QuotaFailure or ErrorInfo (by `@type`); each fills its fields.
+        struct Detail: Decodable {
+            struct Violation: Decodable { var quotaId: String? }
+            var retryDelay: String?
+            var reason: String?
+            var violations: [Violation]?
+        }
+
+        var error: Status?
+    }
+
     public static func interpret(status: Int, body: [UInt8]) -> GeminiAnswer {
         guard status == 200 else { return .failure(error(status: status, body: body)) }
-        guard let root = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] else {
+        let root: Body
+        do {
+            root = try JSONDecoder().decode(Body.self, from: Data(body))
+        } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
             return .failure(.invalidResponse("the response body is not JSON"))
+        } catch {
+            return .failure(.invalidResponse("the response body is not a Gemini answer (a field has the wrong type)"))
         }
-        if let feedback = root["promptFeedback"] as? [String: Any], let block = feedback["blockReason"] as? String {
-            let detail = (feedback["blockReasonMessage"] as? String).map { ": \($0)" } ?? ""
+        if let block = root.promptFeedback?.blockReason {
+            let detail = root.promptFeedback?.blockReasonMessage.map { ": \($0)" } ?? ""
             return .noImage(.safetyBlocked, message: "prompt blocked (\(block))\(detail)")
         }
-        guard let candidates = root["candidates"] as? [[String: Any]], let candidate = candidates.first else {
+        guard let candidate = root.candidates?.first else {
             return .noImage(.noImage, message: "the response has no candidates")
         }
-        let parts = (candidate["content"] as? [String: Any])?["parts"] as? [[String: Any]] ?? []
-        var image: (String, String?)?
+        var image: (data: String, mimeType: String?)?
         var texts: [String] = []
-        for part in parts where (part["thought"] as? Bool) != true {
-            if let inline = part["inlineData"] as? [String: Any], let data = inline["data"] as? String {
-                image = (data, inline["mimeType"] as? String)
-            } else if let text = part["text"] as? String {
+        // Thinking models send draft ("thought") images first; the last final one is the answer.
+        for part in candidate.content?.parts ?? [] where part.thought != true {
+            if let data = part.inlineData?.data {
+                image = (data, part.inlineData?.mimeType)
+            } else if let text = part.text {
                 texts.append(text)
             }
         }
-        let finishReason = candidate["finishReason"] as? String ?? "STOP"
-        let finishMessage = candidate["finishMessage"] as? String
-        if let (data, mimeType) = image {
-            guard let bytes = Data(base64Encoded: data, options: .ignoreUnknownCharacters), !bytes.isEmpty else {
+        let finishReason = candidate.finishReason ?? "STOP"
+        if let image {
+            guard let bytes = Data(base64Encoded: image.data, options: .ignoreUnknownCharacters), !bytes.isEmpty else {
                 return .failure(.invalidResponse("the image data is not valid base64"))
             }
-            return .image(bytes: Array(bytes), mimeType: mimeType)
+            return .image(bytes: Array(bytes), mimeType: image.mimeType)
         }
-        let said = finishMessage ?? (texts.isEmpty ? nil : "model said: " + texts.joined(separator: " ").prefix(300))
+        let said = candidate.finishMessage ?? (texts.isEmpty ? nil : "model said: " + texts.joined(separator: " ").prefix(300))
         if safetyReasons.contains(finishReason) {
             return .noImage(.safetyBlocked, message: "\(finishReason)" + (said.map { ": \($0)" } ?? ""))
         }
@@ -67,21 +120,18 @@ public enum GeminiResponse {
 
     /// Reads Google's error `Status` body (also when wrapped in a one-element array).
     static func error(status: Int, body: [UInt8]) -> RetryPolicy.Failure {
-        var object = (try? JSONSerialization.jsonObject(with: Data(body))) as Any?
-        if let list = object as? [Any], list.count == 1 { object = list[0] }
-        let error = (object as? [String: Any])?["error"] as? [String: Any]
-        let statusName = error?["status"] as? String
-        var message = (error?["message"] as? String) ?? String(decoding: body.prefix(200), as: UTF8.self)
-        if let statusName { message = "\(status) \(statusName): \(message)" } else { message = "\(status): \(message)" }
+        let decoder = JSONDecoder()
+        let error = (try? decoder.decode(ErrorBody.self, from: Data(body)))?.error
+            ?? (try? decoder.decode([ErrorBody].self, from: Data(body))).flatMap { $0.count == 1 ? $0[0].error : nil }
+        var message = error?.message ?? String(decoding: body.prefix(200), as: UTF8.self)
+        if let statusName = error?.status { message = "\(status) \(statusName): \(message)" } else { message = "\(status): \(message)" }
         var retryDelay: Double?
         var quotaPerDay = false
         var reason: String?
-        for detail in error?["details"] as? [[String: Any]] ?? [] {
-            if let delay = detail["retryDelay"] as? String { retryDelay = parseDuration(delay) }
-            if let r = detail["reason"] as? String { reason = reason ?? r }
-            for violation in detail["violations"] as? [[String: Any]] ?? [] {
-                if let quota = violation["quotaId"] as? String, quota.contains("PerDay") { quotaPerDay = true }
-            }
+        for detail in error?.details ?? [] {
+            if let delay = detail.retryDelay { retryDelay = parseDuration(delay) }
+            if let r = detail.reason { reason = reason ?? r }
+            if detail.violations?.contains(where: { $0.quotaId?.contains("PerDay") == true }) == true { quotaPerDay = true }
         }
         return .http(status: status, message: String(message.prefix(500)), retryDelay: retryDelay, quotaPerDay: quotaPerDay, reason: reason)
     }
