@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        // Already in the graph through async-http-client, so SHA-256 from it costs no extra build.
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // MARK: C
@@ -42,7 +44,7 @@ let package = Package(
         // MARK: Leaf modules
         .target(
             name: "SystemSupport",
-            dependencies: ["CSystemShim"],
+            dependencies: ["CSystemShim", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .target(name: "LocatedJSON", swiftSettings: swiftSettings),

@@ -224,7 +224,7 @@ public struct SessionProcessor: Sendable {
         let image = generated.image
         return SceneMetadata(
             session: manifest.session, sceneNumber: scene.sceneNumber,
-            image: .init(file: imageName, format: image.format.rawValue, width: image.width, height: image.height, bytes: image.bytes.count, sha256: SHA256.hex(image.bytes)),
+            image: .init(file: imageName, format: image.format.rawValue, width: image.width, height: image.height, bytes: image.bytes.count, sha256: Digest.sha256Hex(image.bytes)),
             prompt: .init(original: scene.prompt, enhanced: image.enhancedPrompt, negative: scene.negativePrompt, style: scene.style.rawValue, aspectRatio: manifest.aspectRatio.description),
             provider: generated.provider, model: image.model, imageSize: image.imageSize, costUSD: image.costUSD,
             cacheHit: image.cacheHit, attempts: image.attempts, latencyMS: generated.latencyMS,

@@ -22,7 +22,12 @@ import Testing
             #expect(meta["schema"] as? String == "scenedrop.scene/v1")
             #expect(meta["provider"] as? String == "placeholder")
             #expect((meta["fallback"] as? [String: Any])?["reason"] as? String == "no_api_key")
-            #expect((meta["image"] as? [String: Any])?["sha256"] as? String == SHA256.hex(image))
+            // Checked against coreutils' sha256sum, not against SceneDrop's own hashing.
+            let sum = try ChildProcess("sha256sum", [root + "/outbox/tc1-cat-coffee/scene-001.png"], stdout: .pipe)
+            #expect(try await sum.wait(timeout: .seconds(30)) == 0)
+            let expected = String(decoding: try #require(sum.standardOutput).readDataToEndOfFile(), as: UTF8.self).prefix(64)
+            #expect(expected.count == 64)
+            #expect((meta["image"] as? [String: Any])?["sha256"] as? String == String(expected))
             #expect(result.stderr.contains("no API key configured"))
         }
     }

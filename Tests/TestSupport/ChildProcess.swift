@@ -22,7 +22,7 @@ public enum Tool {
     /// Which Debian package provides each tool (`.ci/setup` installs them all).
     public static let packages: [String: String] = [
         "inotifywait": "inotify-tools", "pkill": "procps", "ps": "procps", "stdbuf": "coreutils",
-        "cp": "coreutils", "sleep": "coreutils", "mount": "mount", "umount": "mount", "sh": "dash", "bash": "bash",
+        "cp": "coreutils", "sleep": "coreutils", "sha256sum": "coreutils", "mount": "mount", "umount": "mount", "sh": "dash", "bash": "bash",
     ]
 
     /// - Parameter searchPath: the folders to look in; `nil` reads PATH.

@@ -42,7 +42,7 @@ public struct ImageCache: Sendable {
                 let utf8 = Array(field.utf8)
                 bytes += Array(String(utf8.count).utf8) + [0x3A] + utf8
             }
-            return SHA256.hex(bytes)
+            return Digest.sha256Hex(bytes)
         }
     }
 
