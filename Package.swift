@@ -136,6 +136,14 @@ let package = Package(
         ),
         .testTarget(name: "OutboxTests", dependencies: ["Outbox", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
+            name: "SceneDropCoreTests",
+            dependencies: [
+                "SceneDropCore", "DropFolder", "ImageGeneration", "Imaging", "SystemSupport", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "EndToEndTests",
             dependencies: ["scenedrop", "scenedrop-bench", "TestSupport", "Imaging", "FakeGemini"],
             swiftSettings: swiftSettings

@@ -1,4 +1,7 @@
 import SystemSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 
 /// A manifest this instance has claimed: it now lives in our work folder.
@@ -34,7 +37,7 @@ public final class WorkArea: Sendable {
         self.directory = workRoot + "/" + instanceID
         try FileSystem.makeDirectories(workRoot)
         guard let lock = try FileLock.tryLock(workRoot + "/" + instanceID + ".lock") else {
-            throw SystemError(errno: 11 /* EAGAIN */, call: "flock", paths: [workRoot + "/" + instanceID + ".lock"])
+            throw SystemError(errno: EAGAIN, call: "flock", paths: [workRoot + "/" + instanceID + ".lock"])
         }
         self.lock = lock
         try FileSystem.makeDirectories(directory)
@@ -53,7 +56,7 @@ public final class WorkArea: Sendable {
         let target = directory + "/" + String(sequence) + String(Self.separator) + name
         do {
             try FileSystem.rename(inbox + "/" + name, target)
-        } catch where error.errno == 2 /* ENOENT */ {
+        } catch where error.errno == ENOENT {
             return nil
         }
         return ClaimedManifest(originalName: name, path: target)
@@ -139,7 +142,7 @@ public final class WorkArea: Sendable {
         do {
             try FileSystem.renameNoReplace(path, inbox + "/" + originalName)
             return originalName
-        } catch where error.errno == 17 /* EEXIST */ {
+        } catch where error.errno == EEXIST {
             let stem = originalName.lowercased().hasSuffix(".json") ? String(originalName.dropLast(5)) : originalName
             let alternative = "\(stem).\(WallClock.compactStamp(WallClock.now())).\(UInt16.random(in: 0...UInt16.max)).json"
             try FileSystem.renameNoReplace(path, inbox + "/" + alternative)

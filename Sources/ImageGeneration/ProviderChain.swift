@@ -22,16 +22,20 @@ public struct ProviderChain: Sendable {
     public let providers: [any ImageProvider]
     /// Recorded when the chain holds only the placeholder because no real provider is configured.
     public let emptyChainReason: FallbackReason
-    private let placeholder = PlaceholderProvider()
+    /// The link that must not fail: the placeholder (a parameter so tests can make it fail for real).
+    let lastResort: any ImageProvider
+    /// Tries of the last resort before the scene, and so the session, is given up.
+    public static let lastResortTries = 2
 
-    public init(providers: [any ImageProvider], emptyChainReason: FallbackReason = .noAPIKey) {
+    public init(providers: [any ImageProvider], emptyChainReason: FallbackReason = .noAPIKey, lastResort: any ImageProvider = PlaceholderProvider()) {
         self.providers = providers
         self.emptyChainReason = emptyChainReason
+        self.lastResort = lastResort
     }
 
     public var hasRealProvider: Bool { providers.contains { $0.isReal } }
 
-    public func generate(_ request: ImageRequest, limiter: ConcurrencyLimiter, logger: Logger) async throws -> GeneratedImage {
+    public func generate(_ request: ImageRequest, limiter: ConcurrencyLimiter, logger: Logger) async throws(GenerationError) -> GeneratedImage {
         let started = ContinuousClock.now
         var tried: [ProviderAttempt] = []
         var firstReason: FallbackReason?
@@ -54,16 +58,32 @@ public struct ProviderChain: Sendable {
                     : failure.tried
             }
         }
-        let image = try await attempt(placeholder, request, limiter: limiter).get()
-        return GeneratedImage(
-            image: image, provider: placeholder.name, isReal: false, latencyMS: Self.milliseconds(since: started),
-            fallback: .init(reason: firstReason ?? emptyChainReason, tried: tried))
+        var lastFailure: ProviderFailure?
+        for _ in 1...Self.lastResortTries {
+            switch try await attempt(lastResort, request, limiter: limiter) {
+            case .success(let image):
+                return GeneratedImage(
+                    image: image, provider: lastResort.name, isReal: false, latencyMS: Self.milliseconds(since: started),
+                    fallback: .init(reason: firstReason ?? emptyChainReason, tried: tried))
+            case .failure(let failure):
+                logger.error("the last-resort image could not be rendered", metadata: [
+                    "scenedrop.session": "\(request.session)", "scenedrop.scene": "\(request.sceneNumber)",
+                    "scenedrop.provider": "\(lastResort.name)", "error.message": "\(failure.message)",
+                ])
+                lastFailure = failure
+            }
+        }
+        throw GenerationError(.renderFailed, "\(lastResort.name) failed \(Self.lastResortTries) times: \(lastFailure?.message ?? "no image")")
     }
 
     /// One provider call, holding one of the daemon's `--concurrency` permits.
-    private func attempt(_ provider: any ImageProvider, _ request: ImageRequest, limiter: ConcurrencyLimiter) async throws -> Result<ProviderImage, ProviderFailure> {
-        try Task.checkCancellation()
-        try await limiter.acquire()
+    private func attempt(_ provider: any ImageProvider, _ request: ImageRequest, limiter: ConcurrencyLimiter) async throws(GenerationError) -> Result<ProviderImage, ProviderFailure> {
+        do {
+            try Task.checkCancellation()
+            try await limiter.acquire()
+        } catch {
+            throw GenerationError(.cancelled, "cancelled before \(provider.name) was asked")
+        }
         let permit = ProviderPermit(limiter: limiter)
         let outcome: Result<ProviderImage, ProviderFailure> = await ProviderPermit.$current.withValue(permit) {
             do throws(ProviderFailure) {

@@ -1,4 +1,7 @@
 import SystemSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Manifests that could not be processed, each with `<name>.error.json` beside it (contract §5).
 public struct Quarantine: Sendable {
@@ -20,7 +23,7 @@ public struct Quarantine: Sendable {
             guard !FileSystem.exists(directory + "/" + name + ".error.json") else { continue }
             do {
                 try FileSystem.renameNoReplace(path, directory + "/" + name)
-            } catch where error.errno == 17 /* EEXIST */ {
+            } catch where error.errno == EEXIST {
                 continue
             }
             var final = report
@@ -32,7 +35,7 @@ public struct Quarantine: Sendable {
             try FileSystem.writeAtomically(directory + "/" + name + ".error.json", bytes: bytes)
             return name
         }
-        throw SystemError(errno: 17, call: "quarantine", paths: [directory + "/" + originalName])
+        throw SystemError(errno: EEXIST, call: "quarantine", paths: [directory + "/" + originalName])
     }
 
     public struct Entry: Sendable, Equatable {
@@ -78,7 +81,7 @@ public struct Quarantine: Sendable {
             try FileSystem.makeDirectories(inbox)
             try FileSystem.renameNoReplace(directory + "/" + file, inbox + "/" + file)
         } catch {
-            if error.errno == 17 {
+            if error.errno == EEXIST {
                 throw RequeueError(name: name, message: "the inbox already holds a file named \(file); move or rename one of them first")
             }
             throw RequeueError(name: name, message: error.description)

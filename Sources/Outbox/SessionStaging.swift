@@ -1,4 +1,7 @@
 import SystemSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A session being built in `outbox/.staging/`. Files are written and flushed here; `publish`
 /// moves the whole folder into the outbox in one rename, so readers see all of it or nothing.
@@ -41,12 +44,12 @@ public struct SessionStaging: Sendable {
             try FileSystem.rename(path, target)
             if sync { try? FileSystem.syncDirectory(outbox) }
             return .created
-        } catch where error.errno == 39 /* ENOTEMPTY */ || error.errno == 17 /* EEXIST */ {
+        } catch where error.errno == ENOTEMPTY || error.errno == EEXIST {
             // fall through to the exchange
         }
         do {
             try FileSystem.exchange(path, target)
-        } catch where error.errno == 22 /* EINVAL: no RENAME_EXCHANGE here (e.g. NFS) */ {
+        } catch where error.errno == EINVAL /* no RENAME_EXCHANGE here (e.g. NFS) */ {
             // Second best: move the old one aside first. Readers may briefly see no session, never a partial one.
             let aside = outbox + "/.staging/.trash-" + session + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
             try FileSystem.rename(target, aside)

@@ -70,13 +70,13 @@ public struct SessionProcessor: Sendable {
                 staging.discard()
                 let fallbacks = scenes.filter { $0.status == .fallback }
                 let error = ManifestError(
-                    reason: .invalidManifest,
+                    reason: .fallbackUsed,
                     message: "\(fallbacks.count) of \(scenes.count) scenes could not come from a real provider (--strict)",
                     issues: fallbacks.map { scene in
                         let index = manifest.scenes.firstIndex { $0.sceneNumber == scene.sceneNumber } ?? 0
                         return ManifestIssue(path: "scenes[\(index)]", message: "scene \(scene.sceneNumber) fell back to the placeholder")
                     })
-                return quarantine(claim, error, reasonOverride: "fallback_used", logger: logger)
+                return quarantine(claim, error, logger: logger)
             }
             let finished = WallClock.now()
             let session = SessionMetadata(
@@ -110,14 +110,28 @@ public struct SessionProcessor: Sendable {
             ])
             return .published(session: manifest.session, scenes: scenes.count, fallbacks: fallbacks, replaced: outcome == .replaced)
         } catch let error as SystemError {
+            // The machine's fault (disk full, permissions): back to the inbox, retried with backoff.
             staging.discard()
             return handBack(claim, error: error, logger: logger)
+        } catch let error as GenerationError where error.code == .cancelled {
+            staging.discard()
+            return cancelled(claim, logger: logger)
         } catch is CancellationError {
             staging.discard()
             return cancelled(claim, logger: logger)
-        } catch {
+        } catch let error as SceneGenerationError {
+            // The placeholder failed its tries: the same manifest would fail the same way again, so it
+            // ends in quarantine instead of being handed back forever.
             staging.discard()
-            return handBack(claim, error: SystemError(errno: 5, call: "generate: \(error)"), logger: logger)
+            let index = manifest.scenes.firstIndex { $0.sceneNumber == error.sceneNumber } ?? 0
+            return quarantine(claim, ManifestError(
+                reason: .processingFailed,
+                message: "scene \(error.sceneNumber) could not be rendered, not even as a placeholder: \(error.underlying.message)",
+                issues: [ManifestIssue(path: "scenes[\(index)]", message: "could not be rendered: \(error.underlying.message)")]), logger: logger)
+        } catch {
+            // Encoding the metadata failed: a bug, and deterministic, so quarantine with what it said.
+            staging.discard()
+            return quarantine(claim, ManifestError(reason: .processingFailed, message: "the session's metadata could not be written: \(error)"), logger: logger)
         }
     }
 
@@ -197,7 +211,13 @@ public struct SessionProcessor: Sendable {
             for scene in manifest.scenes {
                 group.addTask {
                     let request = ImageRequest(manifest: manifest, scene: scene, format: format)
-                    let generated = try await chain.generate(request, limiter: limiter, logger: logger)
+                    let generated: GeneratedImage
+                    do throws(GenerationError) {
+                        generated = try await chain.generate(request, limiter: limiter, logger: logger)
+                    } catch {
+                        if error.code == .cancelled { throw error }
+                        throw SceneGenerationError(sceneNumber: scene.sceneNumber, underlying: error)
+                    }
                     let base = "scene-" + Self.pad(scene.sceneNumber, digits)
                     let imageName = base + "." + generated.image.format.fileExtension
                     // Written as soon as it exists: a session's images are never all held in memory.
@@ -241,9 +261,9 @@ public struct SessionProcessor: Sendable {
 
     // MARK: - Endings
 
-    func quarantine(_ claim: ClaimedManifest, _ error: ManifestError, reasonOverride: String? = nil, logger: Logger) -> ProcessOutcome {
+    func quarantine(_ claim: ClaimedManifest, _ error: ManifestError, logger: Logger) -> ProcessOutcome {
         let now = WallClock.now()
-        let reason = reasonOverride ?? error.reason.rawValue
+        let reason = error.reason.rawValue
         let report = QuarantineReport(
             file: claim.originalName, reason: reason, message: error.message,
             errors: error.issues.map { Issue(path: $0.path, message: $0.message, line: $0.line, column: $0.column) },
@@ -294,4 +314,10 @@ public struct SessionProcessor: Sendable {
             logger.error("notification could not be written", metadata: ["error.message": "\(error.description)"])
         }
     }
+}
+
+/// A scene the chain could not give an image, not even a placeholder.
+struct SceneGenerationError: Error {
+    var sceneNumber: Int
+    var underlying: GenerationError
 }

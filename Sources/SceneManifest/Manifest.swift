@@ -52,6 +52,11 @@ public struct ManifestError: Error, Sendable, CustomStringConvertible {
         case tooLarge = "too_large"
         case notUTF8 = "not_utf8"
         case unsupportedFile = "unsupported_file"
+        /// `--strict`: a scene could not come from a real provider.
+        case fallbackUsed = "fallback_used"
+        /// The session could not be made even from placeholders (the renderer failed every try): a
+        /// manifest that would fail the same way each time, so it is not handed back to loop forever.
+        case processingFailed = "processing_failed"
     }
 
     public var reason: Reason
