@@ -7,12 +7,24 @@ import Testing
 /// asserted here (every drop published, no fallbacks); its timings belong to a quiet machine and are
 /// reported in the README, not judged under the parallel test suite.
 @Suite struct BenchSmokeTests {
+    /// The benchmark binary, built beside scenedrop.
+    static func benchPath() throws -> String {
+        let path = FileSystem.parentPath(SceneDropProcess.binary) + "/scenedrop-bench"
+        try #require(FileSystem.exists(path), "scenedrop-bench is built beside scenedrop")
+        return path
+    }
+
+    /// This process's environment with the benchmark's scratch folders inside `root`.
+    static func environment(scratch root: String) -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["TMPDIR"] = root
+        return environment
+    }
+
     @Test func aSmallBenchmarkRunReportsEveryScenario() async throws {
-        let benchPath = FileSystem.parentPath(SceneDropProcess.binary) + "/scenedrop-bench"
-        try #require(FileSystem.exists(benchPath), "scenedrop-bench is built beside scenedrop")
+        let benchPath = try Self.benchPath()
         try await withTemporaryDirectory { root in
-            var environment = ProcessInfo.processInfo.environment
-            environment["TMPDIR"] = root
+            let environment = Self.environment(scratch: root)
             let output = root + "/bench.json"
             let bench = try ChildProcess(benchPath, ["--json", "--smoke", "--only", "B1,B2,B3,B4,B5", "--b1-count", "20", "--b2-count", "200", "--latency-ms", "200"],
                                          environment: environment, stdout: .file(output), stderr: .file(root + "/bench.err"))
@@ -42,11 +54,9 @@ import Testing
     /// The benchmark stopped in the middle (the test above timing out, or Ctrl-C) takes its daemon and
     /// its inotifywait with it: nothing is left running.
     @Test func aBenchmarkStoppedMidRunLeavesNothingRunning() async throws {
-        let benchPath = FileSystem.parentPath(SceneDropProcess.binary) + "/scenedrop-bench"
-        try #require(FileSystem.exists(benchPath), "scenedrop-bench is built beside scenedrop")
+        let benchPath = try Self.benchPath()
         try await withTemporaryDirectory { root in
-            var environment = ProcessInfo.processInfo.environment
-            environment["TMPDIR"] = root
+            let environment = Self.environment(scratch: root)
             // B1 with far more drops than it will get to: it is stopped while its daemon and floor watcher run.
             let bench = try ChildProcess(benchPath, ["--only", "B1", "--b1-count", "100000"], environment: environment, stdout: .null, stderr: .file(root + "/bench.err"))
             defer { bench.stopNow() }
