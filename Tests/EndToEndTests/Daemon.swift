@@ -83,6 +83,19 @@ func waitForSessions(_ outbox: String, count: Int, timeout: Duration = .seconds(
 }
 
 /// Claims held in work/ by any instance.
+/// The session names of the manifests claimed in work/ now (work names are `N~<file>.json`; the
+/// test manifests are named after their sessions).
+func claimedSessionNames(_ root: String) -> Set<String> {
+    var names: Set<String> = []
+    for instance in listNames(root + "/.scenedrop/work") where !instance.hasSuffix(".lock") {
+        for file in listNames(root + "/.scenedrop/work/" + instance, hidden: true) {
+            guard let cut = file.firstIndex(of: "~") else { continue }
+            names.insert(String(file[file.index(after: cut)...].dropLast(".json".count)))
+        }
+    }
+    return names
+}
+
 func claimsInWork(_ root: String) -> Int {
     listNames(root + "/.scenedrop/work").filter { !$0.hasSuffix(".lock") }.reduce(0) { $0 + listNames(root + "/.scenedrop/work/" + $1, hidden: true).count }
 }
