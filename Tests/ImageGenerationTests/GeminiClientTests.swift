@@ -110,9 +110,9 @@ private func imageAnswer(_ bytes: [UInt8]) -> [UInt8] {
     }
 
     @Test func unreachableMessagesNameTheCause() {
-        #expect(GeminiClient.unreachable(host: "generativelanguage.googleapis.com", port: 443, dnsError: "Name or service not known", connectError: nil)
+        #expect(GeminiClient.unreachableMessage(host: "generativelanguage.googleapis.com", port: 443, dnsError: "Name or service not known", connectError: nil)
             == "cannot resolve generativelanguage.googleapis.com (DNS lookup failed: Name or service not known)")
-        #expect(GeminiClient.unreachable(host: "example.test", port: 443, dnsError: nil, connectError: "network is unreachable")
+        #expect(GeminiClient.unreachableMessage(host: "example.test", port: 443, dnsError: nil, connectError: "network is unreachable")
             == "cannot connect to example.test:443: network is unreachable")
         let client = GeminiClient(http: .shared, baseURL: "https://generativelanguage.googleapis.com/", key: key)
         #expect(client.endpoint == "generativelanguage.googleapis.com")

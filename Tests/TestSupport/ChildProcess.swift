@@ -28,7 +28,7 @@ public enum Tool {
     /// - Parameter searchPath: the folders to look in; `nil` reads PATH.
     public static func path(_ name: String, searchPath: String? = nil) throws(MissingTool) -> String {
         if name.hasPrefix("/") {
-            guard access(name, X_OK) == 0 else { throw MissingTool(tool: name, package: packages[baseName(name)]) }
+            guard access(name, X_OK) == 0 else { throw MissingTool(tool: name, package: packages[FileSystem.baseName(name)]) }
             return name
         }
         let search = searchPath ?? ProcessInfo.processInfo.environment["PATH"].flatMap { $0.isEmpty ? nil : $0 } ?? "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
@@ -37,10 +37,6 @@ public enum Tool {
             if access(candidate, X_OK) == 0 { return candidate }
         }
         throw MissingTool(tool: name, package: packages[name])
-    }
-
-    private static func baseName(_ path: String) -> String {
-        path.split(separator: "/").last.map(String.init) ?? path
     }
 }
 

@@ -95,12 +95,12 @@ public struct GeminiClient: Sendable {
             // A host name: resolved, then every address tried (happy eyeballs).
             let lookup = error.dnsAError ?? error.dnsAAAAError
             let connect = error.connectionErrors.first.map { Self.reason($0.error) }
-            return .unreachable(Self.unreachable(host: error.host, port: error.port, dnsError: lookup.map { String(describing: $0) }, connectError: connect))
+            return .unreachable(Self.unreachableMessage(host: error.host, port: error.port, dnsError: lookup.map { String(describing: $0) }, connectError: connect))
         case let error as IOError where Self.connectErrnos.contains(error.errnoCode):
             // An address literal: no lookup, the connect itself failed.
-            return .unreachable(Self.unreachable(host: endpoint, port: nil, dnsError: nil, connectError: Self.reason(error)))
+            return .unreachable(Self.unreachableMessage(host: endpoint, port: nil, dnsError: nil, connectError: Self.reason(error)))
         case let error as HTTPClientError where error == .connectTimeout:
-            return .unreachable(Self.unreachable(host: endpoint, port: nil, dnsError: nil, connectError: "no answer within the connect timeout"))
+            return .unreachable(Self.unreachableMessage(host: endpoint, port: nil, dnsError: nil, connectError: "no answer within the connect timeout"))
         default:
             return .connection(key.scrub(String(describing: error)))
         }
@@ -117,7 +117,7 @@ public struct GeminiClient: Sendable {
     }
 
     /// What a log line and a scene's `fallback.tried[].error` say: the cause in words.
-    public static func unreachable(host: String, port: Int?, dnsError: String?, connectError: String?) -> String {
+    public static func unreachableMessage(host: String, port: Int?, dnsError: String?, connectError: String?) -> String {
         let target = port.map { "\(host):\($0)" } ?? host
         if let dnsError { return "cannot resolve \(host) (DNS lookup failed: \(dnsError))" }
         return "cannot connect to \(target): \(connectError ?? "no address could be reached")"

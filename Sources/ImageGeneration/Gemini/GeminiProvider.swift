@@ -103,9 +103,7 @@ public struct GeminiProvider: ImageProvider {
         while true {
             let wait = await state.reserveTurn(for: step.model, now: now())
             if wait > 0 {
-                do { try await Task.sleep(for: .milliseconds(Int64(wait * 1000))) } catch {
-                    return .failed(.timeout, message: "cancelled", attempts: attempts, stopHere: true)
-                }
+                guard await Self.pause(wait) else { return .failed(.timeout, message: "cancelled", attempts: attempts, stopHere: true) }
             }
             if let dailyBudget, let ledger, await ledger.spentToday(now: now()) >= dailyBudget {
                 return .failed(.budgetExceeded, message: "today's spend reached the daily budget of $\(dailyBudget); paid providers wait for the next UTC day", attempts: attempts, stopHere: true)
@@ -153,9 +151,7 @@ public struct GeminiProvider: ImageProvider {
                         // One cool-down for the whole daemon: every scene waits for this model, once.
                         await state.coolDown(step.model, until: now() + delay)
                     } else {
-                        do { try await Task.sleep(for: .milliseconds(Int64(delay * 1000))) } catch {
-                            return .failed(.timeout, message: "cancelled", attempts: attempts, stopHere: true)
-                        }
+                        guard await Self.pause(delay) else { return .failed(.timeout, message: "cancelled", attempts: attempts, stopHere: true) }
                     }
                 case .giveUp(let reason, let scope):
                     let message = Self.describe(failure)
@@ -213,8 +209,13 @@ public struct GeminiProvider: ImageProvider {
             guard case .failure(let failure) = answer, case .unreachable = failure,
                   case .retry(let delay) = policy.decide(failure, attempts: requests, random: Double.random(in: 0..<1))
             else { return (answer, requests) }
-            do { try await Task.sleep(for: .milliseconds(Int64(delay * 1000))) } catch { return (answer, requests) }
+            guard await Self.pause(delay) else { return (answer, requests) }
         }
+    }
+
+    /// Waits `seconds`; false when the task was cancelled meanwhile.
+    static func pause(_ seconds: Double) async -> Bool {
+        (try? await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))) != nil
     }
 
     /// Says once when the endpoint stops answering, and once when it answers again.
