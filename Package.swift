@@ -44,7 +44,11 @@ let package = Package(
         // MARK: Leaf modules
         .target(
             name: "SystemSupport",
-            dependencies: ["CSystemShim", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "CSystemShim",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(name: "LocatedJSON", swiftSettings: swiftSettings),
@@ -81,20 +85,19 @@ let package = Package(
             name: "SceneDropCore",
             dependencies: [
                 "SystemSupport", "DropFolder", "LocatedJSON", "SceneManifest", "Imaging", "ImageGeneration", "Outbox",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "scenedrop",
             dependencies: [
-                "SceneDropCore", "SceneManifest", "ImageGeneration", "Imaging", "Outbox", "SystemSupport",
+                "SceneDropCore", "ImageGeneration", "Imaging", "Outbox", "SystemSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -16,17 +16,20 @@ public struct ImageRequest: Sendable {
     public var model: String?
     public var format: OutputFormat
 
-    public init(manifest: Manifest, scene: Manifest.Scene, format: OutputFormat) {
-        session = manifest.session
-        sceneNumber = scene.sceneNumber
-        prompt = scene.prompt
-        negativePrompt = scene.negativePrompt
-        style = scene.style
-        aspectRatio = manifest.aspectRatio
-        width = manifest.width
-        height = manifest.height
-        quality = manifest.quality
-        model = manifest.model
+    public init(
+        session: String, sceneNumber: Int, prompt: String, negativePrompt: String?, style: ImageStyle, aspectRatio: AspectRatio,
+        width: Int, height: Int, quality: Manifest.Quality, model: String?, format: OutputFormat
+    ) {
+        self.session = session
+        self.sceneNumber = sceneNumber
+        self.prompt = prompt
+        self.negativePrompt = negativePrompt
+        self.style = style
+        self.aspectRatio = aspectRatio
+        self.width = width
+        self.height = height
+        self.quality = quality
+        self.model = model
         self.format = format
     }
 }

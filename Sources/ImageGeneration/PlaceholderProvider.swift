@@ -1,4 +1,5 @@
 import Imaging
+import SystemSupport
 import SceneManifest
 
 /// The last link of every chain: a libvips-rendered card, so a session never misses an image.
@@ -12,7 +13,7 @@ public struct PlaceholderProvider: ImageProvider {
         let card = PlaceholderCard(
             sceneNumber: request.sceneNumber, prompt: request.prompt, style: request.style.rawValue,
             width: request.width, height: request.height, format: request.format)
-        let result: Result<[UInt8], ImagingError> = await BlockingWork.run {
+        let result: Result<[UInt8], ImagingError> = await WorkerThreads.cpu.run {
             Result { () throws(ImagingError) in try card.render() }
         }
         switch result {

@@ -12,9 +12,10 @@ public struct Quarantine: Sendable {
     }
 
     /// Moves a claimed manifest in and writes its report. Returns the name it has in quarantine:
-    /// the dropped name, or `<stem>.<UTC stamp>.json` when that is taken.
+    /// the dropped name, or `<stem>.<UTC stamp>.json` when that is taken. `sync: false` (`--no-fsync`)
+    /// skips flushing the report to disk.
     @discardableResult
-    public func admit(_ path: String, originalName: String, report: QuarantineReport, now: Double) throws(SystemError) -> String {
+    public func admit(_ path: String, originalName: String, report: QuarantineReport, now: Double, sync: Bool = true) throws(SystemError) -> String {
         try FileSystem.makeDirectories(directory)
         let stem = originalName.lowercased().hasSuffix(".json") ? String(originalName.dropLast(5)) : originalName
         var candidates = [originalName, "\(stem).\(WallClock.compactStamp(now)).json"]
@@ -32,7 +33,7 @@ public struct Quarantine: Sendable {
             // by nobody, so say so loudly by throwing.
             let bytes: [UInt8]
             do { bytes = try MetadataCoding.encode(final) } catch { bytes = Array("{}".utf8) }
-            try FileSystem.writeAtomically(directory + "/" + name + ".error.json", bytes: bytes)
+            try FileSystem.writeAtomically(directory + "/" + name + ".error.json", bytes: bytes, sync: sync)
             return name
         }
         throw SystemError(errno: EEXIST, call: "quarantine", paths: [directory + "/" + originalName])

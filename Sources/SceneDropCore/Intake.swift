@@ -1,17 +1,35 @@
 import DropFolder
 import Logging
 import SystemSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Decides which inbox files to claim and when. Close and move events are trusted at once;
 /// files found by a rescan pass the stability gate first. At most `maxSessions` claims are in
 /// hand: the rest wait in the inbox, where another instance may take them.
+///
+/// In `drainOnce` mode (`scenedrop process`) only the files present at the first rescan are taken,
+/// each once, and the claim stream ends when every one of them is claimed, gone or has been changing
+/// for longer than the patience.
+///
+/// Every system call (listing, `lstat`, the claim's rename, the dead-instance check) runs on the I/O
+/// threads; the actor only decides. Times come from the injected monotonic clock.
 actor Intake {
+    enum Mode: Sendable {
+        case watch
+        /// Take what is there now; give a file still changing after `patience` up.
+        case drainOnce(patience: Double)
+    }
+
     private let inbox: String
+    private let workFolder: String
     private let work: WorkArea
+    private let mode: Mode
     private let maxSessions: Int
-    private let settle: Double
     private let initialBackoff: Double
     private let maximumBackoff: Double
+    private let clock: MonotonicClock
     private let logger: Logger
     private let output: AsyncStream<(ClaimedManifest, Double)>.Continuation
     private let recheckRequests: AsyncStream<Double>.Continuation
@@ -32,8 +50,16 @@ actor Intake {
     private var reportedFolders: Set<String> = []
     /// Recheck times already requested and not yet due, so a burst does not start a timer per file.
     private var pendingRechecks: Set<Int> = []
-    private var idleWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
-    private var nextWaiter: UInt64 = 0
+    /// A pump or a rescan is under way (they await the I/O threads): a second caller leaves the work
+    /// to it, so claims stay in order and a burst of events costs one listing, not one each.
+    private var pumping = false
+    private var scanning = false
+    private var scanAgain = false
+
+    /// drainOnce: the names still to take (`nil` until the first listing), and when patience ends.
+    private var wanted: Set<String>?
+    private let patienceEnds: Double?
+    private(set) var summary = BatchSummary()
 
     /// Running totals, reported with each rescan.
     private(set) var stats = Stats()
@@ -45,59 +71,84 @@ actor Intake {
     }
 
     init(
-        configuration: Configuration, work: WorkArea, logger: Logger,
+        configuration: Configuration, work: WorkArea, mode: Mode = .watch, clock: MonotonicClock, logger: Logger,
         output: AsyncStream<(ClaimedManifest, Double)>.Continuation,
         recheckRequests: AsyncStream<Double>.Continuation
     ) {
         inbox = configuration.layout.inbox
+        workFolder = configuration.layout.work
         self.work = work
+        self.mode = mode
         maxSessions = configuration.effectiveMaxSessions
-        settle = configuration.settle.seconds
         initialBackoff = configuration.initialBackoff.seconds
         maximumBackoff = configuration.maximumBackoff.seconds
         gate = StabilityGate(settle: configuration.settle.seconds)
+        self.clock = clock
         self.logger = logger
         self.output = output
         self.recheckRequests = recheckRequests
+        if case .drainOnce(let patience) = mode { patienceEnds = clock.now() + patience } else { patienceEnds = nil }
     }
 
+    var isDraining: Bool { patienceEnds != nil }
+
     /// A close-after-write or move-in event: the file is complete, claim it now.
-    func arrived(_ name: String) {
-        guard accepting, InboxFilter.accepts(name) else { return }
+    func arrived(_ name: String) async {
+        guard accepting, !isDraining, InboxFilter.accepts(name) else { return }
         gate.forget(name)
         if inFlightNames.contains(name) {
             arrivedWhileInFlight.insert(name)
             return
         }
-        enqueue(name)
+        await enqueue(name)
     }
 
-    func overflowed() {
+    func overflowed() async {
         stats.overflows += 1
         logger.warning("inotify queue overflowed; rescanning the inbox", metadata: ["scenedrop.inbox": "\(inbox)"])
-        rescan()
+        await rescan()
     }
 
     /// Lists the inbox: stable files are queued, changing ones are looked at again after `settle`.
     /// Also returns the claims of dead instances to the inbox first.
-    func rescan() {
+    func rescan() async {
         guard accepting else { return }
+        if scanning {
+            scanAgain = true
+            return
+        }
+        scanning = true
+        defer { scanning = false }
+        repeat {
+            scanAgain = false
+            await rescanOnce()
+        } while scanAgain && accepting
+    }
+
+    private func rescanOnce() async {
         stats.rescans += 1
-        for recovery in work.recoverDeadInstances() where !recovery.returned.isEmpty {
+        let (work, inbox) = (self.work, self.inbox)
+        let listing = await WorkerThreads.io.run { () -> ([WorkArea.Recovery], Result<[InboxScanner.Candidate], SystemError>) in
+            (work.recoverDeadInstances(), Result { () throws(SystemError) in try InboxScanner.scan(inbox) })
+        }
+        for recovery in listing.0 where !recovery.returned.isEmpty {
             logger.notice("claims of a dead instance returned to the inbox", metadata: [
                 "scenedrop.instance": "\(recovery.instanceID)", "scenedrop.count": "\(recovery.returned.count)",
             ])
         }
-        let candidates: [InboxScanner.Candidate]
-        do {
-            candidates = try InboxScanner.scan(inbox)
-        } catch {
+        var candidates: [InboxScanner.Candidate]
+        switch listing.1 {
+        case .success(let found): candidates = found
+        case .failure(let error):
             logger.error("inbox could not be listed", metadata: ["error.message": "\(error.description)"])
             return
         }
-        let now = WallClock.now()
+        guard accepting else { return }
+        if isDraining { candidates = narrowToWanted(candidates) }
+        let now = clock.now()
         var present: Set<String> = []
         var earliestRecheck: Double?
+        var stable: [String] = []
         for candidate in candidates {
             present.insert(candidate.name)
             if candidate.info.kind == .directory {
@@ -114,29 +165,74 @@ actor Intake {
             let observation = StabilityGate.Observation(
                 size: candidate.info.size, mtimeNanoseconds: candidate.info.mtimeNanoseconds, inode: candidate.info.inode)
             switch gate.observe(candidate.name, observation, now: now) {
-            case .stable: enqueue(candidate.name)
+            case .stable: stable.append(candidate.name)
             case .recheck(let at): earliestRecheck = min(earliestRecheck ?? at, at)
             }
         }
         gate.retain(only: present)
         reportedFolders.formIntersection(present)
+        if let patienceEnds, now >= patienceEnds, earliestRecheck != nil {
+            giveUpOnChangingFiles(except: Set(stable))
+            earliestRecheck = nil
+        }
         if let earliestRecheck { requestRecheck(at: earliestRecheck) }
         logger.debug("inbox rescanned", metadata: [
             "scenedrop.rescan": "\(stats.rescans)", "scenedrop.candidates": "\(candidates.count)",
             "scenedrop.settling": "\(gate.trackedCount)", "scenedrop.queued": "\(queued.count)",
             "scenedrop.claimed_total": "\(stats.claimed)", "scenedrop.overflows_total": "\(stats.overflows)",
         ])
+        for name in stable { await enqueue(name) }
+        finishIfDrained()
     }
 
-    private func enqueue(_ name: String) {
+    /// drainOnce: the first listing fixes what this run takes; files dropped later wait for the next one.
+    private func narrowToWanted(_ candidates: [InboxScanner.Candidate]) -> [InboxScanner.Candidate] {
+        let files = candidates.filter { $0.info.kind != .directory }
+        guard let wanted else {
+            wanted = Set(files.map(\.name))
+            return files
+        }
+        let present = files.filter { wanted.contains($0.name) }
+        // Gone meanwhile (another instance took it, or its owner removed it): not ours to report.
+        self.wanted = wanted.intersection(present.map(\.name))
+        return present
+    }
+
+    private func giveUpOnChangingFiles(except stable: Set<String>) {
+        guard var wanted else { return }
+        for name in wanted.sorted() where !stable.contains(name) && !queued.contains(name) && !inFlightNames.contains(name) {
+            summary.skipped.append(.init(file: name, detail: "still changing after \(Int(patienceSeconds))s; left for the next run"))
+            wanted.remove(name)
+        }
+        self.wanted = wanted
+    }
+
+    private var patienceSeconds: Double {
+        if case .drainOnce(let patience) = mode { return patience }
+        return 0
+    }
+
+    private func enqueue(_ name: String) async {
         guard queued.insert(name).inserted else { return }
         queue.append(name)
-        pump()
+        await pump()
+    }
+
+    private enum ClaimAttempt: Sendable {
+        case claimed(ClaimedManifest)
+        /// Another instance took it first, or it went away: theirs to report.
+        case gone
+        case failed(SystemError)
     }
 
     /// Claims queued names while there is capacity.
-    private func pump() {
-        let now = WallClock.now()
+    private func pump() async {
+        guard !pumping else { return }
+        pumping = true
+        defer {
+            pumping = false
+            if !accepting { finishOutput() }
+        }
         while accepting, inFlight < maxSessions, head < queue.count {
             let name = queue[head]
             head += 1
@@ -145,94 +241,116 @@ actor Intake {
                 queue.removeFirst(head)
                 head = 0
             }
-            if let wait = backoff[name], wait.until > now {
+            if let wait = backoff[name], wait.until > clock.now() {
                 requestRecheck(at: wait.until)
                 continue
             }
+            let (work, path) = (self.work, inbox + "/" + name)
             // A folder named *.json is never claimed; anything else (links, FIFOs) is claimed by
             // rename, which never opens it, and quarantined by the processor.
-            guard let info = try? FileSystem.info(inbox + "/" + name), info.kind != .directory else { continue }
-            let claim: ClaimedManifest?
-            do {
-                claim = try work.claim(name)
-            } catch {
-                logger.error("claim failed", metadata: ["scenedrop.file": "\(name)", "error.message": "\(error.description)"])
-                continue
+            let attempt = await WorkerThreads.io.run { () -> ClaimAttempt in
+                guard let info = try? FileSystem.info(path), info.kind != .directory else { return .gone }
+                do throws(SystemError) {
+                    return try work.claim(name).map(ClaimAttempt.claimed) ?? .gone
+                } catch {
+                    return .failed(error)
+                }
             }
-            guard let claim else { continue }  // someone else took it
-            // The audit trail's first line for a manifest; its time is what drop → claim is measured by.
-            logger.info("manifest claimed", metadata: ["scenedrop.file": "\(name)"])
-            inFlight += 1
-            inFlightNames.insert(name)
-            stats.claimed += 1
-            output.yield((claim, now))
+            wanted?.remove(name)
+            switch attempt {
+            case .gone:
+                continue
+            case .failed(let error):
+                logger.error("claim failed", metadata: ["scenedrop.file": "\(name)", "error.message": "\(error.description)"])
+                // Left where it is, untouched; `process` reports it and exits 1 so cron notices.
+                if isDraining { summary.unclaimed.append(.init(file: name, detail: Self.unclaimable(error, work: workFolder))) }
+                continue
+            case .claimed(let claim):
+                // The audit trail's first line for a manifest; its time is what drop → claim is measured by.
+                logger.info("manifest claimed", metadata: ["scenedrop.file": "\(name)"])
+                inFlight += 1
+                inFlightNames.insert(name)
+                stats.claimed += 1
+                output.yield((claim, WallClock.now()))
+            }
         }
     }
 
     /// A claim's processing ended.
-    func finished(_ claim: ClaimedManifest, _ outcome: ProcessOutcome) {
+    func finished(_ claim: ClaimedManifest, _ outcome: ProcessOutcome) async {
         inFlight -= 1
         inFlightNames.remove(claim.originalName)
         let arrivedMeanwhile = arrivedWhileInFlight.remove(claim.originalName) != nil
-        switch outcome {
-        case .handedBack(let name, _):
-            let failures = (backoff[name]?.failures ?? 0) + 1
-            let delay = min(maximumBackoff, initialBackoff * Double(1 << min(failures - 1, 20)))
-            let until = WallClock.now() + delay
-            backoff[name] = (until, failures)
-            requestRecheck(at: until)
-            logger.info("retry scheduled", metadata: ["scenedrop.file": "\(name)", "scenedrop.retry_in_s": "\(delay)"])
-        case .published, .quarantined:
-            backoff[claim.originalName] = nil
-        case .cancelled, .stuck:
-            break
+        if isDraining {
+            summary.add(file: claim.originalName, outcome: outcome)
+        } else {
+            switch outcome {
+            case .handedBack(let name, _):
+                let failures = (backoff[name]?.failures ?? 0) + 1
+                let delay = min(maximumBackoff, initialBackoff * Double(1 << min(failures - 1, 20)))
+                let until = clock.now() + delay
+                backoff[name] = (until, failures)
+                requestRecheck(at: until)
+                logger.info("retry scheduled", metadata: ["scenedrop.file": "\(name)", "scenedrop.retry_in_s": "\(delay)"])
+            case .published, .quarantined:
+                backoff[claim.originalName] = nil
+            case .cancelled, .stuck:
+                break
+            }
         }
         // A new file dropped under the same name while we worked: take it now (pump honours any backoff).
-        if arrivedMeanwhile, accepting { enqueue(claim.originalName) }
-        pump()
-        if inFlight == 0 {
-            for waiter in idleWaiters.values { waiter.resume() }
-            idleWaiters.removeAll()
+        if arrivedMeanwhile, accepting {
+            await enqueue(claim.originalName)
+        } else {
+            await pump()
         }
+        finishIfDrained()
     }
+
+    /// drainOnce: every wanted file is claimed, gone or given up, and nothing waits for capacity.
+    private func finishIfDrained() {
+        guard accepting, let wanted, wanted.isEmpty, head >= queue.count else { return }
+        drained = true
+        stopAccepting()
+    }
+
+    /// drainOnce, and everything it was to take is taken: the run ends when those sessions do.
+    private(set) var drained = false
 
     /// Asks for a rescan at `time`, unless one is already due within the same 50 ms.
     private func requestRecheck(at time: Double) {
-        let now = WallClock.now()
+        let now = clock.now()
         pendingRechecks = pendingRechecks.filter { Double($0) * 0.05 > now }
         let slot = Int((time / 0.05).rounded(.up))
         guard pendingRechecks.insert(slot).inserted else { return }
         recheckRequests.yield(Double(slot) * 0.05)
     }
 
-    /// Stops claiming; claims already in hand go on.
+    /// Stops claiming; claims already in hand go on. A claim being made right now is still handed to
+    /// the workers: the claim stream ends only after it.
     func stopAccepting() {
         accepting = false
-        output.finish()
         recheckRequests.finish()
+        if !pumping { finishOutput() }
     }
 
-    /// Returns when no claim is in hand, or when the calling task is cancelled.
-    func waitUntilIdle() async {
-        if inFlight == 0 { return }
-        nextWaiter += 1
-        let id = nextWaiter
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                if Task.isCancelled || inFlight == 0 {
-                    continuation.resume()
-                } else {
-                    idleWaiters[id] = continuation
-                }
-            }
-        } onCancel: {
-            Task { await self.cancelWaiter(id) }
-        }
-    }
-
-    private func cancelWaiter(_ id: UInt64) {
-        idleWaiters.removeValue(forKey: id)?.resume()
+    private func finishOutput() {
+        output.finish()
     }
 
     var claimsInFlight: Int { inFlight }
+}
+
+extension Intake {
+    /// Why a claim failed, in words that say what to fix.
+    static func unclaimable(_ error: SystemError, work: String) -> String {
+        switch error.errno {
+        case EXDEV:
+            return "could not be claimed: the inbox and \(work) are on different filesystems (a claim is a rename); left in the inbox"
+        case EACCES, EPERM, EROFS:
+            return "could not be claimed: the inbox is not writable by this user (\(error.shortDescription)); left in the inbox"
+        default:
+            return "could not be claimed (\(error.description)); left in the inbox"
+        }
+    }
 }

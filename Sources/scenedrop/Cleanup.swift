@@ -44,7 +44,7 @@ struct Cleanup: ParsableCommand {
         var configuration = Configuration(layout: common.layout)
         configuration.quarantineRetention = quarantineOlderThan?.duration
         configuration.cacheRetention = cacheOlderThan.duration
-        let report = WatchService.cleaner(configuration, retention: olderThan?.duration, work: nil).run(now: WallClock.now(), dryRun: dryRun)
+        let report = configuration.cleaner(retention: olderThan?.duration).run(now: WallClock.now(), dryRun: dryRun)
         if json {
             try printJSON(report)
         } else {

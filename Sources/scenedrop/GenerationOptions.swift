@@ -1,8 +1,6 @@
 import ArgumentParser
-import AsyncHTTPClient
 import ImageGeneration
 import Imaging
-import Logging
 import SceneDropCore
 import SystemSupport
 
@@ -97,33 +95,21 @@ struct GenerationOptions: ParsableArguments {
         configuration.sync = !noFsync
     }
 
-    /// The provider chain (the placeholder is always its last link) and the HTTP client to shut down
-    /// when the command ends.
-    func makeChain(layout: Layout, logger: Logger) throws -> (ProviderChain, HTTPClient?) {
-        let key = apiKeyFile.flatMap(readKeyFile)
+    /// What the composition root needs to build the provider chain (the placeholder is always its last link).
+    func settings() throws -> GenerationSettings {
+        var settings = GenerationSettings()
+        settings.geminiEnabled = providerNames.contains("gemini")
+        settings.apiKey = apiKeyFile.flatMap(readKeyFile)
             ?? environment("GEMINI_API_KEY").flatMap(GeminiKey.init)
             ?? environment("GOOGLE_API_KEY").flatMap(GeminiKey.init)
-        guard providerNames.contains("gemini") else {
-            logger.notice("the gemini provider is not in --providers: every image comes from the placeholder renderer")
-            return (ProviderChain(providers: [], emptyChainReason: .noAPIKey), nil)
-        }
-        guard let key else {
-            logger.notice("no API key configured: every image comes from the placeholder renderer")
-            return (ProviderChain(providers: [], emptyChainReason: .noAPIKey), nil)
-        }
-        let base = geminiBaseURL ?? environment("SCENEDROP_GEMINI_BASE_URL") ?? "https://generativelanguage.googleapis.com"
+        settings.baseURL = geminiBaseURL ?? environment("SCENEDROP_GEMINI_BASE_URL") ?? settings.baseURL
         // validate() read the table already; a file broken since then stops the command, never silently ignored.
-        let catalog = try models.catalog()
-        let http = GeminiClient.makeHTTPClient(connections: concurrency)
-        let client = GeminiClient(http: http, baseURL: base, key: key, timeout: requestTimeout.duration)
-        let provider = GeminiProvider(
-            client: client, catalog: catalog, policy: RetryPolicy(maxRetries: retries), state: GeminiState(requestsPerMinute: rpm),
-            cache: noCache ? nil : ImageCache(directory: layout.cache), ledger: CostLedger(path: layout.state + "/ledger.jsonl"),
-            dailyBudget: dailyBudgetUSD, logger: logger, now: { WallClock.now() })
-        logger.info("gemini provider enabled", metadata: [
-            "scenedrop.gemini_base_url": "\(base)", "scenedrop.retries": "\(retries)",
-            "scenedrop.request_timeout_s": "\(requestTimeout.duration.seconds)",
-        ])
-        return (ProviderChain(providers: [provider]), http)
+        settings.catalog = try models.catalog()
+        settings.requestTimeout = requestTimeout.duration
+        settings.retries = retries
+        settings.requestsPerMinute = rpm
+        settings.dailyBudgetUSD = dailyBudgetUSD
+        settings.cache = !noCache
+        return settings
     }
 }

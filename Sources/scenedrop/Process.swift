@@ -1,5 +1,4 @@
 import ArgumentParser
-import AsyncHTTPClient
 import Outbox
 import Foundation
 import SceneDropCore
@@ -28,14 +27,11 @@ struct Process: AsyncParsableCommand {
         let logger = common.makeLogger()
         var configuration = Configuration(layout: common.layout)
         generation.apply(to: &configuration)
-        let (chain, http) = try generation.makeChain(layout: configuration.layout, logger: logger)
-        let runner = BatchRunner(configuration: configuration, chain: chain, logger: logger)
+        let daemon = Daemon(configuration: configuration, generation: try generation.settings(), logger: logger)
         let summary: BatchSummary
         do {
-            summary = try await runner.run()
-            try? await http?.shutdown()
+            summary = try await daemon.process()
         } catch {
-            try? await http?.shutdown()
             printError("scenedrop process: \(error)")
             throw ExitCode.failure
         }

@@ -1,8 +1,7 @@
 import ArgumentParser
 import Outbox
 import Foundation
-import SceneManifest
-import SystemSupport
+import SceneDropCore
 
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,26 +21,12 @@ struct Validate: ParsableCommand {
     @Flag(name: .long, help: "Print the results as JSON.")
     var json = false
 
-    struct Result: Codable {
-        var file: String
-        var valid: Bool
-        var reason: String?
-        var message: String?
-        var session: String?
-        var scenes: Int?
-        var errors: [ManifestIssue]
-        var warnings: [ManifestIssue]
-    }
-
     func validate() throws {
         if files.isEmpty { throw ValidationError("name at least one manifest file") }
     }
 
     func run() throws {
-        var results: [Result] = []
-        for file in files {
-            results.append(check(file))
-        }
+        let results = files.map(ManifestValidation.check)
         if json {
             try printJSON(results)
         } else {
@@ -56,32 +41,5 @@ struct Validate: ParsableCommand {
             }
         }
         if results.contains(where: { !$0.valid }) { throw ExitCode.failure }
-    }
-
-    func check(_ file: String) -> Result {
-        let name = FileSystem.baseName(file)
-        func failure(_ error: ManifestError) -> Result {
-            Result(file: file, valid: false, reason: error.reason.rawValue, message: error.message, errors: error.issues, warnings: [])
-        }
-        let bytes: [UInt8]
-        do {
-            // Links are followed here on purpose: validate is run by a person on files they name.
-            bytes = try FileSystem.readRegularFile(FileSystem.resolvingLink(file), limit: ManifestDecoder.maximumBytes)
-        } catch {
-            switch error {
-            case .tooLarge(let size):
-                return failure(ManifestError(reason: .tooLarge, message: "the file is \(size) bytes; a manifest may be at most 1 MiB (1048576 bytes)"))
-            case .notRegular:
-                return failure(ManifestError(reason: .unsupportedFile, message: "not a regular file"))
-            case .system(let e):
-                return failure(ManifestError(reason: .unsupportedFile, message: e.description))
-            }
-        }
-        do {
-            let manifest = try ManifestDecoder.decode(bytes, fileName: name)
-            return Result(file: file, valid: true, session: manifest.session, scenes: manifest.scenes.count, errors: [], warnings: manifest.warnings)
-        } catch {
-            return failure(error)
-        }
     }
 }

@@ -1,9 +1,6 @@
 import ArgumentParser
-import AsyncHTTPClient
 import Logging
 import SceneDropCore
-import ServiceLifecycle
-import UnixSignals
 
 struct Watch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -65,17 +62,10 @@ struct Watch: AsyncParsableCommand {
         configuration.cleanupInterval = cleanupInterval.duration
         configuration.shutdownGrace = shutdownGrace.duration
 
-        let (chain, http) = try generation.makeChain(layout: configuration.layout, logger: logger)
-        let service = WatchService(configuration: configuration, chain: chain, logger: logger)
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: service)],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
+        let daemon = Daemon(configuration: configuration, generation: try generation.settings(), logger: logger)
         do {
-            try await group.run()
-            try? await http?.shutdown()
+            try await daemon.watch()
         } catch {
-            try? await http?.shutdown()
             logger.critical("daemon stopped on an error", metadata: ["error.message": "\(error)"])
             throw ExitCode.failure
         }

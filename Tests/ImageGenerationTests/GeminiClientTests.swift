@@ -57,11 +57,11 @@ private func imageAnswer(_ bytes: [UInt8]) -> [UInt8] {
         }
         #expect(!message.contains("test-key-123"))
         await server.shutdown()
-        let http = GeminiClient.makeHTTPClient()
-        let refused = GeminiClient(http: http, baseURL: server.baseURL, key: key)
         let started = ContinuousClock.now
-        let answer = await refused.generate(model: "m", body: GeminiRequestBody(prompt: "p", aspectRatio: "1:1", imageSize: nil))
-        try await http.shutdown()
+        let answer = try await GeminiClient.withHTTPClient { http in
+            let refused = GeminiClient(http: http, baseURL: server.baseURL, key: key)
+            return await refused.generate(model: "m", body: GeminiRequestBody(prompt: "p", aspectRatio: "1:1", imageSize: nil))
+        }
         // A refused connection is the endpoint's fault, not the model's, and the message names the cause.
         guard case .failure(.unreachable(let cause)) = answer else {
             Issue.record("a refused connection is not an unreachable endpoint: \(answer)")
@@ -79,15 +79,15 @@ private func imageAnswer(_ bytes: [UInt8]) -> [UInt8] {
             FakeResponse(status: 200, body: imageAnswer([1]), holdUntilGenerateRequests: 12)
         }
         defer { Task { await server.shutdown() } }
-        let http = GeminiClient.makeHTTPClient(connections: 16)
-        let client = GeminiClient(http: http, baseURL: server.baseURL, key: key)
-        let answers = await withTaskGroup(of: GeminiAnswer.self) { group in
-            for _ in 0..<12 {
-                group.addTask { await client.generate(model: "m", body: GeminiRequestBody(prompt: "p", aspectRatio: "1:1", imageSize: nil)) }
+        let answers = try await GeminiClient.withHTTPClient(connections: 16) { http in
+            let client = GeminiClient(http: http, baseURL: server.baseURL, key: key)
+            return await withTaskGroup(of: GeminiAnswer.self) { group in
+                for _ in 0..<12 {
+                    group.addTask { await client.generate(model: "m", body: GeminiRequestBody(prompt: "p", aspectRatio: "1:1", imageSize: nil)) }
+                }
+                return await group.reduce(into: []) { $0.append($1) }
             }
-            return await group.reduce(into: []) { $0.append($1) }
         }
-        try await http.shutdown()
         #expect(answers.allSatisfy { $0 == .image(bytes: [1], mimeType: "image/png") })
         #expect(server.peakConcurrency == 12)
     }

@@ -31,9 +31,10 @@ import Testing
     }
 
     func request(model: String? = nil, quality: String = "draft", scene: Int = 1) throws -> ImageRequest {
-        let modelField = model.map { #", "model": "\#($0)""# } ?? ""
-        let manifest = try ManifestDecoder.decode(Array(#"{"quality": "\#(quality)", "width": 128, "height": 72\#(modelField), "scenes": [{"scene_number": \#(scene), "image_create_prompt": "cat with coffee", "negative_prompt": "dogs"}]}"#.utf8), fileName: "t.json")
-        return ImageRequest(manifest: manifest, scene: manifest.scenes[0], format: .png)
+        ImageRequest(
+            session: "t", sceneNumber: scene, prompt: "cat with coffee", negativePrompt: "dogs", style: .cinematic,
+            aspectRatio: .widescreen, width: 128, height: 72,
+            quality: try #require(Manifest.Quality(rawValue: quality)), model: model, format: .png)
     }
 
     func failure(_ provider: GeminiProvider, _ request: ImageRequest) async -> ProviderFailure? {
@@ -290,28 +291,29 @@ import Testing
         let gone = try await FakeGeminiServer.start { _ in GeminiEmulator.image(Self.jpeg) }
         let closedURL = gone.baseURL
         await gone.shutdown()
-        let http = GeminiClient.makeHTTPClient()
-        let client = GeminiClient(http: http, baseURL: closedURL, key: GeminiKey(GeminiEmulator.validKey)!)
-        let state = GeminiState(requestsPerMinute: nil)
-        let provider = GeminiProvider(
-            client: client, policy: RetryPolicy(maxRetries: 2, baseDelay: 0.01, maxDelay: 0.05, jitter: 0),
-            state: state, logger: Logger(label: "test"), now: { Date().timeIntervalSince1970 })
-        let failures = await withTaskGroup(of: ProviderFailure?.self) { group in
-            for scene in 1...6 {
-                group.addTask { [self] in await failure(provider, try! request(scene: scene)) }
+        let (failures, later) = try await GeminiClient.withHTTPClient { http in
+            let client = GeminiClient(http: http, baseURL: closedURL, key: GeminiKey(GeminiEmulator.validKey)!)
+            let state = GeminiState(requestsPerMinute: nil)
+            let provider = GeminiProvider(
+                client: client, policy: RetryPolicy(maxRetries: 2, baseDelay: 0.01, maxDelay: 0.05, jitter: 0),
+                state: state, logger: Logger(label: "test"), now: { Date().timeIntervalSince1970 })
+            let failures = await withTaskGroup(of: ProviderFailure?.self) { group in
+                for scene in 1...6 {
+                    group.addTask { [self] in await failure(provider, try! request(scene: scene)) }
+                }
+                return await group.reduce(into: [ProviderFailure]()) { if let f = $1 { $0.append(f) } }
             }
-            return await group.reduce(into: [ProviderFailure]()) { if let f = $1 { $0.append(f) } }
+            // A scene after them still falls back without a request while the endpoint is known to be down.
+            return (failures, await failure(provider, try request(scene: 7)))
         }
-        try await http.shutdown()
         #expect(failures.count == 6)
         #expect(failures.allSatisfy { $0.reason == .networkError })
         #expect(failures.allSatisfy { $0.tried.count == 1 }, "no second model is tried against an unreachable endpoint")
         #expect(failures.allSatisfy { $0.message.contains("connection refused") }, "\(failures.map(\.message))")
         // One scene probed (1 + 2 retries); the others sent nothing.
         #expect(failures.map { $0.tried.map(\.attempts).reduce(0, +) }.reduce(0, +) == 3)
-        // A scene after them still falls back without a request while the endpoint is known to be down.
-        let later = try #require(await failure(provider, try request(scene: 7)))
-        #expect(later.reason == .networkError)
-        #expect(later.tried.first?.attempts == 0)
+        let laterFailure = try #require(later)
+        #expect(laterFailure.reason == .networkError)
+        #expect(laterFailure.tried.first?.attempts == 0)
     }
 }

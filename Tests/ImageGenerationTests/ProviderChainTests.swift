@@ -69,8 +69,9 @@ final class EarlyReleasingProvider: ImageProvider {
 }
 
 func request(scene: Int = 1) throws -> ImageRequest {
-    let manifest = try ManifestDecoder.decode(Array(#"{"session": "s", "width": 128, "height": 72, "scenes": [{"scene_number": \#(scene), "image_create_prompt": "p"}]}"#.utf8), fileName: "s.json")
-    return ImageRequest(manifest: manifest, scene: manifest.scenes[0], format: .png)
+    ImageRequest(
+        session: "s", sceneNumber: scene, prompt: "p", negativePrompt: nil, style: .cinematic, aspectRatio: .widescreen,
+        width: 128, height: 72, quality: .draft, model: nil, format: .png)
 }
 
 @Suite struct ProviderChainTests {

@@ -29,18 +29,23 @@ public struct GeminiClient: Sendable {
 
     struct DeadlineExceeded: Error {}
 
-    /// The HTTP client the provider should use. AsyncHTTPClient would otherwise keep retrying a refused
-    /// connection until the request's deadline (60 s): SceneDrop's retry policy already retries
-    /// connection errors with backoff, so a failed connection is reported at once. The caller shuts it down.
+    /// Runs `body` with the HTTP client the provider should use, and shuts it down when `body` returns
+    /// or throws (its lifetime is the scope, never a shutdown by hand). AsyncHTTPClient would otherwise
+    /// keep retrying a refused connection until the request's deadline (60 s): SceneDrop's retry policy
+    /// already retries connection errors with backoff, so a failed connection is reported at once.
     /// - Parameter connections: HTTP/1.1 connections per host, at least the daemon's `--concurrency`:
     ///   AsyncHTTPClient's default of 8 would quietly cap parallel requests to a plain-HTTP endpoint
     ///   (HTTP/2, which the real API speaks over TLS, multiplexes and is not affected).
-    public static func makeHTTPClient(connectTimeout: Duration = .seconds(10), connections: Int = 8) -> HTTPClient {
+    public static func withHTTPClient<Result>(
+        connectTimeout: Duration = .seconds(10), connections: Int = 8,
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (HTTPClient) async throws -> Result
+    ) async throws -> Result {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(8, connections)
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.timeout.connect = .seconds(Int64(connectTimeout.components.seconds))
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        return try await HTTPClient.withHTTPClient(configuration: configuration, body)
     }
 
     public func generate(model: String, body: GeminiRequestBody) async -> GeminiAnswer {

@@ -52,7 +52,7 @@ public struct GeminiProvider: ImageProvider {
             for step in plan.steps {
                 let key = cacheKey(step, prompt: prompt, request: request)
                 // On the imaging threads: a lookup decodes the cached image to check it.
-                if let bytes = await BlockingWork.run({ cache.lookup(key) }) {
+                if let bytes = await WorkerThreads.cpu.run({ cache.lookup(key) }) {
                     return ProviderImage(
                         bytes: bytes, format: request.format.imageFormat, width: request.width, height: request.height,
                         model: step.model, imageSize: step.imageSize, costUSD: 0, cacheHit: true, attempts: 0, enhancedPrompt: prompt)
@@ -68,7 +68,7 @@ public struct GeminiProvider: ImageProvider {
                 if let cache {
                     let key = cacheKey(step, prompt: prompt, request: request)
                     let bytes = image.bytes
-                    await BlockingIO.run { cache.store(bytes, for: key) }
+                    await WorkerThreads.io.run { cache.store(bytes, for: key) }
                 }
                 image.earlier = tried
                 image.earlierReason = tried.isEmpty ? nil : firstReason
@@ -175,7 +175,7 @@ public struct GeminiProvider: ImageProvider {
     func checked(_ bytes: [UInt8], claimed mimeType: String?, step: ModelPlan.Step, prompt: String, request: ImageRequest, attempts: Int) async -> StepOutcome {
         let (width, height, format) = (request.width, request.height, request.format)
         let permit = ProviderPermit.current
-        let result: Result<[UInt8], ImagingError> = await BlockingWork.run {
+        let result: Result<[UInt8], ImagingError> = await WorkerThreads.cpu.run {
             // The answer is in: the next request may go out while this image is processed.
             permit?.releaseEarly()
             return Result { () throws(ImagingError) in

@@ -1,0 +1,40 @@
+/// What `scenedrop process` prints (`--json` prints this structure).
+public struct BatchSummary: Codable, Sendable {
+    public struct Entry: Codable, Sendable, Equatable {
+        public var file: String
+        public var detail: String
+    }
+
+    public var published: [Entry] = []
+    public var quarantined: [Entry] = []
+    public var handedBack: [Entry] = []
+    public var skipped: [Entry] = []
+    /// Files the run could not take from the inbox (it is not writable, say): left there untouched.
+    public var unclaimed: [Entry] = []
+    public var durationMS = 0
+
+    enum CodingKeys: String, CodingKey {
+        case published, quarantined
+        case handedBack = "handed_back"
+        case skipped, unclaimed
+        case durationMS = "duration_ms"
+    }
+
+    /// Published and nothing else: the run needs no attention.
+    public var isClean: Bool { quarantined.isEmpty && handedBack.isEmpty && skipped.isEmpty && unclaimed.isEmpty }
+
+    mutating func add(file: String, outcome: ProcessOutcome) {
+        switch outcome {
+        case .published(let session, let scenes, let fallbacks, let replaced):
+            published.append(.init(file: file, detail: "\(session): \(scenes) scene(s), \(fallbacks) fallback(s)\(replaced ? ", replaced the previous session" : "")"))
+        case .quarantined(let name, let reason):
+            quarantined.append(.init(file: file, detail: "\(reason) (quarantine/\(name))"))
+        case .handedBack(let name, let error):
+            handedBack.append(.init(file: file, detail: "back in the inbox as \(name): \(error)"))
+        case .cancelled(let name):
+            handedBack.append(.init(file: file, detail: "cancelled; back in the inbox as \(name)"))
+        case .stuck(let error):
+            handedBack.append(.init(file: file, detail: "left in work/ for recovery: \(error)"))
+        }
+    }
+}

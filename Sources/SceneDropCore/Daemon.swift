@@ -1,0 +1,135 @@
+import DropFolder
+import ImageGeneration
+import Logging
+import ServiceLifecycle
+import SystemSupport
+import UnixSignals
+
+/// The composition root: builds the provider chain, the work area and the services, and runs them in
+/// one `ServiceGroup`.
+///
+/// - `watch()`: the daemon. Services, in start order: the session workers, retention, the intake.
+///   Graceful shutdown (SIGTERM, SIGINT) stops them in reverse: the intake first (no new claims),
+///   then retention, then the workers, which finish the sessions in flight. `--shutdown-grace` is the
+///   group's `maximumGracefulShutdownDuration`: when it is over the group is cancelled and each
+///   session still in flight hands its manifest back to the inbox.
+/// - `process()`: the same intake in drain-once mode and the same workers, for cron.
+public struct Daemon: Sendable {
+    public enum Mode: Sendable {
+        case watch
+        /// Take what is in the inbox now; leave a file still changing after `patience`.
+        case drainOnce(patience: Duration)
+    }
+
+    public var configuration: Configuration
+    public var generation: GenerationSettings
+    public var logger: Logger
+    public var clock: MonotonicClock = .continuous
+    /// Signals that start a graceful shutdown.
+    public var shutdownSignals: [UnixSignal] = [.sigterm, .sigint]
+
+    public init(configuration: Configuration, generation: GenerationSettings, logger: Logger) {
+        self.configuration = configuration
+        self.generation = generation
+        self.logger = logger
+    }
+
+    /// `scenedrop watch`: runs until graceful shutdown.
+    public func watch() async throws {
+        try await ProviderAssembly.withChain(generation, configuration: configuration, logger: logger) { chain in
+            _ = try await run(.watch, chain: chain)
+        }
+    }
+
+    /// `scenedrop process`: what is in the inbox now, then a summary.
+    public func process(patience: Duration = .seconds(60)) async throws -> BatchSummary {
+        try await ProviderAssembly.withChain(generation, configuration: configuration, logger: logger) { chain in
+            try await run(.drainOnce(patience: patience), chain: chain)
+        }
+    }
+
+    /// Runs the services on `chain` until they end; in drain-once mode returns what became of each file.
+    public func run(_ mode: Mode, chain: ProviderChain) async throws -> BatchSummary {
+        let started = clock.now()
+        let layout = configuration.layout
+        let work = try await WorkerThreads.io.run { () throws(SystemError) in
+            try layout.create()
+            return try WorkArea(inbox: layout.inbox, workRoot: layout.work, instanceID: WorkArea.makeInstanceID())
+        }
+        defer { work.close() }
+        var logger = self.logger
+        logger[metadataKey: "scenedrop.instance"] = "\(work.instanceID)"
+
+        let (claims, claimsOut) = AsyncStream.makeStream(of: (ClaimedManifest, Double).self)
+        let (rechecks, rechecksOut) = AsyncStream.makeStream(of: Double.self)
+        let intakeMode: Intake.Mode
+        if case .drainOnce(let patience) = mode { intakeMode = .drainOnce(patience: patience.seconds) } else { intakeMode = .watch }
+        let intake = Intake(
+            configuration: configuration, work: work, mode: intakeMode, clock: clock, logger: logger,
+            output: claimsOut, recheckRequests: rechecksOut)
+        let processor = SessionProcessor(
+            configuration: configuration, work: work, chain: chain,
+            limiter: ConcurrencyLimiter(limit: configuration.concurrency), clock: clock, logger: logger)
+        let workers = SessionWorkers(claims: claims, processor: processor, intake: intake, grace: configuration.shutdownGrace, logger: logger)
+
+        var services: [ServiceGroupConfiguration.ServiceConfiguration]
+        switch mode {
+        case .watch:
+            let rescanInterval = await self.rescanInterval(logger: logger)
+            let watcher: (InotifyWatcher, AsyncStream<WatchEvent>)?
+            do {
+                watcher = try InotifyWatcher.start(directory: layout.inbox, logger: logger)
+            } catch {
+                logger.error("inotify unavailable; relying on rescans", metadata: ["error.message": "\(error)"])
+                watcher = nil
+            }
+            logger.info("watching", metadata: [
+                "scenedrop.inbox": "\(layout.inbox)", "scenedrop.outbox": "\(layout.outbox)",
+                "scenedrop.rescan_interval_s": "\(rescanInterval.seconds)", "scenedrop.concurrency": "\(configuration.concurrency)",
+            ])
+            let intakeService = IntakeService(
+                intake: intake, configuration: configuration, watcher: watcher, rescanInterval: rescanInterval,
+                rechecks: rechecks, clock: clock, logger: logger)
+            services = [
+                .init(service: workers, successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "session-workers"),
+                .init(
+                    service: RetentionService(configuration: configuration, work: work, clock: clock, logger: logger),
+                    successTerminationBehavior: .ignore, serviceName: "retention"),
+                .init(service: intakeService, successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "intake"),
+            ]
+        case .drainOnce:
+            let intakeService = IntakeService(
+                intake: intake, configuration: configuration, watcher: nil, rescanInterval: nil,
+                rechecks: rechecks, clock: clock, logger: logger)
+            // The intake ends on its own once everything is claimed; the run ends with the last session.
+            services = [
+                .init(service: workers, successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "session-workers"),
+                .init(service: intakeService, successTerminationBehavior: .ignore, serviceName: "intake"),
+            ]
+        }
+        var group = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: shutdownSignals, logger: logger)
+        group.maximumGracefulShutdownDuration = configuration.shutdownGrace
+        try await ServiceGroup(configuration: group).run()
+
+        let stats = await intake.stats
+        logger.info("stopped", metadata: [
+            "scenedrop.claimed_total": "\(stats.claimed)", "scenedrop.overflows_total": "\(stats.overflows)",
+            "scenedrop.rescans_total": "\(stats.rescans)",
+        ])
+        var summary = await intake.summary
+        summary.durationMS = Int(((clock.now() - started) * 1000).rounded())
+        return summary
+    }
+
+    /// `--rescan-interval`, or 10 s locally and 2 s where inotify cannot see other clients' writes.
+    private func rescanInterval(logger: Logger) async -> Duration {
+        if let chosen = configuration.rescanInterval { return chosen }
+        let inbox = configuration.layout.inbox
+        let filesystem = await WorkerThreads.io.run { FileSystem.filesystemKind(inbox) }
+        guard filesystem.isNetwork else { return .seconds(10) }
+        logger.notice("inbox is on a network filesystem: inotify cannot see other clients' writes, rescanning every 2s", metadata: [
+            "scenedrop.filesystem": "\(filesystem)", "scenedrop.inbox": "\(inbox)",
+        ])
+        return .seconds(2)
+    }
+}

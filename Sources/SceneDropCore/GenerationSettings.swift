@@ -1,0 +1,19 @@
+import ImageGeneration
+
+/// How images are made, as the command line (or a test) states it. The composition root turns it
+/// into a provider chain; the CLI only parses.
+public struct GenerationSettings: Sendable {
+    /// `gemini` is in `--providers`.
+    public var geminiEnabled = true
+    /// `nil`: no key configured, every image comes from the placeholder.
+    public var apiKey: GeminiKey?
+    public var baseURL = "https://generativelanguage.googleapis.com"
+    public var catalog = ModelCatalog.builtIn
+    public var requestTimeout: Duration = .seconds(60)
+    public var retries = 2
+    public var requestsPerMinute: Double?
+    public var dailyBudgetUSD: Double?
+    public var cache = true
+
+    public init() {}
+}

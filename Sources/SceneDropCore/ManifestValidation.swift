@@ -1,0 +1,43 @@
+import SceneManifest
+import SystemSupport
+
+/// `scenedrop validate`: a manifest file checked exactly as the daemon would decode it.
+public enum ManifestValidation {
+    public struct Result: Codable, Sendable {
+        public var file: String
+        public var valid: Bool
+        public var reason: String?
+        public var message: String?
+        public var session: String?
+        public var scenes: Int?
+        public var errors: [ManifestIssue]
+        public var warnings: [ManifestIssue]
+    }
+
+    public static func check(_ file: String) -> Result {
+        let name = FileSystem.baseName(file)
+        func failure(_ error: ManifestError) -> Result {
+            Result(file: file, valid: false, reason: error.reason.rawValue, message: error.message, errors: error.issues, warnings: [])
+        }
+        let bytes: [UInt8]
+        do {
+            // Links are followed here on purpose: validate is run by a person on files they name.
+            bytes = try FileSystem.readRegularFile(FileSystem.resolvingLink(file), limit: ManifestDecoder.maximumBytes)
+        } catch {
+            switch error {
+            case .tooLarge(let size):
+                return failure(ManifestError(reason: .tooLarge, message: "the file is \(size) bytes; a manifest may be at most 1 MiB (1048576 bytes)"))
+            case .notRegular:
+                return failure(ManifestError(reason: .unsupportedFile, message: "not a regular file"))
+            case .system(let e):
+                return failure(ManifestError(reason: .unsupportedFile, message: e.description))
+            }
+        }
+        do {
+            let manifest = try ManifestDecoder.decode(bytes, fileName: name)
+            return Result(file: file, valid: true, session: manifest.session, scenes: manifest.scenes.count, errors: [], warnings: manifest.warnings)
+        } catch {
+            return failure(error)
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import AsyncHTTPClient
+import ImageGeneration
+import Logging
+import SystemSupport
+
+/// Builds the provider chain (HTTP client, Gemini client, shared state, cache, ledger) and keeps the
+/// HTTP client alive exactly as long as `body` runs.
+public enum ProviderAssembly {
+    public static func withChain<Result>(
+        _ settings: GenerationSettings, configuration: Configuration, logger: Logger,
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (ProviderChain) async throws -> Result
+    ) async throws -> Result {
+        guard settings.geminiEnabled else {
+            logger.notice("the gemini provider is not in --providers: every image comes from the placeholder renderer")
+            return try await body(ProviderChain(providers: [], emptyChainReason: .noAPIKey))
+        }
+        guard let key = settings.apiKey else {
+            logger.notice("no API key configured: every image comes from the placeholder renderer")
+            return try await body(ProviderChain(providers: [], emptyChainReason: .noAPIKey))
+        }
+        let layout = configuration.layout
+        return try await GeminiClient.withHTTPClient(connections: configuration.concurrency) { http in
+            let client = GeminiClient(http: http, baseURL: settings.baseURL, key: key, timeout: settings.requestTimeout)
+            let provider = GeminiProvider(
+                client: client, catalog: settings.catalog, policy: RetryPolicy(maxRetries: settings.retries),
+                state: GeminiState(requestsPerMinute: settings.requestsPerMinute),
+                cache: settings.cache ? ImageCache(directory: layout.cache) : nil,
+                ledger: CostLedger(path: layout.state + "/ledger.jsonl"),
+                dailyBudget: settings.dailyBudgetUSD, logger: logger, now: { WallClock.now() })
+            logger.info("gemini provider enabled", metadata: [
+                "scenedrop.gemini_base_url": "\(client.baseURL)", "scenedrop.retries": "\(settings.retries)",
+                "scenedrop.request_timeout_s": "\(settings.requestTimeout.seconds)",
+            ])
+            return try await body(ProviderChain(providers: [provider]))
+        }
+    }
+}
