@@ -13,14 +13,10 @@ public struct ProviderImage: Sendable {
     public var attempts: Int
     /// The prompt text the provider actually used.
     public var enhancedPrompt: String
-    /// Models this provider tried first, without an image (a 404 before the second model served).
-    public var earlier: [ProviderAttempt]
-    /// Why the first of those failed, when there were any.
-    public var earlierReason: FallbackReason?
 
     public init(
         bytes: [UInt8], format: ImageFormat, width: Int, height: Int, model: String?, imageSize: String?, costUSD: Double,
-        cacheHit: Bool, attempts: Int, enhancedPrompt: String, earlier: [ProviderAttempt] = [], earlierReason: FallbackReason? = nil
+        cacheHit: Bool, attempts: Int, enhancedPrompt: String
     ) {
         self.bytes = bytes
         self.format = format
@@ -32,8 +28,21 @@ public struct ProviderImage: Sendable {
         self.cacheHit = cacheHit
         self.attempts = attempts
         self.enhancedPrompt = enhancedPrompt
-        self.earlier = earlier
-        self.earlierReason = earlierReason
+    }
+}
+
+/// A provider's image and what it tried first without one (a 404 before its second model served).
+public struct ProviderResult: Sendable {
+    public var image: ProviderImage
+    /// Models tried before, in order; empty when the first one served.
+    public var tried: [ProviderAttempt]
+    /// Why the first of those failed, when there were any.
+    public var firstFailure: FallbackReason?
+
+    public init(image: ProviderImage, tried: [ProviderAttempt] = [], firstFailure: FallbackReason? = nil) {
+        self.image = image
+        self.tried = tried
+        self.firstFailure = firstFailure
     }
 }
 
@@ -43,5 +52,7 @@ public protocol ImageProvider: Sendable {
     var name: String { get }
     /// Whether an image from this provider is a real one (the placeholder is always a fallback).
     var isReal: Bool { get }
-    func generate(_ request: ImageRequest) async throws(ProviderFailure) -> ProviderImage
+    /// Makes the image, doing network work inside `phases.network`/`phases.request` and CPU work inside
+    /// `phases.cpu`/`phases.request`, so the daemon's `--concurrency` bounds requests, not renders.
+    func generate(_ request: ImageRequest, phases: ProviderPhases) async throws(ProviderFailure) -> ProviderResult
 }

@@ -1,5 +1,4 @@
 import Imaging
-import SystemSupport
 import SceneManifest
 
 /// The last link of every chain: a libvips-rendered card, so a session never misses an image.
@@ -9,18 +8,19 @@ public struct PlaceholderProvider: ImageProvider {
 
     public init() {}
 
-    public func generate(_ request: ImageRequest) async throws(ProviderFailure) -> ProviderImage {
+    public func generate(_ request: ImageRequest, phases: ProviderPhases) async throws(ProviderFailure) -> ProviderResult {
         let card = PlaceholderCard(
             sceneNumber: request.sceneNumber, prompt: request.prompt, style: request.style.rawValue,
             width: request.width, height: request.height, format: request.format)
-        let result: Result<[UInt8], ImagingError> = await WorkerThreads.cpu.run {
+        // All CPU: a render holds no --concurrency permit.
+        let result: Result<[UInt8], ImagingError> = await phases.cpu {
             Result { () throws(ImagingError) in try card.render() }
         }
         switch result {
         case .success(let bytes):
-            return ProviderImage(
+            return ProviderResult(image: ProviderImage(
                 bytes: bytes, format: request.format.imageFormat, width: request.width, height: request.height,
-                model: nil, imageSize: nil, costUSD: 0, cacheHit: false, attempts: 1, enhancedPrompt: request.prompt)
+                model: nil, imageSize: nil, costUSD: 0, cacheHit: false, attempts: 1, enhancedPrompt: request.prompt))
         case .failure(let error):
             throw ProviderFailure(reason: .invalidImage, message: error.description, tried: [])
         }

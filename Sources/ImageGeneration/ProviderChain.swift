@@ -37,15 +37,16 @@ public struct ProviderChain: Sendable {
 
     public func generate(_ request: ImageRequest, limiter: ConcurrencyLimiter, logger: Logger) async throws(GenerationError) -> GeneratedImage {
         let started = ContinuousClock.now
+        let phases = ProviderPhases(limiter: limiter)
         var tried: [ProviderAttempt] = []
         var firstReason: FallbackReason?
         for provider in providers {
-            switch try await attempt(provider, request, limiter: limiter) {
-            case .success(let image):
-                firstReason = firstReason ?? image.earlierReason
-                tried += image.earlier
+            switch try await attempt(provider, request, phases: phases) {
+            case .success(let result):
+                firstReason = firstReason ?? result.firstFailure
+                tried += result.tried
                 return GeneratedImage(
-                    image: image, provider: provider.name, isReal: provider.isReal, latencyMS: Self.milliseconds(since: started),
+                    image: result.image, provider: provider.name, isReal: provider.isReal, latencyMS: Self.milliseconds(since: started),
                     fallback: tried.isEmpty ? nil : .init(reason: firstReason ?? .serverError, tried: tried))
             case .failure(let failure):
                 logger.warning("provider failed; trying the next", metadata: [
@@ -60,10 +61,10 @@ public struct ProviderChain: Sendable {
         }
         var lastFailure: ProviderFailure?
         for _ in 1...Self.lastResortTries {
-            switch try await attempt(lastResort, request, limiter: limiter) {
-            case .success(let image):
+            switch try await attempt(lastResort, request, phases: phases) {
+            case .success(let result):
                 return GeneratedImage(
-                    image: image, provider: lastResort.name, isReal: false, latencyMS: Self.milliseconds(since: started),
+                    image: result.image, provider: lastResort.name, isReal: false, latencyMS: Self.milliseconds(since: started),
                     fallback: .init(reason: firstReason ?? emptyChainReason, tried: tried))
             case .failure(let failure):
                 logger.error("the last-resort image could not be rendered", metadata: [
@@ -76,24 +77,15 @@ public struct ProviderChain: Sendable {
         throw GenerationError(.renderFailed, "\(lastResort.name) failed \(Self.lastResortTries) times: \(lastFailure?.message ?? "no image")")
     }
 
-    /// One provider call, holding one of the daemon's `--concurrency` permits.
-    private func attempt(_ provider: any ImageProvider, _ request: ImageRequest, limiter: ConcurrencyLimiter) async throws(GenerationError) -> Result<ProviderImage, ProviderFailure> {
-        do {
-            try Task.checkCancellation()
-            try await limiter.acquire()
+    /// One provider call; a cancelled task asks no further provider.
+    private func attempt(_ provider: any ImageProvider, _ request: ImageRequest, phases: ProviderPhases) async throws(GenerationError) -> Result<ProviderResult, ProviderFailure> {
+        if Task.isCancelled { throw GenerationError(.cancelled, "cancelled before \(provider.name) was asked") }
+        do throws(ProviderFailure) {
+            return .success(try await provider.generate(request, phases: phases))
         } catch {
-            throw GenerationError(.cancelled, "cancelled before \(provider.name) was asked")
+            if Task.isCancelled { throw GenerationError(.cancelled, "cancelled while \(provider.name) was asked") }
+            return .failure(error)
         }
-        let permit = ProviderPermit(limiter: limiter)
-        let outcome: Result<ProviderImage, ProviderFailure> = await ProviderPermit.$current.withValue(permit) {
-            do throws(ProviderFailure) {
-                return .success(try await provider.generate(request))
-            } catch {
-                return .failure(error)
-            }
-        }
-        await permit.releaseAtEnd()
-        return outcome
     }
 
     static func milliseconds(since start: ContinuousClock.Instant) -> Int {

@@ -111,21 +111,82 @@ import Testing
         #expect(policy.decide(.connection("reset"), attempts: 3, random: 0.5) == .giveUp(.networkError, .request))
     }
 
-    @Test func anUnreachableEndpointIsLearntOnceAndProbedAgainLater() async {
-        let state = GeminiState(requestsPerMinute: nil, reprobeAfter: 30)
-        #expect(await state.waitForTurn(now: { 0 }) == .probe)
-        #expect(await state.probeVerdict(.failure(.unreachable("cannot connect to x:1: connection refused")), model: "m", now: 0) == .wentDown)
+    @Test func anUnreachableEndpointIsLearntOnceAndProbedAgainLater() {
+        var admission = GeminiAdmission(requestsPerMinute: nil, reprobeAfter: 30)
+        let ask = GeminiAdmission.Ask(model: "m")
+        func decide(_ now: Double) -> GeminiAdmission.Decision { admission.decide(ask, now: now, wallNow: 1_795_000_000 + now) }
+        func verdict(_ answer: GeminiAnswer, _ now: Double) -> GeminiAdmission.GateChange {
+            admission.probeVerdict(answer, model: "m", message: nil, now: now, wallNow: 1_795_000_000 + now).change
+        }
+        let first = decide(0)
+        #expect(first == .probe)
+        // Everyone else waits for that one probe's verdict.
+        let second = decide(0)
+        #expect(second == .awaitProbe)
+        #expect(verdict(.failure(.unreachable("cannot connect to x:1: connection refused")), 0) == .wentDown)
         // Within the window every caller falls back at once, with the cause.
-        #expect(await state.waitForTurn(now: { 29 }) == .unreachable("cannot connect to x:1: connection refused"))
+        #expect(decide(29) == .fallBack(.networkError, message: "cannot connect to x:1: connection refused", stopHere: true))
         // A request in flight that fails the same way is no news.
-        #expect(await state.markUnreachable("cannot connect to x:1: connection refused", now: 29) == .none)
+        let again = admission.markUnreachable("cannot connect to x:1: connection refused", now: 29)
+        #expect(again == .none)
         // After it, one caller probes again; still down is still no news, and the window starts over.
-        #expect(await state.waitForTurn(now: { 60 }) == .probe)
-        #expect(await state.probeVerdict(.failure(.unreachable("still refused")), model: "m", now: 60) == .none)
-        #expect(await state.waitForTurn(now: { 89 }) == .unreachable("still refused"))
-        #expect(await state.waitForTurn(now: { 91 }) == .probe)
-        #expect(await state.probeVerdict(.noImage(.noImage, message: "model m is available"), model: "m", now: 91) == .cameBack)
-        #expect(await state.waitForTurn(now: { 92 }) == .proceed)
+        #expect(decide(60) == .probe)
+        #expect(verdict(.failure(.unreachable("still refused")), 60) == .none)
+        #expect(decide(89) == .fallBack(.networkError, message: "still refused", stopHere: true))
+        #expect(decide(91) == .probe)
+        #expect(verdict(.noImage(.noImage, message: "model m is available"), 91) == .cameBack)
+        #expect(decide(92) == .send)
+    }
+
+    /// One decision holds every rule, in order: a disabled key beats everything, a retired model falls
+    /// back without a request, the budget stops paid requests, a 429 cool-down and the rate bucket
+    /// make the caller wait, and a reserved turn is not taken twice.
+    @Test func oneDecisionHoldsEveryRule() {
+        var admission = GeminiAdmission(requestsPerMinute: 60, reprobeAfter: 30)
+        let wall = 1_795_000_000.0
+        func decide(_ ask: GeminiAdmission.Ask, _ now: Double, wallNow: Double = wall) -> GeminiAdmission.Decision {
+            admission.decide(ask, now: now, wallNow: wallNow)
+        }
+        func apply(_ scope: RetryPolicy.Scope, _ reason: FallbackReason, _ message: String) -> Bool {
+            admission.apply(scope, reason: reason, model: "m", message: message, wallNow: wall)
+        }
+        #expect(decide(.init(model: "m"), 0) == .probe)
+        _ = admission.probeVerdict(.noImage(.noImage, message: "ok"), model: "m", message: nil, now: 0, wallNow: wall)
+        #expect(decide(.init(model: "m"), 0) == .send)
+        // 60 a minute: the next turn is a second later, reserved for this caller.
+        #expect(decide(.init(model: "m"), 0.25) == .wait(until: 1, holdsTurn: true))
+        #expect(decide(.init(model: "m", holdsTurn: true), 1) == .send)
+        // A 429 cool-down is waited out; a caller holding its turn waits for the cool-down only.
+        admission.coolDown("m", until: 10)
+        #expect(decide(.init(model: "m", holdsTurn: true), 2) == .wait(until: 10, holdsTurn: true))
+        #expect(decide(.init(model: "m", holdsTurn: true), 10) == .send)
+        // The budget stops paid requests.
+        guard case .fallBack(.budgetExceeded, _, true) = decide(.init(model: "m", spentToday: 1, dailyBudget: 1), 20) else {
+            Issue.record("a spent budget did not stop the request")
+            return
+        }
+        // A per-day quota retires the model until the next UTC midnight (wall time), not for good.
+        let retired = GeminiAdmission.Decision.fallBack(.quotaExhausted, message: "m is not used again in this run or today (quota_exhausted)", stopHere: false)
+        #expect(!apply(.modelUntilNextUTCDay, .quotaExhausted, "spent"))
+        #expect(decide(.init(model: "m"), 20) == retired)
+        #expect(decide(.init(model: "m"), 20, wallNow: ModelHealth.nextUTCMidnight(after: wall)) != retired)
+        // A refused key disables the provider once, with the API's words, and beats every other rule.
+        #expect(apply(.providerForRun, .invalidAPIKey, "API key not valid"))
+        #expect(!apply(.providerForRun, .invalidAPIKey, "again"))
+        #expect(decide(.init(model: "other"), 30) == .fallBack(.invalidAPIKey, message: "API key not valid", stopHere: true))
+    }
+
+    /// A prober cancelled before its verdict hands the probe to the next caller instead of leaving
+    /// everyone waiting.
+    @Test func anAbandonedProbePassesToTheNextCaller() {
+        var admission = GeminiAdmission(requestsPerMinute: nil)
+        let decisions = [
+            admission.decide(.init(model: "m"), now: 0, wallNow: 0), admission.decide(.init(model: "m"), now: 0, wallNow: 0),
+        ]
+        #expect(decisions == [.probe, .awaitProbe])
+        admission.abandonProbe()
+        let next = admission.decide(.init(model: "m"), now: 0, wallNow: 0)
+        #expect(next == .probe)
     }
 
     @Test func connectionErrorsAndTimeoutsAreRetried() {

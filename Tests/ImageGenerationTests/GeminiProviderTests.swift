@@ -54,7 +54,7 @@ import Testing
         #expect(image.imageSize == "1K")
         #expect(image.costUSD == 0.0336)
         #expect(image.attempts == 1)
-        #expect(image.earlier.isEmpty)
+        #expect(image.tried.isEmpty)
         #expect(try ImageInspector.check(image.bytes, width: 128, height: 72).format == .png)
         let sent = try #require(s.server.generateRequests.first)
         let body = try #require(try JSONSerialization.jsonObject(with: Data(sent.body)) as? [String: Any])
@@ -124,11 +124,11 @@ import Testing
         defer { Task { await s.server.shutdown() } }
         let first = try await s.provider.generate(try request(scene: 1))
         #expect(first.model == "gemini-3.1-flash-image")
-        #expect(first.earlierReason == .quotaExhausted)
-        #expect(first.earlier.map(\.attempts) == [1])
+        #expect(first.firstFailure == .quotaExhausted)
+        #expect(first.tried.map(\.attempts) == [1])
         let second = try await s.provider.generate(try request(scene: 2))
         #expect(second.model == "gemini-3.1-flash-image")
-        #expect(second.earlier.map(\.attempts) == [0], "no request to a spent model")
+        #expect(second.tried.map(\.attempts) == [0], "no request to a spent model")
         #expect(s.emulator.calls(to: "gemini-3.1-flash-lite-image") == 1)
     }
 
@@ -154,9 +154,9 @@ import Testing
         _ = try await s.provider.generate(try request())
         let image = try await s.provider.generate(try request(model: "gemini-9-retired-image", scene: 2))
         #expect(image.model == "gemini-3.1-flash-lite-image")
-        #expect(image.earlierReason == .modelNotFound)
-        #expect(image.earlier.first?.error.contains("is not found") == true)
-        #expect(image.earlier.first?.attempts == 1)
+        #expect(image.firstFailure == .modelNotFound)
+        #expect(image.tried.first?.error.contains("is not found") == true)
+        #expect(image.tried.first?.attempts == 1)
         _ = try await s.provider.generate(try request(model: "gemini-9-retired-image", scene: 3))
         #expect(s.server.generateRequests.filter { $0.path.contains("gemini-9") }.count == 1, "404 retires the model for the run")
     }
@@ -166,8 +166,8 @@ import Testing
         defer { Task { await s.server.shutdown() } }
         let image = try await s.provider.generate(try request(model: "gemini-9-retired-image"))
         #expect(image.model == "gemini-3.1-flash-lite-image")
-        #expect(image.earlierReason == .modelNotFound)
-        #expect(image.earlier.first?.error.contains("is not found") == true)
+        #expect(image.firstFailure == .modelNotFound)
+        #expect(image.tried.first?.error.contains("is not found") == true)
         #expect(s.server.requests.filter { $0.path.contains("gemini-9") }.map(\.method) == ["GET"])
     }
 
@@ -316,4 +316,21 @@ import Testing
         #expect(laterFailure.reason == .networkError)
         #expect(laterFailure.tried.first?.attempts == 0)
     }
+}
+
+extension GeminiProvider {
+    /// One call as the chain makes it, with permits to spare.
+    func generate(_ request: ImageRequest) async throws(ProviderFailure) -> ProviderResult {
+        try await generate(request, phases: ProviderPhases(limiter: ConcurrencyLimiter(limit: 64)))
+    }
+}
+
+extension ProviderResult {
+    var model: String? { image.model }
+    var costUSD: Double { image.costUSD }
+    var attempts: Int { image.attempts }
+    var bytes: [UInt8] { image.bytes }
+    var cacheHit: Bool { image.cacheHit }
+    var imageSize: String? { image.imageSize }
+    var enhancedPrompt: String { image.enhancedPrompt }
 }

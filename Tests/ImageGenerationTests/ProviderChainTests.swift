@@ -4,6 +4,9 @@ import Logging
 import SceneManifest
 import Synchronization
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A provider that fails with a chosen reason, or succeeds by delegating to the placeholder, and
 /// records how many calls overlapped.
@@ -19,53 +22,63 @@ final class ScriptedProvider: ImageProvider {
         self.failure = failure
     }
 
-    func generate(_ request: ImageRequest) async throws(ProviderFailure) -> ProviderImage {
+    func generate(_ request: ImageRequest, phases: ProviderPhases) async throws(ProviderFailure) -> ProviderResult {
         calls.add(1, ordering: .relaxed)
-        let now = inFlight.add(1, ordering: .relaxed).newValue
-        var seen = maximumInFlight.load(ordering: .relaxed)
-        while now > seen, !maximumInFlight.compareExchange(expected: seen, desired: now, ordering: .relaxed).exchanged {
-            seen = maximumInFlight.load(ordering: .relaxed)
+        // The "request": counted while it holds its network permit.
+        do {
+            try await phases.network { () async -> Void in
+                let now = inFlight.add(1, ordering: .relaxed).newValue
+                var seen = maximumInFlight.load(ordering: .relaxed)
+                while now > seen, !maximumInFlight.compareExchange(expected: seen, desired: now, ordering: .relaxed).exchanged {
+                    seen = maximumInFlight.load(ordering: .relaxed)
+                }
+                await Task.yield()
+                inFlight.subtract(1, ordering: .relaxed)
+            }
+        } catch {
+            throw ProviderFailure(reason: .timeout, message: "cancelled", tried: [])
         }
-        defer { inFlight.subtract(1, ordering: .relaxed) }
-        await Task.yield()
         if let failure {
             let message = "scripted \(failure.rawValue)"
             throw ProviderFailure(reason: failure, message: message, tried: [ProviderAttempt(provider: name, model: "m-\(name)", error: message, attempts: 3)])
         }
-        var image = try await PlaceholderProvider().generate(request)
-        image.model = "m-\(name)"
-        return image
+        var result = try await PlaceholderProvider().generate(request, phases: phases)
+        result.image.model = "m-\(name)"
+        return result
     }
 }
 
-/// A provider whose first call hands its permit back early (its answer is in, only CPU work left) and
-/// then waits until a second call has started: with `--concurrency 1` that second call can only start if
-/// the permit really went back. Its later calls also check that a permit is held again for a new request.
+/// A provider whose first call's answer is in and has only CPU work left: that work waits until a
+/// second call's request has been sent. With `--concurrency 1` the second request can only go out if
+/// the permit really went back when the CPU work started.
 final class EarlyReleasingProvider: ImageProvider {
     let name = "early"
     let isReal = true
     let calls = Atomic<Int>(0)
-    let secondStarted = Atomic<Bool>(false)
-    /// Whether the second call had started while the first was still in hand.
-    let overlapped = Atomic<Bool>(false)
+    let secondSent = Atomic<Bool>(false)
 
-    func generate(_ request: ImageRequest) async throws(ProviderFailure) -> ProviderImage {
+    func generate(_ request: ImageRequest, phases: ProviderPhases) async throws(ProviderFailure) -> ProviderResult {
         let call = calls.add(1, ordering: .relaxed).newValue
-        if call == 1 {
-            ProviderPermit.current?.releaseEarly()
-            ProviderPermit.current?.releaseEarly()  // twice: must still give back only one permit
-            // A deadline, not a delay: it returns as soon as the second call starts (a loaded machine
-            // once needed more than 10 s for that).
-            let deadline = ContinuousClock.now + .seconds(60)
-            while !secondStarted.load(ordering: .acquiring), ContinuousClock.now < deadline {
-                try? await Task.sleep(for: .milliseconds(5))
+        let exchange = try? await phases.request({
+            if call > 1 { self.secondSent.store(true, ordering: .releasing) }
+            return call
+        }) { (call: Int) -> (@Sendable () -> Bool)? in
+            guard call == 1 else { return nil }
+            return {
+                // A deadline, not a delay: it returns as soon as the second request is out (a loaded
+                // machine once needed more than 10 s for that). On a CPU thread, so it may block.
+                let deadline = ContinuousClock.now + .seconds(60)
+                while !self.secondSent.load(ordering: .acquiring), ContinuousClock.now < deadline { usleep(2_000) }
+                return self.secondSent.load(ordering: .acquiring)
             }
-            overlapped.store(secondStarted.load(ordering: .acquiring), ordering: .releasing)
-        } else {
-            secondStarted.store(true, ordering: .releasing)
         }
-        return try await PlaceholderProvider().generate(request)
+        guard let exchange else { throw ProviderFailure(reason: .timeout, message: "cancelled", tried: []) }
+        if call == 1 { overlapped.store(exchange.processed == true, ordering: .releasing) }
+        return try await PlaceholderProvider().generate(request, phases: phases)
     }
+
+    /// Whether the second request went out while the first answer was being processed.
+    let overlapped = Atomic<Bool>(false)
 }
 
 func request(scene: Int = 1) throws -> ImageRequest {
@@ -77,7 +90,7 @@ func request(scene: Int = 1) throws -> ImageRequest {
 @Suite struct ProviderChainTests {
     let logger = Logger(label: "test")
 
-    @Test func aPermitHandedBackEarlyLetsTheNextCallStart() async throws {
+    @Test func anAnswersCPUWorkHoldsNoPermit() async throws {
         let provider = EarlyReleasingProvider()
         let chain = ProviderChain(providers: [provider])
         let limiter = ConcurrencyLimiter(limit: 1)

@@ -16,14 +16,18 @@ final class UnrenderableLastResort: ImageProvider {
     let isReal = false
     let calls = Atomic<Int>(0)
 
-    func generate(_ request: ImageRequest) async throws(ProviderFailure) -> ProviderImage {
+    func generate(_ request: ImageRequest, phases: ProviderPhases) async throws(ProviderFailure) -> ProviderResult {
         calls.add(1, ordering: .relaxed)
-        do {
-            let bytes = try ImageResizer.cover(Array("not an image".utf8), width: request.width, height: request.height, format: request.format)
-            return ProviderImage(
-                bytes: bytes, format: request.format.imageFormat, width: request.width, height: request.height,
-                model: nil, imageSize: nil, costUSD: 0, cacheHit: false, attempts: 1, enhancedPrompt: request.prompt)
-        } catch {
+        let (width, height, format) = (request.width, request.height, request.format)
+        let rendered = await phases.cpu {
+            Result { () throws(ImagingError) in try ImageResizer.cover(Array("not an image".utf8), width: width, height: height, format: format) }
+        }
+        switch rendered {
+        case .success(let bytes):
+            return ProviderResult(image: ProviderImage(
+                bytes: bytes, format: format.imageFormat, width: width, height: height,
+                model: nil, imageSize: nil, costUSD: 0, cacheHit: false, attempts: 1, enhancedPrompt: request.prompt))
+        case .failure(let error):
             throw ProviderFailure(reason: .invalidImage, message: error.message, tried: [])
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import SystemSupport
 #if canImport(Glibc)
 import Glibc
@@ -6,8 +7,9 @@ import Glibc
 
 /// `.scenedrop/ledger.jsonl`: one JSON line per paid call, appended with O_APPEND in one write(2),
 /// so several instances on one root can share it. Today's (UTC) spend is kept incrementally: lines
-/// other instances append are picked up from where this one last read.
-public actor CostLedger {
+/// other instances append are picked up from where this one last read. Reads and appends run on the
+/// I/O threads, never on the cooperative pool.
+public final class CostLedger: Sendable {
     public struct Entry: Codable, Sendable, Equatable {
         public var time: String
         public var model: String
@@ -34,44 +36,56 @@ public actor CostLedger {
     }
 
     public let path: String
-    private var offset: Int64 = 0
-    private var day = ""
-    private var todayTotal = 0.0
+    /// How far this instance has read, and today's total up to there.
+    private let tally = Mutex(Tally())
+
+    private struct Tally {
+        var offset: Int64 = 0
+        var day = ""
+        var total = 0.0
+    }
 
     public init(path: String) {
         self.path = path
     }
 
     /// Appends one paid call.
-    public func record(_ entry: Entry) {
+    public func record(_ entry: Entry) async {
         guard var line = try? JSONEncoder().encode(entry) else { return }
         line.append(0x0A)
-        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o664)
-        guard fd >= 0 else { return }
-        _ = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        close(fd)
+        let (path, bytes) = (path, [UInt8](line))
+        await WorkerThreads.io.run {
+            let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o664)
+            guard fd >= 0 else { return }
+            _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            close(fd)
+        }
     }
 
     /// USD spent today (UTC), including what other instances appended.
-    public func spentToday(now: Double) -> Double {
+    public func spentToday(now: Double) async -> Double {
+        await WorkerThreads.io.run { self.readSpentToday(now: now) }
+    }
+
+    private func readSpentToday(now: Double) -> Double {
         let today = String(WallClock.rfc3339(now).prefix(10))
-        if today != day {
-            day = today
-            offset = 0
-            todayTotal = 0
+        return tally.withLock { tally in
+            if today != tally.day {
+                tally = Tally(offset: 0, day: today, total: 0)
+            }
+            guard let info = try? FileSystem.info(path), info.size > tally.offset,
+                  let handle = FileHandle(forReadingAtPath: path)
+            else { return tally.total }
+            defer { try? handle.close() }
+            try? handle.seek(toOffset: UInt64(tally.offset))
+            let data = (try? handle.readToEnd()) ?? Data()
+            // Only whole lines: a line being appended right now is read next time.
+            guard let lastNewline = data.lastIndex(of: 0x0A) else { return tally.total }
+            let complete = data[data.startIndex...lastNewline]
+            tally.offset += Int64(complete.count)
+            tally.total += Self.total(of: complete, on: today)
+            return tally.total
         }
-        guard let info = try? FileSystem.info(path), info.size > offset,
-              let handle = FileHandle(forReadingAtPath: path)
-        else { return todayTotal }
-        defer { try? handle.close() }
-        try? handle.seek(toOffset: UInt64(offset))
-        let data = (try? handle.readToEnd()) ?? Data()
-        // Only whole lines: a line being appended right now is read next time.
-        guard let lastNewline = data.lastIndex(of: 0x0A) else { return todayTotal }
-        let complete = data[data.startIndex...lastNewline]
-        offset += Int64(complete.count)
-        todayTotal += Self.total(of: complete, on: today)
-        return todayTotal
     }
 
     /// The sum of `cost_usd` over lines whose `time` falls on `day` (yyyy-MM-dd).

@@ -19,8 +19,10 @@ public struct GeminiProvider: ImageProvider {
     /// Where paid calls are recorded; with `dailyBudget`, paid requests stop once today's spend reaches it.
     public let ledger: CostLedger?
     public let dailyBudget: Double?
-    /// The current time in seconds since the epoch (a parameter so tests can pin it).
+    /// Wall time in seconds since the epoch, for ledger lines and the UTC day (a parameter so tests can
+    /// pin it). Every timer reads the state's monotonic clock instead.
     let now: @Sendable () -> Double
+    var clock: MonotonicClock { state.clock }
 
     public init(
         client: GeminiClient, catalog: ModelCatalog = .builtIn, policy: RetryPolicy = RetryPolicy(), state: GeminiState,
@@ -37,7 +39,7 @@ public struct GeminiProvider: ImageProvider {
         self.now = now
     }
 
-    public func generate(_ request: ImageRequest) async throws(ProviderFailure) -> ProviderImage {
+    public func generate(_ request: ImageRequest, phases: ProviderPhases) async throws(ProviderFailure) -> ProviderResult {
         let prompt = PromptEnhancer.enhance(
             prompt: request.prompt, style: request.style, quality: request.quality,
             aspectRatio: request.aspectRatio.description, negative: request.negativePrompt)
@@ -51,11 +53,11 @@ public struct GeminiProvider: ImageProvider {
         if let cache {
             for step in plan.steps {
                 let key = cacheKey(step, prompt: prompt, request: request)
-                // On the imaging threads: a lookup decodes the cached image to check it.
-                if let bytes = await WorkerThreads.cpu.run({ cache.lookup(key) }) {
-                    return ProviderImage(
+                // CPU phase: a lookup decodes the cached image to check it.
+                if let bytes = await phases.cpu({ cache.lookup(key) }) {
+                    return ProviderResult(image: ProviderImage(
                         bytes: bytes, format: request.format.imageFormat, width: request.width, height: request.height,
-                        model: step.model, imageSize: step.imageSize, costUSD: 0, cacheHit: true, attempts: 0, enhancedPrompt: prompt)
+                        model: step.model, imageSize: step.imageSize, costUSD: 0, cacheHit: true, attempts: 0, enhancedPrompt: prompt))
                 }
             }
         }
@@ -63,16 +65,14 @@ public struct GeminiProvider: ImageProvider {
         var firstReason: FallbackReason? = plan.skipped.isEmpty ? nil : .modelNotFound
 
         for step in plan.steps {
-            switch await attempt(step, prompt: prompt, request: request) {
-            case .image(var image):
+            switch await attempt(step, prompt: prompt, request: request, phases: phases) {
+            case .image(let image):
                 if let cache {
                     let key = cacheKey(step, prompt: prompt, request: request)
                     let bytes = image.bytes
                     await WorkerThreads.io.run { cache.store(bytes, for: key) }
                 }
-                image.earlier = tried
-                image.earlierReason = tried.isEmpty ? nil : firstReason
-                return image
+                return ProviderResult(image: image, tried: tried, firstFailure: tried.isEmpty ? nil : firstReason)
             case .failed(let reason, let message, let attempts, let stopHere):
                 tried.append(ProviderAttempt(provider: name, model: step.model, error: message, attempts: attempts))
                 firstReason = firstReason ?? reason
@@ -96,51 +96,65 @@ public struct GeminiProvider: ImageProvider {
         case failed(FallbackReason, message: String, attempts: Int, stopHere: Bool)
     }
 
-    func attempt(_ step: ModelPlan.Step, prompt: String, request: ImageRequest) async -> StepOutcome {
-        if let retired = await retirement(of: step.model) { return retired }
+    /// One model of the plan: one admission decision per request (cool-down, rate turn, key probe,
+    /// budget, retirement), then the request and, for an image, its check and resize.
+    func attempt(_ step: ModelPlan.Step, prompt: String, request: ImageRequest, phases: ProviderPhases) async -> StepOutcome {
         let body = GeminiRequestBody(prompt: prompt, aspectRatio: request.aspectRatio.description, imageSize: step.imageSize)
+        let cancelled = { (attempts: Int) in StepOutcome.failed(.timeout, message: "cancelled", attempts: attempts, stopHere: true) }
         var attempts = 0
+        var holdsTurn = false
         while true {
-            let wait = await state.reserveTurn(for: step.model, now: now())
-            if wait > 0 {
-                guard await Self.pause(wait) else { return .failed(.timeout, message: "cancelled", attempts: attempts, stopHere: true) }
+            let spent = dailyBudget == nil ? nil : await ledger?.spentToday(now: now())
+            let decision: GeminiAdmission.Decision
+            do {
+                decision = try await state.admit(.init(model: step.model, holdsTurn: holdsTurn, spentToday: spent, dailyBudget: dailyBudget), wallNow: now())
+            } catch {
+                return cancelled(attempts)
             }
-            if let dailyBudget, let ledger, await ledger.spentToday(now: now()) >= dailyBudget {
-                return .failed(.budgetExceeded, message: "today's spend reached the daily budget of $\(dailyBudget); paid providers wait for the next UTC day", attempts: attempts, stopHere: true)
-            }
-            var probeFailure: RetryPolicy.Failure?
-            switch await state.waitForTurn(now: now) {
-            case .proceed:
-                break
-            case .unreachable(let message):
-                // Another scene just found the endpoint unreachable: no request of ours would fare better.
-                return .failed(.networkError, message: message, attempts: attempts, stopHere: true)
+            switch decision {
+            case .fallBack(let reason, let message, let stopHere):
+                return .failed(reason, message: message, attempts: attempts, stopHere: stopHere)
+            case .wait(let until, let holds):
+                holdsTurn = holds
+                guard (try? await clock.sleep(until: until)) != nil else { return cancelled(attempts) }
+                continue
+            case .awaitProbe:
+                continue
             case .probe:
-                let (verdict, probes) = await probe(step.model)
-                probeFailure = verdict.failure
-                report(await state.probeVerdict(verdict, model: step.model, now: now()), failure: verdict.failure)
-                if await state.disabled != nil {
-                    let message = Self.describe(verdict.failure ?? .invalidResponse("the API refused the key"))
-                    await record(.providerForRun, reason: .invalidAPIKey, model: step.model, message: message)
-                    return .failed(.invalidAPIKey, message: message, attempts: 1, stopHere: true)
+                guard let (verdict, probes) = await probe(step.model, phases: phases) else {
+                    await state.abandonProbe()
+                    return cancelled(attempts)
                 }
+                let message = verdict.failure.map(Self.describe)
+                let (change, newlyDisabled) = await state.probeVerdict(verdict, model: step.model, message: message, wallNow: now())
+                report(change, failure: verdict.failure)
+                if newlyDisabled { reportDisabled(.invalidAPIKey, message: message ?? "the API refused the key") }
                 if case .failure(.unreachable(let message)) = verdict {
                     return .failed(.networkError, message: message, attempts: attempts + probes, stopHere: true)
                 }
-            }
-            // The key probe may have found this model missing (404) while this scene waited for it.
-            if attempts == 0, let retired = await retirement(of: step.model, because: probeFailure.map(Self.describe)) { return retired }
-            if let disabled = await state.disabled {
-                return .failed(disabled, message: "gemini is disabled for this run (\(disabled.rawValue))", attempts: attempts, stopHere: true)
-            }
-            do { try await ProviderPermit.current?.ensureHeld() } catch {
-                return .failed(.timeout, message: "cancelled", attempts: attempts, stopHere: true)
+                if await state.disabled != nil {
+                    return .failed(.invalidAPIKey, message: message ?? "the API refused the key", attempts: 1, stopHere: true)
+                }
+                // Decide again: the probe may have found this model missing (404) while others waited for it.
+                continue
+            case .send:
+                holdsTurn = false
             }
             attempts += 1
-            let answer = await client.generate(model: step.model, body: body)
-            switch answer {
-            case .image(let bytes, let mimeType):
-                return await checked(bytes, claimed: mimeType, step: step, prompt: prompt, request: request, attempts: attempts)
+            let exchange: (answer: GeminiAnswer, processed: Result<[UInt8], ImagingError>?)
+            do {
+                exchange = try await phases.request({ await client.generate(model: step.model, body: body) }) { answer in
+                    guard case .image(let bytes, _) = answer else { return nil }
+                    let (width, height, format) = (request.width, request.height, request.format)
+                    // cover decodes every pixel (refusing a truncated or corrupt image) before it scales.
+                    return { Result { () throws(ImagingError) in try ImageResizer.cover(bytes, width: width, height: height, format: format) } }
+                }
+            } catch {
+                return cancelled(attempts)
+            }
+            switch exchange.answer {
+            case .image(_, let mimeType):
+                return await checked(exchange.processed, claimed: mimeType, step: step, prompt: prompt, request: request, attempts: attempts)
             case .noImage(let reason, let message):
                 // 200 answers are final: a safety block goes straight to the placeholder.
                 return .failed(reason, message: message, attempts: attempts, stopHere: reason == .safetyBlocked)
@@ -149,9 +163,9 @@ public struct GeminiProvider: ImageProvider {
                 case .retry(let delay):
                     if case .http(429, _, _, _, _) = failure {
                         // One cool-down for the whole daemon: every scene waits for this model, once.
-                        await state.coolDown(step.model, until: now() + delay)
+                        await state.coolDown(step.model, for: delay)
                     } else {
-                        guard await Self.pause(delay) else { return .failed(.timeout, message: "cancelled", attempts: attempts, stopHere: true) }
+                        guard await clock.pause(delay) else { return cancelled(attempts) }
                     }
                 case .giveUp(let reason, let scope):
                     let message = Self.describe(failure)
@@ -163,63 +177,46 @@ public struct GeminiProvider: ImageProvider {
         }
     }
 
-    /// A failed step when `model` is retired; `because` is the API's own words when we have them.
-    func retirement(of model: String, because: String? = nil) async -> StepOutcome? {
-        guard case .retired(let reason) = await state.availability(of: model, now: now()) else { return nil }
-        let message = because ?? "\(model) is not used again in this run or today (\(reason.rawValue))"
-        return .failed(reason, message: message, attempts: 0, stopHere: false)
-    }
-
-    /// Full decode and dimensions with libvips, then scale and centre-crop to the target (off the
-    /// cooperative pool). The format comes from the bytes, never from `mimeType`.
-    func checked(_ bytes: [UInt8], claimed mimeType: String?, step: ModelPlan.Step, prompt: String, request: ImageRequest, attempts: Int) async -> StepOutcome {
-        let (width, height, format) = (request.width, request.height, request.format)
-        let permit = ProviderPermit.current
-        let result: Result<[UInt8], ImagingError> = await WorkerThreads.cpu.run {
-            // The answer is in: the next request may go out while this image is processed.
-            permit?.releaseEarly()
-            return Result { () throws(ImagingError) in
-                // cover decodes every pixel (refusing a truncated or corrupt image) before it scales.
-                try ImageResizer.cover(bytes, width: width, height: height, format: format)
-            }
-        }
-        // The API charges for an image it sent, usable or not.
+    /// The checked, sized image (the format comes from the bytes, never from `mimeType`), and the
+    /// ledger line: the API charges for an image it sent, usable or not.
+    func checked(
+        _ processed: Result<[UInt8], ImagingError>?, claimed mimeType: String?, step: ModelPlan.Step, prompt: String,
+        request: ImageRequest, attempts: Int
+    ) async -> StepOutcome {
         if let ledger, let price = step.pricePerImage {
             await ledger.record(.init(
                 time: WallClock.rfc3339(now()), model: step.model, imageSize: step.imageSize, costUSD: price,
                 session: request.session, scene: request.sceneNumber))
         }
-        switch result {
+        switch processed {
         case .success(let sized):
             return .image(ProviderImage(
-                bytes: sized, format: format.imageFormat, width: width, height: height, model: step.model, imageSize: step.imageSize,
-                costUSD: step.pricePerImage ?? 0, cacheHit: false, attempts: attempts, enhancedPrompt: prompt))
+                bytes: sized, format: request.format.imageFormat, width: request.width, height: request.height, model: step.model,
+                imageSize: step.imageSize, costUSD: step.pricePerImage ?? 0, cacheHit: false, attempts: attempts, enhancedPrompt: prompt))
         case .failure(let error):
             return .failed(.invalidImage, message: "\(step.model) sent an unusable image (\(mimeType ?? "no type")): \(error.message)", attempts: attempts, stopHere: false)
+        case nil:
+            return .failed(.invalidImage, message: "\(step.model) sent an image that was not checked", attempts: attempts, stopHere: false)
         }
     }
 
-    /// The key probe (models.get), retried as the policy says while the endpoint cannot be reached
-    /// (the other scenes wait for its verdict). Returns the answer and the requests it took.
-    func probe(_ model: String) async -> (GeminiAnswer, requests: Int) {
+    /// The key probe (models.get), a network phase, retried as the policy says while the endpoint cannot
+    /// be reached (the other scenes wait for its verdict). Returns the answer and the requests it took;
+    /// `nil` when cancelled.
+    func probe(_ model: String, phases: ProviderPhases) async -> (GeminiAnswer, requests: Int)? {
         var requests = 0
         while true {
             requests += 1
-            let answer = await client.probe(model: model)
+            guard let answer = try? await phases.network({ await client.probe(model: model) }) else { return nil }
             guard case .failure(let failure) = answer, case .unreachable = failure,
                   case .retry(let delay) = policy.decide(failure, attempts: requests, random: Double.random(in: 0..<1))
             else { return (answer, requests) }
-            guard await Self.pause(delay) else { return (answer, requests) }
+            guard await clock.pause(delay) else { return nil }
         }
     }
 
-    /// Waits `seconds`; false when the task was cancelled meanwhile.
-    static func pause(_ seconds: Double) async -> Bool {
-        (try? await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))) != nil
-    }
-
     /// Says once when the endpoint stops answering, and once when it answers again.
-    func report(_ change: GeminiState.GateChange, failure: RetryPolicy.Failure?) {
+    func report(_ change: GeminiAdmission.GateChange, failure: RetryPolicy.Failure?) {
         switch change {
         case .none:
             break
@@ -234,17 +231,22 @@ public struct GeminiProvider: ImageProvider {
     }
 
     /// Applies a final failure's scope to the shared state; the first time it disables the provider,
-    /// says so once as an error (the key scrubbed from the message).
+    /// says so once as an error.
     func record(_ scope: RetryPolicy.Scope, reason: FallbackReason, model: String, message: String) async {
         if scope == .endpoint {
-            report(await state.markUnreachable(message, now: now()), failure: .unreachable(message))
+            report(await state.markUnreachable(message), failure: .unreachable(message))
             return
         }
-        if await state.apply(scope, reason: reason, model: model, now: now()) {
-            logger.error("gemini disabled for this run: the API refused the key", metadata: [
-                "error.type": "\(reason.rawValue)", "error.message": "\(client.key.scrub(message))",
-            ])
+        if await state.apply(scope, reason: reason, model: model, message: message, wallNow: now()) {
+            reportDisabled(reason, message: message)
         }
+    }
+
+    /// The key scrubbed from the message.
+    func reportDisabled(_ reason: FallbackReason, message: String) {
+        logger.error("gemini disabled for this run: the API refused the key", metadata: [
+            "error.type": "\(reason.rawValue)", "error.message": "\(client.key.scrub(message))",
+        ])
     }
 
     static func describe(_ failure: RetryPolicy.Failure) -> String {

@@ -1,6 +1,7 @@
 /// What the daemon has learnt about each model during the run: a 429 cool-down shared by all
 /// sessions (one wait, not a thundering herd), models retired for the run or until the next UTC day,
-/// and a provider disabled after a bad key. Pure: times are passed in.
+/// and a provider disabled after a bad key. Pure: times are passed in. Cool-downs are on the monotonic
+/// clock; a retirement until the next UTC day is on the wall clock (that is what the day is).
 public struct ModelHealth: Sendable, Equatable {
     public enum Availability: Sendable, Equatable {
         case available
@@ -21,8 +22,12 @@ public struct ModelHealth: Sendable, Equatable {
 
     public init() {}
 
-    public func availability(of model: String, now: Double) -> Availability {
-        if let entry = retired[model], entry.until.map({ now < $0 }) ?? true { return .retired(entry.reason) }
+    /// - Parameters:
+    ///   - now: monotonic seconds, for cool-downs.
+    ///   - wallNow: seconds since the epoch, for retirements until the next UTC day (default: `now`).
+    public func availability(of model: String, now: Double, wallNow: Double? = nil) -> Availability {
+        let wall = wallNow ?? now
+        if let entry = retired[model], entry.until.map({ wall < $0 }) ?? true { return .retired(entry.reason) }
         if let until = cooldown[model], until > now { return .coolingDown(until: until) }
         return .available
     }
@@ -32,6 +37,7 @@ public struct ModelHealth: Sendable, Equatable {
         cooldown[model] = max(cooldown[model] ?? 0, until)
     }
 
+    /// - Parameter now: seconds since the epoch (a per-day quota lasts until the next UTC midnight).
     public mutating func apply(_ scope: RetryPolicy.Scope, reason: FallbackReason, model: String, now: Double) {
         switch scope {
         case .request, .endpoint: break

@@ -1,0 +1,79 @@
+import Synchronization
+import SystemSupport
+
+/// The two phases of a provider call, handed to the provider by the chain:
+///
+/// - the **network phase** (a request and its answer) holds one of the daemon's `--concurrency`
+///   permits;
+/// - the **CPU phase** (decode, check, resize, render) runs on the CPU threads and holds none.
+///
+/// `request(_:cpuWork:)` joins them for one answer: the permit is given back the moment the answer's
+/// CPU work starts on a CPU thread, so the next request goes out while this image is processed
+/// (network waits and CPU work overlap instead of adding up), and an answer still waiting for a CPU
+/// keeps its permit (a slow CPU throttles requests rather than piling answers up in memory).
+public struct ProviderPhases: Sendable {
+    let limiter: ConcurrencyLimiter
+
+    public init(limiter: ConcurrencyLimiter) {
+        self.limiter = limiter
+    }
+
+    /// Network work holding one permit. Throws only when the task is cancelled while it waits for one.
+    public func network<T: Sendable>(_ body: () async -> T) async throws(CancellationError) -> T {
+        try await acquire()
+        let value = await body()
+        await limiter.release()
+        return value
+    }
+
+    /// CPU work on the CPU threads, holding no permit.
+    public func cpu<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await WorkerThreads.cpu.run(work)
+    }
+
+    /// One request: `send` holds a permit; `cpuWork(answer)` says what CPU work the answer needs (`nil`:
+    /// none, the permit goes back at once). That work runs on the CPU threads and releases the permit
+    /// as it starts.
+    public func request<Answer: Sendable, Processed: Sendable>(
+        _ send: () async -> Answer,
+        cpuWork: (Answer) -> (@Sendable () -> Processed)?
+    ) async throws(CancellationError) -> (answer: Answer, processed: Processed?) {
+        try await acquire()
+        let answer = await send()
+        guard let work = cpuWork(answer) else {
+            await limiter.release()
+            return (answer, nil)
+        }
+        let permit = HeldPermit(limiter: limiter)
+        let processed = await WorkerThreads.cpu.run {
+            permit.release()
+            return work()
+        }
+        return (answer, processed)
+    }
+
+    private func acquire() async throws(CancellationError) {
+        do {
+            try Task.checkCancellation()
+            try await limiter.acquire()
+        } catch {
+            throw CancellationError()
+        }
+    }
+}
+
+/// A permit given back from a CPU thread, exactly once.
+private final class HeldPermit: Sendable {
+    private let limiter: ConcurrencyLimiter
+    private let held = Atomic<Bool>(true)
+
+    init(limiter: ConcurrencyLimiter) {
+        self.limiter = limiter
+    }
+
+    func release() {
+        guard held.exchange(false, ordering: .acquiringAndReleasing) else { return }
+        let limiter = self.limiter
+        Task { await limiter.release() }
+    }
+}
