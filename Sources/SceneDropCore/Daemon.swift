@@ -27,6 +27,9 @@ public struct Daemon: Sendable {
     public var clock: MonotonicClock = .continuous
     /// Signals that start a graceful shutdown.
     public var shutdownSignals: [UnixSignal] = [.sigterm, .sigint]
+    /// Off: rescans only, as where inotify is unavailable (libinotifytools allows one watcher per
+    /// process, so in-process tests leave it to the watcher's own tests).
+    public var inotify = true
 
     public init(configuration: Configuration, generation: GenerationSettings, logger: Logger) {
         self.configuration = configuration
@@ -76,9 +79,9 @@ public struct Daemon: Sendable {
         switch mode {
         case .watch:
             let rescanInterval = await self.rescanInterval(logger: logger)
-            let watcher: (InotifyWatcher, AsyncStream<WatchEvent>)?
+            var watcher: (InotifyWatcher, AsyncStream<WatchEvent>)?
             do {
-                watcher = try InotifyWatcher.start(directory: layout.inbox, logger: logger)
+                if inotify { watcher = try InotifyWatcher.start(directory: layout.inbox, logger: logger) }
             } catch {
                 logger.error("inotify unavailable; relying on rescans", metadata: ["error.message": "\(error)"])
                 watcher = nil

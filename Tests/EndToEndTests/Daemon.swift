@@ -96,6 +96,3 @@ func claimedSessionNames(_ root: String) -> Set<String> {
     return names
 }
 
-func claimsInWork(_ root: String) -> Int {
-    listNames(root + "/.scenedrop/work").filter { !$0.hasSuffix(".lock") }.reduce(0) { $0 + listNames(root + "/.scenedrop/work/" + $1, hidden: true).count }
-}

@@ -156,3 +156,21 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
     }
 }
+
+/// Runs `body` against a fake server answering with `handler`, and shuts the server down before
+/// returning, whether `body` returns or throws: awaited, never left to a task that outlives the test.
+public func withFakeGemini<Result>(
+    isolation: isolated (any Actor)? = #isolation,
+    _ handler: @escaping @Sendable (RecordedRequest) -> FakeResponse,
+    _ body: (FakeGeminiServer) async throws -> Result
+) async throws -> Result {
+    let server = try await FakeGeminiServer.start(handler)
+    do {
+        let result = try await body(server)
+        await server.shutdown()
+        return result
+    } catch {
+        await server.shutdown()
+        throw error
+    }
+}

@@ -14,38 +14,38 @@ private func imageAnswer(_ bytes: [UInt8]) -> [UInt8] {
 
 @Suite struct GeminiClientTests {
     @Test func sendsTheDocumentedRequestAndReadsTheImage() async throws {
-        let server = try await FakeGeminiServer.start { _ in FakeResponse(status: 200, body: imageAnswer([1, 2, 3])) }
-        defer { Task { await server.shutdown() } }
-        let client = GeminiClient(http: .shared, baseURL: server.baseURL + "/", key: key)
-        let answer = await client.generate(model: "gemini-3.1-flash-image", body: GeminiRequestBody(prompt: "a cat", aspectRatio: "16:9", imageSize: "1K"))
-        #expect(answer == .image(bytes: [1, 2, 3], mimeType: "image/png"))
-        let request = try #require(server.requests.first)
-        #expect(request.method == "POST")
-        #expect(request.path == "/v1beta/models/gemini-3.1-flash-image:generateContent")
-        #expect(request.header("x-goog-api-key") == "test-key-123")
-        #expect(!request.path.contains("test-key-123"), "the key is never in the URL")
-        #expect(request.header("content-type") == "application/json")
-        #expect(request.body == GeminiRequestBody(prompt: "a cat", aspectRatio: "16:9", imageSize: "1K").encoded())
+        try await withFakeGemini({ _ in FakeResponse(status: 200, body: imageAnswer([1, 2, 3])) }) { server in
+            let client = GeminiClient(http: .shared, baseURL: server.baseURL + "/", key: key)
+            let answer = await client.generate(model: "gemini-3.1-flash-image", body: GeminiRequestBody(prompt: "a cat", aspectRatio: "16:9", imageSize: "1K"))
+            #expect(answer == .image(bytes: [1, 2, 3], mimeType: "image/png"))
+            let request = try #require(server.requests.first)
+            #expect(request.method == "POST")
+            #expect(request.path == "/v1beta/models/gemini-3.1-flash-image:generateContent")
+            #expect(request.header("x-goog-api-key") == "test-key-123")
+            #expect(!request.path.contains("test-key-123"), "the key is never in the URL")
+            #expect(request.header("content-type") == "application/json")
+            #expect(request.body == GeminiRequestBody(prompt: "a cat", aspectRatio: "16:9", imageSize: "1K").encoded())
+        }
     }
 
     @Test func theDeadlineCoversTheWholeAnswer() async throws {
         // The server would answer after 120 s; the 400 ms deadline must end the call long before (the
         // bound below is loose: a loaded CI machine took 22 s to get here).
-        let server = try await FakeGeminiServer.start { _ in FakeResponse(status: 200, body: imageAnswer([1]), delay: .seconds(120)) }
-        defer { Task { await server.shutdown() } }
-        let client = GeminiClient(http: .shared, baseURL: server.baseURL, key: key, timeout: .milliseconds(400))
-        let started = ContinuousClock.now
-        let answer = await client.generate(model: "m", body: GeminiRequestBody(prompt: "p", aspectRatio: "1:1", imageSize: nil))
-        #expect(answer == .failure(.timeout))
-        #expect(ContinuousClock.now - started < .seconds(60))
+        try await withFakeGemini({ _ in FakeResponse(status: 200, body: imageAnswer([1]), delay: .seconds(120)) }) { server in
+            let client = GeminiClient(http: .shared, baseURL: server.baseURL, key: key, timeout: .milliseconds(400))
+            let started = ContinuousClock.now
+            let answer = await client.generate(model: "m", body: GeminiRequestBody(prompt: "p", aspectRatio: "1:1", imageSize: nil))
+            #expect(answer == .failure(.timeout))
+            #expect(ContinuousClock.now - started < .seconds(60))
+        }
     }
 
     @Test func anOversizedBodyIsRefused() async throws {
-        let server = try await FakeGeminiServer.start { _ in FakeResponse(status: 200, body: imageAnswer([UInt8](repeating: 7, count: 10_000))) }
-        defer { Task { await server.shutdown() } }
-        let client = GeminiClient(http: .shared, baseURL: server.baseURL, key: key, maxBodyBytes: 2_000)
-        let answer = await client.generate(model: "m", body: GeminiRequestBody(prompt: "p", aspectRatio: "1:1", imageSize: nil))
-        #expect(answer == .failure(.invalidResponse("the response body is larger than 2000 bytes")))
+        try await withFakeGemini({ _ in FakeResponse(status: 200, body: imageAnswer([UInt8](repeating: 7, count: 10_000))) }) { server in
+            let client = GeminiClient(http: .shared, baseURL: server.baseURL, key: key, maxBodyBytes: 2_000)
+            let answer = await client.generate(model: "m", body: GeminiRequestBody(prompt: "p", aspectRatio: "1:1", imageSize: nil))
+            #expect(answer == .failure(.invalidResponse("the response body is larger than 2000 bytes")))
+        }
     }
 
     @Test func aTruncatedBodyIsABrokenConnectionAndARefusedOneUnreachable() async throws {
@@ -75,31 +75,31 @@ private func imageAnswer(_ bytes: [UInt8]) -> [UInt8] {
     /// parallel requests to a plain-HTTP endpoint; the client SceneDrop builds takes `--concurrency` of them.
     @Test func aClientForSixteenCallsKeepsSixteenRequestsInFlight() async throws {
         // Every answer is held until twelve requests have arrived: eight connections would never get there.
-        let server = try await FakeGeminiServer.start { _ in
+        try await withFakeGemini({ _ in
             FakeResponse(status: 200, body: imageAnswer([1]), holdUntilGenerateRequests: 12)
-        }
-        defer { Task { await server.shutdown() } }
-        let answers = try await GeminiClient.withHTTPClient(connections: 16) { http in
-            let client = GeminiClient(http: http, baseURL: server.baseURL, key: key)
-            return await withTaskGroup(of: GeminiAnswer.self) { group in
-                for _ in 0..<12 {
-                    group.addTask { await client.generate(model: "m", body: GeminiRequestBody(prompt: "p", aspectRatio: "1:1", imageSize: nil)) }
+        }) { server in
+            let answers = try await GeminiClient.withHTTPClient(connections: 16) { http in
+                let client = GeminiClient(http: http, baseURL: server.baseURL, key: key)
+                return await withTaskGroup(of: GeminiAnswer.self) { group in
+                    for _ in 0..<12 {
+                        group.addTask { await client.generate(model: "m", body: GeminiRequestBody(prompt: "p", aspectRatio: "1:1", imageSize: nil)) }
+                    }
+                    return await group.reduce(into: []) { $0.append($1) }
                 }
-                return await group.reduce(into: []) { $0.append($1) }
             }
+            #expect(answers.allSatisfy { $0 == .image(bytes: [1], mimeType: "image/png") })
+            #expect(server.peakConcurrency == 12)
         }
-        #expect(answers.allSatisfy { $0 == .image(bytes: [1], mimeType: "image/png") })
-        #expect(server.peakConcurrency == 12)
     }
 
     @Test func errorStatusesReachTheRetryPolicy() async throws {
-        let server = try await FakeGeminiServer.start { _ in
+        try await withFakeGemini({ _ in
             FakeResponse(status: 503, body: Array(#"{"error": {"code": 503, "message": "high demand", "status": "UNAVAILABLE"}}"#.utf8))
+        }) { server in
+            let client = GeminiClient(http: .shared, baseURL: server.baseURL, key: key)
+            #expect(await client.generate(model: "m", body: GeminiRequestBody(prompt: "p", aspectRatio: "1:1", imageSize: nil))
+                == .failure(.http(status: 503, message: "503 UNAVAILABLE: high demand")))
         }
-        defer { Task { await server.shutdown() } }
-        let client = GeminiClient(http: .shared, baseURL: server.baseURL, key: key)
-        #expect(await client.generate(model: "m", body: GeminiRequestBody(prompt: "p", aspectRatio: "1:1", imageSize: nil))
-            == .failure(.http(status: 503, message: "503 UNAVAILABLE: high demand")))
     }
 
     @Test func theKeyNeverPrints() {

@@ -19,15 +19,21 @@ import Testing
         let provider: GeminiProvider
     }
 
-    func setUp(key: String = GeminiEmulator.validKey, retries: Int = 2, timeout: Duration = .seconds(10), maxBody: Int = 48 << 20,
-               cache: ImageCache? = nil, ledger: CostLedger? = nil, budget: Double? = nil, _ scenario: @escaping @Sendable (GeminiEmulator.Call) -> FakeResponse) async throws -> Setup {
+    /// A provider on a fake server playing `scenario`, for the length of `body`.
+    func withSetUp<Result>(
+        key: String = GeminiEmulator.validKey, retries: Int = 2, timeout: Duration = .seconds(10), maxBody: Int = 48 << 20,
+        cache: ImageCache? = nil, ledger: CostLedger? = nil, budget: Double? = nil,
+        _ scenario: @escaping @Sendable (GeminiEmulator.Call) -> FakeResponse, _ body: (Setup) async throws -> Result
+    ) async throws -> Result {
         let emulator = GeminiEmulator(scenario: scenario)
-        let server = try await FakeGeminiServer.start { emulator.handle($0) }
-        let client = GeminiClient(http: .shared, baseURL: server.baseURL, key: GeminiKey(key)!, timeout: timeout, maxBodyBytes: maxBody)
-        let provider = GeminiProvider(
-            client: client, policy: RetryPolicy(maxRetries: retries, baseDelay: 0.01, maxDelay: 0.05, jitter: 0),
-            state: GeminiState(requestsPerMinute: nil), cache: cache, ledger: ledger, dailyBudget: budget, logger: Logger(label: "test"), now: { Date().timeIntervalSince1970 })
-        return Setup(server: server, emulator: emulator, provider: provider)
+        return try await withFakeGemini({ emulator.handle($0) }) { server in
+            let client = GeminiClient(http: .shared, baseURL: server.baseURL, key: GeminiKey(key)!, timeout: timeout, maxBodyBytes: maxBody)
+            let provider = GeminiProvider(
+                client: client, policy: RetryPolicy(maxRetries: retries, baseDelay: 0.01, maxDelay: 0.05, jitter: 0),
+                state: GeminiState(requestsPerMinute: nil), cache: cache, ledger: ledger, dailyBudget: budget, logger: Logger(label: "test"),
+                now: { Date().timeIntervalSince1970 })
+            return try await body(Setup(server: server, emulator: emulator, provider: provider))
+        }
     }
 
     func request(model: String? = nil, quality: String = "draft", scene: Int = 1) throws -> ImageRequest {
@@ -47,207 +53,205 @@ import Testing
     }
 
     @Test func jpegSuccessIsCheckedResizedAndPriced() async throws {
-        let s = try await setUp { _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg") }
-        defer { Task { await s.server.shutdown() } }
-        let image = try await s.provider.generate(try request())
-        #expect(image.model == "gemini-3.1-flash-lite-image")
-        #expect(image.imageSize == "1K")
-        #expect(image.costUSD == 0.0336)
-        #expect(image.attempts == 1)
-        #expect(image.tried.isEmpty)
-        #expect(try ImageInspector.check(image.bytes, width: 128, height: 72).format == .png)
-        let sent = try #require(s.server.generateRequests.first)
-        let body = try #require(try JSONSerialization.jsonObject(with: Data(sent.body)) as? [String: Any])
-        let text = ((body["contents"] as? [[String: Any]])?.first?["parts"] as? [[String: Any]])?.first?["text"] as? String
-        #expect(text?.hasPrefix("cat with coffee.") == true)
-        #expect(text?.contains("Avoid: dogs.") == true)
-        #expect(image.enhancedPrompt == text)
+        try await withSetUp({ _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg") }) { s in
+            let image = try await s.provider.generate(try request())
+            #expect(image.model == "gemini-3.1-flash-lite-image")
+            #expect(image.imageSize == "1K")
+            #expect(image.costUSD == 0.0336)
+            #expect(image.attempts == 1)
+            #expect(image.tried.isEmpty)
+            #expect(try ImageInspector.check(image.bytes, width: 128, height: 72).format == .png)
+            let sent = try #require(s.server.generateRequests.first)
+            let body = try #require(try JSONSerialization.jsonObject(with: Data(sent.body)) as? [String: Any])
+            let text = ((body["contents"] as? [[String: Any]])?.first?["parts"] as? [[String: Any]])?.first?["text"] as? String
+            #expect(text?.hasPrefix("cat with coffee.") == true)
+            #expect(text?.contains("Avoid: dogs.") == true)
+            #expect(image.enhancedPrompt == text)
+        }
     }
 
     @Test func pngFromAModelWithoutSizeControlAndJPEGLabelledPNG() async throws {
-        let s = try await setUp { call in
+        try await withSetUp({ call in
             call.model == "gemini-2.5-flash-image" ? GeminiEmulator.image(Self.png) : GeminiEmulator.image(Self.jpeg, mimeType: "image/png")
+        }) { s in
+            let old = try await s.provider.generate(try request(model: "gemini-2.5-flash-image"))
+            #expect(old.model == "gemini-2.5-flash-image")
+            #expect(old.imageSize == nil)
+            #expect(old.costUSD == 0.039)
+            let mislabelled = try await s.provider.generate(try request())
+            #expect(mislabelled.model == "gemini-3.1-flash-lite-image")
+            #expect(try ImageInspector.inspect(mislabelled.bytes).width == 128)
         }
-        defer { Task { await s.server.shutdown() } }
-        let old = try await s.provider.generate(try request(model: "gemini-2.5-flash-image"))
-        #expect(old.model == "gemini-2.5-flash-image")
-        #expect(old.imageSize == nil)
-        #expect(old.costUSD == 0.039)
-        let mislabelled = try await s.provider.generate(try request())
-        #expect(mislabelled.model == "gemini-3.1-flash-lite-image")
-        #expect(try ImageInspector.inspect(mislabelled.bytes).width == 128)
     }
 
     @Test func theFinalImageIsKeptNotTheThoughtImage() async throws {
         // The interim thought image is not an image at all: using it would fail the decode.
-        let s = try await setUp { _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg", thoughtImage: Array("not an image".utf8)) }
-        defer { Task { await s.server.shutdown() } }
-        let image = try await s.provider.generate(try request())
-        #expect(image.attempts == 1)
+        try await withSetUp({ _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg", thoughtImage: Array("not an image".utf8)) }) { s in
+            let image = try await s.provider.generate(try request())
+            #expect(image.attempts == 1)
+        }
     }
 
     @Test func safetyBlocksGoStraightToThePlaceholder() async throws {
         for answer in [GeminiEmulator.imageSafety(), GeminiEmulator.promptBlocked()] {
-            let s = try await setUp { _ in answer }
-            let failure = try #require(await failure(s.provider, try request()))
-            #expect(failure.reason == .safetyBlocked)
-            #expect(s.server.generateRequests.count == 1, "never retried, no other model")
-            #expect(failure.tried.count == 1)
-            await s.server.shutdown()
+            try await withSetUp({ _ in answer }) { s in
+                let failure = try #require(await failure(s.provider, try request()))
+                #expect(failure.reason == .safetyBlocked)
+                #expect(s.server.generateRequests.count == 1, "never retried, no other model")
+                #expect(failure.tried.count == 1)
+            }
         }
     }
 
     @Test func textOnlyAndNoImageMoveToTheNextModelWithoutRetry() async throws {
-        let s = try await setUp { call in call.model == "gemini-3.1-flash-lite-image" ? GeminiEmulator.textOnly("Which cat?") : GeminiEmulator.noImage() }
-        defer { Task { await s.server.shutdown() } }
-        let failure = try #require(await failure(s.provider, try request()))
-        #expect(failure.reason == .noImage)
-        #expect(failure.tried.map(\.model) == ["gemini-3.1-flash-lite-image", "gemini-3.1-flash-image"])
-        #expect(failure.tried.map(\.attempts) == [1, 1])
-        #expect(failure.tried[0].error.contains("Which cat?"))
+        try await withSetUp({ call in call.model == "gemini-3.1-flash-lite-image" ? GeminiEmulator.textOnly("Which cat?") : GeminiEmulator.noImage() }) { s in
+            let failure = try #require(await failure(s.provider, try request()))
+            #expect(failure.reason == .noImage)
+            #expect(failure.tried.map(\.model) == ["gemini-3.1-flash-lite-image", "gemini-3.1-flash-image"])
+            #expect(failure.tried.map(\.attempts) == [1, 1])
+            #expect(failure.tried[0].error.contains("Which cat?"))
+        }
     }
 
     @Test func a429WaitsTheRetryDelayThenSucceeds() async throws {
-        let s = try await setUp { call in call.number == 1 ? GeminiEmulator.rateLimited(retryDelay: "1.2s") : GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg") }
-        defer { Task { await s.server.shutdown() } }
-        let started = ContinuousClock.now
-        let image = try await s.provider.generate(try request())
-        #expect(ContinuousClock.now - started >= .milliseconds(1200))
-        #expect(image.attempts == 2)
-        #expect(s.emulator.calls(to: "gemini-3.1-flash-lite-image") == 2)
+        try await withSetUp({ call in call.number == 1 ? GeminiEmulator.rateLimited(retryDelay: "1.2s") : GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg") }) { s in
+            let started = ContinuousClock.now
+            let image = try await s.provider.generate(try request())
+            #expect(ContinuousClock.now - started >= .milliseconds(1200))
+            #expect(image.attempts == 2)
+            #expect(s.emulator.calls(to: "gemini-3.1-flash-lite-image") == 2)
+        }
     }
 
     @Test func aPerDayQuotaRetiresTheModelUntilTomorrow() async throws {
-        let s = try await setUp { call in
+        try await withSetUp({ call in
             call.model == "gemini-3.1-flash-lite-image" ? GeminiEmulator.rateLimited(retryDelay: "30s", perDay: true) : GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg")
+        }) { s in
+            let first = try await s.provider.generate(try request(scene: 1))
+            #expect(first.model == "gemini-3.1-flash-image")
+            #expect(first.firstFailure == .quotaExhausted)
+            #expect(first.tried.map(\.attempts) == [1])
+            let second = try await s.provider.generate(try request(scene: 2))
+            #expect(second.model == "gemini-3.1-flash-image")
+            #expect(second.tried.map(\.attempts) == [0], "no request to a spent model")
+            #expect(s.emulator.calls(to: "gemini-3.1-flash-lite-image") == 1)
         }
-        defer { Task { await s.server.shutdown() } }
-        let first = try await s.provider.generate(try request(scene: 1))
-        #expect(first.model == "gemini-3.1-flash-image")
-        #expect(first.firstFailure == .quotaExhausted)
-        #expect(first.tried.map(\.attempts) == [1])
-        let second = try await s.provider.generate(try request(scene: 2))
-        #expect(second.model == "gemini-3.1-flash-image")
-        #expect(second.tried.map(\.attempts) == [0], "no request to a spent model")
-        #expect(s.emulator.calls(to: "gemini-3.1-flash-lite-image") == 1)
     }
 
     @Test func serverErrorsAreRetriedExactlyAsConfigured() async throws {
-        let flaky = try await setUp { call in call.number == 1 ? GeminiEmulator.unavailable() : GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg") }
-        let image = try await flaky.provider.generate(try request())
-        #expect(image.attempts == 2)
-        await flaky.server.shutdown()
+        try await withSetUp({ call in call.number == 1 ? GeminiEmulator.unavailable() : GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg") }) { flaky in
+            let image = try await flaky.provider.generate(try request())
+            #expect(image.attempts == 2)
 
-        let down = try await setUp(retries: 2) { _ in GeminiEmulator.unavailable() }
-        defer { Task { await down.server.shutdown() } }
-        let failure = try #require(await failure(down.provider, try request()))
-        #expect(failure.reason == .serverError)
-        #expect(down.emulator.calls(to: "gemini-3.1-flash-lite-image") == 3)
-        #expect(down.emulator.calls(to: "gemini-3.1-flash-image") == 3)
-        #expect(failure.tried.map(\.attempts) == [3, 3])
+            try await withSetUp(retries: 2, { _ in GeminiEmulator.unavailable() }) { down in
+                let failure = try #require(await failure(down.provider, try request()))
+                #expect(failure.reason == .serverError)
+                #expect(down.emulator.calls(to: "gemini-3.1-flash-lite-image") == 3)
+                #expect(down.emulator.calls(to: "gemini-3.1-flash-image") == 3)
+                #expect(failure.tried.map(\.attempts) == [3, 3])
+            }
+        }
     }
 
     @Test func aMissingModelIsRetiredAndTheNextServes() async throws {
-        let s = try await setUp { _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg") }
-        defer { Task { await s.server.shutdown() } }
-        // A first scene proves the key on a known model, so the unknown one meets its 404 on generateContent.
-        _ = try await s.provider.generate(try request())
-        let image = try await s.provider.generate(try request(model: "gemini-9-retired-image", scene: 2))
-        #expect(image.model == "gemini-3.1-flash-lite-image")
-        #expect(image.firstFailure == .modelNotFound)
-        #expect(image.tried.first?.error.contains("is not found") == true)
-        #expect(image.tried.first?.attempts == 1)
-        _ = try await s.provider.generate(try request(model: "gemini-9-retired-image", scene: 3))
-        #expect(s.server.generateRequests.filter { $0.path.contains("gemini-9") }.count == 1, "404 retires the model for the run")
+        try await withSetUp({ _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg") }) { s in
+            // A first scene proves the key on a known model, so the unknown one meets its 404 on generateContent.
+            _ = try await s.provider.generate(try request())
+            let image = try await s.provider.generate(try request(model: "gemini-9-retired-image", scene: 2))
+            #expect(image.model == "gemini-3.1-flash-lite-image")
+            #expect(image.firstFailure == .modelNotFound)
+            #expect(image.tried.first?.error.contains("is not found") == true)
+            #expect(image.tried.first?.attempts == 1)
+            _ = try await s.provider.generate(try request(model: "gemini-9-retired-image", scene: 3))
+            #expect(s.server.generateRequests.filter { $0.path.contains("gemini-9") }.count == 1, "404 retires the model for the run")
+        }
     }
 
     @Test func aMissingModelFoundByTheKeyProbeIsNeverAskedForImages() async throws {
-        let s = try await setUp { _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg") }
-        defer { Task { await s.server.shutdown() } }
-        let image = try await s.provider.generate(try request(model: "gemini-9-retired-image"))
-        #expect(image.model == "gemini-3.1-flash-lite-image")
-        #expect(image.firstFailure == .modelNotFound)
-        #expect(image.tried.first?.error.contains("is not found") == true)
-        #expect(s.server.requests.filter { $0.path.contains("gemini-9") }.map(\.method) == ["GET"])
+        try await withSetUp({ _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg") }) { s in
+            let image = try await s.provider.generate(try request(model: "gemini-9-retired-image"))
+            #expect(image.model == "gemini-3.1-flash-lite-image")
+            #expect(image.firstFailure == .modelNotFound)
+            #expect(image.tried.first?.error.contains("is not found") == true)
+            #expect(s.server.requests.filter { $0.path.contains("gemini-9") }.map(\.method) == ["GET"])
+        }
     }
 
     @Test func slowMalformedTruncatedAndOversizedAnswersFallThrough() async throws {
-        let slow = try await setUp(retries: 0, timeout: .milliseconds(300)) { _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg", delay: .seconds(2)) }
-        #expect(await failure(slow.provider, try request())?.reason == .timeout)
-        await slow.server.shutdown()
-
-        let malformed = try await setUp { _ in FakeResponse(status: 200, body: Array(#"{"candidates": [{"content": "#.utf8)) }
-        let m = try #require(await failure(malformed.provider, try request()))
-        #expect(m.reason == .serverError)
-        #expect(malformed.server.generateRequests.count == 2, "one per model, not retried")
-        await malformed.server.shutdown()
-
-        let truncated = try await setUp { _ in GeminiEmulator.image(Array(Self.jpeg.prefix(Self.jpeg.count / 2)), mimeType: "image/jpeg") }
-        #expect(await failure(truncated.provider, try request())?.reason == .invalidImage)
-        await truncated.server.shutdown()
-
-        let huge = try await setUp(maxBody: 10_000) { _ in GeminiEmulator.image(Self.png) }
-        #expect(await failure(huge.provider, try request())?.reason == .serverError)
-        await huge.server.shutdown()
+        let request = try request()
+        try await withSetUp(retries: 0, timeout: .milliseconds(300), { _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg", delay: .seconds(2)) }) { slow in
+            #expect(await failure(slow.provider, request)?.reason == .timeout)
+        }
+        try await withSetUp({ _ in FakeResponse(status: 200, body: Array(#"{"candidates": [{"content": "#.utf8)) }) { malformed in
+            let m = try #require(await failure(malformed.provider, request))
+            #expect(m.reason == .serverError)
+            #expect(malformed.server.generateRequests.count == 2, "one per model, not retried")
+        }
+        try await withSetUp({ _ in GeminiEmulator.image(Array(Self.jpeg.prefix(Self.jpeg.count / 2)), mimeType: "image/jpeg") }) { truncated in
+            #expect(await failure(truncated.provider, request)?.reason == .invalidImage)
+        }
+        try await withSetUp(maxBody: 10_000, { _ in GeminiEmulator.image(Self.png) }) { huge in
+            #expect(await failure(huge.provider, request)?.reason == .serverError)
+        }
     }
 
     @Test func anInvalidKeyIsSentOnceAndDisablesTheProvider() async throws {
-        let s = try await setUp(key: "not-the-key") { _ in GeminiEmulator.image(Self.jpeg) }
-        defer { Task { await s.server.shutdown() } }
-        for scene in 1...3 {
-            let failure = try #require(await failure(s.provider, try request(scene: scene)))
-            #expect(failure.reason == .invalidAPIKey)
+        try await withSetUp(key: "not-the-key", { _ in GeminiEmulator.image(Self.jpeg) }) { s in
+            for scene in 1...3 {
+                let failure = try #require(await failure(s.provider, try request(scene: scene)))
+                #expect(failure.reason == .invalidAPIKey)
+            }
+            #expect(s.server.requests.count == 1, "the bad key was sent once")
         }
-        #expect(s.server.requests.count == 1, "the bad key was sent once")
     }
 
     @Test func scenesInParallelStillSendABadKeyOnce() async throws {
-        let s = try await setUp(key: "not-the-key") { _ in GeminiEmulator.image(Self.jpeg) }
-        defer { Task { await s.server.shutdown() } }
-        let provider = s.provider
-        let reasons = try await withThrowingTaskGroup(of: FallbackReason?.self) { group in
-            for scene in 1...6 {
-                let request = try request(scene: scene)
-                group.addTask { await failure(provider, request)?.reason }
+        try await withSetUp(key: "not-the-key", { _ in GeminiEmulator.image(Self.jpeg) }) { s in
+            let provider = s.provider
+            let reasons = try await withThrowingTaskGroup(of: FallbackReason?.self) { group in
+                for scene in 1...6 {
+                    let request = try request(scene: scene)
+                    group.addTask { await failure(provider, request)?.reason }
+                }
+                return try await group.reduce(into: [FallbackReason?]()) { $0.append($1) }
             }
-            return try await group.reduce(into: [FallbackReason?]()) { $0.append($1) }
+            #expect(reasons == Array(repeating: .invalidAPIKey, count: 6))
+            #expect(s.server.requests.count == 1, "the bad key was sent once, by the probe")
+            #expect(s.server.generateRequests.isEmpty)
         }
-        #expect(reasons == Array(repeating: .invalidAPIKey, count: 6))
-        #expect(s.server.requests.count == 1, "the bad key was sent once, by the probe")
-        #expect(s.server.generateRequests.isEmpty)
     }
 
     @Test func aGoodKeyIsProvenOnceThenScenesGoInParallel() async throws {
-        let s = try await setUp { _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg", delay: .milliseconds(300)) }
-        defer { Task { await s.server.shutdown() } }
-        let provider = s.provider
-        let models = try await withThrowingTaskGroup(of: String?.self) { group in
-            for scene in 1...6 {
-                let request = try request(scene: scene)
-                group.addTask { try? await provider.generate(request).model }
+        try await withSetUp({ _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg", delay: .milliseconds(300)) }) { s in
+            let provider = s.provider
+            let models = try await withThrowingTaskGroup(of: String?.self) { group in
+                for scene in 1...6 {
+                    let request = try request(scene: scene)
+                    group.addTask { try? await provider.generate(request).model }
+                }
+                return try await group.reduce(into: [String?]()) { $0.append($1) }
             }
-            return try await group.reduce(into: [String?]()) { $0.append($1) }
+            #expect(models.allSatisfy { $0 == "gemini-3.1-flash-lite-image" })
+            #expect(s.server.generateRequests.count == 6)
         }
-        #expect(models.allSatisfy { $0 == "gemini-3.1-flash-lite-image" })
-        #expect(s.server.generateRequests.count == 6)
     }
 
     @Test func aCachedImageMakesNoRequestAndCostsNothing() async throws {
         try await withTemporaryDirectory { dir in
-            let s = try await setUp(cache: ImageCache(directory: dir + "/cache")) { _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg") }
-            defer { Task { await s.server.shutdown() } }
-            let first = try await s.provider.generate(try request())
-            #expect(!first.cacheHit)
-            #expect(first.costUSD == 0.0336)
-            let second = try await s.provider.generate(try request())
-            #expect(second.cacheHit)
-            #expect(second.costUSD == 0)
-            #expect(second.attempts == 0)
-            #expect(second.bytes == first.bytes)
-            #expect(s.server.generateRequests.count == 1)
-            // Another quality (so another model and size) is another entry.
-            _ = try await s.provider.generate(try request(quality: "production"))
-            #expect(s.server.generateRequests.count == 2)
+            try await withSetUp(cache: ImageCache(directory: dir + "/cache"), { _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg") }) { s in
+                let first = try await s.provider.generate(try request())
+                #expect(!first.cacheHit)
+                #expect(first.costUSD == 0.0336)
+                let second = try await s.provider.generate(try request())
+                #expect(second.cacheHit)
+                #expect(second.costUSD == 0)
+                #expect(second.attempts == 0)
+                #expect(second.bytes == first.bytes)
+                #expect(s.server.generateRequests.count == 1)
+                // Another quality (so another model and size) is another entry.
+                _ = try await s.provider.generate(try request(quality: "production"))
+                #expect(s.server.generateRequests.count == 2)
+            }
         }
     }
 
@@ -271,17 +275,17 @@ import Testing
     @Test func paidCallsAreRecordedAndTheDailyBudgetStopsThem() async throws {
         try await withTemporaryDirectory { dir in
             let ledger = CostLedger(path: dir + "/ledger.jsonl")
-            let s = try await setUp(ledger: ledger, budget: 0.05) { _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg") }
-            defer { Task { await s.server.shutdown() } }
-            _ = try await s.provider.generate(try request(scene: 1))
-            _ = try await s.provider.generate(try request(scene: 2))  // 0.0336 spent: still under 0.05
-            let failure = try #require(await failure(s.provider, try request(scene: 3)))
-            #expect(failure.reason == .budgetExceeded)
-            #expect(s.server.generateRequests.count == 2)
-            let lines = (readText(dir + "/ledger.jsonl") ?? "").split(separator: "\n")
-            #expect(lines.count == 2)
-            #expect(lines.first?.contains("\"cost_usd\":0.0336") == true)
-            #expect(abs(await ledger.spentToday(now: Date().timeIntervalSince1970) - 0.0672) < 1e-9)
+            try await withSetUp(ledger: ledger, budget: 0.05, { _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg") }) { s in
+                _ = try await s.provider.generate(try request(scene: 1))
+                _ = try await s.provider.generate(try request(scene: 2))  // 0.0336 spent: still under 0.05
+                let failure = try #require(await failure(s.provider, try request(scene: 3)))
+                #expect(failure.reason == .budgetExceeded)
+                #expect(s.server.generateRequests.count == 2)
+                let lines = (readText(dir + "/ledger.jsonl") ?? "").split(separator: "\n")
+                #expect(lines.count == 2)
+                #expect(lines.first?.contains("\"cost_usd\":0.0336") == true)
+                #expect(abs(await ledger.spentToday(now: Date().timeIntervalSince1970) - 0.0672) < 1e-9)
+            }
         }
     }
 

@@ -49,3 +49,8 @@ public func manifestJSON(session: String, scenes: Int = 1, width: Int = 320, hei
     let list = (1...scenes).map { "{\"scene_number\": \($0), \"image_create_prompt\": \"\(prompt) \($0)\"}" }.joined(separator: ", ")
     return "{\"session\": \"\(session)\", \"width\": \(width), \"height\": \(height), \"scenes\": [\(list)]}"
 }
+
+/// Claims still held in `root`'s work folders, by any instance.
+public func claimsInWork(_ root: String) -> Int {
+    listNames(root + "/.scenedrop/work").filter { !$0.hasSuffix(".lock") }.reduce(0) { $0 + listNames(root + "/.scenedrop/work/" + $1, hidden: true).count }
+}

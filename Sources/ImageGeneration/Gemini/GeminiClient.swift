@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import SystemSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,7 +18,14 @@ public struct GeminiClient: Sendable {
     /// A 4K image is several MB of base64; anything far larger is not an image answer.
     public let maxBodyBytes: Int
 
-    public init(http: HTTPClient, baseURL: String, key: GeminiKey, timeout: Duration = .seconds(60), maxBodyBytes: Int = 48 << 20) {
+    /// The request deadline's clock.
+    public let clock: MonotonicClock
+
+    public init(
+        http: HTTPClient, baseURL: String, key: GeminiKey, timeout: Duration = .seconds(60), maxBodyBytes: Int = 48 << 20,
+        clock: MonotonicClock = .continuous
+    ) {
+        self.clock = clock
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
         self.http = http
@@ -79,7 +87,7 @@ public struct GeminiClient: Sendable {
     /// Sends `request` and reads its whole body, both within `timeout` (AsyncHTTPClient's own deadline
     /// stops at the head); a body over `limit` bytes is refused.
     func exchange(_ request: HTTPClientRequest, timeout: Duration, limit: Int) async throws -> (status: Int, body: [UInt8]) {
-        try await Self.within(timeout) { [http] in
+        try await Self.within(timeout, clock: clock) { [http] in
             let nanoseconds = Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
             let response = try await http.execute(request, timeout: .nanoseconds(nanoseconds))
             let buffer = try await response.body.collect(upTo: limit)
@@ -134,11 +142,11 @@ public struct GeminiClient: Sendable {
     }
 
     /// Runs `operation` with a total deadline: the first of the two to finish wins, the other is cancelled.
-    static func within<T: Sendable>(_ limit: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+    static func within<T: Sendable>(_ limit: Duration, clock: MonotonicClock, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
         try await withThrowingTaskGroup(of: T.self) { group in
             group.addTask { try await operation() }
             group.addTask {
-                try await Task.sleep(for: limit)
+                try await clock.sleep(for: limit.seconds)
                 throw DeadlineExceeded()
             }
             defer { group.cancelAll() }

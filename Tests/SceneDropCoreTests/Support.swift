@@ -1,0 +1,66 @@
+import ImageGeneration
+import Imaging
+import Logging
+import Synchronization
+import SystemSupport
+
+/// Log records kept in memory, so a test can wait for the daemon to say something.
+final class RecordingLog: Sendable {
+    private let records = Mutex<[String]>([])
+
+    var logger: Logger {
+        Logger(label: "test") { _ in Handler(log: self) }
+    }
+
+    var messages: [String] { records.withLock { $0 } }
+
+    func contains(_ message: String) -> Bool { messages.contains(message) }
+
+    fileprivate func append(_ message: String) { records.withLock { $0.append(message) } }
+
+    private struct Handler: LogHandler {
+        let log: RecordingLog
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .debug
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            log.append(event.message.description)
+        }
+    }
+}
+
+/// A real provider whose request waits until the test lets it answer (or the task is cancelled),
+/// then renders a real placeholder. Counts the requests that started.
+final class HeldProvider: ImageProvider {
+    let name = "held"
+    let isReal = true
+    let started = Atomic<Int>(0)
+    private let released = Atomic<Bool>(false)
+
+    func release() { released.store(true, ordering: .releasing) }
+
+    func generate(_ request: ImageRequest, phases: ProviderPhases) async throws(ProviderFailure) -> ProviderResult {
+        let answered: Bool
+        do {
+            answered = try await phases.network { () async -> Bool in
+                started.add(1, ordering: .relaxed)
+                // A condition, polled with a cancellable pause: the "answer" comes when the test says.
+                while !released.load(ordering: .acquiring) {
+                    guard (try? await Task.sleep(for: .milliseconds(2))) != nil else { return false }
+                }
+                return true
+            }
+        } catch {
+            answered = false
+        }
+        guard answered else { throw ProviderFailure(reason: .timeout, message: "cancelled", tried: []) }
+        var result = try await PlaceholderProvider().generate(request, phases: phases)
+        result.image.model = "held-model"
+        return result
+    }
+}
