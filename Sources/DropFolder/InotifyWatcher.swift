@@ -78,24 +78,13 @@ public final class InotifyWatcher: Sendable {
 
         while !shouldStop {
             if !watching {
-                if inotifytools_watch_file(directory, mask) == 1 {
-                    // The library stores directories with a trailing slash.
-                    currentWD = inotifytools_wd_from_filename(directory + "/")
-                    if currentWD < 0 { currentWD = inotifytools_wd_from_filename(directory) }
-                    watching = true
-                    reportedFailure = false
-                    continuation.yield(.watching)
-                } else {
-                    if !reportedFailure {
-                        // ENOSPC here means the per-user watch limit (fs.inotify.max_user_watches).
-                        logger.error("inotify watch could not be added; relying on rescans", metadata: [
-                            "scenedrop.path": "\(directory)", "error.errno": "\(inotifytools_error())",
-                        ])
-                        reportedFailure = true
-                    }
+                guard let wd = addWatch(mask: mask, reportedFailure: &reportedFailure) else {
                     Thread.sleep(forTimeInterval: 1)
                     continue
                 }
+                currentWD = wd
+                watching = true
+                continuation.yield(.watching)
             }
             if readsHeld.load(ordering: .acquiring) {
                 Thread.sleep(forTimeInterval: 0.01)
@@ -119,14 +108,7 @@ public final class InotifyWatcher: Sendable {
                 if watching {
                     watching = false
                     continuation.yield(.watchLost)
-                    // The kernel dropped the watch, but the library keeps a stale path-to-wd entry
-                    // that no call can remove. Start the library afresh, after draining its buffer.
-                    Self.drain()
-                    inotifytools_cleanup()
-                    guard inotifytools_initialize() == 1 else {
-                        logger.error("inotify could not restart", metadata: ["error.errno": "\(inotifytools_error())"])
-                        return
-                    }
+                    guard restartLibrary() else { return }
                 }
                 continue
             }
@@ -138,6 +120,36 @@ public final class InotifyWatcher: Sendable {
         if watching { inotifytools_remove_watch_by_filename(directory) }
         Self.drain()
         inotifytools_cleanup()
+    }
+
+    /// Adds the inbox watch; its descriptor, or nil (said once, until a watch is in place again).
+    private func addWatch(mask: Int32, reportedFailure: inout Bool) -> Int32? {
+        guard inotifytools_watch_file(directory, mask) == 1 else {
+            if !reportedFailure {
+                // ENOSPC here means the per-user watch limit (fs.inotify.max_user_watches).
+                logger.error("inotify watch could not be added; relying on rescans", metadata: [
+                    "scenedrop.path": "\(directory)", "error.errno": "\(inotifytools_error())",
+                ])
+                reportedFailure = true
+            }
+            return nil
+        }
+        reportedFailure = false
+        // The library stores directories with a trailing slash.
+        let wd = inotifytools_wd_from_filename(directory + "/")
+        return wd >= 0 ? wd : inotifytools_wd_from_filename(directory)
+    }
+
+    /// The kernel dropped the watch, but the library keeps a stale path-to-wd entry that no call can
+    /// remove: start the library afresh, after draining its buffer. False when it cannot start.
+    private func restartLibrary() -> Bool {
+        Self.drain()
+        inotifytools_cleanup()
+        guard inotifytools_initialize() == 1 else {
+            logger.error("inotify could not restart", metadata: ["error.errno": "\(inotifytools_error())"])
+            return false
+        }
+        return true
     }
 
     /// Reads until a call times out. The library keeps unread events in a static buffer that

@@ -205,7 +205,6 @@ struct JSONParser {
     private func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
 
     private mutating func parseString() throws(SyntaxError) -> String {
-        let start = index
         index += 1  // opening quote
         var scalars = String.UnicodeScalarView()
         var runStart = index
@@ -243,23 +242,7 @@ struct JSONParser {
                 case UInt8(ascii: "r"): scalars.append("\r")
                 case UInt8(ascii: "t"): scalars.append("\t")
                 case UInt8(ascii: "u"):
-                    let escapeStart = index - 2
-                    var code = try parseHex4()
-                    if (0xD800...0xDBFF).contains(code) {
-                        guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
-                            throw error("\\u escape is an unpaired surrogate", at: escapeStart)
-                        }
-                        index += 2
-                        let low = try parseHex4()
-                        guard (0xDC00...0xDFFF).contains(low) else {
-                            throw error("\\u escape is an unpaired surrogate", at: escapeStart)
-                        }
-                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                    } else if (0xDC00...0xDFFF).contains(code) {
-                        throw error("\\u escape is an unpaired surrogate", at: escapeStart)
-                    }
-                    guard let scalar = Unicode.Scalar(code) else { throw error("invalid \\u escape", at: escapeStart) }
-                    scalars.append(scalar)
+                    scalars.append(try parseUnicodeEscape(at: index - 2))
                 default:
                     throw error("invalid escape '\\\(Character(Unicode.Scalar(escape)))' in a string", at: index - 2)
                 }
@@ -268,7 +251,26 @@ struct JSONParser {
             }
             index += 1
         }
-        _ = start
+    }
+
+    /// The rest of a `\uXXXX` escape (a surrogate pair takes two), `index` just past the `u`.
+    private mutating func parseUnicodeEscape(at escapeStart: Int) throws(SyntaxError) -> Unicode.Scalar {
+        var code = try parseHex4()
+        if (0xD800...0xDBFF).contains(code) {
+            guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                throw error("\\u escape is an unpaired surrogate", at: escapeStart)
+            }
+            index += 2
+            let low = try parseHex4()
+            guard (0xDC00...0xDFFF).contains(low) else {
+                throw error("\\u escape is an unpaired surrogate", at: escapeStart)
+            }
+            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+        } else if (0xDC00...0xDFFF).contains(code) {
+            throw error("\\u escape is an unpaired surrogate", at: escapeStart)
+        }
+        guard let scalar = Unicode.Scalar(code) else { throw error("invalid \\u escape", at: escapeStart) }
+        return scalar
     }
 
     private mutating func parseHex4() throws(SyntaxError) -> UInt32 {

@@ -75,24 +75,10 @@ public struct Daemon: Sendable {
             limiter: ConcurrencyLimiter(limit: configuration.concurrency), clock: clock, logger: logger)
         let workers = SessionWorkers(claims: claims, processor: processor, intake: intake, grace: configuration.shutdownGrace, logger: logger)
 
-        var services: [ServiceGroupConfiguration.ServiceConfiguration]
+        let services: [ServiceGroupConfiguration.ServiceConfiguration]
         switch mode {
         case .watch:
-            let rescanInterval = await self.rescanInterval(logger: logger)
-            var watcher: (InotifyWatcher, AsyncStream<WatchEvent>)?
-            do {
-                if inotify { watcher = try InotifyWatcher.start(directory: layout.inbox, logger: logger) }
-            } catch {
-                logger.error("inotify unavailable; relying on rescans", metadata: ["error.message": "\(error)"])
-                watcher = nil
-            }
-            logger.info("watching", metadata: [
-                "scenedrop.inbox": "\(layout.inbox)", "scenedrop.outbox": "\(layout.outbox)",
-                "scenedrop.rescan_interval_s": "\(rescanInterval.seconds)", "scenedrop.concurrency": "\(configuration.concurrency)",
-            ])
-            let intakeService = IntakeService(
-                intake: intake, configuration: configuration, watcher: watcher, rescanInterval: rescanInterval,
-                rechecks: rechecks, clock: clock, logger: logger)
+            let intakeService = await watchIntake(intake, rechecks: rechecks, logger: logger)
             services = [
                 .init(service: workers, successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "session-workers"),
                 .init(
@@ -122,6 +108,25 @@ public struct Daemon: Sendable {
         var summary = await intake.summary
         summary.durationMS = Int(((clock.now() - started) * 1000).rounded())
         return summary
+    }
+
+    /// The daemon's intake: the inotify watch (when available) and rescans every `--rescan-interval`.
+    private func watchIntake(_ intake: Intake, rechecks: AsyncStream<Double>, logger: Logger) async -> IntakeService {
+        let layout = configuration.layout
+        let rescanInterval = await self.rescanInterval(logger: logger)
+        var watcher: (InotifyWatcher, AsyncStream<WatchEvent>)?
+        do {
+            if inotify { watcher = try InotifyWatcher.start(directory: layout.inbox, logger: logger) }
+        } catch {
+            logger.error("inotify unavailable; relying on rescans", metadata: ["error.message": "\(error)"])
+        }
+        logger.info("watching", metadata: [
+            "scenedrop.inbox": "\(layout.inbox)", "scenedrop.outbox": "\(layout.outbox)",
+            "scenedrop.rescan_interval_s": "\(rescanInterval.seconds)", "scenedrop.concurrency": "\(configuration.concurrency)",
+        ])
+        return IntakeService(
+            intake: intake, configuration: configuration, watcher: watcher, rescanInterval: rescanInterval,
+            rechecks: rechecks, clock: clock, logger: logger)
     }
 
     /// `--rescan-interval`, or 10 s locally and 2 s where inotify cannot see other clients' writes.

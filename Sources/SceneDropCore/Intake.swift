@@ -1,9 +1,6 @@
 import DropFolder
 import Logging
 import SystemSupport
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Decides which inbox files to claim and when. Close and move events are trusted at once;
 /// files found by a rescan pass the stability gate first. At most `maxSessions` claims are in
@@ -25,7 +22,7 @@ actor Intake {
     private let inbox: String
     private let workFolder: String
     private let work: WorkArea
-    private let mode: Mode
+    let mode: Mode
     private let maxSessions: Int
     private let initialBackoff: Double
     private let maximumBackoff: Double
@@ -36,16 +33,16 @@ actor Intake {
 
     private var gate: StabilityGate
     /// Names waiting for capacity, in arrival order (a head index keeps popping O(1)).
-    private var queue: [String] = []
-    private var head = 0
-    private var queued: Set<String> = []
+    var queue: [String] = []
+    var head = 0
+    var queued: Set<String> = []
     private var inFlight = 0
     /// Inbox names whose claim is being processed. An event for one of them (our own hand-back
     /// renaming it into the inbox, or a new drop under the same name) waits until processing ends,
     /// so a backoff is in place before the name can be claimed again.
-    private var inFlightNames: Set<String> = []
+    var inFlightNames: Set<String> = []
     private var arrivedWhileInFlight: Set<String> = []
-    private var accepting = true
+    var accepting = true
     private var backoff: [String: (until: Double, failures: Int)] = [:]
     private var reportedFolders: Set<String> = []
     /// Recheck times already requested and not yet due, so a burst does not start a timer per file.
@@ -57,9 +54,11 @@ actor Intake {
     private var scanAgain = false
 
     /// drainOnce: the names still to take (`nil` until the first listing), and when patience ends.
-    private var wanted: Set<String>?
-    private let patienceEnds: Double?
-    private(set) var summary = BatchSummary()
+    var wanted: Set<String>?
+    let patienceEnds: Double?
+    var summary = BatchSummary()
+    /// drainOnce, and everything it was to take is taken: the run ends when those sessions do.
+    var drained = false
 
     /// Running totals, reported with each rescan.
     private(set) var stats = Stats()
@@ -185,44 +184,10 @@ actor Intake {
         finishIfDrained()
     }
 
-    /// drainOnce: the first listing fixes what this run takes; files dropped later wait for the next one.
-    private func narrowToWanted(_ candidates: [InboxScanner.Candidate]) -> [InboxScanner.Candidate] {
-        let files = candidates.filter { $0.info.kind != .directory }
-        guard let wanted else {
-            wanted = Set(files.map(\.name))
-            return files
-        }
-        let present = files.filter { wanted.contains($0.name) }
-        // Gone meanwhile (another instance took it, or its owner removed it): not ours to report.
-        self.wanted = wanted.intersection(present.map(\.name))
-        return present
-    }
-
-    private func giveUpOnChangingFiles(except stable: Set<String>) {
-        guard var wanted else { return }
-        for name in wanted.sorted() where !stable.contains(name) && !queued.contains(name) && !inFlightNames.contains(name) {
-            summary.skipped.append(.init(file: name, detail: "still changing after \(Int(patienceSeconds))s; left for the next run"))
-            wanted.remove(name)
-        }
-        self.wanted = wanted
-    }
-
-    private var patienceSeconds: Double {
-        if case .drainOnce(let patience) = mode { return patience }
-        return 0
-    }
-
     private func enqueue(_ name: String) async {
         guard queued.insert(name).inserted else { return }
         queue.append(name)
         await pump()
-    }
-
-    private enum ClaimAttempt: Sendable {
-        case claimed(ClaimedManifest)
-        /// Another instance took it first, or it went away: theirs to report.
-        case gone
-        case failed(SystemError)
     }
 
     /// Claims queued names while there is capacity.
@@ -245,17 +210,7 @@ actor Intake {
                 requestRecheck(at: wait.until)
                 continue
             }
-            let (work, path) = (self.work, inbox + "/" + name)
-            // A folder named *.json is never claimed; anything else (links, FIFOs) is claimed by
-            // rename, which never opens it, and quarantined by the processor.
-            let attempt = await WorkerThreads.io.run { () -> ClaimAttempt in
-                guard let info = try? FileSystem.info(path), info.kind != .directory else { return .gone }
-                do throws(SystemError) {
-                    return try work.claim(name).map(ClaimAttempt.claimed) ?? .gone
-                } catch {
-                    return .failed(error)
-                }
-            }
+            let attempt = await Self.claim(name, work: work, inbox: inbox)
             wanted?.remove(name)
             switch attempt {
             case .gone:
@@ -307,16 +262,6 @@ actor Intake {
         finishIfDrained()
     }
 
-    /// drainOnce: every wanted file is claimed, gone or given up, and nothing waits for capacity.
-    private func finishIfDrained() {
-        guard accepting, let wanted, wanted.isEmpty, head >= queue.count else { return }
-        drained = true
-        stopAccepting()
-    }
-
-    /// drainOnce, and everything it was to take is taken: the run ends when those sessions do.
-    private(set) var drained = false
-
     /// Asks for a rescan at `time`, unless one is already due within the same 50 ms.
     private func requestRecheck(at time: Double) {
         let now = clock.now()
@@ -339,18 +284,4 @@ actor Intake {
     }
 
     var claimsInFlight: Int { inFlight }
-}
-
-extension Intake {
-    /// Why a claim failed, in words that say what to fix.
-    static func unclaimable(_ error: SystemError, work: String) -> String {
-        switch error.errno {
-        case EXDEV:
-            return "could not be claimed: the inbox and \(work) are on different filesystems (a claim is a rename); left in the inbox"
-        case EACCES, EPERM, EROFS:
-            return "could not be claimed: the inbox is not writable by this user (\(error.shortDescription)); left in the inbox"
-        default:
-            return "could not be claimed (\(error.description)); left in the inbox"
-        }
-    }
 }

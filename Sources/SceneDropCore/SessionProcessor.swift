@@ -74,36 +74,38 @@ public struct SessionProcessor: Sendable {
         } catch {
             return await handBack(claim, error: error, logger: logger)
         }
-        let outcome: GenerationOutcome
         do {
-            outcome = try await generateAndPublish(manifest, bytes: bytes, claim: claim, receivedAt: receivedAt, into: staging, logger: logger)
-        } catch let error as SystemError {
+            switch try await generateAndPublish(manifest, bytes: bytes, claim: claim, receivedAt: receivedAt, into: staging, logger: logger) {
+            case .published(let result): return result
+            case .rejected(let error): return await quarantine(claim, error, logger: logger)
+            }
+        } catch {
+            await discard(staging)
+            return await ending(claim, manifest: manifest, failure: error, logger: logger)
+        }
+    }
+
+    /// How a session whose generation or publish threw ends; each case decided explicitly.
+    func ending(_ claim: ClaimedManifest, manifest: Manifest, failure: any Error, logger: Logger) async -> ProcessOutcome {
+        switch failure {
+        case let error as SystemError:
             // The machine's fault (disk full, permissions): back to the inbox, retried with backoff.
-            await discard(staging)
             return await handBack(claim, error: error, logger: logger)
-        } catch let error as GenerationError where error.code == .cancelled {
-            await discard(staging)
+        case let error as GenerationError where error.code == .cancelled:
             return await cancelled(claim, logger: logger)
-        } catch is CancellationError {
-            await discard(staging)
+        case is CancellationError:
             return await cancelled(claim, logger: logger)
-        } catch let error as SceneGenerationError {
+        case let error as SceneGenerationError:
             // The placeholder failed its tries: the same manifest would fail the same way again, so it
             // ends in quarantine instead of being handed back forever.
-            await discard(staging)
             let index = manifest.scenes.firstIndex { $0.sceneNumber == error.sceneNumber } ?? 0
             return await quarantine(claim, ManifestError(
                 reason: .processingFailed,
                 message: "scene \(error.sceneNumber) could not be rendered, not even as a placeholder: \(error.underlying.message)",
                 issues: [ManifestIssue(path: "scenes[\(index)]", message: "could not be rendered: \(error.underlying.message)")]), logger: logger)
-        } catch {
+        default:
             // Encoding the metadata failed: a bug, and deterministic, so quarantine with what it said.
-            await discard(staging)
-            return await quarantine(claim, ManifestError(reason: .processingFailed, message: "the session's metadata could not be written: \(error)"), logger: logger)
-        }
-        switch outcome {
-        case .published(let result): return result
-        case .rejected(let error): return await quarantine(claim, error, logger: logger)
+            return await quarantine(claim, ManifestError(reason: .processingFailed, message: "the session's metadata could not be written: \(failure)"), logger: logger)
         }
     }
 

@@ -121,21 +121,9 @@ public struct GeminiProvider: ImageProvider {
             case .awaitProbe:
                 continue
             case .probe:
-                guard let (verdict, probes) = await probe(step.model, phases: phases) else {
-                    await state.abandonProbe()
-                    return cancelled(attempts)
-                }
-                let message = verdict.failure.map(Self.describe)
-                let (change, newlyDisabled) = await state.probeVerdict(verdict, model: step.model, message: message, wallNow: now())
-                report(change, failure: verdict.failure)
-                if newlyDisabled { reportDisabled(.invalidAPIKey, message: message ?? "the API refused the key") }
-                if case .failure(.unreachable(let message)) = verdict {
-                    return .failed(.networkError, message: message, attempts: attempts + probes, stopHere: true)
-                }
-                if await state.disabled != nil {
-                    return .failed(.invalidAPIKey, message: message ?? "the API refused the key", attempts: 1, stopHere: true)
-                }
-                // Decide again: the probe may have found this model missing (404) while others waited for it.
+                // Decide again after a verdict that leaves work to do: the probe may have found this model
+                // missing (404) while others waited for it.
+                if let stop = await probeForEveryone(step.model, phases: phases, attempts: attempts) { return stop }
                 continue
             case .send:
                 holdsTurn = false
@@ -159,21 +147,47 @@ public struct GeminiProvider: ImageProvider {
                 // 200 answers are final: a safety block goes straight to the placeholder.
                 return .failed(reason, message: message, attempts: attempts, stopHere: reason == .safetyBlocked)
             case .failure(let failure):
-                switch policy.decide(failure, attempts: attempts, random: Double.random(in: 0..<1)) {
-                case .retry(let delay):
-                    if case .http(429, _, _, _, _) = failure {
-                        // One cool-down for the whole daemon: every scene waits for this model, once.
-                        await state.coolDown(step.model, for: delay)
-                    } else {
-                        guard await clock.pause(delay) else { return cancelled(attempts) }
-                    }
-                case .giveUp(let reason, let scope):
-                    let message = Self.describe(failure)
-                    await record(scope, reason: reason, model: step.model, message: message)
-                    // Neither another model nor another request helps with a refused key or an unreachable endpoint.
-                    return .failed(reason, message: message, attempts: attempts, stopHere: scope == .providerForRun || scope == .endpoint)
-                }
+                if let stop = await afterFailure(failure, model: step.model, attempts: attempts) { return stop }
             }
+        }
+    }
+
+    /// The key probe on behalf of every scene waiting for it; a step outcome when this step must stop.
+    func probeForEveryone(_ model: String, phases: ProviderPhases, attempts: Int) async -> StepOutcome? {
+        guard let (verdict, probes) = await probe(model, phases: phases) else {
+            await state.abandonProbe()
+            return .failed(.timeout, message: "cancelled", attempts: attempts, stopHere: true)
+        }
+        let message = verdict.failure.map(Self.describe)
+        let (change, newlyDisabled) = await state.probeVerdict(verdict, model: model, message: message, wallNow: now())
+        report(change, failure: verdict.failure)
+        if newlyDisabled { reportDisabled(.invalidAPIKey, message: message ?? "the API refused the key") }
+        if case .failure(.unreachable(let message)) = verdict {
+            return .failed(.networkError, message: message, attempts: attempts + probes, stopHere: true)
+        }
+        if await state.disabled != nil {
+            return .failed(.invalidAPIKey, message: message ?? "the API refused the key", attempts: 1, stopHere: true)
+        }
+        return nil
+    }
+
+    /// A failed request: retried after the policy's delay (a 429 as one shared cool-down), or given
+    /// up with its scope applied to the shared state. `nil`: try again.
+    func afterFailure(_ failure: RetryPolicy.Failure, model: String, attempts: Int) async -> StepOutcome? {
+        switch policy.decide(failure, attempts: attempts, random: Double.random(in: 0..<1)) {
+        case .retry(let delay):
+            if case .http(429, _, _, _, _) = failure {
+                // One cool-down for the whole daemon: every scene waits for this model, once.
+                await state.coolDown(model, for: delay)
+            } else if !(await clock.pause(delay)) {
+                return .failed(.timeout, message: "cancelled", attempts: attempts, stopHere: true)
+            }
+            return nil
+        case .giveUp(let reason, let scope):
+            let message = Self.describe(failure)
+            await record(scope, reason: reason, model: model, message: message)
+            // Neither another model nor another request helps with a refused key or an unreachable endpoint.
+            return .failed(reason, message: message, attempts: attempts, stopHere: scope == .providerForRun || scope == .endpoint)
         }
     }
 

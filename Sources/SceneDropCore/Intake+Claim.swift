@@ -1,0 +1,25 @@
+import DropFolder
+import SystemSupport
+
+extension Intake {
+    enum ClaimAttempt: Sendable {
+        case claimed(ClaimedManifest)
+        /// Another instance took it first, or it went away: theirs to report.
+        case gone
+        case failed(SystemError)
+    }
+
+    /// One claim, on the I/O threads. A folder named *.json is never claimed; anything else (links,
+    /// FIFOs) is claimed by rename, which never opens it, and quarantined by the processor.
+    static func claim(_ name: String, work: WorkArea, inbox: String) async -> ClaimAttempt {
+        let path = inbox + "/" + name
+        return await WorkerThreads.io.run { () -> ClaimAttempt in
+            guard let info = try? FileSystem.info(path), info.kind != .directory else { return .gone }
+            do throws(SystemError) {
+                return try work.claim(name).map(ClaimAttempt.claimed) ?? .gone
+            } catch {
+                return .failed(error)
+            }
+        }
+    }
+}
