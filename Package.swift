@@ -127,17 +127,22 @@ let package = Package(
         .testTarget(name: "LocatedJSONTests", dependencies: ["LocatedJSON"], swiftSettings: swiftSettings),
         .testTarget(name: "SceneManifestTests", dependencies: ["SceneManifest", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SystemSupportTests", dependencies: ["SystemSupport", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "DropFolderTests", dependencies: ["DropFolder", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DropFolderTests",
+            dependencies: ["DropFolder", "SystemSupport", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ImageGenerationTests",
             dependencies: [
-                "ImageGeneration", "Imaging", "SceneManifest", "LocatedJSON", "FakeGemini", "TestSupport",
+                "ImageGeneration", "Imaging", "SceneManifest", "LocatedJSON", "SystemSupport", "FakeGemini", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "OutboxTests", dependencies: ["Outbox", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "OutboxTests", dependencies: ["Outbox", "SystemSupport", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SceneDropCoreTests",
             dependencies: [
@@ -149,7 +154,8 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["scenedrop", "scenedrop-bench", "TestSupport", "Imaging", "FakeGemini"],
+            // The two executables are run, not imported: listed so they are built first.
+            dependencies: ["scenedrop", "scenedrop-bench", "SystemSupport", "TestSupport", "Imaging", "FakeGemini"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -39,14 +39,14 @@ public struct Daemon: Sendable {
 
     /// `scenedrop watch`: runs until graceful shutdown.
     public func watch() async throws {
-        try await ProviderAssembly.withChain(generation, configuration: configuration, logger: logger) { chain in
+        try await ProviderAssembly.withChain(generation, configuration: configuration, clock: clock, logger: logger) { chain in
             _ = try await run(.watch, chain: chain)
         }
     }
 
     /// `scenedrop process`: what is in the inbox now, then a summary.
     public func process(patience: Duration = .seconds(60)) async throws -> BatchSummary {
-        try await ProviderAssembly.withChain(generation, configuration: configuration, logger: logger) { chain in
+        try await ProviderAssembly.withChain(generation, configuration: configuration, clock: clock, logger: logger) { chain in
             try await run(.drainOnce(patience: patience), chain: chain)
         }
     }

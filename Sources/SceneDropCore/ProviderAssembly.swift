@@ -7,7 +7,7 @@ import SystemSupport
 /// HTTP client alive exactly as long as `body` runs.
 public enum ProviderAssembly {
     public static func withChain<Result>(
-        _ settings: GenerationSettings, configuration: Configuration, logger: Logger,
+        _ settings: GenerationSettings, configuration: Configuration, clock: MonotonicClock = .continuous, logger: Logger,
         isolation: isolated (any Actor)? = #isolation,
         _ body: (ProviderChain) async throws -> Result
     ) async throws -> Result {
@@ -21,10 +21,10 @@ public enum ProviderAssembly {
         }
         let layout = configuration.layout
         return try await GeminiClient.withHTTPClient(connections: configuration.concurrency) { http in
-            let client = GeminiClient(http: http, baseURL: settings.baseURL, key: key, timeout: settings.requestTimeout)
+            let client = GeminiClient(http: http, baseURL: settings.baseURL, key: key, timeout: settings.requestTimeout, clock: clock)
             let provider = GeminiProvider(
                 client: client, catalog: settings.catalog, policy: RetryPolicy(maxRetries: settings.retries),
-                state: GeminiState(requestsPerMinute: settings.requestsPerMinute),
+                state: GeminiState(requestsPerMinute: settings.requestsPerMinute, clock: clock),
                 cache: settings.cache ? ImageCache(directory: layout.cache) : nil,
                 ledger: CostLedger(path: layout.state + "/ledger.jsonl"),
                 dailyBudget: settings.dailyBudgetUSD, logger: logger, now: { WallClock.now() })
