@@ -30,6 +30,8 @@ public struct Daemon: Sendable {
     /// Off: rescans only, as where inotify is unavailable (libinotifytools allows one watcher per
     /// process, so in-process tests leave it to the watcher's own tests).
     public var inotify = true
+    /// `Type=notify` under systemd (from `NOTIFY_SOCKET`); nil elsewhere.
+    public var systemd = SystemdNotifier.fromProcessEnvironment()
 
     public init(configuration: Configuration, generation: GenerationSettings, logger: Logger) {
         self.configuration = configuration
@@ -78,14 +80,23 @@ public struct Daemon: Sendable {
         let services: [ServiceGroupConfiguration.ServiceConfiguration]
         switch mode {
         case .watch:
-            let intakeService = await watchIntake(intake, rechecks: rechecks, logger: logger)
-            services = [
+            let readiness = Readiness()
+            var intakeService = await watchIntake(intake, rechecks: rechecks, logger: logger)
+            intakeService.readiness = readiness
+            var watchServices: [ServiceGroupConfiguration.ServiceConfiguration] = [
                 .init(service: workers, successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "session-workers"),
                 .init(
                     service: RetentionService(configuration: configuration, work: work, clock: clock, logger: logger),
                     successTerminationBehavior: .ignore, serviceName: "retention"),
                 .init(service: intakeService, successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "intake"),
             ]
+            if let systemd {
+                // Last in the list, so first to stop: STOPPING=1 goes out as shutdown begins.
+                let notifier = SystemdService(
+                    notifier: systemd, readiness: readiness, intake: intake, inbox: layout.inbox, clock: clock, logger: logger)
+                watchServices.append(.init(service: notifier, successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "systemd-notify"))
+            }
+            services = watchServices
         case .drainOnce:
             let intakeService = IntakeService(
                 intake: intake, configuration: configuration, watcher: nil, rescanInterval: nil,

@@ -15,12 +15,17 @@ struct IntakeService: Service {
     let rescanInterval: Duration?
     let rechecks: AsyncStream<Double>
     let clock: MonotonicClock
+    /// Marked once the watch is in place (without a watcher: after the first rescan).
+    var readiness: Readiness?
     let logger: Logger
 
     func run() async {
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
-                group.addTask { await intake.rescan() }
+                group.addTask {
+                    await intake.rescan()
+                    if watcher == nil { readiness?.markReady() }
+                }
                 if let events = watcher?.events { group.addTask { await follow(events) } }
                 if let rescanInterval {
                     group.addTask {
@@ -62,6 +67,7 @@ struct IntakeService: Service {
                 logger.info("inbox watch in place")
                 // Anything dropped before the watch existed is found by this rescan.
                 await intake.rescan()
+                readiness?.markReady()
             }
         }
     }

@@ -31,6 +31,8 @@ public final class SceneDropProcess: @unchecked Sendable {
         var env = ProcessInfo.processInfo.environment
         env["GEMINI_API_KEY"] = nil
         env["GOOGLE_API_KEY"] = nil
+        // A test runner started by systemd must not have its daemons notify the runner's unit.
+        for name in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"] { env[name] = nil }
         for (k, v) in environment { env[k] = v }
         child = try ChildProcess(Self.binary, arguments, environment: env, stdout: .file(stdoutPath), stderr: .file(stderrPath))
     }

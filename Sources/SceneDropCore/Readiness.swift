@@ -1,0 +1,20 @@
+/// Fired once, when the daemon is ready: the inbox watch is in place (or, without inotify, the first
+/// rescan is done). One waiter: the systemd notifier.
+final class Readiness: Sendable {
+    private let stream: AsyncStream<Void>
+    private let continuation: AsyncStream<Void>.Continuation
+
+    init() {
+        (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    func markReady() {
+        continuation.yield()
+        continuation.finish()
+    }
+
+    /// Returns once ready, or when the calling task is cancelled.
+    func wait() async {
+        for await _ in stream { return }
+    }
+}
