@@ -5,6 +5,20 @@ public struct SessionMetadata: Codable, Sendable, Equatable {
         case generated, cached, fallback
     }
 
+    /// A small JPEG preview in the session's hidden `.thumbs/` folder, for the web view.
+    public struct Thumbnail: Codable, Sendable, Equatable {
+        /// Relative to the session folder, e.g. `.thumbs/scene-001.jpg`.
+        public var file: String
+        public var width: Int
+        public var height: Int
+
+        public init(file: String, width: Int, height: Int) {
+            self.file = file
+            self.width = width
+            self.height = height
+        }
+    }
+
     public struct Scene: Codable, Sendable, Equatable {
         public var sceneNumber: Int
         public var image: String
@@ -13,8 +27,13 @@ public struct SessionMetadata: Codable, Sendable, Equatable {
         public var model: String?
         public var status: Status
         public var costUSD: Double
+        /// `null` when the preview could not be made (the session is published all the same).
+        public var thumbnail: Thumbnail?
 
-        public init(sceneNumber: Int, image: String, metadata: String, provider: String, model: String?, status: Status, costUSD: Double) {
+        public init(
+            sceneNumber: Int, image: String, metadata: String, provider: String, model: String?, status: Status, costUSD: Double,
+            thumbnail: Thumbnail? = nil
+        ) {
             self.sceneNumber = sceneNumber
             self.image = image
             self.metadata = metadata
@@ -22,12 +41,14 @@ public struct SessionMetadata: Codable, Sendable, Equatable {
             self.model = model
             self.status = status
             self.costUSD = costUSD
+            self.thumbnail = thumbnail
         }
 
         enum CodingKeys: String, CodingKey {
             case sceneNumber = "scene_number"
             case image, metadata, provider, model, status
             case costUSD = "cost_usd"
+            case thumbnail
         }
     }
 

@@ -34,11 +34,22 @@ public struct SessionStaging: Sendable {
         try FileSystem.createFile(path + "/" + name, bytes: bytes, sync: sync)
     }
 
+    /// The hidden folder of previews inside the session, published with it.
+    public static let thumbnailFolder = ".thumbs"
+
+    /// Creates `.thumbs/`; previews are then written as `.thumbs/<name>`.
+    public func makeThumbnailFolder() throws(SystemError) {
+        try FileSystem.makeDirectories(path + "/" + Self.thumbnailFolder)
+    }
+
     /// Moves the folder into place. A session of the same name is replaced atomically with
     /// `renameat2(RENAME_EXCHANGE)` and the old one removed afterwards.
     public func publish(sync: Bool = true) throws(SystemError) -> Outcome {
         let target = outbox + "/" + session
-        if sync { try FileSystem.syncDirectory(path) }
+        if sync {
+            if FileSystem.exists(path + "/" + Self.thumbnailFolder) { try FileSystem.syncDirectory(path + "/" + Self.thumbnailFolder) }
+            try FileSystem.syncDirectory(path)
+        }
         do {
             // rename(2) never replaces a non-empty directory, and a published session is never empty.
             try FileSystem.rename(path, target)

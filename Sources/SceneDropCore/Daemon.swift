@@ -80,13 +80,14 @@ public struct Daemon: Sendable {
         let services: [ServiceGroupConfiguration.ServiceConfiguration]
         switch mode {
         case .watch:
-            let readiness = Readiness()
+            let (readiness, swept) = (Readiness(), Readiness())
             var intakeService = await watchIntake(intake, rechecks: rechecks, logger: logger)
             intakeService.readiness = readiness
+            intakeService.startAfter = swept
             var watchServices: [ServiceGroupConfiguration.ServiceConfiguration] = [
                 .init(service: workers, successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "session-workers"),
                 .init(
-                    service: RetentionService(configuration: configuration, work: work, clock: clock, logger: logger),
+                    service: RetentionService(configuration: configuration, work: work, clock: clock, swept: swept, logger: logger),
                     successTerminationBehavior: .ignore, serviceName: "retention"),
                 .init(service: intakeService, successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "intake"),
             ]

@@ -17,10 +17,13 @@ struct IntakeService: Service {
     let clock: MonotonicClock
     /// Marked once the watch is in place (without a watcher: after the first rescan).
     var readiness: Readiness?
+    /// Claims start after this (the start-up sweep of dead instances' staging).
+    var startAfter: Readiness?
     let logger: Logger
 
     func run() async {
         await cancelWhenGracefulShutdown {
+            await startAfter?.wait()
             await withDiscardingTaskGroup { group in
                 group.addTask {
                     await intake.rescan()

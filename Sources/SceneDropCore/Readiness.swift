@@ -1,5 +1,5 @@
-/// Fired once, when the daemon is ready: the inbox watch is in place (or, without inotify, the first
-/// rescan is done). One waiter: the systemd notifier.
+/// A one-shot signal with one waiter: the daemon is ready (the inbox watch is in place, or without
+/// inotify the first rescan is done) for the systemd notifier; the start-up sweep is done, for the intake.
 final class Readiness: Sendable {
     private let stream: AsyncStream<Void>
     private let continuation: AsyncStream<Void>.Continuation

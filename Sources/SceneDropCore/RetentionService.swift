@@ -10,13 +10,18 @@ struct RetentionService: Service {
     let configuration: Configuration
     let work: WorkArea
     let clock: MonotonicClock
+    /// Marked when the start-up sweep is done. The intake waits for it: its recovery of a dead instance
+    /// takes that instance's lock for a moment, and a sweep looking then would take it for alive and
+    /// keep its staging folders.
+    let swept: Readiness
     let logger: Logger
 
     func run() async {
         let sweep = configuration.cleaner(retention: nil, work: work, sessionsToo: false)
-        let swept = await WorkerThreads.io.run { sweep.run(now: WallClock.now(), dryRun: false) }
-        if !swept.removed.isEmpty {
-            logger.notice("removed staging leftovers of dead instances", metadata: ["scenedrop.count": "\(swept.removed.count)"])
+        let report = await WorkerThreads.io.run { sweep.run(now: WallClock.now(), dryRun: false) }
+        swept.markReady()
+        if !report.removed.isEmpty {
+            logger.notice("removed staging leftovers of dead instances", metadata: ["scenedrop.count": "\(report.removed.count)"])
         }
         guard let retention = configuration.retention else { return }
         let cleaner = configuration.cleaner(retention: retention, work: work)

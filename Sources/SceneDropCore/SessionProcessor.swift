@@ -178,6 +178,7 @@ public struct SessionProcessor: Sendable {
         let format = configuration.imageFormat
         let sync = configuration.sync
         let digits = max(3, String(manifest.scenes.map(\.sceneNumber).max() ?? 0).count)
+        try await WorkerThreads.io.run { () throws(SystemError) in try staging.makeThumbnailFolder() }
         return try await withThrowingTaskGroup(of: SessionMetadata.Scene.self) { group in
             for scene in manifest.scenes {
                 group.addTask {
@@ -191,23 +192,47 @@ public struct SessionProcessor: Sendable {
                     }
                     let base = "scene-" + Self.pad(scene.sceneNumber, digits)
                     let imageName = base + "." + generated.image.format.fileExtension
+                    let thumbnail = await Self.thumbnail(of: generated.image, name: base, logger: logger)
                     // Written as soon as it exists: a session's images are never all held in memory.
                     let metadata = Self.metadata(manifest: manifest, scene: scene, generated: generated, imageName: imageName)
                     let (imageBytes, metadataBytes) = (generated.image.bytes, try MetadataCoding.encode(metadata))
                     try await WorkerThreads.io.run { () throws(SystemError) in
                         try staging.write(imageName, imageBytes, sync: sync)
                         try staging.write(base + ".json", metadataBytes, sync: sync)
+                        if let thumbnail { try staging.write(thumbnail.file, thumbnail.bytes, sync: sync) }
                     }
                     let status: SessionMetadata.Status = generated.fallback != nil || !generated.isReal
                         ? .fallback : (generated.image.cacheHit ? .cached : .generated)
                     return SessionMetadata.Scene(
                         sceneNumber: scene.sceneNumber, image: imageName, metadata: base + ".json",
-                        provider: generated.provider, model: generated.image.model, status: status, costUSD: generated.image.costUSD)
+                        provider: generated.provider, model: generated.image.model, status: status, costUSD: generated.image.costUSD,
+                        thumbnail: thumbnail.map { .init(file: $0.file, width: $0.width, height: $0.height) })
                 }
             }
             var scenes: [SessionMetadata.Scene] = []
             for try await scene in group { scenes.append(scene) }
             return scenes.sorted { $0.sceneNumber < $1.sceneNumber }
+        }
+    }
+
+    /// Previews are this wide (or the image's width, if narrower), the image's aspect kept.
+    static let thumbnailWidth = 320
+
+    /// A JPEG preview made with libvips on the CPU threads; nil (logged) when it cannot be made: a
+    /// preview is a convenience, never a reason to hold a session back.
+    static func thumbnail(of image: ProviderImage, name: String, logger: Logger) async -> (file: String, bytes: [UInt8], width: Int, height: Int)? {
+        let width = min(thumbnailWidth, image.width)
+        let height = max(1, Int((Double(image.height) * Double(width) / Double(image.width)).rounded()))
+        let bytes = image.bytes
+        let result = await WorkerThreads.cpu.run {
+            Result { () throws(ImagingError) in try ImageResizer.cover(bytes, width: width, height: height, format: .jpeg) }
+        }
+        switch result {
+        case .success(let jpeg):
+            return (SessionStaging.thumbnailFolder + "/" + name + ".jpg", jpeg, width, height)
+        case .failure(let error):
+            logger.warning("thumbnail could not be made", metadata: ["scenedrop.image": "\(name)", "error.message": "\(error.message)"])
+            return nil
         }
     }
 

@@ -26,6 +26,12 @@ public func publishedSessions(_ outbox: String) throws -> [PublishedSession] {
                     throw PartialSession(name: name, missing: "\(key) of scene \(scene["scene_number"] ?? "?")")
                 }
             }
+            // A listed preview is published with its session, never after it.
+            if let thumbnail = scene["thumbnail"] as? [String: Any] {
+                guard let file = thumbnail["file"] as? String, FileSystem.exists(path + "/" + file) else {
+                    throw PartialSession(name: name, missing: "thumbnail of scene \(scene["scene_number"] ?? "?")")
+                }
+            }
         }
         guard FileSystem.exists(path + "/manifest.json") else { throw PartialSession(name: name, missing: "manifest.json") }
         result.append(published)
