@@ -40,17 +40,7 @@ public struct SystemdNotifier: Sendable, Equatable {
         let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .current("socket", socketPath) }
         defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        var pathBytes = Array(socketPath.utf8)
-        // `@name`: Linux's abstract namespace, spelled with a leading NUL byte.
-        if pathBytes.first == UInt8(ascii: "@") { pathBytes[0] = 0 }
-        let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard pathBytes.count < capacity else { throw SystemError(errno: ENAMETOOLONG, call: "sendto", paths: [socketPath]) }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: pathBytes)
-        }
-        let length = socklen_t(MemoryLayout<sa_family_t>.size + pathBytes.count + (pathBytes.first == 0 ? 0 : 1))
+        var (address, length) = try Self.address(socketPath)
         let message = Array((lines.joined(separator: "\n") + "\n").utf8)
         let sent = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sockaddrPointer in
@@ -58,5 +48,22 @@ public struct SystemdNotifier: Sendable, Equatable {
             }
         }
         guard sent == message.count else { throw .current("sendto", socketPath) }
+    }
+
+    /// The socket address for `path`; `@name` is Linux's abstract namespace, spelled with a leading
+    /// NUL byte. Also used by the tests' receiving socket.
+    public static func address(_ path: String) throws(SystemError) -> (sockaddr_un, socklen_t) {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        var pathBytes = Array(path.utf8)
+        if pathBytes.first == UInt8(ascii: "@") { pathBytes[0] = 0 }
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        guard pathBytes.count < capacity else { throw SystemError(errno: ENAMETOOLONG, call: "socket address", paths: [path]) }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: pathBytes)
+        }
+        // A path counts its terminating NUL; an abstract name is exactly its bytes.
+        let length = socklen_t(MemoryLayout<sa_family_t>.size + pathBytes.count + (pathBytes.first == 0 ? 0 : 1))
+        return (address, length)
     }
 }
