@@ -109,11 +109,7 @@ public final class WorkArea: Sendable {
 
     /// Whether the instance that owns `id` still runs (its lock is held). Our own id counts as alive.
     public func isInstanceAlive(_ id: String) -> Bool {
-        if id == instanceID { return true }
-        guard FileSystem.exists(workRoot + "/" + id + ".lock") else { return false }
-        guard let probe = try? FileLock.tryLock(workRoot + "/" + id + ".lock", create: false) else { return true }
-        probe.unlock()
-        return false
+        id == instanceID || Self.isAlive(id, workRoot: workRoot)
     }
 
     /// Leaves no trace of this instance after a clean shutdown (its folder must be empty).

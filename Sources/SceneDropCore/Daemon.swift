@@ -67,10 +67,8 @@ public struct Daemon: Sendable {
 
         let (claims, claimsOut) = AsyncStream.makeStream(of: (ClaimedManifest, Double).self)
         let (rechecks, rechecksOut) = AsyncStream.makeStream(of: Double.self)
-        let intakeMode: Intake.Mode
-        if case .drainOnce(let patience) = mode { intakeMode = .drainOnce(patience: patience.seconds) } else { intakeMode = .watch }
         let intake = Intake(
-            configuration: configuration, work: work, mode: intakeMode, clock: clock, logger: logger,
+            configuration: configuration, work: work, mode: mode, clock: clock, logger: logger,
             output: claimsOut, recheckRequests: rechecksOut)
         let processor = SessionProcessor(
             configuration: configuration, work: work, chain: chain,

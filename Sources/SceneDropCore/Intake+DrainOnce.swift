@@ -23,15 +23,10 @@ extension Intake {
     func giveUpOnChangingFiles(except stable: Set<String>) {
         guard var wanted else { return }
         for name in wanted.sorted() where !stable.contains(name) && !queued.contains(name) && !inFlightNames.contains(name) {
-            summary.skipped.append(.init(file: name, detail: "still changing after \(Int(patienceSeconds))s; left for the next run"))
+            summary.skipped.append(.init(file: name, detail: "still changing after \(Int(patience ?? 0))s; left for the next run"))
             wanted.remove(name)
         }
         self.wanted = wanted
-    }
-
-    private var patienceSeconds: Double {
-        if case .drainOnce(let patience) = mode { return patience }
-        return 0
     }
 
     /// drainOnce: every wanted file is claimed, gone or given up, and nothing waits for capacity.

@@ -13,16 +13,9 @@ import SystemSupport
 /// Every system call (listing, `lstat`, the claim's rename, the dead-instance check) runs on the I/O
 /// threads; the actor only decides. Times come from the injected monotonic clock.
 actor Intake {
-    enum Mode: Sendable {
-        case watch
-        /// Take what is there now; give a file still changing after `patience` up.
-        case drainOnce(patience: Double)
-    }
-
     private let inbox: String
     private let workFolder: String
     private let work: WorkArea
-    let mode: Mode
     private let maxSessions: Int
     private let initialBackoff: Double
     private let maximumBackoff: Double
@@ -55,6 +48,8 @@ actor Intake {
 
     /// drainOnce: the names still to take (`nil` until the first listing), and when patience ends.
     var wanted: Set<String>?
+    /// drainOnce: seconds a file may keep changing before the run leaves it, and when that is over.
+    let patience: Double?
     let patienceEnds: Double?
     var summary = BatchSummary()
     /// drainOnce, and everything it was to take is taken: the run ends when those sessions do.
@@ -70,14 +65,13 @@ actor Intake {
     }
 
     init(
-        configuration: Configuration, work: WorkArea, mode: Mode = .watch, clock: MonotonicClock, logger: Logger,
+        configuration: Configuration, work: WorkArea, mode: Daemon.Mode = .watch, clock: MonotonicClock, logger: Logger,
         output: AsyncStream<(ClaimedManifest, Double)>.Continuation,
         recheckRequests: AsyncStream<Double>.Continuation
     ) {
         inbox = configuration.layout.inbox
         workFolder = configuration.layout.work
         self.work = work
-        self.mode = mode
         maxSessions = configuration.effectiveMaxSessions
         initialBackoff = configuration.initialBackoff.seconds
         maximumBackoff = configuration.maximumBackoff.seconds
@@ -86,7 +80,8 @@ actor Intake {
         self.logger = logger
         self.output = output
         self.recheckRequests = recheckRequests
-        if case .drainOnce(let patience) = mode { patienceEnds = clock.now() + patience } else { patienceEnds = nil }
+        if case .drainOnce(let patience) = mode { self.patience = patience.seconds } else { patience = nil }
+        patienceEnds = patience.map { clock.now() + $0 }
     }
 
     var isDraining: Bool { patienceEnds != nil }
@@ -196,7 +191,7 @@ actor Intake {
         pumping = true
         defer {
             pumping = false
-            if !accepting { finishOutput() }
+            if !accepting { output.finish() }
         }
         while accepting, inFlight < maxSessions, head < queue.count {
             let name = queue[head]
@@ -276,11 +271,7 @@ actor Intake {
     func stopAccepting() {
         accepting = false
         recheckRequests.finish()
-        if !pumping { finishOutput() }
-    }
-
-    private func finishOutput() {
-        output.finish()
+        if !pumping { output.finish() }
     }
 
     var claimsInFlight: Int { inFlight }

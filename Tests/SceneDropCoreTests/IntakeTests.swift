@@ -19,7 +19,7 @@ import Testing
         var inHand: [String] { work.claimsInHand().map(\.originalName).sorted() }
     }
 
-    func rig(_ root: String, mode: Intake.Mode = .watch, configure: (inout Configuration) -> Void = { _ in }) throws -> Rig {
+    func rig(_ root: String, mode: Daemon.Mode = .watch, configure: (inout Configuration) -> Void = { _ in }) throws -> Rig {
         let layout = Layout(root: root)
         try layout.create()
         var configuration = Configuration(layout: layout)
@@ -89,7 +89,7 @@ import Testing
     /// stream ends by itself once nothing is left to take.
     @Test func drainOnceTakesWhatIsThereAndGivesUpOnAFileThatKeepsChanging() async throws {
         try await withTemporaryDirectory { root in
-            var r = try rig(root, mode: .drainOnce(patience: 5)) { $0.settle = .seconds(1) }
+            var r = try rig(root, mode: .drainOnce(patience: .seconds(5))) { $0.settle = .seconds(1) }
             defer { r.work.close() }
             try writeFile(r.layout.inbox + "/ready.json", manifestJSON(session: "ready"))
             try writeFile(r.layout.inbox + "/growing.json", "{")

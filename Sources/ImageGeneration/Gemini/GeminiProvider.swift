@@ -94,13 +94,17 @@ public struct GeminiProvider: ImageProvider {
         case image(ProviderImage)
         /// `stopHere`: the provider must not try other models (safety block, disabled provider, cancellation).
         case failed(FallbackReason, message: String, attempts: Int, stopHere: Bool)
+
+        /// The task was cancelled (shutdown): no other model is tried; the chain reports the cancellation.
+        static func cancelled(attempts: Int) -> StepOutcome {
+            .failed(.timeout, message: "cancelled", attempts: attempts, stopHere: true)
+        }
     }
 
     /// One model of the plan: one admission decision per request (cool-down, rate turn, key probe,
     /// budget, retirement), then the request and, for an image, its check and resize.
     func attempt(_ step: ModelPlan.Step, prompt: String, request: ImageRequest, phases: ProviderPhases) async -> StepOutcome {
         let body = GeminiRequestBody(prompt: prompt, aspectRatio: request.aspectRatio.description, imageSize: step.imageSize)
-        let cancelled = { (attempts: Int) in StepOutcome.failed(.timeout, message: "cancelled", attempts: attempts, stopHere: true) }
         var attempts = 0
         var holdsTurn = false
         while true {
@@ -109,14 +113,14 @@ public struct GeminiProvider: ImageProvider {
             do {
                 decision = try await state.admit(.init(model: step.model, holdsTurn: holdsTurn, spentToday: spent, dailyBudget: dailyBudget), wallNow: now())
             } catch {
-                return cancelled(attempts)
+                return .cancelled(attempts: attempts)
             }
             switch decision {
             case .fallBack(let reason, let message, let stopHere):
                 return .failed(reason, message: message, attempts: attempts, stopHere: stopHere)
             case .wait(let until, let holds):
                 holdsTurn = holds
-                guard (try? await clock.sleep(until: until)) != nil else { return cancelled(attempts) }
+                guard (try? await clock.sleep(until: until)) != nil else { return .cancelled(attempts: attempts) }
                 continue
             case .awaitProbe:
                 continue
@@ -138,7 +142,7 @@ public struct GeminiProvider: ImageProvider {
                     return { Result { () throws(ImagingError) in try ImageResizer.cover(bytes, width: width, height: height, format: format) } }
                 }
             } catch {
-                return cancelled(attempts)
+                return .cancelled(attempts: attempts)
             }
             switch exchange.answer {
             case .image(_, let mimeType):
@@ -156,7 +160,7 @@ public struct GeminiProvider: ImageProvider {
     func probeForEveryone(_ model: String, phases: ProviderPhases, attempts: Int) async -> StepOutcome? {
         guard let (verdict, probes) = await probe(model, phases: phases) else {
             await state.abandonProbe()
-            return .failed(.timeout, message: "cancelled", attempts: attempts, stopHere: true)
+            return .cancelled(attempts: attempts)
         }
         let message = verdict.failure.map(Self.describe)
         let (change, newlyDisabled) = await state.probeVerdict(verdict, model: model, message: message, wallNow: now())
@@ -180,7 +184,7 @@ public struct GeminiProvider: ImageProvider {
                 // One cool-down for the whole daemon: every scene waits for this model, once.
                 await state.coolDown(model, for: delay)
             } else if !(await clock.pause(delay)) {
-                return .failed(.timeout, message: "cancelled", attempts: attempts, stopHere: true)
+                return .cancelled(attempts: attempts)
             }
             return nil
         case .giveUp(let reason, let scope):
