@@ -55,4 +55,11 @@ public protocol ImageProvider: Sendable {
     /// Makes the image, doing network work inside `phases.network`/`phases.request` and CPU work inside
     /// `phases.cpu`/`phases.request`, so the daemon's `--concurrency` bounds requests, not renders.
     func generate(_ request: ImageRequest, phases: ProviderPhases) async throws(ProviderFailure) -> ProviderResult
+    /// What limits this provider now, in plain words; empty when nothing does.
+    func conditions() async -> [String]
+}
+
+extension ImageProvider {
+    /// A provider with no state of its own (the placeholder) has nothing limiting it.
+    public func conditions() async -> [String] { [] }
 }

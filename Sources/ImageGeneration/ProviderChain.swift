@@ -35,9 +35,21 @@ public struct ProviderChain: Sendable {
 
     public var hasRealProvider: Bool { providers.contains { $0.isReal } }
 
-    public func generate(_ request: ImageRequest, limiter: ConcurrencyLimiter, logger: Logger) async throws(GenerationError) -> GeneratedImage {
+    /// What limits the chain now, in plain words: each provider's conditions, or why there is none.
+    public func conditions() async -> [String] {
+        guard hasRealProvider else {
+            return ["no real provider (\(emptyChainReason.rawValue)): every image comes from the placeholder renderer"]
+        }
+        var lines: [String] = []
+        for provider in providers { lines += await provider.conditions() }
+        return lines
+    }
+
+    public func generate(
+        _ request: ImageRequest, limiter: ConcurrencyLimiter, logger: Logger, progress: @escaping @Sendable (SceneProgress) -> Void = { _ in }
+    ) async throws(GenerationError) -> GeneratedImage {
         let started = ContinuousClock.now
-        let phases = ProviderPhases(limiter: limiter)
+        let phases = ProviderPhases(limiter: limiter, progress: progress)
         var tried: [ProviderAttempt] = []
         var firstReason: FallbackReason?
         for provider in providers {
@@ -80,6 +92,7 @@ public struct ProviderChain: Sendable {
     /// One provider call; a cancelled task asks no further provider.
     private func attempt(_ provider: any ImageProvider, _ request: ImageRequest, phases: ProviderPhases) async throws(GenerationError) -> Result<ProviderResult, ProviderFailure> {
         if Task.isCancelled { throw GenerationError(.cancelled, "cancelled before \(provider.name) was asked") }
+        if !provider.isReal { phases.progress(.rendering(provider: provider.name)) }
         do throws(ProviderFailure) {
             return .success(try await provider.generate(request, phases: phases))
         } catch {

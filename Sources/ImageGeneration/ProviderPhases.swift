@@ -13,9 +13,12 @@ import SystemSupport
 /// keeps its permit (a slow CPU throttles requests rather than piling answers up in memory).
 public struct ProviderPhases: Sendable {
     let limiter: ConcurrencyLimiter
+    /// Where the provider says what the scene is doing (see `SceneProgress`).
+    public let progress: @Sendable (SceneProgress) -> Void
 
-    public init(limiter: ConcurrencyLimiter) {
+    public init(limiter: ConcurrencyLimiter, progress: @escaping @Sendable (SceneProgress) -> Void = { _ in }) {
         self.limiter = limiter
+        self.progress = progress
     }
 
     /// Network work holding one permit. Throws only when the task is cancelled while it waits for one.

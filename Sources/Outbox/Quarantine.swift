@@ -62,6 +62,8 @@ public struct Quarantine: Sendable {
     public struct RequeueError: Error, CustomStringConvertible, Sendable {
         public var name: String
         public var message: String
+        /// Nothing of that name is in the quarantine (rather than: it is, and cannot be moved).
+        public var isMissing = false
         public var description: String { "\(name): \(message)" }
     }
 
@@ -73,7 +75,7 @@ public struct Quarantine: Sendable {
         guard !file.contains("/"), !file.hasSuffix(".error.json"), !file.hasPrefix("."),
               let info = try? FileSystem.info(directory + "/" + file)
         else {
-            throw RequeueError(name: name, message: "not in the quarantine (\(directory)); `scenedrop status` lists what is there")
+            throw RequeueError(name: name, message: "not in the quarantine (\(directory)); `scenedrop status` lists what is there", isMissing: true)
         }
         guard info.kind == .regular else {
             throw RequeueError(name: name, message: "is not a regular file; it stays in quarantine")

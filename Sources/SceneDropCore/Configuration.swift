@@ -28,6 +28,8 @@ public struct Configuration: Sendable {
     public var maximumBackoff: Duration = .seconds(300)
     /// fsync files and folders before publishing (off only for benchmarks on throwaway disks).
     public var sync = true
+    /// The web view, metrics and health endpoints (`--http`); nil: off.
+    public var web: WebSettings?
 
     public init(layout: Layout) {
         self.layout = layout

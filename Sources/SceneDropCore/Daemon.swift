@@ -67,12 +67,13 @@ public struct Daemon: Sendable {
 
         let (claims, claimsOut) = AsyncStream.makeStream(of: (ClaimedManifest, Double).self)
         let (rechecks, rechecksOut) = AsyncStream.makeStream(of: Double.self)
+        let activity = Activity()
         let intake = Intake(
             configuration: configuration, work: work, mode: mode, clock: clock, logger: logger,
-            output: claimsOut, recheckRequests: rechecksOut)
+            output: claimsOut, recheckRequests: rechecksOut, activity: activity)
         let processor = SessionProcessor(
             configuration: configuration, work: work, chain: chain,
-            limiter: ConcurrencyLimiter(limit: configuration.concurrency), clock: clock, logger: logger)
+            limiter: ConcurrencyLimiter(limit: configuration.concurrency), clock: clock, activity: activity, logger: logger)
         let workers = SessionWorkers(claims: claims, processor: processor, intake: intake, grace: configuration.shutdownGrace, logger: logger)
 
         let services: [ServiceGroupConfiguration.ServiceConfiguration]
@@ -82,13 +83,23 @@ public struct Daemon: Sendable {
             var intakeService = await watchIntake(intake, rechecks: rechecks, logger: logger)
             intakeService.readiness = readiness
             intakeService.startAfter = swept
-            var watchServices: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            var watchServices: [ServiceGroupConfiguration.ServiceConfiguration] = []
+            let stopping = Stopping()
+            if let web = configuration.web {
+                // First in the list, so last to stop: the page and /readyz (503, shutting down) stay
+                // up while the sessions in flight finish.
+                let source = DaemonLiveSource(
+                    activity: activity, layout: layout, chain: chain, dailyBudgetUSD: generation.dailyBudgetUSD, watching: readiness, stopping: stopping)
+                watchServices.append(.init(service: webService(web, source: source, logger: logger), successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "web"))
+            }
+            watchServices += [
                 .init(service: workers, successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "session-workers"),
                 .init(
                     service: RetentionService(configuration: configuration, work: work, clock: clock, swept: swept, logger: logger),
                     successTerminationBehavior: .ignore, serviceName: "retention"),
                 .init(service: intakeService, successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "intake"),
             ]
+            watchServices.append(.init(service: StoppingService(stopping: stopping), successTerminationBehavior: .ignore, serviceName: "stopping"))
             if let systemd {
                 // Last in the list, so first to stop: STOPPING=1 goes out as shutdown begins.
                 let notifier = SystemdService(

@@ -23,6 +23,8 @@ actor Intake {
     private let logger: Logger
     private let output: AsyncStream<(ClaimedManifest, Double)>.Continuation
     private let recheckRequests: AsyncStream<Double>.Continuation
+    /// Counts rescans, overflows and claims for the metrics.
+    let activity: Activity
 
     private var gate: StabilityGate
     /// Names waiting for capacity, in arrival order (a head index keeps popping O(1)).
@@ -67,8 +69,9 @@ actor Intake {
     init(
         configuration: Configuration, work: WorkArea, mode: Daemon.Mode = .watch, clock: MonotonicClock, logger: Logger,
         output: AsyncStream<(ClaimedManifest, Double)>.Continuation,
-        recheckRequests: AsyncStream<Double>.Continuation
+        recheckRequests: AsyncStream<Double>.Continuation, activity: Activity = Activity()
     ) {
+        self.activity = activity
         inbox = configuration.layout.inbox
         workFolder = configuration.layout.work
         self.work = work
@@ -99,6 +102,7 @@ actor Intake {
 
     func overflowed() async {
         stats.overflows += 1
+        activity.overflowed()
         logger.warning("inotify queue overflowed; rescanning the inbox", metadata: ["scenedrop.inbox": "\(inbox)"])
         await rescan()
     }
@@ -164,6 +168,7 @@ actor Intake {
             }
         }
         gate.retain(only: present)
+        activity.rescanned(inboxFiles: candidates.count)
         reportedFolders.formIntersection(present)
         if let patienceEnds, now >= patienceEnds, earliestRecheck != nil {
             giveUpOnChangingFiles(except: Set(stable))
@@ -221,6 +226,7 @@ actor Intake {
                 inFlight += 1
                 inFlightNames.insert(name)
                 stats.claimed += 1
+                activity.claimed()
                 output.yield((claim, WallClock.now()))
             }
         }

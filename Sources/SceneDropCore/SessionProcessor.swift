@@ -15,11 +15,14 @@ public struct SessionProcessor: Sendable {
     public let limiter: ConcurrencyLimiter
     public let clock: MonotonicClock
     public let logger: Logger
+    /// Where each session's and scene's progress is reported (the web view, the metrics).
+    let activity: Activity
 
-    public init(
+    init(
         configuration: Configuration, work: WorkArea, chain: ProviderChain, limiter: ConcurrencyLimiter,
-        clock: MonotonicClock = .continuous, logger: Logger
+        clock: MonotonicClock = .continuous, activity: Activity = Activity(), logger: Logger
     ) {
+        self.activity = activity
         self.configuration = configuration
         self.work = work
         self.chain = chain
@@ -63,6 +66,7 @@ public struct SessionProcessor: Sendable {
         }
         logger[metadataKey: "scenedrop.session"] = "\(manifest.session)"
         if Task.isCancelled { return await cancelled(claim, logger: logger) }
+        activity.started(claim.path, session: manifest.session, file: claim.originalName, scenes: manifest.scenes.map(\.sceneNumber))
 
         // 3. Generate into staging, then publish in one step.
         let (outbox, instanceID, session) = (layout.outbox, work.instanceID, manifest.session)
@@ -121,7 +125,7 @@ public struct SessionProcessor: Sendable {
     ) async throws -> GenerationOutcome {
         let started = WallClock.now()
         let startedOnClock = clock.now()
-        let scenes = try await generateScenes(manifest, into: staging, logger: logger)
+        let scenes = try await generateScenes(manifest, key: claim.path, into: staging, logger: logger)
         if configuration.strict, let error = Self.strictRejection(manifest, scenes) {
             await discard(staging)
             return .rejected(error)
@@ -174,7 +178,9 @@ public struct SessionProcessor: Sendable {
 
     // MARK: - Generation
 
-    func generateScenes(_ manifest: Manifest, into staging: SessionStaging, logger: Logger) async throws -> [SessionMetadata.Scene] {
+    /// `key`: the claim's path, naming the session in the activity reports.
+    func generateScenes(_ manifest: Manifest, key: String, into staging: SessionStaging, logger: Logger) async throws -> [SessionMetadata.Scene] {
+        let activity = self.activity
         let format = configuration.imageFormat
         let sync = configuration.sync
         let digits = max(3, String(manifest.scenes.map(\.sceneNumber).max() ?? 0).count)
@@ -185,11 +191,14 @@ public struct SessionProcessor: Sendable {
                     let request = ImageRequest(manifest: manifest, scene: scene, format: format)
                     let generated: GeneratedImage
                     do throws(GenerationError) {
-                        generated = try await chain.generate(request, limiter: limiter, logger: logger)
+                        generated = try await chain.generate(request, limiter: limiter, logger: logger) { progress in
+                            activity.progress(key, scene: scene.sceneNumber, progress)
+                        }
                     } catch {
                         if error.code == .cancelled { throw error }
                         throw SceneGenerationError(sceneNumber: scene.sceneNumber, underlying: error)
                     }
+                    activity.rendered(key, scene: scene.sceneNumber, provider: generated.provider)
                     let base = "scene-" + Self.pad(scene.sceneNumber, digits)
                     let imageName = base + "." + generated.image.format.fileExtension
                     let thumbnail = await Self.thumbnail(of: generated.image, name: base, logger: logger)
@@ -203,10 +212,12 @@ public struct SessionProcessor: Sendable {
                     }
                     let status: SessionMetadata.Status = generated.fallback != nil || !generated.isReal
                         ? .fallback : (generated.image.cacheHit ? .cached : .generated)
-                    return SessionMetadata.Scene(
+                    let written = SessionMetadata.Scene(
                         sceneNumber: scene.sceneNumber, image: imageName, metadata: base + ".json",
                         provider: generated.provider, model: generated.image.model, status: status, costUSD: generated.image.costUSD,
                         thumbnail: thumbnail.map { .init(file: $0.file, width: $0.width, height: $0.height) })
+                    activity.written(key, scene: written, fallbackReason: generated.fallback?.reason.rawValue)
+                    return written
                 }
             }
             var scenes: [SessionMetadata.Scene] = []
@@ -215,21 +226,16 @@ public struct SessionProcessor: Sendable {
         }
     }
 
-    /// Previews are this wide (or the image's width, if narrower), the image's aspect kept.
-    static let thumbnailWidth = 320
-
-    /// A JPEG preview made with libvips on the CPU threads; nil (logged) when it cannot be made: a
-    /// preview is a convenience, never a reason to hold a session back.
+    /// A JPEG preview (`ImagePreview`) made with libvips on the CPU threads; nil (logged) when it cannot
+    /// be made: a preview is a convenience, never a reason to hold a session back.
     static func thumbnail(of image: ProviderImage, name: String, logger: Logger) async -> (file: String, bytes: [UInt8], width: Int, height: Int)? {
-        let width = min(thumbnailWidth, image.width)
-        let height = max(1, Int((Double(image.height) * Double(width) / Double(image.width)).rounded()))
-        let bytes = image.bytes
+        let (bytes, width, height) = (image.bytes, image.width, image.height)
         let result = await WorkerThreads.cpu.run {
-            Result { () throws(ImagingError) in try ImageResizer.cover(bytes, width: width, height: height, format: .jpeg) }
+            Result { () throws(ImagingError) in try ImagePreview.make(bytes, width: width, height: height) }
         }
         switch result {
-        case .success(let jpeg):
-            return (SessionStaging.thumbnailFolder + "/" + name + ".jpg", jpeg, width, height)
+        case .success(let preview):
+            return (SessionStaging.thumbnailFolder + "/" + name + ".jpg", preview.jpeg, preview.width, preview.height)
         case .failure(let error):
             logger.warning("thumbnail could not be made", metadata: ["scenedrop.image": "\(name)", "error.message": "\(error.message)"])
             return nil

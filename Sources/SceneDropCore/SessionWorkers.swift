@@ -22,7 +22,9 @@ struct SessionWorkers: Service {
                     for await (claim, receivedAt) in claims {
                         inFlight.value.add(1, ordering: .relaxed)
                         jobs.addTask {
+                            let started = processor.clock.now()
                             let outcome = await processor.process(claim, receivedAt: receivedAt)
+                            processor.activity.ended(claim.path, outcome: outcome, seconds: processor.clock.now() - started, receivedAt: receivedAt)
                             await intake.finished(claim, outcome)
                             inFlight.value.subtract(1, ordering: .relaxed)
                         }

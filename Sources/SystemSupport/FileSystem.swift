@@ -16,6 +16,12 @@ public enum FileSystem {
         return FileInfo(st)
     }
 
+    /// Why this process cannot create files in the folder `path`, or nil when it can (access(2) with
+    /// the real IDs, which is what a daemon runs as).
+    public static func writabilityProblem(_ path: String) -> SystemError? {
+        access(path, W_OK | X_OK) == 0 ? nil : .current("access", path)
+    }
+
     public static func exists(_ path: String) -> Bool {
         var st = stat()
         return lstat(path, &st) == 0

@@ -11,4 +11,9 @@ public enum Host {
     }
 
     public static var processID: Int32 { getpid() }
+
+    /// Whether a process with this ID exists on this machine (it may belong to another user).
+    public static func processExists(_ pid: Int32) -> Bool {
+        pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)
+    }
 }

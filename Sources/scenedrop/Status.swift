@@ -7,7 +7,7 @@ import SystemSupport
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show what is waiting, claimed, published and quarantined.",
-        usage: "scenedrop status --root <dir> [--json]",
+        usage: "scenedrop status --root <dir> [--json | --http]",
         discussion: """
             Counts and oldest ages of inbox, work, outbox and quarantine, the \
             instances on the root, today's spend, the last sessions, and every \
@@ -21,8 +21,15 @@ struct Status: ParsableCommand {
     @Flag(name: .long, help: "Print the status as JSON.")
     var json = false
 
+    @Flag(name: .long, help: "Print only the URL of the running daemon's web view (with its token, when this user can read the token file).")
+    var http = false
+
     func run() throws {
         let layout = common.layout
+        if http {
+            print(try WebViewURL.find(layout))
+            return
+        }
         let report: StatusReport
         do {
             report = try StatusReport.gather(layout, now: WallClock.now())

@@ -17,14 +17,19 @@ struct Watch: AsyncParsableCommand {
             SIGTERM or SIGINT: stop taking new manifests, let sessions in flight finish \
             (up to --shutdown-grace), hand the rest back to the inbox, exit 0.
 
+            --http ADDR:PORT serves a live page (queue, sessions as contact sheets, \
+            quarantine with Requeue, spend and provider health), /metrics for \
+            Prometheus, /healthz and /readyz. `scenedrop status --http` prints its URL.
+
             Example:
               scenedrop watch --root /srv/scenes --retention 7d \\
-                --notify-dir /srv/next-stage/inbox
+                --notify-dir /srv/next-stage/inbox --http 127.0.0.1:8080
             """
     )
 
     @OptionGroup var common: CommonOptions
     @OptionGroup var generation: GenerationOptions
+    @OptionGroup(title: "Web view") var web: WebOptions
 
     @Option(name: .customLong("rescan-interval"), help: "Full inbox rescan interval (default 10s; 2s when the inbox is on NFS/SMB/9P/FUSE).")
     var rescanInterval: DurationArgument?
@@ -49,6 +54,7 @@ struct Watch: AsyncParsableCommand {
             throw ValidationError("--rescan-interval must be at least 100ms")
         }
         if cleanupInterval.duration < .seconds(1) { throw ValidationError("--cleanup-interval must be at least 1s") }
+        _ = try web.settings()
     }
 
     func run() async throws {
@@ -61,6 +67,7 @@ struct Watch: AsyncParsableCommand {
         configuration.cacheRetention = cacheRetention.duration
         configuration.cleanupInterval = cleanupInterval.duration
         configuration.shutdownGrace = shutdownGrace.duration
+        configuration.web = try web.settings()
 
         let daemon = Daemon(configuration: configuration, generation: try generation.settings(), logger: logger)
         do {

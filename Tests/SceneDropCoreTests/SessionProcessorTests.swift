@@ -3,7 +3,7 @@ import Foundation
 import ImageGeneration
 import Imaging
 import Logging
-import SceneDropCore
+@testable import SceneDropCore
 import Synchronization
 import SystemSupport
 import TestSupport

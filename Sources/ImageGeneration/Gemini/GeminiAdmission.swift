@@ -1,3 +1,5 @@
+import SystemSupport
+
 /// What one Gemini request may do now, decided in one step from everything the daemon has learnt:
 /// a disabled provider, retired models, the key/endpoint probe gate, the daily budget, 429
 /// cool-downs and the `--rpm` buckets. Pure: times and today's spend are passed in, so every rule
@@ -168,6 +170,29 @@ public struct GeminiAdmission: Sendable {
     /// The prober was cancelled before a verdict: the next caller probes instead.
     public mutating func abandonProbe() {
         if gate == .probing { gate = .unproven }
+    }
+
+    /// What limits requests now, in plain words: a refused key, an unreachable endpoint, each retired
+    /// model and each cool-down, with when it ends.
+    public func conditions(now: Double, wallNow: Double) -> [String] {
+        var lines: [String] = []
+        if let disabled = health.providerDisabled {
+            lines.append("Gemini is off for this run: \(disabledBecause ?? disabled.rawValue)")
+        }
+        if case .unreachable(let until, let message) = gate, now < until {
+            lines.append("the Gemini API cannot be reached (\(message)); trying again in \(Int((until - now).rounded(.up))) s")
+        }
+        for (model, state) in health.conditions(now: now, wallNow: wallNow) {
+            switch state {
+            case .coolingDown(let end):
+                lines.append("\(model) is rate limited: waiting \(Int((end - now).rounded(.up))) s before its next request")
+            case .retired(let reason, nil):
+                lines.append("\(model) is not used again in this run (\(reason.rawValue)\(because[model].map { ": " + $0 } ?? ""))")
+            case .retired(let reason, let until?):
+                lines.append("\(model) is retired until \(WallClock.rfc3339(until)) (\(reason.rawValue))")
+            }
+        }
+        return lines
     }
 
     /// Whether the probe gate is waiting for a verdict (callers asked to `.awaitProbe` wait for it).

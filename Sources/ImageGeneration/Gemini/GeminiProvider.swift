@@ -84,6 +84,10 @@ public struct GeminiProvider: ImageProvider {
         throw ProviderFailure(reason: firstReason ?? .modelNotFound, message: tried.last?.error ?? "no Gemini model can make this image", tried: tried)
     }
 
+    public func conditions() async -> [String] {
+        await state.conditions(wallNow: now())
+    }
+
     func cacheKey(_ step: ModelPlan.Step, prompt: String, request: ImageRequest) -> ImageCache.Key {
         ImageCache.Key(
             model: step.model, prompt: prompt, aspectRatio: request.aspectRatio.description, imageSize: step.imageSize,
@@ -120,6 +124,7 @@ public struct GeminiProvider: ImageProvider {
                 return .failed(reason, message: message, attempts: attempts, stopHere: stopHere)
             case .wait(let until, let holds):
                 holdsTurn = holds
+                phases.progress(.waiting(model: step.model, untilWall: now() + max(0, until - clock.now())))
                 guard (try? await clock.sleep(until: until)) != nil else { return .cancelled(attempts: attempts) }
                 continue
             case .awaitProbe:
@@ -133,9 +138,10 @@ public struct GeminiProvider: ImageProvider {
                 holdsTurn = false
             }
             attempts += 1
+            phases.progress(.requesting(model: step.model, attempt: attempts))
             let exchange: (answer: GeminiAnswer, processed: Result<[UInt8], ImagingError>?)
             do {
-                exchange = try await phases.request({ await client.generate(model: step.model, body: body) }) { answer in
+                exchange = try await phases.request({ await timedRequest(step.model, body: body, phases: phases) }) { answer in
                     guard case .image(let bytes, _) = answer else { return nil }
                     let (width, height, format) = (request.width, request.height, request.format)
                     // cover decodes every pixel (refusing a truncated or corrupt image) before it scales.
@@ -154,6 +160,14 @@ public struct GeminiProvider: ImageProvider {
                 if let stop = await afterFailure(failure, model: step.model, attempts: attempts) { return stop }
             }
         }
+    }
+
+    /// One generateContent request, its latency and status class reported as progress.
+    func timedRequest(_ model: String, body: GeminiRequestBody, phases: ProviderPhases) async -> GeminiAnswer {
+        let started = clock.now()
+        let answer = await client.generate(model: model, body: body)
+        phases.progress(.answered(model: model, statusClass: answer.statusClass, seconds: clock.now() - started))
+        return answer
     }
 
     /// The key probe on behalf of every scene waiting for it; a step outcome when this step must stop.

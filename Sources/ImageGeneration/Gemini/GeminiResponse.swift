@@ -13,6 +13,15 @@ public enum GeminiAnswer: Sendable, Equatable {
 }
 
 extension GeminiAnswer {
+    /// The HTTP status class for metrics (`2xx`, `4xx`, `5xx`), `none` when no status came back.
+    public var statusClass: String {
+        switch self {
+        case .image, .noImage: return "2xx"
+        case .failure(.http(let status, _, _, _, _)): return "\(status / 100)xx"
+        case .failure: return "none"
+        }
+    }
+
     /// The failure, when the answer is one.
     public var failure: RetryPolicy.Failure? {
         if case .failure(let failure) = self { return failure }

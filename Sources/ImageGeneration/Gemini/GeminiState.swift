@@ -29,6 +29,11 @@ public actor GeminiState {
 
     public var disabled: FallbackReason? { admission.health.providerDisabled }
 
+    /// What limits Gemini now, in plain words.
+    public func conditions(wallNow: Double) -> [String] {
+        admission.conditions(now: clock.now(), wallNow: wallNow)
+    }
+
     public func probeVerdict(_ answer: GeminiAnswer, model: String, message: String?, wallNow: Double) -> (change: GeminiAdmission.GateChange, newlyDisabled: Bool) {
         defer { wake() }
         return admission.probeVerdict(answer, model: model, message: message, now: clock.now(), wallNow: wallNow)

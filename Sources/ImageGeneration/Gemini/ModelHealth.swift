@@ -32,6 +32,24 @@ public struct ModelHealth: Sendable, Equatable {
         return .available
     }
 
+    public enum Condition: Sendable, Equatable {
+        case coolingDown(until: Double)
+        /// `until`: seconds since the epoch; `nil` for the rest of the run.
+        case retired(FallbackReason, until: Double?)
+    }
+
+    /// Every model that is not simply available now, by name.
+    public func conditions(now: Double, wallNow: Double) -> [(model: String, condition: Condition)] {
+        var found: [(String, Condition)] = []
+        for (model, entry) in retired where entry.until.map({ wallNow < $0 }) ?? true {
+            found.append((model, .retired(entry.reason, until: entry.until)))
+        }
+        for (model, until) in cooldown where until > now && retired[model] == nil {
+            found.append((model, .coolingDown(until: until)))
+        }
+        return found.sorted { $0.0 < $1.0 }
+    }
+
     /// No request to `model` starts before `until` (keeps the later of two cool-downs).
     public mutating func coolDown(_ model: String, until: Double) {
         cooldown[model] = max(cooldown[model] ?? 0, until)

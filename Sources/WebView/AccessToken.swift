@@ -1,0 +1,59 @@
+import SystemSupport
+
+/// The secret every request must carry when the web view listens beyond loopback: from
+/// `--http-token-file`, sent as `Authorization: Bearer …`, `X-SceneDrop-Token: …`, or the cookie
+/// that opening `/?token=…` once sets.
+public struct AccessToken: Sendable {
+    public let value: String
+    static let cookieName = "scenedrop_token"
+    /// Shorter secrets are refused: a guessable token is no protection on a shared network.
+    public static let minimumLength = 16
+
+    public struct LoadError: Error, Sendable, CustomStringConvertible {
+        public enum Code: String, Sendable { case unreadable, tooShort = "too_short", invalidCharacters = "invalid_characters" }
+        public var code: Code
+        public var description: String
+    }
+
+    public init(_ value: String) {
+        self.value = value
+    }
+
+    /// The token file's first line, without surrounding whitespace.
+    public static func load(file: String) throws(LoadError) -> AccessToken {
+        let bytes: [UInt8]
+        do {
+            bytes = try FileSystem.readRegularFile(file, limit: 4096)
+        } catch {
+            throw LoadError(code: .unreadable, description: "--http-token-file \(file): cannot be read (\(error)); write a secret of at least \(minimumLength) characters into it")
+        }
+        let line = String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        let token = line.trimmingWhitespace()
+        guard token.count >= minimumLength else {
+            throw LoadError(code: .tooShort, description: "--http-token-file \(file): the token has \(token.count) characters; use at least \(minimumLength), e.g. `openssl rand -hex 24 > \(file)`")
+        }
+        // A cookie value and a URL query both carry it: keep to characters that need no quoting.
+        guard token.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.~+/=".unicodeScalars.contains($0)) }) else {
+            throw LoadError(code: .invalidCharacters, description: "--http-token-file \(file): use letters, digits and - _ . ~ + / = only (e.g. `openssl rand -hex 24`)")
+        }
+        return AccessToken(token)
+    }
+
+    /// Compares in time independent of where the first difference is.
+    public func matches(_ candidate: some StringProtocol) -> Bool {
+        let (a, b) = (Array(value.utf8), Array(candidate.utf8))
+        var difference = UInt8(a.count == b.count ? 0 : 1)
+        for index in 0..<a.count { difference |= a[index] ^ (index < b.count ? b[index] : 0) }
+        return difference == 0
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        let scalars = unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+              let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
+        else { return "" }
+        return String(scalars[first...last])
+    }
+}

@@ -1,0 +1,89 @@
+/// What the daemon is doing now, as the page and its Server-Sent Events show it. Every string in it
+/// may come from a manifest: the page escapes it, and the events' JSON carries `<`, `>` and `&` as
+/// `\u` escapes, so no reader can mistake it for markup.
+public struct LiveState: Codable, Sendable, Equatable {
+    public struct Inbox: Codable, Sendable, Equatable {
+        public var count: Int
+        public var oldestAgeSeconds: Double?
+
+        public init(count: Int, oldestAgeSeconds: Double?) {
+            self.count = count
+            self.oldestAgeSeconds = oldestAgeSeconds
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case count
+            case oldestAgeSeconds = "oldest_age_seconds"
+        }
+    }
+
+    /// One scene of a session in flight. `state` is one of `queued`, `requesting`, `waiting`,
+    /// `rendering`, `rendered`, `written`; `detail` says it in words (model, attempt, until when).
+    public struct Scene: Codable, Sendable, Equatable {
+        public var scene: Int
+        public var state: String
+        public var detail: String
+
+        public init(scene: Int, state: String, detail: String) {
+            self.scene = scene
+            self.state = state
+            self.detail = detail
+        }
+    }
+
+    public struct Session: Codable, Sendable, Equatable {
+        public var session: String
+        public var file: String
+        public var startedAt: String
+        public var scenes: [Scene]
+
+        public init(session: String, file: String, startedAt: String, scenes: [Scene]) {
+            self.session = session
+            self.file = file
+            self.startedAt = startedAt
+            self.scenes = scenes
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case session, file
+            case startedAt = "started_at"
+            case scenes
+        }
+    }
+
+    public var inbox: Inbox
+    public var inFlight: [Session]
+    public var spentTodayUSD: Double
+    public var dailyBudgetUSD: Double?
+    public var cacheHits: Int
+    /// What limits the providers now, in plain words (cool-downs, retired models, a refused key).
+    public var conditions: [String]
+    /// Counts since the daemon started: the page reloads its session and quarantine lists when they move.
+    public var published: Int
+    public var quarantined: Int
+    public var requeued: Int
+
+    public init(
+        inbox: Inbox, inFlight: [Session], spentTodayUSD: Double, dailyBudgetUSD: Double?, cacheHits: Int, conditions: [String],
+        published: Int, quarantined: Int, requeued: Int
+    ) {
+        self.inbox = inbox
+        self.inFlight = inFlight
+        self.spentTodayUSD = spentTodayUSD
+        self.dailyBudgetUSD = dailyBudgetUSD
+        self.cacheHits = cacheHits
+        self.conditions = conditions
+        self.published = published
+        self.quarantined = quarantined
+        self.requeued = requeued
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case inbox
+        case inFlight = "in_flight"
+        case spentTodayUSD = "spent_today_usd"
+        case dailyBudgetUSD = "daily_budget_usd"
+        case cacheHits = "cache_hits"
+        case conditions, published, quarantined, requeued
+    }
+}
