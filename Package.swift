@@ -162,6 +162,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "WebViewTests", dependencies: ["WebView"], swiftSettings: swiftSettings),
         .testTarget(name: "OutboxTests", dependencies: ["Outbox", "SystemSupport", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SceneDropCoreTests",

@@ -81,9 +81,9 @@ struct OutboxReader: Sendable {
     func quarantined() -> [QuarantineCard] {
         Quarantine(directory: quarantine).entries().map { entry in
             let located = (entry.report?.errors ?? []).map { issue in
-                var place = issue.path
-                if let line = issue.line { place += " (line \(line)" + (issue.column.map { ", column \($0)" } ?? "") + ")" }
-                return place + ": " + issue.message
+                var place = issue.path.isEmpty ? "" : issue.path
+                if let line = issue.line { place += (place.isEmpty ? "" : " ") + "(line \(line)" + (issue.column.map { ", column \($0)" } ?? "") + ")" }
+                return place.isEmpty ? issue.message : place + ": " + issue.message
             }
             return QuarantineCard(
                 name: entry.name, reason: entry.report?.reason, message: entry.report?.message, located: located,

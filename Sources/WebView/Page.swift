@@ -51,7 +51,7 @@ enum Page {
         return sessions.map { card in
             let base = "/sessions/" + HTML.segment(card.folder) + "/"
             var html = "<article class=\"sheet\" data-session=\"\(HTML.escape(card.folder))\"><h3>\(HTML.escape(card.session))</h3>"
-            html += "<p class=\"muted\">finished \(HTML.escape(card.finishedAt)) · \(card.scenes.count) scenes"
+            html += "<p class=\"muted\">finished \(HTML.escape(card.finishedAt)) · \(card.scenes.count) scene\(card.scenes.count == 1 ? "" : "s")"
             html += card.fallbacks > 0 ? " · \(card.fallbacks) fell back" : ""
             html += " · $\(money(card.costUSD)) · <a href=\"\(base)session.json\">session.json</a></p><div class=\"scenes\">"
             for scene in card.scenes {

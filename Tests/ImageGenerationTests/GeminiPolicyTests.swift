@@ -178,6 +178,26 @@ import Testing
 
     /// A prober cancelled before its verdict hands the probe to the next caller instead of leaving
     /// everyone waiting.
+    @Test func conditionsSayWhatLimitsRequestsAndUntilWhen() {
+        var admission = GeminiAdmission(requestsPerMinute: nil, reprobeAfter: 30)
+        #expect(admission.conditions(now: 100, wallNow: 1_000).isEmpty)
+        admission.coolDown("flash", until: 112)
+        _ = admission.apply(.modelForRun, reason: .modelNotFound, model: "gone", message: "models/gone is not found", wallNow: 1_000)
+        _ = admission.apply(.modelUntilNextUTCDay, reason: .quotaExhausted, model: "pro", message: "per-day quota", wallNow: 1_000)
+        #expect(admission.conditions(now: 100, wallNow: 1_000) == [
+            "flash is rate limited: waiting 12 s before its next request",
+            "gone is not used again in this run (model_not_found)",
+            "pro is retired until 1970-01-02T00:00:00Z (quota_exhausted)",
+        ])
+        // A cool-down that ended and a retirement whose day is over are not conditions any more.
+        #expect(admission.conditions(now: 113, wallNow: 86_400) == ["gone is not used again in this run (model_not_found)"])
+        _ = admission.markUnreachable("connection refused", now: 113)
+        _ = admission.apply(.providerForRun, reason: .invalidAPIKey, model: "flash", message: "API key not valid", wallNow: 1_000)
+        let lines = admission.conditions(now: 120, wallNow: 86_400)
+        #expect(lines.first == "Gemini is off for this run: API key not valid")
+        #expect(lines.contains("the Gemini API cannot be reached (connection refused); trying again in 23 s"))
+    }
+
     @Test func anAbandonedProbePassesToTheNextCaller() {
         var admission = GeminiAdmission(requestsPerMinute: nil)
         let decisions = [

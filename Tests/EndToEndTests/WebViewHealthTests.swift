@@ -1,0 +1,74 @@
+import FakeGemini
+import Foundation
+import Imaging
+import SystemSupport
+import TestSupport
+import Testing
+
+/// `/readyz` and the previews of sessions published before previews existed (issue 9).
+@Suite struct WebViewHealthTests {
+    @Test(.enabled(if: canMakeFoldersReadOnly, "needs a read-only bind mount (root without mount rights)"))
+    func readyzNamesAFolderThatCannotBeWritten() async throws {
+        try await withTemporaryDirectory { root in
+            let web = try await WebDaemon.start(root)
+            #expect(try web.get("/readyz").status == 200)
+            try await whileReadOnly(root + "/quarantine") {
+                let answer = try web.get("/readyz")
+                #expect(answer.status == 503)
+                #expect(answer.text.contains("the quarantine (\(root)/quarantine) is not writable"), "\(answer.text)")
+                #expect(try web.get("/healthz").status == 200, "the process still runs")
+            }
+            #expect(try web.get("/readyz").status == 200)
+            #expect(try await web.daemon.stop() == 0)
+        }
+    }
+
+    @Test func whileSessionsFinishAtShutdownReadyzSaysSoAndThePageStaysUp() async throws {
+        let jpeg = try PlaceholderCard(sceneNumber: 1, prompt: "slow", style: "photorealistic", width: 1376, height: 768, format: .jpeg).render()
+        let emulator = GeminiEmulator { _ in GeminiEmulator.image(jpeg, mimeType: "image/jpeg", delay: .seconds(3)) }
+        try await withFakeGemini({ emulator.handle($0) }) { server in
+            try await withTemporaryDirectory { root in
+                let web = try await WebDaemon.start(
+                    root, environment: ["SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": GeminiEmulator.validKey])
+                let events = try web.events()
+                try dropFile(root + "/inbox/slow.json", manifestJSON(session: "slow", scenes: 1))
+                try events.read { String(decoding: $0, as: UTF8.self).contains("requesting") }
+                web.daemon.process.signal(SIGTERM)
+                try await web.daemon.waitUntil("the daemon waiting for its session") {
+                    !web.daemon.process.logRecords("stopping: waiting for sessions in flight").isEmpty
+                }
+                let ready = try web.get("/readyz")
+                #expect(ready.status == 503 && ready.text.contains("shutting down"), "\(ready.status) \(ready.text)")
+                #expect(try web.get("/").status == 200, "the page stays up while the session finishes")
+                #expect(try await web.daemon.process.waitForExit(timeout: .seconds(60)) == 0)
+                #expect(try publishedSessions(root + "/outbox").map(\.name) == ["slow"], "the session in flight finished")
+            }
+        }
+    }
+
+    @Test func sessionsFromBeforePreviewsGetThemOnFirstViewWithoutTouchingTheOutbox() async throws {
+        try await withTemporaryDirectory { root in
+            let web = try await WebDaemon.start(root)
+            try dropFile(root + "/inbox/old.json", manifestJSON(session: "old", scenes: 1, width: 1280, height: 720))
+            let session = try #require(try await waitForSessions(root + "/outbox", count: 1).first)
+            // Make it look like a session published before previews: no .thumbs/, no thumbnail in session.json.
+            try FileSystem.removeTree(session.path + "/.thumbs")
+            let json = String(decoding: readFile(session.path + "/session.json") ?? [], as: UTF8.self)
+            let stripped = json.replacingOccurrences(of: #""thumbnail": \{[^}]*\}"#, with: "\"thumbnail\": null", options: .regularExpression)
+            #expect(stripped != json)
+            try writeFile(session.path + "/session.json", stripped)
+            let before = listNames(session.path, hidden: true)
+
+            let page = try web.get("/").text
+            #expect(page.contains("src=\"/sessions/old/thumbs/scene-001.png\""))
+            let preview = try web.get("/sessions/old/thumbs/scene-001.png")
+            #expect(preview.status == 200)
+            let info = try ImageInspector.inspect(preview.body)
+            #expect(info.format == .jpeg && info.width == 320 && info.height == 180)
+            #expect(listNames(session.path, hidden: true) == before, "a published session is never written to")
+            #expect(listNames(root + "/.scenedrop/cache/previews").count == 1, "kept in the cache, by image hash")
+            #expect(try web.get("/sessions/old/thumbs/scene-001.png").body == preview.body)
+            #expect(try await web.daemon.stop() == 0)
+        }
+    }
+}

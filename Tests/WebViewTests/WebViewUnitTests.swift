@@ -1,0 +1,53 @@
+import Testing
+@testable import WebView
+
+/// The web view's pure parts: addresses, the token, escaping and decoding.
+@Suite struct WebViewUnitTests {
+    @Test func addressesParseAndKnowLoopback() throws {
+        let v4 = try HTTPAddress(parsing: "127.0.0.1:8080")
+        #expect(v4.host == "127.0.0.1" && v4.port == 8080 && v4.isLoopback)
+        let v6 = try HTTPAddress(parsing: "[::1]:0")
+        #expect(v6.host == "::1" && v6.port == 0 && v6.isLoopback && v6.description == "[::1]:0")
+        #expect(try HTTPAddress(parsing: "localhost:9").isLoopback)
+        #expect(try HTTPAddress(parsing: "127.9.9.9:1").isLoopback)
+        #expect(!(try HTTPAddress(parsing: "0.0.0.0:8080").isLoopback))
+        #expect(!(try HTTPAddress(parsing: "[::]:8080").isLoopback))
+        #expect(!(try HTTPAddress(parsing: "127.example.com:80").isLoopback), "a name that starts like loopback is not")
+        #expect(!(try HTTPAddress(parsing: "10.0.0.1:80").isLoopback))
+        for bad in ["localhost", ":8080", "1.2.3.4:", "1.2.3.4:70000", "::1:80", "[::1]8080", "host:port"] {
+            #expect(throws: HTTPAddress.ParseError.self, "\(bad)") { try HTTPAddress(parsing: bad) }
+        }
+        #expect(try HTTPAddress(parsing: "0.0.0.0:0").url(boundPort: 4321, hostName: "render7") == "http://render7:4321/")
+        #expect(v6.url(boundPort: 81, hostName: "x") == "http://[::1]:81/")
+    }
+
+    @Test func tokenMatchesOnlyItself() {
+        let token = AccessToken("abcdefghijklmnop")
+        #expect(token.matches("abcdefghijklmnop"))
+        #expect(!token.matches("abcdefghijklmno"))
+        #expect(!token.matches("abcdefghijklmnopq"))
+        #expect(!token.matches("Abcdefghijklmnop"))
+        #expect(!token.matches(""))
+    }
+
+    @Test func escapingLeavesNoMarkup() {
+        #expect(HTML.escape(#"<a href="x" onclick='y'>&`"#) == "&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&#96;")
+        #expect(HTML.escape("plain ünïcode") == "plain ünïcode")
+        #expect(HTML.segment("a b/../c?d#e%") == "a%20b%2F..%2Fc%3Fd%23e%25")
+        #expect(HTML.segment("ep-42_x.json") == "ep-42_x.json")
+        #expect(LiveEvents.scrub(#"{"a":"</script><b>&\#u{2028}"}"#) == #"{"a":"\u003c/script\u003e\u003cb\u003e\u0026\u2028"}"#)
+    }
+
+    @Test func percentDecodingRefusesWhatItCannotRead() {
+        #expect(PercentDecoding.decode("a%20b%2F%2e%2E") == "a b/..")
+        #expect(PercentDecoding.decode("%E2%9C%93") == "✓")
+        #expect(PercentDecoding.decode("%ZZ") == nil)
+        #expect(PercentDecoding.decode("%2") == nil)
+        #expect(PercentDecoding.decode("%FF") == nil, "not UTF-8")
+    }
+
+    @Test func onlyPlainNamesAreEverLookedUp() {
+        for name in ["scene-001.png", "a b.json", "<x>.json"] { #expect(OutboxReader.isPlainName(name)) }
+        for name in ["", ".", "..", ".thumbs", "a/b", "../x", "/etc/passwd", "a\0b", "a\\b"] { #expect(!OutboxReader.isPlainName(name), "\(name)") }
+    }
+}
