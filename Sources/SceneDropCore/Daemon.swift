@@ -79,34 +79,8 @@ public struct Daemon: Sendable {
         let services: [ServiceGroupConfiguration.ServiceConfiguration]
         switch mode {
         case .watch:
-            let (readiness, swept) = (Readiness(), Readiness())
-            var intakeService = await watchIntake(intake, rechecks: rechecks, logger: logger)
-            intakeService.readiness = readiness
-            intakeService.startAfter = swept
-            var watchServices: [ServiceGroupConfiguration.ServiceConfiguration] = []
-            let stopping = Stopping()
-            if let web = configuration.web {
-                // First in the list, so last to stop: the page and /readyz (503, shutting down) stay
-                // up while the sessions in flight finish.
-                let source = DaemonLiveSource(
-                    activity: activity, layout: layout, chain: chain, dailyBudgetUSD: generation.dailyBudgetUSD, watching: readiness, stopping: stopping)
-                watchServices.append(.init(service: webService(web, source: source, logger: logger), successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "web"))
-            }
-            watchServices += [
-                .init(service: workers, successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "session-workers"),
-                .init(
-                    service: RetentionService(configuration: configuration, work: work, clock: clock, swept: swept, logger: logger),
-                    successTerminationBehavior: .ignore, serviceName: "retention"),
-                .init(service: intakeService, successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "intake"),
-            ]
-            watchServices.append(.init(service: StoppingService(stopping: stopping), successTerminationBehavior: .ignore, serviceName: "stopping"))
-            if let systemd {
-                // Last in the list, so first to stop: STOPPING=1 goes out as shutdown begins.
-                let notifier = SystemdService(
-                    notifier: systemd, readiness: readiness, intake: intake, inbox: layout.inbox, clock: clock, logger: logger)
-                watchServices.append(.init(service: notifier, successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "systemd-notify"))
-            }
-            services = watchServices
+            services = await watchServices(
+                .init(workers: workers, intake: intake, work: work, rechecks: rechecks, activity: activity, chain: chain), logger: logger)
         case .drainOnce:
             let intakeService = IntakeService(
                 intake: intake, configuration: configuration, watcher: nil, rescanInterval: nil,
@@ -132,7 +106,7 @@ public struct Daemon: Sendable {
     }
 
     /// The daemon's intake: the inotify watch (when available) and rescans every `--rescan-interval`.
-    private func watchIntake(_ intake: Intake, rechecks: AsyncStream<Double>, logger: Logger) async -> IntakeService {
+    func watchIntake(_ intake: Intake, rechecks: AsyncStream<Double>, logger: Logger) async -> IntakeService {
         let layout = configuration.layout
         let rescanInterval = await self.rescanInterval(logger: logger)
         var watcher: (InotifyWatcher, AsyncStream<WatchEvent>)?

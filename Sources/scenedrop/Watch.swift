@@ -29,7 +29,7 @@ struct Watch: AsyncParsableCommand {
 
     @OptionGroup var common: CommonOptions
     @OptionGroup var generation: GenerationOptions
-    @OptionGroup(title: "Web view") var web: WebOptions
+    @OptionGroup var web: WebOptions
 
     @Option(name: .customLong("rescan-interval"), help: "Full inbox rescan interval (default 10s; 2s when the inbox is on NFS/SMB/9P/FUSE).")
     var rescanInterval: DurationArgument?
