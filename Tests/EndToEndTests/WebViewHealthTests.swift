@@ -71,4 +71,36 @@ import Testing
             #expect(try await web.daemon.stop() == 0)
         }
     }
+
+    /// What the README's first command shows a newcomer: the sample sessions, the invalid samples with
+    /// their reasons, and Requeue taking one back.
+    @Test func theReadmeDemoShowsTheSamplesAndTheInvalidOnesWithTheirReasons() async throws {
+        try await withTemporaryDirectory { root in
+            let samples = packageRoot + "/samples"
+            let valid = listNames(samples).filter { $0.hasSuffix(".json") }
+            let invalid = listNames(samples + "/invalid").filter { $0.hasSuffix(".json") }
+            try FileSystem.makeDirectories(root + "/inbox")
+            for name in valid { try writeFile(root + "/inbox/" + name, readFile(samples + "/" + name) ?? []) }
+            for name in invalid { try writeFile(root + "/inbox/" + name, readFile(samples + "/invalid/" + name) ?? []) }
+            let web = try await WebDaemon.start(root)
+            let sessions = try await waitForSessions(root + "/outbox", count: valid.count)
+            try await web.daemon.waitUntil("every invalid sample in quarantine") {
+                invalid.allSatisfy { FileSystem.exists(root + "/quarantine/" + $0 + ".error.json") }
+            }
+            let page = try web.get("/").text
+            for session in sessions { #expect(page.contains("<h3>\(session.name)</h3>"), "\(session.name)") }
+            for name in invalid {
+                #expect(page.contains("data-requeue=\"\(name)\""), "\(name)")
+                let report = try #require(readFile(root + "/quarantine/" + name + ".error.json"))
+                let reason = try #require((try JSONSerialization.jsonObject(with: Data(report)) as? [String: Any])?["reason"] as? String)
+                #expect(page.contains("<code class=\"reason\">\(reason)</code>"), "\(name): \(reason)")
+            }
+            let first = try #require(invalid.sorted().first)
+            #expect(try web.post("/quarantine/\(first)/requeue", headers: ["X-SceneDrop-Action": "requeue"]).status == 200)
+            try await web.daemon.waitUntil("\(first) taken from the inbox again") {
+                web.daemon.process.logRecords("manifest claimed").filter { $0["scenedrop.file"] == first }.count == 2
+            }
+            #expect(try await web.daemon.stop() == 0)
+        }
+    }
 }

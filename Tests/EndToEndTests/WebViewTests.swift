@@ -109,6 +109,11 @@ import Testing
 
             let url = try await SceneDropProcess.run(["status", "--root", root, "--http"], logDirectory: root)
             #expect(url.status == 0 && url.stdout.hasSuffix(":\(web.port)/?token=\(token)\n"), "\(url.stdout)")
+
+            // A second daemon on the same port says so and stops, instead of running without its page.
+            let second = try await SceneDropProcess.run(
+                ["watch", "--root", root + "/second", "--http", "127.0.0.1:\(web.port)"], logDirectory: root, timeout: .seconds(60))
+            #expect(second.status == 1 && second.stderr.contains("--http 127.0.0.1:\(web.port): cannot listen"), "\(second.stderr)")
             #expect(try await web.daemon.stop() == 0)
         }
     }
