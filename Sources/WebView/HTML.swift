@@ -2,18 +2,25 @@
 /// content and in quoted attributes alike; nothing from outside is ever written raw.
 enum HTML {
     static func escape(_ text: some StringProtocol) -> String {
+        substituting(text) { scalar in
+            switch scalar {
+            case "&": return "&amp;"
+            case "<": return "&lt;"
+            case ">": return "&gt;"
+            case "\"": return "&quot;"
+            case "'": return "&#39;"
+            case "`": return "&#96;"
+            default: return nil
+            }
+        }
+    }
+
+    /// `text` with each scalar `replacement` names replaced by what it returns.
+    static func substituting(_ text: some StringProtocol, _ replacement: (Unicode.Scalar) -> String?) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)
-        for character in text.unicodeScalars {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            case "`": out += "&#96;"
-            default: out.unicodeScalars.append(character)
-            }
+        for scalar in text.unicodeScalars {
+            if let replaced = replacement(scalar) { out += replaced } else { out.unicodeScalars.append(scalar) }
         }
         return out
     }

@@ -4,7 +4,7 @@ import Outbox
 /// `HTML.escape` (text) or `HTML.segment` (links); the page loads only its own script and style, and
 /// the Content-Security-Policy forbids anything inline, so even a missed escape could not run.
 enum Page {
-    static func page(live: LiveState, sessions: [OutboxReader.SessionCard], quarantine: [OutboxReader.QuarantineCard], now: Double) -> String {
+    static func page(live: LiveState, sessions: [OutboxReader.SessionCard], quarantine: [OutboxReader.QuarantineCard]) -> String {
         """
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><title>SceneDrop</title>

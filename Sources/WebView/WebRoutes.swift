@@ -69,7 +69,7 @@ struct WebRoutes: Sendable {
         let (reader, limit) = (reader, settings.recentSessions)
         async let live = source.live()
         let (sessions, quarantined) = await WorkerThreads.io.run { (reader.recentSessions(limit: limit), reader.quarantined()) }
-        return text(Page.page(live: await live, sessions: sessions, quarantine: quarantined, now: WallClock.now()), type: "text/html; charset=utf-8")
+        return text(Page.page(live: await live, sessions: sessions, quarantine: quarantined), type: "text/html; charset=utf-8")
     }
 
     /// Server-Sent Events: the whole state at once, again after every change (at most four times a
@@ -150,18 +150,15 @@ enum LiveEvents {
 
     /// Only inside JSON strings can these characters occur, where the escapes mean the same.
     static func scrub(_ json: String) -> String {
-        var out = ""
-        out.reserveCapacity(json.utf8.count)
-        for scalar in json.unicodeScalars {
+        HTML.substituting(json) { scalar in
             switch scalar {
-            case "<": out += "\\u003c"
-            case ">": out += "\\u003e"
-            case "&": out += "\\u0026"
-            case "\u{2028}": out += "\\u2028"
-            case "\u{2029}": out += "\\u2029"
-            default: out.unicodeScalars.append(scalar)
+            case "<": return "\\u003c"
+            case ">": return "\\u003e"
+            case "&": return "\\u0026"
+            case "\u{2028}": return "\\u2028"
+            case "\u{2029}": return "\\u2029"
+            default: return nil
             }
         }
-        return out
     }
 }
