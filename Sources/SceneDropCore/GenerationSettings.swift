@@ -13,6 +13,8 @@ public struct GenerationSettings: Sendable {
     public var retries = 2
     public var requestsPerMinute: Double?
     public var dailyBudgetUSD: Double?
+    /// How long a scene waits in line for a model's per-minute quota before it falls back.
+    public var quotaWait: Duration = .seconds(15 * 60)
     public var cache = true
 
     public init() {}

@@ -27,7 +27,7 @@ public enum ProviderAssembly {
                 state: GeminiState(requestsPerMinute: settings.requestsPerMinute, clock: clock),
                 cache: settings.cache ? ImageCache(directory: layout.cache) : nil,
                 ledger: CostLedger(path: layout.state + "/ledger.jsonl"),
-                dailyBudget: settings.dailyBudgetUSD, logger: logger, now: { WallClock.now() })
+                dailyBudget: settings.dailyBudgetUSD, quotaWait: settings.quotaWait.seconds, logger: logger, now: { WallClock.now() })
             logger.info("gemini provider enabled", metadata: [
                 "scenedrop.gemini_base_url": "\(client.baseURL)", "scenedrop.retries": "\(settings.retries)",
                 "scenedrop.request_timeout_s": "\(settings.requestTimeout.seconds)",

@@ -39,11 +39,14 @@ struct GenerationOptions: ParsableArguments {
     @Option(name: .customLong("request-timeout"), help: "Total time one Gemini request may take, answer included.")
     var requestTimeout: DurationArgument = DurationArgument(.seconds(60), text: "60s")
 
-    @Option(name: .long, help: "Retries per model after a 408, 429, 5xx, timeout or connection error.")
+    @Option(name: .long, help: "Retries per model after a 408, 5xx, timeout or connection error (a per-minute 429 is waited out instead: --quota-wait).")
     var retries: Int = 2
 
-    @Option(name: .long, help: "Requests per minute per Gemini model, shared by all sessions (default: no limit).")
+    @Option(name: .long, help: "Requests per minute per Gemini model, shared by all sessions: a hard ceiling on top of the quota SceneDrop learns from 429s (default: none).")
     var rpm: Double?
+
+    @Option(name: .customLong("quota-wait"), help: "How long a scene waits in line for a model's per-minute quota before it falls back with rate_limited.")
+    var quotaWait: DurationArgument = DurationArgument(.seconds(15 * 60), text: "15m")
 
     @Option(name: .customLong("daily-budget-usd"), help: "Stop paid image requests once today's (UTC) spend in the ledger reaches this many US dollars; images then come from the placeholder with budget_exceeded.")
     var dailyBudgetUSD: Double?
@@ -108,6 +111,7 @@ struct GenerationOptions: ParsableArguments {
         settings.requestTimeout = requestTimeout.duration
         settings.retries = retries
         settings.requestsPerMinute = rpm
+        settings.quotaWait = quotaWait.duration
         settings.dailyBudgetUSD = dailyBudgetUSD
         settings.cache = !noCache
         return settings

@@ -93,7 +93,7 @@ import Testing
 
     @Test func aPerDayQuotaIsNeverRetried() {
         let failure = RetryPolicy.Failure.http(status: 429, message: "RESOURCE_EXHAUSTED", retryDelay: 5, quotaPerDay: true)
-        #expect(policy.decide(failure, attempts: 1, random: 0.5) == .giveUp(.quotaExhausted, .modelUntilNextUTCDay))
+        #expect(policy.decide(failure, attempts: 1, random: 0.5) == .giveUp(.quotaExhausted, .modelUntilDailyReset))
     }
 
     @Test func finalAnswersAreNotRetried() {
@@ -139,7 +139,7 @@ import Testing
     }
 
     /// One decision holds every rule, in order: a disabled key beats everything, a retired model falls
-    /// back without a request, the budget stops paid requests, a 429 cool-down and the rate bucket
+    /// back without a request, the budget stops paid requests, the quota line and the rate bucket
     /// make the caller wait, and a reserved turn is not taken twice.
     @Test func oneDecisionHoldsEveryRule() {
         var admission = GeminiAdmission(requestsPerMinute: 60, reprobeAfter: 30)
@@ -156,20 +156,23 @@ import Testing
         // 60 a minute: the next turn is a second later, reserved for this caller.
         #expect(decide(.init(model: "m"), 0.25) == .wait(until: 1, holdsTurn: true))
         #expect(decide(.init(model: "m", holdsTurn: true), 1) == .send)
-        // A 429 cool-down is waited out; a caller holding its turn waits for the cool-down only.
-        admission.coolDown("m", until: 10)
-        #expect(decide(.init(model: "m", holdsTurn: true), 2) == .wait(until: 10, holdsTurn: true))
-        #expect(decide(.init(model: "m", holdsTurn: true), 10) == .send)
+        // A per-minute 429 puts callers in line until the window the API named ends (one success: a limit of one).
+        admission.quotaSucceeded("m", now: 1)
+        admission.quotaRefused("m", retryDelay: 8, now: 2)
+        #expect(decide(.init(model: "m"), 3) == .queued(until: 10, ticket: 1))
+        #expect(decide(.init(model: "m"), 4) == .queued(until: 10, ticket: 2))
+        #expect(decide(.init(model: "m", ticket: 2), 10) == .queued(until: nil, ticket: 2), "the first in line goes first")
+        #expect(decide(.init(model: "m", ticket: 1), 10) == .send)
         // The budget stops paid requests.
         guard case .fallBack(.budgetExceeded, _, true) = decide(.init(model: "m", spentToday: 1, dailyBudget: 1), 20) else {
             Issue.record("a spent budget did not stop the request")
             return
         }
-        // A per-day quota retires the model until the next UTC midnight (wall time), not for good.
+        // A per-day quota retires the model until the next Pacific midnight (wall time), not for good.
         let retired = GeminiAdmission.Decision.fallBack(.quotaExhausted, message: "m is not used again in this run or today (quota_exhausted)", stopHere: false)
-        #expect(!apply(.modelUntilNextUTCDay, .quotaExhausted, "spent"))
+        #expect(!apply(.modelUntilDailyReset, .quotaExhausted, "spent"))
         #expect(decide(.init(model: "m"), 20) == retired)
-        #expect(decide(.init(model: "m"), 20, wallNow: ModelHealth.nextUTCMidnight(after: wall)) != retired)
+        #expect(decide(.init(model: "m"), 20, wallNow: PacificTime.nextMidnight(after: wall)) != retired)
         // A refused key disables the provider once, with the API's words, and beats every other rule.
         #expect(apply(.providerForRun, .invalidAPIKey, "API key not valid"))
         #expect(!apply(.providerForRun, .invalidAPIKey, "again"))
@@ -181,13 +184,14 @@ import Testing
     @Test func conditionsSayWhatLimitsRequestsAndUntilWhen() {
         var admission = GeminiAdmission(requestsPerMinute: nil, reprobeAfter: 30)
         #expect(admission.conditions(now: 100, wallNow: 1_000).isEmpty)
-        admission.coolDown("flash", until: 112)
+        admission.quotaSucceeded("flash", now: 99)
+        admission.quotaRefused("flash", retryDelay: 12, now: 100)
         _ = admission.apply(.modelForRun, reason: .modelNotFound, model: "gone", message: "models/gone is not found", wallNow: 1_000)
-        _ = admission.apply(.modelUntilNextUTCDay, reason: .quotaExhausted, model: "pro", message: "per-day quota", wallNow: 1_000)
+        _ = admission.apply(.modelUntilDailyReset, reason: .quotaExhausted, model: "pro", message: "per-day quota", wallNow: 1_000)
         #expect(admission.conditions(now: 100, wallNow: 1_000) == [
-            "flash is rate limited: waiting 12 s before its next request",
+            "flash is at its per-minute quota: 0 waiting, its quota window ends in 12 s",
             "gone is not used again in this run (model_not_found)",
-            "pro is retired until 1970-01-02T00:00:00Z (quota_exhausted)",
+            "pro is retired until 1970-01-01T08:00:00Z (quota_exhausted)",
         ])
         // A cool-down that ended and a retirement whose day is over are not conditions any more.
         #expect(admission.conditions(now: 113, wallNow: 86_400) == ["gone is not used again in this run (model_not_found)"])
@@ -245,28 +249,33 @@ extension RetryPolicy.Decision {
 }
 
 @Suite struct ModelHealthTests {
-    @Test func coolDownIsSharedAndKeepsTheLater() {
-        var health = ModelHealth()
-        health.coolDown("m", until: 50)
-        health.coolDown("m", until: 40)
-        #expect(health.availability(of: "m", now: 10) == .coolingDown(until: 50))
-        #expect(health.availability(of: "m", now: 50) == .available)
-        #expect(health.availability(of: "other", now: 10) == .available)
-    }
-
-    @Test func retirementsLastForTheRunOrUntilTheNextUTCDay() {
+    @Test func retirementsLastForTheRunOrUntilTheDailyQuotaResets() {
         var health = ModelHealth()
         let now = 1_795_000_000.0  // 2026-11-18T11:06:40Z
         health.apply(.modelForRun, reason: .modelNotFound, model: "gone", now: now)
-        health.apply(.modelUntilNextUTCDay, reason: .quotaExhausted, model: "spent", now: now)
+        health.apply(.modelUntilDailyReset, reason: .quotaExhausted, model: "spent", now: now)
         health.apply(.request, reason: .serverError, model: "fine", now: now)
-        #expect(health.availability(of: "gone", now: now + 1e7) == .retired(.modelNotFound))
-        #expect(ModelHealth.nextUTCMidnight(after: now) == 1_795_046_400)  // 2026-11-19T00:00:00Z
-        #expect(health.availability(of: "spent", now: 1_795_046_399) == .retired(.quotaExhausted))
-        #expect(health.availability(of: "spent", now: 1_795_046_400) == .available)
-        #expect(health.availability(of: "fine", now: now) == .available)
+        #expect(health.availability(of: "gone", wallNow: now + 1e7) == .retired(.modelNotFound))
+        #expect(PacificTime.nextMidnight(after: now) == 1_795_075_200)  // 2026-11-19T00:00:00-08:00
+        #expect(health.availability(of: "spent", wallNow: 1_795_075_199) == .retired(.quotaExhausted))
+        #expect(health.availability(of: "spent", wallNow: 1_795_075_200) == .available)
+        #expect(health.availability(of: "fine", wallNow: now) == .available)
         #expect(health.providerDisabled == nil)
         health.apply(.providerForRun, reason: .invalidAPIKey, model: "any", now: now)
         #expect(health.providerDisabled == .invalidAPIKey)
+    }
+}
+
+@Suite struct PacificTimeTests {
+    /// Per-day quotas reset at midnight Pacific time: summer and winter, both changes of the clocks, a new year.
+    @Test func nextMidnightFollowsDaylightSavingTime() {
+        #expect(PacificTime.nextMidnight(after: 1_782_907_200) == 1_782_975_600)  // 2026-07-01 05:00 PDT → 07-02 00:00 PDT
+        #expect(PacificTime.nextMidnight(after: 1_772_956_799) == 1_772_956_800)  // 03-07 23:59:59 PST → 03-08 00:00 PST
+        #expect(PacificTime.nextMidnight(after: 1_772_960_400) == 1_773_039_600)  // 03-08 01:00 PST, clocks go forward → 03-09 00:00 PDT
+        #expect(PacificTime.nextMidnight(after: 1_793_521_800) == 1_793_606_400)  // 11-01 01:30 PDT, clocks go back → 11-02 00:00 PST
+        #expect(PacificTime.nextMidnight(after: 1_798_758_000) == 1_798_790_400)  // 12-31 15:00 PST → 2027-01-01 00:00 PST
+        #expect(PacificTime.nextMidnight(after: 1_798_703_940) == 1_798_704_000)  // 12-30 23:59 PST → 12-31 00:00 PST
+        #expect(PacificTime.offset(at: 1_782_907_200) == -7 * 3600)
+        #expect(PacificTime.offset(at: 1_795_000_000) == -8 * 3600)
     }
 }

@@ -20,6 +20,9 @@ public struct GeminiAdmission: Sendable {
         /// A cool-down or the rate bucket: ask again at `until` (monotonic). `holdsTurn`: a rate turn
         /// is reserved for this caller; pass it back so it is not taken twice.
         case wait(until: Double, holdsTurn: Bool)
+        /// The model's quota window is used up: wait in line with `ticket` until `until` (monotonic),
+        /// or, `nil`, until another scene's request has shown when the window ends.
+        case queued(until: Double?, ticket: UInt64)
         /// No request: fall back with this reason. `stopHere`: no other model of this provider helps
         /// (a disabled provider, an unreachable endpoint, the budget).
         case fallBack(FallbackReason, message: String, stopHere: Bool)
@@ -29,13 +32,16 @@ public struct GeminiAdmission: Sendable {
         public var model: String
         /// A rate turn this caller already holds (from an earlier `.wait`).
         public var holdsTurn = false
+        /// This caller's place in the model's quota line (from an earlier `.queued`).
+        public var ticket: UInt64?
         /// Today's spend and the daily budget, when there is a budget.
         public var spentToday: Double?
         public var dailyBudget: Double?
 
-        public init(model: String, holdsTurn: Bool = false, spentToday: Double? = nil, dailyBudget: Double? = nil) {
+        public init(model: String, holdsTurn: Bool = false, ticket: UInt64? = nil, spentToday: Double? = nil, dailyBudget: Double? = nil) {
             self.model = model
             self.holdsTurn = holdsTurn
+            self.ticket = ticket
             self.spentToday = spentToday
             self.dailyBudget = dailyBudget
         }
@@ -46,6 +52,8 @@ public struct GeminiAdmission: Sendable {
     enum Gate: Sendable, Equatable { case unproven, probing, open, unreachable(until: Double, message: String) }
 
     public private(set) var health = ModelHealth()
+    /// Per-minute quotas as learnt from 429s, and the line of scenes waiting for them.
+    public private(set) var quota = QuotaSchedule()
     private var buckets: [String: TokenBucket] = [:]
     private let requestsPerMinute: Double?
     public let reprobeAfter: Double
@@ -64,12 +72,12 @@ public struct GeminiAdmission: Sendable {
 
     /// - Parameters:
     ///   - now: monotonic seconds (cool-downs, buckets, the gate).
-    ///   - wallNow: seconds since the epoch (retirements until the next UTC day).
+    ///   - wallNow: seconds since the epoch (retirements until a daily quota resets).
     public mutating func decide(_ ask: Ask, now: Double, wallNow: Double) -> Decision {
         if let disabled = health.providerDisabled {
             return .fallBack(disabled, message: disabledBecause ?? "gemini is disabled for this run (\(disabled.rawValue))", stopHere: true)
         }
-        if case .retired(let reason) = health.availability(of: ask.model, now: now, wallNow: wallNow) {
+        if case .retired(let reason) = health.availability(of: ask.model, wallNow: wallNow) {
             let message = because[ask.model] ?? "\(ask.model) is not used again in this run or today (\(reason.rawValue))"
             return .fallBack(reason, message: message, stopHere: false)
         }
@@ -92,9 +100,16 @@ public struct GeminiAdmission: Sendable {
                 .budgetExceeded, message: "today's spend reached the daily budget of $\(budget); paid providers wait for the next UTC day",
                 stopHere: true)
         }
-        var until = now
-        if case .coolingDown(let end) = health.availability(of: ask.model, now: now, wallNow: wallNow) { until = end }
         var holdsTurn = ask.holdsTurn
+        // A held `--rpm` turn was taken after the quota admitted this request: not admitted twice.
+        if !holdsTurn {
+            switch quota.admit(ask.model, ticket: ask.ticket, now: now) {
+            case .send: break
+            case .wait(let end, let ticket): return .queued(until: end, ticket: ticket)
+            case .awaitWindow(let ticket): return .queued(until: nil, ticket: ticket)
+            }
+        }
+        var until = now
         if !holdsTurn, let rpm = requestsPerMinute {
             // One cool-down and one bucket: the turn is taken at the time the cool-down ends.
             var bucket = buckets[ask.model] ?? TokenBucket(perMinute: rpm, now: now)
@@ -148,9 +163,24 @@ public struct GeminiAdmission: Sendable {
         return .none
     }
 
-    /// No request to `model` before `until` (monotonic): one cool-down for every scene after a 429.
-    public mutating func coolDown(_ model: String, until: Double) {
-        health.coolDown(model, until: until)
+    /// A request to `model` was answered 2xx: it counts towards the window's limit.
+    public mutating func quotaSucceeded(_ model: String, now: Double) {
+        quota.succeeded(model, now: now)
+    }
+
+    /// A request to `model` got a per-minute 429: the window's limit and end, learnt.
+    public mutating func quotaRefused(_ model: String, retryDelay: Double?, now: Double) {
+        quota.refused(model, retryDelay: retryDelay, now: now)
+    }
+
+    /// A request ended with neither an answer nor a quota refusal (timeout, 5xx): another may learn the window.
+    public mutating func unanswered(_ model: String) {
+        quota.teacherDone(model)
+    }
+
+    /// The scene holding `ticket` stops waiting for `model`'s quota.
+    public mutating func leaveQuotaLine(_ model: String, ticket: UInt64) {
+        quota.leave(model, ticket: ticket)
     }
 
     /// Records a final failure of `scope` (an unreachable endpoint goes to `markUnreachable`); returns
@@ -182,14 +212,15 @@ public struct GeminiAdmission: Sendable {
         if case .unreachable(let until, let message) = gate, now < until {
             lines.append("the Gemini API cannot be reached (\(message)); trying again in \(Int((until - now).rounded(.up))) s")
         }
-        for (model, state) in health.conditions(now: now, wallNow: wallNow) {
-            switch state {
-            case .coolingDown(let end):
-                lines.append("\(model) is rate limited: waiting \(Int((end - now).rounded(.up))) s before its next request")
-            case .retired(let reason, nil):
-                lines.append("\(model) is not used again in this run (\(reason.rawValue)\(because[model].map { ": " + $0 } ?? ""))")
-            case .retired(let reason, let until?):
-                lines.append("\(model) is retired until \(WallClock.rfc3339(until)) (\(reason.rawValue))")
+        for held in quota.conditions(now: now) {
+            let window = held.until.map { "its quota window ends in \(Int(($0 - now).rounded(.up))) s" } ?? "learning when its quota window ends"
+            lines.append("\(held.model) is at its per-minute quota: \(held.waiting) waiting, \(window)")
+        }
+        for retired in health.retirements(wallNow: wallNow) {
+            if let until = retired.until {
+                lines.append("\(retired.model) is retired until \(WallClock.rfc3339(until)) (\(retired.reason.rawValue))")
+            } else {
+                lines.append("\(retired.model) is not used again in this run (\(retired.reason.rawValue)\(because[retired.model].map { ": " + $0 } ?? ""))")
             }
         }
         return lines

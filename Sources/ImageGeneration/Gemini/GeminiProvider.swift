@@ -19,6 +19,8 @@ public struct GeminiProvider: ImageProvider {
     /// Where paid calls are recorded; with `dailyBudget`, paid requests stop once today's spend reaches it.
     public let ledger: CostLedger?
     public let dailyBudget: Double?
+    /// How long a scene waits in line for a model's per-minute quota before it falls back (`--quota-wait`).
+    public let quotaWait: Double
     /// Wall time in seconds since the epoch, for ledger lines and the UTC day (a parameter so tests can
     /// pin it). Every timer reads the state's monotonic clock instead.
     let now: @Sendable () -> Double
@@ -26,8 +28,10 @@ public struct GeminiProvider: ImageProvider {
 
     public init(
         client: GeminiClient, catalog: ModelCatalog = .builtIn, policy: RetryPolicy = RetryPolicy(), state: GeminiState,
-        cache: ImageCache? = nil, ledger: CostLedger? = nil, dailyBudget: Double? = nil, logger: Logger, now: @escaping @Sendable () -> Double
+        cache: ImageCache? = nil, ledger: CostLedger? = nil, dailyBudget: Double? = nil, quotaWait: Double = 900, logger: Logger,
+        now: @escaping @Sendable () -> Double
     ) {
+        self.quotaWait = quotaWait
         self.cache = cache
         self.ledger = ledger
         self.dailyBudget = dailyBudget
@@ -105,71 +109,6 @@ public struct GeminiProvider: ImageProvider {
         }
     }
 
-    /// One model of the plan: one admission decision per request (cool-down, rate turn, key probe,
-    /// budget, retirement), then the request and, for an image, its check and resize.
-    func attempt(_ step: ModelPlan.Step, prompt: String, request: ImageRequest, phases: ProviderPhases) async -> StepOutcome {
-        let body = GeminiRequestBody(prompt: prompt, aspectRatio: request.aspectRatio.description, imageSize: step.imageSize)
-        var attempts = 0
-        var holdsTurn = false
-        while true {
-            let spent = dailyBudget == nil ? nil : await ledger?.spentToday(now: now())
-            let decision: GeminiAdmission.Decision
-            do {
-                decision = try await state.admit(.init(model: step.model, holdsTurn: holdsTurn, spentToday: spent, dailyBudget: dailyBudget), wallNow: now())
-            } catch {
-                return .cancelled(attempts: attempts)
-            }
-            switch decision {
-            case .fallBack(let reason, let message, let stopHere):
-                return .failed(reason, message: message, attempts: attempts, stopHere: stopHere)
-            case .wait(let until, let holds):
-                holdsTurn = holds
-                phases.progress(.waiting(model: step.model, untilWall: now() + max(0, until - clock.now())))
-                guard (try? await clock.sleep(until: until)) != nil else { return .cancelled(attempts: attempts) }
-                continue
-            case .awaitProbe:
-                continue
-            case .probe:
-                // Decide again after a verdict that leaves work to do: the probe may have found this model
-                // missing (404) while others waited for it.
-                if let stop = await probeForEveryone(step.model, phases: phases, attempts: attempts) { return stop }
-                continue
-            case .send:
-                holdsTurn = false
-            }
-            attempts += 1
-            phases.progress(.requesting(model: step.model, attempt: attempts))
-            let exchange: (answer: GeminiAnswer, processed: Result<[UInt8], ImagingError>?)
-            do {
-                exchange = try await phases.request({ await timedRequest(step.model, body: body, phases: phases) }) { answer in
-                    guard case .image(let bytes, _) = answer else { return nil }
-                    let (width, height, format) = (request.width, request.height, request.format)
-                    // cover decodes every pixel (refusing a truncated or corrupt image) before it scales.
-                    return { Result { () throws(ImagingError) in try ImageResizer.cover(bytes, width: width, height: height, format: format) } }
-                }
-            } catch {
-                return .cancelled(attempts: attempts)
-            }
-            switch exchange.answer {
-            case .image(_, let mimeType):
-                return await checked(exchange.processed, claimed: mimeType, step: step, prompt: prompt, request: request, attempts: attempts)
-            case .noImage(let reason, let message):
-                // 200 answers are final: a safety block goes straight to the placeholder.
-                return .failed(reason, message: message, attempts: attempts, stopHere: reason == .safetyBlocked)
-            case .failure(let failure):
-                if let stop = await afterFailure(failure, model: step.model, attempts: attempts) { return stop }
-            }
-        }
-    }
-
-    /// One generateContent request, its latency and status class reported as progress.
-    func timedRequest(_ model: String, body: GeminiRequestBody, phases: ProviderPhases) async -> GeminiAnswer {
-        let started = clock.now()
-        let answer = await client.generate(model: model, body: body)
-        phases.progress(.answered(model: model, statusClass: answer.statusClass, seconds: clock.now() - started))
-        return answer
-    }
-
     /// The key probe on behalf of every scene waiting for it; a step outcome when this step must stop.
     func probeForEveryone(_ model: String, phases: ProviderPhases, attempts: Int) async -> StepOutcome? {
         guard let (verdict, probes) = await probe(model, phases: phases) else {
@@ -189,17 +128,13 @@ public struct GeminiProvider: ImageProvider {
         return nil
     }
 
-    /// A failed request: retried after the policy's delay (a 429 as one shared cool-down), or given
-    /// up with its scope applied to the shared state. `nil`: try again.
+    /// A failed request other than a per-minute 429: retried after the policy's delay, or given up
+    /// with its scope applied to the shared state. `attempts` counts the requests that failed other
+    /// than by quota. `nil`: try again.
     func afterFailure(_ failure: RetryPolicy.Failure, model: String, attempts: Int) async -> StepOutcome? {
         switch policy.decide(failure, attempts: attempts, random: Double.random(in: 0..<1)) {
         case .retry(let delay):
-            if case .http(429, _, _, _, _) = failure {
-                // One cool-down for the whole daemon: every scene waits for this model, once.
-                await state.coolDown(model, for: delay)
-            } else if !(await clock.pause(delay)) {
-                return .cancelled(attempts: attempts)
-            }
+            guard await clock.pause(delay) else { return .cancelled(attempts: attempts) }
             return nil
         case .giveUp(let reason, let scope):
             let message = Self.describe(failure)
@@ -271,6 +206,11 @@ public struct GeminiProvider: ImageProvider {
         }
         if await state.apply(scope, reason: reason, model: model, message: message, wallNow: now()) {
             reportDisabled(reason, message: message)
+        }
+        if scope == .modelUntilDailyReset {
+            logger.warning("daily quota spent: the model is retired until the quota resets (midnight Pacific time)", metadata: [
+                "scenedrop.model": "\(model)", "scenedrop.returns_at": "\(WallClock.rfc3339(PacificTime.nextMidnight(after: now())))",
+            ])
         }
     }
 

@@ -20,11 +20,48 @@ public actor GeminiState {
     /// The decision for one request. While another scene probes key and endpoint, waits for its verdict
     /// and decides again; that wait ends at once when the calling task is cancelled.
     public func admit(_ ask: GeminiAdmission.Ask, wallNow: Double) async throws(CancellationError) -> GeminiAdmission.Decision {
+        var ask = ask
         while true {
             let decision = admission.decide(ask, now: clock.now(), wallNow: wallNow)
-            guard decision == .awaitProbe else { return decision }
-            try await waitForVerdict()
+            switch decision {
+            case .awaitProbe:
+                try await waitForVerdict()
+            case .queued(nil, let ticket):
+                // Another scene's request is learning when the window ends: ask again once it is answered.
+                ask.ticket = ticket
+                try await waitForWake()
+            default:
+                return decision
+            }
         }
+    }
+
+    /// A 2xx from `model`.
+    public func quotaSucceeded(_ model: String) {
+        admission.quotaSucceeded(model, now: clock.now())
+        wake()
+    }
+
+    /// A per-minute 429 from `model`, with `RetryInfo`'s delay when it gave one.
+    public func quotaRefused(_ model: String, retryDelay: Double?) {
+        admission.quotaRefused(model, retryDelay: retryDelay, now: clock.now())
+        wake()
+    }
+
+    /// A request to `model` ended without telling anything about its quota.
+    public func unanswered(_ model: String) {
+        admission.unanswered(model)
+        wake()
+    }
+
+    public func leaveQuotaLine(_ model: String, ticket: UInt64) {
+        admission.leaveQuotaLine(model, ticket: ticket)
+        wake()
+    }
+
+    /// The learnt per-minute limit and window of `model`.
+    public func learntQuota(_ model: String) -> (limit: Int?, window: Double?) {
+        admission.quota.learnt(model)
     }
 
     public var disabled: FallbackReason? { admission.health.providerDisabled }
@@ -49,21 +86,21 @@ public actor GeminiState {
         return admission.markUnreachable(message, now: clock.now())
     }
 
-    /// One cool-down for the whole daemon after a 429: every scene waits for this model, once.
-    public func coolDown(_ model: String, for seconds: Double) {
-        admission.coolDown(model, until: clock.now() + seconds)
-    }
-
     public func apply(_ scope: RetryPolicy.Scope, reason: FallbackReason, model: String, message: String, wallNow: Double) -> Bool {
         admission.apply(scope, reason: reason, model: model, message: message, wallNow: wallNow)
     }
 
     private func waitForVerdict() async throws(CancellationError) {
+        try await waitForWake(unless: { !$0.isProbing })
+    }
+
+    /// Until the next `wake()` (or at once when `ready` already holds, or the task is cancelled).
+    private func waitForWake(unless ready: (GeminiAdmission) -> Bool = { _ in false }) async throws(CancellationError) {
         nextWaiter += 1
         let id = nextWaiter
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                if Task.isCancelled || !admission.isProbing {
+                if Task.isCancelled || ready(admission) {
                     continuation.resume()
                 } else {
                     probeWaiters[id] = continuation

@@ -25,8 +25,8 @@ public struct RetryPolicy: Sendable, Equatable {
         case request
         /// The model is not used again in this run (404: retired or unknown).
         case modelForRun
-        /// The model is not used again until the next UTC day (a per-day quota is spent).
-        case modelUntilNextUTCDay
+        /// The model is not used again until its per-day quota resets, at midnight Pacific time.
+        case modelUntilDailyReset
         /// The provider is not used again in this run (bad key, no permission).
         case providerForRun
         /// The endpoint cannot be reached: every scene falls back at once, without a request, until
@@ -73,7 +73,7 @@ public struct RetryPolicy: Sendable, Equatable {
         case .http(let status, _, let retryDelay, let quotaPerDay, let reason):
             switch status {
             case 429:
-                if quotaPerDay { return .giveUp(.quotaExhausted, .modelUntilNextUTCDay) }
+                if quotaPerDay { return .giveUp(.quotaExhausted, .modelUntilDailyReset) }
                 final = .rateLimited
                 minimum = retryDelay ?? 0
             case 408, 504:

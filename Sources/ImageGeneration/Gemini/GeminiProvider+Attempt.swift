@@ -1,0 +1,131 @@
+import Imaging
+import Logging
+import SceneManifest
+import SystemSupport
+
+extension GeminiProvider {
+    /// One scene's way through one model: its requests, the per-minute 429s among them (which do not
+    /// count against `--retries`), its `--rpm` turn and its place in the model's quota line.
+    struct AttemptState {
+        var attempts = 0
+        var quotaRefusals = 0
+        var holdsTurn = false
+        var ticket: UInt64?
+        /// When this scene first had to wait for quota (monotonic): `--quota-wait` counts from here.
+        var waitingSince: Double?
+    }
+
+    /// One model of the plan: one admission decision per request (quota line, rate turn, key probe,
+    /// budget, retirement), then the request and, for an image, its check and resize.
+    func attempt(_ step: ModelPlan.Step, prompt: String, request: ImageRequest, phases: ProviderPhases) async -> StepOutcome {
+        var progress = AttemptState()
+        let outcome = await attempt(step, prompt: prompt, request: request, phases: phases, &progress)
+        // Whatever the outcome, this scene no longer holds a place in the line.
+        if let ticket = progress.ticket { await state.leaveQuotaLine(step.model, ticket: ticket) }
+        return outcome
+    }
+
+    private func attempt(
+        _ step: ModelPlan.Step, prompt: String, request: ImageRequest, phases: ProviderPhases, _ progress: inout AttemptState
+    ) async -> StepOutcome {
+        let body = GeminiRequestBody(prompt: prompt, aspectRatio: request.aspectRatio.description, imageSize: step.imageSize)
+        while true {
+            let spent = dailyBudget == nil ? nil : await ledger?.spentToday(now: now())
+            let ask = GeminiAdmission.Ask(
+                model: step.model, holdsTurn: progress.holdsTurn, ticket: progress.ticket, spentToday: spent, dailyBudget: dailyBudget)
+            guard let decision = try? await state.admit(ask, wallNow: now()) else { return .cancelled(attempts: progress.attempts) }
+            switch decision {
+            case .fallBack(let reason, let message, let stopHere):
+                return .failed(reason, message: message, attempts: progress.attempts, stopHere: stopHere)
+            case .wait(let until, let holds):
+                progress.holdsTurn = holds
+                phases.progress(.waiting(model: step.model, untilWall: now() + max(0, until - clock.now())))
+                guard (try? await clock.sleep(until: until)) != nil else { return .cancelled(attempts: progress.attempts) }
+                continue
+            case .queued(let until, let ticket):
+                progress.ticket = ticket
+                if let stop = await waitForQuota(step.model, until: until, phases: phases, &progress) { return stop }
+                continue
+            case .awaitProbe:
+                continue
+            case .probe:
+                // Decide again after a verdict that leaves work to do: the probe may have found this model
+                // missing (404) while others waited for it.
+                if let stop = await probeForEveryone(step.model, phases: phases, attempts: progress.attempts) { return stop }
+                continue
+            case .send:
+                progress.holdsTurn = false
+            }
+            progress.attempts += 1
+            phases.progress(.requesting(model: step.model, attempt: progress.attempts))
+            let exchange: (answer: GeminiAnswer, processed: Result<[UInt8], ImagingError>?)
+            do {
+                exchange = try await phases.request({ await timedRequest(step.model, body: body, phases: phases) }) { answer in
+                    guard case .image(let bytes, _) = answer else { return nil }
+                    let (width, height, format) = (request.width, request.height, request.format)
+                    // cover decodes every pixel (refusing a truncated or corrupt image) before it scales.
+                    return { Result { () throws(ImagingError) in try ImageResizer.cover(bytes, width: width, height: height, format: format) } }
+                }
+            } catch {
+                return .cancelled(attempts: progress.attempts)
+            }
+            switch exchange.answer {
+            case .image(_, let mimeType):
+                await state.quotaSucceeded(step.model)
+                return await checked(exchange.processed, claimed: mimeType, step: step, prompt: prompt, request: request, attempts: progress.attempts)
+            case .noImage(let reason, let message):
+                await state.quotaSucceeded(step.model)
+                // 200 answers are final: a safety block goes straight to the placeholder.
+                return .failed(reason, message: message, attempts: progress.attempts, stopHere: reason == .safetyBlocked)
+            case .failure(.http(429, let message, let retryDelay, false, _)):
+                // Not this scene's failure: back in line (its place kept) until the window the API named ends.
+                await refused(step.model, message: message, retryDelay: retryDelay)
+                progress.quotaRefusals += 1
+                progress.waitingSince = progress.waitingSince ?? clock.now()
+                if let stop = quotaWaitOver(progress) { return stop }
+            case .failure(let failure):
+                await state.unanswered(step.model)
+                if let stop = await afterFailure(failure, model: step.model, attempts: progress.attempts - progress.quotaRefusals) { return stop }
+            }
+        }
+    }
+
+    /// Waits in the quota line until `until` (a window's end), or until `--quota-wait` is over.
+    /// Returns the outcome when the scene must stop waiting.
+    func waitForQuota(_ model: String, until: Double?, phases: ProviderPhases, _ progress: inout AttemptState) async -> StepOutcome? {
+        let since = progress.waitingSince ?? clock.now()
+        progress.waitingSince = since
+        if let stop = quotaWaitOver(progress) { return stop }
+        let wake = min(until ?? since + quotaWait, since + quotaWait)
+        phases.progress(.waiting(model: model, untilWall: now() + max(0, wake - clock.now())))
+        guard (try? await clock.sleep(until: wake)) != nil else { return .cancelled(attempts: progress.attempts) }
+        return nil
+    }
+
+    /// `rate_limited` once the scene has waited `--quota-wait` for quota.
+    func quotaWaitOver(_ progress: AttemptState) -> StepOutcome? {
+        guard let since = progress.waitingSince, clock.now() - since >= quotaWait else { return nil }
+        return .failed(
+            .rateLimited, message: "still over the model's per-minute quota after waiting \(Int(quotaWait)) s (--quota-wait)",
+            attempts: progress.attempts, stopHere: false)
+    }
+
+    /// A per-minute 429: the quota learnt from it, said once per refusal (they are rare once learnt).
+    func refused(_ model: String, message: String, retryDelay: Double?) async {
+        await state.quotaRefused(model, retryDelay: retryDelay)
+        let learnt = await state.learntQuota(model)
+        logger.info("per-minute quota reached; scenes wait in line for the next window", metadata: [
+            "scenedrop.model": "\(model)", "scenedrop.retry_in_s": "\(retryDelay.map { String($0) } ?? "unknown")",
+            "scenedrop.limit_per_window": "\(learnt.limit.map(String.init) ?? "unknown")",
+            "scenedrop.window_s": "\(learnt.window.map { String($0) } ?? "learning")",
+        ])
+    }
+
+    /// One generateContent request, its latency and status class reported as progress.
+    func timedRequest(_ model: String, body: GeminiRequestBody, phases: ProviderPhases) async -> GeminiAnswer {
+        let started = clock.now()
+        let answer = await client.generate(model: model, body: body)
+        phases.progress(.answered(model: model, statusClass: answer.statusClass, seconds: clock.now() - started))
+        return answer
+    }
+}
