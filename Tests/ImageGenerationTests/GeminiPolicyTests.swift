@@ -156,13 +156,15 @@ import Testing
         // 60 a minute: the next turn is a second later, reserved for this caller.
         #expect(decide(.init(model: "m"), 0.25) == .wait(until: 1, holdsTurn: true))
         #expect(decide(.init(model: "m", holdsTurn: true), 1) == .send)
-        // A per-minute 429 puts callers in line until the window the API named ends (one success: a limit of one).
+        // A per-minute 429 puts callers in the quota line (asked under a permit) until the window the API named ends.
+        #expect(admission.admitQuota("m", ticket: nil, now: 1) == .send)
         admission.quotaSucceeded("m", now: 1)
+        #expect(admission.admitQuota("m", ticket: nil, now: 1.5) == .send)
         admission.quotaRefused("m", retryDelay: 8, now: 2)
-        #expect(decide(.init(model: "m"), 3) == .queued(until: 10, ticket: 1))
-        #expect(decide(.init(model: "m"), 4) == .queued(until: 10, ticket: 2))
-        #expect(decide(.init(model: "m", ticket: 2), 10) == .queued(until: nil, ticket: 2), "the first in line goes first")
-        #expect(decide(.init(model: "m", ticket: 1), 10) == .send)
+        #expect(admission.admitQuota("m", ticket: nil, now: 3) == .wait(until: 10, ticket: 1))
+        #expect(admission.admitQuota("m", ticket: nil, now: 4) == .wait(until: 10, ticket: 2))
+        #expect(admission.admitQuota("m", ticket: 2, now: 10) == .awaitWindow(ticket: 2), "the first in line goes first")
+        #expect(admission.admitQuota("m", ticket: 1, now: 10) == .send)
         // The budget stops paid requests.
         guard case .fallBack(.budgetExceeded, _, true) = decide(.init(model: "m", spentToday: 1, dailyBudget: 1), 20) else {
             Issue.record("a spent budget did not stop the request")

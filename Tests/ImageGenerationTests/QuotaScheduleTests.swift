@@ -100,7 +100,8 @@ import Testing
 
     @Test func theLimitIsProbedUpwardsSlowlyAndSetBackByARefusal() {
         var schedule = QuotaSchedule(probeAfter: 2)
-        for t in 0..<3 { schedule.succeeded("m", now: Double(t) * 0.1) }
+        for t in 0..<4 { #expect(schedule.admit("m", ticket: nil, now: Double(t) * 0.1) == .send) }
+        for t in 0..<3 { schedule.succeeded("m", now: Double(t) * 0.1 + 0.5) }
         schedule.refused("m", retryDelay: 9.7, now: 0.3)
         #expect(schedule.learnt("m").limit == 3)
         #expect(schedule.admit("m", ticket: nil, now: 1) == .wait(until: 10, ticket: 1))

@@ -20,9 +20,6 @@ public struct GeminiAdmission: Sendable {
         /// A cool-down or the rate bucket: ask again at `until` (monotonic). `holdsTurn`: a rate turn
         /// is reserved for this caller; pass it back so it is not taken twice.
         case wait(until: Double, holdsTurn: Bool)
-        /// The model's quota window is used up: wait in line with `ticket` until `until` (monotonic),
-        /// or, `nil`, until another scene's request has shown when the window ends.
-        case queued(until: Double?, ticket: UInt64)
         /// No request: fall back with this reason. `stopHere`: no other model of this provider helps
         /// (a disabled provider, an unreachable endpoint, the budget).
         case fallBack(FallbackReason, message: String, stopHere: Bool)
@@ -32,16 +29,13 @@ public struct GeminiAdmission: Sendable {
         public var model: String
         /// A rate turn this caller already holds (from an earlier `.wait`).
         public var holdsTurn = false
-        /// This caller's place in the model's quota line (from an earlier `.queued`).
-        public var ticket: UInt64?
         /// Today's spend and the daily budget, when there is a budget.
         public var spentToday: Double?
         public var dailyBudget: Double?
 
-        public init(model: String, holdsTurn: Bool = false, ticket: UInt64? = nil, spentToday: Double? = nil, dailyBudget: Double? = nil) {
+        public init(model: String, holdsTurn: Bool = false, spentToday: Double? = nil, dailyBudget: Double? = nil) {
             self.model = model
             self.holdsTurn = holdsTurn
-            self.ticket = ticket
             self.spentToday = spentToday
             self.dailyBudget = dailyBudget
         }
@@ -101,14 +95,6 @@ public struct GeminiAdmission: Sendable {
                 stopHere: true)
         }
         var holdsTurn = ask.holdsTurn
-        // A held `--rpm` turn was taken after the quota admitted this request: not admitted twice.
-        if !holdsTurn {
-            switch quota.admit(ask.model, ticket: ask.ticket, now: now) {
-            case .send: break
-            case .wait(let end, let ticket): return .queued(until: end, ticket: ticket)
-            case .awaitWindow(let ticket): return .queued(until: nil, ticket: ticket)
-            }
-        }
         var until = now
         if !holdsTurn, let rpm = requestsPerMinute {
             // One cool-down and one bucket: the turn is taken at the time the cool-down ends.
@@ -161,6 +147,12 @@ public struct GeminiAdmission: Sendable {
             return .cameBack
         }
         return .none
+    }
+
+    /// The quota line's word for the holder of `ticket`, asked while holding a `--concurrency` permit,
+    /// so what is let out is what is sent.
+    public mutating func admitQuota(_ model: String, ticket: UInt64?, now: Double) -> QuotaSchedule.Admission {
+        quota.admit(model, ticket: ticket, now: now)
     }
 
     /// A request to `model` was answered 2xx: it counts towards the window's limit.

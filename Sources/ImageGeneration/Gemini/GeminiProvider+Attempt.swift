@@ -31,8 +31,7 @@ extension GeminiProvider {
         let body = GeminiRequestBody(prompt: prompt, aspectRatio: request.aspectRatio.description, imageSize: step.imageSize)
         while true {
             let spent = dailyBudget == nil ? nil : await ledger?.spentToday(now: now())
-            let ask = GeminiAdmission.Ask(
-                model: step.model, holdsTurn: progress.holdsTurn, ticket: progress.ticket, spentToday: spent, dailyBudget: dailyBudget)
+            let ask = GeminiAdmission.Ask(model: step.model, holdsTurn: progress.holdsTurn, spentToday: spent, dailyBudget: dailyBudget)
             guard let decision = try? await state.admit(ask, wallNow: now()) else { return .cancelled(attempts: progress.attempts) }
             switch decision {
             case .fallBack(let reason, let message, let stopHere):
@@ -41,10 +40,6 @@ extension GeminiProvider {
                 progress.holdsTurn = holds
                 phases.progress(.waiting(model: step.model, untilWall: now() + max(0, until - clock.now())))
                 guard (try? await clock.sleep(until: until)) != nil else { return .cancelled(attempts: progress.attempts) }
-                continue
-            case .queued(let until, let ticket):
-                progress.ticket = ticket
-                if let stop = await waitForQuota(step.model, until: until, phases: phases, &progress) { return stop }
                 continue
             case .awaitProbe:
                 continue
@@ -56,12 +51,11 @@ extension GeminiProvider {
             case .send:
                 progress.holdsTurn = false
             }
-            progress.attempts += 1
-            phases.progress(.requesting(model: step.model, attempt: progress.attempts))
-            let exchange: (answer: GeminiAnswer, processed: Result<[UInt8], ImagingError>?)
+            let ticket = progress.ticket
+            let exchange: (answer: Sent, processed: Result<[UInt8], ImagingError>?)
             do {
-                exchange = try await phases.request({ await timedRequest(step.model, body: body, phases: phases) }) { answer in
-                    guard case .image(let bytes, _) = answer else { return nil }
+                exchange = try await phases.request({ await send(step.model, body: body, ticket: ticket, attempt: progress.attempts + 1, phases: phases) }) { sent in
+                    guard case .answer(.image(let bytes, _)) = sent else { return nil }
                     let (width, height, format) = (request.width, request.height, request.format)
                     // cover decodes every pixel (refusing a truncated or corrupt image) before it scales.
                     return { Result { () throws(ImagingError) in try ImageResizer.cover(bytes, width: width, height: height, format: format) } }
@@ -69,34 +63,62 @@ extension GeminiProvider {
             } catch {
                 return .cancelled(attempts: progress.attempts)
             }
+            let answer: GeminiAnswer
             switch exchange.answer {
+            case .queued(let until, let ticket):
+                progress.ticket = ticket
+                if let stop = await waitForQuota(step.model, until: until, phases: phases, &progress) { return stop }
+                continue
+            case .answer(let answered):
+                answer = answered
+                progress.attempts += 1
+            }
+            switch answer {
             case .image(_, let mimeType):
-                await state.quotaSucceeded(step.model)
                 return await checked(exchange.processed, claimed: mimeType, step: step, prompt: prompt, request: request, attempts: progress.attempts)
             case .noImage(let reason, let message):
-                await state.quotaSucceeded(step.model)
                 // 200 answers are final: a safety block goes straight to the placeholder.
                 return .failed(reason, message: message, attempts: progress.attempts, stopHere: reason == .safetyBlocked)
-            case .failure(.http(429, let message, let retryDelay, false, _)):
+            case .failure(.http(429, _, _, false, _)):
                 // Not this scene's failure: back in line (its place kept) until the window the API named ends.
-                await refused(step.model, message: message, retryDelay: retryDelay)
                 progress.quotaRefusals += 1
                 progress.waitingSince = progress.waitingSince ?? clock.now()
                 if let stop = quotaWaitOver(progress) { return stop }
             case .failure(let failure):
-                await state.unanswered(step.model)
                 if let stop = await afterFailure(failure, model: step.model, attempts: progress.attempts - progress.quotaRefusals) { return stop }
             }
         }
     }
 
-    /// Waits in the quota line until `until` (a window's end), or until `--quota-wait` is over.
-    /// Returns the outcome when the scene must stop waiting.
+    /// What a permit's holder got: an answer, or a place in the quota line and until when to wait
+    /// (`nil`: until another scene's request shows when the window ends).
+    enum Sent: Sendable {
+        case answer(GeminiAnswer)
+        case queued(until: Double?, ticket: UInt64)
+    }
+
+    /// Inside the network phase: the quota line's word, then, when it lets this scene out, the request.
+    func send(_ model: String, body: GeminiRequestBody, ticket: UInt64?, attempt: Int, phases: ProviderPhases) async -> Sent {
+        switch await state.admitQuota(model, ticket: ticket) {
+        case .wait(let until, let ticket): return .queued(until: until, ticket: ticket)
+        case .awaitWindow(let ticket): return .queued(until: nil, ticket: ticket)
+        case .send:
+            phases.progress(.requesting(model: model, attempt: attempt))
+            return .answer(await timedRequest(model, body: body, phases: phases))
+        }
+    }
+
+    /// Waits in the quota line until `until` (a window's end) or another scene's answer, at most until
+    /// `--quota-wait` is over. Returns the outcome when the scene must stop waiting.
     func waitForQuota(_ model: String, until: Double?, phases: ProviderPhases, _ progress: inout AttemptState) async -> StepOutcome? {
         let since = progress.waitingSince ?? clock.now()
         progress.waitingSince = since
         if let stop = quotaWaitOver(progress) { return stop }
-        let wake = min(until ?? since + quotaWait, since + quotaWait)
+        guard let until else {
+            guard (try? await state.waitForQuotaChange()) != nil else { return .cancelled(attempts: progress.attempts) }
+            return nil
+        }
+        let wake = min(until, since + quotaWait)
         phases.progress(.waiting(model: model, untilWall: now() + max(0, wake - clock.now())))
         guard (try? await clock.sleep(until: wake)) != nil else { return .cancelled(attempts: progress.attempts) }
         return nil
@@ -110,22 +132,27 @@ extension GeminiProvider {
             attempts: progress.attempts, stopHere: false)
     }
 
-    /// A per-minute 429: the quota learnt from it, said once per refusal (they are rare once learnt).
-    func refused(_ model: String, message: String, retryDelay: Double?) async {
-        await state.quotaRefused(model, retryDelay: retryDelay)
-        let learnt = await state.learntQuota(model)
-        logger.info("per-minute quota reached; scenes wait in line for the next window", metadata: [
-            "scenedrop.model": "\(model)", "scenedrop.retry_in_s": "\(retryDelay.map { String($0) } ?? "unknown")",
-            "scenedrop.limit_per_window": "\(learnt.limit.map(String.init) ?? "unknown")",
-            "scenedrop.window_s": "\(learnt.window.map { String($0) } ?? "learning")",
-        ])
-    }
-
-    /// One generateContent request, its latency and status class reported as progress.
+    /// One generateContent request, its latency and status class reported as progress, and what it
+    /// shows of the model's quota recorded before the permit is given back: answers that come back
+    /// at once (429s do) must not let more requests out than the quota learnt from them allows.
     func timedRequest(_ model: String, body: GeminiRequestBody, phases: ProviderPhases) async -> GeminiAnswer {
         let started = clock.now()
         let answer = await client.generate(model: model, body: body)
         phases.progress(.answered(model: model, statusClass: answer.statusClass, seconds: clock.now() - started))
+        switch answer {
+        case .image, .noImage:
+            await state.quotaSucceeded(model)
+        case .failure(.http(429, _, let retryDelay, false, _)):
+            await state.quotaRefused(model, retryDelay: retryDelay)
+            let learnt = await state.learntQuota(model)
+            logger.info("per-minute quota reached; scenes wait in line for the next window", metadata: [
+                "scenedrop.model": "\(model)", "scenedrop.retry_in_s": "\(retryDelay.map { String($0) } ?? "unknown")",
+                "scenedrop.limit_per_window": "\(learnt.limit.map(String.init) ?? "unknown")",
+                "scenedrop.window_s": "\(learnt.window.map { String($0) } ?? "learning")",
+            ])
+        case .failure:
+            await state.unanswered(model)
+        }
         return answer
     }
 }

@@ -20,20 +20,22 @@ public actor GeminiState {
     /// The decision for one request. While another scene probes key and endpoint, waits for its verdict
     /// and decides again; that wait ends at once when the calling task is cancelled.
     public func admit(_ ask: GeminiAdmission.Ask, wallNow: Double) async throws(CancellationError) -> GeminiAdmission.Decision {
-        var ask = ask
         while true {
             let decision = admission.decide(ask, now: clock.now(), wallNow: wallNow)
-            switch decision {
-            case .awaitProbe:
-                try await waitForVerdict()
-            case .queued(nil, let ticket):
-                // Another scene's request is learning when the window ends: ask again once it is answered.
-                ask.ticket = ticket
-                try await waitForWake()
-            default:
-                return decision
-            }
+            guard decision == .awaitProbe else { return decision }
+            try await waitForVerdict()
         }
+    }
+
+    /// The quota line's word, asked while the caller holds a `--concurrency` permit.
+    public func admitQuota(_ model: String, ticket: UInt64?) -> QuotaSchedule.Admission {
+        admission.admitQuota(model, ticket: ticket, now: clock.now())
+    }
+
+    /// Until the next quota event (an answer, a refusal, a scene leaving the line), for a scene waiting
+    /// while another learns when a window ends.
+    public func waitForQuotaChange() async throws(CancellationError) {
+        try await waitForWake()
     }
 
     /// A 2xx from `model`.

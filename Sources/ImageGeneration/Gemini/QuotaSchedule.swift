@@ -2,15 +2,15 @@
 /// quota window, and the line of scenes waiting for it. Pure: monotonic times are passed in.
 ///
 /// - Until a model answers 429 it is not limited at all.
-/// - A 429 shows the limit (the requests that succeeded in the last minute, at least one) and, through
-///   `RetryInfo`, when the window ends. From then on at most `limit` requests go out per window; the
+/// - A 429 shows the limit (the requests of the last minute that were not refused, at least one: those
+///   still in flight count, as they were let in) and, through `RetryInfo`, when the window ends. From then on at most `limit` requests go out per window; the
 ///   rest wait in arrival order ("tickets"), across every session of the daemon, and keep their
 ///   place when a request of theirs is refused.
 /// - Two window ends in a row show the window's length; from then on windows roll over on their own,
 ///   without a 429 to announce them. Until then, when a window is used up and its end is unknown, one
 ///   request at a time (the "teacher") goes out to learn it.
 /// - After `probeAfter` clean, full windows the limit grows by one (additive increase); a 429 sets it
-///   back to what actually succeeded in the window (multiplicative decrease). In steady state that is
+///   back to what the window actually let in (multiplicative decrease). In steady state that is
 ///   at most one 429 per model per `probeAfter` windows.
 public struct QuotaSchedule: Sendable, Equatable {
     struct Model: Sendable, Equatable {
@@ -20,16 +20,18 @@ public struct QuotaSchedule: Sendable, Equatable {
         var windowLength: Double?
         /// The end of the window before, to learn `windowLength` from the next one.
         var lastWindowEnd: Double?
+        /// Requests let out in this window (the gate), and of those the ones not refused (the learning).
         var sentInWindow = 0
-        var succeededInWindow = 0
+        var acceptedInWindow = 0
         var refusedInWindow = false
         var cleanFullWindows = 0
         /// Waiting tickets, oldest first.
         var line: [UInt64] = []
         /// A request sent to learn an unknown window end.
         var teacherOut = false
-        /// Success times (for the first limit: what succeeded in the minute before the first 429).
-        var recentSuccesses: [Double] = []
+        /// Send and refusal times before the first 429, for the first limit.
+        var recentSends: [Double] = []
+        var recentRefusals: [Double] = []
     }
 
     public enum Admission: Sendable, Equatable {
@@ -57,7 +59,11 @@ public struct QuotaSchedule: Sendable, Equatable {
         var state = models[model] ?? Model()
         defer { models[model] = state }
         Self.roll(&state, now: now, probeAfter: probeAfter)
-        guard let limit = state.limit else { return .send }
+        guard let limit = state.limit else {
+            state.recentSends.append(now)
+            state.recentSends.removeAll { $0 <= now - Self.firstWindow }
+            return .send
+        }
         let mine = ticket ?? {
             nextTicket += 1
             state.line.append(nextTicket)
@@ -68,6 +74,7 @@ public struct QuotaSchedule: Sendable, Equatable {
         if position < limit - state.sentInWindow {
             state.line.remove(at: position)
             state.sentInWindow += 1
+            state.acceptedInWindow += 1
             return .send
         }
         if let end = state.windowEnd { return .wait(until: end, ticket: mine) }
@@ -76,6 +83,7 @@ public struct QuotaSchedule: Sendable, Equatable {
             state.line.removeFirst()
             state.teacherOut = true
             state.sentInWindow += 1
+            state.acceptedInWindow += 1
             return .send
         }
         return .awaitWindow(ticket: mine)
@@ -85,10 +93,7 @@ public struct QuotaSchedule: Sendable, Equatable {
     public mutating func succeeded(_ model: String, now: Double) {
         var state = models[model] ?? Model()
         Self.roll(&state, now: now, probeAfter: probeAfter)
-        state.succeededInWindow += 1
         state.teacherOut = false
-        state.recentSuccesses.append(now)
-        state.recentSuccesses.removeAll { $0 <= now - Self.firstWindow }
         models[model] = state
     }
 
@@ -96,11 +101,16 @@ public struct QuotaSchedule: Sendable, Equatable {
     public mutating func refused(_ model: String, retryDelay: Double?, now: Double) {
         var state = models[model] ?? Model()
         Self.roll(&state, now: now, probeAfter: probeAfter)
+        state.acceptedInWindow = max(0, state.acceptedInWindow - 1)
         if let limit = state.limit {
-            // More went out than the window allows: the limit is what succeeded in it.
-            state.limit = max(1, min(limit, state.succeededInWindow))
+            // More went out than the window allows: the limit is what it let in.
+            state.limit = max(1, min(limit, state.acceptedInWindow))
         } else {
-            state.limit = max(1, state.recentSuccesses.filter { $0 > now - Self.firstWindow }.count)
+            state.recentRefusals.append(now)
+            let since = now - Self.firstWindow
+            state.limit = max(1, state.recentSends.filter { $0 > since }.count - state.recentRefusals.filter { $0 > since }.count)
+            // What the unlimited minute let in counts as this window's.
+            state.acceptedInWindow = state.limit ?? 1
         }
         let end = now + max(0.5, retryDelay ?? 60)
         if state.windowEnd == nil, let last = state.lastWindowEnd, end - last > 0.5 { state.windowLength = end - last }
@@ -158,7 +168,7 @@ public struct QuotaSchedule: Sendable, Equatable {
             state.windowEnd = nil
         }
         state.sentInWindow = 0
-        state.succeededInWindow = 0
+        state.acceptedInWindow = 0
         state.refusedInWindow = false
     }
 }
