@@ -11,7 +11,8 @@ struct Bench: AsyncParsableCommand {
         discussion: """
             Scenarios: B1 pickup latency (with the inotifywait floor and a naive hot folder), B2 a burst past the
             inotify queue, B3 parallel generation against a fake Gemini API with 1 s latency, B4 peak memory with
-            2K images, B5 placeholder rendering throughput. Needs the release `scenedrop` binary beside this one
+            2K images, B5 placeholder rendering throughput, B6 a per-minute quota (with the google-genai SDK peer
+            when Python has it). Needs the release `scenedrop` binary beside this one
             (built first if missing) and inotifywait (`.ci/setup` installs it).
 
             Example:
@@ -24,7 +25,7 @@ struct Bench: AsyncParsableCommand {
     var json = false
 
     @Option(name: .long, help: "Scenarios to run, comma-separated (default: all).")
-    var only: String = "B1,B2,B3,B4,B5"
+    var only: String = "B1,B2,B3,B4,B5,B6"
 
     @Option(name: .customLong("b1-count"), help: "B1 drops.")
     var b1Count = 500
@@ -58,6 +59,12 @@ struct Bench: AsyncParsableCommand {
             ("B3", { try await ParallelScenario(kind: .b3, manifests: smoke ? 3 : 20, scenesPerManifest: 5, latency: latency, concurrency: 16, rounds: smoke ? 1 : 3).run() }),
             ("B4", { try await ParallelScenario(kind: .b4, manifests: smoke ? 3 : 20, scenesPerManifest: 5, latency: latency, concurrency: 16).run() }),
             ("B5", { try await PlaceholderScenario(manifests: smoke ? 2 : 20, scenesPerManifest: smoke ? 3 : 10).run() }),
+            ("B6", {
+                try await QuotaScenario(
+                    manifests: smoke ? 2 : 10, scenesPerManifest: smoke ? 3 : 10, limit: smoke ? 4 : 10, window: .seconds(smoke ? 1 : 10),
+                    latency: smoke ? .milliseconds(100) : .seconds(1)
+                ).run()
+            }),
         ]
         for (name, scenario) in scenarios where wanted.contains(name) {
             if !json { FileHandle.standardError.write(Data("running \(name)…\n".utf8)) }

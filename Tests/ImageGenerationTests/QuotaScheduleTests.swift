@@ -29,7 +29,7 @@ import Testing
     /// `scenes` scenes, at most `concurrency` requests in flight, each taking `latency`.
     static func simulate(scenes: Int, limit: Int, window: Double, latency: Double, concurrency: Int, probeAfter: Int = 3) -> Outcome {
         enum Phase { case ready, waiting(until: Double), awaitingWindow, inFlight(done: Double, refusedFor: Double?), done }
-        var schedule = QuotaSchedule(probeAfter: probeAfter)
+        var schedule = QuotaSchedule(probeAfter: probeAfter, margin: 0)
         var api = WindowedAPI(limit: limit, window: window)
         var phases = Array(repeating: Phase.ready, count: scenes)
         var tickets: [UInt64?] = Array(repeating: nil, count: scenes)
@@ -99,7 +99,7 @@ import Testing
     }
 
     @Test func theLimitIsProbedUpwardsSlowlyAndSetBackByARefusal() {
-        var schedule = QuotaSchedule(probeAfter: 2)
+        var schedule = QuotaSchedule(probeAfter: 2, margin: 0)
         for t in 0..<4 { #expect(schedule.admit("m", ticket: nil, now: Double(t) * 0.1) == .send) }
         for t in 0..<3 { schedule.succeeded("m", now: Double(t) * 0.1 + 0.5) }
         schedule.refused("m", retryDelay: 9.7, now: 0.3)

@@ -47,11 +47,17 @@ public struct QuotaSchedule: Sendable, Equatable {
     private var nextTicket: UInt64 = 0
     /// Clean full windows before the limit is probed one higher.
     public let probeAfter: Int
-    /// How far back successes count towards the first limit: per-minute quotas.
+    /// How far back requests count towards the first limit: per-minute quotas.
     static let firstWindow: Double = 60
 
-    public init(probeAfter: Int = 3) {
+
+    /// Seconds added to every window end the API names: a request that reaches the API a moment
+    /// early is refused, and answers arrive a little after the API computed them.
+    public let margin: Double
+
+    public init(probeAfter: Int = 3, margin: Double = 0.02) {
         self.probeAfter = probeAfter
+        self.margin = margin
     }
 
     /// May the holder of `ticket` (nil: a request not yet in line) send to `model` now?
@@ -103,8 +109,12 @@ public struct QuotaSchedule: Sendable, Equatable {
         Self.roll(&state, now: now, probeAfter: probeAfter)
         state.acceptedInWindow = max(0, state.acceptedInWindow - 1)
         if let limit = state.limit {
-            // More went out than the window allows: the limit is what it let in.
-            state.limit = max(1, min(limit, state.acceptedInWindow))
+            if state.sentInWindow >= limit {
+                // More went out than the window allows: the limit is what it let in.
+                state.limit = max(1, min(limit, state.acceptedInWindow))
+            }
+            // Fewer went out than the limit: this window started before the API's did (the clocks
+            // differ by a little). The limit stands; the window's end moves to the API's, below.
         } else {
             state.recentRefusals.append(now)
             let since = now - Self.firstWindow
@@ -112,10 +122,10 @@ public struct QuotaSchedule: Sendable, Equatable {
             // What the unlimited minute let in counts as this window's.
             state.acceptedInWindow = state.limit ?? 1
         }
-        let end = now + max(0.5, retryDelay ?? 60)
+        let end = now + max(0.05, retryDelay ?? 60) + margin
         if state.windowEnd == nil, let last = state.lastWindowEnd, end - last > 0.5 { state.windowLength = end - last }
-        // The window is spent until its end; a later end than expected moves it.
-        state.windowEnd = max(state.windowEnd ?? 0, end)
+        // The window is spent until the API's end, which is what counts (ours may have drifted).
+        state.windowEnd = end
         state.sentInWindow = state.limit ?? 1
         state.refusedInWindow = true
         state.cleanFullWindows = 0
