@@ -18,6 +18,8 @@ public struct Layout: Sendable, Equatable {
     public var staging: String { outbox + "/.staging" }
     public var work: String { state + "/work" }
     public var cache: String { state + "/cache" }
+    /// Models retired for a spent daily quota, and when they return (`scenedrop status`).
+    public var retiredModels: String { state + "/retired-models.json" }
 
     /// Creates every missing folder with mode 0775 (group-writable, for shared volumes).
     public func create() throws(SystemError) {

@@ -22,12 +22,13 @@ public enum ProviderAssembly {
         let layout = configuration.layout
         return try await GeminiClient.withHTTPClient(connections: configuration.concurrency) { http in
             let client = GeminiClient(http: http, baseURL: settings.baseURL, key: key, timeout: settings.requestTimeout, clock: clock)
-            let provider = GeminiProvider(
+            var provider = GeminiProvider(
                 client: client, catalog: settings.catalog, policy: RetryPolicy(maxRetries: settings.retries),
                 state: GeminiState(requestsPerMinute: settings.requestsPerMinute, clock: clock),
                 cache: settings.cache ? ImageCache(directory: layout.cache) : nil,
                 ledger: CostLedger(path: layout.state + "/ledger.jsonl"),
                 dailyBudget: settings.dailyBudgetUSD, quotaWait: settings.quotaWait.seconds, logger: logger, now: { WallClock.now() })
+            provider.retiredModelsFile = layout.retiredModels
             logger.info("gemini provider enabled", metadata: [
                 "scenedrop.gemini_base_url": "\(client.baseURL)", "scenedrop.retries": "\(settings.retries)",
                 "scenedrop.request_timeout_s": "\(settings.requestTimeout.seconds)",

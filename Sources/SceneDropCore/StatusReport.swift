@@ -60,12 +60,15 @@ public struct StatusReport: Codable, Sendable {
     public var quarantined: [Quarantined]
     /// Today's (UTC) spend from `.scenedrop/ledger.jsonl`.
     public var spentTodayUSD: Double
+    /// Models retired until their daily quota resets, with when they return.
+    public var retiredModels: [RetiredModels.Entry]
 
     enum CodingKeys: String, CodingKey {
         case inbox, work, outbox, quarantine, instances
         case lastSessions = "last_sessions"
         case quarantined
         case spentTodayUSD = "spent_today_usd"
+        case retiredModels = "retired_models"
     }
 
     /// Fails when the inbox cannot be listed (most often: it does not exist, so `--root` is wrong):
@@ -111,6 +114,7 @@ public struct StatusReport: Codable, Sendable {
             quarantined: quarantined.map {
                 Quarantined(name: $0.name, reason: $0.report?.reason, message: $0.report?.message, quarantinedAt: $0.report?.quarantinedAt)
             },
-            spentTodayUSD: CostLedger.spentToday(path: layout.state + "/ledger.jsonl", now: now))
+            spentTodayUSD: CostLedger.spentToday(path: layout.state + "/ledger.jsonl", now: now),
+            retiredModels: RetiredModels.read(layout.retiredModels, now: now))
     }
 }

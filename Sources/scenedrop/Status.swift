@@ -1,6 +1,7 @@
 import ArgumentParser
-import Outbox
 import Foundation
+import ImageGeneration
+import Outbox
 import SceneDropCore
 import SystemSupport
 
@@ -53,6 +54,9 @@ struct Status: ParsableCommand {
         line("outbox", report.outbox, "sessions")
         line("quarantine", report.quarantine, "manifests")
         print("spent today \(String(format: "$%.4f", report.spentTodayUSD)) (UTC day, from the ledger)")
+        for retired in report.retiredModels {
+            print("model       \(retired.model): daily quota spent (\(retired.reason)), back at \(retired.until) (midnight Pacific time)")
+        }
         for instance in report.instances {
             print("instance    \(instance.id) (\(instance.alive ? "running" : "dead: its claims return at the next start or rescan"), \(instance.claims) claim(s))")
         }

@@ -26,7 +26,7 @@ import Testing
         try await withTemporaryDirectory { root in
             let environment = Self.environment(scratch: root)
             let output = root + "/bench.json"
-            let bench = try ChildProcess(benchPath, ["--json", "--smoke", "--only", "B1,B2,B3,B4,B5", "--b1-count", "20", "--b2-count", "200", "--latency-ms", "200"],
+            let bench = try ChildProcess(benchPath, ["--json", "--smoke", "--only", "B1,B2,B3,B4,B5,B6", "--b1-count", "20", "--b2-count", "200", "--latency-ms", "200"],
                                          environment: environment, stdout: .file(output), stderr: .file(root + "/bench.err"))
             // However this test ends, the benchmark and everything it started are stopped: SIGTERM makes it
             // stop its daemons and watchers, SIGKILL to its group follows after the grace.
@@ -39,11 +39,12 @@ import Testing
             #expect(bench.exitStatus == 0 || bench.exitStatus == 1, "\(readText(root + "/bench.err") ?? "")")
             let report = try #require(try JSONSerialization.jsonObject(with: Data(readFile(output) ?? [])) as? [String: Any], "\(readText(root + "/bench.err") ?? "")")
             let results = try #require(report["results"] as? [[String: Any]])
-            #expect(Set(results.compactMap { $0["scenario"] as? String }) == ["B1 pickup", "B2 burst", "B3 parallel", "B4 memory", "B5 placeholder"])
+            #expect(Set(results.compactMap { $0["scenario"] as? String }) == ["B1 pickup", "B2 burst", "B3 parallel", "B4 memory", "B5 placeholder", "B6 quota"])
             func row(_ measure: String) -> [String: Any]? { results.first { ($0["measure"] as? String)?.hasPrefix(measure) == true } }
             #expect(row("sessions published / dropped")?["met"] as? Bool == true)
             #expect(row("published exactly once")?["met"] as? Bool == true)
             #expect(row("scenes from the fake API")?["met"] as? Bool == true)
+            #expect(row("SceneDrop: 6 scenes in 2 manifests")?["met"] as? Bool == true, "every image from the API under the quota")
             #expect((row("SceneDrop drop → claimed p50")?["number"] as? Double ?? -1) > 0)
             #expect((results.first { $0["scenario"] as? String == "B4 memory" }?["number"] as? Double ?? -1) > 0, "peak RSS read")
             // Nothing is left behind in TMPDIR but the report.

@@ -60,6 +60,9 @@ import Testing
                 #expect(session.sceneEntries.allSatisfy { $0["status"] as? String == "fallback" && ($0["model"] as? String)?.contains("lite") == false })
                 let lite = server.generateRequests.filter { $0.path.contains("lite") }.count
                 #expect(lite >= 1 && lite <= 3, "the spent model is not asked again once retired: \(lite)")
+                // `scenedrop status`, another process, says when it returns.
+                let status = try await SceneDropProcess.run(["status", "--root", root], logDirectory: root)
+                #expect(status.stdout.contains("gemini-3.1-flash-lite-image: daily quota spent (quota_exhausted), back at \(returns)"), "\(status.stdout)")
             }
         }
     }

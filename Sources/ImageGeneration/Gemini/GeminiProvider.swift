@@ -21,6 +21,8 @@ public struct GeminiProvider: ImageProvider {
     public let dailyBudget: Double?
     /// How long a scene waits in line for a model's per-minute quota before it falls back (`--quota-wait`).
     public let quotaWait: Double
+    /// Where models retired for a spent daily quota are listed for `scenedrop status`; nil: nowhere.
+    public var retiredModelsFile: String?
     /// Wall time in seconds since the epoch, for ledger lines and the UTC day (a parameter so tests can
     /// pin it). Every timer reads the state's monotonic clock instead.
     let now: @Sendable () -> Double
@@ -208,9 +210,15 @@ public struct GeminiProvider: ImageProvider {
             reportDisabled(reason, message: message)
         }
         if scope == .modelUntilDailyReset {
+            let wall = now()
+            let returns = PacificTime.nextMidnight(after: wall)
             logger.warning("daily quota spent: the model is retired until the quota resets (midnight Pacific time)", metadata: [
-                "scenedrop.model": "\(model)", "scenedrop.returns_at": "\(WallClock.rfc3339(PacificTime.nextMidnight(after: now())))",
+                "scenedrop.model": "\(model)", "scenedrop.returns_at": "\(WallClock.rfc3339(returns))",
             ])
+            if let file = retiredModelsFile {
+                let entry = RetiredModels.Entry(model: model, reason: reason.rawValue, until: returns)
+                await WorkerThreads.io.run { RetiredModels.record(entry, in: file, now: wall) }
+            }
         }
     }
 
