@@ -28,18 +28,21 @@ struct QuotaScenario {
         return rows
     }
 
-    func emulator(_ quota: WindowQuota, image: [UInt8]) -> GeminiEmulator {
+    /// A fresh fake API with a fresh quota, and a scratch folder, for one side of the comparison.
+    func withQuotaServer(_ label: String, _ body: (FakeGeminiServer, WindowQuota, String) async throws -> [Measure]) async throws -> [Measure] {
+        let image = try PlaceholderCard(sceneNumber: 1, prompt: "quota", style: "photorealistic", width: 1376, height: 768, format: .jpeg).render()
         let answer = GeminiEmulator.image(image, mimeType: "image/jpeg", delay: latency)
-        return GeminiEmulator { call in quota.take(call.model) ?? answer }
+        let quota = WindowQuota(limit: limit, window: window)
+        let emulator = GeminiEmulator { call in quota.take(call.model) ?? answer }
+        return try await withFakeGemini({ emulator.handle($0) }) { server in
+            let base = try makeTemporaryDirectory(label)
+            defer { removeScratch(base) }
+            return try await body(server, quota, base)
+        }
     }
 
     func sceneDrop() async throws -> [Measure] {
-        let image = try PlaceholderCard(sceneNumber: 1, prompt: "quota", style: "photorealistic", width: 1376, height: 768, format: .jpeg).render()
-        let quota = WindowQuota(limit: limit, window: window)
-        let emulator = self.emulator(quota, image: image)
-        return try await withFakeGemini({ emulator.handle($0) }) { server in
-            let base = try makeTemporaryDirectory("b6")
-            defer { removeScratch(base) }
+        try await withQuotaServer("b6") { server, quota, base in
             let daemon = try await BenchDaemon(
                 root: base + "/root", arguments: ["--concurrency", "16", "--no-cache"],
                 environment: ["GEMINI_API_KEY": GeminiEmulator.validKey, "SCENEDROP_GEMINI_BASE_URL": server.baseURL])
@@ -77,12 +80,7 @@ struct QuotaScenario {
         guard (try? ChildProcess.run("python3", ["-c", "import google.genai"])) == 0 else {
             return [Measure(scenario: label, measure: name, value: "not run: pip install google-genai", target: "report", met: nil)]
         }
-        let image = try PlaceholderCard(sceneNumber: 1, prompt: "quota", style: "photorealistic", width: 1376, height: 768, format: .jpeg).render()
-        let quota = WindowQuota(limit: limit, window: window)
-        let emulator = self.emulator(quota, image: image)
-        return try await withFakeGemini({ emulator.handle($0) }) { server in
-            let base = try makeTemporaryDirectory("b6-peer")
-            defer { removeScratch(base) }
+        return try await withQuotaServer("b6-peer") { server, quota, base in
             let script = FileSystem.parentPath(FileSystem.parentPath(FileSystem.parentPath(#filePath))) + "/Benchmarks/sdk_peer.py"
             let peer = try ChildProcess(
                 "python3", [script, server.baseURL, GeminiEmulator.validKey, Self.model, "\(scenes)"],

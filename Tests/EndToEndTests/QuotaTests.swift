@@ -66,4 +66,34 @@ import Testing
             }
         }
     }
+
+    /// A model that stays over its quota: the scene waits `--quota-wait`, then the chain moves on with
+    /// `rate_limited`, and the 429s did not count against `--retries`.
+    @Test func afterQuotaWaitTheSceneFallsBackWithRateLimited() async throws {
+        let jpeg = try PlaceholderCard(sceneNumber: 1, prompt: "wait", style: "photorealistic", width: 1376, height: 768, format: .jpeg).render()
+        let emulator = GeminiEmulator { call in
+            call.model.contains("lite") ? GeminiEmulator.rateLimited(retryDelay: "0.4s") : GeminiEmulator.image(jpeg, mimeType: "image/jpeg")
+        }
+        try await withFakeGemini({ emulator.handle($0) }) { server in
+            try await withTemporaryDirectory { root in
+                try writeFile(root + "/inbox/w.json", manifestJSON(session: "w", scenes: 2, width: 640, height: 360))
+                let started = ContinuousClock.now
+                let result = try await SceneDropProcess.run(
+                    ["process", "--root", root, "--settle", "0s", "--quota-wait", "2s", "--retries", "0"], logDirectory: root,
+                    environment: ["SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": GeminiEmulator.validKey])
+                #expect(result.status == 0, "\(result.stderr.suffix(2000))")
+                #expect(ContinuousClock.now - started >= .seconds(2), "the scenes waited for the quota first")
+                let session = try #require(try publishedSessions(root + "/outbox").first)
+                for entry in session.sceneEntries {
+                    let meta = try #require(try JSONSerialization.jsonObject(with: Data(readFile(session.path + "/" + (entry["metadata"] as? String ?? "")) ?? [])) as? [String: Any])
+                    let fallback = try #require(meta["fallback"] as? [String: Any])
+                    #expect(fallback["reason"] as? String == "rate_limited")
+                    #expect((meta["model"] as? String)?.contains("lite") == false, "the next model served")
+                }
+                // With --retries 0 any counted failure would have ended after one request: the 429s were waited out.
+                let lite = server.generateRequests.filter { $0.path.contains("lite") }.count
+                #expect(lite > 2, "\(lite) requests to the limited model")
+            }
+        }
+    }
 }

@@ -73,20 +73,30 @@ extension GeminiProvider {
                 answer = answered
                 progress.attempts += 1
             }
-            switch answer {
-            case .image(_, let mimeType):
-                return await checked(exchange.processed, claimed: mimeType, step: step, prompt: prompt, request: request, attempts: progress.attempts)
-            case .noImage(let reason, let message):
-                // 200 answers are final: a safety block goes straight to the placeholder.
-                return .failed(reason, message: message, attempts: progress.attempts, stopHere: reason == .safetyBlocked)
-            case .failure(.http(429, _, _, false, _)):
-                // Not this scene's failure: back in line (its place kept) until the window the API named ends.
-                progress.quotaRefusals += 1
-                progress.waitingSince = progress.waitingSince ?? clock.now()
-                if let stop = quotaWaitOver(progress) { return stop }
-            case .failure(let failure):
-                if let stop = await afterFailure(failure, model: step.model, attempts: progress.attempts - progress.quotaRefusals) { return stop }
+            if let stop = await outcome(of: answer, processed: exchange.processed, step: step, prompt: prompt, request: request, &progress) {
+                return stop
             }
+        }
+    }
+
+    /// What an answer means for the scene; nil: ask again (a retry, or back in the quota line).
+    func outcome(
+        of answer: GeminiAnswer, processed: Result<[UInt8], ImagingError>?, step: ModelPlan.Step, prompt: String, request: ImageRequest,
+        _ progress: inout AttemptState
+    ) async -> StepOutcome? {
+        switch answer {
+        case .image(_, let mimeType):
+            return await checked(processed, claimed: mimeType, step: step, prompt: prompt, request: request, attempts: progress.attempts)
+        case .noImage(let reason, let message):
+            // 200 answers are final: a safety block goes straight to the placeholder.
+            return .failed(reason, message: message, attempts: progress.attempts, stopHere: reason == .safetyBlocked)
+        case .failure(.http(429, _, _, false, _)):
+            // Not this scene's failure: back in line (its place kept) until the window the API named ends.
+            progress.quotaRefusals += 1
+            progress.waitingSince = progress.waitingSince ?? clock.now()
+            return quotaWaitOver(progress)
+        case .failure(let failure):
+            return await afterFailure(failure, model: step.model, attempts: progress.attempts - progress.quotaRefusals)
         }
     }
 
