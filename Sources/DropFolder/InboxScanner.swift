@@ -18,4 +18,10 @@ public enum InboxScanner {
         }
         return result.sorted { $0.name < $1.name }
     }
+
+    /// The modification times of the files waiting in the inbox (folders named *.json left out), for
+    /// counts and oldest ages.
+    public static func waitingSince(_ inbox: String) throws(SystemError) -> [Double] {
+        try scan(inbox).filter { $0.info.kind != .directory }.map(\.info.mtimeSeconds)
+    }
 }

@@ -41,7 +41,7 @@ struct DaemonLiveSource: LiveSource {
         if let hit = cached.value.withLock({ $0 }), now - hit.at < 1 { return (hit.inbox, hit.spent) }
         let layout = self.layout
         let (inbox, spent) = await WorkerThreads.io.run { () -> (LiveState.Inbox, Double) in
-            let times = ((try? InboxScanner.scan(layout.inbox)) ?? []).filter { $0.info.kind != .directory }.map(\.info.mtimeSeconds)
+            let times = (try? InboxScanner.waitingSince(layout.inbox)) ?? []
             let inbox = LiveState.Inbox(count: times.count, oldestAgeSeconds: times.min().map { max(0, now - $0) })
             return (inbox, CostLedger.spentToday(path: layout.state + "/ledger.jsonl", now: now))
         }

@@ -77,7 +77,7 @@ public struct StatusReport: Codable, Sendable {
         func folder(_ path: String, _ mtimes: [Double]) -> Folder {
             Folder(path: path, count: mtimes.count, oldestAgeSeconds: mtimes.min().map { max(0, now - $0) })
         }
-        let inboxTimes = try InboxScanner.scan(layout.inbox).filter { $0.info.kind != .directory }.map { $0.info.mtimeSeconds }
+        let inboxTimes = try InboxScanner.waitingSince(layout.inbox)
 
         var workTimes: [Double] = []
         var instances: [Instance] = []
@@ -90,13 +90,7 @@ public struct StatusReport: Codable, Sendable {
             instances.append(Instance(id: id, alive: WorkArea.isAlive(id, workRoot: layout.work), claims: files.count))
         }
 
-        var sessions: [(String, Double)] = []
-        for entry in (try? FileSystem.list(layout.outbox)) ?? [] where !entry.name.hasPrefix(".") {
-            if let marker = try? FileSystem.info(layout.outbox + "/" + entry.name + "/session.json"), marker.kind == .regular {
-                sessions.append((entry.name, marker.mtimeSeconds))
-            }
-        }
-        sessions.sort { $0.1 > $1.1 }
+        let sessions = PublishedSessions.newestFirst(in: layout.outbox)
         let recentSessions: [RecentSession] = sessions.prefix(recent).compactMap { name, _ in
             guard let bytes = try? FileSystem.readRegularFile(layout.outbox + "/" + name + "/session.json", limit: 16 << 20),
                   let meta = try? MetadataCoding.decode(SessionMetadata.self, from: bytes)
@@ -107,7 +101,7 @@ public struct StatusReport: Codable, Sendable {
         return StatusReport(
             inbox: folder(layout.inbox, inboxTimes),
             work: folder(layout.work, workTimes),
-            outbox: folder(layout.outbox, sessions.map(\.1)),
+            outbox: folder(layout.outbox, sessions.map(\.completed)),
             quarantine: folder(layout.quarantine, quarantined.map { $0.info.mtimeSeconds }),
             instances: instances,
             lastSessions: recentSessions,

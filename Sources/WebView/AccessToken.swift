@@ -1,3 +1,4 @@
+import Foundation
 import SystemSupport
 
 /// The secret every request must carry when the web view listens beyond loopback: from
@@ -28,7 +29,7 @@ public struct AccessToken: Sendable {
             throw LoadError(code: .unreadable, description: "--http-token-file \(file): cannot be read (\(error)); write a secret of at least \(minimumLength) characters into it")
         }
         let line = String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
-        let token = line.trimmingWhitespace()
+        let token = line.trimmingCharacters(in: .whitespaces)
         guard token.count >= minimumLength else {
             throw LoadError(code: .tooShort, description: "--http-token-file \(file): the token has \(token.count) characters; use at least \(minimumLength), e.g. `openssl rand -hex 24 > \(file)`")
         }
@@ -45,15 +46,5 @@ public struct AccessToken: Sendable {
         var difference = UInt8(a.count == b.count ? 0 : 1)
         for index in 0..<a.count { difference |= a[index] ^ (index < b.count ? b[index] : 0) }
         return difference == 0
-    }
-}
-
-extension String {
-    func trimmingWhitespace() -> String {
-        let scalars = unicodeScalars
-        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
-              let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
-        else { return "" }
-        return String(scalars[first...last])
     }
 }

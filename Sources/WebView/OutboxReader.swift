@@ -47,13 +47,7 @@ struct OutboxReader: Sendable {
 
     /// The published sessions, newest first.
     func recentSessions(limit: Int) -> [SessionCard] {
-        var found: [(String, Double)] = []
-        for entry in (try? FileSystem.list(outbox)) ?? [] where !entry.name.hasPrefix(".") {
-            if let marker = try? FileSystem.info(outbox + "/" + entry.name + "/session.json"), marker.kind == .regular {
-                found.append((entry.name, marker.mtimeSeconds))
-            }
-        }
-        return found.sorted { $0.1 > $1.1 }.prefix(limit).compactMap { card(folder: $0.0) }
+        PublishedSessions.newestFirst(in: outbox).prefix(limit).compactMap { card(folder: $0.name) }
     }
 
     func card(folder: String) -> SessionCard? {

@@ -156,16 +156,18 @@ import Testing
         // 60 a minute: the next turn is a second later, reserved for this caller.
         #expect(decide(.init(model: "m"), 0.25) == .wait(until: 1, holdsTurn: true))
         #expect(decide(.init(model: "m", holdsTurn: true), 1) == .send)
-        // A per-minute 429 puts callers in the quota line (asked under a permit) until the window the API named ends.
-        #expect(admission.admitQuota("m", ticket: nil, now: 1) == .send)
-        admission.quotaSucceeded("m", now: 1)
-        #expect(admission.admitQuota("m", ticket: nil, now: 1.5) == .send)
-        admission.quotaRefused("m", retryDelay: 8, now: 2)
+        // A per-minute 429 puts callers in the quota line (asked under a permit, apart from this decision)
+        // until the window the API named ends.
+        var quota = QuotaSchedule()
+        #expect(quota.admit("m", ticket: nil, now: 1) == .send)
+        quota.succeeded("m", now: 1)
+        #expect(quota.admit("m", ticket: nil, now: 1.5) == .send)
+        quota.refused("m", retryDelay: 8, now: 2)
         // (The window ends 20 ms after the API's word, for answers that come a little late.)
-        #expect(admission.admitQuota("m", ticket: nil, now: 3) == .wait(until: 10.02, ticket: 1))
-        #expect(admission.admitQuota("m", ticket: nil, now: 4) == .wait(until: 10.02, ticket: 2))
-        #expect(admission.admitQuota("m", ticket: 2, now: 10.02) == .awaitWindow(ticket: 2), "the first in line goes first")
-        #expect(admission.admitQuota("m", ticket: 1, now: 10.02) == .send)
+        #expect(quota.admit("m", ticket: nil, now: 3) == .wait(until: 10.02, ticket: 1))
+        #expect(quota.admit("m", ticket: nil, now: 4) == .wait(until: 10.02, ticket: 2))
+        #expect(quota.admit("m", ticket: 2, now: 10.02) == .awaitWindow(ticket: 2), "the first in line goes first")
+        #expect(quota.admit("m", ticket: 1, now: 10.02) == .send)
         // The budget stops paid requests.
         guard case .fallBack(.budgetExceeded, _, true) = decide(.init(model: "m", spentToday: 1, dailyBudget: 1), 20) else {
             Issue.record("a spent budget did not stop the request")
@@ -182,21 +184,22 @@ import Testing
         #expect(decide(.init(model: "other"), 30) == .fallBack(.invalidAPIKey, message: "API key not valid", stopHere: true))
     }
 
-    /// A prober cancelled before its verdict hands the probe to the next caller instead of leaving
-    /// everyone waiting.
+    /// The page's provider conditions: what holds requests back, in words, and until when.
     @Test func conditionsSayWhatLimitsRequestsAndUntilWhen() {
         var admission = GeminiAdmission(requestsPerMinute: nil, reprobeAfter: 30)
         #expect(admission.conditions(now: 100, wallNow: 1_000).isEmpty)
-        admission.quotaSucceeded("flash", now: 99)
-        admission.quotaRefused("flash", retryDelay: 12, now: 100)
+        var quota = QuotaSchedule()
+        quota.succeeded("flash", now: 99)
+        quota.refused("flash", retryDelay: 12, now: 100)
+        #expect(quota.describe(now: 100) == ["flash is at its per-minute quota: 0 waiting, its quota window ends in 13 s"])
+        #expect(quota.describe(now: 113).isEmpty, "a window that ended holds nothing back")
         _ = admission.apply(.modelForRun, reason: .modelNotFound, model: "gone", message: "models/gone is not found", wallNow: 1_000)
         _ = admission.apply(.modelUntilDailyReset, reason: .quotaExhausted, model: "pro", message: "per-day quota", wallNow: 1_000)
         #expect(admission.conditions(now: 100, wallNow: 1_000) == [
-            "flash is at its per-minute quota: 0 waiting, its quota window ends in 13 s",
             "gone is not used again in this run (model_not_found)",
             "pro is retired until 1970-01-01T08:00:00Z (quota_exhausted)",
         ])
-        // A cool-down that ended and a retirement whose day is over are not conditions any more.
+        // A retirement whose day is over is not a condition any more.
         #expect(admission.conditions(now: 113, wallNow: 86_400) == ["gone is not used again in this run (model_not_found)"])
         _ = admission.markUnreachable("connection refused", now: 113)
         _ = admission.apply(.providerForRun, reason: .invalidAPIKey, model: "flash", message: "API key not valid", wallNow: 1_000)
@@ -205,6 +208,8 @@ import Testing
         #expect(lines.contains("the Gemini API cannot be reached (connection refused); trying again in 23 s"))
     }
 
+    /// A prober cancelled before its verdict hands the probe to the next caller instead of leaving
+    /// everyone waiting.
     @Test func anAbandonedProbePassesToTheNextCaller() {
         var admission = GeminiAdmission(requestsPerMinute: nil)
         let decisions = [

@@ -46,8 +46,6 @@ public struct GeminiAdmission: Sendable {
     enum Gate: Sendable, Equatable { case unproven, probing, open, unreachable(until: Double, message: String) }
 
     public private(set) var health = ModelHealth()
-    /// Per-minute quotas as learnt from 429s, and the line of scenes waiting for them.
-    public private(set) var quota = QuotaSchedule()
     private var buckets: [String: TokenBucket] = [:]
     private let requestsPerMinute: Double?
     public let reprobeAfter: Double
@@ -149,32 +147,6 @@ public struct GeminiAdmission: Sendable {
         return .none
     }
 
-    /// The quota line's word for the holder of `ticket`, asked while holding a `--concurrency` permit,
-    /// so what is let out is what is sent.
-    public mutating func admitQuota(_ model: String, ticket: UInt64?, now: Double) -> QuotaSchedule.Admission {
-        quota.admit(model, ticket: ticket, now: now)
-    }
-
-    /// A request to `model` was answered 2xx: it counts towards the window's limit.
-    public mutating func quotaSucceeded(_ model: String, now: Double) {
-        quota.succeeded(model, now: now)
-    }
-
-    /// A request to `model` got a per-minute 429: the window's limit and end, learnt.
-    public mutating func quotaRefused(_ model: String, retryDelay: Double?, now: Double) {
-        quota.refused(model, retryDelay: retryDelay, now: now)
-    }
-
-    /// A request ended with neither an answer nor a quota refusal (timeout, 5xx): another may learn the window.
-    public mutating func unanswered(_ model: String) {
-        quota.teacherDone(model)
-    }
-
-    /// The scene holding `ticket` stops waiting for `model`'s quota.
-    public mutating func leaveQuotaLine(_ model: String, ticket: UInt64) {
-        quota.leave(model, ticket: ticket)
-    }
-
     /// Records a final failure of `scope` (an unreachable endpoint goes to `markUnreachable`); returns
     /// true the first time the provider is disabled (log it once).
     public mutating func apply(_ scope: RetryPolicy.Scope, reason: FallbackReason, model: String, message: String, wallNow: Double) -> Bool {
@@ -195,7 +167,7 @@ public struct GeminiAdmission: Sendable {
     }
 
     /// What limits requests now, in plain words: a refused key, an unreachable endpoint, each retired
-    /// model and each cool-down, with when it ends.
+    /// model and when it returns. (Per-minute quotas are `QuotaSchedule.describe`.)
     public func conditions(now: Double, wallNow: Double) -> [String] {
         var lines: [String] = []
         if let disabled = health.providerDisabled {
@@ -203,10 +175,6 @@ public struct GeminiAdmission: Sendable {
         }
         if case .unreachable(let until, let message) = gate, now < until {
             lines.append("the Gemini API cannot be reached (\(message)); trying again in \(Int((until - now).rounded(.up))) s")
-        }
-        for held in quota.conditions(now: now) {
-            let window = held.until.map { "its quota window ends in \(Int(($0 - now).rounded(.up))) s" } ?? "learning when its quota window ends"
-            lines.append("\(held.model) is at its per-minute quota: \(held.waiting) waiting, \(window)")
         }
         for retired in health.retirements(wallNow: wallNow) {
             if let until = retired.until {

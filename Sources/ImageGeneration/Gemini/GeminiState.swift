@@ -5,6 +5,9 @@ import SystemSupport
 /// on, and one hop per decision. Monotonic times come from the injected clock.
 public actor GeminiState {
     private var admission: GeminiAdmission
+    /// Per-minute quotas as learnt from 429s, and the line of scenes waiting for them. Apart from
+    /// `admission`: it is asked under a `--concurrency` permit, not before one.
+    private var quota = QuotaSchedule()
     private var probeWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
     private var nextWaiter: UInt64 = 0
     public nonisolated let clock: MonotonicClock
@@ -29,7 +32,7 @@ public actor GeminiState {
 
     /// The quota line's word, asked while the caller holds a `--concurrency` permit.
     public func admitQuota(_ model: String, ticket: UInt64?) -> QuotaSchedule.Admission {
-        admission.admitQuota(model, ticket: ticket, now: clock.now())
+        quota.admit(model, ticket: ticket, now: clock.now())
     }
 
     /// Until the next quota event (an answer, a refusal, a scene leaving the line), for a scene waiting
@@ -40,37 +43,37 @@ public actor GeminiState {
 
     /// A 2xx from `model`.
     public func quotaSucceeded(_ model: String) {
-        admission.quotaSucceeded(model, now: clock.now())
+        quota.succeeded(model, now: clock.now())
         wake()
     }
 
     /// A per-minute 429 from `model`, with `RetryInfo`'s delay when it gave one.
     public func quotaRefused(_ model: String, retryDelay: Double?) {
-        admission.quotaRefused(model, retryDelay: retryDelay, now: clock.now())
+        quota.refused(model, retryDelay: retryDelay, now: clock.now())
         wake()
     }
 
     /// A request to `model` ended without telling anything about its quota.
     public func unanswered(_ model: String) {
-        admission.unanswered(model)
+        quota.teacherDone(model)
         wake()
     }
 
     public func leaveQuotaLine(_ model: String, ticket: UInt64) {
-        admission.leaveQuotaLine(model, ticket: ticket)
+        quota.leave(model, ticket: ticket)
         wake()
     }
 
     /// The learnt per-minute limit and window of `model`.
     public func learntQuota(_ model: String) -> (limit: Int?, window: Double?) {
-        admission.quota.learnt(model)
+        quota.learnt(model)
     }
 
     public var disabled: FallbackReason? { admission.health.providerDisabled }
 
     /// What limits Gemini now, in plain words.
     public func conditions(wallNow: Double) -> [String] {
-        admission.conditions(now: clock.now(), wallNow: wallNow)
+        admission.conditions(now: clock.now(), wallNow: wallNow) + quota.describe(now: clock.now())
     }
 
     public func probeVerdict(_ answer: GeminiAnswer, model: String, message: String?, wallNow: Double) -> (change: GeminiAdmission.GateChange, newlyDisabled: Bool) {

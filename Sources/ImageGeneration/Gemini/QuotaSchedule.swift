@@ -154,6 +154,14 @@ public struct QuotaSchedule: Sendable, Equatable {
         .sorted { $0.model < $1.model }
     }
 
+    /// The models held back now, in plain words.
+    public func describe(now: Double) -> [String] {
+        conditions(now: now).map { held in
+            let window = held.until.map { "its quota window ends in \(Int(($0 - now).rounded(.up))) s" } ?? "learning when its quota window ends"
+            return "\(held.model) is at its per-minute quota: \(held.waiting) waiting, \(window)"
+        }
+    }
+
     /// The learnt limit and window, for the log and tests.
     public func learnt(_ model: String) -> (limit: Int?, window: Double?) {
         (models[model]?.limit, models[model]?.windowLength)
