@@ -83,4 +83,25 @@ import Testing
             #expect(listNames(root + "/outbox/.staging", hidden: true).isEmpty)
         }
     }
+
+    /// Cancelled at any moment (here: before its services have started, or while they start), the
+    /// daemon ends: a test that gives up, or a group past its grace, must never be left waiting.
+    @Test(arguments: [0, 1, 5, 20])
+    func aDaemonCancelledAtAnyMomentEnds(afterMilliseconds delay: Int) async throws {
+        try await withTemporaryDirectory { root in
+            let (log, clock) = (RecordingLog(), ManualClock())
+            let daemon = daemon(root, grace: .seconds(30), log: log, clock: clock)
+            try writeFile(root + "/inbox/first.json", manifestJSON(session: "first"))
+            let run = Task { _ = try await daemon.run(.watch, chain: ProviderChain(providers: [HeldProvider()])) }
+            try await Task.sleep(for: .milliseconds(delay))
+            run.cancel()
+            let ended = Atomic<Bool>(false)
+            let waiter = Task {
+                _ = try? await run.value
+                ended.store(true, ordering: .releasing)
+            }
+            try await waitUntil("the cancelled daemon to end (log: \(log.messages))", timeout: .seconds(20)) { ended.load(ordering: .acquiring) }
+            _ = await waiter.value
+        }
+    }
 }
