@@ -66,20 +66,27 @@ struct DaemonExited: Error, CustomStringConvertible {
     var description: String { "the daemon exited early:\n\(stderr)" }
 }
 
-/// Waits until `count` sessions are published (each complete), then returns them.
+/// Waits until `count` sessions are published (each complete, checked as it appears), then returns them.
+///
+/// Each poll checks only the folders that are new since the last one: re-reading every session.json
+/// each time (2,000 of them in the burst test) kept the cooperative pool busy enough to stall the
+/// other tests in the process.
 @discardableResult
 func waitForSessions(_ outbox: String, count: Int, timeout: Duration = .seconds(120)) async throws -> [PublishedSession] {
-    var sessions: [PublishedSession] = []
+    var checked: Set<String> = []
     do {
         try await waitUntil("\(count) published sessions in \(outbox)", timeout: timeout, interval: .milliseconds(50)) {
-            sessions = try publishedSessions(outbox)
-            return sessions.count >= count
+            let names = listNames(outbox)
+            let fresh = names.filter { !checked.contains($0) }
+            _ = try publishedSessions(outbox, named: fresh)
+            checked.formUnion(fresh)
+            return names.count >= count
         }
     } catch let error as TimedOut {
         let root = FileSystem.parentPath(outbox)
-        throw TimedOut(what: error.what + "; published \(sessions.count): \(sessions.map(\.name).prefix(20)); inbox: \(listNames(root + "/inbox").prefix(20)); quarantine: \(listNames(root + "/quarantine").prefix(40))")
+        throw TimedOut(what: error.what + "; published \(checked.count): \(checked.sorted().prefix(20)); inbox: \(listNames(root + "/inbox").prefix(20)); quarantine: \(listNames(root + "/quarantine").prefix(40))")
     }
-    return sessions
+    return try publishedSessions(outbox)
 }
 
 /// Claims held in work/ by any instance.

@@ -24,21 +24,21 @@ struct WebDaemon {
         return WebDaemon(daemon: daemon, port: port)
     }
 
-    func get(_ target: String, headers: [String: String] = [:]) throws -> RawHTTP.Answer {
-        try RawHTTP.request(port: port, "GET", target, headers: headers)
+    func get(_ target: String, headers: [String: String] = [:]) async throws -> RawHTTP.Answer {
+        try await RawHTTP.request(port: port, "GET", target, headers: headers)
     }
 
-    func post(_ target: String, headers: [String: String] = [:]) throws -> RawHTTP.Answer {
-        try RawHTTP.request(port: port, "POST", target, headers: headers)
+    func post(_ target: String, headers: [String: String] = [:]) async throws -> RawHTTP.Answer {
+        try await RawHTTP.request(port: port, "POST", target, headers: headers)
     }
 
     /// Opens `/events` and returns the connection, its first frame read.
-    func events(headers: [String: String] = [:]) throws -> RawHTTPConnection {
+    func events(headers: [String: String] = [:]) async throws -> RawHTTPConnection {
         let connection = try RawHTTPConnection(port: port)
         var head = "GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         try connection.send(head + "\r\n")
-        try connection.read { String(decoding: $0, as: UTF8.self).contains("\ndata: ") || String(decoding: $0, as: UTF8.self).contains("data: {") }
+        try await connection.read { String(decoding: $0, as: UTF8.self).contains("\ndata: ") || String(decoding: $0, as: UTF8.self).contains("data: {") }
         return connection
     }
 }

@@ -11,14 +11,14 @@ import Testing
     func readyzNamesAFolderThatCannotBeWritten() async throws {
         try await withTemporaryDirectory { root in
             let web = try await WebDaemon.start(root)
-            #expect(try web.get("/readyz").status == 200)
+            #expect(try await web.get("/readyz").status == 200)
             try await whileReadOnly(root + "/quarantine") {
-                let answer = try web.get("/readyz")
+                let answer = try await web.get("/readyz")
                 #expect(answer.status == 503)
                 #expect(answer.text.contains("the quarantine (\(root)/quarantine) is not writable"), "\(answer.text)")
-                #expect(try web.get("/healthz").status == 200, "the process still runs")
+                #expect(try await web.get("/healthz").status == 200, "the process still runs")
             }
-            #expect(try web.get("/readyz").status == 200)
+            #expect(try await web.get("/readyz").status == 200)
             #expect(try await web.daemon.stop() == 0)
         }
     }
@@ -30,16 +30,16 @@ import Testing
             try await withTemporaryDirectory { root in
                 let web = try await WebDaemon.start(
                     root, environment: ["SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": GeminiEmulator.validKey])
-                let events = try web.events()
+                let events = try await web.events()
                 try dropFile(root + "/inbox/slow.json", manifestJSON(session: "slow", scenes: 1))
-                try events.read { String(decoding: $0, as: UTF8.self).contains("requesting") }
+                try await events.read { String(decoding: $0, as: UTF8.self).contains("requesting") }
                 web.daemon.process.signal(SIGTERM)
                 try await web.daemon.waitUntil("the daemon waiting for its session") {
                     !web.daemon.process.logRecords("stopping: waiting for sessions in flight").isEmpty
                 }
-                let ready = try web.get("/readyz")
+                let ready = try await web.get("/readyz")
                 #expect(ready.status == 503 && ready.text.contains("shutting down"), "\(ready.status) \(ready.text)")
-                #expect(try web.get("/").status == 200, "the page stays up while the session finishes")
+                #expect(try await web.get("/").status == 200, "the page stays up while the session finishes")
                 #expect(try await web.daemon.process.waitForExit(timeout: .seconds(60)) == 0)
                 #expect(try publishedSessions(root + "/outbox").map(\.name) == ["slow"], "the session in flight finished")
             }
@@ -59,15 +59,15 @@ import Testing
             try writeFile(session.path + "/session.json", stripped)
             let before = listNames(session.path, hidden: true)
 
-            let page = try web.get("/").text
+            let page = try await web.get("/").text
             #expect(page.contains("src=\"/sessions/old/thumbs/scene-001.png\""))
-            let preview = try web.get("/sessions/old/thumbs/scene-001.png")
+            let preview = try await web.get("/sessions/old/thumbs/scene-001.png")
             #expect(preview.status == 200)
             let info = try ImageInspector.inspect(preview.body)
             #expect(info.format == .jpeg && info.width == 320 && info.height == 180)
             #expect(listNames(session.path, hidden: true) == before, "a published session is never written to")
             #expect(listNames(root + "/.scenedrop/cache/previews").count == 1, "kept in the cache, by image hash")
-            #expect(try web.get("/sessions/old/thumbs/scene-001.png").body == preview.body)
+            #expect(try await web.get("/sessions/old/thumbs/scene-001.png").body == preview.body)
             #expect(try await web.daemon.stop() == 0)
         }
     }
@@ -87,7 +87,7 @@ import Testing
             try await web.daemon.waitUntil("every invalid sample in quarantine") {
                 invalid.allSatisfy { FileSystem.exists(root + "/quarantine/" + $0 + ".error.json") }
             }
-            let page = try web.get("/").text
+            let page = try await web.get("/").text
             for session in sessions { #expect(page.contains("<h3>\(session.name)</h3>"), "\(session.name)") }
             for name in invalid {
                 #expect(page.contains("data-requeue=\"\(name)\""), "\(name)")
@@ -96,7 +96,7 @@ import Testing
                 #expect(page.contains("<code class=\"reason\">\(reason)</code>"), "\(name): \(reason)")
             }
             let first = try #require(invalid.sorted().first)
-            #expect(try web.post("/quarantine/\(first)/requeue", headers: ["X-SceneDrop-Action": "requeue"]).status == 200)
+            #expect(try await web.post("/quarantine/\(first)/requeue", headers: ["X-SceneDrop-Action": "requeue"]).status == 200)
             try await web.daemon.waitUntil("\(first) taken from the inbox again") {
                 web.daemon.process.logRecords("manifest claimed").filter { $0["scenedrop.file"] == first }.count == 2
             }

@@ -19,12 +19,12 @@ import Testing
         try await withFakeGemini({ emulator.handle($0) }) { server in
             try await withTemporaryDirectory { root in
                 let web = try await WebDaemon.start(root, environment: ["SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": GeminiEmulator.validKey])
-                let events = try web.events()
+                let events = try await web.events()
                 try dropFile(root + "/inbox/" + Self.fileName, """
                     {"session": "hostile", "scenes": [{"scene_number": 1, "image_create_prompt": "\(Self.promptJSON)"}]}
                     """)
                 try dropFile(root + "/inbox/<svg onload=alert(3)>.json", "{\"session\": ")
-                try events.read { String(decoding: $0, as: UTF8.self).contains("requesting") }
+                try await events.read { String(decoding: $0, as: UTF8.self).contains("requesting") }
                 let stream = events.received
                 #expect(stream.contains(#"\u003e\u003cimg src=x onerror=alert(1)\u003e.json"#), "the file name, escaped, in the events")
                 #expect(!stream.contains("<img") && !stream.contains("<svg") && !stream.contains("<script"))
@@ -32,16 +32,16 @@ import Testing
                 try await waitForSessions(root + "/outbox", count: 1, timeout: .seconds(60))
                 try await web.daemon.waitUntil("the broken manifest in quarantine") { FileSystem.exists(root + "/quarantine/<svg onload=alert(3)>.json") }
                 for target in ["/", "/fragments/sessions", "/fragments/quarantine"] {
-                    let page = try web.get(target).text
+                    let page = try await web.get(target).text
                     #expect(!page.contains("<script>alert") && !page.contains("<img src=x") && !page.contains("<svg"), "\(target)")
                 }
-                let page = try web.get("/").text
+                let page = try await web.get("/").text
                 #expect(page.contains("&lt;script&gt;alert(&#39;p&#39;)&lt;/script&gt;&quot;&gt;&lt;img src=x onerror=alert(2)&gt;"), "the prompt, as text")
                 #expect(page.contains("&lt;svg onload=alert(3)&gt;.json"), "the quarantined file's name, as text")
                 #expect(page.contains("href=\"/quarantine/%3Csvg%20onload%3Dalert%283%29%3E.json\""), "its link, percent-encoded")
-                #expect(try web.get("/quarantine/%3Csvg%20onload%3Dalert%283%29%3E.json").headers["content-type"] == "text/plain; charset=utf-8")
+                #expect(try await web.get("/quarantine/%3Csvg%20onload%3Dalert%283%29%3E.json").headers["content-type"] == "text/plain; charset=utf-8")
                 // The request went to the fake API once, answered 200: counted by model and status class.
-                let samples = try await parsePrometheus(try web.get("/metrics").text, in: root)
+                let samples = try await parsePrometheus(try await web.get("/metrics").text, in: root)
                 let model = try #require(server.generateRequests.first.flatMap { $0.path.split(separator: "/").last?.split(separator: ":").first })
                 #expect(samples["scenedrop_provider_requests_total{model=\"\(model)\",status_class=\"2xx\"}"] == 1, "\(samples.keys.sorted())")
                 #expect(samples["scenedrop_provider_request_duration_seconds_count{model=\"\(model)\"}"] == 1)
@@ -79,15 +79,15 @@ import Testing
                 "/quarantine/../outside-secret.txt", "//etc/passwd", "/sessions/s1/thumbs/scene-002.json",
             ]
             for target in attempts {
-                let answer = try web.get(target)
+                let answer = try await web.get(target)
                 #expect(answer.status == 404, "\(target): \(answer.status)")
                 #expect(!answer.text.contains("SECRET-OUTSIDE") && !answer.text.contains("root:x:0"), "\(target)")
             }
             // The planted preview link is not followed; the preview is made again from the image instead.
-            let preview = try web.get("/sessions/s1/thumbs/scene-001.png")
+            let preview = try await web.get("/sessions/s1/thumbs/scene-001.png")
             #expect(preview.status == 200 && (try? ImageInspector.inspect(preview.body).format) == .jpeg)
             #expect(!preview.text.contains("SECRET-OUTSIDE"))
-            #expect(try web.get("/sessions/s1/scene-001.json").status == 200, "the real files are still served")
+            #expect(try await web.get("/sessions/s1/scene-001.json").status == 200, "the real files are still served")
             #expect(try await web.daemon.stop() == 0)
         }
     }
@@ -110,10 +110,10 @@ import Testing
             }
             for index in 1...6 { try dropFile(root + "/inbox/m\(index).json", manifestJSON(session: "m\(index)", scenes: 3)) }
             try await waitForSessions(root + "/outbox", count: 6)
-            let page = try web.get("/")
+            let page = try await web.get("/")
             #expect(page.status == 200 && page.text.contains("<h3>m6</h3>"))
-            let events = try web.events()
-            try events.read { String(decoding: $0, as: UTF8.self).contains("\"published\":6") }
+            let events = try await web.events()
+            try await events.read { String(decoding: $0, as: UTF8.self).contains("\"published\":6") }
             // Graceful shutdown ends the event streams: the daemon does not wait out its 120 s grace for them.
             web.daemon.process.signal(SIGTERM)
             #expect(try await web.daemon.process.waitForExit(timeout: .seconds(60)) == 0)

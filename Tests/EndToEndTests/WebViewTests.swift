@@ -15,7 +15,7 @@ import Testing
             let session = try #require(try await waitForSessions(root + "/outbox", count: 1).first)
             try await web.daemon.waitUntil("broken.json in quarantine") { FileSystem.exists(root + "/quarantine/broken.json.error.json") }
 
-            let page = try web.get("/")
+            let page = try await web.get("/")
             #expect(page.status == 200)
             #expect(page.headers["content-type"]?.hasPrefix("text/html") == true)
             #expect(page.text.contains("<h3>ep1</h3>"))
@@ -29,30 +29,30 @@ import Testing
                 let thumbnail = try #require(entry["thumbnail"] as? [String: Any])
                 let link = "/sessions/ep1/thumbs/\(image)"
                 #expect(page.text.contains("src=\"\(link)\""))
-                let answer = try web.get(link)
+                let answer = try await web.get(link)
                 #expect(answer.status == 200 && answer.headers["content-type"] == "image/jpeg")
                 let info = try ImageInspector.inspect(answer.body)
                 #expect(info.format == .jpeg)
                 #expect(info.width == thumbnail["width"] as? Int && info.height == thumbnail["height"] as? Int)
                 #expect(info.width == 320 && info.height == 180)
-                let full = try web.get("/sessions/ep1/\(image)")
+                let full = try await web.get("/sessions/ep1/\(image)")
                 #expect(full.status == 200 && full.body == readFile(session.path + "/" + image))
             }
-            #expect(try web.get("/sessions/ep1/scene-001.json").status == 200)
-            #expect(try web.get("/quarantine/broken.json.error.json").text.contains("\"reason\": \"invalid_json\""))
+            #expect(try await web.get("/sessions/ep1/scene-001.json").status == 200)
+            #expect(try await web.get("/quarantine/broken.json.error.json").text.contains("\"reason\": \"invalid_json\""))
 
             // Requeue: back in the inbox, taken again (and, still broken, quarantined again).
-            let requeue = try web.post("/quarantine/broken.json/requeue", headers: ["X-SceneDrop-Action": "requeue"])
+            let requeue = try await web.post("/quarantine/broken.json/requeue", headers: ["X-SceneDrop-Action": "requeue"])
             #expect(requeue.status == 200 && requeue.text.contains("\"requeued\":\"broken.json\""), "\(requeue.status) \(requeue.text)")
             try await web.daemon.waitUntil("broken.json claimed again and quarantined again") {
                 web.daemon.process.logRecords("manifest claimed").filter { $0["scenedrop.file"] == "broken.json" }.count == 2
                     && web.daemon.process.logRecords("manifest quarantined").count == 2
             }
-            #expect(try web.post("/quarantine/nothing.json/requeue", headers: ["X-SceneDrop-Action": "requeue"]).status == 404)
-            #expect(try web.post("/quarantine/broken.json/requeue").status == 403, "a POST without the page's header (a cross-site form) does nothing")
+            #expect(try await web.post("/quarantine/nothing.json/requeue", headers: ["X-SceneDrop-Action": "requeue"]).status == 404)
+            #expect(try await web.post("/quarantine/broken.json/requeue").status == 403, "a POST without the page's header (a cross-site form) does nothing")
 
             // /metrics through prometheus_client's parser: the counters say what the run did.
-            let metrics = try web.get("/metrics")
+            let metrics = try await web.get("/metrics")
             #expect(metrics.status == 200 && metrics.headers["content-type"]?.hasPrefix("text/plain; version=0.0.4") == true)
             let samples = try await parsePrometheus(metrics.text, in: root)
             #expect(samples["scenedrop_manifests_published_total"] == 1)
@@ -67,8 +67,8 @@ import Testing
             #expect(samples["scenedrop_sessions_in_flight"] == 0)
             #expect(samples.keys.contains("scenedrop_inotify_overflows_total") && samples.keys.contains("scenedrop_inbox_files"))
 
-            #expect(try web.get("/healthz").text == "ok\n")
-            let ready = try web.get("/readyz")
+            #expect(try await web.get("/healthz").text == "ok\n")
+            let ready = try await web.get("/readyz")
             #expect(ready.status == 200 && ready.text == "ready\n")
             let url = try await SceneDropProcess.run(["status", "--root", root, "--http"], logDirectory: root)
             #expect(url.status == 0 && url.stdout == "http://127.0.0.1:\(web.port)/\n", "\(url.stdout) \(url.stderr)")
@@ -85,23 +85,23 @@ import Testing
             try dropFile(root + "/inbox/broken.json", "{")
             try await web.daemon.waitUntil("broken.json in quarantine") { FileSystem.exists(root + "/quarantine/broken.json.error.json") }
 
-            #expect(try web.get("/").status == 401)
-            #expect(try web.get("/metrics").status == 401)
-            #expect(try web.get("/events").status == 401)
-            #expect(try web.get("/quarantine/broken.json").status == 401)
-            #expect(try web.get("/?token=wrong-wrong-wrong-wrong").status == 401)
-            let refused = try web.post("/quarantine/broken.json/requeue", headers: ["X-SceneDrop-Action": "requeue"])
+            #expect(try await web.get("/").status == 401)
+            #expect(try await web.get("/metrics").status == 401)
+            #expect(try await web.get("/events").status == 401)
+            #expect(try await web.get("/quarantine/broken.json").status == 401)
+            #expect(try await web.get("/?token=wrong-wrong-wrong-wrong").status == 401)
+            let refused = try await web.post("/quarantine/broken.json/requeue", headers: ["X-SceneDrop-Action": "requeue"])
             #expect(refused.status == 401)
             #expect(FileSystem.exists(root + "/quarantine/broken.json"), "a refused mutation changes nothing")
-            #expect(try web.get("/healthz").status == 200, "probes need no secret")
+            #expect(try await web.get("/healthz").status == 200, "probes need no secret")
 
-            let traded = try web.get("/?token=\(token)")
+            let traded = try await web.get("/?token=\(token)")
             #expect(traded.status == 303 && traded.headers["location"] == "/")
             let cookie = try #require(traded.headers["set-cookie"])
             #expect(cookie.hasPrefix("scenedrop_token=\(token)") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "\(cookie)")
-            #expect(try web.get("/", headers: ["Cookie": "scenedrop_token=\(token)"]).status == 200)
-            #expect(try web.get("/metrics", headers: ["Authorization": "Bearer \(token)"]).status == 200)
-            let requeued = try web.post("/quarantine/broken.json/requeue", headers: ["X-SceneDrop-Action": "requeue", "X-SceneDrop-Token": token])
+            #expect(try await web.get("/", headers: ["Cookie": "scenedrop_token=\(token)"]).status == 200)
+            #expect(try await web.get("/metrics", headers: ["Authorization": "Bearer \(token)"]).status == 200)
+            let requeued = try await web.post("/quarantine/broken.json/requeue", headers: ["X-SceneDrop-Action": "requeue", "X-SceneDrop-Token": token])
             #expect(requeued.status == 200)
             try await web.daemon.waitUntil("broken.json claimed again") {
                 web.daemon.process.logRecords("manifest claimed").filter { $0["scenedrop.file"] == "broken.json" }.count == 2

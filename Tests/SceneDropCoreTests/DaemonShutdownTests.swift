@@ -22,6 +22,8 @@ import Testing
         daemon.clock = MonotonicClock(clock)
         daemon.shutdownSignals = []
         daemon.inotify = false
+        // Whatever NOTIFY_SOCKET the test runner inherited is not this daemon's to notify.
+        daemon.systemd = nil
         return daemon
     }
 

@@ -13,8 +13,13 @@ public struct PublishedSession {
 /// Every session folder in the outbox, each checked for completeness: `session.json` present and
 /// parsable, and every image and metadata file it lists present. Throws on a partial session.
 public func publishedSessions(_ outbox: String) throws -> [PublishedSession] {
+    try publishedSessions(outbox, named: listNames(outbox))
+}
+
+/// `publishedSessions(_:)` for the named session folders only.
+public func publishedSessions(_ outbox: String, named names: [String]) throws -> [PublishedSession] {
     var result: [PublishedSession] = []
-    for name in listNames(outbox) {
+    for name in names {
         let path = outbox + "/" + name
         guard let bytes = readFile(path + "/session.json"),
               let object = try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]

@@ -6,6 +6,10 @@ import Glibc
 
 /// An HTTP/1.1 client on a plain socket, for tests that must send exactly what they say (`..` kept
 /// as it is, half a request, a client that never reads), and read exactly what came back.
+///
+/// Reads never block a thread: a test waiting on a blocking `recv` holds one of the cooperative
+/// pool's two threads, and two such waits stall every other test in the process (in-process daemons
+/// and the fake API included) until they time out — which is how CI once failed.
 public final class RawHTTPConnection {
     public let fd: Int32
     private var buffer: [UInt8] = []
@@ -25,8 +29,6 @@ public final class RawHTTPConnection {
             Glibc.close(fd)
             throw error
         }
-        var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
     deinit { Glibc.close(fd) }
@@ -47,17 +49,19 @@ public final class RawHTTPConnection {
         }
     }
 
-    /// Reads until `done(received)` holds or the peer closes; throws after `timeout`.
+    /// Reads until `done(received)` holds or the peer closes; throws after `timeout`. Between
+    /// arrivals it sleeps (a task suspension, not a blocked thread).
     @discardableResult
-    public func read(timeout: Duration = .seconds(20), until done: ([UInt8]) -> Bool = { _ in false }) throws -> [UInt8] {
+    public func read(timeout: Duration = .seconds(30), until done: ([UInt8]) -> Bool = { _ in false }) async throws -> [UInt8] {
         let deadline = ContinuousClock.now + timeout
         var chunk = [UInt8](repeating: 0, count: 65_536)
         while !done(buffer) {
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, Int32(MSG_DONTWAIT)) }
             if n == 0 { return buffer }
             if n < 0 {
                 guard errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR else { throw SystemError.current("recv") }
                 if ContinuousClock.now > deadline { throw TimedOut(what: "an HTTP answer (\(buffer.count) bytes so far)") }
+                try await Task.sleep(for: .milliseconds(5))
                 continue
             }
             buffer += chunk[0..<n]
@@ -80,13 +84,13 @@ public enum RawHTTP {
 
     public static func request(
         port: Int, _ method: String = "GET", _ target: String, headers: [String: String] = [:], body: String = "", host: String = "127.0.0.1"
-    ) throws -> Answer {
+    ) async throws -> Answer {
         let connection = try RawHTTPConnection(port: port, host: host)
         var head = "\(method) \(target) HTTP/1.1\r\nHost: \(host):\(port)\r\nConnection: close\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         if method != "GET" || !body.isEmpty { head += "Content-Length: \(body.utf8.count)\r\n" }
         try connection.send(head + "\r\n" + body)
-        return try parse(connection.read())
+        return try parse(await connection.read())
     }
 
     public static func parse(_ bytes: [UInt8]) throws -> Answer {

@@ -62,8 +62,13 @@ public final class SceneDropProcess: @unchecked Sendable {
 
     /// Log records in `log` (JSON lines) whose message is exactly `message`.
     public static func records(in log: String, _ message: String) -> [[String: String]] {
-        log.split(separator: "\n").compactMap { line in
-            guard let data = line.data(using: .utf8),
+        // Tests poll this every few milliseconds over logs of thousands of lines: only the lines
+        // that can hold the message are parsed (the log writes a plain message as it is).
+        let plain = !message.unicodeScalars.contains { $0 == "\"" || $0 == "\\" || $0.value < 0x20 || $0.value == 0x7F || $0.value >= 0x2028 }
+        let needle = "\"message\":\"\(message)\""
+        return log.split(separator: "\n").compactMap { line in
+            guard !plain || line.contains(needle),
+                  let data = line.data(using: .utf8),
                   let object = try? JSONSerialization.jsonObject(with: data) as? [String: String],
                   object["message"] == message
             else { return nil }
