@@ -25,7 +25,8 @@ import Testing
 
     @Test func whileSessionsFinishAtShutdownReadyzSaysSoAndThePageStaysUp() async throws {
         let jpeg = try PlaceholderCard(sceneNumber: 1, prompt: "slow", style: "photorealistic", width: 1376, height: 768, format: .jpeg).render()
-        let emulator = GeminiEmulator { _ in GeminiEmulator.image(jpeg, mimeType: "image/jpeg", delay: .seconds(3)) }
+        // Long enough that a loaded machine cannot finish the session (and the daemon) before the probes.
+        let emulator = GeminiEmulator { _ in GeminiEmulator.image(jpeg, mimeType: "image/jpeg", delay: .seconds(15)) }
         try await withFakeGemini({ emulator.handle($0) }) { server in
             try await withTemporaryDirectory { root in
                 let web = try await WebDaemon.start(

@@ -102,7 +102,13 @@ import Testing
                 _ = try? await run.value
                 ended.store(true, ordering: .releasing)
             }
-            try await waitUntil("the cancelled daemon to end (log: \(log.messages))", timeout: .seconds(20)) { ended.load(ordering: .acquiring) }
+            // A generous deadline: a hang never ends, while a suite starving the cooperative pool
+            // (two threads here) can hold a daemon that is ending for many seconds.
+            do {
+                try await waitUntil("the cancelled daemon to end", timeout: .seconds(90)) { ended.load(ordering: .acquiring) }
+            } catch let error as TimedOut {
+                throw TimedOut(what: error.what + " (its log: \(log.messages))")
+            }
             _ = await waiter.value
         }
     }
