@@ -115,7 +115,7 @@ let package = Package(
         .executableTarget(
             name: "scenedrop",
             dependencies: [
-                "SceneDropCore", "ImageGeneration", "Imaging", "Outbox", "SystemSupport", "WebView",
+                "SceneDropCore", "ImageGeneration", "Imaging", "Outbox", "SceneManifest", "SystemSupport", "WebView",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -63,3 +63,46 @@ extension ImageProvider {
     /// A provider with no state of its own (the placeholder) has nothing limiting it.
     public func conditions() async -> [String] { [] }
 }
+
+// MARK: - Batch
+
+/// A session sent as one batch: its scenes' requests and what identifies its content.
+public struct BatchSession: Sendable {
+    public var session: String
+    /// The dropped manifest's SHA-256: a re-drop with other content replaces the batch.
+    public var manifestSHA256: String
+    public var requests: [ImageRequest]
+
+    public init(session: String, manifestSHA256: String, requests: [ImageRequest]) {
+        self.session = session
+        self.manifestSHA256 = manifestSHA256
+        self.requests = requests
+    }
+}
+
+/// How one scene of a batch came out.
+public enum BatchSceneResult: Sendable {
+    case image(ProviderResult)
+    /// The scene goes through the chain with this failure recorded first; `final`: straight to the
+    /// last resort (a safety block, which no other request would lift).
+    case failed(ProviderFailure, final: Bool)
+}
+
+public enum BatchOutcome: Sendable {
+    /// Per scene number; a scene not listed goes through the chain as an interactive request.
+    case scenes([Int: BatchSceneResult])
+    /// A newer drop of the session took its place (and cancelled this one's jobs): publish nothing.
+    case superseded
+}
+
+/// A provider that can make a whole session's images as one deferred job at a lower price.
+public protocol BatchImageProvider: ImageProvider {
+    /// Sends (or, after a restart, finds again) the session's jobs and waits for them. Throws only
+    /// when the task is cancelled; what was sent stays on record for the next run.
+    /// `progress` hears each scene's state by scene number.
+    func generateBatch(
+        _ batch: BatchSession, phases: ProviderPhases, progress: @escaping @Sendable (Int, SceneProgress) -> Void
+    ) async throws(CancellationError) -> BatchOutcome
+    /// The session ended (published or rejected): its record is no longer needed.
+    func batchFinished(_ batch: BatchSession) async
+}

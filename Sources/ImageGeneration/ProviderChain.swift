@@ -45,21 +45,25 @@ public struct ProviderChain: Sendable {
         return lines
     }
 
+    /// The first provider, when it can take whole sessions as batch jobs.
+    public var batchProvider: (any BatchImageProvider)? {
+        providers.first as? any BatchImageProvider
+    }
+
+    /// - Parameter earlier: what failed before the chain was asked (a batch job's answer for this
+    ///   scene), recorded first; with `final` only the last resort is asked.
     public func generate(
-        _ request: ImageRequest, limiter: ConcurrencyLimiter, logger: Logger, progress: @escaping @Sendable (SceneProgress) -> Void = { _ in }
+        _ request: ImageRequest, limiter: ConcurrencyLimiter, logger: Logger, earlier: (failure: ProviderFailure, final: Bool)? = nil,
+        progress: @escaping @Sendable (SceneProgress) -> Void = { _ in }
     ) async throws(GenerationError) -> GeneratedImage {
         let started = ContinuousClock.now
         let phases = ProviderPhases(limiter: limiter, progress: progress)
-        var tried: [ProviderAttempt] = []
-        var firstReason: FallbackReason?
-        for provider in providers {
+        var tried: [ProviderAttempt] = earlier?.failure.tried ?? []
+        var firstReason: FallbackReason? = earlier?.failure.reason
+        for provider in earlier?.final == true ? [] : providers {
             switch try await attempt(provider, request, phases: phases) {
             case .success(let result):
-                firstReason = firstReason ?? result.firstFailure
-                tried += result.tried
-                return GeneratedImage(
-                    image: result.image, provider: provider.name, isReal: provider.isReal, latencyMS: Self.milliseconds(since: started),
-                    fallback: tried.isEmpty ? nil : .init(reason: firstReason ?? .serverError, tried: tried))
+                return Self.generated(result, by: provider, started: started, earlierTried: tried, earlierReason: firstReason)
             case .failure(let failure):
                 logger.warning("provider failed; trying the next", metadata: [
                     "scenedrop.session": "\(request.session)", "scenedrop.scene": "\(request.sceneNumber)",
@@ -99,6 +103,17 @@ public struct ProviderChain: Sendable {
             if Task.isCancelled { throw GenerationError(.cancelled, "cancelled while \(provider.name) was asked") }
             return .failure(error)
         }
+    }
+
+    /// A provider's image as the scene records it, after what failed before it.
+    public static func generated(
+        _ result: ProviderResult, by provider: any ImageProvider, started: ContinuousClock.Instant,
+        earlierTried: [ProviderAttempt] = [], earlierReason: FallbackReason? = nil
+    ) -> GeneratedImage {
+        let tried = earlierTried + result.tried
+        return GeneratedImage(
+            image: result.image, provider: provider.name, isReal: provider.isReal, latencyMS: milliseconds(since: started),
+            fallback: tried.isEmpty ? nil : .init(reason: earlierReason ?? result.firstFailure ?? .serverError, tried: tried))
     }
 
     static func milliseconds(since start: ContinuousClock.Instant) -> Int {

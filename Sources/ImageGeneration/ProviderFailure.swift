@@ -13,6 +13,11 @@ public enum FallbackReason: String, Sendable, Codable, CaseIterable {
     case invalidImage = "invalid_image"
     case modelNotFound = "model_not_found"
     case budgetExceeded = "budget_exceeded"
+    /// A batch job failed, was cancelled, or had no usable answer for the scene (the scene then goes
+    /// as an interactive request).
+    case batchFailed = "batch_failed"
+    /// A batch job expired, or passed `--batch-deadline` and was cancelled.
+    case batchExpired = "batch_expired"
 }
 
 /// One model (or provider) that was tried for a scene and did not make its image.

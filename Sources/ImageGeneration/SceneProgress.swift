@@ -8,6 +8,8 @@ public enum SceneProgress: Sendable, Equatable {
     /// An answer (or its failure) arrived after `seconds`. `statusClass`: `2xx`, `4xx`, `5xx`, or
     /// `none` when no HTTP status came back (timeout, refused connection).
     case answered(model: String, statusClass: String, seconds: Double)
+    /// The scene is in a Batch API job (`job`, e.g. `batches/abc`), last seen in `state`.
+    case batched(job: String, state: String)
     /// A provider that makes images itself (the placeholder) is rendering.
     case rendering(provider: String)
 }

@@ -95,6 +95,8 @@ final class Activity: Sendable {
             metrics.request(model: model, statusClass: statusClass, seconds: seconds)
         case .rendering(let provider):
             set(key, scene: scene, "rendering", "rendering with \(provider)")
+        case .batched(let job, let batchState):
+            set(key, scene: scene, "waiting", "in batch job \(job) (\(batchState))")
         }
     }
 
@@ -124,7 +126,7 @@ final class Activity: Sendable {
             metrics.quarantined(reason: reason)
         case .handedBack, .cancelled:
             metrics.handedBack.increment()
-        case .stuck:
+        case .stuck, .superseded:
             break
         }
         changed { state in

@@ -9,6 +9,8 @@ public struct BatchSummary: Codable, Sendable {
     public var quarantined: [Entry] = []
     public var handedBack: [Entry] = []
     public var skipped: [Entry] = []
+    /// Batch sessions replaced by a newer drop of the same session before they were published.
+    public var superseded: [Entry] = []
     /// Files the run could not take from the inbox (it is not writable, say): left there untouched.
     public var unclaimed: [Entry] = []
     public var durationMS = 0
@@ -16,7 +18,7 @@ public struct BatchSummary: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case published, quarantined
         case handedBack = "handed_back"
-        case skipped, unclaimed
+        case skipped, superseded, unclaimed
         case durationMS = "duration_ms"
     }
 
@@ -33,6 +35,8 @@ public struct BatchSummary: Codable, Sendable {
             handedBack.append(.init(file: file, detail: "back in the inbox as \(name): \(error)"))
         case .cancelled(let name):
             handedBack.append(.init(file: file, detail: "cancelled; back in the inbox as \(name)"))
+        case .superseded(let session):
+            superseded.append(.init(file: file, detail: "\(session): replaced by a newer drop of the same session before its batch job finished"))
         case .stuck(let error):
             handedBack.append(.init(file: file, detail: "left in work/ for recovery: \(error)"))
         }

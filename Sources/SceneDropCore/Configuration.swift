@@ -1,3 +1,4 @@
+import SceneManifest
 import Imaging
 
 /// Everything the daemon and the one-shot commands are told on the command line.
@@ -14,6 +15,8 @@ public struct Configuration: Sendable {
     public var imageFormat: OutputFormat = .png
     /// Quarantine a session (`fallback_used`) when any scene could not come from a real provider.
     public var strict = false
+    /// For manifests without a `priority`: `batch` sends each session as a Gemini Batch API job.
+    public var priority: Manifest.Priority = .interactive
     /// After a publish, a copy of session.json is written here as `<session>.json` (chaining).
     public var notifyDirectory: String?
     /// Outbox sessions older than this are removed by the daemon's schedule; `nil`: never.

@@ -71,9 +71,10 @@ public struct Daemon: Sendable {
         let intake = Intake(
             configuration: configuration, work: work, mode: mode, clock: clock, logger: logger,
             output: claimsOut, recheckRequests: rechecksOut, activity: activity)
-        let processor = SessionProcessor(
+        var processor = SessionProcessor(
             configuration: configuration, work: work, chain: chain,
             limiter: ConcurrencyLimiter(limit: configuration.concurrency), clock: clock, activity: activity, logger: logger)
+        processor.setAside = { await intake.setAside($0) }
         let workers = SessionWorkers(claims: claims, processor: processor, intake: intake, grace: configuration.shutdownGrace, logger: logger)
 
         let services: [ServiceGroupConfiguration.ServiceConfiguration]

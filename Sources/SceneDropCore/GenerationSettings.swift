@@ -16,6 +16,8 @@ public struct GenerationSettings: Sendable {
     /// How long a scene waits in line for a model's per-minute quota before it falls back.
     public var quotaWait: Duration = .seconds(15 * 60)
     public var cache = true
+    /// How batch sessions are split, polled and given up on (`--batch-poll`, `--batch-deadline`).
+    public var batch = BatchPolicy()
 
     public init() {}
 }

@@ -31,12 +31,14 @@ actor Intake {
     var queue: [String] = []
     var head = 0
     var queued: Set<String> = []
-    private var inFlight = 0
+    var inFlight = 0
+    /// Claims set aside while they wait for a batch job, by path.
+    var setAsidePaths: Set<String> = []
     /// Inbox names whose claim is being processed. An event for one of them (our own hand-back
     /// renaming it into the inbox, or a new drop under the same name) waits until processing ends,
     /// so a backoff is in place before the name can be claimed again.
     var inFlightNames: Set<String> = []
-    private var arrivedWhileInFlight: Set<String> = []
+    var arrivedWhileInFlight: Set<String> = []
     var accepting = true
     private var backoff: [String: (until: Double, failures: Int)] = [:]
     private var reportedFolders: Set<String> = []
@@ -184,14 +186,14 @@ actor Intake {
         finishIfDrained()
     }
 
-    private func enqueue(_ name: String) async {
+    func enqueue(_ name: String) async {
         guard queued.insert(name).inserted else { return }
         queue.append(name)
         await pump()
     }
 
     /// Claims queued names while there is capacity.
-    private func pump() async {
+    func pump() async {
         guard !pumping else { return }
         pumping = true
         defer {
@@ -234,9 +236,12 @@ actor Intake {
 
     /// A claim's processing ended.
     func finished(_ claim: ClaimedManifest, _ outcome: ProcessOutcome) async {
-        inFlight -= 1
-        inFlightNames.remove(claim.originalName)
-        let arrivedMeanwhile = arrivedWhileInFlight.remove(claim.originalName) != nil
+        var arrivedMeanwhile = false
+        if setAsidePaths.remove(claim.path) == nil {
+            inFlight -= 1
+            inFlightNames.remove(claim.originalName)
+            arrivedMeanwhile = arrivedWhileInFlight.remove(claim.originalName) != nil
+        }
         if isDraining {
             summary.add(file: claim.originalName, outcome: outcome)
         } else {
@@ -248,7 +253,7 @@ actor Intake {
                 backoff[name] = (until, failures)
                 requestRecheck(at: until)
                 logger.info("retry scheduled", metadata: ["scenedrop.file": "\(name)", "scenedrop.retry_in_s": "\(delay)"])
-            case .published, .quarantined:
+            case .published, .quarantined, .superseded:
                 backoff[claim.originalName] = nil
             case .cancelled, .stuck:
                 break
@@ -280,5 +285,5 @@ actor Intake {
         if !pumping { output.finish() }
     }
 
-    var claimsInFlight: Int { inFlight }
+    var claimsInFlight: Int { inFlight + setAsidePaths.count }
 }

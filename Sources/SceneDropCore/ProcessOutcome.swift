@@ -9,6 +9,9 @@ public enum ProcessOutcome: Sendable, Equatable {
     case handedBack(inboxName: String, error: String)
     /// The work was cancelled (shutdown): the manifest is back in the inbox.
     case cancelled(inboxName: String)
+    /// A newer drop of the same session replaced this one while it waited for its batch job (whose
+    /// job was cancelled for the new one's): nothing is published from it, and its claim is released.
+    case superseded(session: String)
     /// The claim could not even be handed back; it stays in work/ for recovery.
     case stuck(error: String)
 }

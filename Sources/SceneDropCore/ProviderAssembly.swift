@@ -29,6 +29,8 @@ public enum ProviderAssembly {
                 ledger: CostLedger(path: layout.state + "/ledger.jsonl"),
                 dailyBudget: settings.dailyBudgetUSD, quotaWait: settings.quotaWait.seconds, logger: logger, now: { WallClock.now() })
             provider.retiredModelsFile = layout.retiredModels
+            provider.batchStore = BatchStore(directory: layout.batches)
+            provider.batchPolicy = settings.batch
             logger.info("gemini provider enabled", metadata: [
                 "scenedrop.gemini_base_url": "\(client.baseURL)", "scenedrop.retries": "\(settings.retries)",
                 "scenedrop.request_timeout_s": "\(settings.requestTimeout.seconds)",

@@ -17,6 +17,9 @@ public struct SessionProcessor: Sendable {
     public let logger: Logger
     /// Where each session's and scene's progress is reported (the web view, the metrics).
     let activity: Activity
+    /// Called when a session starts waiting for a batch job: it gives up its place among the
+    /// sessions in flight (`--max-sessions`).
+    var setAside: (@Sendable (ClaimedManifest) async -> Void)?
 
     init(
         configuration: Configuration, work: WorkArea, chain: ProviderChain, limiter: ConcurrencyLimiter,
@@ -82,6 +85,7 @@ public struct SessionProcessor: Sendable {
             switch try await generateAndPublish(manifest, bytes: bytes, claim: claim, receivedAt: receivedAt, into: staging, logger: logger) {
             case .published(let result): return result
             case .rejected(let error): return await quarantine(claim, error, logger: logger)
+            case .superseded: return await superseded(claim, session: manifest.session, logger: logger)
             }
         } catch {
             await discard(staging)
@@ -117,6 +121,8 @@ public struct SessionProcessor: Sendable {
         case published(ProcessOutcome)
         /// `--strict` and a scene fell back: the session is not published.
         case rejected(ManifestError)
+        /// A newer drop of the session replaced its batch: nothing is published.
+        case superseded
     }
 
     /// Generates every scene into `staging`, then writes the manifest and session.json and publishes.
@@ -125,9 +131,19 @@ public struct SessionProcessor: Sendable {
     ) async throws -> GenerationOutcome {
         let started = WallClock.now()
         let startedOnClock = clock.now()
-        let scenes = try await generateScenes(manifest, key: claim.path, into: staging, logger: logger)
+        let batch = batchSession(manifest, bytes: bytes)
+        let batched: [Int: BatchSceneResult]
+        switch try await batchStage(batch, claim: claim) {
+        case .superseded:
+            await discard(staging)
+            return .superseded
+        case .scenes(let results):
+            batched = results
+        }
+        let scenes = try await generateScenes(manifest, key: claim.path, batched: batched, into: staging, logger: logger)
         if configuration.strict, let error = Self.strictRejection(manifest, scenes) {
             await discard(staging)
+            await finishBatch(batch)
             return .rejected(error)
         }
         let session = SessionMetadata(
@@ -150,6 +166,7 @@ public struct SessionProcessor: Sendable {
             try? work.release(claim)
             return outcome
         }
+        await finishBatch(batch)
         await notify(session: manifest.session, bytes: sessionBytes, logger: logger)
         let fallbacks = scenes.filter { $0.status == .fallback }.count
         logger.info("session published", metadata: [
@@ -178,8 +195,12 @@ public struct SessionProcessor: Sendable {
 
     // MARK: - Generation
 
-    /// `key`: the claim's path, naming the session in the activity reports.
-    func generateScenes(_ manifest: Manifest, key: String, into staging: SessionStaging, logger: Logger) async throws -> [SessionMetadata.Scene] {
+    /// `key`: the claim's path, naming the session in the activity reports. `batched`: what a batch
+    /// job made of each scene, if the session went as one.
+    func generateScenes(
+        _ manifest: Manifest, key: String, batched: [Int: BatchSceneResult] = [:], into staging: SessionStaging, logger: Logger
+    ) async throws -> [SessionMetadata.Scene] {
+        let started = ContinuousClock.now
         let activity = self.activity
         let format = configuration.imageFormat
         let sync = configuration.sync
@@ -191,7 +212,7 @@ public struct SessionProcessor: Sendable {
                     let request = ImageRequest(manifest: manifest, scene: scene, format: format)
                     let generated: GeneratedImage
                     do throws(GenerationError) {
-                        generated = try await chain.generate(request, limiter: limiter, logger: logger) { progress in
+                        generated = try await image(for: request, batched: batched[scene.sceneNumber], started: started, logger: logger) { progress in
                             activity.progress(key, scene: scene.sceneNumber, progress)
                         }
                     } catch {

@@ -62,6 +62,35 @@ public struct StatusReport: Codable, Sendable {
     public var spentTodayUSD: Double
     /// Models retired until their daily quota resets, with when they return.
     public var retiredModels: [RetiredModels.Entry]
+    /// Batch jobs sessions wait for (`.scenedrop/batches/`), oldest first.
+    public var batchJobs: [BatchJobStatus]
+
+    /// One batch job: its session, the API's name (nil while being submitted), last state and age.
+    public struct BatchJobStatus: Codable, Sendable, Equatable {
+        public var session: String
+        public var job: String?
+        public var state: String
+        public var scenes: Int
+        public var model: String
+        public var submittedAt: String
+        public var ageSeconds: Double
+
+        enum CodingKeys: String, CodingKey {
+            case session, job, state, scenes, model
+            case submittedAt = "submitted_at"
+            case ageSeconds = "age_seconds"
+        }
+
+        static func list(_ records: [BatchRecord], now: Double) -> [BatchJobStatus] {
+            records.flatMap { record in
+                record.jobs.map { job in
+                    BatchJobStatus(
+                        session: record.session, job: job.name, state: job.state, scenes: job.scenes.count, model: record.model,
+                        submittedAt: record.submittedAt, ageSeconds: max(0, now - record.submitted))
+                }
+            }
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
         case inbox, work, outbox, quarantine, instances
@@ -69,6 +98,7 @@ public struct StatusReport: Codable, Sendable {
         case quarantined
         case spentTodayUSD = "spent_today_usd"
         case retiredModels = "retired_models"
+        case batchJobs = "batch_jobs"
     }
 
     /// Fails when the inbox cannot be listed (most often: it does not exist, so `--root` is wrong):
@@ -109,6 +139,7 @@ public struct StatusReport: Codable, Sendable {
                 Quarantined(name: $0.name, reason: $0.report?.reason, message: $0.report?.message, quarantinedAt: $0.report?.quarantinedAt)
             },
             spentTodayUSD: CostLedger.spentToday(path: layout.state + "/ledger.jsonl", now: now),
-            retiredModels: RetiredModels.read(layout.retiredModels, now: now))
+            retiredModels: RetiredModels.read(layout.retiredModels, now: now),
+            batchJobs: BatchJobStatus.list(BatchStore(directory: layout.batches).all(), now: now))
     }
 }

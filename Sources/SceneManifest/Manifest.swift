@@ -4,6 +4,12 @@ public struct Manifest: Sendable {
         case draft, production
     }
 
+    /// How soon the session is wanted: `batch` goes through the Gemini Batch API (half the price, up to
+    /// 24 h); `interactive` asks for each image at once.
+    public enum Priority: String, Sendable, Codable, CaseIterable {
+        case interactive, batch
+    }
+
     public struct Scene: Sendable {
         public var sceneNumber: Int
         public var prompt: String
@@ -19,6 +25,8 @@ public struct Manifest: Sendable {
     public var style: ImageStyle
     public var negativePrompt: String?
     public var model: String?
+    /// `nil`: the manifest does not say, and the daemon's `--priority` decides.
+    public var priority: Priority?
     public var scenes: [Scene]
     /// Things worth telling the author that do not stop processing (unknown fields, a BOM).
     public var warnings: [ManifestIssue]

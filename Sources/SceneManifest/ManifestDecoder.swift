@@ -12,7 +12,7 @@ public enum ManifestDecoder {
     static let sessionPattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 
     static let topLevelFields: Set<String> = [
-        "session", "quality", "aspect_ratio", "width", "height", "style", "negative_prompt", "model", "scenes",
+        "session", "quality", "aspect_ratio", "width", "height", "style", "negative_prompt", "model", "priority", "scenes",
     ]
     static let sceneFields: Set<String> = ["scene_number", "image_create_prompt", "image_style", "negative_prompt"]
 

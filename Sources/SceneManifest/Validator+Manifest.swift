@@ -26,6 +26,7 @@ extension Validator {
         let style = top["style"].flatMap { self.style($0, "style") } ?? .cinematic
         let negative = string(top["negative_prompt"], "negative_prompt")
         let model = model(top["model"])
+        let priority = priority(top["priority"])
         var scenes: [Manifest.Scene] = []
         if let scenesNode {
             scenes = self.scenes(scenesNode, path: scenesPath, defaultStyle: style, defaultNegative: negative)
@@ -33,7 +34,7 @@ extension Validator {
         guard errors.isEmpty else { return nil }
         return Manifest(
             session: session, quality: quality, aspectRatio: aspect, width: width, height: height,
-            style: style, negativePrompt: negative, model: model, scenes: scenes, warnings: warnings)
+            style: style, negativePrompt: negative, model: model, priority: priority, scenes: scenes, warnings: warnings)
     }
 
     mutating func session(_ node: JSONNode?, fileName: String) -> String {
@@ -49,6 +50,13 @@ extension Validator {
         if let quality = Manifest.Quality(rawValue: text.lowercased()) { return quality }
         fail("quality", "must be \"draft\" or \"production\", not \"\(JSONString.excerpt(text))\"", at: node)
         return .draft
+    }
+
+    mutating func priority(_ node: JSONNode?) -> Manifest.Priority? {
+        guard let node, let text = string(node, "priority") else { return nil }
+        if let priority = Manifest.Priority(rawValue: text.lowercased()) { return priority }
+        fail("priority", "must be \"interactive\" (each image at once) or \"batch\" (Gemini Batch API: half the price, up to 24 h), not \"\(JSONString.excerpt(text))\"", at: node)
+        return nil
     }
 
     mutating func aspectRatio(_ node: JSONNode?) -> AspectRatio {

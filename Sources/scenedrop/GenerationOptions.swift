@@ -2,6 +2,7 @@ import ArgumentParser
 import ImageGeneration
 import Imaging
 import SceneDropCore
+import SceneManifest
 import SystemSupport
 
 /// How images are made: shared by `watch` and `process`.
@@ -51,6 +52,15 @@ struct GenerationOptions: ParsableArguments {
     @Option(name: .customLong("daily-budget-usd"), help: "Stop paid image requests once today's (UTC) spend in the ledger reaches this many US dollars; images then come from the placeholder with budget_exceeded.")
     var dailyBudgetUSD: Double?
 
+    @Option(name: .long, help: ArgumentHelp("interactive or batch, for manifests without a \"priority\": batch sends each session as one Gemini Batch API job at half the price, and waits for it (up to --batch-deadline).", valueName: "priority"))
+    var priority: String = "interactive"
+
+    @Option(name: .customLong("batch-deadline"), help: "How long a batch job may take before it is cancelled and its scenes fall back (batch_expired): interactive requests, then the placeholder.")
+    var batchDeadline: DurationArgument = DurationArgument(.seconds(24 * 3600), text: "24h")
+
+    @Option(name: .customLong("batch-poll"), help: "The first wait before a batch job is asked how it stands; each later wait is 1.5 times the last, at most 5m.")
+    var batchPoll: DurationArgument = DurationArgument(.seconds(10), text: "10s")
+
     @Flag(name: .customLong("no-cache"), help: "Always ask the provider, even for an image made before with the same model, prompt and size.")
     var noCache = false
 
@@ -68,6 +78,11 @@ struct GenerationOptions: ParsableArguments {
         guard (0...10).contains(retries) else { throw ValidationError("--retries must be from 0 to 10 (got \(retries))") }
         if let rpm, rpm <= 0 { throw ValidationError("--rpm must be above 0") }
         if let dailyBudgetUSD, dailyBudgetUSD < 0 { throw ValidationError("--daily-budget-usd must not be negative") }
+        guard Manifest.Priority(rawValue: priority.lowercased()) != nil else {
+            throw ValidationError("--priority must be interactive or batch (got '\(priority)')")
+        }
+        if batchDeadline.duration < .seconds(1) { throw ValidationError("--batch-deadline must be at least 1s") }
+        if batchPoll.duration < .milliseconds(10) { throw ValidationError("--batch-poll must be at least 10ms") }
         if requestTimeout.duration < .seconds(1) { throw ValidationError("--request-timeout must be at least 1s") }
         let base = geminiBaseURL ?? environment("SCENEDROP_GEMINI_BASE_URL") ?? ""
         if !base.isEmpty, !(base.hasPrefix("http://") || base.hasPrefix("https://")) {
@@ -93,6 +108,7 @@ struct GenerationOptions: ParsableArguments {
         configuration.maxSessions = maxSessions
         configuration.imageFormat = OutputFormat(rawValue: imageFormat.lowercased() == "jpg" ? "jpeg" : imageFormat.lowercased()) ?? .png
         configuration.strict = strict
+        configuration.priority = Manifest.Priority(rawValue: priority.lowercased()) ?? .interactive
         configuration.notifyDirectory = notifyDir.map(Layout.absolutePath)
         configuration.settle = settle.duration
         configuration.sync = !noFsync
@@ -114,6 +130,7 @@ struct GenerationOptions: ParsableArguments {
         settings.quotaWait = quotaWait.duration
         settings.dailyBudgetUSD = dailyBudgetUSD
         settings.cache = !noCache
+        settings.batch = BatchPolicy(firstPoll: batchPoll.duration.seconds, deadline: batchDeadline.duration.seconds)
         return settings
     }
 }

@@ -47,6 +47,9 @@ struct Models: ParsableCommand {
                     "aspect_ratios": spec.aspectRatios, "image_sizes": spec.imageSizes,
                     "outputs": spec.outputs.mapValues { $0.mapValues { "\($0.width)x\($0.height)" } },
                     "price_per_image": spec.pricePerImage,
+                    "batch_price_per_image": Dictionary(uniqueKeysWithValues: (spec.imageSizes.isEmpty ? [""] : spec.imageSizes).compactMap { size in
+                        spec.batchPrice(size: size).map { (size, $0) }
+                    }),
                 ] as [String: Any]
             }
             let object: [String: Any] = ["models": table, "chains": ["draft": catalog.draftChain, "production": catalog.productionChain]]
@@ -63,10 +66,15 @@ struct Models: ParsableCommand {
                 let price = spec.price(size: size).map { String(format: "$%.4g", $0) } ?? "?"
                 return size.isEmpty ? price : "\(size) \(price)"
             }
+            let batchPrices = sizes.map { size in
+                let price = spec.batchPrice(size: size).map { String(format: "$%.4g", $0) } ?? "?"
+                return size.isEmpty ? price : "\(size) \(price)"
+            }
             print("")
             print(id)
             print("  sizes:  \(spec.imageSizes.isEmpty ? "no size control" : spec.imageSizes.joined(separator: ", "))")
             print("  prices: \(prices.joined(separator: ", ")) per image")
+            print("  batch:  \(batchPrices.joined(separator: ", ")) per image (--priority batch)")
             print("  ratios: \(spec.aspectRatios.joined(separator: " "))")
         }
     }

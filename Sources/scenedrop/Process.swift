@@ -45,6 +45,7 @@ struct Process: AsyncParsableCommand {
             for entry in summary.quarantined { print("  quarantined  \(entry.file): \(entry.detail)") }
             for entry in summary.handedBack { print("  handed back  \(entry.file): \(entry.detail)") }
             for entry in summary.skipped { print("  waiting      \(entry.file): \(entry.detail)") }
+            for entry in summary.superseded { print("  superseded   \(entry.file): \(entry.detail)") }
             for entry in summary.unclaimed { print("  not claimed  \(entry.file): \(entry.detail)") }
         }
         for entry in summary.unclaimed { printError("scenedrop process: \(entry.file) \(entry.detail)") }

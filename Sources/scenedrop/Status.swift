@@ -57,6 +57,9 @@ struct Status: ParsableCommand {
         for retired in report.retiredModels {
             print("model       \(retired.model): daily quota spent (\(retired.reason)), back at \(retired.until) (midnight Pacific time)")
         }
+        for job in report.batchJobs {
+            print("batch job   \(job.job ?? "(being submitted)") for \(job.session): \(job.state), \(job.scenes) scene(s), \(job.model), submitted \(Self.age(job.ageSeconds)) ago")
+        }
         for instance in report.instances {
             print("instance    \(instance.id) (\(instance.alive ? "running" : "dead: its claims return at the next start or rescan"), \(instance.claims) claim(s))")
         }

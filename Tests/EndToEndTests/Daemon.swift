@@ -14,10 +14,12 @@ struct Daemon {
     let root: String
     let process: SceneDropProcess
 
-    static func start(_ root: String, _ extra: [String] = [], name: String = "watch", waitForWatch: Bool = true) async throws -> Daemon {
+    static func start(
+        _ root: String, _ extra: [String] = [], name: String = "watch", waitForWatch: Bool = true, environment: [String: String] = [:]
+    ) async throws -> Daemon {
         try FileSystem.makeDirectories(root + "/logs")
         let process = try SceneDropProcess(
-            ["watch", "--root", root, "--log-format", "json"] + extra, logDirectory: root + "/logs", name: name)
+            ["watch", "--root", root, "--log-format", "json"] + extra, logDirectory: root + "/logs", name: name, environment: environment)
         let daemon = Daemon(root: root, process: process)
         if waitForWatch {
             try await TestSupport.waitUntil("the daemon's inbox watch (log: \(process.stderrPath))", timeout: .seconds(30)) {

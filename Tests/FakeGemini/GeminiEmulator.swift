@@ -38,6 +38,8 @@ public final class GeminiEmulator: Sendable {
     let models: [String: Model]
     let scenario: @Sendable (Call) -> FakeResponse
     private let counts = Mutex<[String: Int]>([:])
+    /// The Batch API's jobs and how they behave (GeminiEmulator+Batch).
+    let batches = Mutex(BatchBook())
 
     public init(models: [String: Model] = GeminiEmulator.standardModels, scenario: @escaping @Sendable (Call) -> FakeResponse) {
         self.models = models
@@ -67,29 +69,47 @@ public final class GeminiEmulator: Sendable {
                 "name": "models/\(model)", "displayName": model, "supportedGenerationMethods": ["generateContent"],
             ]))
         }
+        if let batchAnswer = handleBatch(request) { return batchAnswer }
         guard request.method == "POST", request.path.hasPrefix(prefix), request.path.hasSuffix(suffix) else {
             return Self.error(404, "NOT_FOUND", "The requested URL was not found on this server.")
         }
         let model = String(request.path.dropFirst(prefix.count).dropLast(suffix.count))
-        guard let spec = models[model] else {
+        guard models[model] != nil else {
             return Self.error(404, "NOT_FOUND", "models/\(model) is not found for API version v1beta, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods.")
         }
         guard let body = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any] else {
             return Self.error(400, "INVALID_ARGUMENT", "Invalid JSON payload received.")
         }
+        switch call(model: model, body: body) {
+        case .success(let call): return scenario(call)
+        case .failure(let refusal): return refusal.response
+        }
+    }
+
+    /// A refused request: the API's 400 answer.
+    struct Refusal: Error {
+        var response: FakeResponse
+    }
+
+    /// Checks one generateContent body as the API does (every field name, the aspect ratio and image
+    /// size for the model) and counts it as the model's next call.
+    func call(model: String, body: [String: Any]) -> Result<Call, Refusal> {
+        guard let spec = models[model] else {
+            return .failure(Refusal(response: Self.error(404, "NOT_FOUND", "models/\(model) is not found for API version v1beta.")))
+        }
         if let unknown = Self.unknownField(body, allowed: ["contents", "generationConfig", "safetySettings", "systemInstruction", "tools", "toolConfig"])
             ?? Self.unknownField(body["generationConfig"] as? [String: Any] ?? [:], allowed: ["responseModalities", "imageConfig", "candidateCount", "thinkingConfig", "temperature", "seed"])
             ?? Self.unknownField((body["generationConfig"] as? [String: Any])?["imageConfig"] as? [String: Any] ?? [:], allowed: ["aspectRatio", "imageSize"]) {
-            return Self.error(400, "INVALID_ARGUMENT", "Invalid JSON payload received. Unknown name \"\(unknown)\": Cannot find field.")
+            return .failure(Refusal(response: Self.error(400, "INVALID_ARGUMENT", "Invalid JSON payload received. Unknown name \"\(unknown)\": Cannot find field.")))
         }
         let imageConfig = (body["generationConfig"] as? [String: Any])?["imageConfig"] as? [String: Any] ?? [:]
         let aspect = imageConfig["aspectRatio"] as? String ?? "1:1"
         guard spec.aspectRatios.contains(aspect) else {
-            return Self.error(400, "INVALID_ARGUMENT", "Unsupported aspect ratio: \(aspect)")
+            return .failure(Refusal(response: Self.error(400, "INVALID_ARGUMENT", "Unsupported aspect ratio: \(aspect)")))
         }
         let size = imageConfig["imageSize"] as? String
         if let size, !spec.imageSizes.contains(size) {
-            return Self.error(400, "INVALID_ARGUMENT", "Unsupported image size: \(size)")
+            return .failure(Refusal(response: Self.error(400, "INVALID_ARGUMENT", "Unsupported image size: \(size)")))
         }
         let contents = body["contents"] as? [[String: Any]] ?? []
         let prompt = ((contents.first?["parts"] as? [[String: Any]])?.first?["text"] as? String) ?? ""
@@ -97,7 +117,7 @@ public final class GeminiEmulator: Sendable {
             counts[model, default: 0] += 1
             return counts[model]!
         }
-        return scenario(Call(model: model, number: number, prompt: prompt, aspectRatio: aspect, imageSize: size))
+        return .success(Call(model: model, number: number, prompt: prompt, aspectRatio: aspect, imageSize: size))
     }
 
     static func unknownField(_ object: [String: Any], allowed: Set<String>) -> String? {

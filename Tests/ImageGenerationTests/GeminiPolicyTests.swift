@@ -8,8 +8,8 @@ import Testing
     @Test func draftIsLiteThenFlashAt1K() {
         let plan = ModelPlan(quality: .draft, manifestModel: nil, aspectRatio: "16:9", width: 1920, height: 1080, catalog: catalog)
         #expect(plan.steps == [
-            .init(model: "gemini-3.1-flash-lite-image", imageSize: "1K", pricePerImage: 0.0336),
-            .init(model: "gemini-3.1-flash-image", imageSize: "1K", pricePerImage: 0.067),
+            .init(model: "gemini-3.1-flash-lite-image", imageSize: "1K", pricePerImage: 0.0336, batchPricePerImage: 0.0168),
+            .init(model: "gemini-3.1-flash-image", imageSize: "1K", pricePerImage: 0.067, batchPricePerImage: 0.0335),
         ])
         #expect(plan.skipped.isEmpty)
     }
@@ -29,7 +29,7 @@ import Testing
         let plan = ModelPlan(quality: .draft, manifestModel: "gemini-3.1-flash-image", aspectRatio: "1:1", width: 1024, height: 1024, catalog: catalog)
         #expect(plan.steps.map(\.model) == ["gemini-3.1-flash-image", "gemini-3.1-flash-lite-image"])
         let old = ModelPlan(quality: .draft, manifestModel: "gemini-2.5-flash-image", aspectRatio: "16:9", width: 1920, height: 1080, catalog: catalog)
-        #expect(old.steps.first == .init(model: "gemini-2.5-flash-image", imageSize: nil, pricePerImage: 0.039), "no imageSize for a model without size control")
+        #expect(old.steps.first == .init(model: "gemini-2.5-flash-image", imageSize: nil, pricePerImage: 0.039, batchPricePerImage: 0.0195), "no imageSize for a model without size control")
         let unknown = ModelPlan(quality: .draft, manifestModel: "nano-banana-9", aspectRatio: "16:9", width: 1920, height: 1080, catalog: catalog)
         #expect(unknown.steps.first == .init(model: "nano-banana-9", imageSize: nil, pricePerImage: nil))
     }

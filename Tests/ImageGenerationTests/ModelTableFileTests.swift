@@ -37,11 +37,11 @@ import Testing
              "chains": {"draft": ["acme-legacy"], "production": ["acme-image-1", "gemini-3.1-flash-image"]}}
             """)
         let draft = ModelPlan(quality: .draft, manifestModel: nil, aspectRatio: "16:9", width: 1920, height: 1080, catalog: catalog)
-        #expect(draft.steps == [.init(model: "acme-legacy", imageSize: nil, pricePerImage: 0.01)])
+        #expect(draft.steps == [.init(model: "acme-legacy", imageSize: nil, pricePerImage: 0.01, batchPricePerImage: 0.005)])
         let production = ModelPlan(quality: .production, manifestModel: nil, aspectRatio: "16:9", width: 1920, height: 1080, catalog: catalog)
         #expect(production.steps == [
-            .init(model: "acme-image-1", imageSize: "2K", pricePerImage: 0.04),
-            .init(model: "gemini-3.1-flash-image", imageSize: "2K", pricePerImage: 0.101),
+            .init(model: "acme-image-1", imageSize: "2K", pricePerImage: 0.04, batchPricePerImage: 0.02),
+            .init(model: "gemini-3.1-flash-image", imageSize: "2K", pricePerImage: 0.101, batchPricePerImage: 0.0505),
         ])
         let square = ModelPlan(quality: .production, manifestModel: nil, aspectRatio: "1:1", width: 1024, height: 1024, catalog: catalog)
         #expect(square.skipped.map(\.model) == ["acme-image-1"], "an unsupported ratio is skipped, never sent")

@@ -41,6 +41,17 @@ private func failure(_ bytes: [UInt8], file: String = "m.json") -> ManifestError
         #expect(m.warnings.isEmpty)
     }
 
+    @Test func priorityIsInteractiveOrBatch() throws {
+        #expect(try decode(#"{"priority": "batch", "scenes": [{"scene_number": 1, "image_create_prompt": "x"}]}"#).priority == .batch)
+        #expect(try decode(#"{"priority": "Interactive", "scenes": [{"scene_number": 1, "image_create_prompt": "x"}]}"#).priority == .interactive)
+        let m = try decode(#"{"scenes": [{"scene_number": 1, "image_create_prompt": "x"}]}"#)
+        #expect(m.priority == nil && m.warnings.isEmpty, "absent: the daemon's --priority decides")
+        let e = try #require(failure("{\"scenes\": [{\"scene_number\": 1, \"image_create_prompt\": \"x\"}],\n \"priority\": \"urgent\"}"))
+        #expect(e.reason == .invalidManifest && e.issues.map(\.path) == ["priority"])
+        #expect(e.issues.first?.message.contains("\"interactive\"") == true && e.issues.first?.message.contains("\"batch\"") == true)
+        #expect(e.issues.first?.line == 2, "located: \(String(describing: e.issues.first))")
+    }
+
     @Test func defaultsApply() throws {
         let m = try decode(#"{"scenes": [{"scene_number": 1, "image_create_prompt": "x"}]}"#, file: "My Episode (cut 2).json")
         #expect(m.session == "My-Episode--cut-2-")

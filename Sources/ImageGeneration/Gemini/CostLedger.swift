@@ -17,8 +17,11 @@ public final class CostLedger: Sendable {
         public var costUSD: Double
         public var session: String
         public var scene: Int
+        /// `batch` for an image from the Batch API (at its price); absent for an interactive request.
+        public var priority: String?
 
-        public init(time: String, model: String, imageSize: String?, costUSD: Double, session: String, scene: Int) {
+        public init(time: String, model: String, imageSize: String?, costUSD: Double, session: String, scene: Int, priority: String? = nil) {
+            self.priority = priority
             self.time = time
             self.model = model
             self.imageSize = imageSize
@@ -31,7 +34,7 @@ public final class CostLedger: Sendable {
             case time, model
             case imageSize = "image_size"
             case costUSD = "cost_usd"
-            case session, scene
+            case session, scene, priority
         }
     }
 

@@ -23,6 +23,9 @@ public struct GeminiProvider: ImageProvider {
     public let quotaWait: Double
     /// Where models retired for a spent daily quota are listed for `scenedrop status`; nil: nowhere.
     public var retiredModelsFile: String?
+    /// Where batch sessions' jobs are written down (`.scenedrop/batches/`); nil: no batch mode.
+    public var batchStore: BatchStore?
+    public var batchPolicy = BatchPolicy()
     /// Wall time in seconds since the epoch, for ledger lines and the UTC day (a parameter so tests can
     /// pin it). Every timer reads the state's monotonic clock instead.
     let now: @Sendable () -> Double
@@ -46,27 +49,12 @@ public struct GeminiProvider: ImageProvider {
     }
 
     public func generate(_ request: ImageRequest, phases: ProviderPhases) async throws(ProviderFailure) -> ProviderResult {
-        let prompt = PromptEnhancer.enhance(
-            prompt: request.prompt, style: request.style, quality: request.quality,
-            aspectRatio: request.aspectRatio.description, negative: request.negativePrompt)
+        let prompt = Self.prompt(for: request)
         if let disabled = await state.disabled {
             throw ProviderFailure(reason: disabled, message: "gemini is disabled for this run (\(disabled.rawValue))", tried: [])
         }
-        let plan = ModelPlan(
-            quality: request.quality, manifestModel: request.model, aspectRatio: request.aspectRatio.description,
-            width: request.width, height: request.height, catalog: catalog)
-        // A cached image from any model of the plan makes no request and costs nothing.
-        if let cache {
-            for step in plan.steps {
-                let key = cacheKey(step, prompt: prompt, request: request)
-                // CPU phase: a lookup decodes the cached image to check it.
-                if let bytes = await phases.cpu({ cache.lookup(key) }) {
-                    return ProviderResult(image: ProviderImage(
-                        bytes: bytes, format: request.format.imageFormat, width: request.width, height: request.height,
-                        model: step.model, imageSize: step.imageSize, costUSD: 0, cacheHit: true, attempts: 0, enhancedPrompt: prompt))
-                }
-            }
-        }
+        let plan = plan(for: request)
+        if let cached = await cached(request, prompt: prompt, plan: plan, phases: phases) { return cached }
         var tried = plan.skipped.map { ProviderAttempt(provider: name, model: $0.model, error: "skipped: \($0.reason)", attempts: 0) }
         var firstReason: FallbackReason? = plan.skipped.isEmpty ? nil : .modelNotFound
 
@@ -88,6 +76,35 @@ public struct GeminiProvider: ImageProvider {
             }
         }
         throw ProviderFailure(reason: firstReason ?? .modelNotFound, message: tried.last?.error ?? "no Gemini model can make this image", tried: tried)
+    }
+
+    /// The prompt as sent: the scene's text with its style and negative prompt worked in.
+    static func prompt(for request: ImageRequest) -> String {
+        PromptEnhancer.enhance(
+            prompt: request.prompt, style: request.style, quality: request.quality,
+            aspectRatio: request.aspectRatio.description, negative: request.negativePrompt)
+    }
+
+    /// The models to try for the request, in order.
+    func plan(for request: ImageRequest) -> ModelPlan {
+        ModelPlan(
+            quality: request.quality, manifestModel: request.model, aspectRatio: request.aspectRatio.description,
+            width: request.width, height: request.height, catalog: catalog)
+    }
+
+    /// A cached image from any model of the plan: it makes no request and costs nothing.
+    func cached(_ request: ImageRequest, prompt: String, plan: ModelPlan, phases: ProviderPhases) async -> ProviderResult? {
+        guard let cache else { return nil }
+        for step in plan.steps {
+            let key = cacheKey(step, prompt: prompt, request: request)
+            // CPU phase: a lookup decodes the cached image to check it.
+            if let bytes = await phases.cpu({ cache.lookup(key) }) {
+                return ProviderResult(image: ProviderImage(
+                    bytes: bytes, format: request.format.imageFormat, width: request.width, height: request.height,
+                    model: step.model, imageSize: step.imageSize, costUSD: 0, cacheHit: true, attempts: 0, enhancedPrompt: prompt))
+            }
+        }
+        return nil
     }
 
     public func conditions() async -> [String] {

@@ -96,6 +96,11 @@ public enum GeminiResponse {
         } catch {
             return .failure(.invalidResponse("the response body is not a Gemini answer (a field has the wrong type)"))
         }
+        return interpret(root)
+    }
+
+    /// What a decoded `GenerateContentResponse` amounts to (also one response inside a batch job).
+    static func interpret(_ root: Body) -> GeminiAnswer {
         if let block = root.promptFeedback?.blockReason {
             let detail = root.promptFeedback?.blockReasonMessage.map { ": \($0)" } ?? ""
             return .noImage(.safetyBlocked, message: "prompt blocked (\(block))\(detail)")

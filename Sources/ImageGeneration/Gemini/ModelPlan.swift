@@ -10,11 +10,14 @@ public struct ModelPlan: Sendable, Equatable {
         public var imageSize: String?
         /// `nil` when the model is not in the table.
         public var pricePerImage: Double?
+        /// The price through the Batch API; `nil` when the model is not in the table.
+        public var batchPricePerImage: Double?
 
-        public init(model: String, imageSize: String?, pricePerImage: Double?) {
+        public init(model: String, imageSize: String?, pricePerImage: Double?, batchPricePerImage: Double? = nil) {
             self.model = model
             self.imageSize = imageSize
             self.pricePerImage = pricePerImage
+            self.batchPricePerImage = batchPricePerImage
         }
     }
 
@@ -46,7 +49,7 @@ public struct ModelPlan: Sendable, Equatable {
                 continue
             }
             guard spec.supportsImageSize else {
-                steps.append(Step(model: id, imageSize: nil, pricePerImage: spec.price(size: nil)))
+                steps.append(Step(model: id, imageSize: nil, pricePerImage: spec.price(size: nil), batchPricePerImage: spec.batchPrice(size: nil)))
                 continue
             }
             let size: String
@@ -61,7 +64,7 @@ public struct ModelPlan: Sendable, Equatable {
                 size = spec.imageSizes.first { spec.output(size: $0, aspectRatio: aspectRatio)?.covers(width: width, height: height) == true }
                     ?? spec.imageSizes.last!
             }
-            steps.append(Step(model: id, imageSize: size, pricePerImage: spec.price(size: size)))
+            steps.append(Step(model: id, imageSize: size, pricePerImage: spec.price(size: size), batchPricePerImage: spec.batchPrice(size: size)))
         }
         self.steps = steps
         self.skipped = skipped

@@ -24,8 +24,14 @@ public struct ModelSpec: Sendable, Equatable, Codable {
     public var outputs: [String: [String: Pixels]]
     /// USD per image per image size (key "" for a model without size control).
     public var pricePerImage: [String: Double]
+    /// USD per image through the Batch API, where it is not half of `pricePerImage`.
+    public var batchPricePerImage: [String: Double]
 
-    public init(id: String, aspectRatios: [String], imageSizes: [String], outputs: [String: [String: Pixels]], pricePerImage: [String: Double]) {
+    public init(
+        id: String, aspectRatios: [String], imageSizes: [String], outputs: [String: [String: Pixels]], pricePerImage: [String: Double],
+        batchPricePerImage: [String: Double] = [:]
+    ) {
+        self.batchPricePerImage = batchPricePerImage
         self.id = id
         self.aspectRatios = aspectRatios
         self.imageSizes = imageSizes
@@ -42,5 +48,11 @@ public struct ModelSpec: Sendable, Equatable, Codable {
 
     public func price(size: String?) -> Double? {
         pricePerImage[size ?? ""]
+    }
+
+    /// The Batch API's price: "50% of the interactive price" (docs/gemini-image-api.md §3.4, every
+    /// model listed there), unless the table names another.
+    public func batchPrice(size: String?) -> Double? {
+        batchPricePerImage[size ?? ""] ?? price(size: size).map { $0 / 2 }
     }
 }

@@ -5,12 +5,14 @@ import LocatedJSON
 ///
 ///     { "models": { "<id>": { "aspect_ratios": ["16:9", …], "image_sizes": ["1K", "2K"],
 ///                             "outputs": { "1K": { "16:9": "1376x768" } },
-///                             "price_per_image": { "1K": 0.067 } } },
+///                             "price_per_image": { "1K": 0.067 },
+///                             "batch_price_per_image": { "1K": 0.0335 } } },
 ///       "chains": { "draft": ["<id>", …], "production": ["<id>", …] } }
 ///
 /// A model already in the table keeps every field the file leaves out; `outputs` and `price_per_image`
 /// merge key by key; lists replace. A model without size control has `"image_sizes": []` and uses the
-/// size key `""`. Pure: the caller reads the file.
+/// size key `""`. A size without a batch price costs half its price in batch mode (the Batch API's
+/// published discount). Pure: the caller reads the file.
 public enum ModelTableFile {
     /// The `imageSize` values the API defines (§1.2).
     public static let imageSizes: Set<String> = ["512", "1K", "2K", "4K"]
@@ -98,7 +100,7 @@ public enum ModelTableFile {
 
         func merged(_ node: JSONNode, _ path: String, over existing: ModelSpec?, id: String) throws(ModelTableError) -> ModelSpec {
             var spec = existing ?? ModelSpec(id: id, aspectRatios: [], imageSizes: [], outputs: [:], pricePerImage: [:])
-            for field in try members(node, path, allowed: ["aspect_ratios", "image_sizes", "outputs", "price_per_image"]) {
+            for field in try members(node, path, allowed: ["aspect_ratios", "image_sizes", "outputs", "price_per_image", "batch_price_per_image"]) {
                 let fieldPath = path + "." + field.key
                 switch field.key {
                 case "aspect_ratios":
@@ -131,7 +133,7 @@ public enum ModelTableFile {
                         guard case .number(let text) = size.value.value, let price = Double(text), price >= 0, price < 100 else {
                             throw fail(sizePath, "expected a price in USD per image, such as 0.067", at: size.value.offset)
                         }
-                        spec.pricePerImage[size.key] = price
+                        if field.key == "price_per_image" { spec.pricePerImage[size.key] = price } else { spec.batchPricePerImage[size.key] = price }
                     }
                 }
             }

@@ -1,0 +1,131 @@
+import Foundation
+import Synchronization
+import SystemSupport
+
+/// What a batch session sent, written down before it is sent: `.scenedrop/batches/<session>.json`.
+/// A daemon that was killed or rebooted reads it and goes on polling the same jobs instead of
+/// submitting the session again; `scenedrop status` lists it.
+public struct BatchRecord: Codable, Sendable, Equatable {
+    public struct Job: Codable, Sendable, Equatable {
+        /// Unique per session, content and part: how a job created just before a crash is found again.
+        public var displayName: String
+        /// `batches/{id}`; nil until the API has answered the create call.
+        public var name: String?
+        public var scenes: [Int]
+        /// The API's last word (`BATCH_STATE_…`), or `SUBMITTING` / `NOT_SUBMITTED` before it has one.
+        public var state: String
+        public var updatedAt: String
+
+        enum CodingKeys: String, CodingKey {
+            case displayName = "display_name"
+            case name, scenes, state
+            case updatedAt = "updated_at"
+        }
+    }
+
+    public static let schemaName = "scenedrop.batch/v1"
+    public var schema = BatchRecord.schemaName
+    public var session: String
+    /// The dropped manifest's SHA-256: the same session dropped again with other content replaces the job.
+    public var manifestSHA256: String
+    public var model: String
+    public var imageSize: String?
+    public var submittedAt: String
+    /// `submittedAt` in seconds since the epoch: the deadline counts from here, across restarts.
+    public var submitted: Double
+    public var host: String
+    public var jobs: [Job]
+
+    public init(session: String, manifestSHA256: String, model: String, imageSize: String?, submitted: Double, jobs: [Job]) {
+        self.session = session
+        self.manifestSHA256 = manifestSHA256
+        self.model = model
+        self.imageSize = imageSize
+        self.submitted = submitted
+        self.submittedAt = WallClock.rfc3339(submitted)
+        self.host = Host.name
+        self.jobs = jobs
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case schema, session
+        case manifestSHA256 = "manifest_sha256"
+        case model
+        case imageSize = "image_size"
+        case submittedAt = "submitted_at"
+        case submitted, host, jobs
+    }
+}
+
+/// The folder of batch records. Blocking I/O: call it on the I/O threads.
+public struct BatchStore: Sendable {
+    public let directory: String
+
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    func path(_ session: String) -> String { directory + "/" + session + ".json" }
+
+    public func load(_ session: String) -> BatchRecord? {
+        guard let bytes = try? FileSystem.readRegularFile(path(session), limit: 4 << 20) else { return nil }
+        return try? JSONDecoder().decode(BatchRecord.self, from: Data(bytes))
+    }
+
+    /// Record writes of this process, one at a time: a waiting drop's update must not land between
+    /// a newer drop's check and its write (it would bring the replaced content back).
+    private static let writes = Mutex(())
+
+    /// Writes `record` as the session's, replacing whatever was there (a new drop's record).
+    public func save(_ record: BatchRecord) throws(SystemError) {
+        try Self.writes.withLock { _ throws(SystemError) in try write(record) }
+    }
+
+    /// Writes `record` only while the session's record is still for its content (or is gone); false,
+    /// writing nothing, when a newer drop's record has replaced it.
+    public func update(_ record: BatchRecord) throws(SystemError) -> Bool {
+        try Self.writes.withLock { _ throws(SystemError) -> Bool in
+            if let current = load(record.session), current.manifestSHA256 != record.manifestSHA256 { return false }
+            try write(record)
+            return true
+        }
+    }
+
+    /// Whether a newer drop's record replaced `record`; a record that is gone (removed by hand, or by
+    /// an identical drop that published first) is written again, since only other content replaces.
+    public func isReplaced(_ record: BatchRecord) -> Bool {
+        Self.writes.withLock { _ in
+            guard let current = load(record.session) else {
+                try? write(record)
+                return false
+            }
+            return current.manifestSHA256 != record.manifestSHA256
+        }
+    }
+
+    /// Written whole (temp file, fsync, rename): a reader sees the old record or the new one.
+    private func write(_ record: BatchRecord) throws(SystemError) {
+        try FileSystem.makeDirectories(directory)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(record) else { return }
+        try FileSystem.writeAtomically(path(record.session), bytes: Array(data) + [10], sync: true)
+    }
+
+    /// Forgets the session's record, only if it is still the one for `manifestSHA256` (a newer drop's
+    /// record stays).
+    public func remove(_ session: String, manifestSHA256: String) {
+        Self.writes.withLock { _ in
+            guard load(session)?.manifestSHA256 == manifestSHA256 else { return }
+            try? FileSystem.unlinkFile(path(session))
+        }
+    }
+
+    /// Every record, oldest first (for `scenedrop status`).
+    public func all() -> [BatchRecord] {
+        let names = (try? FileSystem.list(directory)) ?? []
+        return names.filter { $0.name.hasSuffix(".json") && !$0.name.hasPrefix(".") }
+            .compactMap { load(String($0.name.dropLast(".json".count))) }
+            .sorted { $0.submitted < $1.submitted }
+    }
+}

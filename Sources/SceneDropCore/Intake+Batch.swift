@@ -1,0 +1,16 @@
+import DropFolder
+
+extension Intake {
+    /// A claim waiting for a batch job frees its `--max-sessions` place and its file name (a re-drop
+    /// under that name is taken at once, to replace the batch, not a day later).
+    func setAside(_ claim: ClaimedManifest) async {
+        guard setAsidePaths.insert(claim.path).inserted else { return }
+        inFlight -= 1
+        inFlightNames.remove(claim.originalName)
+        if arrivedWhileInFlight.remove(claim.originalName) != nil, accepting {
+            await enqueue(claim.originalName)
+        } else {
+            await pump()
+        }
+    }
+}
