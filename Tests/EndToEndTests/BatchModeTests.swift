@@ -68,7 +68,8 @@ import Testing
                 #expect(emulator.batchJobs.count == 1 && server.generateRequests.count == 1, "one job, one interactive request")
                 let lines = ledger(root)
                 #expect(lines.count == 3 && lines.filter { $0["priority"] as? String == "batch" }.count == 2, "\(lines)")
-                #expect(!FileSystem.exists(root + "/.scenedrop/batches/ep1.json"), "the record goes with the publish")
+                // The record goes right after the publish (kept until then: a crash in between polls again).
+                try await daemon.waitUntil("the record removed after the publish") { !FileSystem.exists(root + "/.scenedrop/batches/ep1.json") }
                 #expect(daemon.process.logRecords("batch job submitted").count == 1)
                 #expect(!daemon.process.logRecords("batch job state changed").isEmpty)
                 #expect(try await daemon.stop() == 0)

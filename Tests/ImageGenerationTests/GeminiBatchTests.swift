@@ -62,7 +62,7 @@ import Testing
 /// The provider's batch mode against the fake Batch API over real HTTP, real libvips, a real record
 /// folder and ledger.
 @Suite struct GeminiBatchTests {
-    static let jpeg = try! PlaceholderCard(sceneNumber: 1, prompt: "batch jpeg", style: "minimal", width: 1376, height: 768, format: .jpeg).render()
+    static var jpeg: [UInt8] { GeminiProviderTests.jpeg }
 
     struct Setup {
         let server: FakeGeminiServer
@@ -84,7 +84,7 @@ import Testing
         emulator.setBatchBehaviour(behaviour)
         return try await withFakeGemini({ emulator.handle($0) }) { server in
             try await withTemporaryDirectory { root in
-                let client = GeminiClient(http: .shared, baseURL: server.baseURL, key: GeminiKey(GeminiEmulator.validKey)!, timeout: .seconds(10))
+                let client = GeminiClient(http: .shared, baseURL: server.baseURL, key: GeminiKey(GeminiEmulator.validKey)!, timeout: .seconds(60))
                 var provider = GeminiProvider(
                     client: client, policy: RetryPolicy(maxRetries: 1, baseDelay: 0.01, maxDelay: 0.05, jitter: 0),
                     state: GeminiState(requestsPerMinute: nil), cache: cache ? ImageCache(directory: root + "/cache") : nil,

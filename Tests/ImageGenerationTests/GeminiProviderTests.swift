@@ -19,9 +19,11 @@ import Testing
         let provider: GeminiProvider
     }
 
-    /// A provider on a fake server playing `scenario`, for the length of `body`.
+    /// A provider on a fake server playing `scenario`, for the length of `body`. The request timeout is
+    /// long unless a test is about timeouts: a cold first run (fontconfig building its cache while the
+    /// suite starts) has starved the process for 18 s, and a spurious timeout is a retry no test expects.
     func withSetUp<Result>(
-        key: String = GeminiEmulator.validKey, retries: Int = 2, timeout: Duration = .seconds(10), maxBody: Int = 48 << 20,
+        key: String = GeminiEmulator.validKey, retries: Int = 2, timeout: Duration = .seconds(60), maxBody: Int = 48 << 20,
         cache: ImageCache? = nil, ledger: CostLedger? = nil, budget: Double? = nil,
         _ scenario: @escaping @Sendable (GeminiEmulator.Call) -> FakeResponse, _ body: (Setup) async throws -> Result
     ) async throws -> Result {
