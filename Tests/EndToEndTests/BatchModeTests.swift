@@ -94,6 +94,7 @@ import Testing
                 #expect(emulator.batchJobs.count == 1, "never submitted twice")
                 #expect(server.generateRequests.isEmpty)
                 #expect(second.process.logRecords("batch session resumed: polling the jobs already submitted").count == 1)
+                try await second.waitUntil("the publish logged") { !second.publishes.isEmpty }
                 #expect(second.publishes == ["k"] && first.publishes.isEmpty)
                 #expect(ledger(root).count == 3)
                 #expect(try await second.stop() == 0)
@@ -139,6 +140,8 @@ import Testing
                 }
                 #expect(String(decoding: readFile(session.path + "/manifest.json") ?? [], as: UTF8.self).contains("a harbour"))
                 #expect(emulator.batchJobs.count == 2 && emulator.batchJobs[1].prompts.allSatisfy { $0.contains("harbour") })
+                // The log line follows the publish rename.
+                try await daemon.waitUntil("the publish logged") { !daemon.publishes.isEmpty }
                 #expect(daemon.publishes == ["r"], "published once, from the new drop")
                 #expect(try await daemon.stop() == 0)
                 #expect(claimsInWork(root) == 0 && listNames(root + "/inbox").isEmpty)
