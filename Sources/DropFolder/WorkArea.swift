@@ -14,32 +14,45 @@ public struct ClaimedManifest: Sendable {
 
 /// The claim protocol of contract §1. A manifest is claimed by `rename(2)` from the inbox into
 /// `work/<instance>/`: only one rename can succeed, so any number of instances (on any number of
-/// machines sharing the volume) may watch one inbox. Each instance holds a `flock` on
-/// `work/<instance>.lock`; a lock that can be taken belongs to a dead instance, whose claims go back
-/// to the inbox.
+/// machines sharing the volume) may watch one inbox. Each instance keeps a lease, `work/<instance>.lease`
+/// (see `Lease`); a peer whose lease stops moving for the lease timeout, or whose process is gone from
+/// this very machine, is dead, and its claims go back to the inbox. It also holds a `flock` on
+/// `work/<instance>.lock`: where locks work, a held lock proves a peer alive.
 public final class WorkArea: Sendable {
     public let inbox: String
     public let workRoot: String
     public let instanceID: String
     public let directory: String
-    private let lock: FileLock
+    let lock: FileLock
     private let counter = Atomic<Int>(0)
+    /// Seconds a peer's lease may stand still before the peer is taken for dead.
+    public let leaseTimeout: Double
+    let clock: MonotonicClock
+    let watch: Mutex<LeaseWatch>
+    let leaseCounter = Atomic<UInt64>(0)
+    let startedAt = WallClock.rfc3339(WallClock.now())
 
     /// Separates the claim sequence number from the original name in work/.
     static let separator: Character = "~"
 
-    /// Takes our lock first, then creates our folder: a folder without a lock file is never one
-    /// that a live instance is still setting up.
-    public init(inbox: String, workRoot: String, instanceID: String) throws(SystemError) {
+    /// Takes our lock and writes our lease first, then creates our folder: a folder without a lease
+    /// is never one that a live instance is still setting up.
+    public init(
+        inbox: String, workRoot: String, instanceID: String, leaseTimeout: Double = 60, clock: MonotonicClock = .continuous
+    ) throws(SystemError) {
         self.inbox = inbox
         self.workRoot = workRoot
         self.instanceID = instanceID
         self.directory = workRoot + "/" + instanceID
+        self.leaseTimeout = leaseTimeout
+        self.clock = clock
+        self.watch = Mutex(LeaseWatch(timeout: leaseTimeout))
         try FileSystem.makeDirectories(workRoot)
         guard let lock = try FileLock.tryLock(workRoot + "/" + instanceID + ".lock") else {
             throw SystemError(errno: EAGAIN, call: "flock", paths: [workRoot + "/" + instanceID + ".lock"])
         }
         self.lock = lock
+        try Lease(instance: instanceID, counter: 0, startedAt: startedAt).write(to: Self.leasePath(instanceID, workRoot: workRoot))
         try FileSystem.makeDirectories(directory)
     }
 
@@ -57,7 +70,14 @@ public final class WorkArea: Sendable {
         do {
             try FileSystem.rename(inbox + "/" + name, target)
         } catch where error.errno == ENOENT {
-            return nil
+            // Our own folder gone (a peer took this instance for dead and tidied up) fails the same
+            // way as a file another instance took first: make it again and try once more.
+            guard !FileSystem.exists(directory), (try? FileSystem.makeDirectories(directory)) != nil else { return nil }
+            do {
+                try FileSystem.rename(inbox + "/" + name, target)
+            } catch where error.errno == ENOENT {
+                return nil
+            }
         }
         return ClaimedManifest(originalName: name, path: target)
     }
@@ -72,53 +92,6 @@ public final class WorkArea: Sendable {
     /// Removes a claim whose session was published (its bytes live on as manifest.json).
     public func release(_ claim: ClaimedManifest) throws(SystemError) {
         try FileSystem.unlinkFile(claim.path)
-    }
-
-    /// What the recovery of one dead instance moved back.
-    public struct Recovery: Sendable, Equatable {
-        public var instanceID: String
-        public var returned: [String]
-    }
-
-    /// Moves the claims of every dead instance back to the inbox.
-    public func recoverDeadInstances() -> [Recovery] {
-        guard let entries = try? FileSystem.list(workRoot) else { return [] }
-        var recoveries: [Recovery] = []
-        for entry in entries where entry.name.hasSuffix(".lock") {
-            let id = String(entry.name.dropLast(".lock".count))
-            guard id != instanceID else { continue }
-            guard let deadLock = try? FileLock.tryLock(workRoot + "/" + entry.name, create: false) else { continue }
-            var returned: [String] = []
-            let folder = workRoot + "/" + id
-            for file in (try? FileSystem.list(folder)) ?? [] {
-                let original = Self.originalName(fromWorkName: file.name)
-                if let name = try? Self.moveBack(folder + "/" + file.name, originalName: original, inbox: inbox) {
-                    returned.append(name)
-                }
-            }
-            // Only forget the instance when its folder is empty: anything we could not move stays for the next try.
-            if (try? FileSystem.list(folder))?.isEmpty ?? true {
-                try? FileSystem.removeTree(folder)
-                try? FileSystem.unlinkFile(deadLock.path)
-            }
-            deadLock.unlock()
-            recoveries.append(Recovery(instanceID: id, returned: returned))
-        }
-        return recoveries
-    }
-
-    /// Whether the instance that owns `id` still runs (its lock is held). Our own id counts as alive.
-    public func isInstanceAlive(_ id: String) -> Bool {
-        id == instanceID || Self.isAlive(id, workRoot: workRoot)
-    }
-
-    /// Leaves no trace of this instance after a clean shutdown (its folder must be empty).
-    public func close() {
-        if (try? FileSystem.list(directory))?.isEmpty ?? false {
-            try? FileSystem.removeTree(directory)
-            try? FileSystem.unlinkFile(lock.path)
-        }
-        lock.unlock()
     }
 
     /// The claims in our own folder (after a crash of a predecessor with our id this is empty:

@@ -60,7 +60,7 @@ public struct SessionStaging: Sendable {
         }
         do {
             try FileSystem.exchange(path, target)
-        } catch where error.errno == EINVAL /* no RENAME_EXCHANGE here (e.g. NFS) */ {
+        } catch where FileSystem.isUnsupported(error.errno) /* no RENAME_EXCHANGE here (NFS, FUSE) */ {
             // Second best: move the old one aside first. Readers may briefly see no session, never a partial one.
             let aside = outbox + "/.staging/.trash-" + session + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
             try FileSystem.rename(target, aside)
@@ -77,6 +77,38 @@ public struct SessionStaging: Sendable {
         }
         if sync { try? FileSystem.syncDirectory(outbox) }
         return .replaced
+    }
+
+    /// The fence before a publish: the claimed manifest itself becomes the session's `manifest.json`.
+    /// Only the claim's holder can move it, so when a peer took the claim back (it took this instance
+    /// for dead) nothing of this session may be published: false. Where the claim is on another
+    /// filesystem than the outbox (`--state-dir`), the bytes are written and the claim removed
+    /// instead, its removal being the fence.
+    public func takeManifest(from claim: String, bytes: [UInt8], sync: Bool) throws(SystemError) -> Bool {
+        let manifest = path + "/manifest.json"
+        do {
+            try FileSystem.rename(claim, manifest)
+            return true
+        } catch where error.errno == ENOENT {
+            return false
+        } catch where error.errno == EXDEV {
+            try write("manifest.json", bytes, sync: sync)
+            do {
+                try FileSystem.unlinkFile(claim)
+                return true
+            } catch where error.errno == ENOENT {
+                try? FileSystem.unlinkFile(manifest)
+                return false
+            }
+        }
+    }
+
+    /// Puts a manifest taken by `takeManifest` back at the claim's path (the publish failed after the
+    /// fence, and the claim is to be handed back).
+    public func returnManifest(to claim: String, bytes: [UInt8]) {
+        if (try? FileSystem.rename(path + "/manifest.json", claim)) == nil {
+            try? FileSystem.createFile(claim, bytes: bytes, sync: true)
+        }
     }
 
     /// Removes an unpublished staging folder (after a failure or cancellation).

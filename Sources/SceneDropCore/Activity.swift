@@ -126,7 +126,7 @@ final class Activity: Sendable {
             metrics.quarantined(reason: reason)
         case .handedBack, .cancelled:
             metrics.handedBack.increment()
-        case .stuck, .superseded:
+        case .stuck, .superseded, .claimLost:
             break
         }
         changed { state in

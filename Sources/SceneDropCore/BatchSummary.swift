@@ -37,6 +37,8 @@ public struct BatchSummary: Codable, Sendable {
             handedBack.append(.init(file: file, detail: "cancelled; back in the inbox as \(name)"))
         case .superseded(let session):
             superseded.append(.init(file: file, detail: "\(session): replaced by a newer drop of the same session before its batch job finished"))
+        case .claimLost(let session):
+            handedBack.append(.init(file: file, detail: "\(session): the claim was taken back by a peer before the publish; not published here"))
         case .stuck(let error):
             handedBack.append(.init(file: file, detail: "left in work/ for recovery: \(error)"))
         }

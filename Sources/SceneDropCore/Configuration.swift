@@ -26,6 +26,10 @@ public struct Configuration: Sendable {
     public var cleanupInterval: Duration = .seconds(3600)
     /// After SIGTERM, how long in-flight sessions may take before their manifests are handed back.
     public var shutdownGrace: Duration = .seconds(30)
+    /// How often this instance's lease moves on, and how long a peer's may stand still before the
+    /// peer is taken for dead (its claims go back to the inbox).
+    public var leaseRenew: Duration = .seconds(10)
+    public var leaseTimeout: Duration = .seconds(60)
     /// First wait before a handed-back manifest is tried again; doubles up to `maximumBackoff`.
     public var initialBackoff: Duration = .seconds(2)
     public var maximumBackoff: Duration = .seconds(300)

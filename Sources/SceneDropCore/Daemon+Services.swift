@@ -22,7 +22,9 @@ extension Daemon {
         var intakeService = await watchIntake(intake, rechecks: rechecks, logger: logger)
         intakeService.readiness = readiness
         intakeService.startAfter = swept
-        var watchServices: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        var watchServices: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: leaseService(work, logger: logger), successTerminationBehavior: .ignore, serviceName: "lease"),
+        ]
         let stopping = Stopping()
         if let web = configuration.web {
             // First in the list, so last to stop: the page and /readyz (503, shutting down) stay

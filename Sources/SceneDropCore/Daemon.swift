@@ -25,6 +25,8 @@ public struct Daemon: Sendable {
     public var generation: GenerationSettings
     public var logger: Logger
     public var clock: MonotonicClock = .continuous
+    /// This instance's id: its work folder, lease and ledger file are named after it.
+    public var instanceID = WorkArea.makeInstanceID()
     /// Signals that start a graceful shutdown.
     public var shutdownSignals: [UnixSignal] = [.sigterm, .sigint]
     /// Off: rescans only, as where inotify is unavailable (libinotifytools allows one watcher per
@@ -41,14 +43,14 @@ public struct Daemon: Sendable {
 
     /// `scenedrop watch`: runs until graceful shutdown.
     public func watch() async throws {
-        try await ProviderAssembly.withChain(generation, configuration: configuration, clock: clock, logger: logger) { chain in
+        try await ProviderAssembly.withChain(generation, configuration: configuration, instanceID: instanceID, clock: clock, logger: logger) { chain in
             _ = try await run(.watch, chain: chain)
         }
     }
 
     /// `scenedrop process`: what is in the inbox now, then a summary.
     public func process(patience: Duration = .seconds(60)) async throws -> BatchSummary {
-        try await ProviderAssembly.withChain(generation, configuration: configuration, clock: clock, logger: logger) { chain in
+        try await ProviderAssembly.withChain(generation, configuration: configuration, instanceID: instanceID, clock: clock, logger: logger) { chain in
             try await run(.drainOnce(patience: patience), chain: chain)
         }
     }
@@ -59,11 +61,18 @@ public struct Daemon: Sendable {
         let layout = configuration.layout
         let work = try await WorkerThreads.io.run { () throws(SystemError) in
             try layout.create()
-            return try WorkArea(inbox: layout.inbox, workRoot: layout.work, instanceID: WorkArea.makeInstanceID())
+            return try WorkArea(
+                inbox: layout.inbox, workRoot: layout.work, instanceID: instanceID,
+                leaseTimeout: configuration.leaseTimeout.seconds, clock: clock)
         }
         defer { work.close() }
         var logger = self.logger
         logger[metadataKey: "scenedrop.instance"] = "\(work.instanceID)"
+        let workRoot = layout.work
+        let volume = await WorkerThreads.io.run { VolumeProbe.run(in: workRoot) }
+        logger.log(level: volume.filesystem.isNetwork ? .notice : .info, "volume probed", metadata: [
+            "scenedrop.volume": "\(volume)", "scenedrop.mechanisms": "\(volume.mechanisms)",
+        ])
 
         let (claims, claimsOut) = AsyncStream.makeStream(of: (ClaimedManifest, Double).self)
         let (rechecks, rechecksOut) = AsyncStream.makeStream(of: Double.self)
@@ -88,6 +97,7 @@ public struct Daemon: Sendable {
                 rechecks: rechecks, clock: clock, logger: logger)
             // The intake ends on its own once everything is claimed; the run ends with the last session.
             services = [
+                .init(service: leaseService(work, logger: logger), successTerminationBehavior: .ignore, serviceName: "lease"),
                 .init(service: workers, successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "session-workers"),
                 .init(service: intakeService, successTerminationBehavior: .ignore, serviceName: "intake"),
             ]
@@ -106,10 +116,16 @@ public struct Daemon: Sendable {
         return summary
     }
 
+    /// Renews this instance's lease; first in every group, so it stops last.
+    func leaseService(_ work: WorkArea, logger: Logger) -> LeaseService {
+        LeaseService(work: work, interval: configuration.leaseRenew, clock: clock, logger: logger)
+    }
+
     /// The daemon's intake: the inotify watch (when available) and rescans every `--rescan-interval`.
     func watchIntake(_ intake: Intake, rechecks: AsyncStream<Double>, logger: Logger) async -> IntakeService {
         let layout = configuration.layout
         let rescanInterval = await self.rescanInterval(logger: logger)
+        await intake.useRescanInterval(rescanInterval.seconds)
         var watcher: (InotifyWatcher, AsyncStream<WatchEvent>)?
         do {
             if inotify { watcher = try InotifyWatcher.start(directory: layout.inbox, logger: logger) }

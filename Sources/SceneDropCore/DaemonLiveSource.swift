@@ -43,7 +43,7 @@ struct DaemonLiveSource: LiveSource {
         let (inbox, spent) = await WorkerThreads.io.run { () -> (LiveState.Inbox, Double) in
             let times = (try? InboxScanner.waitingSince(layout.inbox)) ?? []
             let inbox = LiveState.Inbox(count: times.count, oldestAgeSeconds: times.min().map { max(0, now - $0) })
-            return (inbox, CostLedger.spentToday(path: layout.state + "/ledger.jsonl", now: now))
+            return (inbox, CostLedger.spentToday(files: CostLedger.files(in: layout.ledger), now: now))
         }
         cached.value.withLock { $0 = (now, inbox, spent) }
         return (inbox, spent)

@@ -16,17 +16,17 @@ actor Intake {
     private let inbox: String
     private let workFolder: String
     private let work: WorkArea
-    private let maxSessions: Int
+    let maxSessions: Int
     private let initialBackoff: Double
     private let maximumBackoff: Double
-    private let clock: MonotonicClock
-    private let logger: Logger
+    let clock: MonotonicClock
+    let logger: Logger
     private let output: AsyncStream<(ClaimedManifest, Double)>.Continuation
     private let recheckRequests: AsyncStream<Double>.Continuation
     /// Counts rescans, overflows and claims for the metrics.
     let activity: Activity
 
-    private var gate: StabilityGate
+    var gate: StabilityGate
     /// Names waiting for capacity, in arrival order (a head index keeps popping O(1)).
     var queue: [String] = []
     var head = 0
@@ -39,8 +39,14 @@ actor Intake {
     /// so a backoff is in place before the name can be claimed again.
     var inFlightNames: Set<String> = []
     var arrivedWhileInFlight: Set<String> = []
+    /// Inbox files seen by rescans and not taken, since when, and why the last claim of each failed
+    /// (Intake+Waiting): a file left waiting is logged, never silently skipped.
+    var waitingSince: [String: Double] = [:]
+    var warnedWaiting: Set<String> = []
+    var claimProblems: [String: String] = [:]
+    var staleAfter: Double
     var accepting = true
-    private var backoff: [String: (until: Double, failures: Int)] = [:]
+    var backoff: [String: (until: Double, failures: Int)] = [:]
     private var reportedFolders: Set<String> = []
     /// Recheck times already requested and not yet due, so a burst does not start a timer per file.
     private var pendingRechecks: Set<Int> = []
@@ -81,6 +87,7 @@ actor Intake {
         initialBackoff = configuration.initialBackoff.seconds
         maximumBackoff = configuration.maximumBackoff.seconds
         gate = StabilityGate(settle: configuration.settle.seconds)
+        staleAfter = Self.staleAfter(rescanInterval: (configuration.rescanInterval ?? .seconds(10)).seconds, settle: configuration.settle.seconds)
         self.clock = clock
         self.logger = logger
         self.output = output
@@ -133,7 +140,8 @@ actor Intake {
         }
         for recovery in listing.0 where !recovery.returned.isEmpty {
             logger.notice("claims of a dead instance returned to the inbox", metadata: [
-                "scenedrop.instance": "\(recovery.instanceID)", "scenedrop.count": "\(recovery.returned.count)",
+                "scenedrop.dead_instance": "\(recovery.instanceID)", "scenedrop.count": "\(recovery.returned.count)",
+                "scenedrop.reason": "\(recovery.reason)",
             ])
         }
         var candidates: [InboxScanner.Candidate]
@@ -170,6 +178,7 @@ actor Intake {
             }
         }
         gate.retain(only: present)
+        noteWaiting(candidates, now: now)
         activity.rescanned(inboxFiles: candidates.count)
         reportedFolders.formIntersection(present)
         if let patienceEnds, now >= patienceEnds, earliestRecheck != nil {
@@ -216,9 +225,11 @@ actor Intake {
             wanted?.remove(name)
             switch attempt {
             case .gone:
+                claimProblems[name] = "its claim (a rename into \(workFolder)) found it gone: another instance took it, or this mount's view of the inbox is stale"
                 continue
             case .failed(let error):
                 logger.error("claim failed", metadata: ["scenedrop.file": "\(name)", "error.message": "\(error.description)"])
+                claimProblems[name] = "its claim failed: \(error.description)"
                 // Left where it is, untouched; `process` reports it and exits 1 so cron notices.
                 if isDraining { summary.unclaimed.append(.init(file: name, detail: Self.unclaimable(error, work: workFolder))) }
                 continue
@@ -255,7 +266,7 @@ actor Intake {
                 logger.info("retry scheduled", metadata: ["scenedrop.file": "\(name)", "scenedrop.retry_in_s": "\(delay)"])
             case .published, .quarantined, .superseded:
                 backoff[claim.originalName] = nil
-            case .cancelled, .stuck:
+            case .cancelled, .stuck, .claimLost:
                 break
             }
         }

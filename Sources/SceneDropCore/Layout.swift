@@ -20,6 +20,8 @@ public struct Layout: Sendable, Equatable {
     public var cache: String { state + "/cache" }
     /// Models retired for a spent daily quota, and when they return (`scenedrop status`).
     public var retiredModels: String { state + "/retired-models.json" }
+    /// The cost ledger: one file per instance.
+    public var ledger: String { state + "/ledger" }
     /// One record per batch session waiting for its jobs.
     public var batches: String { state + "/batches" }
 

@@ -12,6 +12,9 @@ public enum ProcessOutcome: Sendable, Equatable {
     /// A newer drop of the same session replaced this one while it waited for its batch job (whose
     /// job was cancelled for the new one's): nothing is published from it, and its claim is released.
     case superseded(session: String)
+    /// The claim was gone at the publish (a peer took this instance for dead and returned it to the
+    /// inbox): nothing was published here; the peer, or a later look, processes the manifest.
+    case claimLost(session: String)
     /// The claim could not even be handed back; it stays in work/ for recovery.
     case stuck(error: String)
 }

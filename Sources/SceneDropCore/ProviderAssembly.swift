@@ -1,3 +1,4 @@
+import DropFolder
 import AsyncHTTPClient
 import ImageGeneration
 import Logging
@@ -7,7 +8,8 @@ import SystemSupport
 /// HTTP client alive exactly as long as `body` runs.
 public enum ProviderAssembly {
     public static func withChain<Result>(
-        _ settings: GenerationSettings, configuration: Configuration, clock: MonotonicClock = .continuous, logger: Logger,
+        _ settings: GenerationSettings, configuration: Configuration, instanceID: String = WorkArea.makeInstanceID(),
+        clock: MonotonicClock = .continuous, logger: Logger,
         isolation: isolated (any Actor)? = #isolation,
         _ body: (ProviderChain) async throws -> Result
     ) async throws -> Result {
@@ -26,7 +28,7 @@ public enum ProviderAssembly {
                 client: client, catalog: settings.catalog, policy: RetryPolicy(maxRetries: settings.retries),
                 state: GeminiState(requestsPerMinute: settings.requestsPerMinute, clock: clock),
                 cache: settings.cache ? ImageCache(directory: layout.cache) : nil,
-                ledger: CostLedger(path: layout.state + "/ledger.jsonl"),
+                ledger: CostLedger(directory: layout.ledger, instance: instanceID),
                 dailyBudget: settings.dailyBudgetUSD, quotaWait: settings.quotaWait.seconds, logger: logger, now: { WallClock.now() })
             provider.retiredModelsFile = layout.retiredModels
             provider.batchStore = BatchStore(directory: layout.batches)

@@ -48,6 +48,17 @@ public struct StatusReport: Codable, Sendable {
         public var id: String
         public var alive: Bool
         public var claims: Int
+        /// From its lease: where it runs, and its counter (which a live instance moves every --lease-renew).
+        public var host: String?
+        public var leaseCounter: UInt64?
+        /// When it last renewed, by its own host's clock.
+        public var leaseRenewedAt: String?
+
+        enum CodingKeys: String, CodingKey {
+            case id, alive, claims, host
+            case leaseCounter = "lease_counter"
+            case leaseRenewedAt = "lease_renewed_at"
+        }
     }
 
     public var inbox: Folder
@@ -58,7 +69,7 @@ public struct StatusReport: Codable, Sendable {
     public var lastSessions: [RecentSession]
     /// Every quarantined manifest, by name.
     public var quarantined: [Quarantined]
-    /// Today's (UTC) spend from `.scenedrop/ledger.jsonl`.
+    /// Today's (UTC) spend from the ledger files (`.scenedrop/ledger/`).
     public var spentTodayUSD: Double
     /// Models retired until their daily quota resets, with when they return.
     public var retiredModels: [RetiredModels.Entry]
@@ -117,7 +128,10 @@ public struct StatusReport: Codable, Sendable {
             for file in files {
                 if let info = try? FileSystem.info(layout.work + "/" + id + "/" + file.name) { workTimes.append(info.mtimeSeconds) }
             }
-            instances.append(Instance(id: id, alive: WorkArea.isAlive(id, workRoot: layout.work), claims: files.count))
+            let lease = Lease.read(WorkArea.leasePath(id, workRoot: layout.work))
+            instances.append(Instance(
+                id: id, alive: WorkArea.isAlive(id, workRoot: layout.work), claims: files.count, host: lease?.host,
+                leaseCounter: lease?.counter, leaseRenewedAt: lease?.renewedAt))
         }
 
         let sessions = PublishedSessions.newestFirst(in: layout.outbox)
@@ -138,7 +152,7 @@ public struct StatusReport: Codable, Sendable {
             quarantined: quarantined.map {
                 Quarantined(name: $0.name, reason: $0.report?.reason, message: $0.report?.message, quarantinedAt: $0.report?.quarantinedAt)
             },
-            spentTodayUSD: CostLedger.spentToday(path: layout.state + "/ledger.jsonl", now: now),
+            spentTodayUSD: CostLedger.spentToday(files: CostLedger.files(in: layout.ledger), now: now),
             retiredModels: RetiredModels.read(layout.retiredModels, now: now),
             batchJobs: BatchJobStatus.list(BatchStore(directory: layout.batches).all(), now: now))
     }

@@ -89,13 +89,18 @@ public enum FileSystem {
         if csys_rename_noreplace(from, to) != 0 {
             // Filesystems without RENAME_NOREPLACE (some network mounts): fall back to link+unlink,
             // which also refuses to replace.
-            if errno == EINVAL || errno == ENOSYS {
+            if isUnsupported(errno) {
                 if link(from, to) != 0 { throw .current("link", from, to) }
                 if unlink(from) != 0 { throw .current("unlink", from) }
                 return
             }
             throw .current("renameat2", from, to)
         }
+    }
+
+    /// Errors that say a call (a rename flag, a lock) is not supported by this filesystem.
+    public static func isUnsupported(_ code: Int32) -> Bool {
+        code == EINVAL || code == ENOSYS || code == EOPNOTSUPP || code == ENOTSUP
     }
 
     /// Swaps two existing paths in one step (renameat2 RENAME_EXCHANGE).

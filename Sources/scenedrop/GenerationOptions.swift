@@ -61,6 +61,12 @@ struct GenerationOptions: ParsableArguments {
     @Option(name: .customLong("batch-poll"), help: "The first wait before a batch job is asked how it stands; each later wait is 1.5 times the last, at most 5m.")
     var batchPoll: DurationArgument = DurationArgument(.seconds(10), text: "10s")
 
+    @Option(name: .customLong("lease-renew"), help: "How often this instance's lease (.scenedrop/work/<instance>.lease) moves on, so peers sharing the volume know it is alive.")
+    var leaseRenew: DurationArgument = DurationArgument(.seconds(10), text: "10s")
+
+    @Option(name: .customLong("lease-timeout"), help: "How long a peer's lease may stand still, on this instance's own clock, before the peer is taken for dead and its claims go back to the inbox. Make it longer than any pause a peer may take (a suspended VM, a stalled mount); at least three --lease-renew.")
+    var leaseTimeout: DurationArgument = DurationArgument(.seconds(60), text: "60s")
+
     @Flag(name: .customLong("no-cache"), help: "Always ask the provider, even for an image made before with the same model, prompt and size.")
     var noCache = false
 
@@ -80,6 +86,10 @@ struct GenerationOptions: ParsableArguments {
         if let dailyBudgetUSD, dailyBudgetUSD < 0 { throw ValidationError("--daily-budget-usd must not be negative") }
         guard Manifest.Priority(rawValue: priority.lowercased()) != nil else {
             throw ValidationError("--priority must be interactive or batch (got '\(priority)')")
+        }
+        if leaseRenew.duration < .milliseconds(100) { throw ValidationError("--lease-renew must be at least 100ms") }
+        if leaseTimeout.duration < leaseRenew.duration * 3 {
+            throw ValidationError("--lease-timeout (\(leaseTimeout.text)) must be at least three --lease-renew (\(leaseRenew.text)): one late renewal must not make a live peer look dead")
         }
         if batchDeadline.duration < .seconds(1) { throw ValidationError("--batch-deadline must be at least 1s") }
         if batchPoll.duration < .milliseconds(10) { throw ValidationError("--batch-poll must be at least 10ms") }
@@ -112,6 +122,8 @@ struct GenerationOptions: ParsableArguments {
         configuration.notifyDirectory = notifyDir.map(Layout.absolutePath)
         configuration.settle = settle.duration
         configuration.sync = !noFsync
+        configuration.leaseRenew = leaseRenew.duration
+        configuration.leaseTimeout = leaseTimeout.duration
     }
 
     /// What the composition root needs to build the provider chain (the placeholder is always its last link).

@@ -61,7 +61,9 @@ struct Status: ParsableCommand {
             print("batch job   \(job.job ?? "(being submitted)") for \(job.session): \(job.state), \(job.scenes) scene(s), \(job.model), submitted \(Self.age(job.ageSeconds)) ago")
         }
         for instance in report.instances {
-            print("instance    \(instance.id) (\(instance.alive ? "running" : "dead: its claims return at the next start or rescan"), \(instance.claims) claim(s))")
+            let lease = instance.leaseCounter.map { ", lease \($0) renewed \(instance.leaseRenewedAt ?? "?") by its clock" } ?? ""
+            let state = instance.alive ? "running" + (instance.host.map { " on \($0)" } ?? "") : "dead: its claims return at the next start or rescan"
+            print("instance    \(instance.id) (\(state), \(instance.claims) claim(s)\(lease))")
         }
         if !report.lastSessions.isEmpty {
             print("last sessions:")

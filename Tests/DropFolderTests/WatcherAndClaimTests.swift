@@ -148,20 +148,77 @@ final class EventCollector: Sendable {
 
     @Test func claimsOfADeadInstanceReturnToTheInbox() async throws {
         try await withTemporaryDirectory { dir in
-            // A dead instance: its lock file exists but nobody holds it.
+            // A dead instance without a lease (from before leases): its lock file exists but nobody
+            // holds it, and it is dead once it has been seen so for the lease timeout.
             try writeFile(dir + "/work/dead.lock", "")
             try writeFile(dir + "/work/dead/3~orphan.json", "{\"x\": 1}")
             try writeFile(dir + "/work/dead/4~clash.json", "old")
             try writeFile(dir + "/inbox/clash.json", "new")
-            let live = try WorkArea(inbox: dir + "/inbox", workRoot: dir + "/work", instanceID: "live")
+            let clock = ManualClock()
+            let live = try WorkArea(inbox: dir + "/inbox", workRoot: dir + "/work", instanceID: "live", leaseTimeout: 60, clock: MonotonicClock(clock))
+            #expect(live.recoverDeadInstances().isEmpty, "first seen: it gets the whole timeout")
+            clock.advance(by: .seconds(59))
+            #expect(live.recoverDeadInstances().isEmpty)
+            clock.advance(by: .seconds(1))
             let recoveries = live.recoverDeadInstances()
-            #expect(recoveries.count == 1)
+            try #require(recoveries.count == 1)
+            #expect(recoveries[0].reason.contains("no readable lease"), "\(recoveries[0].reason)")
             #expect(recoveries[0].returned.count == 2)
             #expect(readText(dir + "/inbox/orphan.json") == "{\"x\": 1}")
             #expect(readText(dir + "/inbox/clash.json") == "new")
             #expect(listNames(dir + "/inbox").count == 3)
             #expect(!FileSystem.exists(dir + "/work/dead"))
             #expect(!FileSystem.exists(dir + "/work/dead.lock"))
+        }
+    }
+
+    /// A peer on another host: alive while its lease counter moves, dead once it has stood still for
+    /// the timeout on the observer's clock (its own clock and wall time never enter the verdict).
+    @Test func aPeerWhoseLeaseStandsStillIsDeadAfterTheTimeout() async throws {
+        try await withTemporaryDirectory { dir in
+            let clock = ManualClock()
+            try FileSystem.makeDirectories(dir + "/inbox")
+            let me = try WorkArea(inbox: dir + "/inbox", workRoot: dir + "/work", instanceID: "me", leaseTimeout: 30, clock: MonotonicClock(clock))
+            func peerLease(_ counter: UInt64) throws {
+                var lease = Lease(instance: "far", counter: counter, startedAt: "2026-12-06T00:00:00Z")
+                lease.host = "render-07"
+                lease.bootID = "another-machine"
+                lease.renewedAt = "2031-01-01T00:00:00Z"  // a wrong clock over there changes nothing
+                try lease.write(to: dir + "/work/far.lease")
+            }
+            try peerLease(1)
+            try writeFile(dir + "/work/far/1~busy.json", "{}")
+            for counter in 2...6 {
+                clock.advance(by: .seconds(20))
+                try peerLease(UInt64(counter))
+                #expect(me.recoverDeadInstances().isEmpty, "its counter moves: alive")
+            }
+            clock.advance(by: .seconds(29))
+            #expect(me.recoverDeadInstances().isEmpty, "standing still for 29 s of 30")
+            clock.advance(by: .seconds(1))
+            let recoveries = me.recoverDeadInstances()
+            #expect(recoveries.map(\.returned) == [["busy.json"]])
+            #expect(recoveries.first?.reason.contains("lease counter stayed at 6") == true)
+            #expect(!FileSystem.exists(dir + "/work/far.lease") && !FileSystem.exists(dir + "/work/far"))
+        }
+    }
+
+    /// A peer on this very machine whose process is gone is dead at once: no need to wait out the lease.
+    @Test func aPeerWhoseProcessIsGoneFromThisMachineIsDeadAtOnce() async throws {
+        try await withTemporaryDirectory { dir in
+            try FileSystem.makeDirectories(dir + "/inbox")
+            let me = try WorkArea(inbox: dir + "/inbox", workRoot: dir + "/work", instanceID: "me", leaseTimeout: 3600)
+            var lease = Lease(instance: "gone", counter: 7, startedAt: "2026-12-06T00:00:00Z")
+            let child = try ChildProcess("/bin/true", [])
+            _ = try await child.wait(timeout: .seconds(30))
+            lease.pid = child.pid
+            try lease.write(to: dir + "/work/gone.lease")
+            try writeFile(dir + "/work/gone/1~left.json", "{}")
+            #expect(!WorkArea.isAlive("gone", workRoot: dir + "/work"))
+            let recoveries = me.recoverDeadInstances()
+            #expect(recoveries.map(\.returned) == [["left.json"]])
+            #expect(recoveries.first?.reason.contains("is gone") == true)
+            #expect(WorkArea.isAlive("me", workRoot: dir + "/work"), "our own process runs")
         }
     }
 

@@ -30,11 +30,7 @@ import Testing
         (jsonObject(root + "/.scenedrop/batches/\(session).json")?["jobs"] as? [[String: Any]])?.first?["name"] as? String
     }
 
-    func ledger(_ root: String) -> [[String: Any]] {
-        String(decoding: readFile(root + "/.scenedrop/ledger.jsonl") ?? [], as: UTF8.self).split(separator: "\n").compactMap {
-            (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
-        }
-    }
+    func ledger(_ root: String) -> [[String: Any]] { ledgerLines(root) }
 
     func sceneMetadata(_ session: PublishedSession, _ scene: Int) -> [String: Any] {
         jsonObject(session.path + "/scene-00\(scene).json") ?? [:]

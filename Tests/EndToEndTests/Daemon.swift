@@ -86,7 +86,9 @@ func waitForSessions(_ outbox: String, count: Int, timeout: Duration = .seconds(
         }
     } catch let error as TimedOut {
         let root = FileSystem.parentPath(outbox)
-        throw TimedOut(what: error.what + "; published \(checked.count): \(checked.sorted().prefix(20)); inbox: \(listNames(root + "/inbox").prefix(20)); quarantine: \(listNames(root + "/quarantine").prefix(40))")
+        let work = root + "/.scenedrop/work"
+        let claims = listNames(work).map { entry in entry + ((try? FileSystem.info(work + "/" + entry))??.kind == .directory ? ": \(listNames(work + "/" + entry).prefix(10))" : "") }
+        throw TimedOut(what: error.what + "; published \(checked.count): \(checked.sorted().prefix(20)); inbox: \(listNames(root + "/inbox").prefix(20)); quarantine: \(listNames(root + "/quarantine").prefix(40)); work: \(claims)")
     }
     return try publishedSessions(outbox)
 }

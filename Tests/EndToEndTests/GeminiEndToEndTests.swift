@@ -59,7 +59,7 @@ import Testing
                 let status = try await SceneDropProcess.run(["status", "--root", root, "--json"], logDirectory: root)
                 let report = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
                 #expect(report["spent_today_usd"] as? Double == 0.0336)
-                #expect((readText(root + "/.scenedrop/ledger.jsonl") ?? "").split(separator: "\n").count == 1)
+                #expect(ledgerLines(root).count == 1)
             }
         }
     }

@@ -27,7 +27,25 @@ import Testing
             try other.close()
             #expect(abs(await ledger.spentToday(now: noon + 3) - 1.35) < 1e-9)
             #expect(await ledger.spentToday(now: noon + 86_400) == 0, "a new UTC day starts at zero")
-            #expect(abs(CostLedger.spentToday(path: dir + "/ledger.jsonl", now: noon) - 1.35) < 1e-9)
+            #expect(abs(CostLedger.spentToday(files: [dir + "/ledger.jsonl"], now: noon) - 1.35) < 1e-9)
+        }
+    }
+
+    /// Each instance appends to its own file; today's spend is the sum over the folder (and the single
+    /// file of older versions), each file read on only when it grew.
+    @Test func instancesWriteTheirOwnFilesAndTheSumCountsThemAll() async throws {
+        try await withTemporaryDirectory { dir in
+            let one = CostLedger(directory: dir + "/ledger", instance: "host-a-1")
+            let two = CostLedger(directory: dir + "/ledger", instance: "host-b-2")
+            await one.record(entry(noon, 0.5))
+            await two.record(entry(noon, 0.25))
+            try writeFile(dir + "/ledger.jsonl", String(decoding: try JSONEncoder().encode(entry(noon, 1)), as: UTF8.self) + "\n")
+            #expect(listNames(dir + "/ledger") == ["host-a-1.jsonl", "host-b-2.jsonl"])
+            #expect(abs(await one.spentToday(now: noon) - 1.75) < 1e-9)
+            await two.record(entry(noon, 0.25))
+            #expect(abs(await one.spentToday(now: noon) - 2.0) < 1e-9, "the other instance's new line")
+            #expect(abs(CostLedger.spentToday(files: CostLedger.files(in: dir + "/ledger"), now: noon) - 2.0) < 1e-9)
+            #expect((readText(dir + "/ledger/host-b-2.jsonl") ?? "").split(separator: "\n").count == 2, "whole lines, each in its writer's file")
         }
     }
 }

@@ -54,3 +54,13 @@ public func jsonObject(_ path: String) -> [String: Any]? {
     guard let bytes = readFile(path) else { return nil }
     return (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any]
 }
+
+/// Every line of the root's cost ledger (one file per instance in `.scenedrop/ledger/`), parsed.
+public func ledgerLines(_ root: String) -> [[String: Any]] {
+    let folder = root + "/.scenedrop/ledger"
+    return listNames(folder).flatMap { name in
+        String(decoding: readFile(folder + "/" + name) ?? [], as: UTF8.self).split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
+        }
+    }
+}

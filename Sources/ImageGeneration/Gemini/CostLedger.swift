@@ -5,10 +5,12 @@ import SystemSupport
 import Glibc
 #endif
 
-/// `.scenedrop/ledger.jsonl`: one JSON line per paid call, appended with O_APPEND in one write(2),
-/// so several instances on one root can share it. Today's (UTC) spend is kept incrementally: lines
-/// other instances append are picked up from where this one last read. Reads and appends run on the
-/// I/O threads, never on the cooperative pool.
+/// The cost ledger: one JSON line per paid call. Each instance appends only to its own file,
+/// `.scenedrop/ledger/<instance>.jsonl`, in one write(2) per line: no two hosts ever append to one file
+/// (O_APPEND is not atomic across NFS clients). Today's (UTC) spend is the sum over every file of the
+/// folder (and the single `ledger.jsonl` of versions before), kept incrementally: each file is read on
+/// from where this instance last read it, only when it grew. Across hosts the budget check is then
+/// off by at most the paid requests in flight. Reads and appends run on the I/O threads.
 public final class CostLedger: Sendable {
     public struct Entry: Codable, Sendable, Equatable {
         public var time: String
@@ -38,18 +40,35 @@ public final class CostLedger: Sendable {
         }
     }
 
+    /// Where this instance appends.
     public let path: String
-    /// How far this instance has read, and today's total up to there.
+    /// The files whose lines count towards today's spend (this instance's among them).
+    private let files: @Sendable () -> [String]
+    /// How far this instance has read each file, and today's total from each up to there.
     private let tally = Mutex(Tally())
 
     private struct Tally {
-        var offset: Int64 = 0
         var day = ""
-        var total = 0.0
+        var files: [String: (offset: Int64, total: Double)] = [:]
+        var total: Double { files.values.reduce(0) { $0 + $1.total } }
     }
 
+    /// One instance's ledger in the shared folder `directory` (made when missing).
+    public init(directory: String, instance: String) {
+        self.path = directory + "/" + instance + ".jsonl"
+        self.files = { Self.files(in: directory) }
+    }
+
+    /// A ledger of one file, shared with nobody else's (tests, one-off tools).
     public init(path: String) {
         self.path = path
+        self.files = { [path] }
+    }
+
+    /// The ledger files of a folder, and the single file of versions before per-instance ledgers.
+    public static func files(in directory: String) -> [String] {
+        let names = ((try? FileSystem.list(directory)) ?? []).map(\.name).filter { $0.hasSuffix(".jsonl") && !$0.hasPrefix(".") }
+        return names.sorted().map { directory + "/" + $0 } + [FileSystem.parentPath(directory) + "/ledger.jsonl"]
     }
 
     /// Appends one paid call.
@@ -58,6 +77,7 @@ public final class CostLedger: Sendable {
         line.append(0x0A)
         let (path, bytes) = (path, [UInt8](line))
         await WorkerThreads.io.run {
+            try? FileSystem.makeDirectories(FileSystem.parentPath(path))
             let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o664)
             guard fd >= 0 else { return }
             _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
@@ -72,21 +92,22 @@ public final class CostLedger: Sendable {
 
     private func readSpentToday(now: Double) -> Double {
         let today = String(WallClock.rfc3339(now).prefix(10))
+        let files = self.files()
         return tally.withLock { tally in
-            if today != tally.day {
-                tally = Tally(offset: 0, day: today, total: 0)
+            if today != tally.day { tally = Tally(day: today) }
+            for file in files {
+                var read = tally.files[file] ?? (0, 0)
+                guard let info = try? FileSystem.info(file), info.size > read.offset, let handle = FileHandle(forReadingAtPath: file) else { continue }
+                defer { try? handle.close() }
+                try? handle.seek(toOffset: UInt64(read.offset))
+                let data = (try? handle.readToEnd()) ?? Data()
+                // Only whole lines: a line being appended right now is read next time.
+                guard let lastNewline = data.lastIndex(of: 0x0A) else { continue }
+                let complete = data[data.startIndex...lastNewline]
+                read.offset += Int64(complete.count)
+                read.total += Self.total(of: complete, on: today)
+                tally.files[file] = read
             }
-            guard let info = try? FileSystem.info(path), info.size > tally.offset,
-                  let handle = FileHandle(forReadingAtPath: path)
-            else { return tally.total }
-            defer { try? handle.close() }
-            try? handle.seek(toOffset: UInt64(tally.offset))
-            let data = (try? handle.readToEnd()) ?? Data()
-            // Only whole lines: a line being appended right now is read next time.
-            guard let lastNewline = data.lastIndex(of: 0x0A) else { return tally.total }
-            let complete = data[data.startIndex...lastNewline]
-            tally.offset += Int64(complete.count)
-            tally.total += Self.total(of: complete, on: today)
             return tally.total
         }
     }
@@ -101,9 +122,11 @@ public final class CostLedger: Sendable {
         return sum
     }
 
-    /// Today's spend read straight from a ledger file (for `scenedrop status`).
-    public static func spentToday(path: String, now: Double) -> Double {
-        guard let bytes = try? FileSystem.readRegularFile(path, limit: 1 << 30) else { return 0 }
-        return total(of: bytes, on: String(WallClock.rfc3339(now).prefix(10)))
+    /// Today's spend read straight from ledger files (for `scenedrop status` and the web view).
+    public static func spentToday(files: [String], now: Double) -> Double {
+        let day = String(WallClock.rfc3339(now).prefix(10))
+        return files.reduce(0) { sum, file in
+            sum + ((try? FileSystem.readRegularFile(file, limit: 1 << 30)).map { total(of: $0, on: day) } ?? 0)
+        }
     }
 }

@@ -1,0 +1,105 @@
+import Foundation
+import SystemSupport
+
+/// `work/<instance>.lease`: how an instance shows it is alive to its peers, on any volume. It counts
+/// up every `--lease-renew`; a peer is dead when its counter stops moving for `--lease-timeout` on the
+/// observer's own monotonic clock. No two hosts' clocks are ever compared, and no lock has to travel
+/// between clients (sshfs and other FUSE mounts, CIFS `nobrl`, NFS `nolock` keep locks local).
+public struct Lease: Codable, Sendable, Equatable {
+    public static let schemaName = "scenedrop.lease/v1"
+    public var schema = Lease.schemaName
+    public var instance: String
+    public var host: String
+    /// The kernel boot the instance runs in: a peer with the same one can ask the process table.
+    public var bootID: String
+    public var pid: Int32
+    /// The process's start in clock ticks since boot: with `pid`, one process for the life of a boot.
+    public var processStart: UInt64?
+    public var startedAt: String
+    public var counter: UInt64
+    /// The renewing host's wall time: for people reading the file, never for a verdict.
+    public var renewedAt: String
+
+    public init(instance: String, counter: UInt64, startedAt: String) {
+        self.instance = instance
+        self.host = Host.name
+        self.bootID = Host.bootID
+        self.pid = Host.processID
+        self.processStart = Host.processStart(Host.processID)
+        self.startedAt = startedAt
+        self.counter = counter
+        self.renewedAt = WallClock.rfc3339(WallClock.now())
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case schema, instance, host
+        case bootID = "boot_id"
+        case pid
+        case processStart = "process_start"
+        case startedAt = "started_at"
+        case counter
+        case renewedAt = "renewed_at"
+    }
+
+    /// On this very boot of this machine, and its process is gone (or the pid now names a newer
+    /// process): dead at once, whatever the counter says. Nil when this machine cannot tell.
+    public var processGoneHere: Bool? {
+        guard bootID == Host.bootID, bootID != "unknown" else { return nil }
+        guard let started = Host.processStart(pid) else { return true }
+        return processStart.map { $0 != started } ?? false
+    }
+
+    public static func read(_ path: String) -> Lease? {
+        guard let bytes = try? FileSystem.readRegularFile(path, limit: 64 * 1024) else { return nil }
+        return try? JSONDecoder().decode(Lease.self, from: Data(bytes))
+    }
+
+    /// Written whole (temp file and rename): a peer reads the old lease or the new one.
+    public func write(to path: String) throws(SystemError) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        guard let data = try? encoder.encode(self) else { return }
+        try FileSystem.writeAtomically(path, bytes: Array(data) + [10], sync: false)
+    }
+}
+
+/// Judges peers by their leases as one observer sees them over time. Pure: the caller gives each
+/// look's counter and the time on its own monotonic clock.
+public struct LeaseWatch: Sendable {
+    public enum Verdict: Sendable, Equatable {
+        case alive
+        case dead(reason: String)
+    }
+
+    public let timeout: Double
+    /// Per peer: the counter last seen and when (this observer's clock) it was first seen at that value.
+    private var seen: [String: (counter: UInt64?, since: Double)] = [:]
+
+    public init(timeout: Double) {
+        self.timeout = timeout
+    }
+
+    /// One look at a peer's lease counter (`nil`: no lease could be read) at `now`. A peer seen for
+    /// the first time gets the whole timeout from now: an observer that just started knows nothing
+    /// of how long the counter has stood still.
+    public mutating func observe(_ id: String, counter: UInt64?, now: Double) -> Verdict {
+        guard let previous = seen[id], previous.counter == counter else {
+            seen[id] = (counter, now)
+            return .alive
+        }
+        let still = now - previous.since
+        guard still >= timeout else { return .alive }
+        let what = counter.map { "its lease counter stayed at \($0)" } ?? "it has no readable lease"
+        return .dead(reason: "\(what) for \(Int(still)) s (--lease-timeout \(Int(timeout)) s)")
+    }
+
+    /// Forgets a peer (recovered, or gone).
+    public mutating func forget(_ id: String) {
+        seen[id] = nil
+    }
+
+    /// Forgets every peer not in `present`.
+    public mutating func retain(only present: Set<String>) {
+        seen = seen.filter { present.contains($0.key) }
+    }
+}
