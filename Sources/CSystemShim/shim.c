@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -14,6 +15,12 @@ int csys_rename_exchange(const char *a, const char *b) {
 
 int csys_rename_noreplace(const char *from, const char *to) {
     return (int)syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
+}
+
+long long csys_fresh_size(const char *path) {
+    struct statx s;
+    if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | AT_STATX_FORCE_SYNC, STATX_SIZE, &s) != 0) return -1;
+    return (long long)s.stx_size;
 }
 
 long csys_statfs_type(const char *path) {

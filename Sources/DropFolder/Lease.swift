@@ -10,8 +10,10 @@ public struct Lease: Codable, Sendable, Equatable {
     public var schema = Lease.schemaName
     public var instance: String
     public var host: String
-    /// The kernel boot the instance runs in: a peer with the same one can ask the process table.
+    /// The kernel boot and PID namespace the instance runs in: a peer in the same ones can ask the
+    /// process table whether it still runs.
     public var bootID: String
+    public var pidNamespace: String?
     public var pid: Int32
     /// The process's start in clock ticks since boot: with `pid`, one process for the life of a boot.
     public var processStart: UInt64?
@@ -24,6 +26,7 @@ public struct Lease: Codable, Sendable, Equatable {
         self.instance = instance
         self.host = Host.name
         self.bootID = Host.bootID
+        self.pidNamespace = Host.pidNamespace
         self.pid = Host.processID
         self.processStart = Host.processStart(Host.processID)
         self.startedAt = startedAt
@@ -34,6 +37,7 @@ public struct Lease: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case schema, instance, host
         case bootID = "boot_id"
+        case pidNamespace = "pid_namespace"
         case pid
         case processStart = "process_start"
         case startedAt = "started_at"
@@ -41,10 +45,11 @@ public struct Lease: Codable, Sendable, Equatable {
         case renewedAt = "renewed_at"
     }
 
-    /// On this very boot of this machine, and its process is gone (or the pid now names a newer
-    /// process): dead at once, whatever the counter says. Nil when this machine cannot tell.
+    /// On this very boot of this machine, in this PID namespace, and its process is gone (or the pid
+    /// now names a newer process): dead at once, whatever the counter says. Nil when this process
+    /// cannot tell (another machine, another container).
     public var processGoneHere: Bool? {
-        guard bootID == Host.bootID, bootID != "unknown" else { return nil }
+        guard bootID == Host.bootID, bootID != "unknown", pidNamespace == Host.pidNamespace, Host.pidNamespace != "unknown" else { return nil }
         guard let started = Host.processStart(pid) else { return true }
         return processStart.map { $0 != started } ?? false
     }

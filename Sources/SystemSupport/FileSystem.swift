@@ -98,6 +98,13 @@ public enum FileSystem {
         }
     }
 
+    /// A file's size as the filesystem has it now, past any client attribute cache (NFS, FUSE): what
+    /// another host appended shows at once. Nil when the file cannot be asked about.
+    public static func freshSize(_ path: String) -> Int64? {
+        let size = csys_fresh_size(path)
+        return size >= 0 ? Int64(size) : nil
+    }
+
     /// Errors that say a call (a rename flag, a lock) is not supported by this filesystem.
     public static func isUnsupported(_ code: Int32) -> Bool {
         code == EINVAL || code == ENOSYS || code == EOPNOTSUPP || code == ENOTSUP

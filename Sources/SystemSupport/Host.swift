@@ -21,6 +21,15 @@ public enum Host {
         return text.isEmpty ? "unknown" : text
     }()
 
+    /// This process's PID namespace (`/proc/self/ns/pid`): containers on one machine share its boot
+    /// id but not their process tables, so a pid only means something within one namespace.
+    public static let pidNamespace: String = {
+        var buffer = [CChar](repeating: 0, count: 256)
+        let count = readlink("/proc/self/ns/pid", &buffer, buffer.count - 1)
+        guard count > 0 else { return "unknown" }
+        return String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }()
+
     /// When the process `pid` started, in clock ticks since boot (`/proc/PID/stat`, field 22); nil
     /// when no such process runs (a zombie has ended: it only waits for its parent to reap it). With
     /// the pid it names one process for the life of a boot: a pid reused by a newer process has a

@@ -15,11 +15,13 @@ struct Daemon {
     let process: SceneDropProcess
 
     static func start(
-        _ root: String, _ extra: [String] = [], name: String = "watch", waitForWatch: Bool = true, environment: [String: String] = [:]
+        _ root: String, _ extra: [String] = [], name: String = "watch", waitForWatch: Bool = true, environment: [String: String] = [:],
+        logDirectory: String? = nil, wrapper: [String] = []
     ) async throws -> Daemon {
-        try FileSystem.makeDirectories(root + "/logs")
+        let logs = logDirectory ?? root + "/logs"
+        try FileSystem.makeDirectories(logs)
         let process = try SceneDropProcess(
-            ["watch", "--root", root, "--log-format", "json"] + extra, logDirectory: root + "/logs", name: name, environment: environment)
+            ["watch", "--root", root, "--log-format", "json"] + extra, logDirectory: logs, name: name, environment: environment, wrapper: wrapper)
         let daemon = Daemon(root: root, process: process)
         if waitForWatch {
             try await TestSupport.waitUntil("the daemon's inbox watch (log: \(process.stderrPath))", timeout: .seconds(30)) {

@@ -23,6 +23,7 @@ public enum Tool {
     public static let packages: [String: String] = [
         "inotifywait": "inotify-tools", "pkill": "procps", "ps": "procps", "stdbuf": "coreutils",
         "cp": "coreutils", "sleep": "coreutils", "sha256sum": "coreutils", "mount": "mount", "umount": "mount", "sh": "dash", "bash": "bash",
+        "sshfs": "sshfs", "sshd": "openssh-server", "ssh-keygen": "openssh-client", "fusermount3": "fuse3", "unshare": "util-linux",
     ]
 
     /// - Parameter searchPath: the folders to look in; `nil` reads PATH.

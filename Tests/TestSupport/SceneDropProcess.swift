@@ -22,8 +22,16 @@ public final class SceneDropProcess: @unchecked Sendable {
         return dir + "/scenedrop"
     }
 
-    /// Starts `scenedrop <arguments>`; output goes to files under `logDirectory`.
-    public init(_ arguments: [String], logDirectory: String, name: String = "scenedrop", environment: [String: String] = [:]) throws {
+    /// Whether the binary runs under a wrapper (`unshare`): signals then go to the whole group.
+    private let wrapped: Bool
+
+    /// Starts `scenedrop <arguments>`; output goes to files under `logDirectory`. `wrapper` runs it
+    /// through another program, e.g. `["unshare", "--pid", "--fork", "--mount-proc"]` for a process
+    /// table of its own (a stand-in for another host).
+    public init(
+        _ arguments: [String], logDirectory: String, name: String = "scenedrop", environment: [String: String] = [:], wrapper: [String] = []
+    ) throws {
+        wrapped = !wrapper.isEmpty
         stderrPath = logDirectory + "/\(name).\(UInt32.random(in: 0...UInt32.max)).stderr"
         stdoutPath = stderrPath.replacingOccurrences(of: ".stderr", with: ".stdout")
         _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
@@ -34,14 +42,15 @@ public final class SceneDropProcess: @unchecked Sendable {
         // A test runner started by systemd must not have its daemons notify the runner's unit.
         for name in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"] { env[name] = nil }
         for (k, v) in environment { env[k] = v }
-        child = try ChildProcess(Self.binary, arguments, environment: env, stdout: .file(stdoutPath), stderr: .file(stderrPath))
+        let command = wrapper + [Self.binary] + arguments
+        child = try ChildProcess(command[0], Array(command.dropFirst()), environment: env, stdout: .file(stdoutPath), stderr: .file(stderrPath))
     }
 
     public var isRunning: Bool { child.isRunning }
     public var pid: Int32 { child.pid }
 
     public func signal(_ signal: Int32) {
-        child.signal(signal)
+        if wrapped { child.signalGroup(signal) } else { child.signal(signal) }
     }
 
     /// Waits for the process to end; returns its exit status (128 + the signal when one ended it).

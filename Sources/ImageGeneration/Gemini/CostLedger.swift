@@ -97,7 +97,8 @@ public final class CostLedger: Sendable {
             if today != tally.day { tally = Tally(day: today) }
             for file in files {
                 var read = tally.files[file] ?? (0, 0)
-                guard let info = try? FileSystem.info(file), info.size > read.offset, let handle = FileHandle(forReadingAtPath: file) else { continue }
+                // Another host's appends must count at once: the size is asked past the attribute cache.
+                guard let size = FileSystem.freshSize(file), size > read.offset, let handle = FileHandle(forReadingAtPath: file) else { continue }
                 defer { try? handle.close() }
                 try? handle.seek(toOffset: UInt64(read.offset))
                 let data = (try? handle.readToEnd()) ?? Data()

@@ -69,6 +69,8 @@ extension GeminiProvider {
                 progress.ticket = ticket
                 if let stop = await waitForQuota(step.model, until: until, phases: phases, &progress) { return stop }
                 continue
+            case .overBudget(let message):
+                return .failed(.budgetExceeded, message: message, attempts: progress.attempts, stopHere: true)
             case .answer(let answered):
                 answer = answered
                 progress.attempts += 1
@@ -105,10 +107,18 @@ extension GeminiProvider {
     enum Sent: Sendable {
         case answer(GeminiAnswer)
         case queued(until: Double?, ticket: UInt64)
+        /// The budget ran out while the scene waited for its permit.
+        case overBudget(String)
     }
 
     /// Inside the network phase: the quota line's word, then, when it lets this scene out, the request.
     func send(_ model: String, body: GeminiRequestBody, ticket: UInt64?, attempt: Int, phases: ProviderPhases) async -> Sent {
+        // The budget again, now that the permit is held (and before the quota line counts a request):
+        // scenes that passed the admission while others were paying must not all go out, or a budget
+        // is off by every scene waiting for a permit, not only by the requests in flight.
+        if let dailyBudget, let ledger, await ledger.spentToday(now: now()) >= dailyBudget {
+            return .overBudget("today's spend reached the daily budget of $\(dailyBudget) while this scene waited for a request slot")
+        }
         switch await state.admitQuota(model, ticket: ticket) {
         case .wait(let until, let ticket): return .queued(until: until, ticket: ticket)
         case .awaitWindow(let ticket): return .queued(until: nil, ticket: ticket)

@@ -1,0 +1,169 @@
+import FakeGemini
+import Foundation
+import Imaging
+import Synchronization
+import SystemSupport
+import TestSupport
+import Testing
+
+/// Counts how often the fake API was asked for each prompt.
+final class PromptCounts: Sendable {
+    private let counts = Mutex<[String: Int]>([:])
+    func add(_ prompt: String) { counts.withLock { $0[prompt, default: 0] += 1 } }
+    var all: [String: Int] { counts.withLock { $0 } }
+}
+
+/// Several hosts on one network volume (issue 11), with sshfs mounts of one folder standing for the
+/// hosts: FUSE mounts share no locks and cache listings and attributes, as between real hosts. A
+/// daemon started in a PID namespace of its own cannot see its peers' processes either, as on another
+/// machine, so only the lease can tell whether it lives.
+@Suite(.serialized, .enabled(if: SSHFSVolume.unavailable == nil, "sshfs volumes cannot be made here (no /dev/fuse, or sshfs / openssh-server missing: .ci/setup installs them)"))
+struct ManyHostsTests {
+    static let jpeg = try! PlaceholderCard(sceneNumber: 1, prompt: "farm", style: "photorealistic", width: 1376, height: 768, format: .jpeg).render()
+    /// Short leases, so a dead peer is found in seconds.
+    static let lease = ["--lease-renew", "300ms", "--lease-timeout", "3s"]
+    /// Another process table: a stand-in for another machine.
+    static let otherHost = ["unshare", "--pid", "--fork", "--mount-proc"]
+
+    func environment(_ server: FakeGeminiServer) -> [String: String] {
+        ["SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": GeminiEmulator.validKey]
+    }
+
+    func emulator(latency: Duration, prompts: PromptCounts) -> GeminiEmulator {
+        GeminiEmulator { call in
+            prompts.add(call.prompt)
+            return GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg", delay: latency)
+        }
+    }
+
+    /// Each daemon's publishes, once its log has them all.
+    func publishes(_ daemons: [Daemon], total: Int) async throws -> [String] {
+        try await waitUntil("\(total) publishes logged", timeout: .seconds(60)) { daemons.flatMap(\.publishes).count >= total }
+        return daemons.flatMap(\.publishes).sorted()
+    }
+
+    @Test func twoHostsOnOneVolumeGenerateEachPromptOnce() async throws {
+        let prompts = PromptCounts()
+        let emulator = emulator(latency: .seconds(1), prompts: prompts)
+        try await withFakeGemini({ emulator.handle($0) }) { server in
+            try await withSSHFSVolume(mounts: 2) { volume in
+                try await withTemporaryDirectory { logs in
+                    try FileSystem.makeDirectories(volume.shared + "/farm/inbox")
+                    let a = try await Daemon.start(volume.mounts[0] + "/farm", Self.lease, name: "host-a", environment: environment(server), logDirectory: logs)
+                    let b = try await Daemon.start(volume.mounts[1] + "/farm", Self.lease, name: "host-b", environment: environment(server), logDirectory: logs)
+                    // Written on the server, behind both mounts' backs: only their rescans can find these.
+                    for index in 1...12 {
+                        try dropFile(volume.shared + "/farm/inbox/m\(index).json", manifestJSON(session: "m\(index)", scenes: 2, prompt: "farm \(index)"))
+                    }
+                    let sessions = try await waitForSessions(volume.shared + "/farm/outbox", count: 12, timeout: .seconds(180))
+                    #expect(Set(sessions.map(\.name)) == Set((1...12).map { "m\($0)" }))
+                    #expect(try await publishes([a, b], total: 12) == (1...12).map { "m\($0)" }.sorted(), "each session published once")
+                    let counts = prompts.all
+                    #expect(counts.count == 24 && counts.values.allSatisfy { $0 == 1 }, "each prompt generated once: \(counts.values.sorted())")
+                    for daemon in [a, b] {
+                        #expect(daemon.process.logRecords("claims of a dead instance returned to the inbox").isEmpty, "no live peer taken for dead")
+                        let volumeLine = daemon.process.logRecords("volume probed").first
+                        #expect(volumeLine?["scenedrop.volume"]?.hasPrefix("fuse") == true, "\(String(describing: volumeLine))")
+                    }
+                    #expect(try await a.stop() == 0)
+                    #expect(try await b.stop() == 0)
+                    #expect(listNames(volume.shared + "/farm/.scenedrop/work").isEmpty, "both leases and folders gone after a clean stop")
+                }
+            }
+        }
+    }
+
+    /// A host dies with claims in hand: its peer, which cannot see its process, returns them after the
+    /// lease timeout, and every session is published exactly once.
+    @Test func killNineOfOneHostItsPeerRecoversAfterTheLease() async throws {
+        let prompts = PromptCounts()
+        let emulator = emulator(latency: .seconds(4), prompts: prompts)
+        try await withFakeGemini({ emulator.handle($0) }) { server in
+            try await withSSHFSVolume(mounts: 2) { volume in
+                try await withTemporaryDirectory { logs in
+                    try FileSystem.makeDirectories(volume.shared + "/farm/inbox")
+                    let a = try await Daemon.start(
+                        volume.mounts[0] + "/farm", Self.lease, name: "host-a", environment: environment(server), logDirectory: logs, wrapper: Self.otherHost)
+                    for index in 1...4 { try dropFile(volume.shared + "/farm/inbox/k\(index).json", manifestJSON(session: "k\(index)", prompt: "kill \(index)")) }
+                    try await a.waitUntil("host A holding claims", timeout: .seconds(120)) { a.process.logRecords("manifest claimed").count == 4 }
+                    let b = try await Daemon.start(volume.mounts[1] + "/farm", Self.lease, name: "host-b", environment: environment(server), logDirectory: logs)
+                    a.process.signal(SIGKILL)
+                    _ = try await a.process.waitForExit(timeout: .seconds(30))
+                    try await b.waitUntil("host B returning host A's claims", timeout: .seconds(120)) {
+                        !b.process.logRecords("claims of a dead instance returned to the inbox").isEmpty
+                    }
+                    let recovery = try #require(b.process.logRecords("claims of a dead instance returned to the inbox").first)
+                    #expect(recovery["scenedrop.reason"]?.contains("lease counter stayed at") == true, "by the lease, not a process table: \(recovery)")
+                    let sessions = try await waitForSessions(volume.shared + "/farm/outbox", count: 4, timeout: .seconds(180))
+                    #expect(Set(sessions.map(\.name)) == ["k1", "k2", "k3", "k4"])
+                    #expect(try await publishes([a, b], total: 4) == ["k1", "k2", "k3", "k4"], "each published exactly once")
+                    #expect(try await b.stop() == 0)
+                    #expect(claimsInWork(volume.shared + "/farm") == 0 && listNames(volume.shared + "/farm/inbox").isEmpty)
+                }
+            }
+        }
+    }
+
+    /// A host paused for longer than the lease: its peer takes its claims and publishes; when it goes
+    /// on, its fence finds each claim gone and it publishes nothing stale.
+    @Test func aHostPausedPastTheLeasePublishesNothingStale() async throws {
+        let prompts = PromptCounts()
+        let emulator = emulator(latency: .seconds(5), prompts: prompts)
+        try await withFakeGemini({ emulator.handle($0) }) { server in
+            try await withSSHFSVolume(mounts: 2) { volume in
+                try await withTemporaryDirectory { logs in
+                    try FileSystem.makeDirectories(volume.shared + "/farm/inbox")
+                    let a = try await Daemon.start(
+                        volume.mounts[0] + "/farm", Self.lease, name: "host-a", environment: environment(server), logDirectory: logs, wrapper: Self.otherHost)
+                    for index in 1...2 { try dropFile(volume.shared + "/farm/inbox/p\(index).json", manifestJSON(session: "p\(index)", prompt: "pause \(index)")) }
+                    try await a.waitUntil("host A holding both claims", timeout: .seconds(120)) { a.process.logRecords("manifest claimed").count == 2 }
+                    a.process.signal(SIGSTOP)
+                    let b = try await Daemon.start(volume.mounts[1] + "/farm", Self.lease, name: "host-b", environment: environment(server), logDirectory: logs)
+                    try await b.waitUntil("host B publishing both", timeout: .seconds(180)) { b.publishes.count == 2 }
+                    a.process.signal(SIGCONT)
+                    try await a.waitUntil("host A finding both claims gone at its fence", timeout: .seconds(120)) {
+                        a.process.logRecords("claim lost before publishing: a peer took this instance for dead and returned the manifest to the inbox; this session is not published here").count == 2
+                    }
+                    #expect(a.publishes.isEmpty, "nothing stale published")
+                    #expect(Set(b.publishes) == ["p1", "p2"])
+                    let sessions = try publishedSessions(volume.shared + "/farm/outbox")
+                    #expect(Set(sessions.map(\.name)) == ["p1", "p2"] && listNames(volume.shared + "/farm/outbox/.staging", hidden: true).isEmpty)
+                    #expect(try await a.stop() == 0)
+                    #expect(try await b.stop() == 0)
+                    #expect(claimsInWork(volume.shared + "/farm") == 0 && listNames(volume.shared + "/farm/inbox").isEmpty)
+                }
+            }
+        }
+    }
+
+    /// Two hosts, a budget of five images, twenty paid scenes, no coordinator: at most five plus the
+    /// requests in flight are paid, and each host's ledger holds only whole lines. The mounts keep no
+    /// attribute cache of sshfs's own (`cache=no`): with it, another host's spending shows up to about a
+    /// second late, and the bound widens by what was paid meanwhile (the README says so).
+    @Test func aBudgetAcrossTwoHostsIsOffByAtMostTheRequestsInFlight() async throws {
+        let prompts = PromptCounts()
+        let emulator = emulator(latency: .milliseconds(300), prompts: prompts)
+        try await withFakeGemini({ emulator.handle($0) }) { server in
+            try await withSSHFSVolume(mounts: 2, options: ["cache=no"]) { volume in
+                try await withTemporaryDirectory { logs in
+                    try FileSystem.makeDirectories(volume.shared + "/farm/inbox")
+                    // Five images of the draft model (3.1 Flash Lite, $0.0336 each); two requests in flight per host.
+                    let options = Self.lease + ["--daily-budget-usd", "0.168", "--concurrency", "2"]
+                    let a = try await Daemon.start(volume.mounts[0] + "/farm", options, name: "host-a", environment: environment(server), logDirectory: logs)
+                    let b = try await Daemon.start(volume.mounts[1] + "/farm", options, name: "host-b", environment: environment(server), logDirectory: logs)
+                    for index in 1...10 { try dropFile(volume.shared + "/farm/inbox/b\(index).json", manifestJSON(session: "b\(index)", scenes: 2, prompt: "budget \(index)")) }
+                    _ = try await waitForSessions(volume.shared + "/farm/outbox", count: 10, timeout: .seconds(180))
+                    let lines = ledgerLines(volume.shared + "/farm")
+                    let files = listNames(volume.shared + "/farm/.scenedrop/ledger")
+                    let raw = files.map { String(decoding: readFile(volume.shared + "/farm/.scenedrop/ledger/" + $0) ?? [], as: UTF8.self) }
+                    #expect(raw.allSatisfy { $0.isEmpty || $0.hasSuffix("\n") }, "whole lines only")
+                    #expect(raw.map { $0.split(separator: "\n").count }.reduce(0, +) == lines.count, "every line parses")
+                    #expect(lines.count >= 5 && lines.count <= 5 + 2 * 2, "\(lines.count) paid: the budget's five plus at most the four in flight")
+                    #expect(prompts.all.values.reduce(0, +) == lines.count, "every request paid for is in a ledger")
+                    #expect(try await a.stop() == 0)
+                    #expect(try await b.stop() == 0)
+                }
+            }
+        }
+    }
+}
