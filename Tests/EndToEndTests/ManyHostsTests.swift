@@ -36,6 +36,19 @@ struct ManyHostsTests {
         }
     }
 
+    /// Host A, in a process table of its own, holding the claims of `count` manifests `<prefix>1`… that
+    /// were written on the server.
+    func hostHoldingClaims(_ volume: SSHFSVolume, _ server: FakeGeminiServer, logs: String, prefix: String, count: Int) async throws -> Daemon {
+        try FileSystem.makeDirectories(volume.shared + "/farm/inbox")
+        let a = try await Daemon.start(
+            volume.mounts[0] + "/farm", Self.lease, name: "host-a", environment: environment(server), logDirectory: logs, wrapper: Self.otherHost)
+        for index in 1...count {
+            try dropFile(volume.shared + "/farm/inbox/\(prefix)\(index).json", manifestJSON(session: "\(prefix)\(index)", prompt: "\(prefix) \(index)"))
+        }
+        try await a.waitUntil("host A holding \(count) claims", timeout: .seconds(120)) { a.process.logRecords("manifest claimed").count == count }
+        return a
+    }
+
     /// Each daemon's publishes, once its log has them all.
     func publishes(_ daemons: [Daemon], total: Int) async throws -> [String] {
         try await waitUntil("\(total) publishes logged", timeout: .seconds(60)) { daemons.flatMap(\.publishes).count >= total }
@@ -81,11 +94,7 @@ struct ManyHostsTests {
         try await withFakeGemini({ emulator.handle($0) }) { server in
             try await withSSHFSVolume(mounts: 2) { volume in
                 try await withTemporaryDirectory { logs in
-                    try FileSystem.makeDirectories(volume.shared + "/farm/inbox")
-                    let a = try await Daemon.start(
-                        volume.mounts[0] + "/farm", Self.lease, name: "host-a", environment: environment(server), logDirectory: logs, wrapper: Self.otherHost)
-                    for index in 1...4 { try dropFile(volume.shared + "/farm/inbox/k\(index).json", manifestJSON(session: "k\(index)", prompt: "kill \(index)")) }
-                    try await a.waitUntil("host A holding claims", timeout: .seconds(120)) { a.process.logRecords("manifest claimed").count == 4 }
+                    let a = try await hostHoldingClaims(volume, server, logs: logs, prefix: "k", count: 4)
                     let b = try await Daemon.start(volume.mounts[1] + "/farm", Self.lease, name: "host-b", environment: environment(server), logDirectory: logs)
                     a.process.signal(SIGKILL)
                     _ = try await a.process.waitForExit(timeout: .seconds(30))
@@ -112,11 +121,7 @@ struct ManyHostsTests {
         try await withFakeGemini({ emulator.handle($0) }) { server in
             try await withSSHFSVolume(mounts: 2) { volume in
                 try await withTemporaryDirectory { logs in
-                    try FileSystem.makeDirectories(volume.shared + "/farm/inbox")
-                    let a = try await Daemon.start(
-                        volume.mounts[0] + "/farm", Self.lease, name: "host-a", environment: environment(server), logDirectory: logs, wrapper: Self.otherHost)
-                    for index in 1...2 { try dropFile(volume.shared + "/farm/inbox/p\(index).json", manifestJSON(session: "p\(index)", prompt: "pause \(index)")) }
-                    try await a.waitUntil("host A holding both claims", timeout: .seconds(120)) { a.process.logRecords("manifest claimed").count == 2 }
+                    let a = try await hostHoldingClaims(volume, server, logs: logs, prefix: "p", count: 2)
                     a.process.signal(SIGSTOP)
                     let b = try await Daemon.start(volume.mounts[1] + "/farm", Self.lease, name: "host-b", environment: environment(server), logDirectory: logs)
                     try await b.waitUntil("host B publishing both", timeout: .seconds(180)) { b.publishes.count == 2 }

@@ -69,11 +69,7 @@ public struct BatchJob: Sendable, Equatable {
 /// Pure. Fields are read where either the docs or the SDK put them (`metadata.state` or `state`,
 /// `metadata.output` or `response`), and anything unknown is ignored.
 enum BatchWire {
-    struct Status: Decodable {
-        var code: Int?
-        var message: String?
-        var status: String?
-    }
+    typealias Status = GeminiResponse.ErrorBody.Status
 
     struct InlinedResponse: Decodable {
         struct Metadata: Decodable { var key: String? }

@@ -54,7 +54,10 @@ extension GeminiProvider {
             let ticket = progress.ticket
             let exchange: (answer: Sent, processed: Result<[UInt8], ImagingError>?)
             do {
-                exchange = try await phases.request({ await send(step.model, body: body, ticket: ticket, attempt: progress.attempts + 1, phases: phases) }) { sent in
+                let paid = step.pricePerImage.map { (price: $0, step: step, request: request) }
+                exchange = try await phases.request({
+                    await send(step.model, body: body, ticket: ticket, attempt: progress.attempts + 1, paid: paid, phases: phases)
+                }) { sent in
                     guard case .answer(.image(let bytes, _)) = sent else { return nil }
                     let (width, height, format) = (request.width, request.height, request.format)
                     // cover decodes every pixel (refusing a truncated or corrupt image) before it scales.
@@ -112,7 +115,10 @@ extension GeminiProvider {
     }
 
     /// Inside the network phase: the quota line's word, then, when it lets this scene out, the request.
-    func send(_ model: String, body: GeminiRequestBody, ticket: UInt64?, attempt: Int, phases: ProviderPhases) async -> Sent {
+    /// What an image answer costs and for which scene, for the ledger.
+    typealias Paid = (price: Double, step: ModelPlan.Step, request: ImageRequest)
+
+    func send(_ model: String, body: GeminiRequestBody, ticket: UInt64?, attempt: Int, paid: Paid?, phases: ProviderPhases) async -> Sent {
         // The budget again, now that the permit is held (and before the quota line counts a request):
         // scenes that passed the admission while others were paying must not all go out, or a budget
         // is off by every scene waiting for a permit, not only by the requests in flight.
@@ -124,7 +130,7 @@ extension GeminiProvider {
         case .awaitWindow(let ticket): return .queued(until: nil, ticket: ticket)
         case .send:
             phases.progress(.requesting(model: model, attempt: attempt))
-            return .answer(await timedRequest(model, body: body, phases: phases))
+            return .answer(await timedRequest(model, body: body, paid: paid, phases: phases))
         }
     }
 
@@ -155,10 +161,18 @@ extension GeminiProvider {
     /// One generateContent request, its latency and status class reported as progress, and what it
     /// shows of the model's quota recorded before the permit is given back: answers that come back
     /// at once (429s do) must not let more requests out than the quota learnt from them allows.
-    func timedRequest(_ model: String, body: GeminiRequestBody, phases: ProviderPhases) async -> GeminiAnswer {
+    /// An image answer's ledger line is written here, while the permit is still held: the API charges
+    /// for an image it sent, usable or not, and a request that takes the permit next must see the
+    /// spend in the budget check.
+    func timedRequest(_ model: String, body: GeminiRequestBody, paid: Paid?, phases: ProviderPhases) async -> GeminiAnswer {
         let started = clock.now()
         let answer = await client.generate(model: model, body: body)
         phases.progress(.answered(model: model, statusClass: answer.statusClass, seconds: clock.now() - started))
+        if case .image = answer, let ledger, let paid {
+            await ledger.record(.init(
+                time: WallClock.rfc3339(now()), model: paid.step.model, imageSize: paid.step.imageSize, costUSD: paid.price,
+                session: paid.request.session, scene: paid.request.sceneNumber))
+        }
         switch answer {
         case .image, .noImage:
             await state.quotaSucceeded(model)

@@ -163,17 +163,12 @@ public struct GeminiProvider: ImageProvider {
         }
     }
 
-    /// The checked, sized image (the format comes from the bytes, never from `mimeType`), and the
-    /// ledger line: the API charges for an image it sent, usable or not.
+    /// The checked, sized image (the format comes from the bytes, never from `mimeType`). Its ledger
+    /// line was written as the answer came (`timedRequest`).
     func checked(
         _ processed: Result<[UInt8], ImagingError>?, claimed mimeType: String?, step: ModelPlan.Step, prompt: String,
         request: ImageRequest, attempts: Int
     ) async -> StepOutcome {
-        if let ledger, let price = step.pricePerImage {
-            await ledger.record(.init(
-                time: WallClock.rfc3339(now()), model: step.model, imageSize: step.imageSize, costUSD: price,
-                session: request.session, scene: request.sceneNumber))
-        }
         switch processed {
         case .success(let sized):
             return .image(ProviderImage(

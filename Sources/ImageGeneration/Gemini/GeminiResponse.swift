@@ -69,7 +69,9 @@ public enum GeminiResponse {
 
     /// Google's error `Status` body.
     struct ErrorBody: Decodable {
+        /// google.rpc.Status: also the error of one request inside a batch job.
         struct Status: Decodable {
+            var code: Int?
             var message: String?
             var status: String?
             var details: [Detail]?
