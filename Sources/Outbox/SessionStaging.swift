@@ -79,35 +79,22 @@ public struct SessionStaging: Sendable {
         return .replaced
     }
 
-    /// The fence before a publish: the claimed manifest itself becomes the session's `manifest.json`.
-    /// Only the claim's holder can move it, so when a peer took the claim back (it took this instance
-    /// for dead) nothing of this session may be published: false. Where the claim is on another
-    /// filesystem than the outbox (`--state-dir`), the bytes are written and the claim removed
-    /// instead, its removal being the fence.
-    public func takeManifest(from claim: String, bytes: [UInt8], sync: Bool) throws(SystemError) -> Bool {
+    /// The fence before a publish: the claimed manifest gets a second name in the session,
+    /// `manifest.json` (a hard link, so the claim stays in work/ until the session is published and a
+    /// crash in between loses nothing). Only a claim that is still there can be linked: when a peer
+    /// took it back (it took this instance for dead), nothing of this session may be published: false.
+    /// Where links are refused (another filesystem with `--state-dir`, SMB), the bytes are written and
+    /// the claim's presence looked at instead.
+    public func fenceManifest(claim: String, bytes: [UInt8], sync: Bool) throws(SystemError) -> Bool {
         let manifest = path + "/manifest.json"
         do {
-            try FileSystem.rename(claim, manifest)
+            try FileSystem.link(claim, manifest)
             return true
         } catch where error.errno == ENOENT {
             return false
-        } catch where error.errno == EXDEV {
+        } catch where error.errno == EXDEV || error.errno == EPERM || error.errno == EMLINK || FileSystem.isUnsupported(error.errno) {
             try write("manifest.json", bytes, sync: sync)
-            do {
-                try FileSystem.unlinkFile(claim)
-                return true
-            } catch where error.errno == ENOENT {
-                try? FileSystem.unlinkFile(manifest)
-                return false
-            }
-        }
-    }
-
-    /// Puts a manifest taken by `takeManifest` back at the claim's path (the publish failed after the
-    /// fence, and the claim is to be handed back).
-    public func returnManifest(to claim: String, bytes: [UInt8]) {
-        if (try? FileSystem.rename(path + "/manifest.json", claim)) == nil {
-            try? FileSystem.createFile(claim, bytes: bytes, sync: true)
+            return FileSystem.exists(claim)
         }
     }
 

@@ -3,6 +3,9 @@ import Logging
 import Outbox
 import SceneManifest
 import SystemSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// How a claim ends when it is not published. Each ending's system calls run on the I/O threads, and
 /// they run even in a cancelled task: a hand-back at shutdown must still happen.
@@ -29,6 +32,10 @@ extension SessionProcessor {
 
     func handBack(_ claim: ClaimedManifest, error: SystemError, logger: Logger) async -> ProcessOutcome {
         let work = self.work
+        // The claim itself gone (read, written or handed back while a peer took it): not a fault to retry.
+        if error.errno == ENOENT, await !WorkerThreads.io.run({ FileSystem.exists(claim.path) }) {
+            return claimLost(claim, session: nil, logger: logger)
+        }
         do {
             let name = try await WorkerThreads.io.run { () throws(SystemError) in try work.handBack(claim) }
             logger.warning("manifest handed back to the inbox after a system fault", metadata: [
@@ -41,6 +48,15 @@ extension SessionProcessor {
             ])
             return .stuck(error: second.description)
         }
+    }
+
+    /// The claim is gone from our work folder: a peer took this instance for dead and returned the
+    /// manifest to the inbox, where it (or this instance) takes it again. Nothing is published here.
+    func claimLost(_ claim: ClaimedManifest, session: String?, logger: Logger) -> ProcessOutcome {
+        logger.error("claim lost before publishing: a peer took this instance for dead and returned the manifest to the inbox; this session is not published here", metadata: [
+            "scenedrop.claim": "\(claim.path)",
+        ])
+        return .claimLost(session: session ?? claim.originalName)
     }
 
     func cancelled(_ claim: ClaimedManifest, logger: Logger) async -> ProcessOutcome {

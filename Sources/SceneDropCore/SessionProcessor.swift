@@ -45,7 +45,7 @@ public struct SessionProcessor: Sendable {
         let info: FileInfo
         do {
             guard let found = try await WorkerThreads.io.run({ () throws(SystemError) in try FileSystem.info(path) }) else {
-                return .stuck(error: "claimed file vanished from work/")
+                return claimLost(claim, session: nil, logger: logger)
             }
             info = found
         } catch {
@@ -156,26 +156,19 @@ public struct SessionProcessor: Sendable {
             host: Host.name, version: SceneDropVersion.current)
         let sessionBytes = try MetadataCoding.encode(session)
         try Task.checkCancellation()
-        // One trip to the I/O threads for the rest: session.json, then the fence (the claimed file
-        // itself becomes manifest.json: a claim a peer took back cannot), then the publish rename.
-        let sync = configuration.sync
+        // One trip to the I/O threads for the rest: session.json, the fence (the claim linked in as
+        // manifest.json: a claim a peer took back cannot be), the publish rename, the claim's release.
+        let (work, sync) = (self.work, configuration.sync)
         let fenced = try await WorkerThreads.io.run { () throws(SystemError) -> SessionStaging.Outcome? in
             try staging.write("session.json", sessionBytes, sync: sync)
-            guard try staging.takeManifest(from: claim.path, bytes: bytes, sync: sync) else { return nil }
-            do throws(SystemError) {
-                return try staging.publish(sync: sync)
-            } catch {
-                // Back where the hand-back looks for it.
-                staging.returnManifest(to: claim.path, bytes: bytes)
-                throw error
-            }
+            guard try staging.fenceManifest(claim: claim.path, bytes: bytes, sync: sync) else { return nil }
+            let outcome = try staging.publish(sync: sync)
+            try? work.release(claim)
+            return outcome
         }
         guard let published = fenced else {
             await discard(staging)
-            logger.error("claim lost before publishing: a peer took this instance for dead and returned the manifest to the inbox; this session is not published here", metadata: [
-                "scenedrop.claim": "\(claim.path)",
-            ])
-            return .published(.claimLost(session: manifest.session))
+            return .published(claimLost(claim, session: manifest.session, logger: logger))
         }
         await finishBatch(batch)
         await notify(session: manifest.session, bytes: sessionBytes, logger: logger)

@@ -90,7 +90,7 @@ public enum FileSystem {
             // Filesystems without RENAME_NOREPLACE (some network mounts): fall back to link+unlink,
             // which also refuses to replace.
             if isUnsupported(errno) {
-                if link(from, to) != 0 { throw .current("link", from, to) }
+                if Glibc.link(from, to) != 0 { throw .current("link", from, to) }
                 if unlink(from) != 0 { throw .current("unlink", from) }
                 return
             }
@@ -113,6 +113,11 @@ public enum FileSystem {
     /// Swaps two existing paths in one step (renameat2 RENAME_EXCHANGE).
     public static func exchange(_ a: String, _ b: String) throws(SystemError) {
         if csys_rename_exchange(a, b) != 0 { throw .current("renameat2(RENAME_EXCHANGE)", a, b) }
+    }
+
+    /// A second name for a file (link(2)); refuses to replace an existing `to` (EEXIST).
+    public static func link(_ from: String, _ to: String) throws(SystemError) {
+        if Glibc.link(from, to) != 0 { throw .current("link", from, to) }
     }
 
     public static func unlinkFile(_ path: String) throws(SystemError) {

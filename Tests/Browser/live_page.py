@@ -38,14 +38,17 @@ def fail(message):
 try:
     deadline = time.time() + 60
     port = None
-    while port is None:
+    targets = None
+    while targets is None:
         if time.time() > deadline:
             fail("chromium did not open its DevTools port")
         try:
+            # The port file can appear (half written, or from the previous bind) before the port
+            # answers: both are read again until the target list comes back.
             port = open(os.path.join(profile, "DevToolsActivePort")).read().split("\n")[0]
-        except OSError:
+            targets = json.load(urllib.request.urlopen("http://127.0.0.1:%s/json" % port, timeout=10))
+        except (OSError, ValueError):
             time.sleep(0.1)
-    targets = json.load(urllib.request.urlopen("http://127.0.0.1:%s/json" % port))
     page = next(t for t in targets if t["type"] == "page")
     ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=30)
     next_id = [0]

@@ -38,10 +38,12 @@ struct ManyHostsTests {
 
     /// Host A, in a process table of its own, holding the claims of `count` manifests `<prefix>1`… that
     /// were written on the server.
+    /// Its requests may take long (a paused host reads its answers when it goes on, not a retry later).
     func hostHoldingClaims(_ volume: SSHFSVolume, _ server: FakeGeminiServer, logs: String, prefix: String, count: Int) async throws -> Daemon {
         try FileSystem.makeDirectories(volume.shared + "/farm/inbox")
         let a = try await Daemon.start(
-            volume.mounts[0] + "/farm", Self.lease, name: "host-a", environment: environment(server), logDirectory: logs, wrapper: Self.otherHost)
+            volume.mounts[0] + "/farm", Self.lease + ["--request-timeout", "600s"], name: "host-a", environment: environment(server),
+            logDirectory: logs, wrapper: Self.otherHost)
         for index in 1...count {
             try dropFile(volume.shared + "/farm/inbox/\(prefix)\(index).json", manifestJSON(session: "\(prefix)\(index)", prompt: "\(prefix) \(index)"))
         }
@@ -126,7 +128,7 @@ struct ManyHostsTests {
                     let b = try await Daemon.start(volume.mounts[1] + "/farm", Self.lease, name: "host-b", environment: environment(server), logDirectory: logs)
                     try await b.waitUntil("host B publishing both", timeout: .seconds(180)) { b.publishes.count == 2 }
                     a.process.signal(SIGCONT)
-                    try await a.waitUntil("host A finding both claims gone at its fence", timeout: .seconds(120)) {
+                    try await a.waitUntil("host A finding both claims gone at its fence", timeout: .seconds(240)) {
                         a.process.logRecords("claim lost before publishing: a peer took this instance for dead and returned the manifest to the inbox; this session is not published here").count == 2
                     }
                     #expect(a.publishes.isEmpty, "nothing stale published")
