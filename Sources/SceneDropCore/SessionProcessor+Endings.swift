@@ -43,6 +43,8 @@ extension SessionProcessor {
             ])
             return .handedBack(inboxName: name, error: error.description)
         } catch let second {
+            // Gone when it was to be handed back (a mount's cache may have said it was still there).
+            if second.errno == ENOENT { return claimLost(claim, session: nil, logger: logger) }
             logger.error("manifest could not be handed back; it stays in work/ for recovery", metadata: [
                 "error.message": "\(error.description)", "error.second": "\(second.description)",
             ])
@@ -66,6 +68,7 @@ extension SessionProcessor {
             logger.notice("manifest handed back to the inbox at shutdown", metadata: ["scenedrop.inbox_name": "\(name)"])
             return .cancelled(inboxName: name)
         } catch {
+            if error.errno == ENOENT { return claimLost(claim, session: nil, logger: logger) }
             logger.error("manifest could not be handed back; it stays in work/ for recovery", metadata: ["error.message": "\(error.description)"])
             return .stuck(error: error.description)
         }
