@@ -32,10 +32,6 @@ extension SessionProcessor {
 
     func handBack(_ claim: ClaimedManifest, error: SystemError, logger: Logger) async -> ProcessOutcome {
         let work = self.work
-        // The claim itself gone (read, written or handed back while a peer took it): not a fault to retry.
-        if error.errno == ENOENT, await !WorkerThreads.io.run({ FileSystem.exists(claim.path) }) {
-            return claimLost(claim, session: nil, logger: logger)
-        }
         do {
             let name = try await WorkerThreads.io.run { () throws(SystemError) in try work.handBack(claim) }
             logger.warning("manifest handed back to the inbox after a system fault", metadata: [
@@ -43,7 +39,7 @@ extension SessionProcessor {
             ])
             return .handedBack(inboxName: name, error: error.description)
         } catch let second {
-            // Gone when it was to be handed back (a mount's cache may have said it was still there).
+            // The claim itself gone (a peer took it while this instance looked dead): not a fault to retry.
             if second.errno == ENOENT { return claimLost(claim, session: nil, logger: logger) }
             logger.error("manifest could not be handed back; it stays in work/ for recovery", metadata: [
                 "error.message": "\(error.description)", "error.second": "\(second.description)",

@@ -46,7 +46,7 @@ extension GeminiProvider: BatchImageProvider {
                 scenes[request.sceneNumber] = BatchRun.Scene(request: request, prompt: prompt)
             }
         }
-        guard var run = await startRun(batch, step: step, scenes: scenes, store: store, progress: progress, results: &results) else { return .scenes(results) }
+        guard var run = await startRun(batch, plan: plan, step: step, scenes: scenes, store: store, progress: progress, results: &results) else { return .scenes(results) }
         if try await submitUnsent(&run) == .superseded { return .superseded }
         if try await poll(&run, phases: phases) == .superseded { return .superseded }
         return .scenes(results.merging(run.results) { cached, _ in cached })
@@ -62,10 +62,10 @@ extension GeminiProvider: BatchImageProvider {
     /// the daily budget cannot pay for, even at the batch price, end here (`budget_exceeded`); nil
     /// when nothing is left to send or the record cannot be written (then the scenes go interactive).
     func startRun(
-        _ batch: BatchSession, step: ModelPlan.Step, scenes: [Int: BatchRun.Scene], store: BatchStore,
+        _ batch: BatchSession, plan: ModelPlan, step: ModelPlan.Step, scenes: [Int: BatchRun.Scene], store: BatchStore,
         progress: @escaping @Sendable (Int, SceneProgress) -> Void, results: inout [Int: BatchSceneResult]
     ) async -> BatchRun? {
-        let skipped = plan(for: batch.requests[0]).skipped.map {
+        let skipped = plan.skipped.map {
             ProviderAttempt(provider: name, model: $0.model, error: "skipped: \($0.reason)", attempts: 0)
         }
         let existing = await WorkerThreads.io.run { store.load(batch.session) }
