@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // The optional coordinator (--coordinator postgres://…): an exact budget and a fleet view across hosts.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // MARK: C
@@ -98,11 +100,23 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .target(
+            name: "Coordination",
+            dependencies: [
+                "ImageGeneration", "SystemSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Composition
         .target(
             name: "SceneDropCore",
             dependencies: [
                 "SystemSupport", "DropFolder", "LocatedJSON", "SceneManifest", "Imaging", "ImageGeneration", "Outbox", "WebView",
+                "Coordination",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -115,7 +129,7 @@ let package = Package(
         .executableTarget(
             name: "scenedrop",
             dependencies: [
-                "SceneDropCore", "ImageGeneration", "Imaging", "Outbox", "SceneManifest", "SystemSupport", "WebView",
+                "SceneDropCore", "ImageGeneration", "Imaging", "Outbox", "SceneManifest", "SystemSupport", "WebView", "Coordination",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -163,6 +177,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "WebViewTests", dependencies: ["WebView"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CoordinationTests",
+            dependencies: ["Coordination", "ImageGeneration", "SystemSupport", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "OutboxTests", dependencies: ["Outbox", "SystemSupport", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SceneDropCoreTests",

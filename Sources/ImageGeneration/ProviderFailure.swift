@@ -13,6 +13,9 @@ public enum FallbackReason: String, Sendable, Codable, CaseIterable {
     case invalidImage = "invalid_image"
     case modelNotFound = "model_not_found"
     case budgetExceeded = "budget_exceeded"
+    /// The coordinator that enforces the budget (`--coordinator`) could not be reached for
+    /// `--coordinator-wait`.
+    case budgetUnavailable = "budget_unavailable"
     /// A batch job failed, was cancelled, or had no usable answer for the scene (the scene then goes
     /// as an interactive request).
     case batchFailed = "batch_failed"

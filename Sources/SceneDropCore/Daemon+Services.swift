@@ -1,3 +1,4 @@
+import Coordination
 import DropFolder
 import ImageGeneration
 import Logging
@@ -12,6 +13,7 @@ extension Daemon {
         var rechecks: AsyncStream<Double>
         var activity: Activity
         var chain: ProviderChain
+        var coordinator: PostgresCoordinator?
     }
 
     /// The daemon's services, in start order; graceful shutdown stops them in reverse.
@@ -29,8 +31,9 @@ extension Daemon {
         if let web = configuration.web {
             // First in the list, so last to stop: the page and /readyz (503, shutting down) stay
             // up while the sessions in flight finish.
-            let source = DaemonLiveSource(
+            var source = DaemonLiveSource(
                 activity: activity, layout: layout, chain: chain, dailyBudgetUSD: generation.dailyBudgetUSD, watching: readiness, stopping: stopping)
+            source.coordinator = parts.coordinator
             watchServices.append(.init(service: webService(web, source: source, logger: logger), successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "web"))
         }
         watchServices += [

@@ -1,9 +1,13 @@
+import Coordination
 import DropFolder
 import ImageGeneration
 import Logging
 import ServiceLifecycle
 import SystemSupport
 import UnixSignals
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The composition root: builds the provider chain, the work area and the services, and runs them in
 /// one `ServiceGroup`.
@@ -43,20 +47,26 @@ public struct Daemon: Sendable {
 
     /// `scenedrop watch`: runs until graceful shutdown.
     public func watch() async throws {
-        try await ProviderAssembly.withChain(generation, configuration: configuration, instanceID: instanceID, clock: clock, logger: logger) { chain in
-            _ = try await run(.watch, chain: chain)
+        let coordinator = makeCoordinator()
+        try await ProviderAssembly.withChain(
+            generation, configuration: configuration, instanceID: instanceID, coordinator: coordinator, clock: clock, logger: logger
+        ) { chain in
+            _ = try await run(.watch, chain: chain, coordinator: coordinator)
         }
     }
 
     /// `scenedrop process`: what is in the inbox now, then a summary.
     public func process(patience: Duration = .seconds(60)) async throws -> BatchSummary {
-        try await ProviderAssembly.withChain(generation, configuration: configuration, instanceID: instanceID, clock: clock, logger: logger) { chain in
-            try await run(.drainOnce(patience: patience), chain: chain)
+        let coordinator = makeCoordinator()
+        return try await ProviderAssembly.withChain(
+            generation, configuration: configuration, instanceID: instanceID, coordinator: coordinator, clock: clock, logger: logger
+        ) { chain in
+            try await run(.drainOnce(patience: patience), chain: chain, coordinator: coordinator)
         }
     }
 
     /// Runs the services on `chain` until they end; in drain-once mode returns what became of each file.
-    public func run(_ mode: Mode, chain: ProviderChain) async throws -> BatchSummary {
+    public func run(_ mode: Mode, chain: ProviderChain, coordinator: PostgresCoordinator? = nil) async throws -> BatchSummary {
         let started = clock.now()
         let layout = configuration.layout
         let work = try await WorkerThreads.io.run { () throws(SystemError) in
@@ -86,17 +96,25 @@ public struct Daemon: Sendable {
         processor.setAside = { await intake.setAside($0) }
         let workers = SessionWorkers(claims: claims, processor: processor, intake: intake, grace: configuration.shutdownGrace, logger: logger)
 
-        let services: [ServiceGroupConfiguration.ServiceConfiguration]
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let coordinator {
+            // First of all, so last to stop: sessions finishing at shutdown still settle their charges.
+            var service = CoordinatorService(
+                coordinator: coordinator, renewInterval: configuration.leaseRenew, ledgerDirectory: layout.ledger, clock: clock, logger: logger)
+            service.sessionsInFlight = { await activity.inFlight.count }
+            services.append(.init(service: service, successTerminationBehavior: .ignore, serviceName: "coordinator"))
+        }
         switch mode {
         case .watch:
-            services = await watchServices(
-                .init(workers: workers, intake: intake, work: work, rechecks: rechecks, activity: activity, chain: chain), logger: logger)
+            services += await watchServices(
+                .init(workers: workers, intake: intake, work: work, rechecks: rechecks, activity: activity, chain: chain, coordinator: coordinator),
+                logger: logger)
         case .drainOnce:
             let intakeService = IntakeService(
                 intake: intake, configuration: configuration, watcher: nil, rescanInterval: nil,
                 rechecks: rechecks, clock: clock, logger: logger)
             // The intake ends on its own once everything is claimed; the run ends with the last session.
-            services = [
+            services += [
                 .init(service: leaseService(work, logger: logger), successTerminationBehavior: .ignore, serviceName: "lease"),
                 .init(service: workers, successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "session-workers"),
                 .init(service: intakeService, successTerminationBehavior: .ignore, serviceName: "intake"),
@@ -114,6 +132,17 @@ public struct Daemon: Sendable {
         var summary = await intake.summary
         summary.durationMS = Int(((clock.now() - started) * 1000).rounded())
         return summary
+    }
+
+    /// The coordinator of `--coordinator`, registered under this instance's id; nil without one.
+    func makeCoordinator() -> PostgresCoordinator? {
+        guard let address = generation.coordinator else { return nil }
+        let instance = PostgresCoordinator.Instance(
+            id: instanceID, host: Host.name, pid: getpid(), inbox: configuration.layout.inbox, version: SceneDropVersion.current,
+            leaseTimeout: configuration.leaseTimeout.seconds, dailyBudgetUSD: generation.dailyBudgetUSD)
+        var logger = self.logger
+        logger[metadataKey: "scenedrop.instance"] = "\(instanceID)"
+        return PostgresCoordinator(address: address, instance: instance, logger: logger)
     }
 
     /// Renews this instance's lease; first in every group, so it stops last.

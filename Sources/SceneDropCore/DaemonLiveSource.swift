@@ -1,3 +1,4 @@
+import Coordination
 import DropFolder
 import ImageGeneration
 import Outbox
@@ -15,6 +16,8 @@ struct DaemonLiveSource: LiveSource {
     /// Set once the inbox watch is in place.
     let watching: Readiness
     let stopping: Stopping
+    /// The coordinator, for the Fleet section; nil without `--coordinator`.
+    var coordinator: PostgresCoordinator?
     /// The inbox listing and the ledger total are read at most once a second, however many pages
     /// are open and however often sessions change.
     private let cached = FolderCache()
@@ -33,7 +36,21 @@ struct DaemonLiveSource: LiveSource {
         let counts = activity.counts
         return LiveState(
             inbox: inbox, inFlight: activity.inFlight, spentTodayUSD: spent, dailyBudgetUSD: dailyBudgetUSD, cacheHits: counts.cacheHits,
-            conditions: await chain.conditions(), published: counts.published, quarantined: counts.quarantined, requeued: counts.requeued)
+            conditions: await chain.conditions(), published: counts.published, quarantined: counts.quarantined, requeued: counts.requeued,
+            fleet: coordinator.map(Self.fleet))
+    }
+
+    /// The fleet as of the coordinator's last renewal.
+    static func fleet(_ coordinator: PostgresCoordinator) -> LiveFleet {
+        let report = coordinator.fleet
+        let peers = (report?.members ?? []).map {
+            LiveFleet.Peer(
+                instance: $0.instance, host: $0.host, state: $0.state, renewedAgoSeconds: $0.renewedAgoSeconds,
+                sessionsInFlight: $0.sessionsInFlight, spentTodayUSD: $0.spentTodayUSD)
+        }
+        return LiveFleet(
+            coordinator: coordinator.address.description, reachable: coordinator.isAvailable, spentTodayUSD: report?.spentTodayUSD ?? 0,
+            reservedUSD: report?.reservedUSD ?? 0, peers: peers)
     }
 
     private func folders() async -> (LiveState.Inbox, Double) {

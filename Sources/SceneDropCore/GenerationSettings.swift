@@ -1,3 +1,4 @@
+import Coordination
 import ImageGeneration
 
 /// How images are made, as the command line (or a test) states it. The composition root turns it
@@ -18,6 +19,10 @@ public struct GenerationSettings: Sendable {
     public var cache = true
     /// How batch sessions are split, polled and given up on (`--batch-poll`, `--batch-deadline`).
     public var batch = BatchPolicy()
+    /// The PostgreSQL coordinator (`--coordinator`): an exact budget across hosts and the fleet view.
+    public var coordinator: CoordinatorAddress?
+    /// How long paid requests wait for an unreachable coordinator when there is a budget.
+    public var coordinatorWait: Duration = .seconds(15 * 60)
 
     public init() {}
 }

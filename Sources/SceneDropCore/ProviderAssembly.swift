@@ -9,7 +9,7 @@ import SystemSupport
 public enum ProviderAssembly {
     public static func withChain<Result>(
         _ settings: GenerationSettings, configuration: Configuration, instanceID: String = WorkArea.makeInstanceID(),
-        clock: MonotonicClock = .continuous, logger: Logger,
+        coordinator: (any SpendCoordinator)? = nil, clock: MonotonicClock = .continuous, logger: Logger,
         isolation: isolated (any Actor)? = #isolation,
         _ body: (ProviderChain) async throws -> Result
     ) async throws -> Result {
@@ -33,6 +33,8 @@ public enum ProviderAssembly {
             provider.retiredModelsFile = layout.retiredModels
             provider.batchStore = BatchStore(directory: layout.batches)
             provider.batchPolicy = settings.batch
+            provider.coordinator = coordinator
+            provider.coordinatorWait = settings.coordinatorWait.seconds
             logger.info("gemini provider enabled", metadata: [
                 "scenedrop.gemini_base_url": "\(client.baseURL)", "scenedrop.retries": "\(settings.retries)",
                 "scenedrop.request_timeout_s": "\(settings.requestTimeout.seconds)",

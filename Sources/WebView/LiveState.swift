@@ -62,11 +62,14 @@ public struct LiveState: Codable, Sendable, Equatable {
     public var published: Int
     public var quarantined: Int
     public var requeued: Int
+    /// The instances sharing the coordinator; nil without `--coordinator`.
+    public var fleet: LiveFleet?
 
     public init(
         inbox: Inbox, inFlight: [Session], spentTodayUSD: Double, dailyBudgetUSD: Double?, cacheHits: Int, conditions: [String],
-        published: Int, quarantined: Int, requeued: Int
+        published: Int, quarantined: Int, requeued: Int, fleet: LiveFleet? = nil
     ) {
+        self.fleet = fleet
         self.inbox = inbox
         self.inFlight = inFlight
         self.spentTodayUSD = spentTodayUSD
@@ -84,6 +87,6 @@ public struct LiveState: Codable, Sendable, Equatable {
         case spentTodayUSD = "spent_today_usd"
         case dailyBudgetUSD = "daily_budget_usd"
         case cacheHits = "cache_hits"
-        case conditions, published, quarantined, requeued
+        case conditions, published, quarantined, requeued, fleet
     }
 }

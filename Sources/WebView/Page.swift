@@ -13,6 +13,7 @@ enum Page {
         <body><header><h1>SceneDrop</h1><span id="connection" class="muted">connecting…</span></header>
         <section><h2>Queue</h2><div id="queue">\(queue(live))</div></section>
         <section><h2>Spend and providers</h2><div id="health">\(health(live))</div></section>
+        \(live.fleet.map { "<section><h2>Fleet</h2><div id=\"fleet\">\(fleet($0))</div></section>" } ?? "")
         <section><h2>Recent sessions</h2><div id="sessions">\(sessionsFragment(sessions))</div></section>
         <section><h2>Quarantine</h2><div id="quarantine">\(quarantineFragment(quarantine))</div></section>
         <footer class="muted"><a href="/metrics">metrics</a> · <a href="/readyz">readiness</a></footer>
@@ -44,6 +45,18 @@ enum Page {
         html += " · cache hits: \(live.cacheHits)</p>"
         if live.conditions.isEmpty { return html + "<p class=\"muted\">Providers: all models available.</p>" }
         return html + "<ul class=\"conditions\">" + live.conditions.map { "<li>\(HTML.escape($0))</li>" }.joined() + "</ul>"
+    }
+
+    /// The instances sharing the coordinator; the script redraws the same markup from each event.
+    static func fleet(_ fleet: LiveFleet) -> String {
+        var html = "<p>Coordinator \(HTML.escape(fleet.coordinator)): "
+        html += fleet.reachable ? "reachable" : "<b class=\"fallback\">unreachable</b>"
+        html += " · all instances spent $\(money(fleet.spentTodayUSD)) today, $\(money(fleet.reservedUSD)) reserved</p><ul class=\"fleet\">"
+        for peer in fleet.peers {
+            html += "<li class=\"\(HTML.escape(peer.state))\"><b>\(HTML.escape(peer.host))</b> \(HTML.escape(peer.instance)): \(HTML.escape(peer.state)), "
+            html += "renewed \(age(peer.renewedAgoSeconds)) ago, \(peer.sessionsInFlight) in flight, $\(money(peer.spentTodayUSD)) today</li>"
+        }
+        return html + "</ul>"
     }
 
     static func sessionsFragment(_ sessions: [OutboxReader.SessionCard]) -> String {

@@ -51,6 +51,24 @@ enum PageAssets {
         box.append(list);
       }
 
+      function drawFleet(live) {
+        const box = $("fleet");
+        if (!box || !live.fleet) return;
+        const fleet = live.fleet;
+        box.replaceChildren();
+        const head = el("p");
+        head.append("Coordinator " + fleet.coordinator + ": ", fleet.reachable ? "reachable" : el("b", "fallback", "unreachable"),
+          " · all instances spent $" + money(fleet.spent_today_usd) + " today, $" + money(fleet.reserved_usd) + " reserved");
+        const list = el("ul", "fleet");
+        for (const peer of fleet.peers) {
+          const item = el("li", peer.state);
+          item.append(el("b", null, peer.host), " " + peer.instance + ": " + peer.state + ", renewed " + age(peer.renewed_ago_seconds) +
+            " ago, " + peer.sessions_in_flight + " in flight, $" + money(peer.spent_today_usd) + " today");
+          list.append(item);
+        }
+        box.append(head, list);
+      }
+
       async function refresh(part) {
         const answer = await fetch("/fragments/" + part, { credentials: "same-origin" });
         if (answer.ok) $(part).innerHTML = await answer.text();
@@ -59,6 +77,7 @@ enum PageAssets {
       function apply(live) {
         drawQueue(live);
         drawHealth(live);
+        drawFleet(live);
         const counts = [live.published, live.quarantined, live.requeued].join("/");
         if (seen !== null && seen !== counts) { refresh("sessions"); refresh("quarantine"); }
         seen = counts;
@@ -96,7 +115,7 @@ enum PageAssets {
     figure { margin: 0; width: 200px; } figure img { width: 200px; height: auto; background: #eee; display: block; }
     figcaption { font-size: 12px; overflow-wrap: anywhere; } .fallback { color: #b35c00; } .prompt { color: #444; }
     .quarantine > li { margin-bottom: .6rem; } .message { overflow-wrap: anywhere; }
-    button.requeue { margin-left: .5rem; }
+    button.requeue { margin-left: .5rem; } .fleet li.lost { color: #b35c00; }
 
     """
 }

@@ -67,6 +67,11 @@ struct GenerationOptions: ParsableArguments {
     @Option(name: .customLong("lease-timeout"), help: "How long a peer's lease may stand still, on this instance's own clock, before the peer is taken for dead and its claims go back to the inbox. Make it longer than any pause a peer may take (a suspended VM, a stalled mount); at least three --lease-renew.")
     var leaseTimeout: DurationArgument = DurationArgument(.seconds(60), text: "60s")
 
+    @Option(name: .customLong("coordinator-wait"), help: "With --coordinator and --daily-budget-usd: how long paid requests wait for an unreachable coordinator before their scenes fall back with budget_unavailable (a budget cannot be kept without it). Without a budget, images go on and their ledger rows are written when it is back.")
+    var coordinatorWait: DurationArgument = DurationArgument(.seconds(15 * 60), text: "15m")
+
+    @OptionGroup var coordination: CoordinatorOptions
+
     @Flag(name: .customLong("no-cache"), help: "Always ask the provider, even for an image made before with the same model, prompt and size.")
     var noCache = false
 
@@ -143,6 +148,8 @@ struct GenerationOptions: ParsableArguments {
         settings.dailyBudgetUSD = dailyBudgetUSD
         settings.cache = !noCache
         settings.batch = BatchPolicy(firstPoll: batchPoll.duration.seconds, deadline: batchDeadline.duration.seconds)
+        settings.coordinator = try coordination.address()
+        settings.coordinatorWait = coordinatorWait.duration
         return settings
     }
 }

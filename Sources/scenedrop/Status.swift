@@ -1,11 +1,13 @@
 import ArgumentParser
+import Coordination
 import Foundation
 import ImageGeneration
+import Logging
 import Outbox
 import SceneDropCore
 import SystemSupport
 
-struct Status: ParsableCommand {
+struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show what is waiting, claimed, published and quarantined.",
         usage: "scenedrop status --root <dir> [--json | --http]",
@@ -13,11 +15,17 @@ struct Status: ParsableCommand {
             Counts and oldest ages of inbox, work, outbox and quarantine, the \
             instances on the root, today's spend, the last sessions, and every \
             quarantined manifest by the name `scenedrop requeue` takes, with its \
-            reason. Exit status 1 when the inbox cannot be read (a wrong --root).
+            reason. With --coordinator (or SCENEDROP_COORDINATOR), also the fleet: \
+            every instance registered with the coordinator, live or lost, and \
+            today's spend and reservations across all of them. Exit status 1 when \
+            the inbox cannot be read (a wrong --root) or the coordinator cannot be \
+            reached.
             """
     )
 
     @OptionGroup var common: CommonOptions
+
+    @OptionGroup var coordination: CoordinatorOptions
 
     @Flag(name: .long, help: "Print the status as JSON.")
     var json = false
@@ -25,7 +33,7 @@ struct Status: ParsableCommand {
     @Flag(name: .long, help: "Print only the URL of the running daemon's web view (with its token, when this user can read the token file).")
     var http = false
 
-    func run() throws {
+    func run() async throws {
         let layout = common.layout
         if http {
             print(try WebViewURL.find(layout))
@@ -41,10 +49,12 @@ struct Status: ParsableCommand {
             printError("scenedrop status: the inbox cannot be read: \(error)")
             throw ExitCode.failure
         }
+        let fleet = try await readFleet()
         if json {
-            try printJSON(report)
+            try printJSON(StatusWithFleet(report: report, fleet: fleet))
             return
         }
+        defer { if let fleet { Self.printFleet(fleet) } }
         func line(_ label: String, _ folder: StatusReport.Folder, _ noun: String) {
             let oldest = folder.oldestAgeSeconds.map { ", oldest \(Self.age($0))" } ?? ""
             print("\(label.padding(11)) \(String(folder.count).padding(5)) \(noun)\(oldest)  \(folder.path)")
@@ -83,6 +93,26 @@ struct Status: ParsableCommand {
         }
     }
 
+    /// The fleet from the coordinator, when one is named; a coordinator that cannot be reached is an error.
+    func readFleet() async throws -> FleetReport? {
+        guard let address = try coordination.address() else { return nil }
+        do {
+            return try await PostgresCoordinator.fleet(at: address, day: String(WallClock.rfc3339(WallClock.now()).prefix(10)), logger: Logger(label: "scenedrop"))
+        } catch {
+            printError("scenedrop status: the coordinator cannot be reached: \(error.message)")
+            throw ExitCode.failure
+        }
+    }
+
+    static func printFleet(_ fleet: FleetReport) {
+        Swift.print("fleet       \(fleet.members.count) instance(s) registered with \(fleet.coordinator)")
+        for member in fleet.members {
+            let budget = member.dailyBudgetUSD.map { String(format: ", budget $%.4f", $0) } ?? ""
+            Swift.print("  \(member.instance.padding(24)) \(member.state.padding(5)) \(member.host) pid \(member.pid), renewed \(age(member.renewedAgoSeconds)) ago, \(member.sessionsInFlight) session(s) in flight, spent \(String(format: "$%.4f", member.spentTodayUSD))\(budget)  \(member.inbox)")
+        }
+        Swift.print("fleet today \(String(format: "$%.4f", fleet.spentTodayUSD)) spent on \(fleet.paidImagesToday) image(s), \(String(format: "$%.4f", fleet.reservedUSD)) reserved (UTC day \(fleet.day), from the coordinator)")
+    }
+
     static func age(_ seconds: Double) -> String {
         switch seconds {
         case ..<120: return "\(Int(seconds))s"
@@ -90,5 +120,22 @@ struct Status: ParsableCommand {
         case ..<172_800: return "\(Int(seconds / 3600))h"
         default: return "\(Int(seconds / 86_400))d"
         }
+    }
+}
+
+/// `status --json`: the report's keys, and `fleet` when a coordinator is named.
+struct StatusWithFleet: Encodable {
+    let report: StatusReport
+    let fleet: FleetReport?
+
+    enum CodingKeys: String, CodingKey {
+        case fleet
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try report.encode(to: encoder)
+        guard let fleet else { return }
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(fleet, forKey: .fleet)
     }
 }

@@ -21,6 +21,23 @@ import Testing
         #expect(v6.url(boundPort: 81, hostName: "x") == "http://[::1]:81/")
     }
 
+    /// Host names and instance ids come from the coordinator's table, which any instance writes: escaped.
+    @Test func theFleetSectionEscapesWhatTheRegistrySays() {
+        let fleet = LiveFleet(
+            coordinator: "postgres://farm:***@db:5432/budget", reachable: false, spentTodayUSD: 1.5, reservedUSD: 0.25,
+            peers: [LiveFleet.Peer(instance: "i-1", host: "<script>x</script>", state: "lost", renewedAgoSeconds: 75, sessionsInFlight: 2, spentTodayUSD: 1)])
+        let html = Page.fleet(fleet)
+        #expect(!html.contains("<script>") && html.contains("&lt;script&gt;"))
+        #expect(html.contains("unreachable") && html.contains("$1.50") && html.contains("$0.25 reserved") && html.contains("class=\"lost\""))
+        let live = LiveState(
+            inbox: .init(count: 0, oldestAgeSeconds: nil), inFlight: [], spentTodayUSD: 0, dailyBudgetUSD: nil, cacheHits: 0, conditions: [],
+            published: 0, quarantined: 0, requeued: 0, fleet: fleet)
+        #expect(Page.page(live: live, sessions: [], quarantine: []).contains("<h2>Fleet</h2>"))
+        #expect(!Page.page(live: LiveState(
+            inbox: .init(count: 0, oldestAgeSeconds: nil), inFlight: [], spentTodayUSD: 0, dailyBudgetUSD: nil, cacheHits: 0, conditions: [],
+            published: 0, quarantined: 0, requeued: 0), sessions: [], quarantine: []).contains("Fleet"), "no section without a coordinator")
+    }
+
     @Test func tokenMatchesOnlyItself() {
         let token = AccessToken("abcdefghijklmnop")
         #expect(token.matches("abcdefghijklmnop"))

@@ -13,6 +13,9 @@ import Glibc
 /// off by at most the paid requests in flight. Reads and appends run on the I/O threads.
 public final class CostLedger: Sendable {
     public struct Entry: Codable, Sendable, Equatable {
+        /// The charge's id, the same in the coordinator's table: a line written while the database was
+        /// down is added to it once, and only once, when the database is back.
+        public var id: String?
         public var time: String
         public var model: String
         public var imageSize: String?
@@ -22,7 +25,10 @@ public final class CostLedger: Sendable {
         /// `batch` for an image from the Batch API (at its price); absent for an interactive request.
         public var priority: String?
 
-        public init(time: String, model: String, imageSize: String?, costUSD: Double, session: String, scene: Int, priority: String? = nil) {
+        public init(
+            id: String? = nil, time: String, model: String, imageSize: String?, costUSD: Double, session: String, scene: Int, priority: String? = nil
+        ) {
+            self.id = id
             self.priority = priority
             self.time = time
             self.model = model
@@ -33,7 +39,7 @@ public final class CostLedger: Sendable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case time, model
+            case id, time, model
             case imageSize = "image_size"
             case costUSD = "cost_usd"
             case session, scene, priority
@@ -70,6 +76,12 @@ public final class CostLedger: Sendable {
         let names = ((try? FileSystem.list(directory)) ?? []).map(\.name).filter { $0.hasSuffix(".jsonl") && !$0.hasPrefix(".") }
         return names.sorted().map { directory + "/" + $0 } + [FileSystem.parentPath(directory) + "/ledger.jsonl"]
     }
+
+    /// A new charge id: unique across hosts without asking anyone.
+    public static func newID() -> String { UUID().uuidString.lowercased() }
+
+    /// The UTC day (yyyy-MM-dd) of an entry.
+    public static func day(of entry: Entry) -> String { String(entry.time.prefix(10)) }
 
     /// Appends one paid call.
     public func record(_ entry: Entry) async {
@@ -121,6 +133,19 @@ public final class CostLedger: Sendable {
             sum += entry.costUSD
         }
         return sum
+    }
+
+    /// The lines of `day` that carry a charge id, with the instance whose file they are in (the file
+    /// name without `.jsonl`), for the coordinator's reconciliation.
+    public static func entries(in directory: String, day: String) -> [(instance: String, entry: Entry)] {
+        files(in: directory).flatMap { file -> [(instance: String, entry: Entry)] in
+            guard let data = try? FileSystem.readRegularFile(file, limit: 1 << 30) else { return [] }
+            let instance = String(FileSystem.baseName(file).dropLast(".jsonl".count))
+            return data.split(separator: 0x0A).compactMap { line in
+                guard let entry = try? JSONDecoder().decode(Entry.self, from: Data(line)), entry.id != nil, entry.time.hasPrefix(day) else { return nil }
+                return (instance, entry)
+            }
+        }
     }
 
     /// Today's spend read straight from ledger files (for `scenedrop status` and the web view).

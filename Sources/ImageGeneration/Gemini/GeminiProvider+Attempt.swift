@@ -13,6 +13,8 @@ extension GeminiProvider {
         var ticket: UInt64?
         /// When this scene first had to wait for quota (monotonic): `--quota-wait` counts from here.
         var waitingSince: Double?
+        /// When it first had to wait for the coordinator: `--coordinator-wait` counts from here.
+        var coordinatorWaitSince: Double?
     }
 
     /// One model of the plan: one admission decision per request (quota line, rate turn, key probe,
@@ -54,7 +56,7 @@ extension GeminiProvider {
             let ticket = progress.ticket
             let exchange: (answer: Sent, processed: Result<[UInt8], ImagingError>?)
             do {
-                let paid = step.pricePerImage.map { (price: $0, step: step, request: request) }
+                let paid = step.pricePerImage.map { (price: $0, step: step, request: request, id: CostLedger.newID()) }
                 exchange = try await phases.request({
                     await send(step.model, body: body, ticket: ticket, attempt: progress.attempts + 1, paid: paid, phases: phases)
                 }) { sent in
@@ -74,6 +76,9 @@ extension GeminiProvider {
                 continue
             case .overBudget(let message):
                 return .failed(.budgetExceeded, message: message, attempts: progress.attempts, stopHere: true)
+            case .coordinatorDown(let message):
+                if let stop = await waitForCoordinator(message, model: step.model, request: request, phases: phases, &progress) { return stop }
+                continue
             case .answer(let answered):
                 answer = answered
                 progress.attempts += 1
@@ -112,26 +117,75 @@ extension GeminiProvider {
         case queued(until: Double?, ticket: UInt64)
         /// The budget ran out while the scene waited for its permit.
         case overBudget(String)
+        /// The coordinator that keeps the budget cannot be reached: nothing was sent.
+        case coordinatorDown(String)
     }
 
     /// Inside the network phase: the quota line's word, then, when it lets this scene out, the request.
     /// What an image answer costs and for which scene, for the ledger.
-    typealias Paid = (price: Double, step: ModelPlan.Step, request: ImageRequest)
+    /// `id`: the charge's id, the reservation's when the coordinator keeps the budget.
+    typealias Paid = (price: Double, step: ModelPlan.Step, request: ImageRequest, id: String)
 
     func send(_ model: String, body: GeminiRequestBody, ticket: UInt64?, attempt: Int, paid: Paid?, phases: ProviderPhases) async -> Sent {
         // The budget again, now that the permit is held (and before the quota line counts a request):
         // scenes that passed the admission while others were paying must not all go out, or a budget
-        // is off by every scene waiting for a permit, not only by the requests in flight.
-        if let dailyBudget, let ledger, await ledger.spentToday(now: now()) >= dailyBudget {
+        // is off by every scene waiting for a permit, not only by the requests in flight. With the
+        // coordinator the price is reserved there, exactly, across every host.
+        var reserved = false
+        if let dailyBudget, let paid, let coordinator {
+            switch await coordinator.reserve(charge(paid), budget: dailyBudget) {
+            case .granted: reserved = true
+            case .exceeded(let committed):
+                return .overBudget("today's spend and reservations across all instances ($\(committed)) leave no room for this image within the daily budget of $\(dailyBudget)")
+            case .unavailable(let message): return .coordinatorDown(message)
+            }
+        } else if let dailyBudget, let ledger, await ledger.spentToday(now: now()) >= dailyBudget {
             return .overBudget("today's spend reached the daily budget of $\(dailyBudget) while this scene waited for a request slot")
         }
         switch await state.admitQuota(model, ticket: ticket) {
-        case .wait(let until, let ticket): return .queued(until: until, ticket: ticket)
-        case .awaitWindow(let ticket): return .queued(until: nil, ticket: ticket)
+        case .wait(let until, let ticket):
+            if reserved, let paid { await coordinator?.release(paid.id) }
+            return .queued(until: until, ticket: ticket)
+        case .awaitWindow(let ticket):
+            if reserved, let paid { await coordinator?.release(paid.id) }
+            return .queued(until: nil, ticket: ticket)
         case .send:
             phases.progress(.requesting(model: model, attempt: attempt))
-            return .answer(await timedRequest(model, body: body, paid: paid, phases: phases))
+            let answer = await timedRequest(model, body: body, paid: paid, phases: phases)
+            if reserved, let paid, !answer.isImage { await coordinator?.release(paid.id) }
+            return .answer(answer)
         }
+    }
+
+    /// The ledger line (and the coordinator's row) of a paid request.
+    func charge(_ paid: Paid, priority: String? = nil) -> CostLedger.Entry {
+        CostLedger.Entry(
+            id: paid.id, time: WallClock.rfc3339(now()), model: paid.step.model, imageSize: paid.step.imageSize, costUSD: paid.price,
+            session: paid.request.session, scene: paid.request.sceneNumber, priority: priority)
+    }
+
+    /// Waits for the coordinator, at most `--coordinator-wait` from the scene's first wait for it;
+    /// then the scene falls back with `budget_unavailable` (nil: it answers again, ask again).
+    func waitForCoordinator(
+        _ message: String, model: String, request: ImageRequest, phases: ProviderPhases, _ progress: inout AttemptState
+    ) async -> StepOutcome? {
+        let since = progress.coordinatorWaitSince ?? clock.now()
+        if progress.coordinatorWaitSince == nil {
+            logger.info("paid request waits for the coordinator", metadata: [
+                "scenedrop.session": "\(request.session)", "scenedrop.scene": "\(request.sceneNumber)",
+                "scenedrop.wait_s": "\(Int(coordinatorWait))", "error.message": "\(message)",
+            ])
+        }
+        progress.coordinatorWaitSince = since
+        let left = since + coordinatorWait - clock.now()
+        if left > 0, let coordinator {
+            phases.progress(.waiting(model: model, untilWall: now() + left))
+            if await coordinator.waitUntilAvailable(seconds: left) { return nil }
+            if Task.isCancelled { return .cancelled(attempts: progress.attempts) }
+        }
+        return .failed(
+            .budgetUnavailable, message: "\(message); waited \(Int(coordinatorWait)) s (--coordinator-wait) without it, and a budget cannot be kept without it",
+            attempts: progress.attempts, stopHere: true)
     }
 
     /// Waits in the quota line until `until` (a window's end) or another scene's answer, at most until
@@ -168,10 +222,10 @@ extension GeminiProvider {
         let started = clock.now()
         let answer = await client.generate(model: model, body: body)
         phases.progress(.answered(model: model, statusClass: answer.statusClass, seconds: clock.now() - started))
-        if case .image = answer, let ledger, let paid {
-            await ledger.record(.init(
-                time: WallClock.rfc3339(now()), model: paid.step.model, imageSize: paid.step.imageSize, costUSD: paid.price,
-                session: paid.request.session, scene: paid.request.sceneNumber))
+        if case .image = answer, let paid {
+            let entry = charge(paid)
+            await ledger?.record(entry)
+            await coordinator?.settle(entry)
         }
         switch answer {
         case .image, .noImage:

@@ -28,6 +28,8 @@ extension GeminiProvider: BatchImageProvider {
         var results: [Int: BatchSceneResult] = [:]
         /// Jobs whose final answer has been read.
         var collected: Set<Int> = []
+        /// Scenes whose image came back (and is charged for).
+        var charged: Set<Int> = []
     }
 
     public func generateBatch(
@@ -49,6 +51,7 @@ extension GeminiProvider: BatchImageProvider {
         guard var run = await startRun(batch, plan: plan, step: step, scenes: scenes, store: store, progress: progress, results: &results) else { return .scenes(results) }
         if try await submitUnsent(&run) == .superseded { return .superseded }
         if try await poll(&run, phases: phases) == .superseded { return .superseded }
+        await releaseUncharged(run)
         return .scenes(results.merging(run.results) { cached, _ in cached })
     }
 
@@ -77,14 +80,9 @@ extension GeminiProvider: BatchImageProvider {
             let price = catalog[existing.model]?.batchPrice(size: existing.imageSize)
             return BatchRun(batch: batch, store: store, record: existing, scenes: scenes, skipped: skipped, price: price, progress: progress)
         }
-        var numbers = scenes.keys.sorted()
-        if let affordable = await affordableCount(numbers.count, price: step.batchPricePerImage), affordable < numbers.count {
-            for number in numbers[affordable...] {
-                let message = "the daily budget (--daily-budget-usd \(dailyBudget ?? 0)) cannot pay for this scene, even at the batch price"
-                results[number] = .failed(ProviderFailure(reason: .budgetExceeded, message: message, tried: skipped), final: true)
-            }
-            numbers = Array(numbers[..<affordable])
-        }
+        let submitted = now()
+        let charges = BatchCharges(session: batch.session, manifestSHA256: batch.manifestSHA256, submitted: submitted, step: step)
+        let numbers = await affordable(scenes.keys.sorted(), charges: charges, skipped: skipped, results: &results)
         // Nothing to send and no older drop to replace: no record needed.
         if numbers.isEmpty, existing == nil { return nil }
         let items = numbers.map { batchItem(scenes[$0]!, imageSize: step.imageSize) }
@@ -96,7 +94,7 @@ extension GeminiProvider: BatchImageProvider {
                 name: nil, scenes: Array(numbers[range]), state: "SUBMITTING", updatedAt: stamp)
         }
         let record = BatchRecord(
-            session: batch.session, manifestSHA256: batch.manifestSHA256, model: step.model, imageSize: step.imageSize, submitted: now(), jobs: jobs)
+            session: batch.session, manifestSHA256: batch.manifestSHA256, model: step.model, imageSize: step.imageSize, submitted: submitted, jobs: jobs)
         do {
             try await WorkerThreads.io.run { () throws(SystemError) in try store.save(record) }
         } catch {
@@ -111,13 +109,6 @@ extension GeminiProvider: BatchImageProvider {
         guard !numbers.isEmpty else { return nil }
         let kept = scenes.filter { numbers.contains($0.key) }
         return BatchRun(batch: batch, store: store, record: record, scenes: kept, skipped: skipped, price: step.batchPricePerImage, progress: progress)
-    }
-
-    /// How many of `count` images at `price` today's spend leaves room for; nil without a budget.
-    func affordableCount(_ count: Int, price: Double?) async -> Int? {
-        guard let dailyBudget, let ledger, let price, price > 0 else { return nil }
-        let spent = await ledger.spentToday(now: now())
-        return max(0, min(count, Int(((dailyBudget - spent) / price + 1e-9).rounded(.down))))
     }
 
     /// The request for one scene, keyed so its answer finds its way back.

@@ -151,10 +151,11 @@ extension GeminiProvider {
             let sized = await phases.cpu {
                 Result { () throws(ImagingError) in try ImageResizer.cover(bytes, width: width, height: height, format: format) }
             }
-            if let ledger, let price = run.price {
-                await ledger.record(.init(
-                    time: WallClock.rfc3339(now()), model: run.record.model, imageSize: run.record.imageSize, costUSD: price,
-                    session: request.session, scene: number, priority: "batch"))
+            if let price = run.price {
+                let entry = BatchCharges(run.record).entry(scene: number, price: price, time: WallClock.rfc3339(now()))
+                await ledger?.record(entry)
+                await coordinator?.settle(entry)
+                run.charged.insert(number)
             }
             switch sized {
             case .success(let image):

@@ -26,6 +26,12 @@ public struct GeminiProvider: ImageProvider {
     /// Where batch sessions' jobs are written down (`.scenedrop/batches/`); nil: no batch mode.
     public var batchStore: BatchStore?
     public var batchPolicy = BatchPolicy()
+    /// The coordinator (`--coordinator`): with a budget every paid request reserves its price there first;
+    /// with or without one, every charge is recorded there too.
+    public var coordinator: (any SpendCoordinator)?
+    /// How long a paid request waits for an unreachable coordinator before its scene falls back with
+    /// `budget_unavailable` (`--coordinator-wait`).
+    public var coordinatorWait: Double = 900
     /// Wall time in seconds since the epoch, for ledger lines and the UTC day (a parameter so tests can
     /// pin it). Every timer reads the state's monotonic clock instead.
     let now: @Sendable () -> Double

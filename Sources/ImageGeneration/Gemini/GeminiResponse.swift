@@ -22,6 +22,12 @@ extension GeminiAnswer {
         }
     }
 
+    /// An image came back (and is charged for, usable or not).
+    public var isImage: Bool {
+        if case .image = self { return true }
+        return false
+    }
+
     /// The failure, when the answer is one.
     public var failure: RetryPolicy.Failure? {
         if case .failure(let failure) = self { return failure }

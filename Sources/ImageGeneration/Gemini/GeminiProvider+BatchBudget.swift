@@ -1,0 +1,78 @@
+import SystemSupport
+
+/// The charges of one batch record: their ids come from the record (session, content, submission
+/// time, scene), so a run resumed after a restart settles the very reservations it made before.
+struct BatchCharges {
+    let session: String
+    let manifestSHA256: String
+    let submitted: Double
+    let model: String
+    let imageSize: String?
+    let price: Double?
+
+    init(session: String, manifestSHA256: String, submitted: Double, step: ModelPlan.Step) {
+        (self.session, self.manifestSHA256, self.submitted) = (session, manifestSHA256, submitted)
+        (model, imageSize, price) = (step.model, step.imageSize, step.batchPricePerImage)
+    }
+
+    init(_ record: BatchRecord) {
+        (session, manifestSHA256, submitted) = (record.session, record.manifestSHA256, record.submitted)
+        (model, imageSize, price) = (record.model, record.imageSize, nil)
+    }
+
+    func id(scene: Int) -> String {
+        "batch-" + Digest.sha256Hex(Array("\(session)\n\(manifestSHA256)\n\(submitted)\n\(scene)".utf8)).prefix(32)
+    }
+
+    func entry(scene: Int, price: Double, time: String) -> CostLedger.Entry {
+        CostLedger.Entry(
+            id: id(scene: scene), time: time, model: model, imageSize: imageSize, costUSD: price, session: session, scene: scene, priority: "batch")
+    }
+}
+
+extension GeminiProvider {
+    /// The scenes of `numbers` the daily budget lets go into the batch; the others end here, with
+    /// `budget_exceeded` (or `budget_unavailable` when the coordinator cannot be reached for
+    /// `--coordinator-wait`). With the coordinator each scene's price is reserved there, exactly;
+    /// without it, today's spend in the ledger files decides.
+    func affordable(
+        _ numbers: [Int], charges: BatchCharges, skipped: [ProviderAttempt], results: inout [Int: BatchSceneResult]
+    ) async -> [Int] {
+        guard let dailyBudget, let price = charges.price, price > 0 else { return numbers }
+        var kept: [Int] = []
+        var refusal: (FallbackReason, String)?
+        for number in numbers where refusal == nil {
+            guard let coordinator else { break }
+            let entry = charges.entry(scene: number, price: price, time: WallClock.rfc3339(now()))
+            var verdict = await coordinator.reserve(entry, budget: dailyBudget)
+            if case .unavailable = verdict, await coordinator.waitUntilAvailable(seconds: coordinatorWait) {
+                verdict = await coordinator.reserve(entry, budget: dailyBudget)
+            }
+            switch verdict {
+            case .granted: kept.append(number)
+            case .exceeded: refusal = (.budgetExceeded, "the daily budget (--daily-budget-usd \(dailyBudget)) cannot pay for this scene, even at the batch price")
+            case .unavailable(let message): refusal = (.budgetUnavailable, "\(message); a budget cannot be kept without it")
+            }
+        }
+        if coordinator == nil, let ledger {
+            let spent = await ledger.spentToday(now: now())
+            kept = Array(numbers.prefix(max(0, Int(((dailyBudget - spent) / price + 1e-9).rounded(.down)))))
+            refusal = (.budgetExceeded, "the daily budget (--daily-budget-usd \(dailyBudget)) cannot pay for this scene, even at the batch price")
+        }
+        for number in numbers.dropFirst(kept.count) {
+            let (reason, message) = refusal ?? (.budgetExceeded, "")
+            results[number] = .failed(ProviderFailure(reason: reason, message: message, tried: skipped), final: true)
+        }
+        return kept
+    }
+
+    /// Gives back the reservations of scenes whose image did not come from the batch (they go the
+    /// interactive way, which reserves again).
+    func releaseUncharged(_ run: BatchRun) async {
+        guard let coordinator, dailyBudget != nil else { return }
+        let charges = BatchCharges(run.record)
+        for number in run.scenes.keys where !run.charged.contains(number) {
+            await coordinator.release(charges.id(scene: number))
+        }
+    }
+}
