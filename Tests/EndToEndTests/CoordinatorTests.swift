@@ -67,6 +67,7 @@ struct CoordinatorTests {
                     }
                     try await waitForSessions(a.outbox, count: 5, timeout: .seconds(180))
                     try await waitForSessions(b.outbox, count: 5, timeout: .seconds(180))
+                    prompts.report("budget with coordinator")
                     #expect(prompts.all.values.reduce(0, +) == 5, "paid at the fake API: \(prompts.all)")
                     let statuses = try sceneStatuses(a.outbox).merging(try sceneStatuses(b.outbox), uniquingKeysWith: +)
                     #expect(statuses == ["generated": 5, "fallback": 15])
@@ -115,6 +116,7 @@ struct CoordinatorTests {
                     try await database.startAgain()
                     try await waitForSessions(daemon.outbox, count: 2, timeout: .seconds(120))
                     #expect(try sceneStatuses(daemon.outbox) == ["generated": 4])
+                    prompts.report("coordinator down with a budget")
                     #expect(prompts.all.values.reduce(0, +) == 4, "\(prompts.all)")
                     try await daemon.waitUntil("the coordinator's return logged") { !daemon.process.logRecords("coordinator reachable again").isEmpty }
                     try await waitForQuery(database, "SELECT count(*), sum(amount_usd) FROM scenedrop_spend WHERE state = 'settled'", "4|\(Self.usd(4))")
@@ -155,6 +157,7 @@ struct CoordinatorTests {
                         !second.process.logRecords("ledger lines the coordinator had not seen were added to it").isEmpty
                     }
                     #expect(second.process.logRecords("ledger lines the coordinator had not seen were added to it").first?["scenedrop.rows"] == "2")
+                    prompts.report("coordinator down without a budget")
                     #expect(prompts.all.values.reduce(0, +) == 4)
                     let ids = try await chargeIDs([second.root], database)
                     #expect(ids.ledger == ids.table && ids.ledger.count == 4)

@@ -11,6 +11,13 @@ final class PromptCounts: Sendable {
     private let counts = Mutex<[String: Int]>([:])
     func add(_ prompt: String) { counts.withLock { $0[prompt, default: 0] += 1 } }
     var all: [String: Int] { counts.withLock { $0 } }
+
+    /// One line on the test's output with what the fake API was asked, for the figures a closing note
+    /// quotes (asserted separately).
+    func report(_ test: String, _ extra: String = "") {
+        let counts = all
+        print("observed at the fake API [\(test)]: \(counts.values.reduce(0, +)) requests for \(counts.count) prompts, at most \(counts.values.max() ?? 0) per prompt\(extra)")
+    }
 }
 
 /// Several hosts on one network volume (issue 11), with sshfs mounts of one folder standing for the
@@ -74,6 +81,7 @@ struct ManyHostsTests {
                     #expect(Set(sessions.map(\.name)) == Set((1...12).map { "m\($0)" }))
                     #expect(try await publishes([a, b], total: 12) == (1...12).map { "m\($0)" }.sorted(), "each session published once")
                     let counts = prompts.all
+                    prompts.report("two hosts", "; published by A \(a.publishes.count), by B \(b.publishes.count)")
                     #expect(counts.count == 24 && counts.values.allSatisfy { $0 == 1 }, "each prompt generated once: \(counts.values.sorted())")
                     for daemon in [a, b] {
                         #expect(daemon.process.logRecords("claims of a dead instance returned to the inbox").isEmpty, "no live peer taken for dead")
@@ -108,6 +116,7 @@ struct ManyHostsTests {
                     let sessions = try await waitForSessions(volume.shared + "/farm/outbox", count: 4, timeout: .seconds(180))
                     #expect(Set(sessions.map(\.name)) == ["k1", "k2", "k3", "k4"])
                     #expect(try await publishes([a, b], total: 4) == ["k1", "k2", "k3", "k4"], "each published exactly once")
+                    prompts.report("kill -9", "; published by A \(a.publishes.count), by B \(b.publishes.count)")
                     #expect(try await b.stop() == 0)
                     #expect(claimsInWork(volume.shared + "/farm") == 0 && listNames(volume.shared + "/farm/inbox").isEmpty)
                 }
@@ -131,6 +140,7 @@ struct ManyHostsTests {
                     try await a.waitUntil("host A finding both claims gone at its fence", timeout: .seconds(240)) {
                         a.process.logRecords("claim lost before publishing: a peer took this instance for dead and returned the manifest to the inbox; this session is not published here").count == 2
                     }
+                    prompts.report("SIGSTOP", "; published by A \(a.publishes.count), by B \(b.publishes.count)")
                     #expect(a.publishes.isEmpty, "nothing stale published")
                     #expect(Set(b.publishes) == ["p1", "p2"])
                     let sessions = try publishedSessions(volume.shared + "/farm/outbox")
@@ -165,6 +175,7 @@ struct ManyHostsTests {
                     let raw = files.map { String(decoding: readFile(volume.shared + "/farm/.scenedrop/ledger/" + $0) ?? [], as: UTF8.self) }
                     #expect(raw.allSatisfy { $0.isEmpty || $0.hasSuffix("\n") }, "whole lines only")
                     #expect(raw.map { $0.split(separator: "\n").count }.reduce(0, +) == lines.count, "every line parses")
+                    prompts.report("budget without coordinator", "; ledger lines \(lines.count)")
                     #expect(lines.count >= 5 && lines.count <= 5 + 2 * 2, "\(lines.count) paid: the budget's five plus at most the four in flight")
                     #expect(prompts.all.values.reduce(0, +) == lines.count, "every request paid for is in a ledger")
                     #expect(try await a.stop() == 0)
