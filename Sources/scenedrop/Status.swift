@@ -97,9 +97,11 @@ struct Status: AsyncParsableCommand {
     func readFleet() async throws -> FleetReport? {
         guard let address = try coordination.address() else { return nil }
         do {
-            return try await PostgresCoordinator.fleet(at: address, day: String(WallClock.rfc3339(WallClock.now()).prefix(10)), logger: Logger(label: "scenedrop"))
+            // Silent: a failure is said once, below, on stderr; stdout stays the report (or its JSON).
+            let quiet = Logger(label: "scenedrop", factory: { _ in SwiftLogNoOpLogHandler() })
+            return try await PostgresCoordinator.fleet(at: address, day: String(WallClock.rfc3339(WallClock.now()).prefix(10)), logger: quiet)
         } catch {
-            printError("scenedrop status: the coordinator cannot be reached: \(error.message)")
+            printError("scenedrop status: the coordinator at \(address) cannot be reached (\(error.message)): check that PostgreSQL runs there and lets this user in")
             throw ExitCode.failure
         }
     }

@@ -136,7 +136,8 @@ extension GeminiProvider {
             switch await coordinator.reserve(charge(paid), budget: dailyBudget) {
             case .granted: reserved = true
             case .exceeded(let committed):
-                return .overBudget("today's spend and reservations across all instances ($\(committed)) leave no room for this image within the daily budget of $\(dailyBudget)")
+                let shown = (committed * 10_000).rounded() / 10_000
+                return .overBudget("today's spend and reservations across all instances ($\(shown)) leave no room for this image within the daily budget of $\(dailyBudget)")
             case .unavailable(let message): return .coordinatorDown(message)
             }
         } else if let dailyBudget, let ledger, await ledger.spentToday(now: now()) >= dailyBudget {
@@ -158,10 +159,10 @@ extension GeminiProvider {
     }
 
     /// The ledger line (and the coordinator's row) of a paid request.
-    func charge(_ paid: Paid, priority: String? = nil) -> CostLedger.Entry {
+    func charge(_ paid: Paid) -> CostLedger.Entry {
         CostLedger.Entry(
             id: paid.id, time: WallClock.rfc3339(now()), model: paid.step.model, imageSize: paid.step.imageSize, costUSD: paid.price,
-            session: paid.request.session, scene: paid.request.sceneNumber, priority: priority)
+            session: paid.request.session, scene: paid.request.sceneNumber)
     }
 
     /// Waits for the coordinator, at most `--coordinator-wait` from the scene's first wait for it;
