@@ -32,7 +32,9 @@ extension GeminiProvider {
     ) async -> StepOutcome {
         let body = GeminiRequestBody(prompt: prompt, aspectRatio: request.aspectRatio.description, imageSize: step.imageSize)
         while true {
-            let spent = dailyBudget == nil ? nil : await ledger?.spentToday(now: now())
+            // With the coordinator the reservation in `send` decides the budget, exactly: reading every
+            // ledger file here as well would only add a folder listing per request.
+            let spent = dailyBudget == nil || coordinator != nil ? nil : await ledger?.spentToday(now: now())
             let ask = GeminiAdmission.Ask(model: step.model, holdsTurn: progress.holdsTurn, spentToday: spent, dailyBudget: dailyBudget)
             guard let decision = try? await state.admit(ask, wallNow: now()) else { return .cancelled(attempts: progress.attempts) }
             switch decision {
