@@ -68,17 +68,18 @@ public struct CoordinatorService: Service {
                 logger.notice("ledger lines the coordinator had not seen were added to it", metadata: ["scenedrop.rows": "\(added)"])
             }
         }
-        coordinator.keep(try await coordinator.readFleet(day: Self.day(WallClock.now())))
+        coordinator.keep(try await coordinator.readFleet(day: CostLedger.day(at: WallClock.now())))
     }
 
     /// Today's and yesterday's ledger lines with ids, added where the table lacks them.
     private func reconcile() async throws(CoordinatorError) -> Int {
-        var added = 0
         let now = WallClock.now()
-        for day in [Self.day(now), Self.day(now - 86_400)] {
-            let directory = ledgerDirectory
-            let entries = await WorkerThreads.io.run { CostLedger.entries(in: directory, day: day) }
-            added += try await coordinator.reconcile(entries, day: day)
+        let days = [CostLedger.day(at: now), CostLedger.day(at: now - 86_400)]
+        let directory = ledgerDirectory
+        let entries = await WorkerThreads.io.run { CostLedger.entries(in: directory, days: Set(days)) }
+        var added = 0
+        for day in days {
+            added += try await coordinator.reconcile(entries.filter { CostLedger.day(of: $0.entry) == day }, day: day)
         }
         return added
     }
@@ -94,6 +95,4 @@ public struct CoordinatorService: Service {
             ])
         }
     }
-
-    static func day(_ wall: Double) -> String { String(WallClock.rfc3339(wall).prefix(10)) }
 }

@@ -99,7 +99,7 @@ struct Status: AsyncParsableCommand {
         do {
             // Silent: a failure is said once, below, on stderr; stdout stays the report (or its JSON).
             let quiet = Logger(label: "scenedrop", factory: { _ in SwiftLogNoOpLogHandler() })
-            return try await PostgresCoordinator.fleet(at: address, day: String(WallClock.rfc3339(WallClock.now()).prefix(10)), logger: quiet)
+            return try await PostgresCoordinator.fleet(at: address, day: CostLedger.day(at: WallClock.now()), logger: quiet)
         } catch {
             printError("scenedrop status: the coordinator at \(address) cannot be reached (\(error.message)): check that PostgreSQL runs there and lets this user in")
             throw ExitCode.failure

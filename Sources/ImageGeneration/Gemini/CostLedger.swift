@@ -83,6 +83,9 @@ public final class CostLedger: Sendable {
     /// The UTC day (yyyy-MM-dd) of an entry.
     public static func day(of entry: Entry) -> String { String(entry.time.prefix(10)) }
 
+    /// The UTC day (yyyy-MM-dd) at a wall time: the day a budget is for.
+    public static func day(at wall: Double) -> String { String(WallClock.rfc3339(wall).prefix(10)) }
+
     /// Appends one paid call.
     public func record(_ entry: Entry) async {
         guard var line = try? JSONEncoder().encode(entry) else { return }
@@ -103,7 +106,7 @@ public final class CostLedger: Sendable {
     }
 
     private func readSpentToday(now: Double) -> Double {
-        let today = String(WallClock.rfc3339(now).prefix(10))
+        let today = Self.day(at: now)
         let files = self.files()
         return tally.withLock { tally in
             if today != tally.day { tally = Tally(day: today) }
@@ -135,14 +138,14 @@ public final class CostLedger: Sendable {
         return sum
     }
 
-    /// The lines of `day` that carry a charge id, with the instance whose file they are in (the file
-    /// name without `.jsonl`), for the coordinator's reconciliation.
-    public static func entries(in directory: String, day: String) -> [(instance: String, entry: Entry)] {
+    /// The lines of `days` that carry a charge id, with the instance whose file they are in (the file
+    /// name without `.jsonl`), for the coordinator's reconciliation. Each file is read once.
+    public static func entries(in directory: String, days: Set<String>) -> [(instance: String, entry: Entry)] {
         files(in: directory).flatMap { file -> [(instance: String, entry: Entry)] in
             guard let data = try? FileSystem.readRegularFile(file, limit: 1 << 30) else { return [] }
             let instance = String(FileSystem.baseName(file).dropLast(".jsonl".count))
             return data.split(separator: 0x0A).compactMap { line in
-                guard let entry = try? JSONDecoder().decode(Entry.self, from: Data(line)), entry.id != nil, entry.time.hasPrefix(day) else { return nil }
+                guard let entry = try? JSONDecoder().decode(Entry.self, from: Data(line)), entry.id != nil, days.contains(day(of: entry)) else { return nil }
                 return (instance, entry)
             }
         }
@@ -150,7 +153,7 @@ public final class CostLedger: Sendable {
 
     /// Today's spend read straight from ledger files (for `scenedrop status` and the web view).
     public static func spentToday(files: [String], now: Double) -> Double {
-        let day = String(WallClock.rfc3339(now).prefix(10))
+        let day = Self.day(at: now)
         return files.reduce(0) { sum, file in
             sum + ((try? FileSystem.readRegularFile(file, limit: 1 << 30)).map { total(of: $0, on: day) } ?? 0)
         }

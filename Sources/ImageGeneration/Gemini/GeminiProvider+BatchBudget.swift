@@ -39,29 +39,29 @@ extension GeminiProvider {
         _ numbers: [Int], charges: BatchCharges, skipped: [ProviderAttempt], results: inout [Int: BatchSceneResult]
     ) async -> [Int] {
         guard let dailyBudget, let price = charges.price, price > 0 else { return numbers }
-        var kept: [Int] = []
-        var refusal: (FallbackReason, String)?
-        for number in numbers where refusal == nil {
-            guard let coordinator else { break }
-            let entry = charges.entry(scene: number, price: price, time: WallClock.rfc3339(now()))
-            var verdict = await coordinator.reserve(entry, budget: dailyBudget)
-            if case .unavailable = verdict, await coordinator.waitUntilAvailable(seconds: coordinatorWait) {
-                verdict = await coordinator.reserve(entry, budget: dailyBudget)
+        var refusal = (FallbackReason.budgetExceeded, "the daily budget (--daily-budget-usd \(dailyBudget)) cannot pay for this scene, even at the batch price")
+        let kept: [Int]
+        if let coordinator {
+            var granted: [Int] = []
+            for number in numbers {
+                let entry = charges.entry(scene: number, price: price, time: WallClock.rfc3339(now()))
+                var verdict = await coordinator.reserve(entry, budget: dailyBudget)
+                if case .unavailable = verdict, await coordinator.waitUntilAvailable(seconds: coordinatorWait) {
+                    verdict = await coordinator.reserve(entry, budget: dailyBudget)
+                }
+                if case .unavailable(let message) = verdict { refusal = (.budgetUnavailable, "\(message); a budget cannot be kept without it") }
+                guard verdict == .granted else { break }
+                granted.append(number)
             }
-            switch verdict {
-            case .granted: kept.append(number)
-            case .exceeded: refusal = (.budgetExceeded, "the daily budget (--daily-budget-usd \(dailyBudget)) cannot pay for this scene, even at the batch price")
-            case .unavailable(let message): refusal = (.budgetUnavailable, "\(message); a budget cannot be kept without it")
-            }
-        }
-        if coordinator == nil, let ledger {
+            kept = granted
+        } else if let ledger {
             let spent = await ledger.spentToday(now: now())
             kept = Array(numbers.prefix(max(0, Int(((dailyBudget - spent) / price + 1e-9).rounded(.down)))))
-            refusal = (.budgetExceeded, "the daily budget (--daily-budget-usd \(dailyBudget)) cannot pay for this scene, even at the batch price")
+        } else {
+            return numbers
         }
         for number in numbers.dropFirst(kept.count) {
-            let (reason, message) = refusal ?? (.budgetExceeded, "")
-            results[number] = .failed(ProviderFailure(reason: reason, message: message, tried: skipped), final: true)
+            results[number] = .failed(ProviderFailure(reason: refusal.0, message: refusal.1, tried: skipped), final: true)
         }
         return kept
     }
