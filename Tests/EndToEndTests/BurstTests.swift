@@ -10,11 +10,14 @@ import Testing
             let count = 2000
             // Written beside the inbox, then renamed in as fast as possible: a burst of IN_MOVED_TO.
             try FileSystem.makeDirectories(root + "/staging-area")
-            for i in 0..<count {
-                try writeFile(root + "/staging-area/m\(i).json", manifestJSON(session: "burst-\(i)", width: 128, height: 72, prompt: "b"))
-            }
-            for i in 0..<count {
-                try FileSystem.rename(root + "/staging-area/m\(i).json", daemon.inbox + "/m\(i).json")
+            // Thousands of files: written and renamed on a thread of their own, not the test pool's.
+            try await onOwnThread {
+                for i in 0..<count {
+                    try writeFile(root + "/staging-area/m\(i).json", manifestJSON(session: "burst-\(i)", width: 128, height: 72, prompt: "b"))
+                }
+                for i in 0..<count {
+                    try FileSystem.rename(root + "/staging-area/m\(i).json", daemon.inbox + "/m\(i).json")
+                }
             }
             let sessions = try await waitForSessions(daemon.outbox, count: count, timeout: .seconds(600))
             #expect(sessions.count == count)
@@ -45,12 +48,16 @@ import Testing
             #expect(readText(limitPath)?.trimmingCharacters(in: .whitespacesAndNewlines) == original)
             let count = 600
             try FileSystem.makeDirectories(root + "/staging-area")
-            for i in 0..<count {
-                try writeFile(root + "/staging-area/m\(i).json", manifestJSON(session: "flood-\(i)", width: 128, height: 72, prompt: "f"))
+            try await onOwnThread {
+                for i in 0..<count {
+                    try writeFile(root + "/staging-area/m\(i).json", manifestJSON(session: "flood-\(i)", width: 128, height: 72, prompt: "f"))
+                }
             }
             daemon.process.signal(SIGSTOP)
-            for i in 0..<count {
-                try FileSystem.rename(root + "/staging-area/m\(i).json", daemon.inbox + "/m\(i).json")
+            try await onOwnThread {
+                for i in 0..<count {
+                    try FileSystem.rename(root + "/staging-area/m\(i).json", daemon.inbox + "/m\(i).json")
+                }
             }
             daemon.process.signal(SIGCONT)
             // The rescan interval is 30 s: only the overflow's own rescan can find most of these in time.

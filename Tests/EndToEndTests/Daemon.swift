@@ -24,7 +24,7 @@ struct Daemon {
             ["watch", "--root", root, "--log-format", "json"] + extra, logDirectory: logs, name: name, environment: environment, wrapper: wrapper)
         let daemon = Daemon(root: root, process: process)
         if waitForWatch {
-            try await TestSupport.waitUntil("the daemon's inbox watch (log: \(process.stderrPath))", timeout: .seconds(30)) {
+            try await TestSupport.waitUntil("the daemon's inbox watch (log: \(process.stderrPath))") {
                 guard process.isRunning else { throw DaemonExited(stderr: process.stderr) }
                 return !process.logRecords("inbox watch in place").isEmpty
             }
@@ -39,8 +39,8 @@ struct Daemon {
     /// Sessions this daemon logged as published.
     var publishes: [String] { process.logRecords("session published").compactMap { $0["scenedrop.session"] } }
 
-    /// Like `waitUntil`, but a timeout carries the end of the daemon's log.
-    func waitUntil(_ what: String, timeout: Duration = .seconds(30), _ condition: () throws -> Bool) async throws {
+    /// Like `waitUntil` (the same generous default deadline), but a timeout carries the end of the daemon's log.
+    func waitUntil(_ what: String, timeout: Duration = .seconds(90), _ condition: () throws -> Bool) async throws {
         do {
             try await TestSupport.waitUntil(what, timeout: timeout, condition)
         } catch let error as TimedOut {

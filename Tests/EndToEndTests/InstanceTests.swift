@@ -1,3 +1,4 @@
+import FakeGemini
 import Foundation
 import SystemSupport
 import TestSupport
@@ -48,24 +49,31 @@ import Glibc
     }
 
     @Test func killedInstanceLosesNothing() async throws {
-        try await withTemporaryDirectory { root in
-            let count = 6
-            for i in 0..<count {
-                try writeFile(root + "/inbox/big-\(i).json", manifestJSON(session: "big-\(i)", scenes: 8, width: 1920, height: 1080))
+        // The first instance's requests are never answered, so its claims stay in hand until the kill
+        // however slowly this test gets to look (a window of rendering time was missed under load).
+        let held = GeminiEmulator { _ in GeminiEmulator.image([], delay: .seconds(300)) }
+        try await withFakeGemini({ held.handle($0) }) { server in
+            try await withTemporaryDirectory { root in
+                let count = 6
+                for i in 0..<count {
+                    try writeFile(root + "/inbox/big-\(i).json", manifestJSON(session: "big-\(i)", scenes: 8, width: 1920, height: 1080))
+                }
+                let environment = ["SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": GeminiEmulator.validKey]
+                let first = try await Daemon.start(
+                    root, ["--concurrency", "1", "--max-sessions", "3", "--request-timeout", "600s"], name: "first", environment: environment)
+                try await waitUntil("claims in hand") { claimsInWork(root) == 3 && server.generateRequests.count > 0 }
+                first.process.signal(SIGKILL)
+                _ = try await first.process.waitForExit()
+                // The second has no key: placeholders, so it finishes whatever the first held.
+                let second = try await Daemon.start(root, ["--concurrency", "2"], name: "second")
+                let sessions = try await waitForSessions(root + "/outbox", count: count, timeout: .seconds(300))
+                #expect(sessions.count == count)
+                for session in sessions { #expect(session.sceneEntries.count == 8) }
+                #expect(try await second.stop() == 0)
+                #expect(claimsInWork(root) == 0)
+                #expect(listNames(root + "/outbox/.staging", hidden: true).isEmpty)
+                #expect(listNames(root + "/quarantine").isEmpty)
             }
-            // One card at a time: a window of several seconds with claims in hand, however loaded the machine.
-            let first = try await Daemon.start(root, ["--concurrency", "1", "--max-sessions", "3"], name: "first")
-            try await waitUntil("claims in hand") { claimsInWork(root) > 0 }
-            first.process.signal(SIGKILL)
-            _ = try await first.process.waitForExit()
-            let second = try await Daemon.start(root, ["--concurrency", "2"], name: "second")
-            let sessions = try await waitForSessions(root + "/outbox", count: count, timeout: .seconds(300))
-            #expect(sessions.count == count)
-            for session in sessions { #expect(session.sceneEntries.count == 8) }
-            #expect(try await second.stop() == 0)
-            #expect(claimsInWork(root) == 0)
-            #expect(listNames(root + "/outbox/.staging", hidden: true).isEmpty)
-            #expect(listNames(root + "/quarantine").isEmpty)
         }
     }
 }

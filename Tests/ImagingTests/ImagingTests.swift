@@ -69,10 +69,13 @@ import Testing
     }
 
     /// libvips 8.14's own text rendering crashed (SIGFPE in pango) after a few hundred cards drawn
-    /// in parallel; the card now lays out text itself. Short-lived threads made it worse, so use them.
+    /// in parallel; the card now lays out text itself. Short-lived threads made it worse, so use them:
+    /// threads of their own, and GCD's. GCD's at utility QoS: its default-QoS threads are the test
+    /// pool's two, and forty renders on them stalled every other test for seconds.
     @Test func placeholderRenderingIsSafeFromManyThreads() async throws {
         let failures = Atomic<Int>(0)
         let done = Atomic<Int>(0)
+        let gcdDone = Atomic<Int>(0)
         for batch in 0..<6 {
             let threads = (0..<8).map { index in
                 Thread {
@@ -84,11 +87,16 @@ import Testing
                 }
             }
             threads.forEach { $0.start() }
-            DispatchQueue.concurrentPerform(iterations: 40) { n in
-                let card = PlaceholderCard(sceneNumber: n, prompt: "gcd \(batch) \(n)", style: "anime", width: 160, height: 90, format: .jpeg)
-                if (try? card.render()) == nil { failures.add(1, ordering: .relaxed) }
+            for n in 0..<40 {
+                DispatchQueue.global(qos: .utility).async {
+                    let card = PlaceholderCard(sceneNumber: n, prompt: "gcd \(batch) \(n)", style: "anime", width: 160, height: 90, format: .jpeg)
+                    if (try? card.render()) == nil { failures.add(1, ordering: .relaxed) }
+                    gcdDone.add(1, ordering: .relaxed)
+                }
             }
-            try await waitUntil("batch \(batch) of rendering threads") { done.load(ordering: .relaxed) == (batch + 1) * 8 }
+            try await waitUntil("batch \(batch) of rendering threads") {
+                done.load(ordering: .relaxed) == (batch + 1) * 8 && gcdDone.load(ordering: .relaxed) == (batch + 1) * 40
+            }
         }
         #expect(failures.load(ordering: .relaxed) == 0)
     }

@@ -102,10 +102,10 @@ import Testing
                 _ = try? await run.value
                 ended.store(true, ordering: .releasing)
             }
-            // A generous deadline: a hang never ends, while a suite starving the cooperative pool
-            // (two threads here) can hold a daemon that is ending for many seconds.
+            // waitUntil's generous deadline: a hang never ends, while a suite starving the cooperative
+            // pool (two threads here) can hold a daemon that is ending for many seconds.
             do {
-                try await waitUntil("the cancelled daemon to end", timeout: .seconds(90)) { ended.load(ordering: .acquiring) }
+                try await waitUntil("the cancelled daemon to end") { ended.load(ordering: .acquiring) }
             } catch let error as TimedOut {
                 throw TimedOut(what: error.what + " (its log: \(log.messages))")
             }

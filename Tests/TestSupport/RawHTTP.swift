@@ -49,21 +49,25 @@ public final class RawHTTPConnection {
         }
     }
 
-    /// Reads until `done(received)` holds or the peer closes; throws after `timeout`. Between
-    /// arrivals it sleeps (a task suspension, not a blocked thread).
+    /// Reads until `done(received)` holds or the peer closes; throws after `timeout` (generous, as
+    /// `waitUntil`'s). Between arrivals it sleeps (a task suspension, not a blocked thread), longer
+    /// the longer nothing comes, up to 50 ms.
     @discardableResult
-    public func read(timeout: Duration = .seconds(30), until done: ([UInt8]) -> Bool = { _ in false }) async throws -> [UInt8] {
+    public func read(timeout: Duration = .seconds(90), until done: ([UInt8]) -> Bool = { _ in false }) async throws -> [UInt8] {
         let deadline = ContinuousClock.now + timeout
         var chunk = [UInt8](repeating: 0, count: 65_536)
+        var pause = Duration.milliseconds(5)
         while !done(buffer) {
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, Int32(MSG_DONTWAIT)) }
             if n == 0 { return buffer }
             if n < 0 {
                 guard errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR else { throw SystemError.current("recv") }
                 if ContinuousClock.now > deadline { throw TimedOut(what: "an HTTP answer (\(buffer.count) bytes so far)") }
-                try await Task.sleep(for: .milliseconds(5))
+                try await Task.sleep(for: pause)
+                pause = min(pause * 2, .milliseconds(50))
                 continue
             }
+            pause = .milliseconds(5)
             buffer += chunk[0..<n]
         }
         return buffer

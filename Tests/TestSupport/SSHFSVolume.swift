@@ -60,7 +60,7 @@ public final class SSHFSVolume: @unchecked Sendable {
         let sshd = try ChildProcess("/usr/sbin/sshd", ["-D", "-e", "-f", keys + "/sshd_config"], stdout: .null, stderr: .file(dir + "/sshd.log"))
         let volume = SSHFSVolume(shared: dir + "/shared", mounts: (1...count).map { dir + "/mount-\($0)" }, sshd: sshd)
         do {
-            try await waitUntil("sshd listening on 127.0.0.1:\(port)", timeout: .seconds(30)) { canConnect(port: port) }
+            try await waitUntil("sshd listening on 127.0.0.1:\(port)") { canConnect(port: port) }
             let user = String(cString: getpwuid(geteuid()).pointee.pw_name)
             for mount in volume.mounts {
                 try FileSystem.makeDirectories(mount)
@@ -68,7 +68,7 @@ public final class SSHFSVolume: @unchecked Sendable {
                     .joined(separator: ",")
                 volume.sshfs.append(try ChildProcess(
                     "sshfs", ["-f", "-o", options, "\(user)@127.0.0.1:\(volume.shared)", mount], stdout: .null, stderr: .file(mount + ".log")))
-                try await waitUntil("\(mount) mounted", timeout: .seconds(30)) { isMounted(mount) }
+                try await waitUntil("\(mount) mounted") { isMounted(mount) }
             }
         } catch {
             await volume.stop()

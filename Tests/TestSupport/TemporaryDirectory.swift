@@ -9,8 +9,17 @@ public func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async 
         guard let result = mkdtemp(buffer.baseAddress!) else { fatalError("mkdtemp failed") }
         return String(cString: result)
     }
-    defer { try? FileSystem.removeTree(path) }
-    return try await body(path)
+    // Removed on a thread of its own: a tree of thousands of files (the inotify overflow test) takes
+    // seconds to delete, which on the cooperative pool's two threads stalls every other test.
+    let result: T
+    do {
+        result = try await body(path)
+    } catch {
+        _ = try? await onOwnThread { try FileSystem.removeTree(path) }
+        throw error
+    }
+    _ = try? await onOwnThread { try FileSystem.removeTree(path) }
+    return result
 }
 
 /// Writes a whole file (creating parent folders), replacing what was there.
