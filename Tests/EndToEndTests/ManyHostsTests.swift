@@ -184,4 +184,20 @@ struct ManyHostsTests {
             }
         }
     }
+
+    /// A farm started everywhere at once on a folder that does not exist yet: each host makes the same
+    /// tree at the same moment through its own mount, and each must start (no ENOENT from a folder
+    /// the other host has just made).
+    @Test func hostsStartingAtOnceOnAnEmptyRootAllStart() async throws {
+        try await withSSHFSVolume(mounts: 2) { volume in
+            try await withTemporaryDirectory { logs in
+                for round in 1...10 {
+                    async let a = Daemon.start(volume.mounts[0] + "/new-\(round)/farm", Self.lease, name: "a-\(round)", logDirectory: logs)
+                    async let b = Daemon.start(volume.mounts[1] + "/new-\(round)/farm", Self.lease, name: "b-\(round)", logDirectory: logs)
+                    let daemons = try await [a, b]
+                    for daemon in daemons { #expect(try await daemon.stop() == 0) }
+                }
+            }
+        }
+    }
 }
