@@ -39,8 +39,8 @@ struct Daemon {
     /// Sessions this daemon logged as published.
     var publishes: [String] { process.logRecords("session published").compactMap { $0["scenedrop.session"] } }
 
-    /// Like `waitUntil` (the same generous default deadline), but a timeout carries the end of the daemon's log.
-    func waitUntil(_ what: String, timeout: Duration = .seconds(90), _ condition: () throws -> Bool) async throws {
+    /// Like `waitUntil`, but a timeout carries the end of the daemon's log.
+    func waitUntil(_ what: String, timeout: Duration = defaultWaitTimeout, _ condition: () throws -> Bool) async throws {
         do {
             try await TestSupport.waitUntil(what, timeout: timeout, condition)
         } catch let error as TimedOut {

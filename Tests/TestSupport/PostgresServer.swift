@@ -105,14 +105,6 @@ public final class PostgresServer: @unchecked Sendable {
 /// Runs `body` with a fresh private server, stopped afterwards.
 public func withPostgresServer<Result>(_ body: (PostgresServer) async throws -> Result) async throws -> Result {
     try await withTemporaryDirectory { dir in
-        let server = try await PostgresServer.start(in: dir)
-        do {
-            let result = try await body(server)
-            await server.stop()
-            return result
-        } catch {
-            await server.stop()
-            throw error
-        }
+        try await withStarted({ try await PostgresServer.start(in: dir) }, stop: { await $0.stop() }, body)
     }
 }

@@ -49,11 +49,11 @@ public final class RawHTTPConnection {
         }
     }
 
-    /// Reads until `done(received)` holds or the peer closes; throws after `timeout` (generous, as
-    /// `waitUntil`'s). Between arrivals it sleeps (a task suspension, not a blocked thread), longer
-    /// the longer nothing comes, up to 50 ms.
+    /// Reads until `done(received)` holds or the peer closes; throws after `timeout`. Between
+    /// arrivals it sleeps (a task suspension, not a blocked thread), longer the longer nothing
+    /// comes, up to 50 ms.
     @discardableResult
-    public func read(timeout: Duration = .seconds(90), until done: ([UInt8]) -> Bool = { _ in false }) async throws -> [UInt8] {
+    public func read(timeout: Duration = defaultWaitTimeout, until done: ([UInt8]) -> Bool = { _ in false }) async throws -> [UInt8] {
         let deadline = ContinuousClock.now + timeout
         var chunk = [UInt8](repeating: 0, count: 65_536)
         var pause = Duration.milliseconds(5)

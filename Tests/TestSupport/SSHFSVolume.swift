@@ -130,14 +130,6 @@ public func withSSHFSVolume<Result>(
     mounts: Int, options: [String] = [], _ body: (SSHFSVolume) async throws -> Result
 ) async throws -> Result {
     try await withTemporaryDirectory { dir in
-        let volume = try await SSHFSVolume.start(in: dir, mounts: mounts, options: options)
-        do {
-            let result = try await body(volume)
-            await volume.stop()
-            return result
-        } catch {
-            await volume.stop()
-            throw error
-        }
+        try await withStarted({ try await SSHFSVolume.start(in: dir, mounts: mounts, options: options) }, stop: { await $0.stop() }, body)
     }
 }

@@ -6,18 +6,20 @@ public struct TimedOut: Error, CustomStringConvertible {
     public var description: String { "timed out waiting for \(what)" }
 }
 
+/// How long a test waits for a condition by default. It only has to catch a hang, so it is generous:
+/// when the whole suite starts at once on two cores, in-process work (a daemon on the test's
+/// cooperative pool) can make no progress for 20–30 s, and a 30 s deadline failed healthy tests in
+/// CI that way.
+public let defaultWaitTimeout = Duration.seconds(90)
+
 /// Waits until `condition` holds, checking first after `interval`, for at most `timeout`. This is a
 /// deadline on a condition, not a fixed sleep: it returns as soon as the condition holds.
 ///
 /// The pause between checks grows to a quarter second: a hundred tests checking every 20 ms, with
 /// conditions that read logs and outboxes, kept the test pool's two threads so busy that every
 /// test's wake-ups came seconds late. A short wait is still checked often.
-///
-/// The default deadline only has to catch a hang, so it is generous: when the whole suite starts
-/// at once on two cores, in-process work (a daemon on the test's cooperative pool) can make no
-/// progress for 20–30 s, and a 30 s deadline failed healthy tests in CI that way.
 public func waitUntil(
-    _ what: String, timeout: Duration = .seconds(90), interval: Duration = .milliseconds(20),
+    _ what: String, timeout: Duration = defaultWaitTimeout, interval: Duration = .milliseconds(20),
     _ condition: () throws -> Bool
 ) async throws {
     let clock = ContinuousClock()
