@@ -92,11 +92,11 @@ public struct Cleaner: Sendable {
         for entry in (try? FileSystem.list(quarantine)) ?? [] where !entry.name.hasSuffix(".error.json") && !entry.name.hasPrefix(".") {
             let path = quarantine + "/" + entry.name
             guard let info = try? FileSystem.info(path) else { continue }
-            // The report is written at quarantine time; the manifest keeps the mtime it was dropped with.
             let reportInfo = try? FileSystem.info(path + ".error.json")
             var paths = [path]
             if reportInfo != nil { paths.append(path + ".error.json") }
-            items.append((.init(kind: .quarantine, name: entry.name, modified: reportInfo?.mtimeSeconds ?? info.mtimeSeconds), paths))
+            let since = Quarantine.admittedAt(manifest: info, report: reportInfo)
+            items.append((.init(kind: .quarantine, name: entry.name, modified: since), paths))
         }
         gatherCache(folders.cache, relative: "", into: &items)
         return items

@@ -43,6 +43,15 @@ public struct Quarantine: Sendable {
         public var name: String
         public var report: QuarantineReport?
         public var info: FileInfo
+        /// When it was quarantined, in seconds since the epoch: see `admittedAt(manifest:report:)`.
+        public var quarantinedSince: Double
+    }
+
+    /// When a manifest was quarantined: its report's mtime, which is written at quarantine time. The manifest
+    /// itself keeps the mtime it was dropped with, which may be days older; without a report, that is all there is.
+    /// `status`, the web view and `cleanup` all age an entry by this one time.
+    public static func admittedAt(manifest: FileInfo, report: FileInfo?) -> Double {
+        report?.mtimeSeconds ?? manifest.mtimeSeconds
     }
 
     /// Quarantined manifests (not their reports), by name.
@@ -52,9 +61,11 @@ public struct Quarantine: Sendable {
             .filter { !$0.name.hasSuffix(".error.json") && !$0.name.hasPrefix(".") }
             .compactMap { entry in
                 guard let info = try? FileSystem.info(directory + "/" + entry.name) else { return nil }
-                let reportBytes = try? FileSystem.readRegularFile(directory + "/" + entry.name + ".error.json", limit: 1 << 20)
+                let reportPath = directory + "/" + entry.name + ".error.json"
+                let reportBytes = try? FileSystem.readRegularFile(reportPath, limit: 1 << 20)
                 let report = reportBytes.flatMap { try? MetadataCoding.decode(QuarantineReport.self, from: $0) }
-                return Entry(name: entry.name, report: report, info: info)
+                let since = Self.admittedAt(manifest: info, report: try? FileSystem.info(reportPath))
+                return Entry(name: entry.name, report: report, info: info, quarantinedSince: since)
             }
             .sorted { $0.name < $1.name }
     }

@@ -101,7 +101,7 @@ public struct Daemon: Sendable {
             // First of all, so last to stop: sessions finishing at shutdown still settle their charges.
             var service = CoordinatorService(
                 coordinator: coordinator, renewInterval: configuration.leaseRenew, ledgerDirectory: layout.ledger, clock: clock, logger: logger)
-            service.sessionsInFlight = { await activity.inFlight.count }
+            service.sessionsInFlight = { activity.inFlight.count }
             services.append(.init(service: service, successTerminationBehavior: .ignore, serviceName: "coordinator"))
         }
         switch mode {

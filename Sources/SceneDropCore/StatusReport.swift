@@ -146,7 +146,7 @@ public struct StatusReport: Codable, Sendable {
             inbox: folder(layout.inbox, inboxTimes),
             work: folder(layout.work, workTimes),
             outbox: folder(layout.outbox, sessions.map(\.completed)),
-            quarantine: folder(layout.quarantine, quarantined.map { $0.info.mtimeSeconds }),
+            quarantine: folder(layout.quarantine, quarantined.map(\.quarantinedSince)),
             instances: instances,
             lastSessions: recentSessions,
             quarantined: quarantined.map {

@@ -13,7 +13,7 @@ struct Bench: AsyncParsableCommand {
             inotify queue, B3 parallel generation against a fake Gemini API with 1 s latency, B4 peak memory with
             2K images, B5 placeholder rendering throughput, B6 a per-minute quota (with the google-genai SDK peer
             when Python has it). Needs the release `scenedrop` binary beside this one
-            (built first if missing) and inotifywait (`.ci/setup` installs it).
+            (built first if missing) and inotifywait (`.ci/setup test` installs it).
 
             Example:
               swift run -c release scenedrop-bench

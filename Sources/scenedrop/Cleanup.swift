@@ -7,7 +7,7 @@ import SystemSupport
 struct Cleanup: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Remove old sessions, quarantine and cache entries, staging leftovers.",
-        usage: "scenedrop cleanup --root <dir> --older-than <age> [<options>]",
+        usage: "scenedrop cleanup --root <dir> [--older-than <age>] [<options>]",
         discussion: """
             Sessions are aged by the mtime of their session.json (when they were \
             completed). A session holding a .keep file is never removed. Symbolic \

@@ -6,7 +6,7 @@ import SceneDropCore
 struct Process: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Process what is in the inbox now, then exit (for cron and batch jobs).",
-        usage: "scenedrop process [--root <dir>] [--json] [<options>]",
+        usage: "scenedrop process --root <dir> [--json] [<options>]",
         discussion: """
             Takes the manifests present at the start (each must stay unchanged for \
             --settle first), processes them exactly as the daemon would, and prints a \

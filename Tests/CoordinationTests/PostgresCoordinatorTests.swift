@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 
 /// The reservation, settle and release statements against a real PostgreSQL server.
-@Suite(.serialized, .enabled(if: PostgresServer.unavailable == nil, "no PostgreSQL server here (Debian package postgresql; .ci/setup installs it)"))
+@Suite(.serialized, .enabled(if: PostgresServer.unavailable == nil, "no PostgreSQL server here (Debian package postgresql; .ci/setup test installs it)"))
 struct PostgresCoordinatorTests {
     static let price = 0.039
 

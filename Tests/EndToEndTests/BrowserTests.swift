@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 
 /// Whether a real browser can run here: Debian's chromium and Python's websocket-client (the
-/// DevTools protocol driver). `.ci/setup` installs both under CI=true (or SCENEDROP_BROWSER_TESTS=1).
+/// DevTools protocol driver). `.ci/setup test` installs both under CI=true (or SCENEDROP_BROWSER_TESTS=1).
 let browserAvailable: Bool = {
     guard (try? Tool.path("chromium")) != nil, (try? Tool.path("python3")) != nil else { return false }
     return (try? ChildProcess.run("python3", ["-c", "import websocket"])) == 0
@@ -15,7 +15,7 @@ let browserAvailable: Bool = {
 /// The page in headless Chromium (issue 9): it connects its event stream, shows a session in flight
 /// and then the published session with its previews, all without a reload.
 @Suite struct BrowserTests {
-    @Test(.enabled(if: browserAvailable, "chromium or python3's websocket-client is missing: CI=true .ci/setup installs them"))
+    @Test(.enabled(if: browserAvailable, "chromium or python3's websocket-client is missing: CI=true .ci/setup test installs them"))
     func livePageShowsProgressAndTheNewSessionWithoutAReload() async throws {
         let jpeg = try PlaceholderCard(sceneNumber: 1, prompt: "from the fake API", style: "photorealistic", width: 1376, height: 768, format: .jpeg).render()
         // Two seconds an answer: long enough for the page to show the session in flight.

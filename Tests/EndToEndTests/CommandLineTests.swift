@@ -104,6 +104,25 @@ import Testing
         }
     }
 
+    /// Every command that works on a root says so the same way in its usage line (`--root` may also come from
+    /// SCENEDROP_ROOT, so none marks it optional and another required), and no option is shown as required that the
+    /// command runs without.
+    @Test func usageLinesAgree() async throws {
+        try await withTemporaryDirectory { root in
+            for command in ["watch", "process", "status", "cleanup", "requeue"] {
+                let help = try await SceneDropProcess.run([command, "--help"], logDirectory: root)
+                #expect(help.status == 0)
+                let usage = try #require(help.stdout.split(separator: "\n").first { $0.hasPrefix("USAGE:") })
+                #expect(usage.contains("scenedrop \(command) --root <dir>"), "\(usage)")
+                #expect(!usage.contains("[--root"), "\(usage)")
+            }
+            let cleanupHelp = try await SceneDropProcess.run(["cleanup", "--help"], logDirectory: root)
+            #expect(cleanupHelp.stdout.contains("[--older-than <age>]"))
+            let cleanup = try await SceneDropProcess.run(["cleanup", "--root", root, "--dry-run"], logDirectory: root)
+            #expect(cleanup.status == 0, "\(cleanup.stderr)")
+        }
+    }
+
     @Test func statusCountsEveryFolder() async throws {
         try await withTemporaryDirectory { root in
             try writeFile(root + "/inbox/a.json", manifestJSON(session: "a"))

@@ -7,7 +7,7 @@ import Testing
 
 /// The PostgreSQL coordinator (`--coordinator`, issue 11 part 5) with real daemons, a real private
 /// server from Debian's packages, and the fake Gemini API counting what is asked of it.
-@Suite(.serialized, .enabled(if: PostgresServer.unavailable == nil, "no PostgreSQL server here (Debian package postgresql; .ci/setup installs it)"))
+@Suite(.serialized, .enabled(if: PostgresServer.unavailable == nil, "no PostgreSQL server here (Debian package postgresql; .ci/setup test installs it)"))
 struct CoordinatorTests {
     static let jpeg = try! PlaceholderCard(sceneNumber: 1, prompt: "fleet", style: "photorealistic", width: 1376, height: 768, format: .jpeg).render()
     /// The draft model's price (3.1 Flash Lite), which the test manifests get, and sums of it as the

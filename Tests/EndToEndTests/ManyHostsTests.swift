@@ -24,13 +24,16 @@ final class PromptCounts: Sendable {
 /// hosts: FUSE mounts share no locks and cache listings and attributes, as between real hosts. A
 /// daemon started in a PID namespace of its own cannot see its peers' processes either, as on another
 /// machine, so only the lease can tell whether it lives.
-@Suite(.serialized, .enabled(if: SSHFSVolume.unavailable == nil, "sshfs volumes cannot be made here (no /dev/fuse, or sshfs / openssh-server missing: .ci/setup installs them)"))
+@Suite(.serialized, .enabled(if: SSHFSVolume.unavailable == nil, "sshfs volumes cannot be made here (no /dev/fuse, or sshfs / openssh-server missing: .ci/setup test installs them)"))
 struct ManyHostsTests {
     static let jpeg = try! PlaceholderCard(sceneNumber: 1, prompt: "farm", style: "photorealistic", width: 1376, height: 768, format: .jpeg).render()
     /// Short leases, so a dead peer is found in seconds.
     static let lease = ["--lease-renew", "300ms", "--lease-timeout", "3s"]
-    /// Another process table: a stand-in for another machine.
-    static let otherHost = ["unshare", "--pid", "--fork", "--mount-proc"]
+    /// Another process table: a stand-in for another machine. `--mount-proc` needs a mount namespace, whose
+    /// default is to make `/` private recursively, which fails (EINVAL) where `/` is not a mount point, as in a
+    /// chroot or some containers. `--propagation unchanged` skips that: unshare then makes only `/proc`
+    /// private before it mounts the new proc there, so nothing of the child's shows in the parent's mounts.
+    static let otherHost = ["unshare", "--pid", "--fork", "--mount-proc", "--propagation", "unchanged"]
 
     func environment(_ server: FakeGeminiServer) -> [String: String] {
         ["SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": GeminiEmulator.validKey]

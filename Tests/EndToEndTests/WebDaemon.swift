@@ -51,7 +51,7 @@ func parsePrometheus(_ text: String, in folder: String) async throws -> [String:
         try:
             from prometheus_client.parser import text_string_to_metric_families
         except ImportError:
-            sys.exit("prometheus_client is not installed: run .ci/setup (or pip install prometheus_client)")
+            sys.exit("prometheus_client is not installed: run .ci/setup test (or pip install prometheus_client)")
         out = {}
         for family in text_string_to_metric_families(open(sys.argv[1]).read()):
             for s in family.samples:

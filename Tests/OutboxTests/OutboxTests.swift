@@ -64,6 +64,35 @@ import Glibc
         }
     }
 
+    /// A manifest keeps the mtime it was dropped with, which can be days before it was quarantined: `status`
+    /// (through `entries()`) and `cleanup` must both age it from the quarantine, or `status` reports an entry
+    /// old enough to go that `cleanup` keeps.
+    @Test func anEntryIsAgedFromItsQuarantineNotFromItsDrop() async throws {
+        try await withTemporaryDirectory { dir in
+            let now = WallClock.now()
+            let q = Quarantine(directory: dir + "/q")
+            try writeFile(dir + "/w", "m")
+            var dropped = [timespec(tv_sec: Int(now) - 10 * 86_400, tv_nsec: 0), timespec(tv_sec: Int(now) - 10 * 86_400, tv_nsec: 0)]
+            #expect(utimensat(AT_FDCWD, dir + "/w", &dropped, 0) == 0)
+            _ = try q.admit(dir + "/w", originalName: "m.json", report: report(), now: now)
+
+            let entry = try #require(q.entries().first)
+            #expect(abs(entry.quarantinedSince - now) < 60)
+            #expect(entry.info.mtimeSeconds < now - 9 * 86_400)
+
+            let cleaner = Cleaner(
+                folders: .init(outbox: dir + "/outbox", quarantine: dir + "/q", cache: dir + "/cache"),
+                policy: RetentionPolicy(sessionMaxAge: nil, quarantineMaxAge: 7 * 86_400, cacheMaxAge: nil),
+                isInstanceAlive: { _ in false })
+            #expect(cleaner.run(now: now, dryRun: true).removed.isEmpty)
+
+            var quarantined = [timespec(tv_sec: Int(now) - 8 * 86_400, tv_nsec: 0), timespec(tv_sec: Int(now) - 8 * 86_400, tv_nsec: 0)]
+            #expect(utimensat(AT_FDCWD, dir + "/q/m.json.error.json", &quarantined, 0) == 0)
+            #expect(abs(try #require(q.entries().first).quarantinedSince - (now - 8 * 86_400)) < 60)
+            #expect(cleaner.run(now: now, dryRun: true).removed.map(\.name) == ["m.json"])
+        }
+    }
+
     @Test func requeueMovesBackAndDropsTheReport() async throws {
         try await withTemporaryDirectory { dir in
             let q = Quarantine(directory: dir + "/q")

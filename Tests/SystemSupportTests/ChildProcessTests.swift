@@ -56,11 +56,11 @@ import Glibc
             _ = try Tool.path("pkill", searchPath: "/nonexistent")
             Issue.record("pkill found on an empty PATH")
         } catch {
-            #expect(error.description == "pkill is not installed (not found on PATH): install the Debian package procps (`.ci/setup` does)")
+            #expect(error.description == "pkill is not installed (not found on PATH): install the Debian package procps (`.ci/setup test` does)")
         }
     }
 
-    /// Every tool the tests and the benchmark run is installed (`.ci/setup` installs them): a missing one
+    /// Every tool the tests and the benchmark run is installed (`.ci/setup test` installs them): a missing one
     /// fails here, by name, instead of as a hang somewhere else.
     @Test func everyToolTheSuiteRunsIsInstalled() throws {
         for tool in Tool.packages.keys.sorted() {

@@ -11,7 +11,7 @@ public struct MissingTool: Error, CustomStringConvertible {
     public var package: String?
 
     public var description: String {
-        let install = package.map { ": install the Debian package \($0) (`.ci/setup` does)" } ?? ""
+        let install = package.map { ": install the Debian package \($0) (`.ci/setup test` does)" } ?? ""
         return "\(tool) is not installed (not found on PATH)\(install)"
     }
 }
@@ -19,7 +19,7 @@ public struct MissingTool: Error, CustomStringConvertible {
 /// The programs the tests and the benchmark run, found on PATH: a missing one fails with its name and
 /// the Debian package that brings it, never as a silent `try?` or a hang.
 public enum Tool {
-    /// Which Debian package provides each tool (`.ci/setup` installs them all).
+    /// Which Debian package provides each tool (`.ci/setup test` installs them all).
     public static let packages: [String: String] = [
         "inotifywait": "inotify-tools", "pkill": "procps", "ps": "procps", "stdbuf": "coreutils",
         "cp": "coreutils", "sleep": "coreutils", "sha256sum": "coreutils", "mount": "mount", "umount": "mount", "sh": "dash", "bash": "bash",

@@ -19,8 +19,8 @@ public final class PostgresServer: @unchecked Sendable {
 
     /// Why a server cannot be started here, or nil when it can.
     public static var unavailable: String? {
-        guard binaryFolder() != nil else { return "PostgreSQL's server is not installed (Debian package postgresql; .ci/setup installs it)" }
-        guard (try? Tool.path("psql")) != nil else { return "psql is not installed (Debian package postgresql-client; .ci/setup installs it)" }
+        guard binaryFolder() != nil else { return "PostgreSQL's server is not installed (Debian package postgresql; .ci/setup test installs it)" }
+        guard (try? Tool.path("psql")) != nil else { return "psql is not installed (Debian package postgresql-client; .ci/setup test installs it)" }
         if geteuid() == 0, getpwnam("postgres") == nil { return "running as root and there is no postgres user to run the server as" }
         return nil
     }

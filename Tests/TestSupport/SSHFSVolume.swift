@@ -18,9 +18,9 @@ public final class SSHFSVolume: @unchecked Sendable {
     public static var unavailable: String? {
         guard access("/dev/fuse", R_OK | W_OK) == 0 else { return "no /dev/fuse here (FUSE is not available to this machine or container)" }
         for tool in ["sshfs", "ssh-keygen", "fusermount3"] where (try? Tool.path(tool)) == nil {
-            return "\(tool) is not installed (Debian package \(Tool.packages[tool] ?? tool); .ci/setup installs it)"
+            return "\(tool) is not installed (Debian package \(Tool.packages[tool] ?? tool); .ci/setup test installs it)"
         }
-        guard access("/usr/sbin/sshd", X_OK) == 0 else { return "sshd is not installed (Debian package openssh-server; .ci/setup installs it)" }
+        guard access("/usr/sbin/sshd", X_OK) == 0 else { return "sshd is not installed (Debian package openssh-server; .ci/setup test installs it)" }
         return nil
     }
 
