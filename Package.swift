@@ -25,6 +25,8 @@ let package = Package(
         // The web view. No traits: swift-configuration support is not used, and not built.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        // Already in the graph through Hummingbird: NIOHTTPTypes for the web view's connection guard.
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // The optional coordinator (--coordinator postgres://…): an exact budget and a fleet view across hosts.
@@ -92,6 +94,7 @@ let package = Package(
             dependencies: [
                 "SystemSupport", "Outbox", "Imaging",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -89,13 +89,28 @@ int sdvips_init(const char *argv0) {
     return 0;
 }
 
-int sdvips_inspect(const void *buf, size_t len, int *width, int *height, int *bands) {
+/* A decompression bomb is a few hundred KB whose header declares 60000x60000: decoding it would take
+ * gigabytes. vips_image_new_from_buffer reads only the header (decoding is lazy), so the size can be
+ * refused here, before a single pixel is decoded. */
+static int too_large(VipsImage *image, long long max_pixels, int *width, int *height) {
+    long long w = vips_image_get_width(image), h = vips_image_get_height(image);
+    if (max_pixels <= 0 || w * h <= max_pixels) return 0;
+    *width = (int)w;
+    *height = (int)h;
+    return 1;
+}
+
+int sdvips_inspect(const void *buf, size_t len, long long max_pixels, int *width, int *height, int *bands) {
     VipsImage *image = vips_image_new_from_buffer(buf, len, "",
         "access", VIPS_ACCESS_SEQUENTIAL,
         "fail_on", VIPS_FAIL_ON_WARNING,
         NULL);
     if (image == NULL) {
         return -1;
+    }
+    if (too_large(image, max_pixels, width, height)) {
+        g_object_unref(image);
+        return SDVIPS_TOO_LARGE;
     }
     double average = 0;
     // vips_avg reads every pixel, which forces a complete decode.
@@ -191,8 +206,8 @@ static int cover_decoded(VipsImage *in, int width, int height, VipsImage **out) 
     return rc;
 }
 
-int sdvips_cover(const void *buf, size_t len, int width, int height, int format,
-                 void **out, size_t *out_len) {
+int sdvips_cover(const void *buf, size_t len, int width, int height, int format, long long max_pixels,
+                 int *declared_width, int *declared_height, void **out, size_t *out_len) {
     // One decode serves both the check and the resize: the whole image is decoded into memory
     // (failing on any warning, so a truncated or corrupt image is refused), then scaled from there.
     // Decoding twice (once to check, once in thumbnail_buffer) cost a second decode per scene.
@@ -201,6 +216,10 @@ int sdvips_cover(const void *buf, size_t len, int width, int height, int format,
         "fail_on", VIPS_FAIL_ON_WARNING,
         NULL);
     if (image == NULL) return -1;
+    if (too_large(image, max_pixels, declared_width, declared_height)) {
+        g_object_unref(image);
+        return SDVIPS_TOO_LARGE;
+    }
     VipsImage *decoded = vips_image_copy_memory(image);
     g_object_unref(image);
     if (decoded == NULL) return -1;

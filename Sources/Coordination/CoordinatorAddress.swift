@@ -1,5 +1,6 @@
 import Foundation
 import PostgresNIO
+import SystemSupport
 
 /// Where the coordinator's database is, from `--coordinator` (or `SCENEDROP_COORDINATOR`), in libpq's
 /// URL form: `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?host=/socket/dir&sslmode=…]`.
@@ -48,6 +49,7 @@ public struct CoordinatorAddress: Sendable, Equatable, CustomStringConvertible {
         }
         user = parameters["user"] ?? url.user.flatMap { $0.isEmpty ? nil : $0 } ?? environment["PGUSER"] ?? environment["USER"] ?? "postgres"
         password = parameters["password"] ?? url.password ?? environment["PGPASSWORD"]
+        if let password { Secrets.register(password) }
         let path = url.path.hasPrefix("/") ? String(url.path.dropFirst()) : url.path
         database = parameters["dbname"] ?? (path.isEmpty ? user : path)
         guard let mode = TLSMode(rawValue: parameters["sslmode"] ?? "prefer") else {

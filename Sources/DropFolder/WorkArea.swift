@@ -63,6 +63,28 @@ public final class WorkArea: Sendable {
         return "\(host)-\(Host.processID)-\(suffix)"
     }
 
+    /// Whether a claim can work at all: a hidden file (which intake ignores) made in the inbox and renamed
+    /// into our folder, then removed. Returns the rename's EXDEV when the state folder is on another
+    /// filesystem (or mount) than the inbox, where no claim could ever succeed. Any other failure (an inbox
+    /// this user cannot write to, a full disk) is not this probe's business and returns nil: `process`
+    /// reports such files as not claimed, and a disk fault is retried.
+    public func probeClaim() -> SystemError? {
+        let name = ".scenedrop-claim-probe-" + instanceID
+        let source = inbox + "/" + name
+        guard (try? FileSystem.createFile(source, bytes: [UInt8](), sync: false)) != nil else { return nil }
+        let target = directory + "/" + name
+        defer {
+            try? FileSystem.unlinkFile(source)
+            try? FileSystem.unlinkFile(target)
+        }
+        do {
+            try FileSystem.rename(source, target)
+            return nil
+        } catch {
+            return error.errno == EXDEV ? error : nil
+        }
+    }
+
     /// Claims `name` from the inbox; `nil` when it is gone (another instance, or a duplicate event, took it).
     public func claim(_ name: String) throws(SystemError) -> ClaimedManifest? {
         let sequence = counter.add(1, ordering: .relaxed).newValue

@@ -7,6 +7,8 @@ public struct ImagingError: Error, Sendable, CustomStringConvertible {
         case decodeFailed = "decode_failed"
         /// The image decoded but is not what was asked for.
         case wrongSize = "wrong_size"
+        /// The header declares more pixels than any model answers with: refused undecoded (a decompression bomb).
+        case tooLarge = "too_large"
         case encodeFailed = "encode_failed"
         case initFailed = "init_failed"
     }
@@ -20,5 +22,11 @@ public struct ImagingError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(code.rawValue): \(message)" }
+
+    static func tooLarge(format: ImageFormat, width: Int, height: Int, maxPixels: Int) -> ImagingError {
+        ImagingError(
+            code: .tooLarge,
+            message: "\(format.rawValue) image declares \(width)x\(height) pixels, more than the \(maxPixels) any model answers with; not decoded")
+    }
     public var shortDescription: String { code.rawValue }
 }

@@ -102,18 +102,27 @@ public struct Cleaner: Sendable {
         return items
     }
 
+    /// An image cache entry and its digest (`<entry>.sha256`, see ImageCache) are one item: they go together.
+    /// A digest whose entry is gone is an item of its own.
     private func gatherCache(_ path: String, relative: String, into items: inout [(RetentionPolicy.Item, [String])]) {
-        for entry in (try? FileSystem.list(path)) ?? [] {
+        let listing = (try? FileSystem.list(path)) ?? []
+        let names = Set(listing.map(\.name))
+        for entry in listing {
+            if entry.name.hasSuffix(Self.digestSuffix), names.contains(String(entry.name.dropLast(Self.digestSuffix.count))) { continue }
             let child = path + "/" + entry.name
             let name = relative.isEmpty ? entry.name : relative + "/" + entry.name
             guard let info = try? FileSystem.info(child) else { continue }
             switch info.kind {
             case .directory: gatherCache(child, relative: name, into: &items)
-            case .regular: items.append((.init(kind: .cache, name: name, modified: info.mtimeSeconds), [child]))
+            case .regular:
+                let digest = names.contains(entry.name + Self.digestSuffix) ? [child + Self.digestSuffix] : []
+                items.append((.init(kind: .cache, name: name, modified: info.mtimeSeconds), [child] + digest))
             default: continue
             }
         }
     }
+
+    static let digestSuffix = ".sha256"
 
     /// Rename to a trash name in the same folder (one step, invisible to readers that skip dot
     /// names), then delete without following links.

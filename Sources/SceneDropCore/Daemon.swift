@@ -69,6 +69,7 @@ public struct Daemon: Sendable {
     public func run(_ mode: Mode, chain: ProviderChain, coordinator: PostgresCoordinator? = nil) async throws -> BatchSummary {
         let started = clock.now()
         let layout = configuration.layout
+        OpenFileLimit.raiseToHardLimit()
         let work = try await WorkerThreads.io.run { () throws(SystemError) in
             try layout.create()
             return try WorkArea(
@@ -76,6 +77,9 @@ public struct Daemon: Sendable {
                 leaseTimeout: configuration.leaseTimeout.seconds, clock: clock)
         }
         defer { work.close() }
+        if await WorkerThreads.io.run({ work.probeClaim() }) != nil {
+            throw StartupError.stateOnAnotherFilesystem(inbox: layout.inbox, state: layout.state)
+        }
         var logger = self.logger
         logger[metadataKey: "scenedrop.instance"] = "\(work.instanceID)"
         let workRoot = layout.work

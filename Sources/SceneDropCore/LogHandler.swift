@@ -50,8 +50,9 @@ public struct SceneDropLogHandler: LogHandler {
             line = "{" + fields.joined(separator: ",") + "}\n"
         }
         Self.lock.withLock { _ in
-            // write(2) on fd 2: one call per line, so lines from threads never interleave.
-            var bytes = Array(line.utf8)
+            // write(2) on fd 2: one call per line, so lines from threads never interleave. Scrubbed as a last
+            // guard: a secret quoted by a server must not reach the log even where a caller forgot it.
+            var bytes = Secrets.scrub(Array(line.utf8))
             var offset = 0
             while offset < bytes.count {
                 let n = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress! + offset, $0.count - offset) }

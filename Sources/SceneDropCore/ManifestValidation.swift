@@ -10,14 +10,24 @@ public enum ManifestValidation {
         public var message: String?
         public var session: String?
         public var scenes: Int?
+        /// The first 1,000 at most; `errorsTotal` counts them all.
         public var errors: [ManifestIssue]
+        public var errorsTotal: Int
         public var warnings: [ManifestIssue]
+
+        enum CodingKeys: String, CodingKey {
+            case file, valid, reason, message, session, scenes, errors
+            case errorsTotal = "errors_total"
+            case warnings
+        }
     }
 
     public static func check(_ file: String) -> Result {
         let name = FileSystem.baseName(file)
         func failure(_ error: ManifestError) -> Result {
-            Result(file: file, valid: false, reason: error.reason.rawValue, message: error.message, errors: error.issues, warnings: [])
+            Result(
+                file: file, valid: false, reason: error.reason.rawValue, message: error.message, errors: error.issues, errorsTotal: error.issueCount,
+                warnings: [])
         }
         let bytes: [UInt8]
         do {
@@ -35,7 +45,8 @@ public enum ManifestValidation {
         }
         do {
             let manifest = try ManifestDecoder.decode(bytes, fileName: name)
-            return Result(file: file, valid: true, session: manifest.session, scenes: manifest.scenes.count, errors: [], warnings: manifest.warnings)
+            return Result(
+                file: file, valid: true, session: manifest.session, scenes: manifest.scenes.count, errors: [], errorsTotal: 0, warnings: manifest.warnings)
         } catch {
             return failure(error)
         }

@@ -15,7 +15,7 @@ extension SessionProcessor {
         let reason = error.reason.rawValue
         let report = QuarantineReport(
             file: claim.originalName, reason: reason, message: error.message,
-            errors: error.issues.map { Issue(path: $0.path, message: $0.message, line: $0.line, column: $0.column) },
+            errors: error.issues.map { Issue(path: $0.path, message: $0.message, line: $0.line, column: $0.column) }, errorsTotal: error.issueCount,
             line: error.line, column: error.column, quarantinedAt: WallClock.rfc3339(now), host: Host.name)
         let (quarantine, sync) = (Quarantine(directory: layout.quarantine), configuration.sync)
         do {

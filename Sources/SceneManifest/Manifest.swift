@@ -70,7 +70,10 @@ public struct ManifestError: Error, Sendable, CustomStringConvertible {
     public var reason: Reason
     /// One line for people: the first problem, located.
     public var message: String
+    /// At most the first `Validator.listLimit` of them.
     public var issues: [ManifestIssue]
+    /// How many there were in all, listed or not.
+    public var issueCount: Int
     public var line: Int?
     public var column: Int?
     /// The text ended inside a value: a writer may still be finishing the file.
@@ -80,6 +83,7 @@ public struct ManifestError: Error, Sendable, CustomStringConvertible {
         self.reason = reason
         self.message = message
         self.issues = issues
+        issueCount = issues.count
         self.line = line
         self.column = column
         self.endedEarly = endedEarly

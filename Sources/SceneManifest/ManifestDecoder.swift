@@ -48,10 +48,12 @@ public enum ManifestDecoder {
         var validator = Validator(bytes: bytes, warnings: warnings)
         guard let manifest = validator.manifest(from: root, fileName: fileName) else {
             let first = validator.errors[0]
-            throw ManifestError(
+            var error = ManifestError(
                 reason: .invalidManifest,
-                message: first.description + (validator.errors.count > 1 ? " (and \(validator.errors.count - 1) more)" : ""),
+                message: first.description + (validator.errorCount > 1 ? " (and \(validator.errorCount - 1) more)" : ""),
                 issues: validator.errors, line: first.line, column: first.column)
+            error.issueCount = validator.errorCount
+            throw error
         }
         return manifest
     }

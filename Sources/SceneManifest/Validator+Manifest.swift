@@ -34,7 +34,7 @@ extension Validator {
         guard errors.isEmpty else { return nil }
         return Manifest(
             session: session, quality: quality, aspectRatio: aspect, width: width, height: height,
-            style: style, negativePrompt: negative, model: model, priority: priority, scenes: scenes, warnings: warnings)
+            style: style, negativePrompt: negative, model: model, priority: priority, scenes: scenes, warnings: listedWarnings)
     }
 
     mutating func session(_ node: JSONNode?, fileName: String) -> String {

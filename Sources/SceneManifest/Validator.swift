@@ -5,20 +5,45 @@ struct Validator {
     let locator: SourceLocator
     var warnings: [ManifestIssue]
     var errors: [ManifestIssue] = []
+    /// Every error and warning found, listed or not.
+    var errorCount = 0
+    var warningCount = 0
+
+    /// At most this many errors and warnings are listed: a 1 MiB manifest of 175,000 duplicate keys would
+    /// otherwise make a report of 25 MB. The counts say how many there were in all.
+    static let listLimit = 1000
+
+    mutating func record(error issue: ManifestIssue) {
+        errorCount += 1
+        if errors.count < Self.listLimit { errors.append(issue) }
+    }
+
+    mutating func record(warning issue: ManifestIssue) {
+        warningCount += 1
+        if warnings.count < Self.listLimit { warnings.append(issue) }
+    }
+
+    /// The warnings as listed, with a last one that says how many more there were.
+    var listedWarnings: [ManifestIssue] {
+        let unlisted = warningCount - warnings.count
+        guard unlisted > 0 else { return warnings }
+        return warnings + [ManifestIssue(path: "", message: "\(unlisted) more warnings not listed (\(warningCount) in all)")]
+    }
 
     init(bytes: [UInt8], warnings: [ManifestIssue]) {
         locator = SourceLocator(bytes)
         self.warnings = warnings
+        warningCount = warnings.count
     }
 
     mutating func fail(_ path: String, _ message: String, at node: JSONNode?) {
         let at = node.map { locator.location(of: $0.offset) }
-        errors.append(ManifestIssue(path: path, message: message, line: at?.line, column: at?.column))
+        record(error: ManifestIssue(path: path, message: message, line: at?.line, column: at?.column))
     }
 
     mutating func warn(_ path: String, _ message: String, offset: Int) {
         let at = locator.location(of: offset)
-        warnings.append(ManifestIssue(path: path, message: message, line: at.line, column: at.column))
+        record(warning: ManifestIssue(path: path, message: message, line: at.line, column: at.column))
     }
 
     /// The members of an object by key, reporting duplicates and unknown keys.
@@ -30,7 +55,7 @@ struct Validator {
             if let earlier = firstOffset[member.key] {
                 let at = locator.location(of: earlier)
                 let here = locator.location(of: member.keyOffset)
-                errors.append(ManifestIssue(
+                record(error: ManifestIssue(
                     path: memberPath,
                     message: "appears twice (first at line \(at.line), column \(at.column)); keep one",
                     line: here.line, column: here.column))

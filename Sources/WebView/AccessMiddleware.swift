@@ -1,10 +1,12 @@
 import HTTPTypes
 import Hummingbird
 
-/// Every answer gets the page's security headers; with a token, every request but the health checks
-/// must carry it (header or cookie), and `/?token=…` trades it for the cookie once.
+/// Every answer gets the page's security headers; a loopback bind answers only loopback `Host` names and
+/// no request changes state from another origin (`OriginPolicy`); with a token, every request but the health
+/// checks must carry it (header or cookie), and `/?token=…` trades it for the cookie once.
 struct AccessMiddleware<Context: RequestContext>: RouterMiddleware {
     let token: AccessToken?
+    let origins: OriginPolicy
     /// Probes need no secret, and tell nothing but up or ready.
     static var openPaths: Set<String> { ["/healthz", "/readyz"] }
     static var tokenHeader: HTTPField.Name { HTTPField.Name("X-SceneDrop-Token")! }
@@ -19,6 +21,14 @@ struct AccessMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     private func answer(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        switch origins.verdict(method: request.method.rawValue, host: request.head.authority, origin: request.headers[.origin]) {
+        case .allow:
+            break
+        case .wrongHost:
+            return Self.plain(.misdirectedRequest, "This SceneDrop web view answers only to localhost or a loopback address, not to this host name.\n")
+        case .foreignOrigin:
+            return Self.plain(.forbidden, "Refused: this request comes from another site (its Origin is not this web view).\n")
+        }
         guard let token, !Self.openPaths.contains(request.uri.path) else { return try await next(request, context) }
         if request.uri.path == "/", let offered = request.uri.queryParameters["token"] {
             guard token.matches(offered) else { return Self.unauthorized() }
@@ -37,6 +47,10 @@ struct AccessMiddleware<Context: RequestContext>: RouterMiddleware {
         if let header = request.headers[tokenHeader] { candidates.append(header) }
         if let cookie = request.cookies[AccessToken.cookieName] { candidates.append(cookie.value) }
         return candidates
+    }
+
+    static func plain(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: .init(string: text)))
     }
 
     static func unauthorized() -> Response {

@@ -18,6 +18,7 @@ public struct AccessToken: Sendable {
 
     public init(_ value: String) {
         self.value = value
+        Secrets.register(value)
     }
 
     /// The token file's first line, without surrounding whitespace.

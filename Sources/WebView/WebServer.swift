@@ -23,6 +23,9 @@ public struct WebServer: Service {
         public var recentSessions = 12
         /// Every event stream gets the whole state at least this often (ages move; proxies see traffic).
         public var refresh: Duration = .seconds(5)
+        /// Connections open at once; more are closed as they come (`ConnectionGuard`). Well below the descriptor
+        /// limit, so the pipeline keeps descriptors for the inbox, claims and images.
+        public var maxConnections = 256
 
         public init(address: HTTPAddress, token: AccessToken?, outbox: String, quarantine: String, previewCache: String) {
             self.address = address
@@ -48,16 +51,17 @@ public struct WebServer: Service {
 
     public func run() async throws {
         let router = Router()
-        router.add(middleware: AccessMiddleware(token: settings.token))
+        router.add(middleware: AccessMiddleware(token: settings.token, origins: OriginPolicy(loopback: settings.address.isLoopback)))
         WebRoutes(settings: settings, source: source, reader: OutboxReader(outbox: settings.outbox, quarantine: settings.quarantine),
                   previews: Thumbnailer(cacheDirectory: settings.previewCache)).register(on: router)
         // Hummingbird logs each request at debug and its own start at info: keep it to warnings.
         var serverLogger = logger
         serverLogger.logLevel = max(logger.logLevel, .warning)
         let onListening = self.onListening
+        let connections = ConnectionCount(limit: settings.maxConnections)
         let app = Application(
             router: router,
-            server: .http1(configuration: .init(idleTimeout: .seconds(30))),
+            server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard(count: connections)], idleTimeout: .seconds(30))),
             configuration: .init(address: .hostname(settings.address.host, port: settings.address.port), serverName: nil),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: serverLogger)

@@ -31,6 +31,9 @@ struct Process: AsyncParsableCommand {
         let summary: BatchSummary
         do {
             summary = try await daemon.process()
+        } catch let error as StartupError {
+            printError("scenedrop process: \(error)")
+            throw ExitCode(64)
         } catch {
             printError("scenedrop process: \(error)")
             throw ExitCode.failure

@@ -36,6 +36,9 @@ struct Validate: ParsableCommand {
                 } else {
                     print("invalid  \(result.file): \(result.reason ?? "") — \(result.message ?? "")")
                     for issue in result.errors { print("  error    \(issue)") }
+                    if result.errorsTotal > result.errors.count {
+                        print("  …        \(result.errorsTotal - result.errors.count) more errors not listed (\(result.errorsTotal) in all)")
+                    }
                 }
                 for issue in result.warnings { print("  warning  \(issue)") }
             }

@@ -72,6 +72,9 @@ struct Watch: AsyncParsableCommand {
         let daemon = Daemon(configuration: configuration, generation: try generation.settings(), logger: logger)
         do {
             try await daemon.watch()
+        } catch let error as StartupError {
+            logger.critical("daemon cannot start", metadata: ["error.type": "\(error.code.rawValue)", "error.message": "\(error.message)"])
+            throw ExitCode(64)
         } catch {
             logger.critical("daemon stopped on an error", metadata: ["error.message": "\(error)"])
             throw ExitCode.failure

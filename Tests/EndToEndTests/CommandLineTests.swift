@@ -123,6 +123,27 @@ import Testing
         }
     }
 
+    /// A state folder on another filesystem than the inbox (here /dev/shm, a tmpfs) can never take a claim,
+    /// which is a rename: both commands refuse to start, exit 64 and say what to change, instead of running
+    /// and failing at every manifest. The manifest stays in the inbox, untouched.
+    @Test(.enabled(if: onAnotherFilesystem("/dev/shm"), "/dev/shm is not a filesystem of its own here"))
+    func aStateFolderOnAnotherFilesystemIsRefusedAtStart() async throws {
+        try await withTemporaryDirectory { root in
+            let state = "/dev/shm/scenedrop-state-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            defer { try? FileSystem.removeTree(state) }
+            try writeFile(root + "/inbox/a.json", manifestJSON(session: "a"))
+            for command in ["process", "watch"] {
+                let result = try await SceneDropProcess.run(
+                    [command, "--root", root, "--state-dir", state, "--settle", "0s"], logDirectory: root, timeout: .seconds(60))
+                #expect(result.status == 64, "\(command): \(result.stderr)")
+                #expect(result.stderr.contains("another filesystem"), "\(result.stderr)")
+                #expect(result.stderr.contains("--state-dir"), "\(result.stderr)")
+                #expect(readText(root + "/inbox/a.json") == manifestJSON(session: "a"))
+                #expect(listNames(root + "/inbox", hidden: true) == ["a.json"])
+            }
+        }
+    }
+
     @Test func statusCountsEveryFolder() async throws {
         try await withTemporaryDirectory { root in
             try writeFile(root + "/inbox/a.json", manifestJSON(session: "a"))
@@ -229,4 +250,11 @@ import Testing
             }
         }
     }
+}
+
+/// Whether `path` is on another filesystem than the temporary folders the tests use.
+func onAnotherFilesystem(_ path: String) -> Bool {
+    var a = stat(), b = stat()
+    guard stat(path, &a) == 0, stat(NSTemporaryDirectory(), &b) == 0 else { return false }
+    return a.st_dev != b.st_dev
 }

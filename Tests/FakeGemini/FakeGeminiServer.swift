@@ -25,8 +25,14 @@ public struct FakeResponse: Sendable {
     /// a barrier that proves parallel callers however loaded the machine is, since a sequential caller
     /// never gets there.
     public var holdUntilGenerateRequests: Int?
+    /// Headers sent besides content-type and content-length (a redirect's `location`, say).
+    public var headers: [String: String]
 
-    public init(status: Int, body: [UInt8], delay: Duration = .zero, truncateAfter: Int? = nil, holdUntilGenerateRequests: Int? = nil) {
+    public init(
+        status: Int, body: [UInt8], delay: Duration = .zero, truncateAfter: Int? = nil, holdUntilGenerateRequests: Int? = nil,
+        headers: [String: String] = [:]
+    ) {
+        self.headers = headers
         self.status = status
         self.body = body
         self.delay = delay
@@ -144,6 +150,7 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: "application/json; charset=UTF-8")
         headers.add(name: "content-length", value: String(response.body.count))
+        for (name, value) in response.headers.sorted(by: { $0.key < $1.key }) { headers.add(name: name, value: value) }
         let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         let bytes = response.truncateAfter.map { Array(response.body.prefix($0)) } ?? response.body

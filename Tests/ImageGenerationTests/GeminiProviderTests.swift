@@ -5,6 +5,7 @@ import ImageGeneration
 import Imaging
 import Logging
 import SceneManifest
+import SystemSupport
 import TestSupport
 import Testing
 
@@ -254,6 +255,45 @@ import Testing
                 _ = try await s.provider.generate(try request(quality: "production"))
                 #expect(s.server.generateRequests.count == 2)
             }
+        }
+    }
+
+    /// A cache on a shared volume: another user replaces an entry with an image of their own (a valid one, of
+    /// the right size). It is not published as a free cache hit: it is discarded and the scene generated again.
+    /// An entry without its digest (left by an older version, or a digest removed) is not trusted either.
+    @Test func aReplacedCacheEntryIsDiscardedAndTheSceneGenerated() async throws {
+        try await withTemporaryDirectory { dir in
+            try await withSetUp(cache: ImageCache(directory: dir + "/cache"), { _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg") }) { s in
+                let first = try await s.provider.generate(try request())
+                #expect(!first.cacheHit)
+                let entries = cacheFiles(dir + "/cache")
+                let entry = try #require(entries.first { !$0.hasSuffix(".sha256") })
+                #expect(entries.contains(entry + ".sha256"))
+
+                let foreign = try PlaceholderCard(sceneNumber: 9, prompt: "not yours", style: "minimal", width: 128, height: 72, format: .png).render()
+                #expect(foreign != first.bytes)
+                try writeFile(entry, foreign)
+                let second = try await s.provider.generate(try request())
+                #expect(!second.cacheHit)
+                #expect(second.bytes == first.bytes)
+                #expect(s.server.generateRequests.count == 2)
+
+                // Stored again with its digest: a hit now.
+                #expect(try await s.provider.generate(try request()).cacheHit)
+                #expect(s.server.generateRequests.count == 2)
+
+                #expect(unlink(entry + ".sha256") == 0)
+                #expect(!(try await s.provider.generate(try request())).cacheHit)
+                #expect(s.server.generateRequests.count == 3)
+            }
+        }
+    }
+
+    /// Every regular file below `path`.
+    func cacheFiles(_ path: String) -> [String] {
+        listNames(path, hidden: true).flatMap { name -> [String] in
+            let child = path + "/" + name
+            return (try? FileSystem.info(child))?.kind == .directory ? cacheFiles(child) : [child]
         }
     }
 

@@ -37,6 +37,13 @@ public struct GeminiClient: Sendable {
 
     struct DeadlineExceeded: Error {}
 
+    /// A 3xx answer. Redirects are never followed: the request carries the key in a header, and a base URL
+    /// (or a proxy in front of it) that answers 307 to another origin would get the key sent there.
+    struct RedirectRefused: Error {
+        var status: Int
+        var location: String?
+    }
+
     /// Runs `body` with the HTTP client the provider should use, and shuts it down when `body` returns
     /// or throws (its lifetime is the scope, never a shutdown by hand). AsyncHTTPClient would otherwise
     /// keep retrying a refused connection until the request's deadline (60 s): SceneDrop's retry policy
@@ -53,6 +60,8 @@ public struct GeminiClient: Sendable {
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(8, connections)
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.timeout.connect = .seconds(Int64(connectTimeout.components.seconds))
+        // Never follow a redirect: the key would go with it to wherever it points (see `RedirectRefused`).
+        configuration.redirectConfiguration = .disallow
         return try await HTTPClient.withHTTPClient(configuration: configuration, body)
     }
 
@@ -85,15 +94,27 @@ public struct GeminiClient: Sendable {
     }
 
     /// Sends `request` and reads its whole body, both within `timeout` (AsyncHTTPClient's own deadline
-    /// stops at the head); a body over `limit` bytes is refused.
+    /// stops at the head); a body over `limit` bytes is refused, and a 3xx throws `RedirectRefused`.
+    ///
+    /// Every body that is not an image answer is scrubbed of the process's secrets before anyone reads it: a
+    /// server may quote the key back in an error, and a message cut to length could otherwise keep half of it.
     func exchange(_ request: HTTPClientRequest, timeout: Duration, limit: Int) async throws -> (status: Int, body: [UInt8]) {
-        try await Self.within(timeout, clock: clock) { [http] in
+        let (status, location, body) = try await Self.within(timeout, clock: clock) { [http] in
             let nanoseconds = Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
             let response = try await http.execute(request, timeout: .nanoseconds(nanoseconds))
+            let status = Int(response.status.code)
+            if (300..<400).contains(status) {
+                return (status, response.headers.first(name: "location"), [UInt8]())
+            }
             let buffer = try await response.body.collect(upTo: limit)
-            return (Int(response.status.code), Array(buffer.readableBytesView))
+            return (status, nil as String?, Array(buffer.readableBytesView))
         }
+        if (300..<400).contains(status) { throw RedirectRefused(status: status, location: location) }
+        return (status, status == 200 && body.count > Self.scrubBelowBytes ? body : Secrets.scrub(body))
     }
+
+    /// Image answers are megabytes of base64, and their text parts are dropped: only smaller bodies are scrubbed.
+    static let scrubBelowBytes = 1 << 20
 
     /// What a thrown error means to the retry policy; the key is scrubbed from any message.
     func failure(for error: any Error, limit: Int) -> RetryPolicy.Failure {
@@ -102,6 +123,12 @@ public struct GeminiClient: Sendable {
             return .timeout
         case let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout:
             return .timeout
+        case let redirect as RedirectRefused:
+            // A server error, never followed: where it pointed is said (scrubbed: a Location can quote anything).
+            let target = redirect.location.map { "to \(key.scrub(String($0.prefix(300)))) " } ?? ""
+            return .http(
+                status: redirect.status,
+                message: "\(redirect.status): the API answered with a redirect \(target)which SceneDrop does not follow (the key would go with it); check --gemini-base-url")
         case is NIOTooManyBytesError:
             return .invalidResponse("the response body is larger than \(limit) bytes")
         case let error as NIOConnectionError:

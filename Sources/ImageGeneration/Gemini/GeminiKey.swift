@@ -1,5 +1,8 @@
+import SystemSupport
+
 /// An API key. It prints as `<redacted>` everywhere (logs, errors, metadata), so it can only leave
-/// the process in the `x-goog-api-key` header.
+/// the process in the `x-goog-api-key` header. Every key made is registered with `Secrets`, so text that
+/// comes back from a server is scrubbed of it wherever it goes.
 public struct GeminiKey: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     let value: String
 
@@ -8,13 +11,15 @@ public struct GeminiKey: Sendable, CustomStringConvertible, CustomDebugStringCon
         let trimmed = String(raw.unicodeScalars.filter { !$0.properties.isWhitespace })
         guard !trimmed.isEmpty else { return nil }
         value = trimmed
+        Secrets.register(trimmed)
     }
 
     public var description: String { "<redacted>" }
     public var debugDescription: String { "<redacted>" }
 
-    /// Removes the key from text that might quote it back (an error echoing a URL, say).
+    /// Removes the key, and every other secret the process holds, from text that might quote it back (an
+    /// error echoing a header, say).
     public func scrub(_ text: String) -> String {
-        text.replacing(value, with: "<redacted>")
+        Secrets.scrub(text.replacing(value, with: Secrets.mask))
     }
 }

@@ -63,9 +63,14 @@ extension GeminiProvider {
                     await send(step.model, body: body, ticket: ticket, attempt: progress.attempts + 1, paid: paid, phases: phases)
                 }) { sent in
                     guard case .answer(.image(let bytes, _)) = sent else { return nil }
-                    let (width, height, format) = (request.width, request.height, request.format)
-                    // cover decodes every pixel (refusing a truncated or corrupt image) before it scales.
-                    return { Result { () throws(ImagingError) in try ImageResizer.cover(bytes, width: width, height: height, format: format) } }
+                    let (width, height, format, limit) = (request.width, request.height, request.format, catalog.answerPixelLimit)
+                    // cover decodes every pixel (refusing a truncated or corrupt image, and one whose header declares
+                    // more pixels than any model answers with, undecoded) before it scales.
+                    return {
+                        Result { () throws(ImagingError) in
+                            try ImageResizer.cover(bytes, width: width, height: height, format: format, maxPixels: limit)
+                        }
+                    }
                 }
             } catch {
                 return .cancelled(attempts: progress.attempts)

@@ -147,9 +147,9 @@ extension GeminiProvider {
         switch answer {
         case .image(let bytes, let mimeType):
             let request = scene.request
-            let (width, height, format) = (request.width, request.height, request.format)
+            let (width, height, format, limit) = (request.width, request.height, request.format, catalog.answerPixelLimit)
             let sized = await phases.cpu {
-                Result { () throws(ImagingError) in try ImageResizer.cover(bytes, width: width, height: height, format: format) }
+                Result { () throws(ImagingError) in try ImageResizer.cover(bytes, width: width, height: height, format: format, maxPixels: limit) }
             }
             if let price = run.price {
                 let entry = BatchCharges(run.record).entry(scene: number, price: price, time: WallClock.rfc3339(now()))

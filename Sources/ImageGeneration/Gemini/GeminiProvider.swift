@@ -103,11 +103,18 @@ public struct GeminiProvider: ImageProvider {
         guard let cache else { return nil }
         for step in plan.steps {
             let key = cacheKey(step, prompt: prompt, request: request)
-            // CPU phase: a lookup decodes the cached image to check it.
-            if let bytes = await phases.cpu({ cache.lookup(key) }) {
+            // CPU phase: a lookup hashes and decodes the cached image to check it.
+            switch await phases.cpu({ cache.lookup(key) }) {
+            case .hit(let bytes):
                 return ProviderResult(image: ProviderImage(
                     bytes: bytes, format: request.format.imageFormat, width: request.width, height: request.height,
                     model: step.model, imageSize: step.imageSize, costUSD: 0, cacheHit: true, attempts: 0, enhancedPrompt: prompt))
+            case .discarded(let reason):
+                logger.warning(
+                    "cache entry discarded",
+                    metadata: ["scenedrop.model": "\(step.model)", "scenedrop.cache_key": "\(key.digest)", "scenedrop.reason": "\(reason)"])
+            case .miss:
+                continue
             }
         }
         return nil

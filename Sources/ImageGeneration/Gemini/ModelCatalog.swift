@@ -17,6 +17,14 @@ public struct ModelCatalog: Sendable, Equatable {
 
     public subscript(id: String) -> ModelSpec? { models[id] }
 
+    /// The most pixels an answer may declare before it is refused undecoded as `invalid_image`: the table's
+    /// largest output with half again as margin. A decompression bomb (a small PNG whose header says
+    /// 60000x60000) would otherwise be decoded into gigabytes.
+    public var answerPixelLimit: Int {
+        let largest = models.values.flatMap { $0.outputs.values.flatMap(\.values) }.map { $0.width * $0.height }.max() ?? 0
+        return max(largest, 1024 * 1024) * 3 / 2
+    }
+
     /// A copy with `overrides` replacing (or adding) models of the same id.
     public func merging(_ overrides: [ModelSpec]) -> ModelCatalog {
         var copy = self

@@ -1,0 +1,125 @@
+import Foundation
+import SystemSupport
+import TestSupport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The web view holds its ground (issue 20, points 15–17): DNS rebinding, cross-site requests, a flood of idle
+/// connections and ambiguous framing, each through the built binary on a real port.
+@Suite struct WebViewBoundaryTests {
+    /// One raw request on its own connection, exactly as written, and what came back (empty: closed unanswered).
+    func raw(_ port: Int, _ request: String) async throws -> (answer: RawHTTP.Answer?, closed: Bool) {
+        let connection = try RawHTTPConnection(port: port)
+        try connection.send(request)
+        let bytes = try await connection.read()
+        return (bytes.isEmpty ? nil : try RawHTTP.parse(bytes), true)
+    }
+
+    /// A page on another name that the attacker makes resolve to 127.0.0.1 sends its own name as `Host`: a
+    /// loopback bind without a token answers nothing to it (421), not the page, not a quarantined file, not a
+    /// requeue. A state-changing request whose `Origin` is another site is refused (403) whatever its `Host`.
+    @Test func dnsRebindingAndForeignOriginsAreRefused() async throws {
+        try await withTemporaryDirectory { root in
+            let web = try await WebDaemon.start(root)
+            try dropFile(root + "/inbox/broken.json", "{\"session\": \"broken\", \"scenes\": [")
+            try await web.daemon.waitUntil("broken.json in quarantine") { FileSystem.exists(root + "/quarantine/broken.json.error.json") }
+            let port = web.port
+
+            for target in ["/", "/quarantine/broken.json", "/api/live", "/metrics"] {
+                let (answer, _) = try await raw(port, "GET \(target) HTTP/1.1\r\nHost: evil.example:\(port)\r\nConnection: close\r\n\r\n")
+                #expect(answer?.status == 421, "\(target): \(answer?.status ?? 0)")
+                #expect(answer?.text.contains("{\"session\"") != true)
+            }
+            let rebound = try await raw(
+                port,
+                "POST /quarantine/broken.json/requeue HTTP/1.1\r\nHost: evil.example:\(port)\r\nOrigin: http://evil.example:\(port)\r\n"
+                    + "X-SceneDrop-Action: requeue\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            #expect(rebound.answer?.status == 421)
+            let crossSite = try await raw(
+                port,
+                "POST /quarantine/broken.json/requeue HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nOrigin: http://evil.example\r\n"
+                    + "X-SceneDrop-Action: requeue\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            #expect(crossSite.answer?.status == 403)
+            let nullOrigin = try await raw(
+                port,
+                "POST /quarantine/broken.json/requeue HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nOrigin: null\r\n"
+                    + "X-SceneDrop-Action: requeue\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            #expect(nullOrigin.answer?.status == 403)
+            #expect(FileSystem.exists(root + "/quarantine/broken.json"), "nothing was requeued")
+            #expect(!FileSystem.exists(root + "/inbox/broken.json"))
+
+            // The daemon's own names still work, with and without the port, and a same-origin requeue goes through.
+            for host in ["127.0.0.1:\(port)", "localhost:\(port)", "LOCALHOST", "127.0.0.1"] {
+                let (answer, _) = try await raw(port, "GET / HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\r\n")
+                #expect(answer?.status == 200, "\(host)")
+            }
+            let own = try await raw(
+                port,
+                "POST /quarantine/broken.json/requeue HTTP/1.1\r\nHost: localhost:\(port)\r\nOrigin: http://localhost:\(port)\r\n"
+                    + "X-SceneDrop-Action: requeue\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            #expect(own.answer?.status == 200, "\(own.answer?.text ?? "")")
+            #expect(try await web.daemon.stop() == 0)
+        }
+    }
+
+    /// Ambiguous framing gets 400 and a closed connection before any route runs (RFC 9112 §6.1, §3.2): an
+    /// unknown `Transfer-Encoding`, both `Transfer-Encoding` and `Content-Length`, two `Host` fields. The
+    /// requeue they carry is not executed.
+    @Test func ambiguousFramingIsABadRequestBeforeRouting() async throws {
+        try await withTemporaryDirectory { root in
+            let web = try await WebDaemon.start(root)
+            try dropFile(root + "/inbox/broken.json", "{\"session\": \"broken\", \"scenes\": [")
+            try await web.daemon.waitUntil("broken.json in quarantine") { FileSystem.exists(root + "/quarantine/broken.json.error.json") }
+            let port = web.port
+            let requeue = "POST /quarantine/broken.json/requeue HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nX-SceneDrop-Action: requeue\r\n"
+            for framing in [
+                "Transfer-Encoding: xchunked\r\n\r\n0\r\n\r\n",
+                "Transfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n",
+                "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n",
+                "Host: evil.example\r\nContent-Length: 0\r\n\r\n",
+            ] {
+                let connection = try RawHTTPConnection(port: port)
+                try connection.send(requeue + framing)
+                // Read to the end: the server closes the connection after its answer.
+                let bytes = try await connection.read()
+                let answer = try RawHTTP.parse(bytes)
+                #expect(answer.status == 400, "\(framing.debugDescription): \(answer.status)")
+                #expect(answer.headers["connection"]?.lowercased() == "close")
+            }
+            #expect(FileSystem.exists(root + "/quarantine/broken.json"), "nothing was requeued")
+            #expect(try await web.get("/").status == 200)
+            #expect(try await web.daemon.stop() == 0)
+        }
+    }
+
+    /// 1,100 idle connections (past the old 1,024-descriptor limit): the web view caps what it holds, so the
+    /// daemon keeps descriptors for its work, and a manifest dropped meanwhile is published. Once they close,
+    /// the page is served again.
+    @Test func aFloodOfIdleConnectionsLeavesThePipelineItsDescriptors() async throws {
+        OpenFileLimit.raiseToHardLimit()
+        try await withTemporaryDirectory { root in
+            let web = try await WebDaemon.start(root)
+            var held: [RawHTTPConnection] = []
+            for _ in 0..<1100 {
+                guard let connection = try? RawHTTPConnection(port: web.port) else { break }
+                held.append(connection)
+            }
+            #expect(held.count == 1100)
+            try dropFile(root + "/inbox/during.json", manifestJSON(session: "during", scenes: 2))
+            try await waitForSessions(root + "/outbox", count: 1)
+            let descriptors = listNames("/proc/\(web.daemon.process.pid)/fd", hidden: true).count
+            print("idle flood: 1100 connections held, the daemon has \(descriptors) descriptors open")
+            #expect(descriptors < 600, "\(descriptors) descriptors open")
+            let pid = web.daemon.process.pid
+            held.removeAll()
+            // Closed on our side: once the daemon has let go of them, it serves the page again.
+            try await web.daemon.waitUntil("the daemon to close the flood's connections") {
+                listNames("/proc/\(pid)/fd", hidden: true).count < 200
+            }
+            #expect(try await web.get("/").status == 200)
+            #expect(try await web.daemon.stop() == 0)
+        }
+    }
+}
