@@ -92,7 +92,7 @@ let package = Package(
         .target(
             name: "WebView",
             dependencies: [
-                "SystemSupport", "Outbox", "Imaging",
+                "SystemSupport", "Outbox", "Imaging", "LocatedJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -132,7 +132,7 @@ let package = Package(
         .executableTarget(
             name: "scenedrop",
             dependencies: [
-                "SceneDropCore", "ImageGeneration", "Imaging", "Outbox", "SceneManifest", "SystemSupport", "WebView", "Coordination",
+                "SceneDropCore", "ImageGeneration", "Imaging", "Outbox", "SceneManifest", "SystemSupport", "WebView", "Coordination", "LocatedJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -28,6 +28,12 @@ extension WorkArea {
         return recreated
     }
 
+    /// Whether another instance holds a lease or a lock under work/ and may still run: only then can a claim
+    /// that vanished from our folder have been taken by a peer.
+    public var hasPossiblyLivePeers: Bool {
+        peers().contains { Self.isAlive($0, workRoot: workRoot) }
+    }
+
     /// Every other instance with a lease, a lock or a folder under work/.
     func peers() -> Set<String> {
         var ids: Set<String> = []

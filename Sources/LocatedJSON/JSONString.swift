@@ -12,15 +12,46 @@ public enum JSONString {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             default:
-                if scalar.value < 0x20 || scalar.value == 0x7F || scalar.value == 0x2028 || scalar.value == 0x2029 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                if isInvisible(scalar) {
+                    out += escape(scalar)
                 } else {
                     out.unicodeScalars.append(scalar)
                 }
             }
         }
         return out + "\""
+    }
+
+    /// `text` for a terminal or a page: every character that is not visible text (C0 and C1 controls such
+    /// as ESC and CSI, DEL, line and paragraph separators, bidirectional overrides) written as `\u001b`, so a
+    /// file name cannot move the cursor, recolour the screen, spoof a line or reorder what is shown.
+    /// Everything else, quotes and backslashes too, is left as it is.
+    public static func visible(_ text: some StringProtocol) -> String {
+        guard text.unicodeScalars.contains(where: isInvisible) else { return String(text) }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if isInvisible(scalar) { out += escape(scalar) } else { out.unicodeScalars.append(scalar) }
+        }
+        return out
+    }
+
+    /// Controls, separators and bidi formatting characters: what must never reach a terminal or a page raw.
+    public static func isInvisible(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x00..<0x20, 0x7F...0x9F, 0x2028, 0x2029, 0x202A...0x202E, 0x2066...0x2069, 0x200E, 0x200F, 0x061C: true
+        default: false
+        }
+    }
+
+    static func escape(_ scalar: Unicode.Scalar) -> String {
+        switch scalar {
+        case "\n": return "\\n"
+        case "\r": return "\\r"
+        case "\t": return "\\t"
+        default:
+            let hex = String(scalar.value, radix: 16)
+            return "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+        }
     }
 
     /// `text` for a one-line message: escaped as in a JSON string (without the quotes), and cut

@@ -11,9 +11,12 @@ public struct Quarantine: Sendable {
         self.directory = directory
     }
 
-    /// Moves a claimed manifest in and writes its report. Returns the name it has in quarantine:
-    /// the dropped name, or `<stem>.<UTC stamp>.json` when that is taken. `sync: false` (`--no-fsync`)
-    /// skips flushing the report to disk.
+    /// Moves a claimed manifest in with its report. Returns the name it has in quarantine: the dropped
+    /// name, or `<stem>.<UTC stamp>.json` when that is taken. `sync: false` (`--no-fsync`) skips flushing
+    /// the report to disk.
+    ///
+    /// The two go together or not at all: the report is written first (to a temporary file, then renamed to
+    /// its name without replacing a report that is there), and only then is the manifest moved. Anything that fails (a full disk) leaves the manifest where it was, for the caller to hand back.
     @discardableResult
     public func admit(_ path: String, originalName: String, report: QuarantineReport, now: Double, sync: Bool = true) throws(SystemError) -> String {
         try FileSystem.makeDirectories(directory)
@@ -21,19 +24,30 @@ public struct Quarantine: Sendable {
         var candidates = [originalName, "\(stem).\(WallClock.compactStamp(now)).json"]
         for n in 2...50 { candidates.append("\(stem).\(WallClock.compactStamp(now))-\(n).json") }
         for name in candidates {
-            guard !FileSystem.exists(directory + "/" + name + ".error.json") else { continue }
+            let manifest = directory + "/" + name
+            let reportPath = manifest + ".error.json"
+            guard !FileSystem.exists(reportPath), !FileSystem.exists(manifest) else { continue }
+            var final = report
+            final.file = name
+            let bytes: [UInt8]
+            do { bytes = try MetadataCoding.encode(final) } catch { bytes = Array("{}".utf8) }
+            let temporary = directory + "/.\(name).error.json.\(UInt32.random(in: 0...UInt32.max)).tmp"
+            defer { try? FileSystem.unlinkFile(temporary) }
+            try FileSystem.createFile(temporary, bytes: bytes, sync: sync)
             do {
-                try FileSystem.renameNoReplace(path, directory + "/" + name)
+                try FileSystem.renameNoReplace(temporary, reportPath)
             } catch where error.errno == EEXIST {
                 continue
             }
-            var final = report
-            final.file = name
-            // The manifest is already safe in quarantine; a report that fails to write is retried
-            // by nobody, so say so loudly by throwing.
-            let bytes: [UInt8]
-            do { bytes = try MetadataCoding.encode(final) } catch { bytes = Array("{}".utf8) }
-            try FileSystem.writeAtomically(directory + "/" + name + ".error.json", bytes: bytes, sync: sync)
+            do {
+                try FileSystem.renameNoReplace(path, manifest)
+            } catch {
+                // Ours, put there just above: the manifest did not follow, so neither stays.
+                try? FileSystem.unlinkFile(reportPath)
+                if error.errno == EEXIST { continue }
+                throw error
+            }
+            if sync { try? FileSystem.syncDirectory(directory) }
             return name
         }
         throw SystemError(errno: EEXIST, call: "quarantine", paths: [directory + "/" + originalName])
@@ -52,6 +66,26 @@ public struct Quarantine: Sendable {
     /// `status`, the web view and `cleanup` all age an entry by this one time.
     public static func admittedAt(manifest: FileInfo, report: FileInfo?) -> Double {
         report?.mtimeSeconds ?? manifest.mtimeSeconds
+    }
+
+    /// The `limit` most recently quarantined manifests, newest first, and how many there are in all. Only their
+    /// reports are read: a quarantine of 20,000 files costs a listing and a `stat` each, not 20,000 reads.
+    public func newest(_ limit: Int) -> (entries: [Entry], total: Int) {
+        guard let listing = try? FileSystem.list(directory) else { return ([], 0) }
+        let names = Set(listing.map(\.name))
+        var dated: [(name: String, info: FileInfo, since: Double)] = []
+        for entry in listing where !entry.name.hasSuffix(".error.json") && !entry.name.hasPrefix(".") {
+            guard let info = try? FileSystem.info(directory + "/" + entry.name) else { continue }
+            let report = names.contains(entry.name + ".error.json") ? try? FileSystem.info(directory + "/" + entry.name + ".error.json") : nil
+            dated.append((entry.name, info, Self.admittedAt(manifest: info, report: report)))
+        }
+        dated.sort { $0.since != $1.since ? $0.since > $1.since : $0.name < $1.name }
+        let shown = dated.prefix(max(0, limit)).map { item in
+            let bytes = try? FileSystem.readRegularFile(directory + "/" + item.name + ".error.json", limit: 1 << 20)
+            let report = bytes.flatMap { try? MetadataCoding.decode(QuarantineReport.self, from: $0) }
+            return Entry(name: item.name, report: report, info: item.info, quarantinedSince: item.since)
+        }
+        return (shown, dated.count)
     }
 
     /// Quarantined manifests (not their reports), by name.

@@ -42,8 +42,19 @@ public struct SessionStaging: Sendable {
         try FileSystem.makeDirectories(path + "/" + Self.thumbnailFolder)
     }
 
+    /// What stands at the session's place in the outbox that is not a session folder (a regular file, a
+    /// symbolic link, a FIFO…), described for a person; nil when the place is free or holds a folder.
+    /// Such a thing is never followed, replaced or removed: publishing over it would swap it into staging
+    /// (and then delete it), or fail and be retried for ever.
+    public func obstruction() -> String? {
+        let target = outbox + "/" + session
+        guard let info = try? FileSystem.info(target), info.kind != .directory else { return nil }
+        return "\(target) is \(info.kind.description), not a session folder"
+    }
+
     /// Moves the folder into place. A session of the same name is replaced atomically with
-    /// `renameat2(RENAME_EXCHANGE)` and the old one removed afterwards.
+    /// `renameat2(RENAME_EXCHANGE)` and the old one removed afterwards. Callers look at `obstruction()`
+    /// first; a non-folder that appears in between makes the rename fail with ENOTDIR.
     public func publish(sync: Bool = true) throws(SystemError) -> Outcome {
         let target = outbox + "/" + session
         if sync {

@@ -62,8 +62,10 @@ public struct SceneDropLogHandler: LogHandler {
         }
     }
 
+    /// Quoted (as JSON, which escapes every control character) when a value has a space, a quote, an equals sign
+    /// or anything invisible: a file name with ESC or a newline can neither drive the terminal nor spoof a line.
     static func quoteIfNeeded(_ value: String) -> String {
-        value.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" || $0.isNewline }) ? jsonString(value) : value
+        value.unicodeScalars.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" || JSONString.isInvisible($0) }) ? jsonString(value) : value
     }
 
     static func jsonString(_ value: String) -> String {

@@ -40,7 +40,7 @@ extension SessionProcessor {
             return .handedBack(inboxName: name, error: error.description)
         } catch let second {
             // The claim itself gone (a peer took it while this instance looked dead): not a fault to retry.
-            if second.errno == ENOENT { return claimLost(claim, session: nil, logger: logger) }
+            if second.errno == ENOENT { return await claimLost(claim, session: nil, logger: logger) }
             logger.error("manifest could not be handed back; it stays in work/ for recovery", metadata: [
                 "error.message": "\(error.description)", "error.second": "\(second.description)",
             ])
@@ -50,10 +50,18 @@ extension SessionProcessor {
 
     /// The claim is gone from our work folder: a peer took this instance for dead and returned the
     /// manifest to the inbox, where it (or this instance) takes it again. Nothing is published here.
-    func claimLost(_ claim: ClaimedManifest, session: String?, logger: Logger) -> ProcessOutcome {
-        logger.error("claim lost before publishing: a peer took this instance for dead and returned the manifest to the inbox; this session is not published here", metadata: [
-            "scenedrop.claim": "\(claim.path)",
-        ])
+    /// A peer is blamed only where one holds a lease: without one, something else removed the claim.
+    func claimLost(_ claim: ClaimedManifest, session: String?, logger: Logger) async -> ProcessOutcome {
+        let work = self.work
+        if await WorkerThreads.io.run({ work.hasPossiblyLivePeers }) {
+            logger.error("claim lost before publishing: a peer took this instance for dead and returned the manifest to the inbox; this session is not published here", metadata: [
+                "scenedrop.claim": "\(claim.path)",
+            ])
+        } else {
+            logger.error("claim vanished from work/ before publishing, and no peer holds a lease: something else removed it; this session is not published here", metadata: [
+                "scenedrop.claim": "\(claim.path)",
+            ])
+        }
         return .claimLost(session: session ?? claim.originalName)
     }
 
@@ -64,7 +72,7 @@ extension SessionProcessor {
             logger.notice("manifest handed back to the inbox at shutdown", metadata: ["scenedrop.inbox_name": "\(name)"])
             return .cancelled(inboxName: name)
         } catch {
-            if error.errno == ENOENT { return claimLost(claim, session: nil, logger: logger) }
+            if error.errno == ENOENT { return await claimLost(claim, session: nil, logger: logger) }
             logger.error("manifest could not be handed back; it stays in work/ for recovery", metadata: ["error.message": "\(error.description)"])
             return .stuck(error: error.description)
         }

@@ -5,6 +5,9 @@ import Logging
 import Outbox
 import SceneManifest
 import SystemSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Turns one claimed manifest into a published session, a quarantine entry, or a hand-back.
 /// Never publishes a partial session: everything is staged, and the publish is one rename.
@@ -45,7 +48,7 @@ public struct SessionProcessor: Sendable {
         let info: FileInfo
         do {
             guard let found = try await WorkerThreads.io.run({ () throws(SystemError) in try FileSystem.info(path) }) else {
-                return claimLost(claim, session: nil, logger: logger)
+                return await claimLost(claim, session: nil, logger: logger)
             }
             info = found
         } catch {
@@ -159,16 +162,33 @@ public struct SessionProcessor: Sendable {
         // One trip to the I/O threads for the rest: session.json, the fence (the claim linked in as
         // manifest.json: a claim a peer took back cannot be), the publish rename, the claim's release.
         let (work, sync) = (self.work, configuration.sync)
-        let fenced = try await WorkerThreads.io.run { () throws(SystemError) -> SessionStaging.Outcome? in
+        let step = try await WorkerThreads.io.run { () throws(SystemError) -> PublishStep in
             try staging.write("session.json", sessionBytes, sync: sync)
-            guard try staging.fenceManifest(claim: claim.path, bytes: bytes, sync: sync) else { return nil }
-            let outcome = try staging.publish(sync: sync)
+            guard try staging.fenceManifest(claim: claim.path, bytes: bytes, sync: sync) else { return .claimLost }
+            if let obstruction = staging.obstruction() { return .blocked(obstruction) }
+            let outcome: SessionStaging.Outcome
+            do throws(SystemError) {
+                outcome = try staging.publish(sync: sync)
+            } catch where error.errno == ENOTDIR {
+                return .blocked(staging.obstruction() ?? "\(staging.outbox)/\(staging.session) is not a session folder")
+            }
             try? work.release(claim)
-            return outcome
+            return .published(outcome)
         }
-        guard let published = fenced else {
+        let published: SessionStaging.Outcome
+        switch step {
+        case .claimLost:
             await discard(staging)
-            return .published(claimLost(claim, session: manifest.session, logger: logger))
+            return .published(await claimLost(claim, session: manifest.session, logger: logger))
+        case .blocked(let obstruction):
+            // Retrying cannot help until a person moves it: quarantined, naming what is in the way.
+            await discard(staging)
+            await finishBatch(batch)
+            return .rejected(ManifestError(
+                reason: .outboxConflict,
+                message: "cannot publish session \(manifest.session): \(obstruction); move it away, then requeue this manifest"))
+        case .published(let outcome):
+            published = outcome
         }
         await finishBatch(batch)
         await notify(session: manifest.session, bytes: sessionBytes, logger: logger)
@@ -291,4 +311,13 @@ public struct SessionProcessor: Sendable {
 struct SceneGenerationError: Error {
     var sceneNumber: Int
     var underlying: GenerationError
+}
+
+/// How the last trip to the I/O threads of a publish ended.
+enum PublishStep: Sendable {
+    case published(SessionStaging.Outcome)
+    /// The fence found the claim gone: a peer took it.
+    case claimLost
+    /// Something that is not a session folder stands at the session's place in the outbox.
+    case blocked(String)
 }

@@ -65,6 +65,9 @@ public struct ManifestError: Error, Sendable, CustomStringConvertible {
         /// The session could not be made even from placeholders (the renderer failed every try): a
         /// manifest that would fail the same way each time, so it is not handed back to loop forever.
         case processingFailed = "processing_failed"
+        /// Something that is not a session folder (a file, a symbolic link) stands where the session would be
+        /// published: it is never followed or removed, and retrying cannot help until a person moves it.
+        case outboxConflict = "outbox_conflict"
     }
 
     public var reason: Reason

@@ -4,8 +4,21 @@ import Glibc
 
 /// What `lstat(2)` says about one path. Links are never followed.
 public struct FileInfo: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable, CustomStringConvertible {
         case regular, directory, symlink, fifo, socket, device, other
+
+        /// For messages: "a regular file", "a symbolic link"…
+        public var description: String {
+            switch self {
+            case .regular: "a regular file"
+            case .directory: "a folder"
+            case .symlink: "a symbolic link"
+            case .fifo: "a FIFO"
+            case .socket: "a socket"
+            case .device: "a device"
+            case .other: "a special file"
+            }
+        }
     }
 
     public var kind: Kind

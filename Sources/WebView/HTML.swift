@@ -1,3 +1,5 @@
+import LocatedJSON
+
 /// Text into HTML. Everything a manifest or a file name can carry goes through `escape`, in element
 /// content and in quoted attributes alike; nothing from outside is ever written raw.
 enum HTML {
@@ -10,7 +12,8 @@ enum HTML {
             case "\"": return "&quot;"
             case "'": return "&#39;"
             case "`": return "&#96;"
-            default: return nil
+            // ESC, newlines in names, bidi overrides: shown as escapes, never carried raw into the page.
+            default: return JSONString.isInvisible(scalar) ? JSONString.visible(String(scalar)) : nil
             }
         }
     }

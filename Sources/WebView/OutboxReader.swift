@@ -72,8 +72,14 @@ struct OutboxReader: Sendable {
         return try? MetadataCoding.decode(SessionMetadata.self, from: bytes)
     }
 
-    func quarantined() -> [QuarantineCard] {
-        Quarantine(directory: quarantine).entries().map { entry in
+    /// The newest `limit` quarantined manifests as cards, and how many there are in all.
+    func quarantined(limit: Int) -> (cards: [QuarantineCard], total: Int) {
+        let (entries, total) = Quarantine(directory: quarantine).newest(limit)
+        return (cards(entries), total)
+    }
+
+    private func cards(_ entries: [Quarantine.Entry]) -> [QuarantineCard] {
+        entries.map { entry in
             let located = (entry.report?.errors ?? []).map { issue in
                 var place = issue.path.isEmpty ? "" : issue.path
                 if let line = issue.line { place += (place.isEmpty ? "" : " ") + "(line \(line)" + (issue.column.map { ", column \($0)" } ?? "") + ")" }

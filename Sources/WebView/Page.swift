@@ -4,7 +4,9 @@ import Outbox
 /// `HTML.escape` (text) or `HTML.segment` (links); the page loads only its own script and style, and
 /// the Content-Security-Policy forbids anything inline, so even a missed escape could not run.
 enum Page {
-    static func page(live: LiveState, sessions: [OutboxReader.SessionCard], quarantine: [OutboxReader.QuarantineCard]) -> String {
+    static func page(
+        live: LiveState, sessions: [OutboxReader.SessionCard], quarantine: [OutboxReader.QuarantineCard], quarantineTotal: Int, quarantineLimit: Int
+    ) -> String {
         """
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><title>SceneDrop</title>
@@ -15,7 +17,7 @@ enum Page {
         <section><h2>Spend and providers</h2><div id="health">\(health(live))</div></section>
         \(live.fleet.map { "<section><h2>Fleet</h2><div id=\"fleet\">\(fleet($0))</div></section>" } ?? "")
         <section><h2>Recent sessions</h2><div id="sessions">\(sessionsFragment(sessions))</div></section>
-        <section><h2>Quarantine</h2><div id="quarantine">\(quarantineFragment(quarantine))</div></section>
+        <section><h2>Quarantine</h2><div id="quarantine">\(quarantineFragment(quarantine, total: quarantineTotal, limit: quarantineLimit))</div></section>
         <footer class="muted"><a href="/metrics">metrics</a> · <a href="/readyz">readiness</a></footer>
         <script src="/app.js"></script></body></html>
 
@@ -82,9 +84,17 @@ enum Page {
         }.joined()
     }
 
-    static func quarantineFragment(_ entries: [OutboxReader.QuarantineCard]) -> String {
+    /// The newest quarantined files, `total` in all; past `limit`, a count and a link to 50 more.
+    static func quarantineFragment(_ entries: [OutboxReader.QuarantineCard], total: Int, limit: Int) -> String {
         guard !entries.isEmpty else { return "<p class=\"muted\">Nothing in quarantine.</p>" }
-        var html = "<ul class=\"quarantine\">"
+        var html = ""
+        if total > entries.count {
+            let more = min(limit + WebRoutes.quarantinePage, WebRoutes.quarantineMost)
+            html += "<p class=\"muted\" id=\"quarantine-count\">The newest \(entries.count) of \(total) are shown."
+            if more > limit { html += " <a href=\"/?quarantine=\(more)#quarantine\">Show \(more - limit) more</a>." }
+            html += " <code>scenedrop status --json</code> lists them all.</p>"
+        }
+        html += "<ul class=\"quarantine\">"
         for entry in entries {
             let link = "/quarantine/" + HTML.segment(entry.name)
             html += "<li data-name=\"\(HTML.escape(entry.name))\"><a href=\"\(link)\"><b>\(HTML.escape(entry.name))</b></a>"

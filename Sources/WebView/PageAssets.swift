@@ -70,7 +70,7 @@ enum PageAssets {
       }
 
       async function refresh(part) {
-        const answer = await fetch("/fragments/" + part, { credentials: "same-origin" });
+        const answer = await fetch("/fragments/" + part + location.search, { credentials: "same-origin" });
         if (answer.ok) $(part).innerHTML = await answer.text();
       }
 

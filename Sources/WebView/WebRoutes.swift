@@ -15,16 +15,17 @@ struct WebRoutes: Sendable {
     static var actionHeader: HTTPField.Name { HTTPField.Name("X-SceneDrop-Action")! }
 
     func register(on router: Router<BasicRequestContext>) {
-        router.get("/") { _, _ in try await page() }
+        router.get("/") { request, _ in try await page(quarantineLimit: Self.quarantineLimit(request)) }
         router.get("/app.js") { _, _ in text(PageAssets.script, type: "text/javascript; charset=utf-8") }
         router.get("/app.css") { _, _ in text(PageAssets.style, type: "text/css; charset=utf-8") }
         router.get("/fragments/sessions") { _, _ in
             let (reader, limit) = (reader, settings.recentSessions)
             return text(Page.sessionsFragment(await WorkerThreads.io.run { reader.recentSessions(limit: limit) }), type: "text/html; charset=utf-8")
         }
-        router.get("/fragments/quarantine") { _, _ in
-            let reader = reader
-            return text(Page.quarantineFragment(await WorkerThreads.io.run { reader.quarantined() }), type: "text/html; charset=utf-8")
+        router.get("/fragments/quarantine") { request, _ in
+            let (reader, limit) = (reader, Self.quarantineLimit(request))
+            let (cards, total) = await WorkerThreads.io.run { reader.quarantined(limit: limit) }
+            return text(Page.quarantineFragment(cards, total: total, limit: limit), type: "text/html; charset=utf-8")
         }
         router.get("/api/live") { _, _ in text(LiveEvents.json(await source.live()), type: "application/json") }
         router.get("/events") { _, _ in events() }
@@ -65,11 +66,25 @@ struct WebRoutes: Sendable {
         }
     }
 
-    func page() async throws -> Response {
+    func page(quarantineLimit: Int) async throws -> Response {
         let (reader, limit) = (reader, settings.recentSessions)
         async let live = source.live()
-        let (sessions, quarantined) = await WorkerThreads.io.run { (reader.recentSessions(limit: limit), reader.quarantined()) }
-        return text(Page.page(live: await live, sessions: sessions, quarantine: quarantined), type: "text/html; charset=utf-8")
+        let (sessions, quarantined) = await WorkerThreads.io.run {
+            (reader.recentSessions(limit: limit), reader.quarantined(limit: quarantineLimit))
+        }
+        return text(
+            Page.page(live: await live, sessions: sessions, quarantine: quarantined.cards, quarantineTotal: quarantined.total, quarantineLimit: quarantineLimit),
+            type: "text/html; charset=utf-8")
+    }
+
+    /// How many quarantined files the page shows: the newest 50, or what `?quarantine=N` asks for (50 more at a
+    /// time), at most 1,000; `scenedrop status --json` lists them all. 20,000 of them made a 9.7 MB page.
+    static let quarantinePage = 50
+    static let quarantineMost = 1000
+
+    static func quarantineLimit(_ request: Request) -> Int {
+        guard let asked = request.uri.queryParameters["quarantine"].flatMap({ Int(String($0)) }) else { return quarantinePage }
+        return min(max(asked, quarantinePage), quarantineMost)
     }
 
     /// Server-Sent Events: the whole state at once, again after every change (at most four times a

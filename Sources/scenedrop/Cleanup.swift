@@ -50,12 +50,12 @@ struct Cleanup: ParsableCommand {
         } else {
             let verb = dryRun ? "would remove" : "removed"
             let bytes = report.removed.reduce(Int64(0)) { $0 + $1.bytes }
-            print("\(verb) \(report.removed.count) item(s), \(bytes) bytes; kept \(report.kept.count); errors \(report.errors.count)")
-            for item in report.removed { print("  \(verb.padding(12))  \(item.kind.rawValue.padding(10)) \(item.name)  (age \(Int(item.ageSeconds))s)") }
+            printLine("\(verb) \(report.removed.count) item(s), \(bytes) bytes; kept \(report.kept.count); errors \(report.errors.count)")
+            for item in report.removed { printLine("  \(verb.padding(12))  \(item.kind.rawValue.padding(10)) \(item.name)  (age \(Int(item.ageSeconds))s)") }
             for item in report.kept where item.reason != "younger than the limit" && item.reason != "no age limit set" {
-                print("  kept          \(item.kind.rawValue.padding(10)) \(item.name)  (\(item.reason))")
+                printLine("  kept          \(item.kind.rawValue.padding(10)) \(item.name)  (\(item.reason))")
             }
-            for item in report.errors { print("  error         \(item.kind.rawValue.padding(10)) \(item.name)  (\(item.reason))") }
+            for item in report.errors { printLine("  error         \(item.kind.rawValue.padding(10)) \(item.name)  (\(item.reason))") }
         }
         if !report.errors.isEmpty { throw ExitCode.failure }
     }

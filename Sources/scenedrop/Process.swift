@@ -1,6 +1,7 @@
 import ArgumentParser
 import Outbox
 import Foundation
+import LocatedJSON
 import SceneDropCore
 
 struct Process: AsyncParsableCommand {
@@ -43,13 +44,13 @@ struct Process: AsyncParsableCommand {
         } else {
             var counts = "published \(summary.published.count), quarantined \(summary.quarantined.count), handed back \(summary.handedBack.count), waiting \(summary.skipped.count)"
             if !summary.unclaimed.isEmpty { counts += ", not claimed \(summary.unclaimed.count)" }
-            print("\(counts) (\(summary.durationMS) ms)")
-            for entry in summary.published { print("  published    \(entry.file): \(entry.detail)") }
-            for entry in summary.quarantined { print("  quarantined  \(entry.file): \(entry.detail)") }
-            for entry in summary.handedBack { print("  handed back  \(entry.file): \(entry.detail)") }
-            for entry in summary.skipped { print("  waiting      \(entry.file): \(entry.detail)") }
-            for entry in summary.superseded { print("  superseded   \(entry.file): \(entry.detail)") }
-            for entry in summary.unclaimed { print("  not claimed  \(entry.file): \(entry.detail)") }
+            printLine("\(counts) (\(summary.durationMS) ms)")
+            for entry in summary.published { printLine("  published    \(entry.file): \(entry.detail)") }
+            for entry in summary.quarantined { printLine("  quarantined  \(entry.file): \(entry.detail)") }
+            for entry in summary.handedBack { printLine("  handed back  \(entry.file): \(entry.detail)") }
+            for entry in summary.skipped { printLine("  waiting      \(entry.file): \(entry.detail)") }
+            for entry in summary.superseded { printLine("  superseded   \(entry.file): \(entry.detail)") }
+            for entry in summary.unclaimed { printLine("  not claimed  \(entry.file): \(entry.detail)") }
         }
         for entry in summary.unclaimed { printError("scenedrop process: \(entry.file) \(entry.detail)") }
         if !summary.isClean { throw ExitCode.failure }
@@ -57,7 +58,13 @@ struct Process: AsyncParsableCommand {
 }
 
 func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+    FileHandle.standardError.write(Data((JSONString.visible(text) + "\n").utf8))
+}
+
+/// One line of human-facing output on stdout. What a manifest, a file name or a server put in it is shown with
+/// its control characters escaped: a name holding ESC or a newline cannot drive the terminal or spoof a line.
+func printLine(_ text: String = "") {
+    print(JSONString.visible(text))
 }
 
 /// Prints a value as JSON on stdout, in the same layout as the metadata files.

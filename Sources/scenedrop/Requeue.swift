@@ -37,13 +37,13 @@ struct Requeue: ParsableCommand {
         for name in targets {
             do {
                 let moved = try quarantine.requeue(name, inbox: layout.inbox)
-                print("requeued  \(moved)")
+                printLine("requeued  \(moved)")
             } catch {
                 failed = true
                 printError("scenedrop requeue: \(error)")
             }
         }
-        if all && targets.isEmpty { print("the quarantine is empty") }
+        if all && targets.isEmpty { printLine("the quarantine is empty") }
         if failed { throw ExitCode.failure }
     }
 }

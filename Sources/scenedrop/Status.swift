@@ -36,7 +36,7 @@ struct Status: AsyncParsableCommand {
     func run() async throws {
         let layout = common.layout
         if http {
-            print(try WebViewURL.find(layout))
+            printLine(try WebViewURL.find(layout))
             return
         }
         let report: StatusReport
@@ -57,38 +57,38 @@ struct Status: AsyncParsableCommand {
         defer { if let fleet { Self.printFleet(fleet) } }
         func line(_ label: String, _ folder: StatusReport.Folder, _ noun: String) {
             let oldest = folder.oldestAgeSeconds.map { ", oldest \(Self.age($0))" } ?? ""
-            print("\(label.padding(11)) \(String(folder.count).padding(5)) \(noun)\(oldest)  \(folder.path)")
+            printLine("\(label.padding(11)) \(String(folder.count).padding(5)) \(noun)\(oldest)  \(folder.path)")
         }
         line("inbox", report.inbox, "waiting")
         line("work", report.work, "claimed")
         line("outbox", report.outbox, "sessions")
         line("quarantine", report.quarantine, "manifests")
-        print("spent today \(String(format: "$%.4f", report.spentTodayUSD)) (UTC day, from the ledger)")
+        printLine("spent today \(String(format: "$%.4f", report.spentTodayUSD)) (UTC day, from the ledger)")
         for retired in report.retiredModels {
-            print("model       \(retired.model): daily quota spent (\(retired.reason)), back at \(retired.until) (midnight Pacific time)")
+            printLine("model       \(retired.model): daily quota spent (\(retired.reason)), back at \(retired.until) (midnight Pacific time)")
         }
         for job in report.batchJobs {
-            print("batch job   \(job.job ?? "(being submitted)") for \(job.session): \(job.state), \(job.scenes) scene(s), \(job.model), submitted \(Self.age(job.ageSeconds)) ago")
+            printLine("batch job   \(job.job ?? "(being submitted)") for \(job.session): \(job.state), \(job.scenes) scene(s), \(job.model), submitted \(Self.age(job.ageSeconds)) ago")
         }
         for instance in report.instances {
             let lease = instance.leaseCounter.map { ", lease \($0) renewed \(instance.leaseRenewedAt ?? "?") by its clock" } ?? ""
             let state = instance.alive ? "running" + (instance.host.map { " on \($0)" } ?? "") : "dead: its claims return at the next start or rescan"
-            print("instance    \(instance.id) (\(state), \(instance.claims) claim(s)\(lease))")
+            printLine("instance    \(instance.id) (\(state), \(instance.claims) claim(s)\(lease))")
         }
         if !report.lastSessions.isEmpty {
-            print("last sessions:")
+            printLine("last sessions:")
             for s in report.lastSessions {
-                print("  \(s.session.padding(32)) \(s.finishedAt)  \(s.scenes) scene(s), \(s.fallbacks) fallback(s), $\(String(format: "%.3f", s.costUSD))")
+                printLine("  \(s.session.padding(32)) \(s.finishedAt)  \(s.scenes) scene(s), \(s.fallbacks) fallback(s), $\(String(format: "%.3f", s.costUSD))")
             }
         }
         if !report.quarantined.isEmpty {
-            print("quarantined (fix, then: scenedrop requeue --root \(common.root ?? "DIR") NAME):")
+            printLine("quarantined (fix, then: scenedrop requeue --root \(common.root ?? "DIR") NAME):")
             let shown = 20
             for entry in report.quarantined.prefix(shown) {
-                print("  \(entry.name.padding(32)) \(entry.reason ?? "no report")\(entry.message.map { ": \($0)" } ?? "")")
+                printLine("  \(entry.name.padding(32)) \(entry.reason ?? "no report")\(entry.message.map { ": \($0)" } ?? "")")
             }
             if report.quarantined.count > shown {
-                print("  … and \(report.quarantined.count - shown) more (--json lists all)")
+                printLine("  … and \(report.quarantined.count - shown) more (--json lists all)")
             }
         }
     }
@@ -107,12 +107,12 @@ struct Status: AsyncParsableCommand {
     }
 
     static func printFleet(_ fleet: FleetReport) {
-        Swift.print("fleet       \(fleet.members.count) instance(s) registered with \(fleet.coordinator)")
+        printLine("fleet       \(fleet.members.count) instance(s) registered with \(fleet.coordinator)")
         for member in fleet.members {
             let budget = member.dailyBudgetUSD.map { String(format: ", budget $%.4f", $0) } ?? ""
-            Swift.print("  \(member.instance.padding(24)) \(member.state.padding(5)) \(member.host) pid \(member.pid), renewed \(age(member.renewedAgoSeconds)) ago, \(member.sessionsInFlight) session(s) in flight, spent \(String(format: "$%.4f", member.spentTodayUSD))\(budget)  \(member.inbox)")
+            printLine("  \(member.instance.padding(24)) \(member.state.padding(5)) \(member.host) pid \(member.pid), renewed \(age(member.renewedAgoSeconds)) ago, \(member.sessionsInFlight) session(s) in flight, spent \(String(format: "$%.4f", member.spentTodayUSD))\(budget)  \(member.inbox)")
         }
-        Swift.print("fleet today \(String(format: "$%.4f", fleet.spentTodayUSD)) spent on \(fleet.paidImagesToday) image(s), \(String(format: "$%.4f", fleet.reservedUSD)) reserved (UTC day \(fleet.day), from the coordinator)")
+        printLine("fleet today \(String(format: "$%.4f", fleet.spentTodayUSD)) spent on \(fleet.paidImagesToday) image(s), \(String(format: "$%.4f", fleet.reservedUSD)) reserved (UTC day \(fleet.day), from the coordinator)")
     }
 
     static func age(_ seconds: Double) -> String {

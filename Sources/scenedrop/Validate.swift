@@ -32,15 +32,15 @@ struct Validate: ParsableCommand {
         } else {
             for result in results {
                 if result.valid {
-                    print("ok       \(result.file): session \(result.session ?? "?"), \(result.scenes ?? 0) scene(s)")
+                    printLine("ok       \(result.file): session \(result.session ?? "?"), \(result.scenes ?? 0) scene(s)")
                 } else {
-                    print("invalid  \(result.file): \(result.reason ?? "") — \(result.message ?? "")")
-                    for issue in result.errors { print("  error    \(issue)") }
+                    printLine("invalid  \(result.file): \(result.reason ?? "") — \(result.message ?? "")")
+                    for issue in result.errors { printLine("  error    \(issue)") }
                     if result.errorsTotal > result.errors.count {
-                        print("  …        \(result.errorsTotal - result.errors.count) more errors not listed (\(result.errorsTotal) in all)")
+                        printLine("  …        \(result.errorsTotal - result.errors.count) more errors not listed (\(result.errorsTotal) in all)")
                     }
                 }
-                for issue in result.warnings { print("  warning  \(issue)") }
+                for issue in result.warnings { printLine("  warning  \(issue)") }
             }
         }
         if results.contains(where: { !$0.valid }) { throw ExitCode.failure }

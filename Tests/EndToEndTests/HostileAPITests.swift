@@ -93,7 +93,7 @@ import Testing
 
     /// A real decompression bomb: a PNG of about 440 KB whose header declares 60000x60000 one-bit pixels
     /// (450 MB of zeros once inflated, 10.8 GB as the RGB image a decode makes). Made by Python's zlib.
-    static func writeBomb(to path: String) throws {
+    static func writeBomb(to path: String) async throws {
         let script = """
             import struct, sys, zlib
             w = h = 60000
@@ -105,7 +105,8 @@ import Testing
             png = b"\\x89PNG\\r\\n\\x1a\\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 1, 0, 0, 0, 0)) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
             open(sys.argv[1], "wb").write(png)
             """
-        let status = try ChildProcess.run("python3", ["-c", script, path], timeout: .seconds(120))
+        // Seconds of compression: on a thread of its own, never on the test pool's two threads.
+        let status = try await onOwnThread { try ChildProcess.run("python3", ["-c", script, path], timeout: .seconds(120)) }
         guard status == 0 else { throw ChildProcessError("python3 could not write the PNG bomb (exit \(status))") }
     }
 
@@ -114,7 +115,7 @@ import Testing
     /// far below what one decode would take. Before the fix one scene took it to 3.7 GB.
     @Test func aDecompressionBombIsRefusedUndecoded() async throws {
         try await withTemporaryDirectory { root in
-            try Self.writeBomb(to: root + "/bomb.png")
+            try await Self.writeBomb(to: root + "/bomb.png")
             let bomb = try #require(readFile(root + "/bomb.png"))
             #expect(bomb.count < 1 << 20)
             let answer = GeminiEmulator.image(bomb, mimeType: "image/png")
@@ -138,6 +139,33 @@ import Testing
                 // One request per scene and model: a refused image is not asked for again on the same model.
                 #expect(server.generateRequests.count == 4)
                 #expect(try await daemon.stop() == 0)
+            }
+        }
+    }
+
+    /// A 429 whose RetryInfo asks for 100,000 s on a per-minute quota: with the default --quota-wait (15 min)
+    /// nothing can change in time, so each scene moves on at once (next model, then the placeholder) as
+    /// `rate_limited`, and the log quotes the delay. Before, each scene waited 15 minutes on each model.
+    @Test func aRetryDelayBeyondTheQuotaWaitMovesOnAtOnce() async throws {
+        let emulator = GeminiEmulator { _ in GeminiEmulator.rateLimited(retryDelay: "100000s") }
+        try await withFakeGemini({ emulator.handle($0) }) { server in
+            try await withTemporaryDirectory { root in
+                try writeFile(root + "/inbox/q.json", manifestJSON(session: "quota", scenes: 3))
+                let environment = ["SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": GeminiEmulator.validKey]
+                // The default deadline (90 s) is far below one quota wait: a scene that waited would fail the test.
+                let result = try await SceneDropProcess.run(
+                    ["process", "--root", root, "--settle", "0s", "--log-format", "json"], logDirectory: root, environment: environment)
+                #expect(result.status == 0, "\(result.stderr)")
+                for scene in 1...3 {
+                    let meta = try #require(jsonObject(root + "/outbox/quota/" + String(format: "scene-%03d.json", scene)))
+                    let fallback = try #require(meta["fallback"] as? [String: Any])
+                    #expect(fallback["reason"] as? String == "rate_limited")
+                    let tried = try #require(fallback["tried"] as? [[String: Any]])
+                    #expect(tried.count == 2, "both models of the chain, once each")
+                    #expect(tried.allSatisfy { ($0["error"] as? String)?.contains("s left of --quota-wait (900 s)") == true }, "\(tried)")
+                }
+                #expect(result.stderr.contains("the API asks for a wait beyond --quota-wait; moving on"))
+                #expect(result.stderr.contains("\"scenedrop.retry_in_s\":\"100000.0\""))
             }
         }
     }

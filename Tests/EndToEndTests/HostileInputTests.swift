@@ -122,6 +122,70 @@ import Glibc
         }
     }
 
+    /// A regular file and a symbolic link squat the places of two sessions in the outbox: neither is followed,
+    /// replaced or removed; each manifest is quarantined after its first try as `outbox_conflict`, naming the
+    /// path in the way (before: every publish failed and was retried with backoff for ever). Once the squatter
+    /// is moved away, a requeue publishes.
+    @Test func aSquattedOutboxPlaceIsAConflictNotARetryLoop() async throws {
+        try await withTemporaryDirectory { root in
+            try writeFile(root + "/outbox/squat-file", "not a session")
+            try writeFile(root + "/elsewhere/keep.txt", "precious")
+            try FileSystem.makeDirectories(root + "/outbox")
+            #expect(symlink(root + "/elsewhere", root + "/outbox/squat-link") == 0)
+            let daemon = try await Daemon.start(root, ["--settle", "0s"])
+            try dropFile(daemon.inbox + "/f.json", manifestJSON(session: "squat-file"))
+            try dropFile(daemon.inbox + "/l.json", manifestJSON(session: "squat-link"))
+            try await daemon.waitUntil("both manifests quarantined") {
+                FileSystem.exists(daemon.quarantine + "/f.json.error.json") && FileSystem.exists(daemon.quarantine + "/l.json.error.json")
+            }
+            for (file, session, kind) in [("f.json", "squat-file", "a regular file"), ("l.json", "squat-link", "a symbolic link")] {
+                let report = try #require(jsonObject(daemon.quarantine + "/" + file + ".error.json"))
+                #expect(report["reason"] as? String == "outbox_conflict")
+                let message = try #require(report["message"] as? String)
+                #expect(message.contains(daemon.outbox + "/" + session) && message.contains(kind), "\(message)")
+            }
+            #expect(readText(root + "/outbox/squat-file") == "not a session")
+            #expect(try FileSystem.info(root + "/outbox/squat-link")?.kind == .symlink)
+            #expect(listNames(root + "/elsewhere") == ["keep.txt"])
+            #expect(daemon.process.logRecords("retry scheduled").isEmpty, "no retry loop")
+            #expect(listNames(daemon.outbox + "/.staging", hidden: true).isEmpty)
+
+            try FileSystem.unlinkFile(root + "/outbox/squat-file")
+            let requeue = try await SceneDropProcess.run(["requeue", "--root", root, "f.json"], logDirectory: root)
+            #expect(requeue.status == 0, "\(requeue.stderr)")
+            try await daemon.waitUntil("squat-file published after the requeue") { FileSystem.exists(daemon.outbox + "/squat-file/session.json") }
+            #expect(try await daemon.stop() == 0)
+        }
+    }
+
+    /// A manifest named with an ESC sequence, a newline and a bidi override: `status`, `process`'s summary,
+    /// the text log and the page show the name with those characters escaped, never raw (before, `status`
+    /// printed a raw ESC and a spoofed line, and the page carried the raw ESC).
+    @Test func controlCharactersInNamesAreEscapedWhereverPeopleReadThem() async throws {
+        try await withTemporaryDirectory { root in
+            let name = "evil\u{1B}[31m\nFAKE quarantine line\u{202E}.json"
+            try writeFile(root + "/inbox/" + name, "{ not json")
+            let processed = try await SceneDropProcess.run(
+                ["process", "--root", root, "--settle", "0s", "--log-format", "text"], logDirectory: root)
+            let status = try await SceneDropProcess.run(["status", "--root", root], logDirectory: root)
+            #expect(status.status == 0)
+            #expect(FileSystem.exists(root + "/quarantine/" + name + ".error.json"))
+            for (what, text) in [("process output", processed.stdout), ("text log", processed.stderr), ("status", status.stdout)] {
+                #expect(!text.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{202E}" }, "\(what) carries a raw control character")
+                #expect(!text.split(separator: "\n").contains { $0.hasPrefix("FAKE") }, "\(what) has a spoofed line")
+            }
+            #expect(status.stdout.contains("evil\\u001b[31m\\nFAKE quarantine line\\u202e.json"), "\(status.stdout)")
+
+            let web = try await WebDaemon.start(root)
+            let page = try await web.get("/")
+            #expect(page.status == 200)
+            #expect(!page.body.contains(0x1B))
+            #expect(!page.text.unicodeScalars.contains { $0 == "\u{202E}" })
+            #expect(page.text.contains("evil\\u001b[31m\\nFAKE quarantine line"))
+            #expect(try await web.daemon.stop() == 0)
+        }
+    }
+
     @Test func requeueSendsAFixedManifestBackThrough() async throws {
         try await withTemporaryDirectory { root in
             try writeFile(root + "/inbox/fixme.json", #"{"session": "fixme", "scenes": [{"scene_number": 1}]}"#)

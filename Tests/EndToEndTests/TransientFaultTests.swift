@@ -74,4 +74,52 @@ private let canMount: Bool = {
             #expect(claimsInWork(root) == 0)
         }
     }
+
+    /// The whole root on a filesystem that fills up between the claim and the quarantine: the invalid
+    /// manifest and its report go to quarantine together or not at all (before, the manifest went and its
+    /// report did not), the manifest is handed back like any disk fault, no message blames a peer (there
+    /// is none), and once there is room it is quarantined with its report.
+    @Test(.enabled(if: canMount, "needs root to mount a small tmpfs as the root"))
+    func aFullDiskAtQuarantineTimeKeepsTheManifestAndItsReportTogether() async throws {
+        try await withTemporaryDirectory { base in
+            let root = base + "/root"
+            try FileSystem.makeDirectories(root)
+            #expect(run("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", root]) == 0)
+            defer { _ = run("umount", ["-l", root]) }
+            let daemon = try await Daemon.start(
+                root, ["--settle", "0s", "--lease-renew", "10m", "--lease-timeout", "30m"], logDirectory: base + "/logs")
+
+            // Fill it to the last page, then free exactly one: the manifest takes it, and nothing is left
+            // for the report.
+            var fillers: [String] = []
+            while true {
+                let path = root + "/filler-\(fillers.count)"
+                guard (try? FileSystem.createFile(path, bytes: [UInt8](repeating: 0x20, count: 4096), sync: false)) != nil else {
+                    try? FileSystem.unlinkFile(path)
+                    break
+                }
+                fillers.append(path)
+            }
+            try FileSystem.unlinkFile(fillers.removeLast())
+            let broken = "{\"session\": \"broken\", \"scenes\": ["
+            try dropFile(daemon.inbox + "/broken.json", broken)
+
+            try await daemon.waitUntil("broken.json handed back after the full disk") {
+                !daemon.process.logRecords("manifest handed back to the inbox after a system fault").isEmpty
+            }
+            #expect(!FileSystem.exists(daemon.quarantine + "/broken.json"), "no manifest in quarantine without its report")
+            #expect(!FileSystem.exists(daemon.quarantine + "/broken.json.error.json"))
+            #expect(!daemon.process.stderr.contains("a peer took"), "nothing blames a peer")
+            #expect(daemon.process.logRecords("claim vanished from work/ before publishing, and no peer holds a lease: something else removed it; this session is not published here").isEmpty)
+
+            // Room again: quarantined, with its report, once.
+            for filler in fillers { try FileSystem.unlinkFile(filler) }
+            try await daemon.waitUntil("broken.json quarantined with its report", timeout: .seconds(90)) {
+                FileSystem.exists(daemon.quarantine + "/broken.json.error.json")
+            }
+            #expect(readText(daemon.quarantine + "/broken.json") == broken)
+            #expect(!FileSystem.exists(daemon.inbox + "/broken.json"))
+            #expect(try await daemon.stop() == 0)
+        }
+    }
 }

@@ -32,10 +32,10 @@ import Testing
         let live = LiveState(
             inbox: .init(count: 0, oldestAgeSeconds: nil), inFlight: [], spentTodayUSD: 0, dailyBudgetUSD: nil, cacheHits: 0, conditions: [],
             published: 0, quarantined: 0, requeued: 0, fleet: fleet)
-        #expect(Page.page(live: live, sessions: [], quarantine: []).contains("<h2>Fleet</h2>"))
+        #expect(Page.page(live: live, sessions: [], quarantine: [], quarantineTotal: 0, quarantineLimit: 50).contains("<h2>Fleet</h2>"))
         #expect(!Page.page(live: LiveState(
             inbox: .init(count: 0, oldestAgeSeconds: nil), inFlight: [], spentTodayUSD: 0, dailyBudgetUSD: nil, cacheHits: 0, conditions: [],
-            published: 0, quarantined: 0, requeued: 0), sessions: [], quarantine: []).contains("Fleet"), "no section without a coordinator")
+            published: 0, quarantined: 0, requeued: 0), sessions: [], quarantine: [], quarantineTotal: 0, quarantineLimit: 50).contains("Fleet"), "no section without a coordinator")
     }
 
     @Test func tokenMatchesOnlyItself() {

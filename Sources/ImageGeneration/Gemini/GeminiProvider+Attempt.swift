@@ -107,10 +107,11 @@ extension GeminiProvider {
         case .noImage(let reason, let message):
             // 200 answers are final: a safety block goes straight to the placeholder.
             return .failed(reason, message: message, attempts: progress.attempts, stopHere: reason == .safetyBlocked)
-        case .failure(.http(429, _, _, false, _)):
+        case .failure(.http(429, _, let retryDelay, false, _)):
             // Not this scene's failure: back in line (its place kept) until the window the API named ends.
             progress.quotaRefusals += 1
             progress.waitingSince = progress.waitingSince ?? clock.now()
+            if let over = retryBeyondQuotaWait(retryDelay, model: step.model, progress) { return over }
             return quotaWaitOver(progress)
         case .failure(let failure):
             return await afterFailure(failure, model: step.model, attempts: progress.attempts - progress.quotaRefusals)
@@ -206,10 +207,27 @@ extension GeminiProvider {
             guard (try? await state.waitForQuotaChange()) != nil else { return .cancelled(attempts: progress.attempts) }
             return nil
         }
+        if let over = retryBeyondQuotaWait(until - clock.now(), model: model, progress) { return over }
         let wake = min(until, since + quotaWait)
         phases.progress(.waiting(model: model, untilWall: now() + max(0, wake - clock.now())))
         guard (try? await clock.sleep(until: wake)) != nil else { return .cancelled(attempts: progress.attempts) }
         return nil
+    }
+
+    /// `rate_limited` at once when the API asks for a wait longer than what is left of `--quota-wait`: it has said
+    /// that nothing will change in time, so waiting out the rest (on each model of the chain) only holds the
+    /// session. Logged once with the delay the API asked for.
+    func retryBeyondQuotaWait(_ retryDelay: Double?, model: String, _ progress: AttemptState) -> StepOutcome? {
+        guard let retryDelay, let since = progress.waitingSince else { return nil }
+        let left = max(0, quotaWait - (clock.now() - since))
+        guard retryDelay > left else { return nil }
+        logger.notice("the API asks for a wait beyond --quota-wait; moving on", metadata: [
+            "scenedrop.model": "\(model)", "scenedrop.retry_in_s": "\(retryDelay)", "scenedrop.quota_wait_left_s": "\(Int(left))",
+        ])
+        return .failed(
+            .rateLimited,
+            message: "the API asked to retry in \(Int(retryDelay)) s, more than the \(Int(left)) s left of --quota-wait (\(Int(quotaWait)) s)",
+            attempts: progress.attempts, stopHere: false)
     }
 
     /// `rate_limited` once the scene has waited `--quota-wait` for quota.
