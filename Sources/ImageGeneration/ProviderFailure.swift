@@ -16,6 +16,9 @@ public enum FallbackReason: String, Sendable, Codable, CaseIterable {
     /// The coordinator that enforces the budget (`--coordinator`) could not be reached for
     /// `--coordinator-wait`.
     case budgetUnavailable = "budget_unavailable"
+    /// The cost ledger could not be written (a full or read-only state disk), and no budget is set: no paid
+    /// request is sent whose charge cannot be recorded.
+    case ledgerUnwritable = "ledger_unwritable"
     /// A batch job failed, was cancelled, or had no usable answer for the scene (the scene then goes
     /// as an interactive request).
     case batchFailed = "batch_failed"

@@ -23,11 +23,14 @@ public struct SessionProcessor: Sendable {
     /// Called when a session starts waiting for a batch job: it gives up its place among the
     /// sessions in flight (`--max-sessions`).
     var setAside: (@Sendable (ClaimedManifest) async -> Void)?
+    /// Paid images of sessions not yet published, so a hand-back does not pay for them again.
+    let paidScenes: PaidScenes
 
     init(
         configuration: Configuration, work: WorkArea, chain: ProviderChain, limiter: ConcurrencyLimiter,
-        clock: MonotonicClock = .continuous, activity: Activity = Activity(), logger: Logger
+        clock: MonotonicClock = .continuous, activity: Activity = Activity(), paidScenes: PaidScenes = PaidScenes(), logger: Logger
     ) {
+        self.paidScenes = paidScenes
         self.activity = activity
         self.configuration = configuration
         self.work = work
@@ -143,8 +146,10 @@ public struct SessionProcessor: Sendable {
         case .scenes(let results):
             batched = results
         }
-        let scenes = try await generateScenes(manifest, key: claim.path, batched: batched, into: staging, logger: logger)
+        let paidKey = Digest.sha256Hex(bytes)
+        let scenes = try await generateScenes(manifest, key: claim.path, paidKey: paidKey, batched: batched, into: staging, logger: logger)
         if configuration.strict, let error = Self.strictRejection(manifest, scenes) {
+            paidScenes.forget(manifest: paidKey)
             await discard(staging)
             await finishBatch(batch)
             return .rejected(error)
@@ -182,6 +187,7 @@ public struct SessionProcessor: Sendable {
             return .published(await claimLost(claim, session: manifest.session, logger: logger))
         case .blocked(let obstruction):
             // Retrying cannot help until a person moves it: quarantined, naming what is in the way.
+            paidScenes.forget(manifest: paidKey)
             await discard(staging)
             await finishBatch(batch)
             return .rejected(ManifestError(
@@ -190,6 +196,7 @@ public struct SessionProcessor: Sendable {
         case .published(let outcome):
             published = outcome
         }
+        paidScenes.forget(manifest: paidKey)
         await finishBatch(batch)
         await notify(session: manifest.session, bytes: sessionBytes, logger: logger)
         let fallbacks = scenes.filter { $0.status == .fallback }.count
@@ -222,8 +229,9 @@ public struct SessionProcessor: Sendable {
     /// `key`: the claim's path, naming the session in the activity reports. `batched`: what a batch
     /// job made of each scene, if the session went as one.
     func generateScenes(
-        _ manifest: Manifest, key: String, batched: [Int: BatchSceneResult] = [:], into staging: SessionStaging, logger: Logger
+        _ manifest: Manifest, key: String, paidKey: String, batched: [Int: BatchSceneResult] = [:], into staging: SessionStaging, logger: Logger
     ) async throws -> [SessionMetadata.Scene] {
+        let paidScenes = self.paidScenes
         let started = ContinuousClock.now
         let activity = self.activity
         let format = configuration.imageFormat
@@ -235,13 +243,20 @@ public struct SessionProcessor: Sendable {
                 group.addTask {
                     let request = ImageRequest(manifest: manifest, scene: scene, format: format)
                     let generated: GeneratedImage
-                    do throws(GenerationError) {
-                        generated = try await image(for: request, batched: batched[scene.sceneNumber], started: started, logger: logger) { progress in
-                            activity.progress(key, scene: scene.sceneNumber, progress)
+                    if let paid = paidScenes.image(manifest: paidKey, scene: scene.sceneNumber) {
+                        // Paid for on an earlier try of this very manifest that could not be published.
+                        logger.info("scene image paid for on an earlier try used again", metadata: ["scenedrop.scene": "\(scene.sceneNumber)"])
+                        generated = paid
+                    } else {
+                        do throws(GenerationError) {
+                            generated = try await image(for: request, batched: batched[scene.sceneNumber], started: started, logger: logger) { progress in
+                                activity.progress(key, scene: scene.sceneNumber, progress)
+                            }
+                        } catch {
+                            if error.code == .cancelled { throw error }
+                            throw SceneGenerationError(sceneNumber: scene.sceneNumber, underlying: error)
                         }
-                    } catch {
-                        if error.code == .cancelled { throw error }
-                        throw SceneGenerationError(sceneNumber: scene.sceneNumber, underlying: error)
+                        paidScenes.keep(generated, manifest: paidKey, scene: scene.sceneNumber)
                     }
                     activity.rendered(key, scene: scene.sceneNumber, provider: generated.provider)
                     let base = "scene-" + Self.pad(scene.sceneNumber, digits)

@@ -1,4 +1,6 @@
+import FakeGemini
 import Foundation
+import Imaging
 import Synchronization
 import SystemSupport
 import TestSupport
@@ -121,5 +123,94 @@ private let canMount: Bool = {
             #expect(!FileSystem.exists(daemon.inbox + "/broken.json"))
             #expect(try await daemon.stop() == 0)
         }
+    }
+
+    /// Fills the filesystem at `root` with 4 KB files, then frees `pages` of them. Returns the rest.
+    static func fill(_ root: String, leaving pages: Int) throws -> [String] {
+        var fillers: [String] = []
+        while true {
+            let path = root + "/filler-\(fillers.count)"
+            guard (try? FileSystem.createFile(path, bytes: [UInt8](repeating: 0x20, count: 4096), sync: false)) != nil else {
+                try? FileSystem.unlinkFile(path)
+                break
+            }
+            fillers.append(path)
+        }
+        for _ in 0..<pages { try FileSystem.unlinkFile(fillers.removeLast()) }
+        return fillers
+    }
+
+    /// A full state disk with a key (the inbox and the state on one full filesystem, the outbox on another): no
+    /// paid request goes out, since its charge could not be recorded. Without a budget the scenes fall back at
+    /// once as `ledger_unwritable`; with one they wait (--coordinator-wait), then `budget_unavailable`. Said
+    /// once in the log. Before: 18 paid answers ($0.60) in 70 s with a $0.10 budget and no ledger line.
+    @Test(.enabled(if: canMount, "needs root to mount a small tmpfs"), arguments: [false, true])
+    func aFullStateDiskSendsNoPaidRequest(budget: Bool) async throws {
+        let jpeg = try PlaceholderImages.jpeg()
+        let emulator = GeminiEmulator { _ in GeminiEmulator.image(jpeg, mimeType: "image/jpeg") }
+        try await withFakeGemini({ emulator.handle($0) }) { server in
+            try await withTemporaryDirectory { base in
+                let root = base + "/root"
+                try FileSystem.makeDirectories(root)
+                #expect(run("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", root]) == 0)
+                defer { _ = run("umount", ["-l", root]) }
+                let environment = ["SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": GeminiEmulator.validKey]
+                var options = ["--settle", "0s", "--outbox", base + "/outbox", "--lease-renew", "10m", "--lease-timeout", "30m"]
+                if budget { options += ["--daily-budget-usd", "0.10", "--coordinator-wait", "2s"] }
+                let daemon = try await Daemon.start(root, options, environment: environment, logDirectory: base + "/logs")
+                _ = try Self.fill(root, leaving: 1)
+                try dropFile(daemon.inbox + "/paid.json", manifestJSON(session: "paid", scenes: 3))
+                try await daemon.waitUntil("the session published with placeholders") {
+                    FileSystem.exists(base + "/outbox/paid/session.json")
+                }
+                #expect(server.generateRequests.isEmpty, "\(server.generateRequests.count) paid requests went out unrecorded")
+                for scene in 1...3 {
+                    let meta = try #require(jsonObject(base + "/outbox/paid/" + String(format: "scene-%03d.json", scene)))
+                    let fallback = try #require(meta["fallback"] as? [String: Any])
+                    #expect(fallback["reason"] as? String == (budget ? "budget_unavailable" : "ledger_unwritable"))
+                    #expect(((fallback["tried"] as? [[String: Any]])?.first?["error"] as? String)?.contains("cannot be written") == true)
+                }
+                #expect(daemon.process.logRecords("paid requests stopped: the cost ledger cannot be written").count == 1)
+                #expect(try await daemon.stop() == 0)
+            }
+        }
+    }
+
+    /// A session whose images were paid for and which could not be published (a full outbox) is handed back and
+    /// made again from the images already paid for: each image is requested, and recorded, once. Before, the
+    /// session was handed back and its images requested (and paid for) again on every try.
+    @Test(.enabled(if: canMount, "needs root to mount a small tmpfs as the outbox"))
+    func anImagePaidForIsNotPaidForAgainAfterADiskFault() async throws {
+        let jpeg = try PlaceholderImages.jpeg()
+        let emulator = GeminiEmulator { _ in GeminiEmulator.image(jpeg, mimeType: "image/jpeg") }
+        try await withFakeGemini({ emulator.handle($0) }) { server in
+            try await withTemporaryDirectory { root in
+                try FileSystem.makeDirectories(root + "/outbox")
+                #expect(run("mount", ["-t", "tmpfs", "-o", "size=48k", "tmpfs", root + "/outbox"]) == 0)
+                defer { _ = run("umount", ["-l", root + "/outbox"]) }
+                let environment = ["SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": GeminiEmulator.validKey]
+                let daemon = try await Daemon.start(root, ["--settle", "0s", "--no-cache"], environment: environment)
+                try dropFile(daemon.inbox + "/paid.json", manifestJSON(session: "paid", scenes: 2, width: 1920, height: 1080))
+                try await daemon.waitUntil("the session handed back twice after the full outbox") {
+                    daemon.process.logRecords("manifest handed back to the inbox after a system fault").count >= 2
+                }
+                #expect(run("mount", ["-o", "remount,size=16m", root + "/outbox"]) == 0)
+                try await daemon.waitUntil("the session published once there is room") { FileSystem.exists(root + "/outbox/paid/session.json") }
+                #expect(server.generateRequests.count == 2, "each image requested once, not once per try")
+                let ledger = try #require(listNames(root + "/.scenedrop/ledger").first.flatMap { readText(root + "/.scenedrop/ledger/" + $0) })
+                let charges = ledger.split(separator: "\n").filter { !$0.contains("\"refund\"") }
+                #expect(charges.count == 2, "\(ledger)")
+                let session = try #require(jsonObject(root + "/outbox/paid/session.json"))
+                #expect((session["totals"] as? [String: Any])?["generated"] as? Int == 2)
+                #expect(try await daemon.stop() == 0)
+            }
+        }
+    }
+}
+
+/// A real-looking JPEG answer for the fake API, made once.
+enum PlaceholderImages {
+    static func jpeg() throws -> [UInt8] {
+        try PlaceholderCard(sceneNumber: 1, prompt: "paid", style: "photorealistic", width: 1376, height: 768, format: .jpeg).render()
     }
 }

@@ -24,6 +24,8 @@ public final class CostLedger: Sendable {
         public var scene: Int
         /// `batch` for an image from the Batch API (at its price); absent for an interactive request.
         public var priority: String?
+        /// True on the line that takes back a charge recorded before a request that brought no image.
+        public var refund: Bool?
 
         public init(
             id: String? = nil, time: String, model: String, imageSize: String?, costUSD: Double, session: String, scene: Int, priority: String? = nil
@@ -42,7 +44,7 @@ public final class CostLedger: Sendable {
             case id, time, model
             case imageSize = "image_size"
             case costUSD = "cost_usd"
-            case session, scene, priority
+            case session, scene, priority, refund
         }
     }
 
@@ -86,18 +88,62 @@ public final class CostLedger: Sendable {
     /// The UTC day (yyyy-MM-dd) at a wall time: the day a budget is for.
     public static func day(at wall: Double) -> String { String(WallClock.rfc3339(wall).prefix(10)) }
 
-    /// Appends one paid call.
-    public func record(_ entry: Entry) async {
-        guard var line = try? JSONEncoder().encode(entry) else { return }
+    /// Appends one line: a paid call, or the refund of one. Returns whether the whole line was written; a
+    /// line cut short (a full disk) is taken back, so the next line starts on a line of its own.
+    ///
+    /// A paid request's line is written before the request is sent (see GeminiProvider.send): when it
+    /// cannot be written, the request is not sent, since its charge could not be recorded.
+    @discardableResult
+    public func record(_ entry: Entry) async -> Bool {
+        await append(entry).written
+    }
+
+    /// What an append did: whether the line was written whole, and whether that changed the ledger from
+    /// writable to not or back (exactly one of many concurrent appends sees each change, so it is said once).
+    public struct Append: Sendable, Equatable {
+        public var written: Bool
+        public var changed: Bool
+    }
+
+    public func append(_ entry: Entry) async -> Append {
+        guard var line = try? JSONEncoder().encode(entry) else { return Append(written: false, changed: false) }
         line.append(0x0A)
         let (path, bytes) = (path, [UInt8](line))
-        await WorkerThreads.io.run {
-            try? FileSystem.makeDirectories(FileSystem.parentPath(path))
-            let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o664)
-            guard fd >= 0 else { return }
-            _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            close(fd)
+        let written = await WorkerThreads.io.run { Self.append(bytes, to: path) }
+        let changed = writable.withLock { state in
+            defer { state = written }
+            return state != written
         }
+        return Append(written: written, changed: changed)
+    }
+
+    /// Takes back a charge recorded before its request, whose answer had no image: a line of the same id and
+    /// the negative cost, so today's sum and the coordinator's reconciliation both net it out.
+    @discardableResult
+    public func refund(_ entry: Entry) async -> Bool {
+        var refund = entry
+        refund.costUSD = -entry.costUSD
+        refund.refund = true
+        return await record(refund)
+    }
+
+    /// Whether the last append went through whole.
+    public var isWritable: Bool { writable.withLock { $0 } }
+    private let writable = Mutex(true)
+
+    static func append(_ bytes: [UInt8], to path: String) -> Bool {
+        try? FileSystem.makeDirectories(FileSystem.parentPath(path))
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o664)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var before = stat()
+        guard fstat(fd, &before) == 0 else { return false }
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard n == bytes.count else {
+            if n > 0 { _ = ftruncate(fd, before.st_size) }
+            return false
+        }
+        return true
     }
 
     /// USD spent today (UTC), including what other instances appended.
@@ -138,16 +184,20 @@ public final class CostLedger: Sendable {
         return sum
     }
 
-    /// The lines of `days` that carry a charge id, with the instance whose file they are in (the file
-    /// name without `.jsonl`), for the coordinator's reconciliation. Each file is read once.
+    /// The charges of `days` that carry an id, with the instance whose file they are in (the file name without
+    /// `.jsonl`), for the coordinator's reconciliation. Each file is read once. A charge and its refund (the same
+    /// id) net out: a refunded charge is left out.
     public static func entries(in directory: String, days: Set<String>) -> [(instance: String, entry: Entry)] {
         files(in: directory).flatMap { file -> [(instance: String, entry: Entry)] in
             guard let data = try? FileSystem.readRegularFile(file, limit: 1 << 30) else { return [] }
             let instance = String(FileSystem.baseName(file).dropLast(".jsonl".count))
-            return data.split(separator: 0x0A).compactMap { line in
-                guard let entry = try? JSONDecoder().decode(Entry.self, from: Data(line)), entry.id != nil, days.contains(day(of: entry)) else { return nil }
-                return (instance, entry)
+            var charges: [(instance: String, entry: Entry)] = []
+            var refunded: Set<String> = []
+            for line in data.split(separator: 0x0A) {
+                guard let entry = try? JSONDecoder().decode(Entry.self, from: Data(line)), let id = entry.id, days.contains(day(of: entry)) else { continue }
+                if entry.refund == true { refunded.insert(id) } else { charges.append((instance, entry)) }
             }
+            return charges.filter { !refunded.contains($0.entry.id ?? "") }
         }
     }
 

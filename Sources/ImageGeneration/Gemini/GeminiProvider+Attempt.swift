@@ -15,6 +15,8 @@ extension GeminiProvider {
         var waitingSince: Double?
         /// When it first had to wait for the coordinator: `--coordinator-wait` counts from here.
         var coordinatorWaitSince: Double?
+        /// When it first found the cost ledger unwritable (with a budget): `--coordinator-wait` counts from here too.
+        var ledgerWaitSince: Double?
     }
 
     /// One model of the plan: one admission decision per request (quota line, rate turn, key probe,
@@ -86,6 +88,9 @@ extension GeminiProvider {
             case .coordinatorDown(let message):
                 if let stop = await waitForCoordinator(message, model: step.model, request: request, phases: phases, &progress) { return stop }
                 continue
+            case .ledgerUnwritable(let message):
+                if let stop = await waitForLedger(message, model: step.model, phases: phases, &progress) { return stop }
+                continue
             case .answer(let answered):
                 answer = answered
                 progress.attempts += 1
@@ -127,6 +132,8 @@ extension GeminiProvider {
         case overBudget(String)
         /// The coordinator that keeps the budget cannot be reached: nothing was sent.
         case coordinatorDown(String)
+        /// The charge could not be written to the cost ledger (a full or read-only state disk): nothing was sent.
+        case ledgerUnwritable(String)
     }
 
     /// Inside the network phase: the quota line's word, then, when it lets this scene out, the request.
@@ -159,11 +166,50 @@ extension GeminiProvider {
             if reserved, let paid { await coordinator?.release(paid.id) }
             return .queued(until: nil, ticket: ticket)
         case .send:
+            // The charge is written before the request goes: a request whose charge cannot be recorded is not
+            // sent (a full state disk once let 18 paid answers through with no ledger line).
+            var charged: CostLedger.Entry?
+            if let paid, let ledger {
+                let entry = charge(paid)
+                let appended = await ledger.append(entry)
+                guard appended.written else {
+                    if appended.changed {
+                        logger.error("paid requests stopped: the cost ledger cannot be written", metadata: [
+                            "scenedrop.ledger": "\(ledger.path)", "scenedrop.budget": "\(dailyBudget.map { String($0) } ?? "none")",
+                        ])
+                    }
+                    await state.unanswered(model)
+                    if reserved { await coordinator?.release(paid.id) }
+                    return .ledgerUnwritable("the cost ledger \(ledger.path) cannot be written (a full or read-only disk?), so no paid request was sent")
+                }
+                if appended.changed { logger.notice("cost ledger writable again; paid requests resume", metadata: ["scenedrop.ledger": "\(ledger.path)"]) }
+                charged = entry
+            }
             phases.progress(.requesting(model: model, attempt: attempt))
-            let answer = await timedRequest(model, body: body, paid: paid, phases: phases)
+            let answer = await timedRequest(model, body: body, paid: paid, charged: charged, phases: phases)
             if reserved, let paid, !answer.isImage { await coordinator?.release(paid.id) }
             return .answer(answer)
         }
+    }
+
+    /// The cost ledger cannot be written. Without a budget the scene falls back at once (`ledger_unwritable`):
+    /// nothing can be paid for unrecorded. With one it waits, looking again every few seconds, for at most
+    /// `--coordinator-wait` from its first look, like a scene whose budget's coordinator is down; then
+    /// `budget_unavailable` (nil: look again).
+    func waitForLedger(_ message: String, model: String, phases: ProviderPhases, _ progress: inout AttemptState) async -> StepOutcome? {
+        guard dailyBudget != nil else { return .failed(.ledgerUnwritable, message: message, attempts: progress.attempts, stopHere: true) }
+        let since = progress.ledgerWaitSince ?? clock.now()
+        progress.ledgerWaitSince = since
+        let left = since + coordinatorWait - clock.now()
+        guard left > 0 else {
+            return .failed(
+                .budgetUnavailable, message: "\(message); waited \(Int(coordinatorWait)) s (--coordinator-wait), and a budget cannot be kept without it",
+                attempts: progress.attempts, stopHere: true)
+        }
+        let pause = min(left, 5)
+        phases.progress(.waiting(model: model, untilWall: now() + pause))
+        guard (try? await clock.sleep(until: clock.now() + pause)) != nil else { return .cancelled(attempts: progress.attempts) }
+        return nil
     }
 
     /// The ledger line (and the coordinator's row) of a paid request.
@@ -244,14 +290,17 @@ extension GeminiProvider {
     /// An image answer's ledger line is written here, while the permit is still held: the API charges
     /// for an image it sent, usable or not, and a request that takes the permit next must see the
     /// spend in the budget check.
-    func timedRequest(_ model: String, body: GeminiRequestBody, paid: Paid?, phases: ProviderPhases) async -> GeminiAnswer {
+    /// `charged`: the ledger line written before the request; refunded when the answer brings no image.
+    func timedRequest(_ model: String, body: GeminiRequestBody, paid: Paid?, charged: CostLedger.Entry?, phases: ProviderPhases) async -> GeminiAnswer {
         let started = clock.now()
         let answer = await client.generate(model: model, body: body)
         phases.progress(.answered(model: model, statusClass: answer.statusClass, seconds: clock.now() - started))
         if case .image = answer, let paid {
-            let entry = charge(paid)
-            await ledger?.record(entry)
+            let entry = charged ?? charge(paid)
+            if charged == nil { await ledger?.record(entry) }
             await coordinator?.settle(entry)
+        } else if let charged {
+            await ledger?.refund(charged)
         }
         switch answer {
         case .image, .noImage:
