@@ -17,6 +17,10 @@ int csys_rename_noreplace(const char *from, const char *to) {
     return (int)syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
 }
 
+int csys_renameat_noreplace(int fromfd, const char *from, int tofd, const char *to) {
+    return (int)syscall(SYS_renameat2, fromfd, from, tofd, to, RENAME_NOREPLACE);
+}
+
 long long csys_fresh_size(const char *path) {
     struct statx s;
     if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | AT_STATX_FORCE_SYNC, STATX_SIZE, &s) != 0) return -1;

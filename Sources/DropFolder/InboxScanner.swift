@@ -19,6 +19,16 @@ public enum InboxScanner {
         return result.sorted { $0.name < $1.name }
     }
 
+    /// The same, through the folder held open (the daemon's own inbox): never through its path.
+    public static func scan(_ inbox: DirectoryHandle) throws(SystemError) -> [Candidate] {
+        var result: [Candidate] = []
+        for entry in try inbox.list() where InboxFilter.accepts(entry.name) {
+            guard let info = try? inbox.info(entry.name) else { continue }
+            result.append(Candidate(name: entry.name, info: info))
+        }
+        return result.sorted { $0.name < $1.name }
+    }
+
     /// The modification times of the files waiting in the inbox (folders named *.json left out), for
     /// counts and oldest ages.
     public static func waitingSince(_ inbox: String) throws(SystemError) -> [Double] {

@@ -21,8 +21,12 @@ public struct Lease: Codable, Sendable, Equatable {
     public var counter: UInt64
     /// The renewing host's wall time: for people reading the file, never for a verdict.
     public var renewedAt: String
+    /// `device:inode` of the inbox folder the instance opened at start: `scenedrop status` compares it with
+    /// what the inbox's path names now, to say when the inbox was swapped under a running daemon.
+    public var inboxIdentity: String?
 
-    public init(instance: String, counter: UInt64, startedAt: String) {
+    public init(instance: String, counter: UInt64, startedAt: String, inboxIdentity: String? = nil) {
+        self.inboxIdentity = inboxIdentity
         self.instance = instance
         self.host = Host.name
         self.bootID = Host.bootID
@@ -43,6 +47,7 @@ public struct Lease: Codable, Sendable, Equatable {
         case startedAt = "started_at"
         case counter
         case renewedAt = "renewed_at"
+        case inboxIdentity = "inbox_identity"
     }
 
     /// On this very boot of this machine, in this PID namespace, and its process is gone (or the pid

@@ -24,7 +24,8 @@ extension WorkArea {
         let count = leaseCounter.add(1, ordering: .relaxed).newValue
         let recreated = !FileSystem.exists(directory)
         if recreated { try FileSystem.makeDirectories(directory) }
-        try Lease(instance: instanceID, counter: count, startedAt: startedAt).write(to: Self.leasePath(instanceID, workRoot: workRoot))
+        try Lease(instance: instanceID, counter: count, startedAt: startedAt, inboxIdentity: inboxDirectory.identity)
+            .write(to: Self.leasePath(instanceID, workRoot: workRoot))
         return recreated
     }
 
@@ -74,6 +75,8 @@ extension WorkArea {
 
     /// Moves the claims of every dead instance back to the inbox and forgets the instance.
     public func recoverDeadInstances() -> [Recovery] {
+        // Nothing goes back into an inbox that is no longer the folder opened at start.
+        guard inboxChange() == nil else { return [] }
         let present = peers()
         watch.withLock { $0.retain(only: present) }
         var recoveries: [Recovery] = []
@@ -82,7 +85,7 @@ extension WorkArea {
             var returned: [String] = []
             let folder = workRoot + "/" + id
             for file in (try? FileSystem.list(folder)) ?? [] {
-                if let name = try? Self.moveBack(folder + "/" + file.name, originalName: Self.originalName(fromWorkName: file.name), inbox: inbox) {
+                if let name = try? Self.moveBack(folder + "/" + file.name, originalName: Self.originalName(fromWorkName: file.name), into: inboxDirectory) {
                     returned.append(name)
                 }
             }

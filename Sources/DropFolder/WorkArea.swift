@@ -20,6 +20,9 @@ public struct ClaimedManifest: Sendable {
 /// `work/<instance>.lock`: where locks work, a held lock proves a peer alive.
 public final class WorkArea: Sendable {
     public let inbox: String
+    /// The inbox, held open from the start: every claim and hand-back goes through it, never through the
+    /// inbox's path, so a path swapped for a link to a folder elsewhere leads nowhere (see `inboxChange()`).
+    public let inboxDirectory: DirectoryHandle
     public let workRoot: String
     public let instanceID: String
     public let directory: String
@@ -41,6 +44,8 @@ public final class WorkArea: Sendable {
         inbox: String, workRoot: String, instanceID: String, leaseTimeout: Double = 60, clock: MonotonicClock = .continuous
     ) throws(SystemError) {
         self.inbox = inbox
+        try FileSystem.makeDirectories(inbox)
+        self.inboxDirectory = try DirectoryHandle(path: inbox)
         self.workRoot = workRoot
         self.instanceID = instanceID
         self.directory = workRoot + "/" + instanceID
@@ -52,7 +57,8 @@ public final class WorkArea: Sendable {
             throw SystemError(errno: EAGAIN, call: "flock", paths: [workRoot + "/" + instanceID + ".lock"])
         }
         self.lock = lock
-        try Lease(instance: instanceID, counter: 0, startedAt: startedAt).write(to: Self.leasePath(instanceID, workRoot: workRoot))
+        try Lease(instance: instanceID, counter: 0, startedAt: startedAt, inboxIdentity: inboxDirectory.identity)
+            .write(to: Self.leasePath(instanceID, workRoot: workRoot))
         try FileSystem.makeDirectories(directory)
     }
 
@@ -70,33 +76,45 @@ public final class WorkArea: Sendable {
     /// reports such files as not claimed, and a disk fault is retried.
     public func probeClaim() -> SystemError? {
         let name = ".scenedrop-claim-probe-" + instanceID
-        let source = inbox + "/" + name
-        guard (try? FileSystem.createFile(source, bytes: [UInt8](), sync: false)) != nil else { return nil }
+        guard (try? inboxDirectory.createEmpty(name)) != nil else { return nil }
         let target = directory + "/" + name
         defer {
-            try? FileSystem.unlinkFile(source)
+            try? inboxDirectory.remove(name)
             try? FileSystem.unlinkFile(target)
         }
         do {
-            try FileSystem.rename(source, target)
+            try inboxDirectory.rename(name, to: target)
             return nil
         } catch {
             return error.errno == EXDEV ? error : nil
         }
     }
 
+    /// How the inbox's path no longer names the folder opened at start (it became a symbolic link, or another
+    /// folder is there); nil while it does. While it does not, nothing is claimed or handed back: the folder
+    /// that was opened may now stand outside the root, wherever the swap put it.
+    public func inboxChange() -> String? {
+        inboxDirectory.change()
+    }
+
+    /// The error of a claim or hand-back refused because the inbox changed (`inboxChange()`).
+    public static func inboxChanged(_ change: String) -> SystemError {
+        SystemError(errno: ESTALE, call: "inbox changed: \(change)", paths: [])
+    }
+
     /// Claims `name` from the inbox; `nil` when it is gone (another instance, or a duplicate event, took it).
     public func claim(_ name: String) throws(SystemError) -> ClaimedManifest? {
+        if let change = inboxChange() { throw Self.inboxChanged(change) }
         let sequence = counter.add(1, ordering: .relaxed).newValue
         let target = directory + "/" + String(sequence) + String(Self.separator) + name
         do {
-            try FileSystem.rename(inbox + "/" + name, target)
+            try inboxDirectory.rename(name, to: target)
         } catch where error.errno == ENOENT {
             // Our own folder gone (a peer took this instance for dead and tidied up) fails the same
             // way as a file another instance took first: make it again and try once more.
             guard !FileSystem.exists(directory), (try? FileSystem.makeDirectories(directory)) != nil else { return nil }
             do {
-                try FileSystem.rename(inbox + "/" + name, target)
+                try inboxDirectory.rename(name, to: target)
             } catch where error.errno == ENOENT {
                 return nil
             }
@@ -108,7 +126,8 @@ public final class WorkArea: Sendable {
     /// dropped again meanwhile). Returns the inbox name used.
     @discardableResult
     public func handBack(_ claim: ClaimedManifest) throws(SystemError) -> String {
-        try Self.moveBack(claim.path, originalName: claim.originalName, inbox: inbox)
+        if let change = inboxChange() { throw Self.inboxChanged(change) }
+        return try Self.moveBack(claim.path, originalName: claim.originalName, into: inboxDirectory)
     }
 
     /// Removes a claim whose session was published (its bytes live on as manifest.json).
@@ -129,14 +148,14 @@ public final class WorkArea: Sendable {
         return String(name[name.index(after: cut)...])
     }
 
-    static func moveBack(_ path: String, originalName: String, inbox: String) throws(SystemError) -> String {
+    static func moveBack(_ path: String, originalName: String, into inbox: DirectoryHandle) throws(SystemError) -> String {
         do {
-            try FileSystem.renameNoReplace(path, inbox + "/" + originalName)
+            try inbox.moveIn(path, as: originalName)
             return originalName
         } catch where error.errno == EEXIST {
             let stem = originalName.lowercased().hasSuffix(".json") ? String(originalName.dropLast(5)) : originalName
             let alternative = "\(stem).\(WallClock.compactStamp(WallClock.now())).\(UInt16.random(in: 0...UInt16.max)).json"
-            try FileSystem.renameNoReplace(path, inbox + "/" + alternative)
+            try inbox.moveIn(path, as: alternative)
             return alternative
         }
     }

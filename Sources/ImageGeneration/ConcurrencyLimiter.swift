@@ -1,8 +1,16 @@
-/// Bounds the provider calls in flight across the whole daemon (`--concurrency`). Waiters are
-/// served first come, first served; a cancelled waiter leaves the queue at once.
+/// Bounds work in flight across the whole daemon: provider calls (`--concurrency`) and CPU work (one per CPU
+/// thread). Waiters are served **round-robin across keys** (a key per session), first come, first served within
+/// a key: a session of 500 scenes queued first does not make a one-scene session wait for all of them, it waits
+/// for one turn per session ahead of it. A cancelled waiter leaves its queue at once.
 public actor ConcurrencyLimiter {
     private var available: Int
-    private var waiters: [(id: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
+    private struct Waiter {
+        var id: UInt64
+        var continuation: CheckedContinuation<Void, any Error>
+    }
+    /// Waiters by key, and the keys that have waiters in the order they are served.
+    private var queues: [String: [Waiter]] = [:]
+    private var turns: [String] = []
     private var nextID: UInt64 = 0
     public let limit: Int
 
@@ -12,8 +20,9 @@ public actor ConcurrencyLimiter {
         available = limit
     }
 
-    public func acquire() async throws {
-        if available > 0 {
+    /// Takes a place, waiting for one in `key`'s turn.
+    public func acquire(key: String = "") async throws {
+        if available > 0 && turns.isEmpty {
             available -= 1
             return
         }
@@ -24,7 +33,9 @@ public actor ConcurrencyLimiter {
                 if Task.isCancelled {
                     continuation.resume(throwing: CancellationError())
                 } else {
-                    waiters.append((id, continuation))
+                    if queues[key] == nil { turns.append(key) }
+                    queues[key, default: []].append(Waiter(id: id, continuation: continuation))
+                    if available > 0 { handOver() }
                 }
             }
         } onCancel: {
@@ -33,17 +44,48 @@ public actor ConcurrencyLimiter {
     }
 
     public func release() {
-        if waiters.isEmpty {
-            available += 1
-        } else {
-            waiters.removeFirst().continuation.resume()
+        available += 1
+        handOver()
+    }
+
+    /// Gives free places to the waiters whose turn it is: the first waiter of the first key, which then goes to
+    /// the back of the line of keys if it has more.
+    private func handOver() {
+        while available > 0, let key = turns.first {
+            turns.removeFirst()
+            guard var queue = queues[key], !queue.isEmpty else {
+                queues[key] = nil
+                continue
+            }
+            let waiter = queue.removeFirst()
+            if queue.isEmpty {
+                queues[key] = nil
+            } else {
+                queues[key] = queue
+                turns.append(key)
+            }
+            available -= 1
+            waiter.continuation.resume()
         }
     }
 
     private func cancelWaiter(_ id: UInt64) {
-        guard let index = waiters.firstIndex(where: { $0.id == id }) else { return }
-        waiters.remove(at: index).continuation.resume(throwing: CancellationError())
+        for (key, queue) in queues {
+            guard let index = queue.firstIndex(where: { $0.id == id }) else { continue }
+            var rest = queue
+            let waiter = rest.remove(at: index)
+            if rest.isEmpty {
+                queues[key] = nil
+                turns.removeAll { $0 == key }
+            } else {
+                queues[key] = rest
+            }
+            waiter.continuation.resume(throwing: CancellationError())
+            return
+        }
     }
 
     public var inUse: Int { limit - available }
+    /// Waiters, all keys together.
+    public var waiting: Int { queues.values.reduce(0) { $0 + $1.count } }
 }

@@ -12,9 +12,12 @@ public struct PlaceholderProvider: ImageProvider {
         let card = PlaceholderCard(
             sceneNumber: request.sceneNumber, prompt: request.prompt, style: request.style.rawValue,
             width: request.width, height: request.height, format: request.format)
-        // All CPU: a render holds no --concurrency permit.
-        let result: Result<[UInt8], ImagingError> = await phases.cpu {
+        // All CPU: a render holds no --concurrency permit. Not started once the scene is cancelled (shutdown).
+        let rendered: Result<[UInt8], ImagingError>? = await phases.cpuUnlessCancelled {
             Result { () throws(ImagingError) in try card.render() }
+        }
+        guard let result = rendered else {
+            throw ProviderFailure(reason: .invalidImage, message: "cancelled before the placeholder was rendered", tried: [])
         }
         switch result {
         case .success(let bytes):

@@ -57,7 +57,7 @@ public struct ProviderChain: Sendable {
         progress: @escaping @Sendable (SceneProgress) -> Void = { _ in }
     ) async throws(GenerationError) -> GeneratedImage {
         let started = ContinuousClock.now
-        let phases = ProviderPhases(limiter: limiter, progress: progress)
+        let phases = ProviderPhases(limiter: limiter, key: request.session, progress: progress)
         var tried: [ProviderAttempt] = earlier?.failure.tried ?? []
         var firstReason: FallbackReason? = earlier?.failure.reason
         for provider in earlier?.final == true ? [] : providers {

@@ -11,13 +11,23 @@ import SystemSupport
 /// CPU work starts on a CPU thread, so the next request goes out while this image is processed
 /// (network waits and CPU work overlap instead of adding up), and an answer still waiting for a CPU
 /// keeps its permit (a slow CPU throttles requests rather than piling answers up in memory).
+///
+/// Both are shared fairly between sessions: permits and CPU turns go round-robin across sessions (`key`), so
+/// a small session is never queued behind every scene of a big one.
 public struct ProviderPhases: Sendable {
     let limiter: ConcurrencyLimiter
+    /// Whose turn this is: the session, for round-robin across sessions.
+    let key: String
     /// Where the provider says what the scene is doing (see `SceneProgress`).
     public let progress: @Sendable (SceneProgress) -> Void
 
-    public init(limiter: ConcurrencyLimiter, progress: @escaping @Sendable (SceneProgress) -> Void = { _ in }) {
+    /// Turns on the CPU threads, one per thread, handed out round-robin across sessions. The CPU pool itself
+    /// is first come, first served: 500 renders queued on it would be ahead of anything asked after them.
+    static let cpuTurns = ConcurrencyLimiter(limit: WorkerThreads.cpu.threads)
+
+    public init(limiter: ConcurrencyLimiter, key: String = "", progress: @escaping @Sendable (SceneProgress) -> Void = { _ in }) {
         self.limiter = limiter
+        self.key = key
         self.progress = progress
     }
 
@@ -29,9 +39,31 @@ public struct ProviderPhases: Sendable {
         return value
     }
 
-    /// CPU work on the CPU threads, holding no permit.
+    /// CPU work on the CPU threads in this session's turn, holding no permit. It runs even when the task is
+    /// cancelled (then without waiting for a turn): some CPU work must still end in a value.
     public func cpu<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-        await WorkerThreads.cpu.run(work)
+        let turn = (try? await Self.cpuTurns.acquire(key: key)) != nil
+        let value = await WorkerThreads.cpu.run(work)
+        if turn { await Self.cpuTurns.release() }
+        return value
+    }
+
+    /// CPU work in this session's turn, or nil when the task is cancelled before its turn comes: a render
+    /// nobody will publish is not started (at shutdown, hundreds of them once held the daemon past its grace).
+    public func cpuUnlessCancelled<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T? {
+        await Self.cpuUnlessCancelled(key: key, work)
+    }
+
+    /// The same for CPU work outside a provider (a session's previews), in `key`'s turn.
+    public static func cpuUnlessCancelled<T: Sendable>(key: String, _ work: @escaping @Sendable () -> T) async -> T? {
+        guard (try? await Self.cpuTurns.acquire(key: key)) != nil else { return nil }
+        guard !Task.isCancelled else {
+            await Self.cpuTurns.release()
+            return nil
+        }
+        let value = await WorkerThreads.cpu.run(work)
+        await Self.cpuTurns.release()
+        return value
     }
 
     /// One request: `send` holds a permit; `cpuWork(answer)` says what CPU work the answer needs (`nil`:
@@ -48,17 +80,19 @@ public struct ProviderPhases: Sendable {
             return (answer, nil)
         }
         let permit = HeldPermit(limiter: limiter)
+        let turn = (try? await Self.cpuTurns.acquire(key: key)) != nil
         let processed = await WorkerThreads.cpu.run {
             permit.release()
             return work()
         }
+        if turn { await Self.cpuTurns.release() }
         return (answer, processed)
     }
 
     private func acquire() async throws(CancellationError) {
         do {
             try Task.checkCancellation()
-            try await limiter.acquire()
+            try await limiter.acquire(key: key)
         } catch {
             throw CancellationError()
         }

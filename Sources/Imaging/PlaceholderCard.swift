@@ -63,7 +63,23 @@ public struct PlaceholderCard: Sendable {
         """
     }
 
+    /// The longest side a card is drawn at. Larger cards are drawn at this size and scaled up: text layout
+    /// (which sizes the text to fit) costs grow with the area, and an 8192x8192 card drawn directly took
+    /// so long that 500 of them held every CPU thread for minutes.
+    public static let maximumDrawnSide = 2048
+
     public func render() throws(ImagingError) -> [UInt8] {
+        let longest = max(width, height)
+        guard longest > Self.maximumDrawnSide else { return try draw() }
+        let scale = Double(Self.maximumDrawnSide) / Double(longest)
+        var drawn = self
+        drawn.width = max(16, Int((Double(width) * scale).rounded()))
+        drawn.height = max(16, Int((Double(height) * scale).rounded()))
+        drawn.format = .png
+        return try ImageResizer.cover(try drawn.draw(), width: width, height: height, format: format)
+    }
+
+    private func draw() throws(ImagingError) -> [UInt8] {
         try Vips.start()
         let colour = backgroundColour
         var out: UnsafeMutableRawPointer?

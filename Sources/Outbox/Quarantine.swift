@@ -125,8 +125,13 @@ public struct Quarantine: Sendable {
         guard info.kind == .regular else {
             throw RequeueError(name: name, message: "is not a regular file; it stays in quarantine")
         }
+        try? FileSystem.makeDirectories(inbox)
+        // Through a link the file would leave the root, to wherever the link points.
+        guard (try? FileSystem.info(inbox))?.kind == .directory else {
+            throw RequeueError(
+                name: name, message: "the inbox \(inbox) is not a folder (a symbolic link?): nothing is moved through it; make it a folder again")
+        }
         do {
-            try FileSystem.makeDirectories(inbox)
             try FileSystem.renameNoReplace(directory + "/" + file, inbox + "/" + file)
         } catch {
             if error.errno == EEXIST {

@@ -34,6 +34,7 @@ extension Daemon {
             var source = DaemonLiveSource(
                 activity: activity, layout: layout, chain: chain, dailyBudgetUSD: generation.dailyBudgetUSD, watching: readiness, stopping: stopping)
             source.coordinator = parts.coordinator
+            source.inboxChange = { work.inboxChange() }
             watchServices.append(.init(service: webService(web, source: source, logger: logger), successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "web"))
         }
         watchServices += [

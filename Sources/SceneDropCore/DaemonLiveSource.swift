@@ -18,6 +18,8 @@ struct DaemonLiveSource: LiveSource {
     let stopping: Stopping
     /// The coordinator, for the Fleet section; nil without `--coordinator`.
     var coordinator: PostgresCoordinator?
+    /// How the inbox's path no longer names the folder the daemon opened (nil while it does).
+    var inboxChange: @Sendable () -> String? = { nil }
     /// The inbox listing and the ledger total are read at most once a second, however many pages
     /// are open and however often sessions change.
     private let cached = FolderCache()
@@ -88,7 +90,10 @@ struct DaemonLiveSource: LiveSource {
         var problems: [String] = []
         if stopping.isStopping { problems.append("shutting down") }
         if !watching.isReady { problems.append("the inbox watch is not in place yet") }
-        let layout = self.layout
+        let (layout, inboxChange) = (self.layout, self.inboxChange)
+        if let change = await WorkerThreads.io.run({ inboxChange() }) {
+            problems.append("the inbox changed since start, and no file is taken from it: \(change)")
+        }
         problems += await WorkerThreads.io.run {
             [("inbox", layout.inbox), ("outbox", layout.outbox), ("quarantine", layout.quarantine), ("state folder", layout.state)]
                 .compactMap { name, path in FileSystem.writabilityProblem(path).map { "the \(name) (\(path)) is not writable: \($0.shortDescription)" } }

@@ -5,7 +5,8 @@ extension Intake {
     /// under that name is taken at once, to replace the batch, not a day later).
     func setAside(_ claim: ClaimedManifest) async {
         guard setAsidePaths.insert(claim.path).inserted else { return }
-        inFlight -= 1
+        bigPaths.remove(claim.path)
+        if expressPaths.remove(claim.path) == nil { inFlight -= 1 }
         inFlightNames.remove(claim.originalName)
         if arrivedWhileInFlight.remove(claim.originalName) != nil, accepting {
             await enqueue(claim.originalName)

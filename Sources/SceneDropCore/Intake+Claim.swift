@@ -3,7 +3,8 @@ import SystemSupport
 
 extension Intake {
     enum ClaimAttempt: Sendable {
-        case claimed(ClaimedManifest)
+        /// With the file's size when it was taken.
+        case claimed(ClaimedManifest, size: Int64)
         /// Another instance took it first, or it went away: theirs to report.
         case gone
         case failed(SystemError)
@@ -12,11 +13,10 @@ extension Intake {
     /// One claim, on the I/O threads. A folder named *.json is never claimed; anything else (links,
     /// FIFOs) is claimed by rename, which never opens it, and quarantined by the processor.
     static func claim(_ name: String, work: WorkArea, inbox: String) async -> ClaimAttempt {
-        let path = inbox + "/" + name
-        return await WorkerThreads.io.run { () -> ClaimAttempt in
-            guard let info = try? FileSystem.info(path), info.kind != .directory else { return .gone }
+        await WorkerThreads.io.run { () -> ClaimAttempt in
+            guard let info = try? work.inboxDirectory.info(name), info.kind != .directory else { return .gone }
             do throws(SystemError) {
-                return try work.claim(name).map(ClaimAttempt.claimed) ?? .gone
+                return try work.claim(name).map { ClaimAttempt.claimed($0, size: info.size) } ?? .gone
             } catch {
                 return .failed(error)
             }

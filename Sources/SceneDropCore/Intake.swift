@@ -32,6 +32,16 @@ actor Intake {
     var head = 0
     var queued: Set<String> = []
     var inFlight = 0
+    /// Claims in the express lane (see `nextExpress()`), by path.
+    var expressPaths: Set<String> = []
+    /// Claims in the regular lane of big manifests (more than `expressBytes`), by path: the express lane has as
+    /// many places as these hold slots, so small manifests never wait behind big ones, and where every session
+    /// is small, `--max-sessions` alone bounds the claims.
+    var bigPaths: Set<String> = []
+    /// A manifest file at most this big is small: a few dozen scenes at most.
+    static let expressBytes: Int64 = 16 * 1024
+    /// How far down the waiting line the express lane looks for a small manifest.
+    static let expressLookahead = 256
     /// Claims set aside while they wait for a batch job, by path.
     var setAsidePaths: Set<String> = []
     /// Inbox names whose claim is being processed. An event for one of them (our own hand-back
@@ -46,6 +56,8 @@ actor Intake {
     var claimProblems: [String: String] = [:]
     var staleAfter: Double
     var accepting = true
+    /// How the inbox's path no longer names the folder opened at start, as the last rescan found it.
+    var inboxChange: String?
     var backoff: [String: (until: Double, failures: Int)] = [:]
     private var reportedFolders: Set<String> = []
     /// Recheck times already requested and not yet due, so a burst does not start a timer per file.
@@ -134,9 +146,27 @@ actor Intake {
 
     private func rescanOnce() async {
         stats.rescans += 1
-        let (work, inbox) = (self.work, self.inbox)
+        let work = self.work
+        // The inbox is worked on through the folder opened at start. If its path now names something else (a
+        // link swapped in for it), that folder may stand anywhere: nothing more is taken from it until the
+        // path names it again. Said once per change.
+        let change = await WorkerThreads.io.run { work.inboxChange() }
+        if change != inboxChange {
+            if let change {
+                logger.error("inbox changed since start; no file is taken from it until it is the folder opened at start again", metadata: [
+                    "scenedrop.inbox": "\(inbox)", "scenedrop.change": "\(change)",
+                ])
+            } else {
+                logger.notice("inbox is the folder opened at start again; files are taken from it again", metadata: ["scenedrop.inbox": "\(inbox)"])
+            }
+            inboxChange = change
+        }
+        guard change == nil else {
+            logger.debug("inbox rescan skipped: the inbox changed since start")
+            return
+        }
         let listing = await WorkerThreads.io.run { () -> ([WorkArea.Recovery], Result<[InboxScanner.Candidate], SystemError>) in
-            (work.recoverDeadInstances(), Result { () throws(SystemError) in try InboxScanner.scan(inbox) })
+            (work.recoverDeadInstances(), Result { () throws(SystemError) in try InboxScanner.scan(work.inboxDirectory) })
         }
         for recovery in listing.0 where !recovery.returned.isEmpty {
             logger.notice("claims of a dead instance returned to the inbox", metadata: [
@@ -209,9 +239,20 @@ actor Intake {
             pumping = false
             if !accepting { output.finish() }
         }
-        while accepting, inFlight < maxSessions, head < queue.count {
-            let name = queue[head]
-            head += 1
+        while accepting, head < queue.count {
+            let name: String
+            var express = false
+            if inFlight < maxSessions {
+                name = queue[head]
+                head += 1
+            } else if expressPaths.count < bigPaths.count, let index = await nextExpress() {
+                // Every session slot is held (by big sessions, perhaps for hours): a small manifest still goes,
+                // in the express lane, instead of waiting behind all of their scenes.
+                name = queue.remove(at: index)
+                express = true
+            } else {
+                break
+            }
             queued.remove(name)
             if head > 1024, head * 2 > queue.count {
                 queue.removeFirst(head)
@@ -233,10 +274,15 @@ actor Intake {
                 // Left where it is, untouched; `process` reports it and exits 1 so cron notices.
                 if isDraining { summary.unclaimed.append(.init(file: name, detail: Self.unclaimable(error, work: workFolder))) }
                 continue
-            case .claimed(let claim):
+            case .claimed(let claim, let size):
                 // The audit trail's first line for a manifest; its time is what drop → claim is measured by.
-                logger.info("manifest claimed", metadata: ["scenedrop.file": "\(name)"])
-                inFlight += 1
+                logger.info("manifest claimed", metadata: ["scenedrop.file": "\(name)", "scenedrop.lane": "\(express ? "express" : "regular")"])
+                if express {
+                    expressPaths.insert(claim.path)
+                } else {
+                    inFlight += 1
+                    if size > Self.expressBytes { bigPaths.insert(claim.path) }
+                }
                 inFlightNames.insert(name)
                 stats.claimed += 1
                 activity.claimed()
@@ -248,8 +294,9 @@ actor Intake {
     /// A claim's processing ended.
     func finished(_ claim: ClaimedManifest, _ outcome: ProcessOutcome) async {
         var arrivedMeanwhile = false
+        bigPaths.remove(claim.path)
         if setAsidePaths.remove(claim.path) == nil {
-            inFlight -= 1
+            if expressPaths.remove(claim.path) == nil { inFlight -= 1 }
             inFlightNames.remove(claim.originalName)
             arrivedMeanwhile = arrivedWhileInFlight.remove(claim.originalName) != nil
         }
@@ -296,5 +343,20 @@ actor Intake {
         if !pumping { output.finish() }
     }
 
-    var claimsInFlight: Int { inFlight + setAsidePaths.count }
+    var claimsInFlight: Int { inFlight + expressPaths.count + setAsidePaths.count }
+
+    /// The index in the waiting line of the first small manifest (at most `expressBytes`) past `head`, looking
+    /// at most `expressLookahead` names down; nil when there is none.
+    func nextExpress() async -> Int? {
+        let end = min(queue.count, head + Self.expressLookahead)
+        guard head < end else { return nil }
+        let (names, work) = (Array(queue[head..<end]), self.work)
+        let small = await WorkerThreads.io.run { () -> Int? in
+            names.firstIndex { name in
+                guard let info = try? work.inboxDirectory.info(name) else { return false }
+                return info.kind == .regular && info.size <= Self.expressBytes
+            }
+        }
+        return small.map { head + $0 }
+    }
 }

@@ -238,8 +238,14 @@ public struct SessionProcessor: Sendable {
         let sync = configuration.sync
         let digits = max(3, String(manifest.scenes.map(\.sceneNumber).max() ?? 0).count)
         try await WorkerThreads.io.run { () throws(SystemError) in try staging.makeThumbnailFolder() }
+        // At most this many scenes of one session in flight: enough to keep every permit and CPU thread busy
+        // for a session alone, few enough that a session of 500 scenes does not queue 500 of them ahead of
+        // every other session's (the permits and CPU turns then go round-robin across sessions).
+        let inFlight = max(2, configuration.concurrency + WorkerThreads.cpu.threads)
         return try await withThrowingTaskGroup(of: SessionMetadata.Scene.self) { group in
-            for scene in manifest.scenes {
+            var pending = manifest.scenes[...]
+            func startNext() {
+                guard let scene = pending.popFirst() else { return }
                 group.addTask {
                     let request = ImageRequest(manifest: manifest, scene: scene, format: format)
                     let generated: GeneratedImage
@@ -261,7 +267,7 @@ public struct SessionProcessor: Sendable {
                     activity.rendered(key, scene: scene.sceneNumber, provider: generated.provider)
                     let base = "scene-" + Self.pad(scene.sceneNumber, digits)
                     let imageName = base + "." + generated.image.format.fileExtension
-                    let thumbnail = await Self.thumbnail(of: generated.image, name: base, logger: logger)
+                    let thumbnail = await Self.thumbnail(of: generated.image, name: base, session: manifest.session, logger: logger)
                     // Written as soon as it exists: a session's images are never all held in memory.
                     let metadata = Self.metadata(manifest: manifest, scene: scene, generated: generated, imageName: imageName)
                     let (imageBytes, metadataBytes) = (generated.image.bytes, try MetadataCoding.encode(metadata))
@@ -280,19 +286,27 @@ public struct SessionProcessor: Sendable {
                     return written
                 }
             }
+            for _ in 0..<inFlight { startNext() }
             var scenes: [SessionMetadata.Scene] = []
-            for try await scene in group { scenes.append(scene) }
+            for try await scene in group {
+                scenes.append(scene)
+                startNext()
+            }
             return scenes.sorted { $0.sceneNumber < $1.sceneNumber }
         }
     }
 
     /// A JPEG preview (`ImagePreview`) made with libvips on the CPU threads; nil (logged) when it cannot
     /// be made: a preview is a convenience, never a reason to hold a session back.
-    static func thumbnail(of image: ProviderImage, name: String, logger: Logger) async -> (file: String, bytes: [UInt8], width: Int, height: Int)? {
+    static func thumbnail(
+        of image: ProviderImage, name: String, session: String, logger: Logger
+    ) async -> (file: String, bytes: [UInt8], width: Int, height: Int)? {
         let (bytes, width, height) = (image.bytes, image.width, image.height)
-        let result = await WorkerThreads.cpu.run {
+        // In the session's CPU turn, like its renders; not made at all once the session is cancelled.
+        let made = await ProviderPhases.cpuUnlessCancelled(key: session) {
             Result { () throws(ImagingError) in try ImagePreview.make(bytes, width: width, height: height) }
         }
+        guard let result = made else { return nil }
         switch result {
         case .success(let preview):
             return (SessionStaging.thumbnailFolder + "/" + name + ".jpg", preview.jpeg, preview.width, preview.height)

@@ -75,6 +75,9 @@ public struct StatusReport: Codable, Sendable {
     public var retiredModels: [RetiredModels.Entry]
     /// Batch jobs sessions wait for (`.scenedrop/batches/`), oldest first.
     public var batchJobs: [BatchJobStatus]
+    /// Set when the inbox's path no longer names the folder a running instance opened at start (a link or
+    /// another folder swapped in): that instance takes no file from it, and is not ready.
+    public var inboxChanged: String?
 
     /// One batch job: its session, the API's name (nil while being submitted), last state and age.
     public struct BatchJobStatus: Codable, Sendable, Equatable {
@@ -110,6 +113,7 @@ public struct StatusReport: Codable, Sendable {
         case spentTodayUSD = "spent_today_usd"
         case retiredModels = "retired_models"
         case batchJobs = "batch_jobs"
+        case inboxChanged = "inbox_changed"
     }
 
     /// Fails when the inbox cannot be listed (most often: it does not exist, so `--root` is wrong):
@@ -122,6 +126,7 @@ public struct StatusReport: Codable, Sendable {
 
         var workTimes: [Double] = []
         var instances: [Instance] = []
+        var openedInboxes: [(instance: String, identity: String)] = []
         for entry in (try? FileSystem.list(layout.work)) ?? [] where entry.name.hasSuffix(".lock") {
             let id = String(entry.name.dropLast(5))
             let files = (try? FileSystem.list(layout.work + "/" + id)) ?? []
@@ -129,6 +134,7 @@ public struct StatusReport: Codable, Sendable {
                 if let info = try? FileSystem.info(layout.work + "/" + id + "/" + file.name) { workTimes.append(info.mtimeSeconds) }
             }
             let lease = Lease.read(WorkArea.leasePath(id, workRoot: layout.work))
+            if let identity = lease?.inboxIdentity, WorkArea.isAlive(id, workRoot: layout.work) { openedInboxes.append((id, identity)) }
             instances.append(Instance(
                 id: id, alive: WorkArea.isAlive(id, workRoot: layout.work), claims: files.count, host: lease?.host,
                 leaseCounter: lease?.counter, leaseRenewedAt: lease?.renewedAt))
@@ -142,6 +148,10 @@ public struct StatusReport: Codable, Sendable {
             return RecentSession(session: meta.session, finishedAt: meta.finishedAt, scenes: meta.totals.scenes, fallbacks: meta.totals.fallbacks, costUSD: meta.totals.costUSD)
         }
         let quarantined = Quarantine(directory: layout.quarantine).entries()
+        let current = DirectoryHandle.identity(of: layout.inbox)
+        let changed = openedInboxes.first { $0.identity != current }.map { opened in
+            "\(layout.inbox) is not the folder instance \(opened.instance) opened at start (device:inode \(opened.identity), now \(current ?? "nothing"))"
+        }
         return StatusReport(
             inbox: folder(layout.inbox, inboxTimes),
             work: folder(layout.work, workTimes),
@@ -154,6 +164,7 @@ public struct StatusReport: Codable, Sendable {
             },
             spentTodayUSD: CostLedger.spentToday(files: CostLedger.files(in: layout.ledger), now: now),
             retiredModels: RetiredModels.read(layout.retiredModels, now: now),
-            batchJobs: BatchJobStatus.list(BatchStore(directory: layout.batches).all(), now: now))
+            batchJobs: BatchJobStatus.list(BatchStore(directory: layout.batches).all(), now: now),
+            inboxChanged: changed)
     }
 }

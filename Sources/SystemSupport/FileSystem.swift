@@ -37,6 +37,11 @@ public enum FileSystem {
     public static func list(_ path: String) throws(SystemError) -> [Entry] {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         if fd < 0 { throw .current("open", path) }
+        return try list(descriptor: fd, path: path)
+    }
+
+    /// The entries of the directory open at `fd`, which this call takes over (and closes); `path` is for errors.
+    static func list(descriptor fd: Int32, path: String) throws(SystemError) -> [Entry] {
         guard let dir = fdopendir(fd) else {
             let error = SystemError.current("fdopendir", path)
             close(fd)

@@ -21,8 +21,10 @@ public struct WorkerThreads: Sendable {
     public static let io = WorkerThreads(threads: 16)
 
     private let pool: NIOThreadPool
+    public let threads: Int
 
     private init(threads: Int) {
+        self.threads = threads
         pool = NIOThreadPool(numberOfThreads: threads)
         pool.start()
     }

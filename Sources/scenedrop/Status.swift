@@ -39,6 +39,12 @@ struct Status: AsyncParsableCommand {
             printLine(try WebViewURL.find(layout))
             return
         }
+        if (try? FileSystem.info(layout.inbox))?.kind == .symlink {
+            printError(
+                "scenedrop status: the inbox \(layout.inbox) is a symbolic link (to \(FileSystem.resolvingLink(layout.inbox))): "
+                    + "nothing is read through it, and a running daemon takes no file from it; make it a folder again")
+            throw ExitCode.failure
+        }
         let report: StatusReport
         do {
             report = try StatusReport.gather(layout, now: WallClock.now())
@@ -52,9 +58,18 @@ struct Status: AsyncParsableCommand {
         let fleet = try await readFleet()
         if json {
             try printJSON(StatusWithFleet(report: report, fleet: fleet))
+            if report.inboxChanged != nil { throw ExitCode.failure }
             return
         }
-        defer { if let fleet { Self.printFleet(fleet) } }
+        if let changed = report.inboxChanged {
+            printError("scenedrop status: not ready: the inbox changed since start, and no file is taken from it: \(changed)")
+        }
+        printReport(report)
+        if let fleet { Self.printFleet(fleet) }
+        if report.inboxChanged != nil { throw ExitCode.failure }
+    }
+
+    func printReport(_ report: StatusReport) {
         func line(_ label: String, _ folder: StatusReport.Folder, _ noun: String) {
             let oldest = folder.oldestAgeSeconds.map { ", oldest \(Self.age($0))" } ?? ""
             printLine("\(label.padding(11)) \(String(folder.count).padding(5)) \(noun)\(oldest)  \(folder.path)")

@@ -186,6 +186,59 @@ import Glibc
         }
     }
 
+    /// The inbox swapped under the running daemon (one renameat2 RENAME_EXCHANGE) for a symbolic link to a
+    /// folder outside the root, where other programs then write: nothing outside the root is read, moved or
+    /// quarantined, and nothing is taken from the original folder either (it now stands outside the root, where
+    /// the link was). The daemon says what changed, `/readyz` and `status` report not ready, and once the inbox
+    /// is swapped back the daemon takes files again. Before: it claimed and published the outside files.
+    @Test func aSwappedInboxLeadsNowhereOutsideTheRoot() async throws {
+        try await withTemporaryDirectory { base in
+            let root = base + "/root"
+            let web = try await WebDaemon.start(root, ["--rescan-interval", "200ms", "--settle", "0s", "--log-level", "debug"])
+            let daemon = web.daemon
+            try writeFile(base + "/outside/app.json", "{\"keep\": true}")
+            #expect(symlink(base + "/outside", base + "/swap") == 0)
+            try FileSystem.exchange(root + "/inbox", base + "/swap")
+            #expect(try FileSystem.info(root + "/inbox")?.kind == .symlink)
+            try await daemon.waitUntil("the daemon to see the inbox changed") {
+                !daemon.process.logRecords("inbox changed since start; no file is taken from it until it is the folder opened at start again").isEmpty
+            }
+            // Other programs write through the link, and into the original folder where it now stands.
+            try writeFile(base + "/outside/settings.json", "not json")
+            try writeFile(base + "/outside/evil.json", manifestJSON(session: "evil"))
+            try writeFile(base + "/swap/moved.json", manifestJSON(session: "moved"))
+            // Five more rescans (each one skipped, and said at debug): every one would have taken them.
+            let skipped = daemon.process.logRecords("inbox rescan skipped: the inbox changed since start").count
+            try await daemon.waitUntil("five more rescans") {
+                daemon.process.logRecords("inbox rescan skipped: the inbox changed since start").count >= skipped + 5
+            }
+
+            #expect(listNames(base + "/outside").sorted() == ["app.json", "evil.json", "settings.json"])
+            #expect(readText(base + "/outside/settings.json") == "not json")
+            #expect(listNames(base + "/swap") == ["moved.json"])
+            #expect(listNames(root + "/outbox").isEmpty)
+            #expect(listNames(root + "/quarantine").isEmpty)
+            let change = try #require(daemon.process.logRecords("inbox changed since start; no file is taken from it until it is the folder opened at start again").first)
+            #expect(change["scenedrop.change"]?.contains("became a symbolic link to \(base)/outside") == true, "\(change)")
+            let ready = try await web.get("/readyz")
+            #expect(ready.status == 503 && ready.text.contains("the inbox changed since start"), "\(ready.status) \(ready.text)")
+            let status = try await SceneDropProcess.run(["status", "--root", root], logDirectory: base)
+            #expect(status.status == 1)
+            #expect(status.stderr.contains("symbolic link"), "\(status.stderr)")
+            let requeue = try await SceneDropProcess.run(["requeue", "--root", root, "--all"], logDirectory: base)
+            #expect(requeue.status == 0 || requeue.status == 1)
+            #expect(listNames(base + "/outside").sorted() == ["app.json", "evil.json", "settings.json"])
+
+            // Swapped back: the folder opened at start is the inbox again, and what waits in it is taken.
+            try FileSystem.exchange(root + "/inbox", base + "/swap")
+            try await daemon.waitUntil("moved.json published once the inbox is back") { FileSystem.exists(root + "/outbox/moved/session.json") }
+            #expect(!daemon.process.logRecords("inbox is the folder opened at start again; files are taken from it again").isEmpty)
+            #expect(try await web.get("/readyz").status == 200)
+            #expect(!FileSystem.exists(root + "/outbox/evil"))
+            #expect(try await daemon.stop() == 0)
+        }
+    }
+
     @Test func requeueSendsAFixedManifestBackThrough() async throws {
         try await withTemporaryDirectory { root in
             try writeFile(root + "/inbox/fixme.json", #"{"session": "fixme", "scenes": [{"scene_number": 1}]}"#)

@@ -69,4 +69,40 @@ import Glibc
             #expect(listNames(root + "/.scenedrop/work").isEmpty)
         }
     }
+
+    /// Twenty schema-legal manifests of 500 scenes at 8192x8192 in the inbox, then a one-scene 320x180 one:
+    /// the small one is published while the big ones hold every session slot (it goes in the express lane,
+    /// and CPU turns go round-robin across sessions), and SIGTERM ends the daemon within its grace plus the
+    /// renders already running (the queued ones are never started). Before: the small one still waited
+    /// after 145 s, and SIGTERM did not end the daemon within the grace. The wait is printed, not asserted.
+    @Test func aSmallSessionIsNotQueuedBehindBigOnesAndSIGTERMEndsAll() async throws {
+        try await withTemporaryDirectory { root in
+            let scenes = (1...500).map { #"{"scene_number": \#($0), "image_create_prompt": "big \#($0)"}"# }.joined(separator: ",")
+            let big = #"{"aspect_ratio": "1:1", "width": 8192, "height": 8192, "scenes": ["# + scenes + "]}"
+            var names: Set<String> = []
+            for index in 0..<20 {
+                try writeFile(root + "/inbox/big-\(index).json", big)
+                names.insert("big-\(index)")
+            }
+            let daemon = try await Daemon.start(root, ["--shutdown-grace", "3s"])
+            try await daemon.waitUntil("big sessions in flight", timeout: .seconds(60)) { claimsInWork(root) >= 2 }
+            let dropped = ContinuousClock.now
+            try dropFile(root + "/inbox/small.json", manifestJSON(session: "small", scenes: 1))
+            try await daemon.waitUntil("the small session published") { FileSystem.exists(root + "/outbox/small/session.json") }
+            let waited = ContinuousClock.now - dropped
+            print("fairness: the 1-scene session was published \(waited) after its drop, with 20 sessions of 500 scenes at 8192x8192 in the inbox")
+            let lanes = daemon.process.logRecords("manifest claimed").filter { $0["scenedrop.file"] == "small.json" }.compactMap { $0["scenedrop.lane"] }
+            #expect(lanes == ["express"])
+
+            let stopping = ContinuousClock.now
+            #expect(try await daemon.stop(timeout: .seconds(60)) == 0)
+            print("fairness: SIGTERM with --shutdown-grace 3s ended the daemon in \(ContinuousClock.now - stopping)")
+            // Nothing lost, nothing partial: each big manifest is back in the inbox (or, unlikely, published whole).
+            let published = Set(try publishedSessions(root + "/outbox").map(\.name))
+            let inInbox = Set(listNames(root + "/inbox").map { String($0.dropLast(".json".count)) })
+            #expect(published.union(inInbox).isSuperset(of: names))
+            #expect(claimsInWork(root) == 0)
+            #expect(listNames(root + "/outbox/.staging", hidden: true).isEmpty)
+        }
+    }
 }

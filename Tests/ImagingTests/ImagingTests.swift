@@ -101,3 +101,20 @@ import Testing
         #expect(failures.load(ordering: .relaxed) == 0)
     }
 }
+
+@Suite struct PlaceholderBoundsTests {
+    /// The largest legal card (8192x8192) is drawn at 2048 and scaled up: a whole, legible image of the size
+    /// asked for, made in bounded time. The time is printed (the benchmark measures, tests do not time).
+    @Test func theLargestCardIsDrawnSmallAndScaledUp() async throws {
+        let card = PlaceholderCard(sceneNumber: 7, prompt: "A very large scene", style: "cinematic", width: 8192, height: 8192, format: .png)
+        let started = ContinuousClock.now
+        let bytes = try await onOwnThread { try card.render() }
+        print("placeholder 8192x8192: \(ContinuousClock.now - started), \(bytes.count) bytes")
+        let info = try ImageInspector.check(bytes, width: 8192, height: 8192)
+        #expect(info.format == .png)
+        let wide = try await onOwnThread {
+            try PlaceholderCard(sceneNumber: 1, prompt: "wide", style: "minimal", width: 8192, height: 3456, format: .jpeg).render()
+        }
+        #expect(try ImageInspector.check(wide, width: 8192, height: 3456).format == .jpeg)
+    }
+}

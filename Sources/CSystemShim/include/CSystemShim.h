@@ -8,6 +8,8 @@
 int csys_rename_exchange(const char *a, const char *b);
 /// renameat2(2) with RENAME_NOREPLACE: fails with EEXIST instead of replacing. Returns 0 or -1.
 int csys_rename_noreplace(const char *from, const char *to);
+/// renameat2(2) with RENAME_NOREPLACE between two directory descriptors (AT_FDCWD for paths).
+int csys_renameat_noreplace(int fromfd, const char *from, int tofd, const char *to);
 /// A file's size asked of the filesystem itself (statx with AT_STATX_FORCE_SYNC): NFS and FUSE mounts
 /// otherwise answer from an attribute cache, missing what another client appended. -1 (errno set).
 long long csys_fresh_size(const char *path);

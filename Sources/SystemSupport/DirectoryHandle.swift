@@ -1,0 +1,107 @@
+import CSystemShim
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A folder held open by descriptor, so that what is done in it stays in it: names are looked up relative to
+/// the descriptor (`fstatat`, `renameat`), never through the folder's path. Swap the path for a symbolic link
+/// to a folder elsewhere (one `renameat2(RENAME_EXCHANGE)`) and every operation still reaches the folder that
+/// was opened, never the other one; `change()` says the path no longer names it.
+public final class DirectoryHandle: Sendable {
+    public let path: String
+    public let descriptor: Int32
+    public let device: UInt64
+    public let inode: UInt64
+    /// The path was a symbolic link already when it was opened (an administrator's choice, followed once).
+    public let openedThroughLink: Bool
+
+    /// Opens `path`, following a symbolic link only if the path is one now (then it is said in `openedThroughLink`).
+    public init(path: String) throws(SystemError) {
+        self.path = path
+        let isLink = (try? FileSystem.info(path))?.kind == .symlink
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (isLink ? 0 : O_NOFOLLOW))
+        if fd < 0 { throw .current("open", path) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            let error = SystemError.current("fstat", path)
+            close(fd)
+            throw error
+        }
+        descriptor = fd
+        device = UInt64(st.st_dev)
+        inode = UInt64(st.st_ino)
+        openedThroughLink = isLink
+    }
+
+    deinit { close(descriptor) }
+
+    /// `device:inode` of the folder opened, as `identity(of:)` gives it for a path.
+    public var identity: String { "\(device):\(inode)" }
+
+    /// `device:inode` of the folder a path names now (links followed), or nil.
+    public static func identity(of path: String) -> String? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return "\(st.st_dev):\(st.st_ino)"
+    }
+
+    /// Why the path no longer names the folder that was opened (it became a symbolic link, or another folder
+    /// stands there, or nothing), for a log line and a readiness check; nil while it still does.
+    public func change() -> String? {
+        guard let here = try? FileSystem.info(path) else { return "\(path) is gone" }
+        if here.kind == .symlink && !openedThroughLink {
+            return "\(path) became a symbolic link to \(FileSystem.resolvingLink(path))"
+        }
+        var st = stat()
+        guard stat(path, &st) == 0 else { return "\(path) cannot be looked at (\(String(cString: strerror(errno))))" }
+        if UInt64(st.st_dev) != device || UInt64(st.st_ino) != inode {
+            return "\(path) is another folder than the one opened at start (device:inode \(device):\(inode), now \(st.st_dev):\(st.st_ino))"
+        }
+        return nil
+    }
+
+    /// The entries of the folder, without `.` and `..`.
+    public func list() throws(SystemError) -> [FileSystem.Entry] {
+        let fd = openat(descriptor, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd < 0 { throw .current("openat", path) }
+        return try FileSystem.list(descriptor: fd, path: path)
+    }
+
+    /// `lstat` of one name in the folder (links never followed); nil when there is none.
+    public func info(_ name: String) throws(SystemError) -> FileInfo? {
+        var st = stat()
+        if fstatat(descriptor, name, &st, AT_SYMLINK_NOFOLLOW) != 0 {
+            if errno == ENOENT { return nil }
+            throw .current("fstatat", path + "/" + name)
+        }
+        return FileInfo(st)
+    }
+
+    /// Renames `name` in the folder to the absolute path `target` (replacing nothing that a rename would not).
+    public func rename(_ name: String, to target: String) throws(SystemError) {
+        if renameat(descriptor, name, AT_FDCWD, target) != 0 { throw .current("renameat", path + "/" + name, target) }
+    }
+
+    /// Moves the absolute path `source` into the folder as `name`, never replacing what is there (EEXIST).
+    public func moveIn(_ source: String, as name: String) throws(SystemError) {
+        if csys_renameat_noreplace(AT_FDCWD, source, descriptor, name) != 0 {
+            if FileSystem.isUnsupported(errno) {
+                if linkat(AT_FDCWD, source, descriptor, name, 0) != 0 { throw .current("linkat", source, path + "/" + name) }
+                if Glibc.unlink(source) != 0 { throw .current("unlink", source) }
+                return
+            }
+            throw .current("renameat2", source, path + "/" + name)
+        }
+    }
+
+    /// Creates an empty file `name` in the folder (it must not exist).
+    public func createEmpty(_ name: String) throws(SystemError) {
+        let fd = openat(descriptor, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o664)
+        if fd < 0 { throw .current("openat", path + "/" + name) }
+        close(fd)
+    }
+
+    public func remove(_ name: String) throws(SystemError) {
+        if unlinkat(descriptor, name, 0) != 0 { throw .current("unlinkat", path + "/" + name) }
+    }
+}
