@@ -17,17 +17,7 @@ import Testing
 
     /// Every file below `root` and the given texts, searched for `secret`.
     func leaks(_ secret: String, under root: String, also texts: [String]) -> [String] {
-        var found = texts.enumerated().filter { $0.element.contains(secret) }.map { "output \($0.offset)" }
-        func walk(_ path: String) {
-            guard let info = try? FileSystem.info(path) else { return }
-            if info.kind == .directory {
-                for entry in listNames(path, hidden: true) { walk(path + "/" + entry) }
-            } else if info.kind == .regular, let bytes = readFile(path), String(decoding: bytes, as: UTF8.self).contains(secret) {
-                found.append(path)
-            }
-        }
-        walk(root)
-        return found
+        texts.enumerated().filter { $0.element.contains(secret) }.map { "output \($0.offset)" } + files(containing: secret, under: root)
     }
 
     @Test func tc1RealImageFromGemini() async throws {

@@ -14,21 +14,6 @@ import Testing
         ["SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": Self.key]
     }
 
-    /// Files below `root` whose bytes contain `needle`.
-    func files(containing needle: String, under root: String) -> [String] {
-        var found: [String] = []
-        func walk(_ path: String) {
-            guard let info = try? FileSystem.info(path) else { return }
-            if info.kind == .directory {
-                for entry in listNames(path, hidden: true) { walk(path + "/" + entry) }
-            } else if info.kind == .regular, let bytes = readFile(path), String(decoding: bytes, as: UTF8.self).contains(needle) {
-                found.append(path)
-            }
-        }
-        walk(root)
-        return found
-    }
-
     /// A 307 to another origin is a server error, never followed: the second server, which records all it
     /// receives, gets nothing, and the scene's metadata names the redirect and where it pointed.
     @Test func aRedirectIsNeverFollowed() async throws {
@@ -178,4 +163,19 @@ import Testing
         }
         return nil
     }
+}
+
+/// Files below `root` (links not followed) whose bytes contain `needle`.
+func files(containing needle: String, under root: String) -> [String] {
+    var found: [String] = []
+    func walk(_ path: String) {
+        guard let info = try? FileSystem.info(path) else { return }
+        if info.kind == .directory {
+            for entry in listNames(path, hidden: true) { walk(path + "/" + entry) }
+        } else if info.kind == .regular, let bytes = readFile(path), String(decoding: bytes, as: UTF8.self).contains(needle) {
+            found.append(path)
+        }
+    }
+    walk(root)
+    return found
 }

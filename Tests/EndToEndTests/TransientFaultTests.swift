@@ -93,16 +93,7 @@ private let canMount: Bool = {
 
             // Fill it to the last page, then free exactly one: the manifest takes it, and nothing is left
             // for the report.
-            var fillers: [String] = []
-            while true {
-                let path = root + "/filler-\(fillers.count)"
-                guard (try? FileSystem.createFile(path, bytes: [UInt8](repeating: 0x20, count: 4096), sync: false)) != nil else {
-                    try? FileSystem.unlinkFile(path)
-                    break
-                }
-                fillers.append(path)
-            }
-            try FileSystem.unlinkFile(fillers.removeLast())
+            let fillers = try Self.fill(root, leaving: 1)
             let broken = "{\"session\": \"broken\", \"scenes\": ["
             try dropFile(daemon.inbox + "/broken.json", broken)
 
