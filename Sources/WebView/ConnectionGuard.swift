@@ -78,7 +78,9 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             head.headerFields[.contentLength] = String(body.utf8.count)
             context.write(wrapOutboundOut(.head(head)), promise: nil)
             context.write(wrapOutboundOut(.body(context.channel.allocator.buffer(string: body))), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+            // Closed once the answer is out; the channel (unlike the context) may be used from the callback.
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
             return
         }
         context.fireChannelRead(data)

@@ -239,6 +239,24 @@ import Glibc
         }
     }
 
+    /// A 1 MiB manifest of 170,000 duplicate keys: its report lists the first 1,000 errors and counts them all,
+    /// a few hundred KB instead of 25 MB (written twice, before).
+    @Test func aFloodOfErrorsMakesASmallReport() async throws {
+        try await withTemporaryDirectory { root in
+            let members = (0..<170_000).map { _ in #""x":1"# }.joined(separator: ",")
+            try writeFile(root + "/inbox/flood.json", #"{"scenes":[{"scene_number":1,"image_create_prompt":"p"}],"# + members + "}")
+            let result = try await SceneDropProcess.run(["process", "--root", root, "--settle", "0s"], logDirectory: root)
+            #expect(result.status == 1)
+            let report = try #require(jsonObject(root + "/quarantine/flood.json.error.json"))
+            #expect((report["errors"] as? [Any])?.count == 1000)
+            #expect(report["errors_total"] as? Int == 169_999)
+            let size = try #require(try FileSystem.info(root + "/quarantine/flood.json.error.json")).size
+            print("a report of 169,999 duplicate keys: \(size) bytes")
+            #expect(size < 1 << 20)
+            #expect(result.stdout.utf8.count < 64 * 1024)
+        }
+    }
+
     @Test func requeueSendsAFixedManifestBackThrough() async throws {
         try await withTemporaryDirectory { root in
             try writeFile(root + "/inbox/fixme.json", #"{"session": "fixme", "scenes": [{"scene_number": 1}]}"#)

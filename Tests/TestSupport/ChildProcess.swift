@@ -22,7 +22,7 @@ public enum Tool {
     /// Which Debian package provides each tool (`.ci/setup test` installs them all).
     public static let packages: [String: String] = [
         "inotifywait": "inotify-tools", "pkill": "procps", "ps": "procps", "stdbuf": "coreutils",
-        "cp": "coreutils", "sleep": "coreutils", "sha256sum": "coreutils", "mount": "mount", "umount": "mount", "sh": "dash", "bash": "bash",
+        "cp": "coreutils", "sleep": "coreutils", "sha256sum": "coreutils", "nice": "coreutils", "mount": "mount", "umount": "mount", "sh": "dash", "bash": "bash",
         "sshfs": "sshfs", "sshd": "openssh-server", "ssh-keygen": "openssh-client", "fusermount3": "fuse3", "unshare": "util-linux",
     ]
 

@@ -67,6 +67,15 @@ public struct BatchStore: Sendable {
 
     func path(_ session: String) -> String { directory + "/" + session + ".json" }
 
+    /// `<session>.finished`: the SHA-256 of the manifest whose batch session ended last (published), written
+    /// when its record goes. A waiting drop of other content that finds its record gone was replaced by that
+    /// newer drop, which finished first: it must not publish its older content over it.
+    func publishedPath(_ session: String) -> String { directory + "/" + session + ".finished" }
+
+    func publishedSHA256(_ session: String) -> String? {
+        (try? FileSystem.readRegularFile(publishedPath(session), limit: 256)).map { String(decoding: $0, as: UTF8.self) }
+    }
+
     public func load(_ session: String) -> BatchRecord? {
         guard let bytes = try? FileSystem.readRegularFile(path(session), limit: 4 << 20) else { return nil }
         return try? JSONDecoder().decode(BatchRecord.self, from: Data(bytes))
@@ -78,7 +87,10 @@ public struct BatchStore: Sendable {
 
     /// Writes `record` as the session's, replacing whatever was there (a new drop's record).
     public func save(_ record: BatchRecord) throws(SystemError) {
-        try Self.writes.withLock { _ throws(SystemError) in try write(record) }
+        try Self.writes.withLock { _ throws(SystemError) in
+            try write(record)
+            try? FileSystem.unlinkFile(publishedPath(record.session))
+        }
     }
 
     /// Writes `record` only while the session's record is still for its content (or is gone); false,
@@ -86,16 +98,19 @@ public struct BatchStore: Sendable {
     public func update(_ record: BatchRecord) throws(SystemError) -> Bool {
         try Self.writes.withLock { _ throws(SystemError) -> Bool in
             if let current = load(record.session), current.manifestSHA256 != record.manifestSHA256 { return false }
+            if load(record.session) == nil, let published = publishedSHA256(record.session), published != record.manifestSHA256 { return false }
             try write(record)
             return true
         }
     }
 
-    /// Whether a newer drop's record replaced `record`; a record that is gone (removed by hand, or by
-    /// an identical drop that published first) is written again, since only other content replaces.
+    /// Whether a newer drop's record replaced `record`, or a drop of other content finished since (its record
+    /// gone, its `.finished` left); a record gone otherwise (removed by hand, or by an identical drop that
+    /// published first) is written again, since only other content replaces.
     public func isReplaced(_ record: BatchRecord) -> Bool {
         Self.writes.withLock { _ in
             guard let current = load(record.session) else {
+                if let published = publishedSHA256(record.session), published != record.manifestSHA256 { return true }
                 try? write(record)
                 return false
             }
@@ -117,6 +132,7 @@ public struct BatchStore: Sendable {
     public func remove(_ session: String, manifestSHA256: String) {
         Self.writes.withLock { _ in
             guard load(session)?.manifestSHA256 == manifestSHA256 else { return }
+            try? FileSystem.writeAtomically(publishedPath(session), bytes: Array(manifestSHA256.utf8), sync: false)
             try? FileSystem.unlinkFile(path(session))
         }
     }
