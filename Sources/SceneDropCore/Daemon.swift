@@ -70,6 +70,7 @@ public struct Daemon: Sendable {
         let started = clock.now()
         let layout = configuration.layout
         OpenFileLimit.raiseToHardLimit()
+        ProcessSignals.ignoreThoseThatWouldKillSilently()
         let work = try await WorkerThreads.io.run { () throws(SystemError) in
             try layout.create()
             return try WorkArea(

@@ -1,3 +1,6 @@
+import FakeGemini
+import Foundation
+import Imaging
 import SystemSupport
 import TestSupport
 import Testing
@@ -105,6 +108,56 @@ import Glibc
             #expect(published.union(inInbox).isSuperset(of: names))
             #expect(claimsInWork(root) == 0)
             #expect(listNames(root + "/outbox/.staging", hidden: true).isEmpty)
+        }
+    }
+
+    /// SIGHUP (a closed terminal), SIGUSR1 and SIGUSR2 while sessions are in flight: the daemon goes on and
+    /// publishes them all; only SIGTERM ends it, with nothing left in work/. Before: SIGHUP killed it at once,
+    /// leaving the claim in work/ and a staging folder.
+    @Test func sighupAndTheUserSignalsDoNotEndTheDaemon() async throws {
+        // Each answer takes 3 s: the claims are surely in hand when the signals come, however loaded the machine.
+        let jpeg = try PlaceholderCard(sceneNumber: 1, prompt: "slow", style: "minimal", width: 1376, height: 768, format: .jpeg).render()
+        let emulator = GeminiEmulator { _ in GeminiEmulator.image(jpeg, mimeType: "image/jpeg", delay: .seconds(3)) }
+        try await withFakeGemini({ emulator.handle($0) }) { server in
+            try await withTemporaryDirectory { root in
+                let names: Set<String> = ["s-0", "s-1", "s-2"]
+                for name in names { try writeFile(root + "/inbox/\(name).json", manifestJSON(session: name)) }
+                let environment = ["SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": GeminiEmulator.validKey]
+                let daemon = try await Daemon.start(root, ["--concurrency", "1", "--max-sessions", "2"], environment: environment)
+                try await daemon.waitUntil("sessions in flight", timeout: .seconds(60)) { claimsInWork(root) > 0 }
+                for signal in [SIGHUP, SIGUSR1, SIGUSR2] { daemon.process.signal(signal) }
+                let sessions = try await waitForSessions(root + "/outbox", count: names.count)
+                #expect(Set(sessions.map(\.name)) == names)
+                #expect(daemon.process.isRunning)
+                #expect(try await daemon.stop() == 0)
+                #expect(claimsInWork(root) == 0)
+                #expect(listNames(root + "/outbox/.staging", hidden: true).isEmpty)
+            }
+        }
+    }
+
+    /// `scenedrop watch … 2>&1 | head -1`: once the reader of its log is gone, a log write fails with EPIPE; the
+    /// daemon goes on and publishes the next manifest. Before: it died of SIGPIPE.
+    @Test func aClosedLogPipeDoesNotStopTheDaemon() async throws {
+        try await withTemporaryDirectory { root in
+            try FileSystem.makeDirectories(root + "/inbox")
+            let child = try ChildProcess(SceneDropProcess.binary, ["watch", "--root", root, "--settle", "0s"], stdout: .null, stderr: .pipe)
+            defer { child.stopNow() }
+            let log = try #require(child.standardError)
+            // Read its first line, as `head -1` does, then go away.
+            var first: [UInt8] = []
+            while !first.contains(0x0A) {
+                let chunk = try await onOwnThread { log.availableData }
+                guard !chunk.isEmpty else { break }
+                first += chunk
+            }
+            #expect(!first.isEmpty)
+            try log.close()
+            try dropFile(root + "/inbox/after.json", manifestJSON(session: "after"))
+            try await waitUntil("the manifest published with nobody reading the log") { FileSystem.exists(root + "/outbox/after/session.json") }
+            #expect(child.isRunning, "the daemon died when its log pipe closed")
+            child.signal(SIGTERM)
+            #expect(try await child.wait(timeout: .seconds(60)) == 0)
         }
     }
 }
