@@ -106,7 +106,11 @@ public final class WorkArea: Sendable {
     public func claim(_ name: String) throws(SystemError) -> ClaimedManifest? {
         if let change = inboxChange() { throw Self.inboxChanged(change) }
         let sequence = counter.add(1, ordering: .relaxed).newValue
-        let target = directory + "/" + String(sequence) + String(Self.separator) + name
+        // A name near the filesystem's limit would not fit behind the sequence number: the claim gets a
+        // shortened name (the original is kept in memory for the session's `source` and every message; a claim
+        // returned after a crash comes back under the shortened name, which fits).
+        let prefix = String(sequence) + String(Self.separator)
+        let target = directory + "/" + prefix + FileName.fitting(name, reserve: prefix.utf8.count)
         do {
             try inboxDirectory.rename(name, to: target)
         } catch where error.errno == ENOENT {
@@ -154,7 +158,7 @@ public final class WorkArea: Sendable {
             return originalName
         } catch where error.errno == EEXIST {
             let stem = originalName.lowercased().hasSuffix(".json") ? String(originalName.dropLast(5)) : originalName
-            let alternative = "\(stem).\(WallClock.compactStamp(WallClock.now())).\(UInt16.random(in: 0...UInt16.max)).json"
+            let alternative = FileName.fitting("\(stem).\(WallClock.compactStamp(WallClock.now())).\(UInt16.random(in: 0...UInt16.max)).json")
             try inbox.moveIn(path, as: alternative)
             return alternative
         }

@@ -20,8 +20,11 @@ public struct Quarantine: Sendable {
     @discardableResult
     public func admit(_ path: String, originalName: String, report: QuarantineReport, now: Double, sync: Bool = true) throws(SystemError) -> String {
         try FileSystem.makeDirectories(directory)
-        let stem = originalName.lowercased().hasSuffix(".json") ? String(originalName.dropLast(5)) : originalName
-        var candidates = [originalName, "\(stem).\(WallClock.compactStamp(now)).json"]
+        // The report's name (`<name>.error.json`) and a dated variant must fit the filesystem's name limit: a
+        // name near it is shortened (its start and a hash), the report's `file` says under which name it is kept.
+        let fitted = FileName.fitting(originalName, reserve: ".error.json".utf8.count + ".20261118T110640Z-50".utf8.count)
+        let stem = fitted.lowercased().hasSuffix(".json") ? String(fitted.dropLast(5)) : fitted
+        var candidates = [fitted, "\(stem).\(WallClock.compactStamp(now)).json"]
         for n in 2...50 { candidates.append("\(stem).\(WallClock.compactStamp(now))-\(n).json") }
         for name in candidates {
             let manifest = directory + "/" + name

@@ -257,6 +257,31 @@ import Glibc
         }
     }
 
+    /// Names of 255 bytes, the most ext4 allows (one of them in two-byte characters): a valid one is published
+    /// (its `source` is the whole name), an invalid one is quarantined with its report under a shortened name,
+    /// and nothing is left in the inbox. Before: the claim failed with ENAMETOOLONG at every rescan, for ever.
+    @Test func namesOfTheLongestLegalLengthAreTakenLikeAnyOther() async throws {
+        try await withTemporaryDirectory { root in
+            let valid = String(repeating: "v", count: 250) + ".json"
+            let invalid = String(repeating: "é", count: 125) + ".json"
+            #expect(valid.utf8.count == 255 && invalid.utf8.count == 255)
+            try writeFile(root + "/inbox/" + valid, manifestJSON(session: "long-valid"))
+            try writeFile(root + "/inbox/" + invalid, "{ not json")
+            let result = try await SceneDropProcess.run(["process", "--root", root, "--settle", "0s"], logDirectory: root)
+            #expect(result.status == 1, "quarantined one: \(result.stdout)")
+            let session = try #require(jsonObject(root + "/outbox/long-valid/session.json"))
+            #expect(session["source"] as? String == valid)
+            let quarantined = listNames(root + "/quarantine").filter { !$0.hasSuffix(".error.json") }
+            #expect(quarantined.count == 1)
+            let name = try #require(quarantined.first)
+            #expect(name.utf8.count <= 255 && name.hasPrefix("éé") && name.hasSuffix(".json"))
+            let report = try #require(jsonObject(root + "/quarantine/" + name + ".error.json"))
+            #expect(report["reason"] as? String == "invalid_json" && report["file"] as? String == name)
+            #expect(listNames(root + "/inbox").isEmpty)
+            #expect(claimsInWork(root) == 0)
+        }
+    }
+
     @Test func requeueSendsAFixedManifestBackThrough() async throws {
         try await withTemporaryDirectory { root in
             try writeFile(root + "/inbox/fixme.json", #"{"session": "fixme", "scenes": [{"scene_number": 1}]}"#)
