@@ -177,9 +177,16 @@ public struct Daemon: Sendable {
 
     /// `--rescan-interval`, or 10 s locally and 2 s where inotify cannot see other clients' writes.
     private func rescanInterval(logger: Logger) async -> Duration {
-        if let chosen = configuration.rescanInterval { return chosen }
         let inbox = configuration.layout.inbox
-        let filesystem = await WorkerThreads.io.run { FileSystem.filesystemKind(inbox) }
+        let (filesystem, mount) = await WorkerThreads.io.run { (FileSystem.filesystemKind(inbox), MountInfo.holding(inbox)) }
+        // Said whether or not --rescan-interval was given: a client cache delays pickup whatever the interval.
+        if let hint = mount?.pickupHint {
+            logger.notice("the inbox's mount caches what other clients write; pickup can lag", metadata: [
+                "scenedrop.inbox": "\(inbox)", "scenedrop.mount": "\(mount?.mountPoint ?? "?")", "scenedrop.mount_type": "\(mount?.type ?? "?")",
+                "scenedrop.hint": "\(hint)",
+            ])
+        }
+        if let chosen = configuration.rescanInterval { return chosen }
         guard filesystem.isNetwork else { return .seconds(10) }
         logger.notice("inbox is on a network filesystem: inotify cannot see other clients' writes, rescanning every 2s", metadata: [
             "scenedrop.filesystem": "\(filesystem)", "scenedrop.inbox": "\(inbox)",

@@ -300,6 +300,13 @@ extension FileSystem {
 extension FileSystem {
     /// Where a symbolic link points (one level), or the path itself when it is not a link. Only for
     /// files a person names on the command line; nothing in the drop folders is ever followed.
+    /// `realpath(3)`: the absolute path with every link resolved; nil when it cannot be resolved.
+    public static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
     public static func resolvingLink(_ path: String) -> String {
         guard let info = try? info(path), info.kind == .symlink else { return path }
         var buffer = [CChar](repeating: 0, count: 4096)

@@ -67,6 +67,22 @@ struct ManyHostsTests {
         return daemons.flatMap(\.publishes).sorted()
     }
 
+    /// On an sshfs mount the start-up says that pickup can lag by the mount's directory cache, and which options
+    /// make it prompt (issue 21, point 10): a file written by another client was claimed 17 s late, and only the
+    /// README said why.
+    @Test func anSSHFSInboxSaysHowToMakePickupPrompt() async throws {
+        try await withSSHFSVolume(mounts: 1) { volume in
+            try await withTemporaryDirectory { logs in
+                try FileSystem.makeDirectories(volume.shared + "/farm/inbox")
+                let daemon = try await Daemon.start(volume.mounts[0] + "/farm", Self.lease, name: "host", logDirectory: logs)
+                let line = try #require(daemon.process.logRecords("the inbox's mount caches what other clients write; pickup can lag").first)
+                #expect(line["scenedrop.mount_type"] == "fuse.sshfs")
+                #expect(line["scenedrop.hint"]?.contains("dir_cache=no") == true, "\(line)")
+                #expect(try await daemon.stop() == 0)
+            }
+        }
+    }
+
     @Test func twoHostsOnOneVolumeGenerateEachPromptOnce() async throws {
         let prompts = PromptCounts()
         let emulator = emulator(latency: .seconds(1), prompts: prompts)
