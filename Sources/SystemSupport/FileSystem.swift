@@ -81,8 +81,12 @@ public enum FileSystem {
             if errno == EEXIST { return }
             throw .current("mkdir", path)
         }
-        // mkdir honours the umask; shared drop folders need the group bit regardless.
-        chmod(path, mode)
+        // mkdir honours the umask; shared drop folders need the group bit regardless. The setgid bit a folder
+        // inherits from a setgid parent (a shared group's root: root:editors 2775) is kept, so everything made
+        // below stays in that group and editors of the group can remove sessions and quarantine entries.
+        var made = stat()
+        let inherited = stat(path, &made) == 0 ? made.st_mode & S_ISGID : 0
+        chmod(path, mode | inherited)
     }
 
     public static func rename(_ from: String, _ to: String) throws(SystemError) {

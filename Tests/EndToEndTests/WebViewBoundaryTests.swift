@@ -98,21 +98,26 @@ import Glibc
     /// daemon keeps descriptors for its work, and a manifest dropped meanwhile is published. Once they close,
     /// the page is served again.
     @Test func aFloodOfIdleConnectionsLeavesThePipelineItsDescriptors() async throws {
-        OpenFileLimit.raiseToHardLimit()
         try await withTemporaryDirectory { root in
             let web = try await WebDaemon.start(root)
+            // 700, not more: this test process keeps under 1,024 descriptors (libinotifytools' select() in the
+            // watcher tests of the same process aborts past FD_SETSIZE). The daemon must hold far fewer.
             var held: [RawHTTPConnection] = []
-            for _ in 0..<1100 {
+            for _ in 0..<700 {
                 guard let connection = try? RawHTTPConnection(port: web.port) else { break }
                 held.append(connection)
             }
-            #expect(held.count == 1100)
+            #expect(held.count == 700)
             try dropFile(root + "/inbox/during.json", manifestJSON(session: "during", scenes: 2))
             try await waitForSessions(root + "/outbox", count: 1)
-            let descriptors = listNames("/proc/\(web.daemon.process.pid)/fd", hidden: true).count
-            print("idle flood: 1100 connections held, the daemon has \(descriptors) descriptors open")
-            #expect(descriptors < 600, "\(descriptors) descriptors open")
             let pid = web.daemon.process.pid
+            // The daemon takes in what it can accept; the count settles once it has seen them all.
+            try await web.daemon.waitUntil("the daemon to have taken in the flood") {
+                listNames("/proc/\(pid)/fd", hidden: true).count >= 256
+            }
+            let descriptors = listNames("/proc/\(pid)/fd", hidden: true).count
+            print("idle flood: 700 connections held, the daemon has \(descriptors) descriptors open")
+            #expect(descriptors < 400, "\(descriptors) descriptors open")
             held.removeAll()
             // Closed on our side: once the daemon has let go of them, it serves the page again.
             try await web.daemon.waitUntil("the daemon to close the flood's connections") {
