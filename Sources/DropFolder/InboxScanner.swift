@@ -10,23 +10,19 @@ public enum InboxScanner {
     /// Candidates in name order. Entries that are not regular files are returned too (with their
     /// kind), so the caller can report them; they are never opened.
     public static func scan(_ inbox: String) throws(SystemError) -> [Candidate] {
-        var result: [Candidate] = []
-        for entry in try FileSystem.list(inbox) where InboxFilter.accepts(entry.name) {
-            // lstat each one: d_type can be unknown (some network filesystems) and links must not be followed.
-            guard let info = try? FileSystem.info(inbox + "/" + entry.name) else { continue }
-            result.append(Candidate(name: entry.name, info: info))
-        }
-        return result.sorted { $0.name < $1.name }
+        try candidates(try FileSystem.list(inbox)) { try? FileSystem.info(inbox + "/" + $0) }
     }
 
     /// The same, through the folder held open (the daemon's own inbox): never through its path.
     public static func scan(_ inbox: DirectoryHandle) throws(SystemError) -> [Candidate] {
-        var result: [Candidate] = []
-        for entry in try inbox.list() where InboxFilter.accepts(entry.name) {
-            guard let info = try? inbox.info(entry.name) else { continue }
-            result.append(Candidate(name: entry.name, info: info))
-        }
-        return result.sorted { $0.name < $1.name }
+        try candidates(try inbox.list()) { try? inbox.info($0) }
+    }
+
+    /// lstat each accepted name: d_type can be unknown (some network filesystems) and links must not be followed.
+    private static func candidates(_ entries: [FileSystem.Entry], info: (String) -> FileInfo??) throws(SystemError) -> [Candidate] {
+        entries.filter { InboxFilter.accepts($0.name) }
+            .compactMap { entry in info(entry.name).flatMap { $0 }.map { Candidate(name: entry.name, info: $0) } }
+            .sorted { $0.name < $1.name }
     }
 
     /// The modification times of the files waiting in the inbox (folders named *.json left out), for

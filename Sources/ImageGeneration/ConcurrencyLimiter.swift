@@ -86,6 +86,4 @@ public actor ConcurrencyLimiter {
     }
 
     public var inUse: Int { limit - available }
-    /// Waiters, all keys together.
-    public var waiting: Int { queues.values.reduce(0) { $0 + $1.count } }
 }

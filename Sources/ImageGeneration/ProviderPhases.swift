@@ -42,9 +42,14 @@ public struct ProviderPhases: Sendable {
     /// CPU work on the CPU threads in this session's turn, holding no permit. It runs even when the task is
     /// cancelled (then without waiting for a turn): some CPU work must still end in a value.
     public func cpu<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-        let turn = (try? await Self.cpuTurns.acquire(key: key)) != nil
+        await Self.inCPUTurn(key: key, work)
+    }
+
+    /// `work` on the CPU threads once `key`'s turn comes (at once, without a turn, when the task is cancelled).
+    static func inCPUTurn<T: Sendable>(key: String, _ work: @escaping @Sendable () -> T) async -> T {
+        let turn = (try? await cpuTurns.acquire(key: key)) != nil
         let value = await WorkerThreads.cpu.run(work)
-        if turn { await Self.cpuTurns.release() }
+        if turn { await cpuTurns.release() }
         return value
     }
 
@@ -80,12 +85,10 @@ public struct ProviderPhases: Sendable {
             return (answer, nil)
         }
         let permit = HeldPermit(limiter: limiter)
-        let turn = (try? await Self.cpuTurns.acquire(key: key)) != nil
-        let processed = await WorkerThreads.cpu.run {
+        let processed = await Self.inCPUTurn(key: key) {
             permit.release()
             return work()
         }
-        if turn { await Self.cpuTurns.release() }
         return (answer, processed)
     }
 

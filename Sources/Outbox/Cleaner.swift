@@ -122,7 +122,7 @@ public struct Cleaner: Sendable {
         }
     }
 
-    static let digestSuffix = ".sha256"
+    static let digestSuffix = Digest.sidecarSuffix
 
     /// Rename to a trash name in the same folder (one step, invisible to readers that skip dot
     /// names), then delete without following links.

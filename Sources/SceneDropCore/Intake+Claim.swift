@@ -12,7 +12,7 @@ extension Intake {
 
     /// One claim, on the I/O threads. A folder named *.json is never claimed; anything else (links,
     /// FIFOs) is claimed by rename, which never opens it, and quarantined by the processor.
-    static func claim(_ name: String, work: WorkArea, inbox: String) async -> ClaimAttempt {
+    static func claim(_ name: String, work: WorkArea) async -> ClaimAttempt {
         await WorkerThreads.io.run { () -> ClaimAttempt in
             guard let info = try? work.inboxDirectory.info(name), info.kind != .directory else { return .gone }
             do throws(SystemError) {

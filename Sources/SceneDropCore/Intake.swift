@@ -262,7 +262,7 @@ actor Intake {
                 requestRecheck(at: wait.until)
                 continue
             }
-            let attempt = await Self.claim(name, work: work, inbox: inbox)
+            let attempt = await Self.claim(name, work: work)
             wanted?.remove(name)
             switch attempt {
             case .gone:

@@ -52,5 +52,4 @@ final class PaidScenes: Sendable {
         }
     }
 
-    var count: Int { state.withLock { $0.images.count } }
 }

@@ -26,9 +26,6 @@ public enum Secrets {
         }
     }
 
-    /// Whether any secret is registered (tests, and callers that would skip work).
-    public static var isEmpty: Bool { registered.withLock { $0.isEmpty } }
-
     /// `text` with every registered secret replaced by `mask`.
     public static func scrub(_ text: String) -> String {
         let secrets = registered.withLock { $0 }

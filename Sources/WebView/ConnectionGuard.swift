@@ -24,8 +24,6 @@ final class ConnectionCount: Sendable {
     }
 
     func leave() { open.subtract(1, ordering: .relaxed) }
-
-    var current: Int { open.load(ordering: .relaxed) }
 }
 
 /// The first handler after HTTP decoding on every connection, ahead of routing:

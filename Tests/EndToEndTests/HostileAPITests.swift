@@ -10,6 +10,11 @@ import Testing
     /// A key of the real shape, long enough that half of it would still be a leak.
     static let key = "AIzaSyD-hostile-test-key-0123456789abcdefXY"
 
+    /// A server that accepts the key probe (models.get) and answers every image request with `answer`.
+    static func answering(_ answer: FakeResponse) -> @Sendable (RecordedRequest) -> FakeResponse {
+        { request in request.method == "GET" ? FakeResponse(status: 200, body: Array(#"{"name":"models/x"}"#.utf8)) : answer }
+    }
+
     func environment(_ server: FakeGeminiServer) -> [String: String] {
         ["SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": Self.key]
     }
@@ -19,11 +24,7 @@ import Testing
     @Test func aRedirectIsNeverFollowed() async throws {
         try await withFakeGemini({ _ in FakeResponse(status: 200, body: Array("{}".utf8)) }) { elsewhere in
             let target = elsewhere.baseURL + "/v1beta/models/stolen:generateContent"
-            try await withFakeGemini({ request in
-                request.method == "GET"
-                    ? FakeResponse(status: 200, body: Array("{\"name\":\"models/x\"}".utf8))
-                    : FakeResponse(status: 307, body: [], headers: ["location": target])
-            }) { server in
+            try await withFakeGemini(Self.answering(FakeResponse(status: 307, body: [], headers: ["location": target]))) { server in
                 try await withTemporaryDirectory { root in
                     try writeFile(root + "/inbox/r.json", manifestJSON(session: "redirected"))
                     let result = try await SceneDropProcess.run(
@@ -53,11 +54,7 @@ import Testing
         let body = json
             ? Array(#"{"error":{"code":400,"message":"\#(echo)","status":"INVALID_ARGUMENT"}}"#.utf8)
             : Array(plain.utf8)
-        try await withFakeGemini({ request in
-            request.method == "GET"
-                ? FakeResponse(status: 200, body: Array("{\"name\":\"models/x\"}".utf8))
-                : FakeResponse(status: 400, body: body)
-        }) { server in
+        try await withFakeGemini(Self.answering(FakeResponse(status: 400, body: body))) { server in
             try await withTemporaryDirectory { root in
                 try writeFile(root + "/inbox/e.json", manifestJSON(session: "echoed"))
                 let result = try await SceneDropProcess.run(

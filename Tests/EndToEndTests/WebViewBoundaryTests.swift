@@ -17,14 +17,28 @@ import Glibc
         return (bytes.isEmpty ? nil : try RawHTTP.parse(bytes), true)
     }
 
+    /// The page's Requeue of broken.json, as a browser sends it, with this `Host` and `Origin`.
+    func requeue(_ port: Int, host: String, origin: String) async throws -> (answer: RawHTTP.Answer?, closed: Bool) {
+        try await raw(
+            port,
+            "POST /quarantine/broken.json/requeue HTTP/1.1\r\nHost: \(host)\r\nOrigin: \(origin)\r\n"
+                + "X-SceneDrop-Action: requeue\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+    }
+
+    /// A web daemon on `root` with broken.json in its quarantine.
+    func webDaemonWithAQuarantinedFile(_ root: String) async throws -> WebDaemon {
+        let web = try await WebDaemon.start(root)
+        try dropFile(root + "/inbox/broken.json", "{\"session\": \"broken\", \"scenes\": [")
+        try await web.daemon.waitUntil("broken.json in quarantine") { FileSystem.exists(root + "/quarantine/broken.json.error.json") }
+        return web
+    }
+
     /// A page on another name that the attacker makes resolve to 127.0.0.1 sends its own name as `Host`: a
     /// loopback bind without a token answers nothing to it (421), not the page, not a quarantined file, not a
     /// requeue. A state-changing request whose `Origin` is another site is refused (403) whatever its `Host`.
     @Test func dnsRebindingAndForeignOriginsAreRefused() async throws {
         try await withTemporaryDirectory { root in
-            let web = try await WebDaemon.start(root)
-            try dropFile(root + "/inbox/broken.json", "{\"session\": \"broken\", \"scenes\": [")
-            try await web.daemon.waitUntil("broken.json in quarantine") { FileSystem.exists(root + "/quarantine/broken.json.error.json") }
+            let web = try await webDaemonWithAQuarantinedFile(root)
             let port = web.port
 
             for target in ["/", "/quarantine/broken.json", "/api/live", "/metrics"] {
@@ -32,20 +46,11 @@ import Glibc
                 #expect(answer?.status == 421, "\(target): \(answer?.status ?? 0)")
                 #expect(answer?.text.contains("{\"session\"") != true)
             }
-            let rebound = try await raw(
-                port,
-                "POST /quarantine/broken.json/requeue HTTP/1.1\r\nHost: evil.example:\(port)\r\nOrigin: http://evil.example:\(port)\r\n"
-                    + "X-SceneDrop-Action: requeue\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            let rebound = try await requeue(port, host: "evil.example:\(port)", origin: "http://evil.example:\(port)")
             #expect(rebound.answer?.status == 421)
-            let crossSite = try await raw(
-                port,
-                "POST /quarantine/broken.json/requeue HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nOrigin: http://evil.example\r\n"
-                    + "X-SceneDrop-Action: requeue\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            let crossSite = try await requeue(port, host: "127.0.0.1:\(port)", origin: "http://evil.example")
             #expect(crossSite.answer?.status == 403)
-            let nullOrigin = try await raw(
-                port,
-                "POST /quarantine/broken.json/requeue HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nOrigin: null\r\n"
-                    + "X-SceneDrop-Action: requeue\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            let nullOrigin = try await requeue(port, host: "127.0.0.1:\(port)", origin: "null")
             #expect(nullOrigin.answer?.status == 403)
             #expect(FileSystem.exists(root + "/quarantine/broken.json"), "nothing was requeued")
             #expect(!FileSystem.exists(root + "/inbox/broken.json"))
@@ -55,10 +60,7 @@ import Glibc
                 let (answer, _) = try await raw(port, "GET / HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\r\n")
                 #expect(answer?.status == 200, "\(host)")
             }
-            let own = try await raw(
-                port,
-                "POST /quarantine/broken.json/requeue HTTP/1.1\r\nHost: localhost:\(port)\r\nOrigin: http://localhost:\(port)\r\n"
-                    + "X-SceneDrop-Action: requeue\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            let own = try await requeue(port, host: "localhost:\(port)", origin: "http://localhost:\(port)")
             #expect(own.answer?.status == 200, "\(own.answer?.text ?? "")")
             #expect(try await web.daemon.stop() == 0)
         }
@@ -69,9 +71,7 @@ import Glibc
     /// requeue they carry is not executed.
     @Test func ambiguousFramingIsABadRequestBeforeRouting() async throws {
         try await withTemporaryDirectory { root in
-            let web = try await WebDaemon.start(root)
-            try dropFile(root + "/inbox/broken.json", "{\"session\": \"broken\", \"scenes\": [")
-            try await web.daemon.waitUntil("broken.json in quarantine") { FileSystem.exists(root + "/quarantine/broken.json.error.json") }
+            let web = try await webDaemonWithAQuarantinedFile(root)
             let port = web.port
             let requeue = "POST /quarantine/broken.json/requeue HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nX-SceneDrop-Action: requeue\r\n"
             for framing in [

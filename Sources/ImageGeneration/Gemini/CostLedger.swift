@@ -127,8 +127,7 @@ public final class CostLedger: Sendable {
         return await record(refund)
     }
 
-    /// Whether the last append went through whole.
-    public var isWritable: Bool { writable.withLock { $0 } }
+    /// Whether the last append went through whole (see `Append.changed`).
     private let writable = Mutex(true)
 
     static func append(_ bytes: [UInt8], to path: String) -> Bool {

@@ -18,8 +18,8 @@ public struct GeminiKey: Sendable, CustomStringConvertible, CustomDebugStringCon
     public var debugDescription: String { "<redacted>" }
 
     /// Removes the key, and every other secret the process holds, from text that might quote it back (an
-    /// error echoing a header, say).
+    /// error echoing a header, say). The key was registered when it was made.
     public func scrub(_ text: String) -> String {
-        Secrets.scrub(text.replacing(value, with: Secrets.mask))
+        Secrets.scrub(text)
     }
 }

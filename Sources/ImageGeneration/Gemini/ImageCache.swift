@@ -86,7 +86,7 @@ public struct ImageCache: Sendable {
     }
 
     /// Beside each entry: the hex SHA-256 of its bytes.
-    static let digestSuffix = ".sha256"
+    static let digestSuffix = Digest.sidecarSuffix
 
     /// Stores an image; failures are ignored (the cache is an optimisation, never a requirement). The digest
     /// goes first, so an entry is never there without one.
