@@ -61,7 +61,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "LocatedJSON", swiftSettings: swiftSettings),
-        .target(name: "SceneManifest", dependencies: ["LocatedJSON"], swiftSettings: swiftSettings),
+        .target(
+            name: "SceneManifest",
+            dependencies: ["LocatedJSON", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "DropFolder",
             dependencies: [

@@ -3,25 +3,23 @@ import SystemSupport
 /// Lists the inbox for the rescan: every accepted name with its lstat facts.
 public enum InboxScanner {
     public struct Candidate: Sendable, Equatable {
-        public var name: String
+        /// The name's bytes: two spellings of one text (NFC and NFD) are two candidates, and a name that is not
+        /// UTF-8 is one too.
+        public var name: RawName
         public var info: FileInfo
     }
 
     /// Candidates in name order. Entries that are not regular files are returned too (with their
     /// kind), so the caller can report them; they are never opened.
     public static func scan(_ inbox: String) throws(SystemError) -> [Candidate] {
-        try candidates(try FileSystem.list(inbox)) { try? FileSystem.info(inbox + "/" + $0) }
+        try scan(try DirectoryHandle(path: inbox))
     }
 
     /// The same, through the folder held open (the daemon's own inbox): never through its path.
-    public static func scan(_ inbox: DirectoryHandle) throws(SystemError) -> [Candidate] {
-        try candidates(try inbox.list()) { try? inbox.info($0) }
-    }
-
     /// lstat each accepted name: d_type can be unknown (some network filesystems) and links must not be followed.
-    private static func candidates(_ entries: [FileSystem.Entry], info: (String) -> FileInfo??) throws(SystemError) -> [Candidate] {
-        entries.filter { InboxFilter.accepts($0.name) }
-            .compactMap { entry in info(entry.name).flatMap { $0 }.map { Candidate(name: entry.name, info: $0) } }
+    public static func scan(_ inbox: DirectoryHandle) throws(SystemError) -> [Candidate] {
+        try inbox.list().filter { InboxFilter.accepts($0.name) }
+            .compactMap { entry in (try? inbox.info(entry.rawName)).flatMap { $0 }.map { Candidate(name: entry.rawName, info: $0) } }
             .sorted { $0.name < $1.name }
     }
 

@@ -2,6 +2,7 @@ import CInotifyTools
 import Foundation
 import Logging
 import Synchronization
+import SystemSupport
 
 /// Watches one directory with libinotifytools and reports arrivals as an `AsyncStream`.
 ///
@@ -96,7 +97,7 @@ public final class InotifyWatcher: Sendable {
             // Copy out of the library's static buffer before any other call.
             let eventMask = raw.pointee.mask
             let eventWD = raw.pointee.wd
-            let name = raw.pointee.len > 0 ? Self.name(of: raw) : ""
+            let name = raw.pointee.len > 0 ? Self.name(of: raw) : RawName(bytes: [])
 
             if eventMask & UInt32(IN_Q_OVERFLOW) != 0 {
                 continuation.yield(.overflow)
@@ -112,7 +113,7 @@ public final class InotifyWatcher: Sendable {
                 }
                 continue
             }
-            if eventMask & UInt32(IN_ISDIR) == 0, eventMask & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO) != 0, !name.isEmpty {
+            if eventMask & UInt32(IN_ISDIR) == 0, eventMask & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO) != 0, !name.bytes.isEmpty {
                 continuation.yield(.arrived(name: name))
             }
         }
@@ -158,10 +159,11 @@ public final class InotifyWatcher: Sendable {
         while inotifytools_next_event(1) != nil {}
     }
 
-    private static func name(of event: UnsafeMutablePointer<inotify_event>) -> String {
+    /// The name's bytes as the kernel gave them (not UTF-8, perhaps).
+    private static func name(of event: UnsafeMutablePointer<inotify_event>) -> RawName {
         let length = Int(event.pointee.len)
         let base = UnsafeMutableRawPointer(event).advanced(by: MemoryLayout<inotify_event>.size)
         let bytes = UnsafeRawBufferPointer(start: base, count: length)
-        return String(decoding: bytes.prefix(while: { $0 != 0 }), as: UTF8.self)
+        return RawName(bytes: bytes.prefix(while: { $0 != 0 }))
     }
 }

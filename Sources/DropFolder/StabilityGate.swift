@@ -1,3 +1,5 @@
+import SystemSupport
+
 /// Decides when a file found by a rescan (no close event) is finished: it must show the same
 /// size and mtime across the settle interval. A pure policy: the caller supplies observations
 /// and the time, so it is tested with a hand-driven clock.
@@ -22,7 +24,7 @@ public struct StabilityGate: Sendable {
     }
 
     public let settle: Double
-    private var first: [String: (Observation, Double)] = [:]
+    private var first: [RawName: (Observation, Double)] = [:]
 
     /// - Parameter settle: seconds a file must stay unchanged.
     public init(settle: Double) {
@@ -30,7 +32,7 @@ public struct StabilityGate: Sendable {
     }
 
     /// Records one observation of `name` at `now` (seconds) and says what to do.
-    public mutating func observe(_ name: String, _ observation: Observation, now: Double) -> Decision {
+    public mutating func observe(_ name: RawName, _ observation: Observation, now: Double) -> Decision {
         if let (previous, since) = first[name], previous == observation {
             if now - since >= settle {
                 first[name] = nil
@@ -44,12 +46,12 @@ public struct StabilityGate: Sendable {
     }
 
     /// Forgets a name (claimed, or gone).
-    public mutating func forget(_ name: String) {
+    public mutating func forget(_ name: RawName) {
         first[name] = nil
     }
 
     /// Forgets every name not in `present` (files that disappeared between scans).
-    public mutating func retain(only present: Set<String>) {
+    public mutating func retain(only present: Set<RawName>) {
         first = first.filter { present.contains($0.key) }
     }
 

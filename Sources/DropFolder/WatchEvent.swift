@@ -1,7 +1,9 @@
+import SystemSupport
+
 /// What the inotify thread reports, copied out of the library's static storage.
 public enum WatchEvent: Sendable, Equatable {
     /// A file was closed after writing, or renamed into the inbox: a candidate to claim now.
-    case arrived(name: String)
+    case arrived(name: RawName)
     /// The kernel queue overflowed: events were lost, rescan at once.
     case overflow
     /// The inbox itself went away or its watch was removed; the watcher re-adds it.

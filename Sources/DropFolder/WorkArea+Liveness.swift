@@ -85,8 +85,8 @@ extension WorkArea {
             var returned: [String] = []
             let folder = workRoot + "/" + id
             for file in (try? FileSystem.list(folder)) ?? [] {
-                if let name = try? Self.moveBack(folder + "/" + file.name, originalName: Self.originalName(fromWorkName: file.name), into: inboxDirectory) {
-                    returned.append(name)
+                if let name = try? Self.moveBack(folder + "/" + file.name, originalName: Self.originalName(fromWorkName: file.rawName), into: inboxDirectory) {
+                    returned.append(name.text)
                 }
             }
             // Only forget the instance when its folder is empty: anything we could not move stays for the next try.

@@ -6,10 +6,22 @@ import Synchronization
 
 /// A manifest this instance has claimed: it now lives in our work folder.
 public struct ClaimedManifest: Sendable {
-    /// The name it was dropped under.
-    public var originalName: String
+    /// The name it was dropped under, byte for byte: a hand-back restores it.
+    public var inboxName: RawName
     /// Where it is now.
     public var path: String
+    /// This instance's claim count when it was claimed: a later claim has a higher one (how the newest drop of
+    /// a session is told from an older one that finishes later).
+    public var sequence: Int
+
+    public init(inboxName: RawName, path: String, sequence: Int) {
+        self.inboxName = inboxName
+        self.path = path
+        self.sequence = sequence
+    }
+
+    /// The name it was dropped under, as text (`RawName.text`), for the session's `source` and every message.
+    public var originalName: String { inboxName.text }
 }
 
 /// The claim protocol of contract §1. A manifest is claimed by `rename(2)` from the inbox into
@@ -75,9 +87,9 @@ public final class WorkArea: Sendable {
     /// this user cannot write to, a full disk) is not this probe's business and returns nil: `process`
     /// reports such files as not claimed, and a disk fault is retried.
     public func probeClaim() -> SystemError? {
-        let name = ".scenedrop-claim-probe-" + instanceID
+        let name = RawName(".scenedrop-claim-probe-" + instanceID)
         guard (try? inboxDirectory.createEmpty(name)) != nil else { return nil }
-        let target = directory + "/" + name
+        let target = directory + "/" + name.text
         defer {
             try? inboxDirectory.remove(name)
             try? FileSystem.unlinkFile(target)
@@ -103,14 +115,15 @@ public final class WorkArea: Sendable {
     }
 
     /// Claims `name` from the inbox; `nil` when it is gone (another instance, or a duplicate event, took it).
-    public func claim(_ name: String) throws(SystemError) -> ClaimedManifest? {
+    public func claim(_ name: RawName) throws(SystemError) -> ClaimedManifest? {
         if let change = inboxChange() { throw Self.inboxChanged(change) }
         let sequence = counter.add(1, ordering: .relaxed).newValue
         // A name near the filesystem's limit would not fit behind the sequence number: the claim gets a
         // shortened name (the original is kept in memory for the session's `source` and every message; a claim
-        // returned after a crash comes back under the shortened name, which fits).
+        // returned after a crash comes back under the shortened name, which fits). A name that is not UTF-8 is
+        // claimed under its text (`caf\xE9.json`): everything SceneDrop names is UTF-8.
         let prefix = String(sequence) + String(Self.separator)
-        let target = directory + "/" + prefix + FileName.fitting(name, reserve: prefix.utf8.count)
+        let target = directory + "/" + prefix + FileName.fitting(name.text, reserve: prefix.utf8.count)
         do {
             try inboxDirectory.rename(name, to: target)
         } catch where error.errno == ENOENT {
@@ -123,15 +136,15 @@ public final class WorkArea: Sendable {
                 return nil
             }
         }
-        return ClaimedManifest(originalName: name, path: target)
+        return ClaimedManifest(inboxName: name, path: target, sequence: sequence)
     }
 
     /// Returns a claim to the inbox under its own name (or a dated variant if that name was
     /// dropped again meanwhile). Returns the inbox name used.
     @discardableResult
-    public func handBack(_ claim: ClaimedManifest) throws(SystemError) -> String {
+    public func handBack(_ claim: ClaimedManifest) throws(SystemError) -> RawName {
         if let change = inboxChange() { throw Self.inboxChanged(change) }
-        return try Self.moveBack(claim.path, originalName: claim.originalName, into: inboxDirectory)
+        return try Self.moveBack(claim.path, originalName: claim.inboxName, into: inboxDirectory)
     }
 
     /// Removes a claim whose session was published (its bytes live on as manifest.json).
@@ -143,24 +156,25 @@ public final class WorkArea: Sendable {
     /// ids are unique per start).
     public func claimsInHand() -> [ClaimedManifest] {
         ((try? FileSystem.list(directory)) ?? []).map {
-            ClaimedManifest(originalName: Self.originalName(fromWorkName: $0.name), path: directory + "/" + $0.name)
+            ClaimedManifest(inboxName: Self.originalName(fromWorkName: $0.rawName), path: directory + "/" + $0.name, sequence: 0)
         }
     }
 
-    static func originalName(fromWorkName name: String) -> String {
-        guard let cut = name.firstIndex(of: separator) else { return name }
-        return String(name[name.index(after: cut)...])
+    static func originalName(fromWorkName name: RawName) -> RawName {
+        guard let cut = name.bytes.firstIndex(of: separator.asciiValue!) else { return name }
+        return RawName(bytes: name.bytes[(cut + 1)...])
     }
 
-    static func moveBack(_ path: String, originalName: String, into inbox: DirectoryHandle) throws(SystemError) -> String {
+    static func moveBack(_ path: String, originalName: RawName, into inbox: DirectoryHandle) throws(SystemError) -> RawName {
         do {
             try inbox.moveIn(path, as: originalName)
             return originalName
         } catch where error.errno == EEXIST {
-            let stem = originalName.lowercased().hasSuffix(".json") ? String(originalName.dropLast(5)) : originalName
+            let text = originalName.text
+            let stem = text.lowercased().hasSuffix(".json") ? String(text.dropLast(5)) : text
             let alternative = FileName.fitting("\(stem).\(WallClock.compactStamp(WallClock.now())).\(UInt16.random(in: 0...UInt16.max)).json")
-            try inbox.moveIn(path, as: alternative)
-            return alternative
+            try inbox.moveIn(path, as: RawName(alternative))
+            return RawName(alternative)
         }
     }
 }

@@ -52,6 +52,17 @@ public struct SessionStaging: Sendable {
         return "\(target) is \(info.kind.description), not a session folder"
     }
 
+    /// The `source` of the session now published under this name (the file it was made from), if there is one
+    /// and its session.json says.
+    public func publishedSource() -> String? {
+        guard let bytes = try? FileSystem.readRegularFile(outbox + "/" + session + "/session.json", limit: 16 << 20) else { return nil }
+        return (try? MetadataCoding.decode(Source.self, from: bytes))?.source
+    }
+
+    private struct Source: Decodable {
+        var source: String?
+    }
+
     /// Moves the folder into place. A session of the same name is replaced atomically with
     /// `renameat2(RENAME_EXCHANGE)` and the old one removed afterwards. Callers look at `obstruction()`
     /// first; a non-folder that appears in between makes the rename fail with ENOTDIR.

@@ -9,7 +9,7 @@ public struct BatchSummary: Codable, Sendable {
     public var quarantined: [Entry] = []
     public var handedBack: [Entry] = []
     public var skipped: [Entry] = []
-    /// Batch sessions replaced by a newer drop of the same session before they were published.
+    /// Drops replaced by a newer drop of the same session before they were published.
     public var superseded: [Entry] = []
     /// Files the run could not take from the inbox (it is not writable, say): left there untouched.
     public var unclaimed: [Entry] = []
@@ -36,7 +36,7 @@ public struct BatchSummary: Codable, Sendable {
         case .cancelled(let name):
             handedBack.append(.init(file: file, detail: "cancelled; back in the inbox as \(name)"))
         case .superseded(let session):
-            superseded.append(.init(file: file, detail: "\(session): replaced by a newer drop of the same session before its batch job finished"))
+            superseded.append(.init(file: file, detail: "\(session): replaced by a newer drop of the same session before it was published"))
         case .claimLost(let session):
             handedBack.append(.init(file: file, detail: "\(session): the claim was taken back by a peer before the publish; not published here"))
         case .stuck(let error):

@@ -1,4 +1,5 @@
 import DropFolder
+import SystemSupport
 
 extension Intake {
     /// A claim waiting for a batch job frees its `--max-sessions` place and its file name (a re-drop
@@ -7,9 +8,9 @@ extension Intake {
         guard setAsidePaths.insert(claim.path).inserted else { return }
         bigPaths.remove(claim.path)
         if expressPaths.remove(claim.path) == nil { inFlight -= 1 }
-        inFlightNames.remove(claim.originalName)
-        if arrivedWhileInFlight.remove(claim.originalName) != nil, accepting {
-            await enqueue(claim.originalName)
+        inFlightNames.remove(claim.inboxName)
+        if arrivedWhileInFlight.remove(claim.inboxName) != nil, accepting {
+            await enqueue(claim.inboxName)
         } else {
             await pump()
         }

@@ -1,4 +1,6 @@
 import DropFolder
+import LocatedJSON
+import SceneManifest
 import SystemSupport
 
 extension Intake {
@@ -10,9 +12,24 @@ extension Intake {
         case failed(SystemError)
     }
 
+    /// The gate's observation of `name` when it is a regular file whose JSON ends early (a writer not done with
+    /// it); nil for anything else, which is claimed at once. On the I/O threads.
+    static func unfinished(_ name: RawName, work: WorkArea) -> StabilityGate.Observation? {
+        guard let info = try? work.inboxDirectory.info(name), info.kind == .regular, info.size <= Int64(ManifestDecoder.maximumBytes),
+            let bytes = work.inboxDirectory.readPrefix(name, limit: ManifestDecoder.maximumBytes)
+        else { return nil }
+        do {
+            _ = try JSONDocument.parse(bytes)
+            return nil
+        } catch {
+            guard error.endedEarly else { return nil }
+            return StabilityGate.Observation(size: info.size, mtimeNanoseconds: info.mtimeNanoseconds, inode: info.inode)
+        }
+    }
+
     /// One claim, on the I/O threads. A folder named *.json is never claimed; anything else (links,
     /// FIFOs) is claimed by rename, which never opens it, and quarantined by the processor.
-    static func claim(_ name: String, work: WorkArea) async -> ClaimAttempt {
+    static func claim(_ name: RawName, work: WorkArea) async -> ClaimAttempt {
         await WorkerThreads.io.run { () -> ClaimAttempt in
             guard let info = try? work.inboxDirectory.info(name), info.kind != .directory else { return .gone }
             do throws(SystemError) {

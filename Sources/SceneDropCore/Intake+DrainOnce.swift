@@ -20,10 +20,10 @@ extension Intake {
         return present
     }
 
-    func giveUpOnChangingFiles(except stable: Set<String>) {
+    func giveUpOnChangingFiles(except stable: Set<RawName>) {
         guard var wanted else { return }
         for name in wanted.sorted() where !stable.contains(name) && !queued.contains(name) && !inFlightNames.contains(name) {
-            summary.skipped.append(.init(file: name, detail: "still changing after \(Int(patience ?? 0))s; left for the next run"))
+            summary.skipped.append(.init(file: name.text, detail: "still changing after \(Int(patience ?? 0))s; left for the next run"))
             wanted.remove(name)
         }
         self.wanted = wanted

@@ -17,7 +17,7 @@ extension Intake {
 
     func noteWaiting(_ candidates: [InboxScanner.Candidate], now: Double) {
         guard !isDraining else { return }
-        var present: Set<String> = []
+        var present: Set<RawName> = []
         for candidate in candidates where candidate.info.kind != .directory {
             let name = candidate.name
             if inFlightNames.contains(name) { continue }
@@ -35,7 +35,7 @@ extension Intake {
     }
 
     /// Why `name` is still in the inbox, in words.
-    func waitingReason(_ name: String, now: Double) -> String {
+    func waitingReason(_ name: RawName, now: Double) -> String {
         if let problem = claimProblems[name] { return problem }
         if let wait = backoff[name], wait.until > now {
             return "it is retried after a fault, in \(Int(wait.until - now)) s (attempt \(wait.failures + 1))"

@@ -28,9 +28,9 @@ actor Intake {
 
     var gate: StabilityGate
     /// Names waiting for capacity, in arrival order (a head index keeps popping O(1)).
-    var queue: [String] = []
+    var queue: [RawName] = []
     var head = 0
-    var queued: Set<String> = []
+    var queued: Set<RawName> = []
     var inFlight = 0
     /// Claims in the express lane (see `nextExpress()`), by path.
     var expressPaths: Set<String> = []
@@ -47,19 +47,19 @@ actor Intake {
     /// Inbox names whose claim is being processed. An event for one of them (our own hand-back
     /// renaming it into the inbox, or a new drop under the same name) waits until processing ends,
     /// so a backoff is in place before the name can be claimed again.
-    var inFlightNames: Set<String> = []
-    var arrivedWhileInFlight: Set<String> = []
+    var inFlightNames: Set<RawName> = []
+    var arrivedWhileInFlight: Set<RawName> = []
     /// Inbox files seen by rescans and not taken, since when, and why the last claim of each failed
     /// (Intake+Waiting): a file left waiting is logged, never silently skipped.
-    var waitingSince: [String: Double] = [:]
-    var warnedWaiting: Set<String> = []
-    var claimProblems: [String: String] = [:]
+    var waitingSince: [RawName: Double] = [:]
+    var warnedWaiting: Set<RawName> = []
+    var claimProblems: [RawName: String] = [:]
     var staleAfter: Double
     var accepting = true
     /// How the inbox's path no longer names the folder opened at start, as the last rescan found it.
     var inboxChange: String?
-    var backoff: [String: (until: Double, failures: Int)] = [:]
-    private var reportedFolders: Set<String> = []
+    var backoff: [RawName: (until: Double, failures: Int)] = [:]
+    private var reportedFolders: Set<RawName> = []
     /// Recheck times already requested and not yet due, so a burst does not start a timer per file.
     private var pendingRechecks: Set<Int> = []
     /// A pump or a rescan is under way (they await the I/O threads): a second caller leaves the work
@@ -69,7 +69,7 @@ actor Intake {
     private var scanAgain = false
 
     /// drainOnce: the names still to take (`nil` until the first listing), and when patience ends.
-    var wanted: Set<String>?
+    var wanted: Set<RawName>?
     /// drainOnce: seconds a file may keep changing before the run leaves it, and when that is over.
     let patience: Double?
     let patienceEnds: Double?
@@ -110,12 +110,22 @@ actor Intake {
 
     var isDraining: Bool { patienceEnds != nil }
 
-    /// A close-after-write or move-in event: the file is complete, claim it now.
-    func arrived(_ name: String) async {
-        guard accepting, !isDraining, InboxFilter.accepts(name) else { return }
+    /// A close-after-write or move-in event: the file is complete, claim it now. Unless its JSON ends early: a
+    /// writer that writes half, closes, and opens it again to append the rest would find it gone (claimed) and
+    /// make a second file of the rest. Such a file waits on the stability gate, like a file a rescan found, and
+    /// is claimed once it stops changing for `--settle` (then judged whole or not).
+    func arrived(_ name: RawName) async {
+        guard accepting, !isDraining, InboxFilter.accepts(name.text) else { return }
         gate.forget(name)
         if inFlightNames.contains(name) {
             arrivedWhileInFlight.insert(name)
+            return
+        }
+        let work = self.work
+        if let unfinished = await WorkerThreads.io.run({ Self.unfinished(name, work: work) }) {
+            guard accepting, !queued.contains(name), !inFlightNames.contains(name) else { return }
+            logger.debug("manifest ends early; waiting for its writer before the claim", metadata: ["scenedrop.file": "\(name)"])
+            if case .recheck(let at) = gate.observe(name, unfinished, now: clock.now()) { requestRecheck(at: at) }
             return
         }
         await enqueue(name)
@@ -184,9 +194,9 @@ actor Intake {
         guard accepting else { return }
         if isDraining { candidates = narrowToWanted(candidates) }
         let now = clock.now()
-        var present: Set<String> = []
+        var present: Set<RawName> = []
         var earliestRecheck: Double?
-        var stable: [String] = []
+        var stable: [(name: RawName, mtime: Int64)] = []
         for candidate in candidates {
             present.insert(candidate.name)
             if candidate.info.kind == .directory {
@@ -203,7 +213,7 @@ actor Intake {
             let observation = StabilityGate.Observation(
                 size: candidate.info.size, mtimeNanoseconds: candidate.info.mtimeNanoseconds, inode: candidate.info.inode)
             switch gate.observe(candidate.name, observation, now: now) {
-            case .stable: stable.append(candidate.name)
+            case .stable: stable.append((candidate.name, candidate.info.mtimeNanoseconds))
             case .recheck(let at): earliestRecheck = min(earliestRecheck ?? at, at)
             }
         }
@@ -212,7 +222,7 @@ actor Intake {
         activity.rescanned(inboxFiles: candidates.count)
         reportedFolders.formIntersection(present)
         if let patienceEnds, now >= patienceEnds, earliestRecheck != nil {
-            giveUpOnChangingFiles(except: Set(stable))
+            giveUpOnChangingFiles(except: Set(stable.map(\.name)))
             earliestRecheck = nil
         }
         if let earliestRecheck { requestRecheck(at: earliestRecheck) }
@@ -221,11 +231,14 @@ actor Intake {
             "scenedrop.settling": "\(gate.trackedCount)", "scenedrop.queued": "\(queued.count)",
             "scenedrop.claimed_total": "\(stats.claimed)", "scenedrop.overflows_total": "\(stats.overflows)",
         ])
-        for name in stable { await enqueue(name) }
+        // Oldest first: of two drops of one session found by one rescan, the one written last is claimed last,
+        // and the last claimed wins (`SessionVersions`).
+        stable.sort { ($0.mtime, $0.name) < ($1.mtime, $1.name) }
+        for file in stable { await enqueue(file.name) }
         finishIfDrained()
     }
 
-    func enqueue(_ name: String) async {
+    func enqueue(_ name: RawName) async {
         guard queued.insert(name).inserted else { return }
         queue.append(name)
         await pump()
@@ -240,7 +253,7 @@ actor Intake {
             if !accepting { output.finish() }
         }
         while accepting, head < queue.count {
-            let name: String
+            let name: RawName
             var express = false
             if inFlight < maxSessions {
                 name = queue[head]
@@ -272,7 +285,7 @@ actor Intake {
                 logger.error("claim failed", metadata: ["scenedrop.file": "\(name)", "error.message": "\(error.description)"])
                 claimProblems[name] = "its claim failed: \(error.description)"
                 // Left where it is, untouched; `process` reports it and exits 1 so cron notices.
-                if isDraining { summary.unclaimed.append(.init(file: name, detail: Self.unclaimable(error, work: workFolder))) }
+                if isDraining { summary.unclaimed.append(.init(file: name.text, detail: Self.unclaimable(error, work: workFolder))) }
                 continue
             case .claimed(let claim, let size):
                 // The audit trail's first line for a manifest; its time is what drop → claim is measured by.
@@ -297,8 +310,8 @@ actor Intake {
         bigPaths.remove(claim.path)
         if setAsidePaths.remove(claim.path) == nil {
             if expressPaths.remove(claim.path) == nil { inFlight -= 1 }
-            inFlightNames.remove(claim.originalName)
-            arrivedMeanwhile = arrivedWhileInFlight.remove(claim.originalName) != nil
+            inFlightNames.remove(claim.inboxName)
+            arrivedMeanwhile = arrivedWhileInFlight.remove(claim.inboxName) != nil
         }
         if isDraining {
             summary.add(file: claim.originalName, outcome: outcome)
@@ -312,14 +325,14 @@ actor Intake {
                 requestRecheck(at: until)
                 logger.info("retry scheduled", metadata: ["scenedrop.file": "\(name)", "scenedrop.retry_in_s": "\(delay)"])
             case .published, .quarantined, .superseded:
-                backoff[claim.originalName] = nil
+                backoff[claim.inboxName] = nil
             case .cancelled, .stuck, .claimLost:
                 break
             }
         }
         // A new file dropped under the same name while we worked: take it now (pump honours any backoff).
         if arrivedMeanwhile, accepting {
-            await enqueue(claim.originalName)
+            await enqueue(claim.inboxName)
         } else {
             await pump()
         }

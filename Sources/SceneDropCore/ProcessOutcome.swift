@@ -1,3 +1,5 @@
+import SystemSupport
+
 /// How one claimed manifest ended.
 public enum ProcessOutcome: Sendable, Equatable {
     /// A complete session folder is in the outbox.
@@ -6,9 +8,9 @@ public enum ProcessOutcome: Sendable, Equatable {
     case quarantined(name: String, reason: String)
     /// A fault of the machine (disk full, permissions…): the manifest is back in the inbox under
     /// `inboxName`, to be retried after a backoff.
-    case handedBack(inboxName: String, error: String)
+    case handedBack(inboxName: RawName, error: String)
     /// The work was cancelled (shutdown): the manifest is back in the inbox.
-    case cancelled(inboxName: String)
+    case cancelled(inboxName: RawName)
     /// A newer drop of the same session replaced this one while it waited for its batch job (whose
     /// job was cancelled for the new one's): nothing is published from it, and its claim is released.
     case superseded(session: String)

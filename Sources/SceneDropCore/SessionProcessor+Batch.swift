@@ -51,14 +51,21 @@ extension SessionProcessor {
         return try await chain.generate(request, limiter: limiter, logger: logger, progress: progress)
     }
 
-    /// A newer drop replaced the session's batch: its claim is released (the newer manifest stands
-    /// for the session now) and nothing is published.
-    func superseded(_ claim: ClaimedManifest, session: String, logger: Logger) async -> ProcessOutcome {
+    /// A newer drop replaced the session's batch (`newerFile` nil), or a newer drop of the session was decoded
+    /// before this one could publish (`newerFile` names it): the claim is released (the newer manifest stands for
+    /// the session now) and nothing is published.
+    func superseded(_ claim: ClaimedManifest, session: String, newerFile: String?, logger: Logger) async -> ProcessOutcome {
         let work = self.work
         try? await WorkerThreads.io.run { () throws(SystemError) in try work.release(claim) }
-        logger.notice("batch session replaced by a newer drop of the same session; this drop is not published", metadata: [
-            "scenedrop.session": "\(session)",
-        ])
+        if let newerFile {
+            logger.notice("session drop superseded by a newer drop of the same session; this drop is not published", metadata: [
+                "scenedrop.session": "\(session)", "scenedrop.newer_file": "\(newerFile)",
+            ])
+        } else {
+            logger.notice("batch session replaced by a newer drop of the same session; this drop is not published", metadata: [
+                "scenedrop.session": "\(session)",
+            ])
+        }
         return .superseded(session: session)
     }
 }

@@ -25,6 +25,8 @@ public struct SessionProcessor: Sendable {
     var setAside: (@Sendable (ClaimedManifest) async -> Void)?
     /// Paid images of sessions not yet published, so a hand-back does not pay for them again.
     let paidScenes: PaidScenes
+    /// The newest drop of each session, so an older one that finishes later is not published over it.
+    let versions = SessionVersions()
 
     init(
         configuration: Configuration, work: WorkArea, chain: ProviderChain, limiter: ConcurrencyLimiter,
@@ -74,6 +76,7 @@ public struct SessionProcessor: Sendable {
         case .failure(.cancelled): return await cancelled(claim, logger: logger)
         }
         logger[metadataKey: "scenedrop.session"] = "\(manifest.session)"
+        versions.decoded(session: manifest.session, sequence: claim.sequence, file: claim.originalName)
         if Task.isCancelled { return await cancelled(claim, logger: logger) }
         activity.started(claim.path, session: manifest.session, file: claim.originalName, scenes: manifest.scenes.map(\.sceneNumber))
 
@@ -91,7 +94,7 @@ public struct SessionProcessor: Sendable {
             switch try await generateAndPublish(manifest, bytes: bytes, claim: claim, receivedAt: receivedAt, into: staging, logger: logger) {
             case .published(let result): return result
             case .rejected(let error): return await quarantine(claim, error, logger: logger)
-            case .superseded: return await superseded(claim, session: manifest.session, logger: logger)
+            case .superseded(let newer): return await superseded(claim, session: manifest.session, newerFile: newer, logger: logger)
             }
         } catch {
             await discard(staging)
@@ -127,8 +130,9 @@ public struct SessionProcessor: Sendable {
         case published(ProcessOutcome)
         /// `--strict` and a scene fell back: the session is not published.
         case rejected(ManifestError)
-        /// A newer drop of the session replaced its batch: nothing is published.
-        case superseded
+        /// A newer drop of the session replaced its batch (`nil`), or was decoded before this one could publish
+        /// (its file's name): nothing is published.
+        case superseded(String?)
     }
 
     /// Generates every scene into `staging`, then writes the manifest and session.json and publishes.
@@ -142,7 +146,7 @@ public struct SessionProcessor: Sendable {
         switch try await batchStage(batch, claim: claim) {
         case .superseded:
             await discard(staging)
-            return .superseded
+            return .superseded(nil)
         case .scenes(let results):
             batched = results
         }
@@ -166,22 +170,30 @@ public struct SessionProcessor: Sendable {
         try Task.checkCancellation()
         // One trip to the I/O threads for the rest: session.json, the fence (the claim linked in as
         // manifest.json: a claim a peer took back cannot be), the publish rename, the claim's release.
-        let (work, sync) = (self.work, configuration.sync)
+        let (work, sync, versions) = (self.work, configuration.sync, self.versions)
         let step = try await WorkerThreads.io.run { () throws(SystemError) -> PublishStep in
             try staging.write("session.json", sessionBytes, sync: sync)
             guard try staging.fenceManifest(claim: claim.path, bytes: bytes, sync: sync) else { return .claimLost }
             if let obstruction = staging.obstruction() { return .blocked(obstruction) }
-            let outcome: SessionStaging.Outcome
-            do throws(SystemError) {
-                outcome = try staging.publish(sync: sync)
-            } catch where error.errno == ENOTDIR {
-                return .blocked(staging.obstruction() ?? "\(staging.outbox)/\(staging.session) is not a session folder")
+            let step = try versions.publishUnlessSuperseded(session: manifest.session, sequence: claim.sequence) { () throws(SystemError) in
+                // Whose session this publish replaces, if any: a drop of another file is said in the log.
+                let previous = staging.publishedSource()
+                do throws(SystemError) {
+                    return .published(try staging.publish(sync: sync), previousSource: previous)
+                } catch where error.errno == ENOTDIR {
+                    return .blocked(staging.obstruction() ?? "\(staging.outbox)/\(staging.session) is not a session folder")
+                }
             }
-            try? work.release(claim)
-            return .published(outcome)
+            if case .published = step { try? work.release(claim) }
+            return step
         }
         let published: SessionStaging.Outcome
         switch step {
+        case .superseded(let newer):
+            paidScenes.forget(manifest: paidKey)
+            await discard(staging)
+            await finishBatch(batch)
+            return .superseded(newer)
         case .claimLost:
             await discard(staging)
             return .published(await claimLost(claim, session: manifest.session, logger: logger))
@@ -193,8 +205,13 @@ public struct SessionProcessor: Sendable {
             return .rejected(ManifestError(
                 reason: .outboxConflict,
                 message: "cannot publish session \(manifest.session): \(obstruction); move it away, then requeue this manifest"))
-        case .published(let outcome):
+        case .published(let outcome, let previousSource):
             published = outcome
+            if outcome == .replaced, let previousSource, previousSource != claim.originalName {
+                logger.warning("session replaced by a drop from another file", metadata: [
+                    "scenedrop.replaced_file": "\(previousSource)",
+                ])
+            }
         }
         paidScenes.forget(manifest: paidKey)
         await finishBatch(batch)
@@ -344,7 +361,10 @@ struct SceneGenerationError: Error {
 
 /// How the last trip to the I/O threads of a publish ended.
 enum PublishStep: Sendable {
-    case published(SessionStaging.Outcome)
+    /// With the `source` of the session it replaced, if there was one.
+    case published(SessionStaging.Outcome, previousSource: String?)
+    /// A newer drop of the session (this file) was decoded meanwhile: this one is not published.
+    case superseded(by: String)
     /// The fence found the claim gone: a peer took it.
     case claimLost
     /// Something that is not a session folder stands at the session's place in the outbox.

@@ -21,7 +21,11 @@ struct SessionWorkers: Service {
                 await withDiscardingTaskGroup { jobs in
                     for await (claim, receivedAt) in claims {
                         inFlight.value.add(1, ordering: .relaxed)
+                        // In claim order, before any of its tasks runs: a newer drop can never end before an
+                        // older one counts as in flight (`SessionVersions`).
+                        processor.versions.started(claim.sequence)
                         jobs.addTask {
+                            defer { processor.versions.ended(claim.sequence) }
                             let started = processor.clock.now()
                             let outcome = await processor.process(claim, receivedAt: receivedAt)
                             processor.activity.ended(claim.path, outcome: outcome, seconds: processor.clock.now() - started, receivedAt: receivedAt)

@@ -1,3 +1,4 @@
+import Crypto
 import LocatedJSON
 
 /// Decodes and validates manifest bytes. Pure: no I/O, so the same rules serve the daemon,
@@ -60,13 +61,22 @@ public enum ManifestDecoder {
 
     /// The default session name: the file's stem with every character outside the session
     /// alphabet turned into `-`, trimmed to a name the pattern accepts.
+    ///
+    /// A stem that is a valid name already is the name. Any other (a character replaced, a leading one
+    /// dropped, a long one cut) could come from several file names (`ep?.json` and `ep*.json`; `café.json` in
+    /// NFC and in NFD), which would then replace each other's sessions: such a name ends in `-` and the first
+    /// 8 hex digits of the SHA-256 of the whole file name (`printf %s 'ep?.json' | sha256sum`), so each file
+    /// name has a session of its own.
     public static func sessionName(fromFileName fileName: String) -> String {
         var stem = Substring(fileName)
         if let dot = stem.lastIndex(of: "."), dot != stem.startIndex { stem = stem[..<dot] }
+        if isValidSessionName(String(stem)) { return String(stem) }
         var name = String(stem.map { isSessionCharacter($0) ? $0 : "-" })
         while let first = name.first, !(first.isASCII && (first.isLetter || first.isNumber)) { name.removeFirst() }
+        while name.hasSuffix("-") { name.removeLast() }
         if name.isEmpty { name = "session" }
-        return String(name.prefix(128))
+        let tag = SHA256.hash(data: Array(fileName.utf8)).prefix(4).map { ($0 < 0x10 ? "0" : "") + String($0, radix: 16) }.joined()
+        return String(name.prefix(128 - 1 - tag.count)) + "-" + tag
     }
 
     static func isSessionCharacter(_ c: Character) -> Bool {

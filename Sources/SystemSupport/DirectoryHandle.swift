@@ -68,40 +68,60 @@ public final class DirectoryHandle: Sendable {
     }
 
     /// `lstat` of one name in the folder (links never followed); nil when there is none.
-    public func info(_ name: String) throws(SystemError) -> FileInfo? {
+    /// (Names are `RawName`s: an entry whose name is not UTF-8 is reached like any other.)
+    public func info(_ name: RawName) throws(SystemError) -> FileInfo? {
         var st = stat()
-        if fstatat(descriptor, name, &st, AT_SYMLINK_NOFOLLOW) != 0 {
+        if name.withCString({ fstatat(descriptor, $0, &st, AT_SYMLINK_NOFOLLOW) }) != 0 {
             if errno == ENOENT { return nil }
-            throw .current("fstatat", path + "/" + name)
+            throw .current("fstatat", path + "/" + name.text)
         }
         return FileInfo(st)
     }
 
     /// Renames `name` in the folder to the absolute path `target` (replacing nothing that a rename would not).
-    public func rename(_ name: String, to target: String) throws(SystemError) {
-        if renameat(descriptor, name, AT_FDCWD, target) != 0 { throw .current("renameat", path + "/" + name, target) }
+    public func rename(_ name: RawName, to target: String) throws(SystemError) {
+        if name.withCString({ renameat(descriptor, $0, AT_FDCWD, target) }) != 0 { throw .current("renameat", path + "/" + name.text, target) }
     }
 
     /// Moves the absolute path `source` into the folder as `name`, never replacing what is there (EEXIST).
-    public func moveIn(_ source: String, as name: String) throws(SystemError) {
-        if csys_renameat_noreplace(AT_FDCWD, source, descriptor, name) != 0 {
+    public func moveIn(_ source: String, as name: RawName) throws(SystemError) {
+        if name.withCString({ csys_renameat_noreplace(AT_FDCWD, source, descriptor, $0) }) != 0 {
             if FileSystem.isUnsupported(errno) {
-                if linkat(AT_FDCWD, source, descriptor, name, 0) != 0 { throw .current("linkat", source, path + "/" + name) }
+                if name.withCString({ linkat(AT_FDCWD, source, descriptor, $0, 0) }) != 0 { throw .current("linkat", source, path + "/" + name.text) }
                 if Glibc.unlink(source) != 0 { throw .current("unlink", source) }
                 return
             }
-            throw .current("renameat2", source, path + "/" + name)
+            throw .current("renameat2", source, path + "/" + name.text)
         }
     }
 
     /// Creates an empty file `name` in the folder (it must not exist).
-    public func createEmpty(_ name: String) throws(SystemError) {
-        let fd = openat(descriptor, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o664)
-        if fd < 0 { throw .current("openat", path + "/" + name) }
+    public func createEmpty(_ name: RawName) throws(SystemError) {
+        let fd = name.withCString { openat(descriptor, $0, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o664) }
+        if fd < 0 { throw .current("openat", path + "/" + name.text) }
         close(fd)
     }
 
-    public func remove(_ name: String) throws(SystemError) {
-        if unlinkat(descriptor, name, 0) != 0 { throw .current("unlinkat", path + "/" + name) }
+    public func remove(_ name: RawName) throws(SystemError) {
+        if name.withCString({ unlinkat(descriptor, $0, 0) }) != 0 { throw .current("unlinkat", path + "/" + name.text) }
+    }
+
+    /// Up to `limit` bytes from the start of the regular file `name` (never a link, never blocking on a FIFO);
+    /// nil when it cannot be read.
+    public func readPrefix(_ name: RawName, limit: Int) -> [UInt8]? {
+        let fd = name.withCString { openat(descriptor, $0, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY) }
+        if fd < 0 { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
+        var bytes = [UInt8](repeating: 0, count: max(0, min(limit, Int(st.st_size))))
+        var filled = 0
+        while filled < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
+            if n < 0, errno == EINTR { continue }
+            if n <= 0 { break }
+            filled += n
+        }
+        return Array(bytes.prefix(filled))
     }
 }

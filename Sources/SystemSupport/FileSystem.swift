@@ -29,6 +29,9 @@ public enum FileSystem {
 
     /// One directory entry: its name and, where the filesystem says, its type.
     public struct Entry: Sendable {
+        /// The name's bytes, exactly (see `RawName`).
+        public var rawName: RawName
+        /// The name as text (`RawName.text`): itself when it is UTF-8.
         public var name: String
         public var kind: FileInfo.Kind?
     }
@@ -50,10 +53,10 @@ public enum FileSystem {
         defer { closedir(dir) }
         var entries: [Entry] = []
         while let ent = readdir(dir) {
-            let name = withUnsafeBytes(of: ent.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            let rawName = withUnsafeBytes(of: ent.pointee.d_name) { raw in
+                RawName(bytes: raw.prefix(while: { $0 != 0 }))
             }
-            if name == "." || name == ".." { continue }
+            if rawName == "." || rawName == ".." { continue }
             let kind: FileInfo.Kind?
             switch Int32(ent.pointee.d_type) {
             case Int32(DT_REG): kind = .regular
@@ -64,7 +67,7 @@ public enum FileSystem {
             case Int32(DT_CHR), Int32(DT_BLK): kind = .device
             default: kind = nil
             }
-            entries.append(Entry(name: name, kind: kind))
+            entries.append(Entry(rawName: rawName, name: rawName.text, kind: kind))
         }
         return entries
     }
@@ -227,15 +230,16 @@ public enum FileSystem {
         let parentFD = open(parentPath(path), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if parentFD < 0 { throw .current("open", parentPath(path)) }
         defer { close(parentFD) }
-        try removeEntry(at: parentFD, name: baseName(path), displayPath: path)
+        try removeEntry(at: parentFD, name: RawName(baseName(path)), displayPath: path)
     }
 
-    private static func removeEntry(at dirFD: Int32, name: String, displayPath: String) throws(SystemError) {
-        let fd = openat(dirFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+    /// By the entries' bytes: a name that is not UTF-8 (a user's file in a session folder) is removed like any other.
+    private static func removeEntry(at dirFD: Int32, name: RawName, displayPath: String) throws(SystemError) {
+        let fd = name.withCString { openat(dirFD, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
         if fd < 0 {
             // Not a directory (or a link to one): unlink the entry itself.
             if errno == ENOTDIR || errno == ELOOP {
-                if unlinkat(dirFD, name, 0) != 0, errno != ENOENT { throw .current("unlink", displayPath) }
+                if name.withCString({ unlinkat(dirFD, $0, 0) }) != 0, errno != ENOENT { throw .current("unlink", displayPath) }
                 return
             }
             if errno == ENOENT { return }
@@ -246,17 +250,15 @@ public enum FileSystem {
             close(fd)
             throw error
         }
-        var children: [String] = []
+        var children: [RawName] = []
         while let ent = readdir(dir) {
-            let child = withUnsafeBytes(of: ent.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
+            let child = withUnsafeBytes(of: ent.pointee.d_name) { raw in RawName(bytes: raw.prefix(while: { $0 != 0 })) }
             if child != "." && child != ".." { children.append(child) }
         }
         var failure: SystemError?
         for child in children {
             do {
-                try removeEntry(at: dirfd(dir), name: child, displayPath: displayPath + "/" + child)
+                try removeEntry(at: dirfd(dir), name: child, displayPath: displayPath + "/" + child.text)
             } catch {
                 failure = error
                 break
@@ -264,7 +266,7 @@ public enum FileSystem {
         }
         closedir(dir)
         if let failure { throw failure }
-        if unlinkat(dirFD, name, AT_REMOVEDIR) != 0, errno != ENOENT { throw .current("rmdir", displayPath) }
+        if name.withCString({ unlinkat(dirFD, $0, AT_REMOVEDIR) }) != 0, errno != ENOENT { throw .current("rmdir", displayPath) }
     }
 
     /// Total bytes of regular files below a path (links not followed).

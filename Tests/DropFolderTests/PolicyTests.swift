@@ -1,4 +1,5 @@
 import DropFolder
+import SystemSupport
 import Testing
 
 @Suite struct InboxFilterTests {

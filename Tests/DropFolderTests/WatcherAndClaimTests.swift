@@ -26,7 +26,7 @@ final class EventCollector: Sendable {
 
     var events: [WatchEvent] { buffer.events.withLock { $0 } }
 
-    func arrived(_ name: String) -> Bool { events.contains(.arrived(name: name)) }
+    func arrived(_ name: String) -> Bool { events.contains(.arrived(name: RawName(name))) }
 
     func waitForWatch() async throws {
         try await waitUntil("the inotify watch to be in place") { events.contains(.watching) }
@@ -250,7 +250,7 @@ final class EventCollector: Sendable {
             let again = try #require(try work.claim("a.json"))
             try writeFile(dir + "/inbox/a.json", "2")
             let name = try work.handBack(again)
-            #expect(name != "a.json" && name.hasPrefix("a.") && name.hasSuffix(".json"))
+            #expect(name != "a.json" && name.text.hasPrefix("a.") && name.text.hasSuffix(".json"))
             #expect(readText(dir + "/inbox/a.json") == "2")
             work.close()
             #expect(!FileSystem.exists(dir + "/work/me"))

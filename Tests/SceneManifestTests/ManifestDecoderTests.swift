@@ -75,7 +75,7 @@ private func failure(_ bytes: [UInt8], file: String = "m.json") -> ManifestError
 
     @Test func defaultsApply() throws {
         let m = try decode(#"{"scenes": [{"scene_number": 1, "image_create_prompt": "x"}]}"#, file: "My Episode (cut 2).json")
-        #expect(m.session == "My-Episode--cut-2-")
+        #expect(m.session == "My-Episode--cut-2-c00dafb8")
         #expect(m.quality == .draft)
         #expect(m.aspectRatio.description == "16:9")
         #expect(m.width == 1920 && m.height == 1080)
@@ -259,10 +259,23 @@ private func failure(_ bytes: [UInt8], file: String = "m.json") -> ManifestError
     }
 
     @Test func sessionNameFromFileName() {
-        #expect(ManifestDecoder.sessionName(fromFileName: "ep42 cold open.json") == "ep42-cold-open")
-        #expect(ManifestDecoder.sessionName(fromFileName: "__x.json") == "x")
-        #expect(ManifestDecoder.sessionName(fromFileName: "ü.json") == "session")
-        #expect(ManifestDecoder.isValidSessionName(ManifestDecoder.sessionName(fromFileName: String(repeating: "b", count: 300) + ".json")))
+        // A stem that is a session name already is used as it is.
+        #expect(ManifestDecoder.sessionName(fromFileName: "ep42-cold_open.v2.json") == "ep42-cold_open.v2")
+        // Anything else gets 8 hex digits of the name's SHA-256 (`printf %s 'ep42 cold open.json' | sha256sum`).
+        #expect(ManifestDecoder.sessionName(fromFileName: "ep42 cold open.json") == "ep42-cold-open-a2f0bfa3")
+        #expect(ManifestDecoder.sessionName(fromFileName: "__x.json") == "x-0ab7bafc")
+        #expect(ManifestDecoder.sessionName(fromFileName: "ü.json") == "session-7bfc9a5e")
+        // Names that differ only in replaced characters, or in their Unicode form, get sessions of their own.
+        #expect(ManifestDecoder.sessionName(fromFileName: "ep?.json") == "ep-8f10acdb")
+        #expect(ManifestDecoder.sessionName(fromFileName: "ep*.json") == "ep-ee1f37f5")
+        let nfc = String(decoding: [0x63, 0x61, 0x66, 0xC3, 0xA9, 0x2E, 0x6A, 0x73, 0x6F, 0x6E] as [UInt8], as: UTF8.self)
+        let nfd = String(decoding: [0x63, 0x61, 0x66, 0x65, 0xCC, 0x81, 0x2E, 0x6A, 0x73, 0x6F, 0x6E] as [UInt8], as: UTF8.self)
+        #expect(ManifestDecoder.sessionName(fromFileName: nfc) == "caf-a44a67ee")
+        #expect(ManifestDecoder.sessionName(fromFileName: nfd) == "caf-e1f9ee3f")
+        let long = [String(repeating: "b", count: 300) + "1.json", String(repeating: "b", count: 300) + "2.json"]
+        let names = long.map { ManifestDecoder.sessionName(fromFileName: $0) }
+        #expect(names.allSatisfy { ManifestDecoder.isValidSessionName($0) && $0.count == 128 })
+        #expect(names[0] != names[1])
     }
 
     @Test func tooLargeIsCheckedFirst() {
