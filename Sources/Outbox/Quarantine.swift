@@ -119,6 +119,10 @@ public struct Quarantine: Sendable {
     @discardableResult
     public func requeue(_ name: String, inbox: String) throws(RequeueError) -> String {
         var file = name
+        // A NUL ends the name at the system call: `bad.json\0.txt` would move `bad.json` and orphan its report.
+        guard !file.isEmpty, !file.utf8.contains(0) else {
+            throw RequeueError(name: name, message: "is not a file name (it is empty or holds a NUL byte)", isMissing: true)
+        }
         if !FileSystem.exists(directory + "/" + file), FileSystem.exists(directory + "/" + file + ".json") { file += ".json" }
         guard !file.contains("/"), !file.hasSuffix(".error.json"), !file.hasPrefix("."),
               let info = try? FileSystem.info(directory + "/" + file)

@@ -1,5 +1,6 @@
-/// Percent-decoding of one path segment; nil for a malformed escape or bytes that are not UTF-8, so
-/// an odd request is a 404, never a guess.
+/// Percent-decoding of one path segment; nil for a malformed escape, bytes that are not UTF-8 or a NUL (which
+/// would cut the name short at the system call: `bad.json%00.txt` is not `bad.json`), so an odd request is a
+/// 404, never a guess.
 enum PercentDecoding {
     static func decode(_ text: String) -> String? {
         var bytes: [UInt8] = []
@@ -9,6 +10,7 @@ enum PercentDecoding {
             guard let high = iterator.next().flatMap(hex), let low = iterator.next().flatMap(hex) else { return nil }
             bytes.append(high << 4 | low)
         }
+        guard !bytes.contains(0) else { return nil }
         return String(validating: bytes, as: UTF8.self)
     }
 

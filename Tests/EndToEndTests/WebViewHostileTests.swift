@@ -88,6 +88,15 @@ import Testing
             #expect(preview.status == 200 && (try? ImageInspector.inspect(preview.body).format) == .jpeg)
             #expect(!preview.text.contains("SECRET-OUTSIDE"))
             #expect(try await web.get("/sessions/s1/scene-001.json").status == 200, "the real files are still served")
+            // A NUL in a requeued name would end it at the system call: `bad.json%00.txt` used to requeue bad.json and
+            // leave its report orphaned. It names nothing: 404, and bad.json stays in quarantine with its report.
+            for target in ["/quarantine/bad.json%00.txt/requeue", "/quarantine/bad.json%00/requeue", "/quarantine/%00/requeue"] {
+                let answer = try await web.post(target, headers: ["X-SceneDrop-Action": "requeue"])
+                #expect(answer.status == 404, "\(target): \(answer.status) \(answer.text)")
+            }
+            #expect(try await web.get("/quarantine/bad.json%00.txt").status == 404)
+            #expect(FileSystem.exists(root + "/quarantine/bad.json") && FileSystem.exists(root + "/quarantine/bad.json.error.json"))
+            #expect(!FileSystem.exists(root + "/inbox/bad.json"))
             #expect(try await web.daemon.stop() == 0)
         }
     }
