@@ -12,12 +12,15 @@ struct Bench: AsyncParsableCommand {
             Scenarios: B1 pickup latency (with the inotifywait floor and a naive hot folder), B2 a burst past the
             inotify queue, B3 parallel generation against a fake Gemini API with 1 s latency, B4 peak memory with
             2K images, B5 placeholder rendering throughput, B6 a per-minute quota (with the google-genai SDK peer
-            when Python has it). Needs the release `scenedrop` binary beside this one
-            (built first if missing) and inotifywait (`.ci/setup test` installs it).
+            when Python has it). S1 (not in the default run: `--only S1`) is a soak of `--soak-minutes` (10) with
+            the web view under mixed load: it reports traps, RSS and descriptors at start and end, and publishes.
+            Needs the release `scenedrop` binary beside this one (built first if missing; SCENEDROP_TEST_BINARY
+            names another, e.g. a sanitizer build) and inotifywait (`.ci/setup test` installs it).
 
             Example:
               swift run -c release scenedrop-bench
               swift run -c release scenedrop-bench --only B1,B3 --json
+              SCENEDROP_TEST_BINARY=.build-tsan/debug/scenedrop swift run -c release scenedrop-bench --only S1
             """
     )
 
@@ -35,6 +38,9 @@ struct Bench: AsyncParsableCommand {
 
     @Option(name: .customLong("latency-ms"), help: "The fake Gemini API's answer time in B3 and B4.")
     var latencyMS = 1000
+
+    @Option(name: .customLong("soak-minutes"), help: "How long S1 runs.")
+    var soakMinutes: Double = 10
 
     @Flag(name: .long, help: ArgumentHelp("Tiny runs of every scenario (the test suite's check that the benchmark works); the figures mean nothing.", visibility: .hidden))
     var smoke = false
@@ -65,6 +71,7 @@ struct Bench: AsyncParsableCommand {
                     latency: smoke ? .milliseconds(100) : .seconds(1)
                 ).run()
             }),
+            ("S1", { try await SoakScenario(duration: .milliseconds(Int((smoke ? 0.25 : soakMinutes) * 60_000))).run() }),
         ]
         for (name, scenario) in scenarios where wanted.contains(name) {
             if !json { FileHandle.standardError.write(Data("running \(name)…\n".utf8)) }
