@@ -107,13 +107,19 @@ enum Page {
         return html + "</ul><p id=\"requeue-result\" class=\"muted\"></p>"
     }
 
+    /// Dollars with cents. The amounts come from files anyone who can write to the root may change (session.json,
+    /// another host's ledger) and from the coordinator: one that is not a plausible sum (infinite, not a number,
+    /// a trillion or more) is shown as it is. Converting it to an `Int` would trap and end the daemon.
     static func money(_ value: Double) -> String {
-        let cents = Int((value * 100).rounded())
+        guard value.isFinite, abs(value) < 1e12 else { return "\(value)" }
+        let cents = Int((abs(value) * 100).rounded())
         let fraction = cents % 100
-        return "\(cents / 100)." + (fraction < 10 ? "0" : "") + "\(fraction)"
+        return (value < 0 && cents > 0 ? "-" : "") + "\(cents / 100)." + (fraction < 10 ? "0" : "") + "\(fraction)"
     }
 
+    /// An age in words; never a trap, whatever a peer's clock or a file's time says.
     static func age(_ seconds: Double) -> String {
+        guard seconds.isFinite, abs(seconds) < 1e12 else { return "\(seconds) s" }
         switch seconds {
         case ..<90: return "\(Int(seconds)) s"
         case ..<5400: return "\(Int(seconds / 60)) min"

@@ -156,6 +156,8 @@ enum LiveEvents {
     static func json(_ live: LiveState) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // An infinite sum (a ledger line of 1e308, twice) must not turn the whole state into "{}".
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return scrub((try? encoder.encode(live)).map { String(decoding: $0, as: UTF8.self) } ?? "{}")
     }
 

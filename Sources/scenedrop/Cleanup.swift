@@ -51,7 +51,7 @@ struct Cleanup: ParsableCommand {
             let verb = dryRun ? "would remove" : "removed"
             let bytes = report.removed.reduce(Int64(0)) { $0 + $1.bytes }
             printLine("\(verb) \(report.removed.count) item(s), \(bytes) bytes; kept \(report.kept.count); errors \(report.errors.count)")
-            for item in report.removed { printLine("  \(verb.padding(12))  \(item.kind.rawValue.padding(10)) \(item.name)  (age \(Int(item.ageSeconds))s)") }
+            for item in report.removed { printLine("  \(verb.padding(12))  \(item.kind.rawValue.padding(10)) \(item.name)  (age \(Int(saturating: item.ageSeconds))s)") }
             for item in report.kept where item.reason != "younger than the limit" && item.reason != "no age limit set" {
                 printLine("  kept          \(item.kind.rawValue.padding(10)) \(item.name)  (\(item.reason))")
             }

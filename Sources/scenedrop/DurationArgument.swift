@@ -16,7 +16,9 @@ struct DurationArgument: ExpressibleByArgument, Sendable, CustomStringConvertibl
             scale = factor
             break
         }
-        guard let value = Double(number), value >= 0, value.isFinite else { return nil }
+        // At most a century (3.2e9 s): more would not fit a `Duration` in milliseconds' arithmetic, and no
+        // interval SceneDrop takes needs it.
+        guard let value = Double(number), value >= 0, value.isFinite, value * scale <= 3.2e9 else { return nil }
         duration = .milliseconds(Int64((value * scale * 1000).rounded()))
         self.text = text
     }

@@ -130,12 +130,13 @@ struct Status: AsyncParsableCommand {
         printLine("fleet today \(String(format: "$%.4f", fleet.spentTodayUSD)) spent on \(fleet.paidImagesToday) image(s), \(String(format: "$%.4f", fleet.reservedUSD)) reserved (UTC day \(fleet.day), from the coordinator)")
     }
 
+    /// Ages come from files' times and peers' clocks: saturating, never a trap.
     static func age(_ seconds: Double) -> String {
         switch seconds {
-        case ..<120: return "\(Int(seconds))s"
-        case ..<7200: return "\(Int(seconds / 60))m"
-        case ..<172_800: return "\(Int(seconds / 3600))h"
-        default: return "\(Int(seconds / 86_400))d"
+        case ..<120: return "\(Int(saturating: seconds))s"
+        case ..<7200: return "\(Int(saturating: seconds / 60))m"
+        case ..<172_800: return "\(Int(saturating: seconds / 3600))h"
+        default: return "\(Int(saturating: seconds / 86_400))d"
         }
     }
 }

@@ -94,6 +94,11 @@ import Testing
             #expect(noRoot.stderr.contains("--root"))
             let badDuration = try await SceneDropProcess.run(["watch", "--root", root, "--settle", "soon"], logDirectory: root)
             #expect(badDuration.status == 64)
+            // Beyond any clock: used to trap (SIGILL, 132) converting 1e303 ms to an Int64; now a usage error.
+            for huge in ["1e300s", "1e10d"] {
+                let hugeDuration = try await SceneDropProcess.run(["process", "--root", root, "--settle", huge], logDirectory: root)
+                #expect(hugeDuration.status == 64 && hugeDuration.stderr.contains("--settle"), "\(huge): \(hugeDuration.status)")
+            }
             let badFormat = try await SceneDropProcess.run(["process", "--root", root, "--image-format", "gif"], logDirectory: root)
             #expect(badFormat.status == 64)
             #expect(badFormat.stderr.contains("png or jpeg"))

@@ -152,6 +152,36 @@ import Testing
         }
     }
 
+    /// RetryInfo delays no server should send: "nans" (NaN became a sleep of NaN nanoseconds, a trap), "infs" and
+    /// "1e300s" (beyond every conversion to an integer: a trap wherever the wait was shown or slept). The daemon
+    /// must neither trap nor stall: each scene moves on to the placeholder, and the page with the providers'
+    /// conditions still loads.
+    @Test func absurdRetryDelaysNeitherTrapNorStall() async throws {
+        let delays = ["gemini-3.1-flash-lite-image": "nans", "gemini-3.1-flash-image": "1e300s"]
+        let emulator = GeminiEmulator { call in GeminiEmulator.rateLimited(retryDelay: delays[call.model] ?? "infs") }
+        try await withFakeGemini({ emulator.handle($0) }) { server in
+            try await withTemporaryDirectory { root in
+                let environment = ["SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": GeminiEmulator.validKey]
+                // A 429 without a usable delay is taken for a one-minute window (the README's rule): with --quota-wait
+                // 1s every refusal here moves on at once instead of waiting for it.
+                let web = try await WebDaemon.start(root, ["--quota-wait", "1s"], environment: environment)
+                try dropFile(root + "/inbox/absurd.json", manifestJSON(session: "absurd", scenes: 2))
+                try await web.daemon.waitUntil("the session published, the daemon alive") {
+                    guard web.daemon.process.isRunning else { throw DaemonExited(stderr: String(web.daemon.process.stderr.suffix(4000))) }
+                    return FileSystem.exists(root + "/outbox/absurd/session.json")
+                }
+                for scene in 1...2 {
+                    let meta = try #require(jsonObject(root + "/outbox/absurd/" + String(format: "scene-%03d.json", scene)))
+                    #expect((meta["fallback"] as? [String: Any])?["reason"] as? String == "rate_limited")
+                }
+                let page = try await web.get("/")
+                #expect(page.status == 200)
+                #expect(web.daemon.process.isRunning, "the daemon is alive")
+                #expect(try await web.daemon.stop() == 0)
+            }
+        }
+    }
+
     /// The kernel's high-water mark of a live process's resident memory, in bytes.
     static func peakRSS(_ pid: Int32) -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }

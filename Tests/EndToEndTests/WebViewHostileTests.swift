@@ -101,6 +101,36 @@ import Testing
         }
     }
 
+    /// Numbers the page prints come from files anyone with write access to the root can change: a session.json
+    /// rewritten by a downstream tool, a ledger line from another host. Printing 1e300 dollars (or an infinite sum:
+    /// two lines of 1e308) used to convert it to an Int, a trap that ended the daemon at every page load. Now the
+    /// page says the number and the daemon goes on.
+    @Test func absurdNumbersInFilesAreShownNotTrappedOn() async throws {
+        try await withTemporaryDirectory { root in
+            let web = try await WebDaemon.start(root)
+            try dropFile(root + "/inbox/big.json", manifestJSON(session: "big"))
+            try await waitForSessions(root + "/outbox", count: 1)
+            let metadata = root + "/outbox/big/session.json"
+            let edited = try #require(readText(metadata)).replacingOccurrences(of: "\"cost_usd\": 0", with: "\"cost_usd\": 1e300")
+            #expect(edited.contains("1e300"), "the test rewrote the session's cost")
+            try writeFile(metadata, edited)
+            let today = WallClock.rfc3339(WallClock.now())
+            let line = #"{"time": "\#(today)", "model": "m", "cost_usd": 1e308, "session": "x", "scene": 1}"# + "\n"
+            try writeFile(root + "/.scenedrop/ledger/another-host.jsonl", line + line)
+            // The page's spend is read at most once a second: a fresh read after the ledger changed.
+            try await Task.sleep(for: .milliseconds(1100))  // the cache's own second, not a wait for a condition
+            let page = try await web.get("/")
+            #expect(page.status == 200)
+            #expect(page.text.contains("Spent today (UTC): <b>$inf</b>"), "\(page.text.prefix(2000))")
+            #expect(page.text.contains("$1e+300"), "the session's cost, as it is written")
+            #expect(try await web.get("/fragments/sessions").status == 200)
+            let events = try await web.events()
+            #expect(events.received.contains(#""spent_today_usd":"inf""#), "the live state says it too, not {}: \(events.received.prefix(600))")
+            #expect(web.daemon.process.isRunning, "the daemon is alive after the page loads")
+            #expect(try await web.daemon.stop() == 0)
+        }
+    }
+
     @Test func slowAndSilentClientsHoldUpNothing() async throws {
         try await withTemporaryDirectory { root in
             let web = try await WebDaemon.start(root, ["--shutdown-grace", "120s"])

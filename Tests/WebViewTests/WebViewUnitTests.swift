@@ -3,6 +3,15 @@ import Testing
 
 /// The web view's pure parts: addresses, the token, escaping and decoding.
 @Suite struct WebViewUnitTests {
+    /// Amounts and ages come from files and peers: none of them may trap (an `Int` made of 1e300 or of NaN would).
+    @Test func moneyAndAgesAreTotal() {
+        #expect(Page.money(0) == "0.00" && Page.money(0.0336) == "0.03" && Page.money(12.5) == "12.50" && Page.money(-1.5) == "-1.50")
+        #expect(Page.money(.infinity) == "inf" && Page.money(-.infinity) == "-inf" && Page.money(.nan) == "nan")
+        #expect(Page.money(1e300) == "1e+300" && Page.money(Double(Int.max)) == "9.223372036854776e+18")
+        #expect(Page.age(45) == "45 s" && Page.age(600) == "10 min" && Page.age(7200) == "2 h")
+        #expect(Page.age(.nan) == "nan s" && Page.age(.infinity) == "inf s" && Page.age(1e300) == "1e+300 s" && Page.age(-3) == "-3 s")
+    }
+
     @Test func addressesParseAndKnowLoopback() throws {
         let v4 = try HTTPAddress(parsing: "127.0.0.1:8080")
         #expect(v4.host == "127.0.0.1" && v4.port == 8080 && v4.isLoopback)

@@ -174,7 +174,7 @@ public struct GeminiAdmission: Sendable {
             lines.append("Gemini is off for this run: \(disabledBecause ?? disabled.rawValue)")
         }
         if case .unreachable(let until, let message) = gate, now < until {
-            lines.append("the Gemini API cannot be reached (\(message)); trying again in \(Int((until - now).rounded(.up))) s")
+            lines.append("the Gemini API cannot be reached (\(message)); trying again in \(Int(saturating: (until - now).rounded(.up))) s")
         }
         for retired in health.retirements(wallNow: wallNow) {
             if let until = retired.until {

@@ -203,7 +203,7 @@ extension GeminiProvider {
         let left = since + coordinatorWait - clock.now()
         guard left > 0 else {
             return .failed(
-                .budgetUnavailable, message: "\(message); waited \(Int(coordinatorWait)) s (--coordinator-wait), and a budget cannot be kept without it",
+                .budgetUnavailable, message: "\(message); waited \(Int(saturating: coordinatorWait)) s (--coordinator-wait), and a budget cannot be kept without it",
                 attempts: progress.attempts, stopHere: true)
         }
         let pause = min(left, 5)
@@ -228,7 +228,7 @@ extension GeminiProvider {
         if progress.coordinatorWaitSince == nil {
             logger.info("paid request waits for the coordinator", metadata: [
                 "scenedrop.session": "\(request.session)", "scenedrop.scene": "\(request.sceneNumber)",
-                "scenedrop.wait_s": "\(Int(coordinatorWait))", "error.message": "\(message)",
+                "scenedrop.wait_s": "\(Int(saturating: coordinatorWait))", "error.message": "\(message)",
             ])
         }
         progress.coordinatorWaitSince = since
@@ -239,7 +239,7 @@ extension GeminiProvider {
             if Task.isCancelled { return .cancelled(attempts: progress.attempts) }
         }
         return .failed(
-            .budgetUnavailable, message: "\(message); waited \(Int(coordinatorWait)) s (--coordinator-wait) without it, and a budget cannot be kept without it",
+            .budgetUnavailable, message: "\(message); waited \(Int(saturating: coordinatorWait)) s (--coordinator-wait) without it, and a budget cannot be kept without it",
             attempts: progress.attempts, stopHere: true)
     }
 
@@ -268,11 +268,11 @@ extension GeminiProvider {
         let left = max(0, quotaWait - (clock.now() - since))
         guard retryDelay > left else { return nil }
         logger.notice("the API asks for a wait beyond --quota-wait; moving on", metadata: [
-            "scenedrop.model": "\(model)", "scenedrop.retry_in_s": "\(retryDelay)", "scenedrop.quota_wait_left_s": "\(Int(left))",
+            "scenedrop.model": "\(model)", "scenedrop.retry_in_s": "\(retryDelay)", "scenedrop.quota_wait_left_s": "\(Int(saturating: left))",
         ])
         return .failed(
             .rateLimited,
-            message: "the API asked to retry in \(Int(retryDelay)) s, more than the \(Int(left)) s left of --quota-wait (\(Int(quotaWait)) s)",
+            message: "the API asked to retry in \(Int(saturating: retryDelay)) s, more than the \(Int(saturating: left)) s left of --quota-wait (\(Int(saturating: quotaWait)) s)",
             attempts: progress.attempts, stopHere: false)
     }
 
@@ -280,7 +280,7 @@ extension GeminiProvider {
     func quotaWaitOver(_ progress: AttemptState) -> StepOutcome? {
         guard let since = progress.waitingSince, clock.now() - since >= quotaWait else { return nil }
         return .failed(
-            .rateLimited, message: "still over the model's per-minute quota after waiting \(Int(quotaWait)) s (--quota-wait)",
+            .rateLimited, message: "still over the model's per-minute quota after waiting \(Int(saturating: quotaWait)) s (--quota-wait)",
             attempts: progress.attempts, stopHere: false)
     }
 

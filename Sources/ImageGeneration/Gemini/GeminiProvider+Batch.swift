@@ -75,7 +75,7 @@ extension GeminiProvider: BatchImageProvider {
         if let existing, existing.manifestSHA256 == batch.manifestSHA256 {
             logger.notice("batch session resumed: polling the jobs already submitted", metadata: [
                 "scenedrop.session": "\(batch.session)", "scenedrop.batch_jobs": "\(existing.jobs.compactMap(\.name).joined(separator: " "))",
-                "scenedrop.batch_states": "\(existing.jobs.map(\.state).joined(separator: " "))", "scenedrop.age_s": "\(Int(now() - existing.submitted))",
+                "scenedrop.batch_states": "\(existing.jobs.map(\.state).joined(separator: " "))", "scenedrop.age_s": "\(Int(saturating: now() - existing.submitted))",
             ])
             let price = catalog[existing.model]?.batchPrice(size: existing.imageSize)
             return BatchRun(batch: batch, store: store, record: existing, scenes: scenes, skipped: skipped, price: price, progress: progress)

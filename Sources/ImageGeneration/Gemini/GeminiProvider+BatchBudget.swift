@@ -56,7 +56,9 @@ extension GeminiProvider {
             kept = granted
         } else if let ledger {
             let spent = await ledger.spentToday(now: now())
-            kept = Array(numbers.prefix(max(0, Int(((dailyBudget - spent) / price + 1e-9).rounded(.down)))))
+            // Saturating: a huge budget, a free model or a ledger summing to infinity must not trap.
+            let affordable = price > 0 ? ((dailyBudget - spent) / price + 1e-9).rounded(.down) : .infinity
+            kept = Array(numbers.prefix(Swift.max(0, Int(saturating: Swift.min(affordable, Double(numbers.count))))))
         } else {
             return numbers
         }

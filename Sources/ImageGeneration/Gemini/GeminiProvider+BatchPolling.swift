@@ -43,7 +43,7 @@ extension GeminiProvider {
                         if job.state == .cancelled, await isSuperseded(run) { return .superseded }
                         logger.info("batch job state changed", metadata: [
                             "scenedrop.session": "\(run.batch.session)", "scenedrop.batch_job": "\(name)", "scenedrop.batch_state": "\(job.state)",
-                            "scenedrop.age_s": "\(Int(now() - run.record.submitted))",
+                            "scenedrop.age_s": "\(Int(saturating: now() - run.record.submitted))",
                         ])
                         guard await update(&run, job: index, name: nil, state: job.state.description) else { return .superseded }
                         report(run, job: index)
@@ -105,7 +105,7 @@ extension GeminiProvider {
                 "scenedrop.deadline_s": "\(batchPolicy.deadline)", "error.message": "\(failure.map { client.key.scrub(Self.describe($0)) } ?? "none")",
             ])
             guard await update(&run, job: index, name: nil, state: "DEADLINE_PASSED") else { return false }
-            let message = "batch job \(name) did not finish within --batch-deadline (\(Int(batchPolicy.deadline)) s) and was cancelled"
+            let message = "batch job \(name) did not finish within --batch-deadline (\(Int(saturating: batchPolicy.deadline)) s) and was cancelled"
             settle(&run, scenes: run.record.jobs[index].scenes, reason: .batchExpired, message: message, attempts: 1)
         }
         return true

@@ -217,7 +217,7 @@ public struct GeminiProvider: ImageProvider {
         case .wentDown:
             logger.error("gemini API unreachable; scenes fall back until it answers again", metadata: [
                 "error.type": "\(FallbackReason.networkError.rawValue)", "error.message": "\(client.key.scrub(failure.map(Self.describe) ?? "unknown"))",
-                "scenedrop.gemini_base_url": "\(client.baseURL)", "scenedrop.retry_in_s": "\(Int(state.reprobeAfter))",
+                "scenedrop.gemini_base_url": "\(client.baseURL)", "scenedrop.retry_in_s": "\(Int(saturating: state.reprobeAfter))",
             ])
         case .cameBack:
             logger.notice("gemini API reachable again", metadata: ["scenedrop.gemini_base_url": "\(client.baseURL)"])

@@ -158,9 +158,11 @@ public enum GeminiResponse {
         return .http(status: status, message: String(message.prefix(500)), retryDelay: retryDelay, quotaPerDay: quotaPerDay, reason: reason)
     }
 
-    /// A protobuf Duration string such as "47s" or "29.72s".
+    /// A protobuf Duration string such as "47s" or "29.72s"; nil for anything else. The answer is a server's: a
+    /// delay that is not a finite, non-negative number ("infs", "nans", "-5s") is no delay, and one beyond 1e9 s
+    /// (about 32 years) is 1e9 s, so that no arithmetic on it can trap.
     static func parseDuration(_ text: String) -> Double? {
-        guard text.hasSuffix("s") else { return nil }
-        return Double(text.dropLast())
+        guard text.hasSuffix("s"), let seconds = Double(text.dropLast()), seconds.isFinite, seconds >= 0 else { return nil }
+        return min(seconds, 1e9)
     }
 }

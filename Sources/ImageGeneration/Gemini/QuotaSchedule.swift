@@ -1,3 +1,5 @@
+import SystemSupport
+
 /// Turns per-minute quotas into waiting, not fallbacks: what the daemon has learnt of each model's
 /// quota window, and the line of scenes waiting for it. Pure: monotonic times are passed in.
 ///
@@ -157,7 +159,7 @@ public struct QuotaSchedule: Sendable, Equatable {
     /// The models held back now, in plain words.
     public func describe(now: Double) -> [String] {
         conditions(now: now).map { held in
-            let window = held.until.map { "its quota window ends in \(Int(($0 - now).rounded(.up))) s" } ?? "learning when its quota window ends"
+            let window = held.until.map { "its quota window ends in \(Int(saturating: ($0 - now).rounded(.up))) s" } ?? "learning when its quota window ends"
             return "\(held.model) is at its per-minute quota: \(held.waiting) waiting, \(window)"
         }
     }
