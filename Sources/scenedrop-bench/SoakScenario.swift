@@ -6,7 +6,7 @@ import TestSupport
 import Glibc
 #endif
 
-/// S1: the daemon with `--http` under the mixed load that once made it trap (issue 22), for `minutes`: a stream
+/// S1: the daemon with `--http` under the mixed load that once made it trap (issue 22), for `duration`: a stream
 /// of manifests (some broken, requeued from the page's API), Server-Sent-Event streams opened and closed while
 /// sessions publish, bursts of streams past the connection cap, page and metrics loads, slowloris clients and
 /// idle connections. It reports whether the daemon survived (a trap ends it: signal 4 or 5), its RSS and open
@@ -24,6 +24,8 @@ struct SoakScenario {
         let requeues = Atomic<Int>(0)
         let slowClients = Atomic<Int>(0)
         let manifests = Atomic<Int>(0)
+        /// The daemon's RSS at the end of each minute.
+        let perMinute = Mutex<[Int]>([])
     }
 
     struct Sample {
@@ -65,8 +67,9 @@ struct SoakScenario {
                 group.addTask {
                     var generator = SystemRandomNumberGenerator()
                     while ContinuousClock.now < end {
-                        await Self.eventStream(port: port, hold: .milliseconds(Int.random(in: 200...3000, using: &generator)), counters: counters)
-                        if lane % 4 == 0 { try await Task.sleep(for: .milliseconds(50)) }
+                        let opened = await Self.eventStream(port: port, hold: .milliseconds(Int.random(in: 200...3000, using: &generator)), counters: counters)
+                        // A refused stream is tried again after a pause, like a browser's EventSource: no spinning.
+                        if !opened || lane % 4 == 0 { try await Task.sleep(for: .milliseconds(opened ? 50 : 500)) }
                     }
                 }
             }
@@ -135,11 +138,14 @@ struct SoakScenario {
                     _ = idle.count
                 }
             }
-            // Samples every 10 s; a daemon that died ends the run at once.
+            // A daemon that died ends the run at once; RSS is noted each minute, to tell growth from warm-up.
             group.addTask {
+                var second = 0
                 while ContinuousClock.now < end {
                     try await Task.sleep(for: .seconds(10))
+                    second += 10
                     guard process.isRunning else { throw BenchError("the daemon died during the soak:\n\(process.stderr.suffix(4000))") }
+                    if second % 60 == 0, let rss = Self.rss(pid) { counters.perMinute.withLock { $0.append(rss) } }
                 }
             }
             do {
@@ -176,34 +182,39 @@ struct SoakScenario {
             Measure(scenario: "S1 soak", measure: "traps in the daemon's output", value: "\(traps)", target: "0", met: traps == 0, number: Double(traps), unit: "traps"),
             Measure(scenario: "S1 soak", measure: "RSS at start → end (peak)", value: "\(mib(first.rss)) → \(mib(last.rss)) (\(mib(peak)))", target: "report",
                     met: nil, number: Double(last.rss), unit: "bytes"),
+            Measure(scenario: "S1 soak", measure: "RSS at each minute", value: counters.perMinute.withLock { $0.map(mib).joined(separator: ", ") }, target: "report",
+                    met: nil, number: nil, unit: nil),
             Measure(scenario: "S1 soak", measure: "open descriptors at start → end", value: "\(first.descriptors) → \(last.descriptors)", target: "back to the start (±8)",
                     met: last.descriptors <= first.descriptors + 8, number: Double(last.descriptors), unit: "descriptors"),
             Measure(scenario: "S1 soak", measure: "manifests dropped → published, quarantined; requeued", value:
                         "\(counters.manifests.load(ordering: .relaxed)) → \(published), \(quarantined); \(counters.requeues.load(ordering: .relaxed))",
                     target: "report", met: nil, number: Double(published), unit: "sessions"),
-            Measure(scenario: "S1 soak", measure: "event streams opened (refused at the cap); page loads (failed); slow and idle clients", value:
+            Measure(scenario: "S1 soak", measure: "event streams opened (refused: at the cap, retried after 0.5 s); page loads (failed); slow and idle clients", value:
                         "\(counters.streamsOpened.load(ordering: .relaxed)) (\(counters.streamsRefused.load(ordering: .relaxed))); \(counters.pageLoads.load(ordering: .relaxed)) (\(counters.requestFailures.load(ordering: .relaxed))); \(counters.slowClients.load(ordering: .relaxed))",
                     target: "report", met: nil, number: Double(counters.streamsOpened.load(ordering: .relaxed)), unit: "streams"),
         ]
     }
 
-    /// One event stream: opened, its first frame read, held for `hold` (reading what comes), closed.
-    static func eventStream(port: Int, hold: Duration, counters: Counters) async {
+    /// One event stream: opened, its first frame read, held for `hold` (reading what comes), closed. False when
+    /// the daemon refused it (closed at once: the connection cap).
+    static func eventStream(port: Int, hold: Duration, counters: Counters) async -> Bool {
         guard let connection = try? RawHTTPConnection(port: port) else {
             counters.streamsRefused.add(1, ordering: .relaxed)
-            return
+            return false
         }
         do {
             try connection.send("GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             let first = try await connection.read(timeout: .seconds(30)) { String(decoding: $0, as: UTF8.self).contains("data: {") }
             guard String(decoding: first, as: UTF8.self).contains("data: {") else {
-                counters.streamsRefused.add(1, ordering: .relaxed)  // closed at once: the cap
-                return
+                counters.streamsRefused.add(1, ordering: .relaxed)
+                return false
             }
             counters.streamsOpened.add(1, ordering: .relaxed)
             _ = try? await connection.read(timeout: hold) { _ in false }
+            return true
         } catch {
             counters.streamsRefused.add(1, ordering: .relaxed)
+            return false
         }
     }
 
