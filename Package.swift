@@ -12,7 +12,7 @@ let package = Package(
     name: "SceneDrop",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "scenedrop", targets: ["scenedrop"]),
+        .executable(name: "scenedrop", targets: ["scenedrop"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -122,7 +122,8 @@ let package = Package(
         .target(
             name: "SceneDropCore",
             dependencies: [
-                "SystemSupport", "DropFolder", "LocatedJSON", "SceneManifest", "Imaging", "ImageGeneration", "Outbox", "WebView",
+                "SystemSupport", "DropFolder", "LocatedJSON", "SceneManifest", "Imaging", "ImageGeneration", "Outbox",
+                "WebView",
                 "Coordination",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -136,7 +137,8 @@ let package = Package(
         .executableTarget(
             name: "scenedrop",
             dependencies: [
-                "SceneDropCore", "ImageGeneration", "Imaging", "Outbox", "SceneManifest", "SystemSupport", "WebView", "Coordination", "LocatedJSON",
+                "SceneDropCore", "ImageGeneration", "Imaging", "Outbox", "SceneManifest", "SystemSupport", "WebView",
+                "Coordination", "LocatedJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -154,7 +156,12 @@ let package = Package(
         ),
 
         // MARK: Tests
-        .target(name: "TestSupport", dependencies: ["SystemSupport"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .target(
+            name: "TestSupport",
+            dependencies: ["SystemSupport"],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "FakeGemini",
             dependencies: [
@@ -166,18 +173,29 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "LocatedJSONTests", dependencies: ["LocatedJSON"], swiftSettings: swiftSettings),
-        .testTarget(name: "SceneManifestTests", dependencies: ["SceneManifest", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "SystemSupportTests", dependencies: ["SystemSupport", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SceneManifestTests",
+            dependencies: ["SceneManifest", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SystemSupportTests",
+            dependencies: ["SystemSupport", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "DropFolderTests",
-            dependencies: ["DropFolder", "SystemSupport", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "DropFolder", "SystemSupport", "TestSupport", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ImageGenerationTests",
             dependencies: [
-                "ImageGeneration", "Imaging", "SceneManifest", "LocatedJSON", "SystemSupport", "FakeGemini", "TestSupport",
+                "ImageGeneration", "Imaging", "SceneManifest", "LocatedJSON", "SystemSupport", "FakeGemini",
+                "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -186,10 +204,17 @@ let package = Package(
         .testTarget(name: "WebViewTests", dependencies: ["WebView"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CoordinationTests",
-            dependencies: ["Coordination", "ImageGeneration", "SystemSupport", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Coordination", "ImageGeneration", "SystemSupport", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "OutboxTests", dependencies: ["Outbox", "SystemSupport", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "OutboxTests",
+            dependencies: ["Outbox", "SystemSupport", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SceneDropCoreTests",
             dependencies: [

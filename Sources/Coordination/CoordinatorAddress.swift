@@ -25,15 +25,30 @@ public struct CoordinatorAddress: Sendable, Equatable, CustomStringConvertible {
     public var database: String
     public var tlsMode: TLSMode
 
-    public init(parsing text: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(CoordinatorError) {
-        let usage = "write it as postgres://USER:PASSWORD@HOST:PORT/DATABASE, or postgres://USER@/DATABASE?host=/run/postgresql for a Unix socket"
-        guard let url = URLComponents(string: text), let scheme = url.scheme?.lowercased(), scheme == "postgres" || scheme == "postgresql" else {
-            throw CoordinatorError(.invalidAddress, "--coordinator is not a postgres:// address: \(Self.redact(text)); \(usage)")
+    public init(
+        parsing text: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(CoordinatorError) {
+        let usage =
+            "write it as postgres://USER:PASSWORD@HOST:PORT/DATABASE, or postgres://USER@/DATABASE?host=/run/postgresql for a Unix socket"
+        guard let url = URLComponents(string: text), let scheme = url.scheme?.lowercased(),
+            scheme == "postgres" || scheme == "postgresql"
+        else {
+            throw CoordinatorError(
+                .invalidAddress,
+                "--coordinator is not a postgres:// address: \(Self.redact(text)); \(usage)"
+            )
         }
-        let parameters = Dictionary((url.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { _, last in last })
+        let parameters = Dictionary(
+            (url.queryItems ?? []).map { ($0.name, $0.value ?? "") },
+            uniquingKeysWith: { _, last in last }
+        )
         let known: Set = ["host", "port", "sslmode", "user", "password", "dbname"]
         if let unknown = parameters.keys.sorted().first(where: { !known.contains($0) }) {
-            throw CoordinatorError(.invalidAddress, "--coordinator has the parameter '\(unknown)', which SceneDrop does not use; it knows \(known.sorted().joined(separator: ", "))")
+            throw CoordinatorError(
+                .invalidAddress,
+                "--coordinator has the parameter '\(unknown)', which SceneDrop does not use; it knows \(known.sorted().joined(separator: ", "))"
+            )
         }
         let port = parameters["port"].flatMap { Int($0) } ?? url.port ?? 5432
         guard (1...65535).contains(port) else {
@@ -47,13 +62,19 @@ public struct CoordinatorAddress: Sendable, Equatable, CustomStringConvertible {
         } else {
             endpoint = .tcp(host: host, port: port)
         }
-        user = parameters["user"] ?? url.user.flatMap { $0.isEmpty ? nil : $0 } ?? environment["PGUSER"] ?? environment["USER"] ?? "postgres"
+        user =
+            parameters["user"] ?? url.user.flatMap { $0.isEmpty ? nil : $0 } ?? environment["PGUSER"] ?? environment[
+                "USER"
+            ] ?? "postgres"
         password = parameters["password"] ?? url.password ?? environment["PGPASSWORD"]
         if let password { Secrets.register(password) }
         let path = url.path.hasPrefix("/") ? String(url.path.dropFirst()) : url.path
         database = parameters["dbname"] ?? (path.isEmpty ? user : path)
         guard let mode = TLSMode(rawValue: parameters["sslmode"] ?? "prefer") else {
-            throw CoordinatorError(.invalidAddress, "--coordinator has sslmode=\(parameters["sslmode"] ?? ""); use disable, prefer, require or verify-full")
+            throw CoordinatorError(
+                .invalidAddress,
+                "--coordinator has sslmode=\(parameters["sslmode"] ?? ""); use disable, prefer, require or verify-full"
+            )
         }
         tlsMode = mode
     }
@@ -72,24 +93,38 @@ public struct CoordinatorAddress: Sendable, Equatable, CustomStringConvertible {
     var configuration: PostgresClient.Configuration {
         switch endpoint {
         case .socket(let path):
-            return PostgresClient.Configuration(unixSocketPath: path, username: user, password: password, database: database)
+            return PostgresClient.Configuration(
+                unixSocketPath: path,
+                username: user,
+                password: password,
+                database: database
+            )
         case .tcp(let host, let port):
             var unverified = TLSConfiguration.makeClientConfiguration()
             unverified.certificateVerification = .none
-            let tls: PostgresClient.Configuration.TLS = switch tlsMode {
-            case .disable: .disable
-            case .prefer: .prefer(unverified)
-            case .require: .require(unverified)
-            case .verifyFull: .require(.makeClientConfiguration())
-            }
-            return PostgresClient.Configuration(host: host, port: port, username: user, password: password, database: database, tls: tls)
+            let tls: PostgresClient.Configuration.TLS =
+                switch tlsMode {
+                case .disable: .disable
+                case .prefer: .prefer(unverified)
+                case .require: .require(unverified)
+                case .verifyFull: .require(.makeClientConfiguration())
+                }
+            return PostgresClient.Configuration(
+                host: host,
+                port: port,
+                username: user,
+                password: password,
+                database: database,
+                tls: tls
+            )
         }
     }
 
     /// `text` with any password between `:` and `@` replaced, for an error about an address that did not parse.
     static func redact(_ text: String) -> String {
         guard let at = text.lastIndex(of: "@"), let schemeEnd = text.range(of: "://")?.upperBound,
-              let colon = text[schemeEnd..<at].firstIndex(of: ":") else { return text }
+            let colon = text[schemeEnd..<at].firstIndex(of: ":")
+        else { return text }
         return String(text[..<colon]) + ":***" + String(text[at...])
     }
 }

@@ -18,7 +18,13 @@ public struct CoordinatorService: Service {
     /// Sessions in flight, for the registry.
     public var sessionsInFlight: @Sendable () async -> Int = { 0 }
 
-    public init(coordinator: PostgresCoordinator, renewInterval: Duration, ledgerDirectory: String, clock: MonotonicClock, logger: Logger) {
+    public init(
+        coordinator: PostgresCoordinator,
+        renewInterval: Duration,
+        ledgerDirectory: String,
+        clock: MonotonicClock,
+        logger: Logger
+    ) {
         self.coordinator = coordinator
         self.renewInterval = renewInterval
         self.ledgerDirectory = ledgerDirectory
@@ -65,7 +71,10 @@ public struct CoordinatorService: Service {
             let added = try await reconcile()
             done.reconciled = true
             if added > 0 {
-                logger.notice("ledger lines the coordinator had not seen were added to it", metadata: ["scenedrop.rows": "\(added)"])
+                logger.notice(
+                    "ledger lines the coordinator had not seen were added to it",
+                    metadata: ["scenedrop.rows": "\(added)"]
+                )
             }
         }
         coordinator.keep(try await coordinator.readFleet(day: CostLedger.day(at: WallClock.now())))
@@ -90,9 +99,12 @@ public struct CoordinatorService: Service {
             try await coordinator.flush()
             try await coordinator.deregister()
         } catch {
-            logger.warning("coordinator not reached at shutdown; the next start adds this instance's unwritten ledger rows from its ledger file", metadata: [
-                "scenedrop.rows": "\(coordinator.pendingWrites)", "error.message": "\(error.message)",
-            ])
+            logger.warning(
+                "coordinator not reached at shutdown; the next start adds this instance's unwritten ledger rows from its ledger file",
+                metadata: [
+                    "scenedrop.rows": "\(coordinator.pendingWrites)", "error.message": "\(error.message)",
+                ]
+            )
         }
     }
 }

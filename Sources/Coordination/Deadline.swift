@@ -4,9 +4,12 @@ import Synchronization
 /// does not end on cancellation (a query on a connection whose server stopped answering): the operation
 /// runs on as an unstructured task until the connection gives up, and its result is dropped.
 func withDeadline<Result: Sendable>(
-    seconds: Double, _ what: String, _ operation: @escaping @Sendable () async throws -> Result
+    seconds: Double,
+    _ what: String,
+    _ operation: @escaping @Sendable () async throws -> Result
 ) async throws(CoordinatorError) -> Result {
-    let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Swift.Result<Result, CoordinatorError>, Never>) in
+    let outcome = await withCheckedContinuation {
+        (continuation: CheckedContinuation<Swift.Result<Result, CoordinatorError>, Never>) in
         let race = Race(continuation)
         let work = Task {
             do {
@@ -17,11 +20,15 @@ func withDeadline<Result: Sendable>(
                 race.finish(.failure(CoordinatorError(.database, "\(what): \(String(reflecting: error))")))
             }
         }
-        race.setTimer(Task {
-            guard (try? await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))) != nil else { return }
-            race.finish(.failure(CoordinatorError(.timeout, "\(what): the database did not answer within \(seconds) s")))
-            work.cancel()
-        })
+        race.setTimer(
+            Task {
+                guard (try? await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))) != nil else { return }
+                race.finish(
+                    .failure(CoordinatorError(.timeout, "\(what): the database did not answer within \(seconds) s"))
+                )
+                work.cancel()
+            }
+        )
     }
     return try outcome.get()
 }

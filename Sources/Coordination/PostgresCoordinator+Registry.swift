@@ -15,8 +15,13 @@ extension PostgresCoordinator {
                         \(budget)::numeric, \(sessionsInFlight))
                 ON CONFLICT (id) DO UPDATE SET counter = scenedrop_instances.counter + 1, renewed_at = now(),
                     sessions_in_flight = EXCLUDED.sessions_in_flight
-                """, logger: logger)
-            try await client.query("DELETE FROM scenedrop_instances WHERE renewed_at < now() - interval '1 day'", logger: logger)
+                """,
+                logger: logger
+            )
+            try await client.query(
+                "DELETE FROM scenedrop_instances WHERE renewed_at < now() - interval '1 day'",
+                logger: logger
+            )
         }
     }
 
@@ -42,18 +47,30 @@ extension PostgresCoordinator {
                        coalesce(sum(s.amount_usd) FILTER (WHERE s.state = 'reserved'), 0)::float8 AS reserved
                 FROM scenedrop_instances i LEFT JOIN scenedrop_spend s ON s.instance = i.id AND s.day = \(day)::date
                 GROUP BY i.id ORDER BY i.host, i.started_at
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             for try await row in rows {
                 let cells = row.makeRandomAccess()
                 let ago = try cells["ago"].decode(Double.self)
                 let timeout = try cells["lease_timeout_s"].decode(Double.self)
-                members.append(.init(
-                    instance: try cells["id"].decode(String.self), host: try cells["host"].decode(String.self),
-                    pid: try cells["pid"].decode(Int.self), inbox: try cells["inbox"].decode(String.self),
-                    version: try cells["version"].decode(String.self), startedAt: try cells["started"].decode(String.self),
-                    renewedAgoSeconds: ago, leaseTimeoutSeconds: timeout, state: ago > timeout ? "lost" : "live",
-                    sessionsInFlight: try cells["sessions_in_flight"].decode(Int.self), dailyBudgetUSD: try cells["budget"].decode(Double?.self),
-                    spentTodayUSD: try cells["spent"].decode(Double.self), reservedUSD: try cells["reserved"].decode(Double.self)))
+                members.append(
+                    .init(
+                        instance: try cells["id"].decode(String.self),
+                        host: try cells["host"].decode(String.self),
+                        pid: try cells["pid"].decode(Int.self),
+                        inbox: try cells["inbox"].decode(String.self),
+                        version: try cells["version"].decode(String.self),
+                        startedAt: try cells["started"].decode(String.self),
+                        renewedAgoSeconds: ago,
+                        leaseTimeoutSeconds: timeout,
+                        state: ago > timeout ? "lost" : "live",
+                        sessionsInFlight: try cells["sessions_in_flight"].decode(Int.self),
+                        dailyBudgetUSD: try cells["budget"].decode(Double?.self),
+                        spentTodayUSD: try cells["spent"].decode(Double.self),
+                        reservedUSD: try cells["reserved"].decode(Double.self)
+                    )
+                )
             }
             let totals = try await client.query(
                 """
@@ -61,8 +78,17 @@ extension PostgresCoordinator {
                        coalesce(sum(amount_usd) FILTER (WHERE state = 'reserved'), 0)::float8,
                        count(*) FILTER (WHERE state = 'settled')
                 FROM scenedrop_spend WHERE day = \(day)::date
-                """, logger: logger)
-            var report = FleetReport(coordinator: coordinator, day: day, members: members, spentTodayUSD: 0, reservedUSD: 0, paidImagesToday: 0)
+                """,
+                logger: logger
+            )
+            var report = FleetReport(
+                coordinator: coordinator,
+                day: day,
+                members: members,
+                spentTodayUSD: 0,
+                reservedUSD: 0,
+                paidImagesToday: 0
+            )
             for try await (spent, reserved, count) in totals.decode((Double, Double, Int).self) {
                 (report.spentTodayUSD, report.reservedUSD, report.paidImagesToday) = (spent, reserved, count)
             }
@@ -73,10 +99,16 @@ extension PostgresCoordinator {
     /// Adds every ledger line of `day` that carries an id and is not settled in the table yet: lines an
     /// instance wrote while the database was down, and did not get to write there before it stopped.
     /// Returns how many were added.
-    func reconcile(_ entries: [(instance: String, entry: CostLedger.Entry)], day: String) async throws(CoordinatorError) -> Int {
+    func reconcile(
+        _ entries: [(instance: String, entry: CostLedger.Entry)],
+        day: String
+    ) async throws(CoordinatorError) -> Int {
         let settled: Set<String> = try await run("ledger reconciliation") { [client, logger] in
             var ids = Set<String>()
-            let rows = try await client.query("SELECT id FROM scenedrop_spend WHERE day = \(day)::date AND state = 'settled'", logger: logger)
+            let rows = try await client.query(
+                "SELECT id FROM scenedrop_spend WHERE day = \(day)::date AND state = 'settled'",
+                logger: logger
+            )
             for try await id in rows.decode(String.self) { ids.insert(id) }
             return ids
         }
@@ -96,10 +128,16 @@ extension PostgresCoordinator {
 
 extension PostgresCoordinator {
     /// The fleet as the database has it now, for `scenedrop status`: connects, reads, disconnects.
-    public static func fleet(at address: CoordinatorAddress, day: String, logger: Logger) async throws(CoordinatorError) -> FleetReport {
+    public static func fleet(
+        at address: CoordinatorAddress,
+        day: String,
+        logger: Logger
+    ) async throws(CoordinatorError) -> FleetReport {
         let reader = PostgresCoordinator(
-            address: address, instance: Instance(id: "", host: "", pid: 0, inbox: "", version: "", leaseTimeout: 0, dailyBudgetUSD: nil),
-            logger: logger)
+            address: address,
+            instance: Instance(id: "", host: "", pid: 0, inbox: "", version: "", leaseTimeout: 0, dailyBudgetUSD: nil),
+            logger: logger
+        )
         let result = await withTaskGroup(of: Void.self) { group in
             group.addTask { await reader.runClient() }
             defer { group.cancelAll() }

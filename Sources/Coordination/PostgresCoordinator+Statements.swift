@@ -62,7 +62,12 @@ extension PostgresCoordinator {
 
     /// Inserts the reservation only when today's reserved and spent amounts plus its price stay within
     /// the budget; returns its id when it did.
-    static func reserveStatement(_ entry: CostLedger.Entry, id: String, instance: Instance, budget: Double) -> PostgresQuery {
+    static func reserveStatement(
+        _ entry: CostLedger.Entry,
+        id: String,
+        instance: Instance,
+        budget: Double
+    ) -> PostgresQuery {
         let (day, price, budget) = (CostLedger.day(of: entry), "\(entry.costUSD)", "\(budget)")
         return """
             INSERT INTO scenedrop_spend (id, day, state, amount_usd, instance, host, session, scene, model, image_size, priority)

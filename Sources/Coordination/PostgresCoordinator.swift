@@ -20,7 +20,15 @@ public final class PostgresCoordinator: SpendCoordinator, Sendable {
         public var leaseTimeout: Double
         public var dailyBudgetUSD: Double?
 
-        public init(id: String, host: String, pid: Int32, inbox: String, version: String, leaseTimeout: Double, dailyBudgetUSD: Double?) {
+        public init(
+            id: String,
+            host: String,
+            pid: Int32,
+            inbox: String,
+            version: String,
+            leaseTimeout: Double,
+            dailyBudgetUSD: Double?
+        ) {
             self.id = id
             self.host = host
             self.pid = pid
@@ -61,7 +69,10 @@ public final class PostgresCoordinator: SpendCoordinator, Sendable {
         var configuration = address.configuration
         configuration.options.connectTimeout = .milliseconds(Int64(timeout * 1000))
         configuration.options.maximumConnections = 8
-        self.client = PostgresClient(configuration: configuration, backgroundLogger: Logger(label: logger.label, factory: { _ in SwiftLogNoOpLogHandler() }))
+        self.client = PostgresClient(
+            configuration: configuration,
+            backgroundLogger: Logger(label: logger.label, factory: { _ in SwiftLogNoOpLogHandler() })
+        )
         self.address = address
         self.instance = instance
         self.timeout = timeout
@@ -88,9 +99,16 @@ public final class PostgresCoordinator: SpendCoordinator, Sendable {
             return (state.connected, state.down, state.pending.count)
         }
         if !connectedBefore {
-            logger.log(level: wasDown ? .notice : .info, "coordinator connected", metadata: ["scenedrop.coordinator": "\(address)"])
+            logger.log(
+                level: wasDown ? .notice : .info,
+                "coordinator connected",
+                metadata: ["scenedrop.coordinator": "\(address)"]
+            )
         } else if wasDown {
-            logger.notice("coordinator reachable again", metadata: ["scenedrop.coordinator": "\(address)", "scenedrop.rows_kept": "\(kept)"])
+            logger.notice(
+                "coordinator reachable again",
+                metadata: ["scenedrop.coordinator": "\(address)", "scenedrop.rows_kept": "\(kept)"]
+            )
         }
     }
 
@@ -105,10 +123,16 @@ public final class PostgresCoordinator: SpendCoordinator, Sendable {
             let inserted = try await run("reserve") { [client, instance, logger] in
                 try await client.withTransaction(logger: logger) { connection in
                     try await Self.lockDay(CostLedger.day(of: entry), connection, logger)
-                    let rows = try await connection.query(Self.reserveStatement(entry, id: id, instance: instance, budget: budget), logger: logger)
+                    let rows = try await connection.query(
+                        Self.reserveStatement(entry, id: id, instance: instance, budget: budget),
+                        logger: logger
+                    )
                     for try await _ in rows { return true }
                     // Already reserved under this id (a batch resumed after a restart): still its own.
-                    let existing = try await connection.query("SELECT 1 FROM scenedrop_spend WHERE id = \(id)", logger: logger)
+                    let existing = try await connection.query(
+                        "SELECT 1 FROM scenedrop_spend WHERE id = \(id)",
+                        logger: logger
+                    )
                     for try await _ in existing { return true }
                     return false
                 }
@@ -132,7 +156,9 @@ public final class PostgresCoordinator: SpendCoordinator, Sendable {
     public func waitUntilAvailable(seconds: Double) async -> Bool {
         let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
         while !isAvailable {
-            guard ContinuousClock.now < deadline, (try? await Task.sleep(for: .milliseconds(250))) != nil else { return isAvailable }
+            guard ContinuousClock.now < deadline, (try? await Task.sleep(for: .milliseconds(250))) != nil else {
+                return isAvailable
+            }
         }
         return true
     }
@@ -141,7 +167,9 @@ public final class PostgresCoordinator: SpendCoordinator, Sendable {
     func committedToday(day: String) async throws(CoordinatorError) -> Double {
         try await run("today's total") { [client, logger] in
             let rows = try await client.query(
-                "SELECT coalesce(sum(amount_usd), 0)::float8 FROM scenedrop_spend WHERE day = \(day)::date AND state <> 'released'", logger: logger)
+                "SELECT coalesce(sum(amount_usd), 0)::float8 FROM scenedrop_spend WHERE day = \(day)::date AND state <> 'released'",
+                logger: logger
+            )
             for try await total in rows.decode(Double.self) { return total }
             return 0
         }
@@ -165,7 +193,8 @@ public final class PostgresCoordinator: SpendCoordinator, Sendable {
     private func perform(_ write: Write, id: String) async throws(CoordinatorError) {
         try await run("ledger write") { [client, instance, logger] in
             switch write {
-            case .settle(let entry): try await client.query(Self.settleStatement(entry, id: id, instance: instance), logger: logger)
+            case .settle(let entry):
+                try await client.query(Self.settleStatement(entry, id: id, instance: instance), logger: logger)
             case .release(let id): try await client.query(Self.releaseStatement(id), logger: logger)
             }
         }
@@ -174,7 +203,10 @@ public final class PostgresCoordinator: SpendCoordinator, Sendable {
 
     /// One statement (or transaction) with the deadline; its failure marks the database unavailable.
     @discardableResult
-    func run<Result: Sendable>(_ what: String, _ operation: @escaping @Sendable () async throws -> Result) async throws(CoordinatorError) -> Result {
+    func run<Result: Sendable>(
+        _ what: String,
+        _ operation: @escaping @Sendable () async throws -> Result
+    ) async throws(CoordinatorError) -> Result {
         do {
             return try await withDeadline(seconds: timeout, what, operation)
         } catch {
@@ -184,10 +216,15 @@ public final class PostgresCoordinator: SpendCoordinator, Sendable {
             }
             // Once per outage, and at start when it cannot be reached at all (a wrong address or password).
             if !wasDown {
-                logger.warning("coordinator unavailable", metadata: [
-                    "scenedrop.coordinator": "\(address)", "error.message": "\(error.message)", "scenedrop.rows_kept": "\(kept)",
-                    "scenedrop.meanwhile": "\(instance.dailyBudgetUSD == nil ? "images go on; their ledger rows are written when it is back" : "paid requests wait for it (--coordinator-wait), then fall back with budget_unavailable")",
-                ])
+                logger.warning(
+                    "coordinator unavailable",
+                    metadata: [
+                        "scenedrop.coordinator": "\(address)", "error.message": "\(error.message)",
+                        "scenedrop.rows_kept": "\(kept)",
+                        "scenedrop.meanwhile":
+                            "\(instance.dailyBudgetUSD == nil ? "images go on; their ledger rows are written when it is back" : "paid requests wait for it (--coordinator-wait), then fall back with budget_unavailable")",
+                    ]
+                )
             }
             throw error
         }

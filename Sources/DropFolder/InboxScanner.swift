@@ -19,7 +19,9 @@ public enum InboxScanner {
     /// lstat each accepted name: d_type can be unknown (some network filesystems) and links must not be followed.
     public static func scan(_ inbox: DirectoryHandle) throws(SystemError) -> [Candidate] {
         try inbox.list().filter { InboxFilter.accepts($0.name) }
-            .compactMap { entry in (try? inbox.info(entry.rawName)).flatMap { $0 }.map { Candidate(name: entry.rawName, info: $0) } }
+            .compactMap { entry in
+                (try? inbox.info(entry.rawName)).flatMap { $0 }.map { Candidate(name: entry.rawName, info: $0) }
+            }
             .sorted { $0.name < $1.name }
     }
 

@@ -12,7 +12,9 @@ import SystemSupport
 /// Overflow is reported as an explicit event, never dropped.
 public final class InotifyWatcher: Sendable {
     public struct AlreadyActive: Error, CustomStringConvertible {
-        public var description: String { "libinotifytools supports one watcher per process, and one is already running" }
+        public var description: String {
+            "libinotifytools supports one watcher per process, and one is already running"
+        }
     }
 
     /// The library's state is global: only one watcher may run in a process at a time.
@@ -30,7 +32,10 @@ public final class InotifyWatcher: Sendable {
     }
 
     /// Starts the watcher thread. Finish the stream (or call `stop()`) to end it.
-    public static func start(directory: String, logger: Logger) throws -> (watcher: InotifyWatcher, events: AsyncStream<WatchEvent>) {
+    public static func start(
+        directory: String,
+        logger: Logger
+    ) throws -> (watcher: InotifyWatcher, events: AsyncStream<WatchEvent>) {
         let claimed = active.withLock { busy -> Bool in
             if busy { return false }
             busy = true
@@ -113,7 +118,9 @@ public final class InotifyWatcher: Sendable {
                 }
                 continue
             }
-            if eventMask & UInt32(IN_ISDIR) == 0, eventMask & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO) != 0, !name.bytes.isEmpty {
+            if eventMask & UInt32(IN_ISDIR) == 0, eventMask & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO) != 0,
+                !name.bytes.isEmpty
+            {
                 continuation.yield(.arrived(name: name))
             }
         }
@@ -128,9 +135,12 @@ public final class InotifyWatcher: Sendable {
         guard inotifytools_watch_file(directory, mask) == 1 else {
             if !reportedFailure {
                 // ENOSPC here means the per-user watch limit (fs.inotify.max_user_watches).
-                logger.error("inotify watch could not be added; relying on rescans", metadata: [
-                    "scenedrop.path": "\(directory)", "error.errno": "\(inotifytools_error())",
-                ])
+                logger.error(
+                    "inotify watch could not be added; relying on rescans",
+                    metadata: [
+                        "scenedrop.path": "\(directory)", "error.errno": "\(inotifytools_error())",
+                    ]
+                )
                 reportedFailure = true
             }
             return nil

@@ -54,7 +54,9 @@ public struct Lease: Codable, Sendable, Equatable {
     /// now names a newer process): dead at once, whatever the counter says. Nil when this process
     /// cannot tell (another machine, another container).
     public var processGoneHere: Bool? {
-        guard bootID == Host.bootID, bootID != "unknown", pidNamespace == Host.pidNamespace, Host.pidNamespace != "unknown" else { return nil }
+        guard bootID == Host.bootID, bootID != "unknown", pidNamespace == Host.pidNamespace,
+            Host.pidNamespace != "unknown"
+        else { return nil }
         guard let started = Host.processStart(pid) else { return true }
         return processStart.map { $0 != started } ?? false
     }

@@ -1,5 +1,6 @@
 import Synchronization
 import SystemSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -85,7 +86,11 @@ extension WorkArea {
             var returned: [String] = []
             let folder = workRoot + "/" + id
             for file in (try? FileSystem.list(folder)) ?? [] {
-                if let name = try? Self.moveBack(folder + "/" + file.name, originalName: Self.originalName(fromWorkName: file.rawName), into: inboxDirectory) {
+                if let name = try? Self.moveBack(
+                    folder + "/" + file.name,
+                    originalName: Self.originalName(fromWorkName: file.rawName),
+                    into: inboxDirectory
+                ) {
                     returned.append(name.text)
                 }
             }

@@ -1,8 +1,9 @@
+import Synchronization
 import SystemSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
 
 /// A manifest this instance has claimed: it now lives in our work folder.
 public struct ClaimedManifest: Sendable {
@@ -53,7 +54,11 @@ public final class WorkArea: Sendable {
     /// Takes our lock and writes our lease first, then creates our folder: a folder without a lease
     /// is never one that a live instance is still setting up.
     public init(
-        inbox: String, workRoot: String, instanceID: String, leaseTimeout: Double = 60, clock: MonotonicClock = .continuous
+        inbox: String,
+        workRoot: String,
+        instanceID: String,
+        leaseTimeout: Double = 60,
+        clock: MonotonicClock = .continuous
     ) throws(SystemError) {
         self.inbox = inbox
         try FileSystem.makeDirectories(inbox)
@@ -76,7 +81,9 @@ public final class WorkArea: Sendable {
 
     /// A fresh instance id: host, pid and a random suffix, safe as a file name.
     public static func makeInstanceID() -> String {
-        let host = String(Host.name.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") ? $0 : "-" }.prefix(40))
+        let host = String(
+            Host.name.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") ? $0 : "-" }.prefix(40)
+        )
         let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
         return "\(host)-\(Host.processID)-\(suffix)"
     }
@@ -126,13 +133,13 @@ public final class WorkArea: Sendable {
         let target = directory + "/" + prefix + FileName.fitting(name.text, reserve: prefix.utf8.count)
         do {
             try inboxDirectory.rename(name, to: target)
-        } catch where error.errno == ENOENT {
+        } catch  where error.errno == ENOENT {
             // Our own folder gone (a peer took this instance for dead and tidied up) fails the same
             // way as a file another instance took first: make it again and try once more.
             guard !FileSystem.exists(directory), (try? FileSystem.makeDirectories(directory)) != nil else { return nil }
             do {
                 try inboxDirectory.rename(name, to: target)
-            } catch where error.errno == ENOENT {
+            } catch  where error.errno == ENOENT {
                 return nil
             }
         }
@@ -156,7 +163,11 @@ public final class WorkArea: Sendable {
     /// ids are unique per start).
     public func claimsInHand() -> [ClaimedManifest] {
         ((try? FileSystem.list(directory)) ?? []).map {
-            ClaimedManifest(inboxName: Self.originalName(fromWorkName: $0.rawName), path: directory + "/" + $0.name, sequence: 0)
+            ClaimedManifest(
+                inboxName: Self.originalName(fromWorkName: $0.rawName),
+                path: directory + "/" + $0.name,
+                sequence: 0
+            )
         }
     }
 
@@ -165,14 +176,20 @@ public final class WorkArea: Sendable {
         return RawName(bytes: name.bytes[(cut + 1)...])
     }
 
-    static func moveBack(_ path: String, originalName: RawName, into inbox: DirectoryHandle) throws(SystemError) -> RawName {
+    static func moveBack(
+        _ path: String,
+        originalName: RawName,
+        into inbox: DirectoryHandle
+    ) throws(SystemError) -> RawName {
         do {
             try inbox.moveIn(path, as: originalName)
             return originalName
-        } catch where error.errno == EEXIST {
+        } catch  where error.errno == EEXIST {
             let text = originalName.text
             let stem = text.lowercased().hasSuffix(".json") ? String(text.dropLast(5)) : text
-            let alternative = FileName.fitting("\(stem).\(WallClock.compactStamp(WallClock.now())).\(UInt16.random(in: 0...UInt16.max)).json")
+            let alternative = FileName.fitting(
+                "\(stem).\(WallClock.compactStamp(WallClock.now())).\(UInt16.random(in: 0...UInt16.max)).json"
+            )
             try inbox.moveIn(path, as: RawName(alternative))
             return RawName(alternative)
         }

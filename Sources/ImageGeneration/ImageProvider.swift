@@ -15,8 +15,16 @@ public struct ProviderImage: Sendable {
     public var enhancedPrompt: String
 
     public init(
-        bytes: [UInt8], format: ImageFormat, width: Int, height: Int, model: String?, imageSize: String?, costUSD: Double,
-        cacheHit: Bool, attempts: Int, enhancedPrompt: String
+        bytes: [UInt8],
+        format: ImageFormat,
+        width: Int,
+        height: Int,
+        model: String?,
+        imageSize: String?,
+        costUSD: Double,
+        cacheHit: Bool,
+        attempts: Int,
+        enhancedPrompt: String
     ) {
         self.bytes = bytes
         self.format = format
@@ -101,7 +109,9 @@ public protocol BatchImageProvider: ImageProvider {
     /// when the task is cancelled; what was sent stays on record for the next run.
     /// `progress` hears each scene's state by scene number.
     func generateBatch(
-        _ batch: BatchSession, phases: ProviderPhases, progress: @escaping @Sendable (Int, SceneProgress) -> Void
+        _ batch: BatchSession,
+        phases: ProviderPhases,
+        progress: @escaping @Sendable (Int, SceneProgress) -> Void
     ) async throws(CancellationError) -> BatchOutcome
     /// The session ended (published or rejected): its record is no longer needed.
     func batchFinished(_ batch: BatchSession) async

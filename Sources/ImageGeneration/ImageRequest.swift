@@ -17,8 +17,17 @@ public struct ImageRequest: Sendable {
     public var format: OutputFormat
 
     public init(
-        session: String, sceneNumber: Int, prompt: String, negativePrompt: String?, style: ImageStyle, aspectRatio: AspectRatio,
-        width: Int, height: Int, quality: Manifest.Quality, model: String?, format: OutputFormat
+        session: String,
+        sceneNumber: Int,
+        prompt: String,
+        negativePrompt: String?,
+        style: ImageStyle,
+        aspectRatio: AspectRatio,
+        width: Int,
+        height: Int,
+        quality: Manifest.Quality,
+        model: String?,
+        format: OutputFormat
     ) {
         self.session = session
         self.sceneNumber = sceneNumber

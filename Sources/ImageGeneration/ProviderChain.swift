@@ -27,7 +27,11 @@ public struct ProviderChain: Sendable {
     /// Tries of the last resort before the scene, and so the session, is given up.
     public static let lastResortTries = 2
 
-    public init(providers: [any ImageProvider], emptyChainReason: FallbackReason = .noAPIKey, lastResort: any ImageProvider = PlaceholderProvider()) {
+    public init(
+        providers: [any ImageProvider],
+        emptyChainReason: FallbackReason = .noAPIKey,
+        lastResort: any ImageProvider = PlaceholderProvider()
+    ) {
         self.providers = providers
         self.emptyChainReason = emptyChainReason
         self.lastResort = lastResort
@@ -53,7 +57,10 @@ public struct ProviderChain: Sendable {
     /// - Parameter earlier: what failed before the chain was asked (a batch job's answer for this
     ///   scene), recorded first; with `final` only the last resort is asked.
     public func generate(
-        _ request: ImageRequest, limiter: ConcurrencyLimiter, logger: Logger, earlier: (failure: ProviderFailure, final: Bool)? = nil,
+        _ request: ImageRequest,
+        limiter: ConcurrencyLimiter,
+        logger: Logger,
+        earlier: (failure: ProviderFailure, final: Bool)? = nil,
         progress: @escaping @Sendable (SceneProgress) -> Void = { _ in }
     ) async throws(GenerationError) -> GeneratedImage {
         let started = ContinuousClock.now
@@ -63,14 +70,24 @@ public struct ProviderChain: Sendable {
         for provider in earlier?.final == true ? [] : providers {
             switch try await attempt(provider, request, phases: phases) {
             case .success(let result):
-                return Self.generated(result, by: provider, started: started, earlierTried: tried, earlierReason: firstReason)
+                return Self.generated(
+                    result,
+                    by: provider,
+                    started: started,
+                    earlierTried: tried,
+                    earlierReason: firstReason
+                )
             case .failure(let failure):
-                logger.warning("provider failed; trying the next", metadata: [
-                    "scenedrop.session": "\(request.session)", "scenedrop.scene": "\(request.sceneNumber)",
-                    "scenedrop.provider": "\(provider.name)", "error.type": "\(failure.reason.rawValue)",
-                ])
+                logger.warning(
+                    "provider failed; trying the next",
+                    metadata: [
+                        "scenedrop.session": "\(request.session)", "scenedrop.scene": "\(request.sceneNumber)",
+                        "scenedrop.provider": "\(provider.name)", "error.type": "\(failure.reason.rawValue)",
+                    ]
+                )
                 firstReason = firstReason ?? failure.reason
-                tried += failure.tried.isEmpty
+                tried +=
+                    failure.tried.isEmpty
                     ? [ProviderAttempt(provider: provider.name, model: nil, error: failure.message, attempts: 0)]
                     : failure.tried
             }
@@ -80,21 +97,35 @@ public struct ProviderChain: Sendable {
             switch try await attempt(lastResort, request, phases: phases) {
             case .success(let result):
                 return GeneratedImage(
-                    image: result.image, provider: lastResort.name, isReal: false, latencyMS: Self.milliseconds(since: started),
-                    fallback: .init(reason: firstReason ?? emptyChainReason, tried: tried))
+                    image: result.image,
+                    provider: lastResort.name,
+                    isReal: false,
+                    latencyMS: Self.milliseconds(since: started),
+                    fallback: .init(reason: firstReason ?? emptyChainReason, tried: tried)
+                )
             case .failure(let failure):
-                logger.error("the last-resort image could not be rendered", metadata: [
-                    "scenedrop.session": "\(request.session)", "scenedrop.scene": "\(request.sceneNumber)",
-                    "scenedrop.provider": "\(lastResort.name)", "error.message": "\(failure.message)",
-                ])
+                logger.error(
+                    "the last-resort image could not be rendered",
+                    metadata: [
+                        "scenedrop.session": "\(request.session)", "scenedrop.scene": "\(request.sceneNumber)",
+                        "scenedrop.provider": "\(lastResort.name)", "error.message": "\(failure.message)",
+                    ]
+                )
                 lastFailure = failure
             }
         }
-        throw GenerationError(.renderFailed, "\(lastResort.name) failed \(Self.lastResortTries) times: \(lastFailure?.message ?? "no image")")
+        throw GenerationError(
+            .renderFailed,
+            "\(lastResort.name) failed \(Self.lastResortTries) times: \(lastFailure?.message ?? "no image")"
+        )
     }
 
     /// One provider call; a cancelled task asks no further provider.
-    private func attempt(_ provider: any ImageProvider, _ request: ImageRequest, phases: ProviderPhases) async throws(GenerationError) -> Result<ProviderResult, ProviderFailure> {
+    private func attempt(
+        _ provider: any ImageProvider,
+        _ request: ImageRequest,
+        phases: ProviderPhases
+    ) async throws(GenerationError) -> Result<ProviderResult, ProviderFailure> {
         if Task.isCancelled { throw GenerationError(.cancelled, "cancelled before \(provider.name) was asked") }
         if !provider.isReal { phases.progress(.rendering(provider: provider.name)) }
         do throws(ProviderFailure) {
@@ -107,13 +138,21 @@ public struct ProviderChain: Sendable {
 
     /// A provider's image as the scene records it, after what failed before it.
     public static func generated(
-        _ result: ProviderResult, by provider: any ImageProvider, started: ContinuousClock.Instant,
-        earlierTried: [ProviderAttempt] = [], earlierReason: FallbackReason? = nil
+        _ result: ProviderResult,
+        by provider: any ImageProvider,
+        started: ContinuousClock.Instant,
+        earlierTried: [ProviderAttempt] = [],
+        earlierReason: FallbackReason? = nil
     ) -> GeneratedImage {
         let tried = earlierTried + result.tried
         return GeneratedImage(
-            image: result.image, provider: provider.name, isReal: provider.isReal, latencyMS: milliseconds(since: started),
-            fallback: tried.isEmpty ? nil : .init(reason: earlierReason ?? result.firstFailure ?? .serverError, tried: tried))
+            image: result.image,
+            provider: provider.name,
+            isReal: provider.isReal,
+            latencyMS: milliseconds(since: started),
+            fallback: tried.isEmpty
+                ? nil : .init(reason: earlierReason ?? result.firstFailure ?? .serverError, tried: tried)
+        )
     }
 
     static func milliseconds(since start: ContinuousClock.Instant) -> Int {

@@ -25,7 +25,11 @@ public struct ProviderPhases: Sendable {
     /// is first come, first served: 500 renders queued on it would be ahead of anything asked after them.
     static let cpuTurns = ConcurrencyLimiter(limit: WorkerThreads.cpu.threads)
 
-    public init(limiter: ConcurrencyLimiter, key: String = "", progress: @escaping @Sendable (SceneProgress) -> Void = { _ in }) {
+    public init(
+        limiter: ConcurrencyLimiter,
+        key: String = "",
+        progress: @escaping @Sendable (SceneProgress) -> Void = { _ in }
+    ) {
         self.limiter = limiter
         self.key = key
         self.progress = progress

@@ -16,16 +16,27 @@ public enum ImageInspector {
 
     public static func inspect(_ bytes: [UInt8], maxPixels: Int = defaultMaxPixels) throws(ImagingError) -> ImageInfo {
         guard let format = ImageFormat(magic: bytes) else {
-            throw ImagingError(code: .unknownFormat, message: "the data is not PNG, JPEG, WebP or GIF (first bytes \(bytes.prefix(8).map { String($0, radix: 16) }.joined(separator: " ")))")
+            throw ImagingError(
+                code: .unknownFormat,
+                message:
+                    "the data is not PNG, JPEG, WebP or GIF (first bytes \(bytes.prefix(8).map { String($0, radix: 16) }.joined(separator: " ")))"
+            )
         }
         try Vips.start()
-        var width: Int32 = 0, height: Int32 = 0, bands: Int32 = 0
-        let rc = bytes.withUnsafeBytes { sdvips_inspect($0.baseAddress, $0.count, Int64(maxPixels), &width, &height, &bands) }
+        var width: Int32 = 0
+        var height: Int32 = 0
+        var bands: Int32 = 0
+        let rc = bytes.withUnsafeBytes {
+            sdvips_inspect($0.baseAddress, $0.count, Int64(maxPixels), &width, &height, &bands)
+        }
         if rc == SDVIPS_TOO_LARGE {
             throw ImagingError.tooLarge(format: format, width: Int(width), height: Int(height), maxPixels: maxPixels)
         }
         if rc != 0 {
-            throw ImagingError(code: .decodeFailed, message: "\(format.rawValue) image does not decode: \(Vips.takeError())")
+            throw ImagingError(
+                code: .decodeFailed,
+                message: "\(format.rawValue) image does not decode: \(Vips.takeError())"
+            )
         }
         return ImageInfo(format: format, width: Int(width), height: Int(height))
     }
@@ -34,7 +45,10 @@ public enum ImageInspector {
     public static func check(_ bytes: [UInt8], width: Int, height: Int) throws(ImagingError) -> ImageInfo {
         let info = try inspect(bytes, maxPixels: width * height)
         guard info.width == width, info.height == height else {
-            throw ImagingError(code: .wrongSize, message: "image is \(info.width)x\(info.height), expected \(width)x\(height)")
+            throw ImagingError(
+                code: .wrongSize,
+                message: "image is \(info.width)x\(info.height), expected \(width)x\(height)"
+            )
         }
         return info
     }

@@ -20,12 +20,24 @@ public enum ImagePreview {
     public static func make(_ bytes: [UInt8]) throws(ImagingError) -> Preview {
         let info = try ImageInspector.inspect(bytes)
         let (width, height) = size(width: info.width, height: info.height)
-        return Preview(jpeg: try ImageResizer.cover(bytes, width: width, height: height, format: .jpeg), width: width, height: height)
+        return Preview(
+            jpeg: try ImageResizer.cover(bytes, width: width, height: height, format: .jpeg),
+            width: width,
+            height: height
+        )
     }
 
     /// The same, when the image's size is already known (at publish time: no header parse).
-    public static func make(_ bytes: [UInt8], width sourceWidth: Int, height sourceHeight: Int) throws(ImagingError) -> Preview {
+    public static func make(
+        _ bytes: [UInt8],
+        width sourceWidth: Int,
+        height sourceHeight: Int
+    ) throws(ImagingError) -> Preview {
         let (width, height) = size(width: sourceWidth, height: sourceHeight)
-        return Preview(jpeg: try ImageResizer.cover(bytes, width: width, height: height, format: .jpeg), width: width, height: height)
+        return Preview(
+            jpeg: try ImageResizer.cover(bytes, width: width, height: height, format: .jpeg),
+            width: width,
+            height: height
+        )
     }
 }

@@ -5,7 +5,11 @@ import CVipsShim
 public enum ImageResizer {
     /// - Parameter maxPixels: an image whose header declares more is refused undecoded (`too_large`).
     public static func cover(
-        _ bytes: [UInt8], width: Int, height: Int, format: OutputFormat, maxPixels: Int = ImageInspector.defaultMaxPixels
+        _ bytes: [UInt8],
+        width: Int,
+        height: Int,
+        format: OutputFormat,
+        maxPixels: Int = ImageInspector.defaultMaxPixels
     ) throws(ImagingError) -> [UInt8] {
         guard let sourceFormat = ImageFormat(magic: bytes) else {
             throw ImagingError(code: .unknownFormat, message: "the data is not an image SceneDrop can read")
@@ -13,16 +17,33 @@ public enum ImageResizer {
         try Vips.start()
         var out: UnsafeMutableRawPointer?
         var count = 0
-        var declaredWidth: Int32 = 0, declaredHeight: Int32 = 0
+        var declaredWidth: Int32 = 0
+        var declaredHeight: Int32 = 0
         let rc = bytes.withUnsafeBytes {
             sdvips_cover(
-                $0.baseAddress, $0.count, Int32(width), Int32(height), vipsFormat(format), Int64(maxPixels), &declaredWidth, &declaredHeight,
-                &out, &count)
+                $0.baseAddress,
+                $0.count,
+                Int32(width),
+                Int32(height),
+                vipsFormat(format),
+                Int64(maxPixels),
+                &declaredWidth,
+                &declaredHeight,
+                &out,
+                &count
+            )
         }
         if rc == SDVIPS_TOO_LARGE {
-            throw ImagingError.tooLarge(format: sourceFormat, width: Int(declaredWidth), height: Int(declaredHeight), maxPixels: maxPixels)
+            throw ImagingError.tooLarge(
+                format: sourceFormat,
+                width: Int(declaredWidth),
+                height: Int(declaredHeight),
+                maxPixels: maxPixels
+            )
         }
-        if rc != 0 { throw ImagingError(code: .decodeFailed, message: "resize to \(width)x\(height) failed: \(Vips.takeError())") }
+        if rc != 0 {
+            throw ImagingError(code: .decodeFailed, message: "resize to \(width)x\(height) failed: \(Vips.takeError())")
+        }
         return Vips.adopt(out, count)
     }
 

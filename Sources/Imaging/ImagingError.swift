@@ -26,7 +26,9 @@ public struct ImagingError: Error, Sendable, CustomStringConvertible {
     static func tooLarge(format: ImageFormat, width: Int, height: Int, maxPixels: Int) -> ImagingError {
         ImagingError(
             code: .tooLarge,
-            message: "\(format.rawValue) image declares \(width)x\(height) pixels, more than the \(maxPixels) any model answers with; not decoded")
+            message:
+                "\(format.rawValue) image declares \(width)x\(height) pixels, more than the \(maxPixels) any model answers with; not decoded"
+        )
     }
     public var shortDescription: String { code.rawValue }
 }

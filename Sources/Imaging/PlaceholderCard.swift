@@ -31,7 +31,8 @@ public struct PlaceholderCard: Sendable {
             hash = hash &* 0x100_0000_01b3
         }
         let hue = Double(hash % 360) / 60.0
-        let saturation = 0.55, value = 0.42
+        let saturation = 0.55
+        let value = 0.42
         let c = value * saturation
         let x = c * (1 - abs(hue.truncatingRemainder(dividingBy: 2) - 1))
         let m = value - c
@@ -49,18 +50,19 @@ public struct PlaceholderCard: Sendable {
 
     /// The Pango markup drawn on the card.
     public var markup: String {
-        var text = prompt.count > Self.maximumPromptCharacters
+        var text =
+            prompt.count > Self.maximumPromptCharacters
             ? String(prompt.prefix(Self.maximumPromptCharacters)) + "…"
             : prompt
         text = text.replacingControlCharacters()
         return """
-        <span size="small" letter_spacing="4000"><b>PLACEHOLDER</b></span>
-        <span size="xx-large"><b>Scene \(sceneNumber)</b></span>
+            <span size="small" letter_spacing="4000"><b>PLACEHOLDER</b></span>
+            <span size="xx-large"><b>Scene \(sceneNumber)</b></span>
 
-        \(Self.escape(text))
+            \(Self.escape(text))
 
-        <span size="small"><i>style: \(Self.escape(style))</i></span>
-        """
+            <span size="small"><i>style: \(Self.escape(style))</i></span>
+            """
     }
 
     /// The longest side a card is drawn at. Larger cards are drawn at this size and scaled up: text layout
@@ -88,10 +90,24 @@ public struct PlaceholderCard: Sendable {
         let textWidth = max(16, width * 84 / 100)
         let textHeight = max(16, height * 80 / 100)
         let rc = sdvips_card(
-            Int32(width), Int32(height), colour.red, colour.green, colour.blue,
-            markup, Int32(textWidth), Int32(textHeight), 250, 250, 245,
-            ImageResizer.vipsFormat(format), &out, &count)
-        if rc != 0 { throw ImagingError(code: .encodeFailed, message: "placeholder render failed: \(Vips.takeError())") }
+            Int32(width),
+            Int32(height),
+            colour.red,
+            colour.green,
+            colour.blue,
+            markup,
+            Int32(textWidth),
+            Int32(textHeight),
+            250,
+            250,
+            245,
+            ImageResizer.vipsFormat(format),
+            &out,
+            &count
+        )
+        if rc != 0 {
+            throw ImagingError(code: .encodeFailed, message: "placeholder render failed: \(Vips.takeError())")
+        }
         return Vips.adopt(out, count)
     }
 
@@ -116,8 +132,12 @@ public struct PlaceholderCard: Sendable {
 extension String {
     /// Control characters (other than line breaks) would upset Pango; show them as spaces.
     fileprivate func replacingControlCharacters() -> String {
-        String(String.UnicodeScalarView(unicodeScalars.map { scalar in
-            (scalar.value < 0x20 && scalar != "\n") || scalar.value == 0x7F ? " " : scalar
-        }))
+        String(
+            String.UnicodeScalarView(
+                unicodeScalars.map { scalar in
+                    (scalar.value < 0x20 && scalar != "\n") || scalar.value == 0x7F ? " " : scalar
+                }
+            )
+        )
     }
 }

@@ -1,5 +1,6 @@
 import CVipsShim
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif

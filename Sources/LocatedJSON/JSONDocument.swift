@@ -17,7 +17,12 @@ public enum JSONDocument {
         do {
             return try JSONParser.parse(bytes, start: start)
         } catch {
-            throw SyntaxError(message: error.message, offset: error.offset, location: SourceLocation.of(offset: error.offset, in: bytes), endedEarly: error.endedEarly)
+            throw SyntaxError(
+                message: error.message,
+                offset: error.offset,
+                location: SourceLocation.of(offset: error.offset, in: bytes),
+                endedEarly: error.endedEarly
+            )
         }
     }
 

@@ -23,7 +23,11 @@ struct JSONParser {
         var parser = JSONParser(bytes: bytes, start: start)
         parser.skipWhitespace()
         if parser.index >= bytes.count {
-            throw SyntaxError(message: "the file is empty; a manifest is a JSON object or array", offset: parser.index, endedEarly: true)
+            throw SyntaxError(
+                message: "the file is empty; a manifest is a JSON object or array",
+                offset: parser.index,
+                endedEarly: true
+            )
         }
         let node = try parser.parseValue(depth: 0)
         parser.skipWhitespace()
@@ -194,7 +198,9 @@ struct JSONParser {
         }
         if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
             index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                index += 1
+            }
             guard index < bytes.count else { throw endedEarly("a number") }
             guard isDigit(bytes[index]) else { throw error("a digit must follow the exponent", at: start) }
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
@@ -224,7 +230,10 @@ struct JSONParser {
             if byte < 0x20 {
                 if byte == 0x0A { throw error("a string may not contain a line break; write \\n instead", at: index) }
                 if byte == 0 { throw error("a string may not contain a NUL byte", at: index) }
-                throw error("a string may not contain control character U+\(hex(UInt32(byte), width: 4)); escape it", at: index)
+                throw error(
+                    "a string may not contain control character U+\(hex(UInt32(byte), width: 4)); escape it",
+                    at: index
+                )
             }
             if byte == UInt8(ascii: "\\") {
                 flushRun(self, index, into: &scalars)
@@ -257,7 +266,8 @@ struct JSONParser {
     private mutating func parseUnicodeEscape(at escapeStart: Int) throws(SyntaxError) -> Unicode.Scalar {
         var code = try parseHex4()
         if (0xD800...0xDBFF).contains(code) {
-            guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+            guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
+            else {
                 throw error("\\u escape is an unpaired surrogate", at: escapeStart)
             }
             index += 2

@@ -32,15 +32,24 @@ public struct Cleaner: Sendable {
         for (item, paths) in gather() {
             switch policy.decide(item, now: now) {
             case .keep(let reason):
-                report.kept.append(.init(kind: item.kind, name: item.name, reason: reason, ageSeconds: max(0, now - item.modified)))
+                report.kept.append(
+                    .init(kind: item.kind, name: item.name, reason: reason, ageSeconds: max(0, now - item.modified))
+                )
             case .remove:
                 let bytes = paths.reduce(Int64(0)) { $0 + FileSystem.treeSize($1) }
-                var removed = CleanupReport.Removed(kind: item.kind, name: item.name, ageSeconds: max(0, now - item.modified), bytes: bytes)
+                var removed = CleanupReport.Removed(
+                    kind: item.kind,
+                    name: item.name,
+                    ageSeconds: max(0, now - item.modified),
+                    bytes: bytes
+                )
                 if !dryRun {
                     do {
                         for path in paths { try remove(path) }
                     } catch {
-                        report.errors.append(.init(kind: item.kind, name: item.name, reason: error.description, ageSeconds: nil))
+                        report.errors.append(
+                            .init(kind: item.kind, name: item.name, reason: error.description, ageSeconds: nil)
+                        )
                         continue
                     }
                 }
@@ -63,12 +72,32 @@ public struct Cleaner: Sendable {
                 let marker = try? FileSystem.info(path + "/session.json")
                 if let marker, marker.kind == .regular {
                     let pinned = FileSystem.exists(path + "/.keep")
-                    items.append((.init(kind: .session, name: entry.name, modified: marker.mtimeSeconds, pinned: pinned), [path]))
+                    items.append(
+                        (.init(kind: .session, name: entry.name, modified: marker.mtimeSeconds, pinned: pinned), [path])
+                    )
                 } else {
-                    items.append((.init(kind: .session, name: entry.name, modified: info.mtimeSeconds, unmanaged: "no session.json: not a SceneDrop session"), [path]))
+                    items.append(
+                        (
+                            .init(
+                                kind: .session,
+                                name: entry.name,
+                                modified: info.mtimeSeconds,
+                                unmanaged: "no session.json: not a SceneDrop session"
+                            ), [path]
+                        )
+                    )
                 }
             case .symlink:
-                items.append((.init(kind: .session, name: entry.name, modified: info.mtimeSeconds, unmanaged: "symbolic link: never followed"), [path]))
+                items.append(
+                    (
+                        .init(
+                            kind: .session,
+                            name: entry.name,
+                            modified: info.mtimeSeconds,
+                            unmanaged: "symbolic link: never followed"
+                        ), [path]
+                    )
+                )
             default:
                 continue
             }
@@ -83,13 +112,23 @@ public struct Cleaner: Sendable {
             } else if let owner = SessionStaging.instanceID(ofStagingName: entry.name) {
                 busy = isInstanceAlive(owner)
             } else {
-                items.append((.init(kind: .staging, name: entry.name, modified: info.mtimeSeconds, unmanaged: "not a SceneDrop staging name"), [path]))
+                items.append(
+                    (
+                        .init(
+                            kind: .staging,
+                            name: entry.name,
+                            modified: info.mtimeSeconds,
+                            unmanaged: "not a SceneDrop staging name"
+                        ), [path]
+                    )
+                )
                 continue
             }
             items.append((.init(kind: .staging, name: entry.name, modified: info.mtimeSeconds, busy: busy), [path]))
         }
         let quarantine = folders.quarantine
-        for entry in (try? FileSystem.list(quarantine)) ?? [] where !entry.name.hasSuffix(".error.json") && !entry.name.hasPrefix(".") {
+        for entry in (try? FileSystem.list(quarantine)) ?? []
+        where !entry.name.hasSuffix(".error.json") && !entry.name.hasPrefix(".") {
             let path = quarantine + "/" + entry.name
             guard let info = try? FileSystem.info(path) else { continue }
             let reportInfo = try? FileSystem.info(path + ".error.json")
@@ -108,7 +147,11 @@ public struct Cleaner: Sendable {
         let listing = (try? FileSystem.list(path)) ?? []
         let names = Set(listing.map(\.name))
         for entry in listing {
-            if entry.name.hasSuffix(Self.digestSuffix), names.contains(String(entry.name.dropLast(Self.digestSuffix.count))) { continue }
+            if entry.name.hasSuffix(Self.digestSuffix),
+                names.contains(String(entry.name.dropLast(Self.digestSuffix.count)))
+            {
+                continue
+            }
             let child = path + "/" + entry.name
             let name = relative.isEmpty ? entry.name : relative + "/" + entry.name
             guard let info = try? FileSystem.info(child) else { continue }
@@ -132,7 +175,9 @@ public struct Cleaner: Sendable {
             try FileSystem.unlinkFile(path)
             return
         }
-        let trash = FileSystem.parentPath(path) + "/.trash-" + FileSystem.baseName(path) + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        let trash =
+            FileSystem.parentPath(path) + "/.trash-" + FileSystem.baseName(path) + "-"
+            + String(UInt32.random(in: 0...UInt32.max), radix: 36)
         if FileSystem.baseName(path).hasPrefix(".trash-") {
             try FileSystem.removeTree(path)
             return

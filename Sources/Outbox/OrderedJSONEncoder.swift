@@ -36,7 +36,10 @@ public struct OrderedJSONEncoder {
         case .empty: out += "null"
         case .scalar(let text): out += text
         case .object(let members):
-            if members.isEmpty { out += "{}"; return }
+            if members.isEmpty {
+                out += "{}"
+                return
+            }
             out += "{\n"
             for (i, (key, box)) in members.enumerated() {
                 out += pad + JSONString.quote(key) + ": "
@@ -45,7 +48,10 @@ public struct OrderedJSONEncoder {
             }
             out += closePad + "}"
         case .array(let elements):
-            if elements.isEmpty { out += "[]"; return }
+            if elements.isEmpty {
+                out += "[]"
+                return
+            }
             out += "[\n"
             for (i, box) in elements.enumerated() {
                 out += pad
@@ -114,15 +120,24 @@ public struct OrderedJSONEncoder {
         }
 
         mutating func encodeNil(forKey key: Key) throws { child(key).node = .scalar("null") }
-        mutating func encode(_ value: Bool, forKey key: Key) throws { child(key).node = .scalar(value ? "true" : "false") }
-        mutating func encode(_ value: String, forKey key: Key) throws { child(key).node = .scalar(JSONString.quote(value)) }
-        mutating func encode(_ value: Double, forKey key: Key) throws { child(key).node = .scalar(OrderedJSONEncoder.number(value)) }
+        mutating func encode(_ value: Bool, forKey key: Key) throws {
+            child(key).node = .scalar(value ? "true" : "false")
+        }
+        mutating func encode(_ value: String, forKey key: Key) throws {
+            child(key).node = .scalar(JSONString.quote(value))
+        }
+        mutating func encode(_ value: Double, forKey key: Key) throws {
+            child(key).node = .scalar(OrderedJSONEncoder.number(value))
+        }
         mutating func encode(_ value: Int, forKey key: Key) throws { child(key).node = .scalar(String(value)) }
         mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
             try OrderedJSONEncoder.encodeValue(value, into: child(key), codingPath: codingPath + [key])
         }
 
-        mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
+        mutating func nestedContainer<NestedKey: CodingKey>(
+            keyedBy keyType: NestedKey.Type,
+            forKey key: Key
+        ) -> KeyedEncodingContainer<NestedKey> {
             NodeEncoder(box: child(key), codingPath: codingPath + [key]).container(keyedBy: keyType)
         }
 
@@ -131,25 +146,47 @@ public struct OrderedJSONEncoder {
         }
 
         mutating func superEncoder() -> any Encoder { NodeEncoder(box: box, codingPath: codingPath) }
-        mutating func superEncoder(forKey key: Key) -> any Encoder { NodeEncoder(box: child(key), codingPath: codingPath + [key]) }
+        mutating func superEncoder(forKey key: Key) -> any Encoder {
+            NodeEncoder(box: child(key), codingPath: codingPath + [key])
+        }
 
         // Absent optionals are written as an explicit `null` (the contract shows `"fallback": null`),
         // so no type needs a hand-written `encode(to:)` for that. Synthesized conformances call these.
         mutating func encodeIfPresent(_ value: Bool?, forKey key: Key) throws { try encodeOrNull(value, key) }
         mutating func encodeIfPresent(_ value: String?, forKey key: Key) throws { try encodeOrNull(value, key) }
         mutating func encodeIfPresent(_ value: Double?, forKey key: Key) throws { try encodeOrNull(value, key) }
-        mutating func encodeIfPresent(_ value: Float?, forKey key: Key) throws { try encodeOrNull(value.map(Double.init), key) }
+        mutating func encodeIfPresent(_ value: Float?, forKey key: Key) throws {
+            try encodeOrNull(value.map(Double.init), key)
+        }
         mutating func encodeIfPresent(_ value: Int?, forKey key: Key) throws { try encodeOrNull(value, key) }
-        mutating func encodeIfPresent(_ value: Int8?, forKey key: Key) throws { try encodeOrNull(value.map(Int.init), key) }
-        mutating func encodeIfPresent(_ value: Int16?, forKey key: Key) throws { try encodeOrNull(value.map(Int.init), key) }
-        mutating func encodeIfPresent(_ value: Int32?, forKey key: Key) throws { try encodeOrNull(value.map(Int.init), key) }
+        mutating func encodeIfPresent(_ value: Int8?, forKey key: Key) throws {
+            try encodeOrNull(value.map(Int.init), key)
+        }
+        mutating func encodeIfPresent(_ value: Int16?, forKey key: Key) throws {
+            try encodeOrNull(value.map(Int.init), key)
+        }
+        mutating func encodeIfPresent(_ value: Int32?, forKey key: Key) throws {
+            try encodeOrNull(value.map(Int.init), key)
+        }
         mutating func encodeIfPresent(_ value: Int64?, forKey key: Key) throws { try encodeOrNull(value, key) }
-        mutating func encodeIfPresent(_ value: UInt?, forKey key: Key) throws { child(key).node = .scalar(value.map { String($0) } ?? "null") }
-        mutating func encodeIfPresent(_ value: UInt8?, forKey key: Key) throws { try encodeOrNull(value.map(Int.init), key) }
-        mutating func encodeIfPresent(_ value: UInt16?, forKey key: Key) throws { try encodeOrNull(value.map(Int.init), key) }
-        mutating func encodeIfPresent(_ value: UInt32?, forKey key: Key) throws { try encodeOrNull(value.map(Int.init), key) }
-        mutating func encodeIfPresent(_ value: UInt64?, forKey key: Key) throws { child(key).node = .scalar(value.map { String($0) } ?? "null") }
-        mutating func encodeIfPresent<T: Encodable>(_ value: T?, forKey key: Key) throws { try encodeOrNull(value, key) }
+        mutating func encodeIfPresent(_ value: UInt?, forKey key: Key) throws {
+            child(key).node = .scalar(value.map { String($0) } ?? "null")
+        }
+        mutating func encodeIfPresent(_ value: UInt8?, forKey key: Key) throws {
+            try encodeOrNull(value.map(Int.init), key)
+        }
+        mutating func encodeIfPresent(_ value: UInt16?, forKey key: Key) throws {
+            try encodeOrNull(value.map(Int.init), key)
+        }
+        mutating func encodeIfPresent(_ value: UInt32?, forKey key: Key) throws {
+            try encodeOrNull(value.map(Int.init), key)
+        }
+        mutating func encodeIfPresent(_ value: UInt64?, forKey key: Key) throws {
+            child(key).node = .scalar(value.map { String($0) } ?? "null")
+        }
+        mutating func encodeIfPresent<T: Encodable>(_ value: T?, forKey key: Key) throws {
+            try encodeOrNull(value, key)
+        }
 
         private mutating func encodeOrNull<T: Encodable>(_ value: T?, _ key: Key) throws {
             guard let value else { return try encodeNil(forKey: key) }
@@ -182,7 +219,9 @@ public struct OrderedJSONEncoder {
         mutating func encode<T: Encodable>(_ value: T) throws {
             try OrderedJSONEncoder.encodeValue(value, into: next(), codingPath: codingPath)
         }
-        mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
+        mutating func nestedContainer<NestedKey: CodingKey>(
+            keyedBy keyType: NestedKey.Type
+        ) -> KeyedEncodingContainer<NestedKey> {
             NodeEncoder(box: next(), codingPath: codingPath).container(keyedBy: keyType)
         }
         mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {

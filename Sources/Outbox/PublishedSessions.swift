@@ -8,7 +8,7 @@ public enum PublishedSessions {
         for entry in (try? FileSystem.list(outbox)) ?? [] where !entry.name.hasPrefix(".") {
             let path = outbox + "/" + entry.name
             guard let folder = try? FileSystem.info(path), folder.kind == .directory,
-                  let marker = try? FileSystem.info(path + "/session.json"), marker.kind == .regular
+                let marker = try? FileSystem.info(path + "/session.json"), marker.kind == .regular
             else { continue }
             found.append((entry.name, marker.mtimeSeconds))
         }

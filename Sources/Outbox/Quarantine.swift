@@ -1,4 +1,5 @@
 import SystemSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,11 +19,20 @@ public struct Quarantine: Sendable {
     /// The two go together or not at all: the report is written first (to a temporary file, then renamed to
     /// its name without replacing a report that is there), and only then is the manifest moved. Anything that fails (a full disk) leaves the manifest where it was, for the caller to hand back.
     @discardableResult
-    public func admit(_ path: String, originalName: String, report: QuarantineReport, now: Double, sync: Bool = true) throws(SystemError) -> String {
+    public func admit(
+        _ path: String,
+        originalName: String,
+        report: QuarantineReport,
+        now: Double,
+        sync: Bool = true
+    ) throws(SystemError) -> String {
         try FileSystem.makeDirectories(directory)
         // The report's name (`<name>.error.json`) and a dated variant must fit the filesystem's name limit: a
         // name near it is shortened (its start and a hash), the report's `file` says under which name it is kept.
-        let fitted = FileName.fitting(originalName, reserve: ".error.json".utf8.count + ".20261118T110640Z-50".utf8.count)
+        let fitted = FileName.fitting(
+            originalName,
+            reserve: ".error.json".utf8.count + ".20261118T110640Z-50".utf8.count
+        )
         let stem = fitted.lowercased().hasSuffix(".json") ? String(fitted.dropLast(5)) : fitted
         var candidates = [fitted, "\(stem).\(WallClock.compactStamp(now)).json"]
         for n in 2...50 { candidates.append("\(stem).\(WallClock.compactStamp(now))-\(n).json") }
@@ -39,7 +49,7 @@ public struct Quarantine: Sendable {
             try FileSystem.createFile(temporary, bytes: bytes, sync: sync)
             do {
                 try FileSystem.renameNoReplace(temporary, reportPath)
-            } catch where error.errno == EEXIST {
+            } catch  where error.errno == EEXIST {
                 continue
             }
             do {
@@ -79,7 +89,9 @@ public struct Quarantine: Sendable {
         var dated: [(name: String, info: FileInfo, since: Double)] = []
         for entry in listing where !entry.name.hasSuffix(".error.json") && !entry.name.hasPrefix(".") {
             guard let info = try? FileSystem.info(directory + "/" + entry.name) else { continue }
-            let report = names.contains(entry.name + ".error.json") ? try? FileSystem.info(directory + "/" + entry.name + ".error.json") : nil
+            let report =
+                names.contains(entry.name + ".error.json")
+                ? try? FileSystem.info(directory + "/" + entry.name + ".error.json") : nil
             dated.append((entry.name, info, Self.admittedAt(manifest: info, report: report)))
         }
         dated.sort { $0.since != $1.since ? $0.since > $1.since : $0.name < $1.name }
@@ -94,7 +106,8 @@ public struct Quarantine: Sendable {
     /// Quarantined manifests (not their reports), by name.
     public func entries() -> [Entry] {
         guard let listing = try? FileSystem.list(directory) else { return [] }
-        return listing
+        return
+            listing
             .filter { !$0.name.hasSuffix(".error.json") && !$0.name.hasPrefix(".") }
             .compactMap { entry in
                 guard let info = try? FileSystem.info(directory + "/" + entry.name) else { return nil }
@@ -121,13 +134,23 @@ public struct Quarantine: Sendable {
         var file = name
         // A NUL ends the name at the system call: `bad.json\0.txt` would move `bad.json` and orphan its report.
         guard !file.isEmpty, !file.utf8.contains(0) else {
-            throw RequeueError(name: name, message: "is not a file name (it is empty or holds a NUL byte)", isMissing: true)
+            throw RequeueError(
+                name: name,
+                message: "is not a file name (it is empty or holds a NUL byte)",
+                isMissing: true
+            )
         }
-        if !FileSystem.exists(directory + "/" + file), FileSystem.exists(directory + "/" + file + ".json") { file += ".json" }
+        if !FileSystem.exists(directory + "/" + file), FileSystem.exists(directory + "/" + file + ".json") {
+            file += ".json"
+        }
         guard !file.contains("/"), !file.hasSuffix(".error.json"), !file.hasPrefix("."),
-              let info = try? FileSystem.info(directory + "/" + file)
+            let info = try? FileSystem.info(directory + "/" + file)
         else {
-            throw RequeueError(name: name, message: "not in the quarantine (\(directory)); `scenedrop status` lists what is there", isMissing: true)
+            throw RequeueError(
+                name: name,
+                message: "not in the quarantine (\(directory)); `scenedrop status` lists what is there",
+                isMissing: true
+            )
         }
         guard info.kind == .regular else {
             throw RequeueError(name: name, message: "is not a regular file; it stays in quarantine")
@@ -136,13 +159,19 @@ public struct Quarantine: Sendable {
         // Through a link the file would leave the root, to wherever the link points.
         guard (try? FileSystem.info(inbox))?.kind == .directory else {
             throw RequeueError(
-                name: name, message: "the inbox \(inbox) is not a folder (a symbolic link?): nothing is moved through it; make it a folder again")
+                name: name,
+                message:
+                    "the inbox \(inbox) is not a folder (a symbolic link?): nothing is moved through it; make it a folder again"
+            )
         }
         do {
             try FileSystem.renameNoReplace(directory + "/" + file, inbox + "/" + file)
         } catch {
             if error.errno == EEXIST {
-                throw RequeueError(name: name, message: "the inbox already holds a file named \(file); move or rename one of them first")
+                throw RequeueError(
+                    name: name,
+                    message: "the inbox already holds a file named \(file); move or rename one of them first"
+                )
             }
             throw RequeueError(name: name, message: error.description)
         }

@@ -14,7 +14,14 @@ public struct QuarantineReport: Codable, Sendable, Equatable {
     public var host: String
 
     public init(
-        file: String, reason: String, message: String, errors: [Issue], errorsTotal: Int? = nil, line: Int?, column: Int?, quarantinedAt: String,
+        file: String,
+        reason: String,
+        message: String,
+        errors: [Issue],
+        errorsTotal: Int? = nil,
+        line: Int?,
+        column: Int?,
+        quarantinedAt: String,
         host: String
     ) {
         self.file = file

@@ -18,7 +18,14 @@ public struct RetentionPolicy: Sendable {
         /// Why the item cannot be aged at all (a link, not a SceneDrop session…), if so.
         public var unmanaged: String?
 
-        public init(kind: Kind, name: String, modified: Double, pinned: Bool = false, busy: Bool = false, unmanaged: String? = nil) {
+        public init(
+            kind: Kind,
+            name: String,
+            modified: Double,
+            pinned: Bool = false,
+            busy: Bool = false,
+            unmanaged: String? = nil
+        ) {
             self.kind = kind
             self.name = name
             self.modified = modified

@@ -79,8 +79,18 @@ public struct SceneMetadata: Codable, Sendable, Equatable {
     public var createdAt: String
 
     public init(
-        session: String, sceneNumber: Int, image: Image, prompt: Prompt, provider: String, model: String?,
-        imageSize: String?, costUSD: Double, cacheHit: Bool, attempts: Int, latencyMS: Int, fallback: Fallback?,
+        session: String,
+        sceneNumber: Int,
+        image: Image,
+        prompt: Prompt,
+        provider: String,
+        model: String?,
+        imageSize: String?,
+        costUSD: Double,
+        cacheHit: Bool,
+        attempts: Int,
+        latencyMS: Int,
+        fallback: Fallback?,
         createdAt: String
     ) {
         self.session = session

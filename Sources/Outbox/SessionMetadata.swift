@@ -31,7 +31,13 @@ public struct SessionMetadata: Codable, Sendable, Equatable {
         public var thumbnail: Thumbnail?
 
         public init(
-            sceneNumber: Int, image: String, metadata: String, provider: String, model: String?, status: Status, costUSD: Double,
+            sceneNumber: Int,
+            image: String,
+            metadata: String,
+            provider: String,
+            model: String?,
+            status: Status,
+            costUSD: Double,
             thumbnail: Thumbnail? = nil
         ) {
             self.sceneNumber = sceneNumber
@@ -92,9 +98,20 @@ public struct SessionMetadata: Codable, Sendable, Equatable {
     public var version: String
 
     public init(
-        session: String, source: String, receivedAt: String, startedAt: String, finishedAt: String, durationMS: Int,
-        quality: String, aspectRatio: String, width: Int, height: Int, scenes: [Scene], warnings: [Issue],
-        host: String, version: String
+        session: String,
+        source: String,
+        receivedAt: String,
+        startedAt: String,
+        finishedAt: String,
+        durationMS: Int,
+        quality: String,
+        aspectRatio: String,
+        width: Int,
+        height: Int,
+        scenes: [Scene],
+        warnings: [Issue],
+        host: String,
+        version: String
     ) {
         self.session = session
         self.source = source

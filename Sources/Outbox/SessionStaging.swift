@@ -1,4 +1,5 @@
 import SystemSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -55,7 +56,8 @@ public struct SessionStaging: Sendable {
     /// The `source` of the session now published under this name (the file it was made from), if there is one
     /// and its session.json says.
     public func publishedSource() -> String? {
-        guard let bytes = try? FileSystem.readRegularFile(outbox + "/" + session + "/session.json", limit: 16 << 20) else { return nil }
+        guard let bytes = try? FileSystem.readRegularFile(outbox + "/" + session + "/session.json", limit: 16 << 20)
+        else { return nil }
         return (try? MetadataCoding.decode(Source.self, from: bytes))?.source
     }
 
@@ -69,7 +71,9 @@ public struct SessionStaging: Sendable {
     public func publish(sync: Bool = true) throws(SystemError) -> Outcome {
         let target = outbox + "/" + session
         if sync {
-            if FileSystem.exists(path + "/" + Self.thumbnailFolder) { try FileSystem.syncDirectory(path + "/" + Self.thumbnailFolder) }
+            if FileSystem.exists(path + "/" + Self.thumbnailFolder) {
+                try FileSystem.syncDirectory(path + "/" + Self.thumbnailFolder)
+            }
             try FileSystem.syncDirectory(path)
         }
         do {
@@ -77,14 +81,16 @@ public struct SessionStaging: Sendable {
             try FileSystem.rename(path, target)
             if sync { try? FileSystem.syncDirectory(outbox) }
             return .created
-        } catch where error.errno == ENOTEMPTY || error.errno == EEXIST {
+        } catch  where error.errno == ENOTEMPTY || error.errno == EEXIST {
             // fall through to the exchange
         }
         do {
             try FileSystem.exchange(path, target)
-        } catch where FileSystem.isUnsupported(error.errno) /* no RENAME_EXCHANGE here (NFS, FUSE) */ {
+        } catch  where FileSystem.isUnsupported(error.errno) {
+            // No RENAME_EXCHANGE here (NFS, FUSE).
             // Second best: move the old one aside first. Readers may briefly see no session, never a partial one.
-            let aside = outbox + "/.staging/.trash-" + session + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
+            let aside =
+                outbox + "/.staging/.trash-" + session + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
             try FileSystem.rename(target, aside)
             try FileSystem.rename(path, target)
             try? FileSystem.removeTree(aside)
@@ -112,9 +118,12 @@ public struct SessionStaging: Sendable {
         do {
             try FileSystem.link(claim, manifest)
             return true
-        } catch where error.errno == ENOENT {
+        } catch  where error.errno == ENOENT {
             return false
-        } catch where error.errno == EXDEV || error.errno == EPERM || error.errno == EMLINK || FileSystem.isUnsupported(error.errno) {
+        } catch
+            where error.errno == EXDEV || error.errno == EPERM || error.errno == EMLINK
+            || FileSystem.isUnsupported(error.errno)
+        {
             try write("manifest.json", bytes, sync: sync)
             return FileSystem.exists(claim)
         }

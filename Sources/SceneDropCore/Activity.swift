@@ -59,7 +59,9 @@ final class Activity: Sendable {
     }
 
     var counts: Counts {
-        state.withLock { Counts(published: $0.published, quarantined: $0.quarantined, requeued: $0.requeued, cacheHits: $0.cacheHits) }
+        state.withLock {
+            Counts(published: $0.published, quarantined: $0.quarantined, requeued: $0.requeued, cacheHits: $0.cacheHits)
+        }
     }
 
     // MARK: - Intake
@@ -78,8 +80,11 @@ final class Activity: Sendable {
     func started(_ key: String, session: String, file: String, scenes: [Int]) {
         changed { state in
             state.sessions[key] = LiveState.Session(
-                session: session, file: file, startedAt: WallClock.rfc3339(WallClock.now()),
-                scenes: scenes.map { LiveState.Scene(scene: $0, state: "queued", detail: "queued") })
+                session: session,
+                file: file,
+                startedAt: WallClock.rfc3339(WallClock.now()),
+                scenes: scenes.map { LiveState.Scene(scene: $0, state: "queued", detail: "queued") }
+            )
             state.order.append(key)
             metrics.sessionsInFlight.record(state.order.count)
         }
@@ -111,7 +116,13 @@ final class Activity: Sendable {
         if hit { metrics.cacheHits.increment() }
         changed { state in
             if hit { state.cacheHits += 1 }
-            Self.update(&state, key, scene.sceneNumber, "written", "written (\(scene.provider)\(scene.model.map { ", " + $0 } ?? ""))")
+            Self.update(
+                &state,
+                key,
+                scene.sceneNumber,
+                "written",
+                "written (\(scene.provider)\(scene.model.map { ", " + $0 } ?? ""))"
+            )
         }
     }
 
@@ -143,7 +154,8 @@ final class Activity: Sendable {
     }
 
     private static func update(_ state: inout State, _ key: String, _ scene: Int, _ phase: String, _ detail: String) {
-        guard var session = state.sessions[key], let index = session.scenes.firstIndex(where: { $0.scene == scene }) else { return }
+        guard var session = state.sessions[key], let index = session.scenes.firstIndex(where: { $0.scene == scene })
+        else { return }
         session.scenes[index].state = phase
         session.scenes[index].detail = detail
         state.sessions[key] = session

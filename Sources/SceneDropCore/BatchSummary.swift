@@ -28,7 +28,13 @@ public struct BatchSummary: Codable, Sendable {
     mutating func add(file: String, outcome: ProcessOutcome) {
         switch outcome {
         case .published(let session, let scenes, let fallbacks, let replaced):
-            published.append(.init(file: file, detail: "\(session): \(scenes) scene(s), \(fallbacks) fallback(s)\(replaced ? ", replaced the previous session" : "")"))
+            published.append(
+                .init(
+                    file: file,
+                    detail:
+                        "\(session): \(scenes) scene(s), \(fallbacks) fallback(s)\(replaced ? ", replaced the previous session" : "")"
+                )
+            )
         case .quarantined(let name, let reason):
             quarantined.append(.init(file: file, detail: "\(reason) (quarantine/\(name))"))
         case .handedBack(let name, let error):
@@ -36,9 +42,19 @@ public struct BatchSummary: Codable, Sendable {
         case .cancelled(let name):
             handedBack.append(.init(file: file, detail: "cancelled; back in the inbox as \(name)"))
         case .superseded(let session):
-            superseded.append(.init(file: file, detail: "\(session): replaced by a newer drop of the same session before it was published"))
+            superseded.append(
+                .init(
+                    file: file,
+                    detail: "\(session): replaced by a newer drop of the same session before it was published"
+                )
+            )
         case .claimLost(let session):
-            handedBack.append(.init(file: file, detail: "\(session): the claim was taken back by a peer before the publish; not published here"))
+            handedBack.append(
+                .init(
+                    file: file,
+                    detail: "\(session): the claim was taken back by a peer before the publish; not published here"
+                )
+            )
         case .stuck(let error):
             handedBack.append(.init(file: file, detail: "left in work/ for recovery: \(error)"))
         }

@@ -7,11 +7,13 @@ extension Configuration {
     /// `sessionsToo: false` only dead instances' staging leftovers are removed. `work` is the running
     /// instance's own work area (its staging is alive); without one, liveness is read from the locks.
     public func cleaner(retention: Duration?, work: WorkArea? = nil, sessionsToo: Bool = true) -> Cleaner {
-        let policy = sessionsToo
+        let policy =
+            sessionsToo
             ? RetentionPolicy(
                 sessionMaxAge: retention?.seconds,
                 quarantineMaxAge: (quarantineRetention ?? retention)?.seconds,
-                cacheMaxAge: cacheRetention.seconds)
+                cacheMaxAge: cacheRetention.seconds
+            )
             : RetentionPolicy(sessionMaxAge: nil, quarantineMaxAge: nil, cacheMaxAge: nil)
         let workRoot = layout.work
         return Cleaner(
@@ -20,6 +22,7 @@ extension Configuration {
             isInstanceAlive: { id in
                 if let work { return work.isInstanceAlive(id) }
                 return WorkArea.isAlive(id, workRoot: workRoot)
-            })
+            }
+        )
     }
 }

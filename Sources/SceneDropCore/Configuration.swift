@@ -1,5 +1,5 @@
-import SceneManifest
 import Imaging
+import SceneManifest
 
 /// Everything the daemon and the one-shot commands are told on the command line.
 public struct Configuration: Sendable {
@@ -44,4 +44,3 @@ public struct Configuration: Sendable {
 
     public var effectiveMaxSessions: Int { maxSessions ?? max(2, concurrency) }
 }
-

@@ -10,16 +10,27 @@ extension Daemon {
     func webService(_ settings: WebSettings, source: DaemonLiveSource, logger: Logger) -> WebService {
         let layout = configuration.layout
         var server = WebServer.Settings(
-            address: settings.address, token: settings.token, outbox: layout.outbox, quarantine: layout.quarantine,
-            previewCache: layout.cache + "/previews")
+            address: settings.address,
+            token: settings.token,
+            outbox: layout.outbox,
+            quarantine: layout.quarantine,
+            previewCache: layout.cache + "/previews"
+        )
         server.recentSessions = 12
         let record = layout.state + "/" + WebService.recordName
         let web = WebServer(settings: server, source: source, logger: logger) { port in
             let url = settings.address.url(boundPort: port, hostName: Host.name)
-            logger.notice("web view listening", metadata: [
-                "scenedrop.url": "\(url)", "scenedrop.token_required": "\(settings.token != nil)",
-            ])
-            guard let bytes = try? MetadataCoding.encode(WebAddressRecord(url: url, pid: Int(Host.processID), tokenFile: settings.tokenFile)) else { return }
+            logger.notice(
+                "web view listening",
+                metadata: [
+                    "scenedrop.url": "\(url)", "scenedrop.token_required": "\(settings.token != nil)",
+                ]
+            )
+            guard
+                let bytes = try? MetadataCoding.encode(
+                    WebAddressRecord(url: url, pid: Int(Host.processID), tokenFile: settings.tokenFile)
+                )
+            else { return }
             await WorkerThreads.io.run { try? FileSystem.writeAtomically(record, bytes: bytes, sync: false) }
         }
         return WebService(server: web, address: settings.address, record: record)
@@ -43,7 +54,10 @@ struct WebService: Service {
         do {
             try await server.run()
         } catch {
-            throw ListenError(description: "--http \(address): cannot listen (\(error)); choose another address or port, or stop what uses it")
+            throw ListenError(
+                description:
+                    "--http \(address): cannot listen (\(error)); choose another address or port, or stop what uses it"
+            )
         }
     }
 }

@@ -5,6 +5,7 @@ import Logging
 import ServiceLifecycle
 import SystemSupport
 import UnixSignals
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -49,7 +50,12 @@ public struct Daemon: Sendable {
     public func watch() async throws {
         let coordinator = makeCoordinator()
         try await ProviderAssembly.withChain(
-            generation, configuration: configuration, instanceID: instanceID, coordinator: coordinator, clock: clock, logger: logger
+            generation,
+            configuration: configuration,
+            instanceID: instanceID,
+            coordinator: coordinator,
+            clock: clock,
+            logger: logger
         ) { chain in
             _ = try await run(.watch, chain: chain, coordinator: coordinator)
         }
@@ -59,14 +65,23 @@ public struct Daemon: Sendable {
     public func process(patience: Duration = .seconds(60)) async throws -> BatchSummary {
         let coordinator = makeCoordinator()
         return try await ProviderAssembly.withChain(
-            generation, configuration: configuration, instanceID: instanceID, coordinator: coordinator, clock: clock, logger: logger
+            generation,
+            configuration: configuration,
+            instanceID: instanceID,
+            coordinator: coordinator,
+            clock: clock,
+            logger: logger
         ) { chain in
             try await run(.drainOnce(patience: patience), chain: chain, coordinator: coordinator)
         }
     }
 
     /// Runs the services on `chain` until they end; in drain-once mode returns what became of each file.
-    public func run(_ mode: Mode, chain: ProviderChain, coordinator: PostgresCoordinator? = nil) async throws -> BatchSummary {
+    public func run(
+        _ mode: Mode,
+        chain: ProviderChain,
+        coordinator: PostgresCoordinator? = nil
+    ) async throws -> BatchSummary {
         let started = clock.now()
         let layout = configuration.layout
         OpenFileLimit.raiseToHardLimit()
@@ -74,8 +89,12 @@ public struct Daemon: Sendable {
         let work = try await WorkerThreads.io.run { () throws(SystemError) in
             try layout.create()
             return try WorkArea(
-                inbox: layout.inbox, workRoot: layout.work, instanceID: instanceID,
-                leaseTimeout: configuration.leaseTimeout.seconds, clock: clock)
+                inbox: layout.inbox,
+                workRoot: layout.work,
+                instanceID: instanceID,
+                leaseTimeout: configuration.leaseTimeout.seconds,
+                clock: clock
+            )
         }
         defer { work.close() }
         if await WorkerThreads.io.run({ work.probeClaim() }) != nil {
@@ -85,55 +104,113 @@ public struct Daemon: Sendable {
         logger[metadataKey: "scenedrop.instance"] = "\(work.instanceID)"
         let workRoot = layout.work
         let volume = await WorkerThreads.io.run { VolumeProbe.run(in: workRoot) }
-        logger.log(level: volume.filesystem.isNetwork ? .notice : .info, "volume probed", metadata: [
-            "scenedrop.volume": "\(volume)", "scenedrop.mechanisms": "\(volume.mechanisms)",
-        ])
+        logger.log(
+            level: volume.filesystem.isNetwork ? .notice : .info,
+            "volume probed",
+            metadata: [
+                "scenedrop.volume": "\(volume)", "scenedrop.mechanisms": "\(volume.mechanisms)",
+            ]
+        )
 
         let (claims, claimsOut) = AsyncStream.makeStream(of: (ClaimedManifest, Double).self)
         let (rechecks, rechecksOut) = AsyncStream.makeStream(of: Double.self)
         let activity = Activity()
         let intake = Intake(
-            configuration: configuration, work: work, mode: mode, clock: clock, logger: logger,
-            output: claimsOut, recheckRequests: rechecksOut, activity: activity)
+            configuration: configuration,
+            work: work,
+            mode: mode,
+            clock: clock,
+            logger: logger,
+            output: claimsOut,
+            recheckRequests: rechecksOut,
+            activity: activity
+        )
         var processor = SessionProcessor(
-            configuration: configuration, work: work, chain: chain,
-            limiter: ConcurrencyLimiter(limit: configuration.concurrency), clock: clock, activity: activity, logger: logger)
+            configuration: configuration,
+            work: work,
+            chain: chain,
+            limiter: ConcurrencyLimiter(limit: configuration.concurrency),
+            clock: clock,
+            activity: activity,
+            logger: logger
+        )
         processor.setAside = { await intake.setAside($0) }
-        let workers = SessionWorkers(claims: claims, processor: processor, intake: intake, grace: configuration.shutdownGrace, logger: logger)
+        let workers = SessionWorkers(
+            claims: claims,
+            processor: processor,
+            intake: intake,
+            grace: configuration.shutdownGrace,
+            logger: logger
+        )
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let coordinator {
             // First of all, so last to stop: sessions finishing at shutdown still settle their charges.
             var service = CoordinatorService(
-                coordinator: coordinator, renewInterval: configuration.leaseRenew, ledgerDirectory: layout.ledger, clock: clock, logger: logger)
+                coordinator: coordinator,
+                renewInterval: configuration.leaseRenew,
+                ledgerDirectory: layout.ledger,
+                clock: clock,
+                logger: logger
+            )
             service.sessionsInFlight = { activity.inFlight.count }
             services.append(.init(service: service, successTerminationBehavior: .ignore, serviceName: "coordinator"))
         }
         switch mode {
         case .watch:
             services += await watchServices(
-                .init(workers: workers, intake: intake, work: work, rechecks: rechecks, activity: activity, chain: chain, coordinator: coordinator),
-                logger: logger)
+                .init(
+                    workers: workers,
+                    intake: intake,
+                    work: work,
+                    rechecks: rechecks,
+                    activity: activity,
+                    chain: chain,
+                    coordinator: coordinator
+                ),
+                logger: logger
+            )
         case .drainOnce:
             let intakeService = IntakeService(
-                intake: intake, configuration: configuration, watcher: nil, rescanInterval: nil,
-                rechecks: rechecks, clock: clock, logger: logger)
+                intake: intake,
+                configuration: configuration,
+                watcher: nil,
+                rescanInterval: nil,
+                rechecks: rechecks,
+                clock: clock,
+                logger: logger
+            )
             // The intake ends on its own once everything is claimed; the run ends with the last session.
             services += [
-                .init(service: leaseService(work, logger: logger), successTerminationBehavior: .ignore, serviceName: "lease"),
-                .init(service: workers, successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "session-workers"),
+                .init(
+                    service: leaseService(work, logger: logger),
+                    successTerminationBehavior: .ignore,
+                    serviceName: "lease"
+                ),
+                .init(
+                    service: workers,
+                    successTerminationBehavior: .gracefullyShutdownGroup,
+                    serviceName: "session-workers"
+                ),
                 .init(service: intakeService, successTerminationBehavior: .ignore, serviceName: "intake"),
             ]
         }
-        var group = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: shutdownSignals, logger: logger)
+        var group = ServiceGroupConfiguration(
+            services: services,
+            gracefulShutdownSignals: shutdownSignals,
+            logger: logger
+        )
         group.maximumGracefulShutdownDuration = configuration.shutdownGrace
         try await ServiceGroup(configuration: group).run()
 
         let stats = await intake.stats
-        logger.info("stopped", metadata: [
-            "scenedrop.claimed_total": "\(stats.claimed)", "scenedrop.overflows_total": "\(stats.overflows)",
-            "scenedrop.rescans_total": "\(stats.rescans)",
-        ])
+        logger.info(
+            "stopped",
+            metadata: [
+                "scenedrop.claimed_total": "\(stats.claimed)", "scenedrop.overflows_total": "\(stats.overflows)",
+                "scenedrop.rescans_total": "\(stats.rescans)",
+            ]
+        )
         var summary = await intake.summary
         summary.durationMS = Int(((clock.now() - started) * 1000).rounded())
         return summary
@@ -143,8 +220,14 @@ public struct Daemon: Sendable {
     func makeCoordinator() -> PostgresCoordinator? {
         guard let address = generation.coordinator else { return nil }
         let instance = PostgresCoordinator.Instance(
-            id: instanceID, host: Host.name, pid: getpid(), inbox: configuration.layout.inbox, version: SceneDropVersion.current,
-            leaseTimeout: configuration.leaseTimeout.seconds, dailyBudgetUSD: generation.dailyBudgetUSD)
+            id: instanceID,
+            host: Host.name,
+            pid: getpid(),
+            inbox: configuration.layout.inbox,
+            version: SceneDropVersion.current,
+            leaseTimeout: configuration.leaseTimeout.seconds,
+            dailyBudgetUSD: generation.dailyBudgetUSD
+        )
         var logger = self.logger
         logger[metadataKey: "scenedrop.instance"] = "\(instanceID)"
         return PostgresCoordinator(address: address, instance: instance, logger: logger)
@@ -166,31 +249,50 @@ public struct Daemon: Sendable {
         } catch {
             logger.error("inotify unavailable; relying on rescans", metadata: ["error.message": "\(error)"])
         }
-        logger.info("watching", metadata: [
-            "scenedrop.inbox": "\(layout.inbox)", "scenedrop.outbox": "\(layout.outbox)",
-            "scenedrop.rescan_interval_s": "\(rescanInterval.seconds)", "scenedrop.concurrency": "\(configuration.concurrency)",
-        ])
+        logger.info(
+            "watching",
+            metadata: [
+                "scenedrop.inbox": "\(layout.inbox)", "scenedrop.outbox": "\(layout.outbox)",
+                "scenedrop.rescan_interval_s": "\(rescanInterval.seconds)",
+                "scenedrop.concurrency": "\(configuration.concurrency)",
+            ]
+        )
         return IntakeService(
-            intake: intake, configuration: configuration, watcher: watcher, rescanInterval: rescanInterval,
-            rechecks: rechecks, clock: clock, logger: logger)
+            intake: intake,
+            configuration: configuration,
+            watcher: watcher,
+            rescanInterval: rescanInterval,
+            rechecks: rechecks,
+            clock: clock,
+            logger: logger
+        )
     }
 
     /// `--rescan-interval`, or 10 s locally and 2 s where inotify cannot see other clients' writes.
     private func rescanInterval(logger: Logger) async -> Duration {
         let inbox = configuration.layout.inbox
-        let (filesystem, mount) = await WorkerThreads.io.run { (FileSystem.filesystemKind(inbox), MountInfo.holding(inbox)) }
+        let (filesystem, mount) = await WorkerThreads.io.run {
+            (FileSystem.filesystemKind(inbox), MountInfo.holding(inbox))
+        }
         // Said whether or not --rescan-interval was given: a client cache delays pickup whatever the interval.
         if let hint = mount?.pickupHint {
-            logger.notice("the inbox's mount caches what other clients write; pickup can lag", metadata: [
-                "scenedrop.inbox": "\(inbox)", "scenedrop.mount": "\(mount?.mountPoint ?? "?")", "scenedrop.mount_type": "\(mount?.type ?? "?")",
-                "scenedrop.hint": "\(hint)",
-            ])
+            logger.notice(
+                "the inbox's mount caches what other clients write; pickup can lag",
+                metadata: [
+                    "scenedrop.inbox": "\(inbox)", "scenedrop.mount": "\(mount?.mountPoint ?? "?")",
+                    "scenedrop.mount_type": "\(mount?.type ?? "?")",
+                    "scenedrop.hint": "\(hint)",
+                ]
+            )
         }
         if let chosen = configuration.rescanInterval { return chosen }
         guard filesystem.isNetwork else { return .seconds(10) }
-        logger.notice("inbox is on a network filesystem: inotify cannot see other clients' writes, rescanning every 2s", metadata: [
-            "scenedrop.filesystem": "\(filesystem)", "scenedrop.inbox": "\(inbox)",
-        ])
+        logger.notice(
+            "inbox is on a network filesystem: inotify cannot see other clients' writes, rescanning every 2s",
+            metadata: [
+                "scenedrop.filesystem": "\(filesystem)", "scenedrop.inbox": "\(inbox)",
+            ]
+        )
         return .seconds(2)
     }
 }

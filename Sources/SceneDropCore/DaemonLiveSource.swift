@@ -24,7 +24,14 @@ struct DaemonLiveSource: LiveSource {
     /// are open and however often sessions change.
     private let cached = FolderCache()
 
-    init(activity: Activity, layout: Layout, chain: ProviderChain, dailyBudgetUSD: Double?, watching: Readiness, stopping: Stopping) {
+    init(
+        activity: Activity,
+        layout: Layout,
+        chain: ProviderChain,
+        dailyBudgetUSD: Double?,
+        watching: Readiness,
+        stopping: Stopping
+    ) {
         self.activity = activity
         self.layout = layout
         self.chain = chain
@@ -37,9 +44,17 @@ struct DaemonLiveSource: LiveSource {
         let (inbox, spent) = await folders()
         let counts = activity.counts
         return LiveState(
-            inbox: inbox, inFlight: activity.inFlight, spentTodayUSD: spent, dailyBudgetUSD: dailyBudgetUSD, cacheHits: counts.cacheHits,
-            conditions: await chain.conditions(), published: counts.published, quarantined: counts.quarantined, requeued: counts.requeued,
-            fleet: coordinator.map(Self.fleet))
+            inbox: inbox,
+            inFlight: activity.inFlight,
+            spentTodayUSD: spent,
+            dailyBudgetUSD: dailyBudgetUSD,
+            cacheHits: counts.cacheHits,
+            conditions: await chain.conditions(),
+            published: counts.published,
+            quarantined: counts.quarantined,
+            requeued: counts.requeued,
+            fleet: coordinator.map(Self.fleet)
+        )
     }
 
     /// The fleet as of the coordinator's last renewal.
@@ -47,12 +62,21 @@ struct DaemonLiveSource: LiveSource {
         let report = coordinator.fleet
         let peers = (report?.members ?? []).map {
             LiveFleet.Peer(
-                instance: $0.instance, host: $0.host, state: $0.state, renewedAgoSeconds: $0.renewedAgoSeconds,
-                sessionsInFlight: $0.sessionsInFlight, spentTodayUSD: $0.spentTodayUSD)
+                instance: $0.instance,
+                host: $0.host,
+                state: $0.state,
+                renewedAgoSeconds: $0.renewedAgoSeconds,
+                sessionsInFlight: $0.sessionsInFlight,
+                spentTodayUSD: $0.spentTodayUSD
+            )
         }
         return LiveFleet(
-            coordinator: coordinator.address.description, reachable: coordinator.isAvailable, spentTodayUSD: report?.spentTodayUSD ?? 0,
-            reservedUSD: report?.reservedUSD ?? 0, peers: peers)
+            coordinator: coordinator.address.description,
+            reachable: coordinator.isAvailable,
+            spentTodayUSD: report?.spentTodayUSD ?? 0,
+            reservedUSD: report?.reservedUSD ?? 0,
+            peers: peers
+        )
     }
 
     private func folders() async -> (LiveState.Inbox, Double) {
@@ -95,8 +119,15 @@ struct DaemonLiveSource: LiveSource {
             problems.append("the inbox changed since start, and no file is taken from it: \(change)")
         }
         problems += await WorkerThreads.io.run {
-            [("inbox", layout.inbox), ("outbox", layout.outbox), ("quarantine", layout.quarantine), ("state folder", layout.state)]
-                .compactMap { name, path in FileSystem.writabilityProblem(path).map { "the \(name) (\(path)) is not writable: \($0.shortDescription)" } }
+            [
+                ("inbox", layout.inbox), ("outbox", layout.outbox), ("quarantine", layout.quarantine),
+                ("state folder", layout.state),
+            ]
+            .compactMap { name, path in
+                FileSystem.writabilityProblem(path).map {
+                    "the \(name) (\(path)) is not writable: \($0.shortDescription)"
+                }
+            }
         }
         return problems
     }

@@ -32,7 +32,9 @@ final class DaemonMetrics: Sendable {
         factory.durationHistogramBuckets = [
             "scenedrop_session_duration_seconds": Self.sessionBuckets,
             "scenedrop_drop_to_publish_seconds": Self.sessionBuckets,
-            "scenedrop_provider_request_duration_seconds": [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120].map { .milliseconds(Int64($0 * 1000)) },
+            "scenedrop_provider_request_duration_seconds": [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120].map {
+                .milliseconds(Int64($0 * 1000))
+            },
         ]
         self.factory = factory
         claimed = CoreMetrics.Counter(label: "scenedrop_manifests_claimed_total", factory: factory)
@@ -49,21 +51,34 @@ final class DaemonMetrics: Sendable {
     }
 
     func quarantined(reason: String) {
-        CoreMetrics.Counter(label: "scenedrop_manifests_quarantined_total", dimensions: [("reason", reason)], factory: factory).increment()
+        CoreMetrics.Counter(
+            label: "scenedrop_manifests_quarantined_total",
+            dimensions: [("reason", reason)],
+            factory: factory
+        ).increment()
     }
 
     /// `fallback_reason` is `none` for a scene that did not fall back.
     func scene(provider: String, status: String, fallbackReason: String?) {
         CoreMetrics.Counter(
             label: "scenedrop_scenes_total",
-            dimensions: [("provider", provider), ("status", status), ("fallback_reason", fallbackReason ?? "none")], factory: factory
+            dimensions: [("provider", provider), ("status", status), ("fallback_reason", fallbackReason ?? "none")],
+            factory: factory
         ).increment()
     }
 
     func request(model: String, statusClass: String, seconds: Double) {
-        CoreMetrics.Counter(label: "scenedrop_provider_requests_total", dimensions: [("model", model), ("status_class", statusClass)], factory: factory).increment()
-        CoreMetrics.Timer(label: "scenedrop_provider_request_duration_seconds", dimensions: [("model", model)], factory: factory)
-            .recordNanoseconds(Int64(max(0, seconds) * 1e9))
+        CoreMetrics.Counter(
+            label: "scenedrop_provider_requests_total",
+            dimensions: [("model", model), ("status_class", statusClass)],
+            factory: factory
+        ).increment()
+        CoreMetrics.Timer(
+            label: "scenedrop_provider_request_duration_seconds",
+            dimensions: [("model", model)],
+            factory: factory
+        )
+        .recordNanoseconds(Int64(max(0, seconds) * 1e9))
     }
 
     func text() -> String {

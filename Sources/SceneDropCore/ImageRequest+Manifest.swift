@@ -7,8 +7,17 @@ extension ImageRequest {
     /// generation never reads a manifest.
     init(manifest: Manifest, scene: Manifest.Scene, format: OutputFormat) {
         self.init(
-            session: manifest.session, sceneNumber: scene.sceneNumber, prompt: scene.prompt, negativePrompt: scene.negativePrompt,
-            style: scene.style, aspectRatio: manifest.aspectRatio, width: manifest.width, height: manifest.height,
-            quality: manifest.quality, model: manifest.model, format: format)
+            session: manifest.session,
+            sceneNumber: scene.sceneNumber,
+            prompt: scene.prompt,
+            negativePrompt: scene.negativePrompt,
+            style: scene.style,
+            aspectRatio: manifest.aspectRatio,
+            width: manifest.width,
+            height: manifest.height,
+            quality: manifest.quality,
+            model: manifest.model,
+            format: format
+        )
     }
 }

@@ -15,7 +15,8 @@ extension Intake {
     /// The gate's observation of `name` when it is a regular file whose JSON ends early (a writer not done with
     /// it); nil for anything else, which is claimed at once. On the I/O threads.
     static func unfinished(_ name: RawName, work: WorkArea) -> StabilityGate.Observation? {
-        guard let info = try? work.inboxDirectory.info(name), info.kind == .regular, info.size <= Int64(ManifestDecoder.maximumBytes),
+        guard let info = try? work.inboxDirectory.info(name), info.kind == .regular,
+            info.size <= Int64(ManifestDecoder.maximumBytes),
             let bytes = work.inboxDirectory.readPrefix(name, limit: ManifestDecoder.maximumBytes)
         else { return nil }
         do {
@@ -23,7 +24,11 @@ extension Intake {
             return nil
         } catch {
             guard error.endedEarly else { return nil }
-            return StabilityGate.Observation(size: info.size, mtimeNanoseconds: info.mtimeNanoseconds, inode: info.inode)
+            return StabilityGate.Observation(
+                size: info.size,
+                mtimeNanoseconds: info.mtimeNanoseconds,
+                inode: info.inode
+            )
         }
     }
 

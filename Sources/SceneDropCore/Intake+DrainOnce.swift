@@ -1,5 +1,6 @@
 import DropFolder
 import SystemSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,8 +23,11 @@ extension Intake {
 
     func giveUpOnChangingFiles(except stable: Set<RawName>) {
         guard var wanted else { return }
-        for name in wanted.sorted() where !stable.contains(name) && !queued.contains(name) && !inFlightNames.contains(name) {
-            summary.skipped.append(.init(file: name.text, detail: "still changing after \(Int(patience ?? 0))s; left for the next run"))
+        for name in wanted.sorted()
+        where !stable.contains(name) && !queued.contains(name) && !inFlightNames.contains(name) {
+            summary.skipped.append(
+                .init(file: name.text, detail: "still changing after \(Int(patience ?? 0))s; left for the next run")
+            )
             wanted.remove(name)
         }
         self.wanted = wanted
@@ -42,9 +46,11 @@ extension Intake {
     static func unclaimable(_ error: SystemError, work: String) -> String {
         switch error.errno {
         case EXDEV:
-            return "could not be claimed: the inbox and \(work) are on different filesystems (a claim is a rename); left in the inbox"
+            return
+                "could not be claimed: the inbox and \(work) are on different filesystems (a claim is a rename); left in the inbox"
         case EACCES, EPERM, EROFS:
-            return "could not be claimed: the inbox is not writable by this user (\(error.shortDescription)); left in the inbox"
+            return
+                "could not be claimed: the inbox is not writable by this user (\(error.shortDescription)); left in the inbox"
         default:
             return "could not be claimed (\(error.description)); left in the inbox"
         }

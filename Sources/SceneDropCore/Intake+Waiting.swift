@@ -25,9 +25,13 @@ extension Intake {
             let since = waitingSince[name] ?? now
             waitingSince[name] = since
             guard now - since >= staleAfter, warnedWaiting.insert(name).inserted else { continue }
-            logger.warning("file waiting in the inbox and not taken", metadata: [
-                "scenedrop.file": "\(name)", "scenedrop.waiting_s": "\(Int(now - since))", "scenedrop.reason": "\(waitingReason(name, now: now))",
-            ])
+            logger.warning(
+                "file waiting in the inbox and not taken",
+                metadata: [
+                    "scenedrop.file": "\(name)", "scenedrop.waiting_s": "\(Int(now - since))",
+                    "scenedrop.reason": "\(waitingReason(name, now: now))",
+                ]
+            )
         }
         waitingSince = waitingSince.filter { present.contains($0.key) }
         warnedWaiting.formIntersection(present)
@@ -43,6 +47,7 @@ extension Intake {
         if queued.contains(name) {
             return "it waits for a session slot: \(maxSessions) sessions are in flight (--max-sessions)"
         }
-        return "its size or modification time keeps changing between rescans (--settle \(gate.settle) s); a writer may still be at work, or this mount reports changing attributes"
+        return
+            "its size or modification time keeps changing between rescans (--settle \(gate.settle) s); a writer may still be at work, or this mount reports changing attributes"
     }
 }

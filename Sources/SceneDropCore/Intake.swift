@@ -87,9 +87,14 @@ actor Intake {
     }
 
     init(
-        configuration: Configuration, work: WorkArea, mode: Daemon.Mode = .watch, clock: MonotonicClock, logger: Logger,
+        configuration: Configuration,
+        work: WorkArea,
+        mode: Daemon.Mode = .watch,
+        clock: MonotonicClock,
+        logger: Logger,
         output: AsyncStream<(ClaimedManifest, Double)>.Continuation,
-        recheckRequests: AsyncStream<Double>.Continuation, activity: Activity = Activity()
+        recheckRequests: AsyncStream<Double>.Continuation,
+        activity: Activity = Activity()
     ) {
         self.activity = activity
         inbox = configuration.layout.inbox
@@ -99,7 +104,10 @@ actor Intake {
         initialBackoff = configuration.initialBackoff.seconds
         maximumBackoff = configuration.maximumBackoff.seconds
         gate = StabilityGate(settle: configuration.settle.seconds)
-        staleAfter = Self.staleAfter(rescanInterval: (configuration.rescanInterval ?? .seconds(10)).seconds, settle: configuration.settle.seconds)
+        staleAfter = Self.staleAfter(
+            rescanInterval: (configuration.rescanInterval ?? .seconds(10)).seconds,
+            settle: configuration.settle.seconds
+        )
         self.clock = clock
         self.logger = logger
         self.output = output
@@ -124,7 +132,10 @@ actor Intake {
         let work = self.work
         if let unfinished = await WorkerThreads.io.run({ Self.unfinished(name, work: work) }) {
             guard accepting, !queued.contains(name), !inFlightNames.contains(name) else { return }
-            logger.debug("manifest ends early; waiting for its writer before the claim", metadata: ["scenedrop.file": "\(name)"])
+            logger.debug(
+                "manifest ends early; waiting for its writer before the claim",
+                metadata: ["scenedrop.file": "\(name)"]
+            )
             if case .recheck(let at) = gate.observe(name, unfinished, now: clock.now()) { requestRecheck(at: at) }
             return
         }
@@ -163,11 +174,17 @@ actor Intake {
         let change = await WorkerThreads.io.run { work.inboxChange() }
         if change != inboxChange {
             if let change {
-                logger.error("inbox changed since start; no file is taken from it until it is the folder opened at start again", metadata: [
-                    "scenedrop.inbox": "\(inbox)", "scenedrop.change": "\(change)",
-                ])
+                logger.error(
+                    "inbox changed since start; no file is taken from it until it is the folder opened at start again",
+                    metadata: [
+                        "scenedrop.inbox": "\(inbox)", "scenedrop.change": "\(change)",
+                    ]
+                )
             } else {
-                logger.notice("inbox is the folder opened at start again; files are taken from it again", metadata: ["scenedrop.inbox": "\(inbox)"])
+                logger.notice(
+                    "inbox is the folder opened at start again; files are taken from it again",
+                    metadata: ["scenedrop.inbox": "\(inbox)"]
+                )
             }
             inboxChange = change
         }
@@ -175,14 +192,22 @@ actor Intake {
             logger.debug("inbox rescan skipped: the inbox changed since start")
             return
         }
-        let listing = await WorkerThreads.io.run { () -> ([WorkArea.Recovery], Result<[InboxScanner.Candidate], SystemError>) in
-            (work.recoverDeadInstances(), Result { () throws(SystemError) in try InboxScanner.scan(work.inboxDirectory) })
+        let listing = await WorkerThreads.io.run {
+            () -> ([WorkArea.Recovery], Result<[InboxScanner.Candidate], SystemError>) in
+            (
+                work.recoverDeadInstances(),
+                Result { () throws(SystemError) in try InboxScanner.scan(work.inboxDirectory) }
+            )
         }
         for recovery in listing.0 where !recovery.returned.isEmpty {
-            logger.notice("claims of a dead instance returned to the inbox", metadata: [
-                "scenedrop.dead_instance": "\(recovery.instanceID)", "scenedrop.count": "\(recovery.returned.count)",
-                "scenedrop.reason": "\(recovery.reason)",
-            ])
+            logger.notice(
+                "claims of a dead instance returned to the inbox",
+                metadata: [
+                    "scenedrop.dead_instance": "\(recovery.instanceID)",
+                    "scenedrop.count": "\(recovery.returned.count)",
+                    "scenedrop.reason": "\(recovery.reason)",
+                ]
+            )
         }
         var candidates: [InboxScanner.Candidate]
         switch listing.1 {
@@ -211,7 +236,10 @@ actor Intake {
                 continue
             }
             let observation = StabilityGate.Observation(
-                size: candidate.info.size, mtimeNanoseconds: candidate.info.mtimeNanoseconds, inode: candidate.info.inode)
+                size: candidate.info.size,
+                mtimeNanoseconds: candidate.info.mtimeNanoseconds,
+                inode: candidate.info.inode
+            )
             switch gate.observe(candidate.name, observation, now: now) {
             case .stable: stable.append((candidate.name, candidate.info.mtimeNanoseconds))
             case .recheck(let at): earliestRecheck = min(earliestRecheck ?? at, at)
@@ -226,11 +254,14 @@ actor Intake {
             earliestRecheck = nil
         }
         if let earliestRecheck { requestRecheck(at: earliestRecheck) }
-        logger.debug("inbox rescanned", metadata: [
-            "scenedrop.rescan": "\(stats.rescans)", "scenedrop.candidates": "\(candidates.count)",
-            "scenedrop.settling": "\(gate.trackedCount)", "scenedrop.queued": "\(queued.count)",
-            "scenedrop.claimed_total": "\(stats.claimed)", "scenedrop.overflows_total": "\(stats.overflows)",
-        ])
+        logger.debug(
+            "inbox rescanned",
+            metadata: [
+                "scenedrop.rescan": "\(stats.rescans)", "scenedrop.candidates": "\(candidates.count)",
+                "scenedrop.settling": "\(gate.trackedCount)", "scenedrop.queued": "\(queued.count)",
+                "scenedrop.claimed_total": "\(stats.claimed)", "scenedrop.overflows_total": "\(stats.overflows)",
+            ]
+        )
         // Oldest first: of two drops of one session found by one rescan, the one written last is claimed last,
         // and the last claimed wins (`SessionVersions`).
         stable.sort { ($0.mtime, $0.name) < ($1.mtime, $1.name) }
@@ -279,17 +310,26 @@ actor Intake {
             wanted?.remove(name)
             switch attempt {
             case .gone:
-                claimProblems[name] = "its claim (a rename into \(workFolder)) found it gone: another instance took it, or this mount's view of the inbox is stale"
+                claimProblems[name] =
+                    "its claim (a rename into \(workFolder)) found it gone: another instance took it, or this mount's view of the inbox is stale"
                 continue
             case .failed(let error):
-                logger.error("claim failed", metadata: ["scenedrop.file": "\(name)", "error.message": "\(error.description)"])
+                logger.error(
+                    "claim failed",
+                    metadata: ["scenedrop.file": "\(name)", "error.message": "\(error.description)"]
+                )
                 claimProblems[name] = "its claim failed: \(error.description)"
                 // Left where it is, untouched; `process` reports it and exits 1 so cron notices.
-                if isDraining { summary.unclaimed.append(.init(file: name.text, detail: Self.unclaimable(error, work: workFolder))) }
+                if isDraining {
+                    summary.unclaimed.append(.init(file: name.text, detail: Self.unclaimable(error, work: workFolder)))
+                }
                 continue
             case .claimed(let claim, let size):
                 // The audit trail's first line for a manifest; its time is what drop → claim is measured by.
-                logger.info("manifest claimed", metadata: ["scenedrop.file": "\(name)", "scenedrop.lane": "\(express ? "express" : "regular")"])
+                logger.info(
+                    "manifest claimed",
+                    metadata: ["scenedrop.file": "\(name)", "scenedrop.lane": "\(express ? "express" : "regular")"]
+                )
                 if express {
                     expressPaths.insert(claim.path)
                 } else {
@@ -323,7 +363,10 @@ actor Intake {
                 let until = clock.now() + delay
                 backoff[name] = (until, failures)
                 requestRecheck(at: until)
-                logger.info("retry scheduled", metadata: ["scenedrop.file": "\(name)", "scenedrop.retry_in_s": "\(delay)"])
+                logger.info(
+                    "retry scheduled",
+                    metadata: ["scenedrop.file": "\(name)", "scenedrop.retry_in_s": "\(delay)"]
+                )
             case .published, .quarantined, .superseded:
                 backoff[claim.inboxName] = nil
             case .cancelled, .stuck, .claimLost:

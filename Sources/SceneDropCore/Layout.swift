@@ -7,7 +7,13 @@ public struct Layout: Sendable, Equatable {
     public var quarantine: String
     public var state: String
 
-    public init(root: String, inbox: String? = nil, outbox: String? = nil, quarantine: String? = nil, state: String? = nil) {
+    public init(
+        root: String,
+        inbox: String? = nil,
+        outbox: String? = nil,
+        quarantine: String? = nil,
+        state: String? = nil
+    ) {
         let root = Self.absolutePath(root)
         self.inbox = inbox.map(Self.absolutePath) ?? root + "/inbox"
         self.outbox = outbox.map(Self.absolutePath) ?? root + "/outbox"

@@ -20,18 +20,24 @@ struct LeaseService: Service {
                 let result = await WorkerThreads.io.run { Result { () throws(SystemError) in try work.renewLease() } }
                 switch result {
                 case .success(true):
-                    logger.warning("this instance's work folder was gone and is made again: a peer took it for dead (paused or cut off for longer than --lease-timeout) and may have taken its claims; sessions whose claim is gone publish nothing", metadata: [
-                        "scenedrop.work": "\(work.directory)",
-                    ])
+                    logger.warning(
+                        "this instance's work folder was gone and is made again: a peer took it for dead (paused or cut off for longer than --lease-timeout) and may have taken its claims; sessions whose claim is gone publish nothing",
+                        metadata: [
+                            "scenedrop.work": "\(work.directory)"
+                        ]
+                    )
                     failing = false
                 case .success(false):
                     if failing { logger.notice("lease renewed again") }
                     failing = false
                 case .failure(let error):
                     if !failing {
-                        logger.error("lease could not be renewed; peers will take this instance for dead after --lease-timeout", metadata: [
-                            "error.message": "\(error.description)",
-                        ])
+                        logger.error(
+                            "lease could not be renewed; peers will take this instance for dead after --lease-timeout",
+                            metadata: [
+                                "error.message": "\(error.description)"
+                            ]
+                        )
                     }
                     failing = true
                 }

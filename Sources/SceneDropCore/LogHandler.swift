@@ -1,7 +1,8 @@
-import Logging
 import LocatedJSON
+import Logging
 import Synchronization
 import SystemSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -39,11 +40,16 @@ public struct SceneDropLogHandler: LogHandler {
         let line: String
         switch format {
         case .text:
-            let pairs = all.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.quoteIfNeeded("\($0.value)"))" }.joined(separator: " ")
+            let pairs = all.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.quoteIfNeeded("\($0.value)"))" }.joined(
+                separator: " "
+            )
             let level = event.level.rawValue.uppercased()
             line = "\(time) \(level) \(event.message)\(pairs.isEmpty ? "" : " " + pairs)\n"
         case .json:
-            var fields = ["\"time\":\(Self.jsonString(time))", "\"level\":\(Self.jsonString(event.level.rawValue))", "\"message\":\(Self.jsonString("\(event.message)"))"]
+            var fields = [
+                "\"time\":\(Self.jsonString(time))", "\"level\":\(Self.jsonString(event.level.rawValue))",
+                "\"message\":\(Self.jsonString("\(event.message)"))",
+            ]
             for (key, value) in all.sorted(by: { $0.key < $1.key }) {
                 fields.append("\(Self.jsonString(key)):\(Self.jsonString("\(value)"))")
             }
@@ -65,7 +71,8 @@ public struct SceneDropLogHandler: LogHandler {
     /// Quoted (as JSON, which escapes every control character) when a value has a space, a quote, an equals sign
     /// or anything invisible: a file name with ESC or a newline can neither drive the terminal nor spoof a line.
     static func quoteIfNeeded(_ value: String) -> String {
-        value.unicodeScalars.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" || JSONString.isInvisible($0) }) ? jsonString(value) : value
+        value.unicodeScalars.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" || JSONString.isInvisible($0) })
+            ? jsonString(value) : value
     }
 
     static func jsonString(_ value: String) -> String {

@@ -26,8 +26,14 @@ public enum ManifestValidation {
         let name = FileSystem.baseName(file)
         func failure(_ error: ManifestError) -> Result {
             Result(
-                file: file, valid: false, reason: error.reason.rawValue, message: error.message, errors: error.issues, errorsTotal: error.issueCount,
-                warnings: [])
+                file: file,
+                valid: false,
+                reason: error.reason.rawValue,
+                message: error.message,
+                errors: error.issues,
+                errorsTotal: error.issueCount,
+                warnings: []
+            )
         }
         let bytes: [UInt8]
         do {
@@ -36,7 +42,12 @@ public enum ManifestValidation {
         } catch {
             switch error {
             case .tooLarge(let size):
-                return failure(ManifestError(reason: .tooLarge, message: "the file is \(size) bytes; a manifest may be at most 1 MiB (1048576 bytes)"))
+                return failure(
+                    ManifestError(
+                        reason: .tooLarge,
+                        message: "the file is \(size) bytes; a manifest may be at most 1 MiB (1048576 bytes)"
+                    )
+                )
             case .notRegular:
                 return failure(ManifestError(reason: .unsupportedFile, message: "not a regular file"))
             case .system(let e):
@@ -46,7 +57,14 @@ public enum ManifestValidation {
         do {
             let manifest = try ManifestDecoder.decode(bytes, fileName: name)
             return Result(
-                file: file, valid: true, session: manifest.session, scenes: manifest.scenes.count, errors: [], errorsTotal: 0, warnings: manifest.warnings)
+                file: file,
+                valid: true,
+                session: manifest.session,
+                scenes: manifest.scenes.count,
+                errors: [],
+                errorsTotal: 0,
+                warnings: manifest.warnings
+            )
         } catch {
             return failure(error)
         }

@@ -1,5 +1,5 @@
-import DropFolder
 import AsyncHTTPClient
+import DropFolder
 import ImageGeneration
 import Logging
 import SystemSupport
@@ -8,8 +8,12 @@ import SystemSupport
 /// HTTP client alive exactly as long as `body` runs.
 public enum ProviderAssembly {
     public static func withChain<Result>(
-        _ settings: GenerationSettings, configuration: Configuration, instanceID: String = WorkArea.makeInstanceID(),
-        coordinator: (any SpendCoordinator)? = nil, clock: MonotonicClock = .continuous, logger: Logger,
+        _ settings: GenerationSettings,
+        configuration: Configuration,
+        instanceID: String = WorkArea.makeInstanceID(),
+        coordinator: (any SpendCoordinator)? = nil,
+        clock: MonotonicClock = .continuous,
+        logger: Logger,
         isolation: isolated (any Actor)? = #isolation,
         _ body: (ProviderChain) async throws -> Result
     ) async throws -> Result {
@@ -23,22 +27,37 @@ public enum ProviderAssembly {
         }
         let layout = configuration.layout
         return try await GeminiClient.withHTTPClient(connections: configuration.concurrency) { http in
-            let client = GeminiClient(http: http, baseURL: settings.baseURL, key: key, timeout: settings.requestTimeout, clock: clock)
+            let client = GeminiClient(
+                http: http,
+                baseURL: settings.baseURL,
+                key: key,
+                timeout: settings.requestTimeout,
+                clock: clock
+            )
             var provider = GeminiProvider(
-                client: client, catalog: settings.catalog, policy: RetryPolicy(maxRetries: settings.retries),
+                client: client,
+                catalog: settings.catalog,
+                policy: RetryPolicy(maxRetries: settings.retries),
                 state: GeminiState(requestsPerMinute: settings.requestsPerMinute, clock: clock),
                 cache: settings.cache ? ImageCache(directory: layout.cache) : nil,
                 ledger: CostLedger(directory: layout.ledger, instance: instanceID),
-                dailyBudget: settings.dailyBudgetUSD, quotaWait: settings.quotaWait.seconds, logger: logger, now: { WallClock.now() })
+                dailyBudget: settings.dailyBudgetUSD,
+                quotaWait: settings.quotaWait.seconds,
+                logger: logger,
+                now: { WallClock.now() }
+            )
             provider.retiredModelsFile = layout.retiredModels
             provider.batchStore = BatchStore(directory: layout.batches)
             provider.batchPolicy = settings.batch
             provider.coordinator = coordinator
             provider.coordinatorWait = settings.coordinatorWait.seconds
-            logger.info("gemini provider enabled", metadata: [
-                "scenedrop.gemini_base_url": "\(client.baseURL)", "scenedrop.retries": "\(settings.retries)",
-                "scenedrop.request_timeout_s": "\(settings.requestTimeout.seconds)",
-            ])
+            logger.info(
+                "gemini provider enabled",
+                metadata: [
+                    "scenedrop.gemini_base_url": "\(client.baseURL)", "scenedrop.retries": "\(settings.retries)",
+                    "scenedrop.request_timeout_s": "\(settings.requestTimeout.seconds)",
+                ]
+            )
             return try await body(ProviderChain(providers: [provider]))
         }
     }

@@ -21,7 +21,10 @@ struct RetentionService: Service {
         let report = await WorkerThreads.io.run { sweep.run(now: WallClock.now(), dryRun: false) }
         swept.markReady()
         if !report.removed.isEmpty {
-            logger.notice("removed staging leftovers of dead instances", metadata: ["scenedrop.count": "\(report.removed.count)"])
+            logger.notice(
+                "removed staging leftovers of dead instances",
+                metadata: ["scenedrop.count": "\(report.removed.count)"]
+            )
         }
         guard let retention = configuration.retention else { return }
         let cleaner = configuration.cleaner(retention: retention, work: work)
@@ -29,9 +32,13 @@ struct RetentionService: Service {
             while !Task.isCancelled {
                 let report = await WorkerThreads.io.run { cleaner.run(now: WallClock.now(), dryRun: false) }
                 if !report.removed.isEmpty || !report.errors.isEmpty {
-                    logger.info("retention removed old items", metadata: [
-                        "scenedrop.removed": "\(report.removed.count)", "scenedrop.errors": "\(report.errors.count)",
-                    ])
+                    logger.info(
+                        "retention removed old items",
+                        metadata: [
+                            "scenedrop.removed": "\(report.removed.count)",
+                            "scenedrop.errors": "\(report.errors.count)",
+                        ]
+                    )
                 }
                 guard (try? await clock.sleep(for: configuration.cleanupInterval.seconds)) != nil else { return }
             }

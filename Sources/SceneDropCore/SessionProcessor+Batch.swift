@@ -13,8 +13,10 @@ extension SessionProcessor {
         guard (manifest.priority ?? configuration.priority) == .batch, chain.batchProvider != nil else { return nil }
         let format = configuration.imageFormat
         return BatchSession(
-            session: manifest.session, manifestSHA256: Digest.sha256Hex(bytes),
-            requests: manifest.scenes.map { ImageRequest(manifest: manifest, scene: $0, format: format) })
+            session: manifest.session,
+            manifestSHA256: Digest.sha256Hex(bytes),
+            requests: manifest.scenes.map { ImageRequest(manifest: manifest, scene: $0, format: format) }
+        )
     }
 
     /// Sends the batch and waits for it. The wait gives up the session's slot (a batch may take a
@@ -39,14 +41,23 @@ extension SessionProcessor {
 
     /// One scene's image: the batch's, or the chain's (after the batch's failure, if there was one).
     func image(
-        for request: ImageRequest, batched: BatchSceneResult?, started: ContinuousClock.Instant, logger: Logger,
+        for request: ImageRequest,
+        batched: BatchSceneResult?,
+        started: ContinuousClock.Instant,
+        logger: Logger,
         progress: @escaping @Sendable (SceneProgress) -> Void
     ) async throws(GenerationError) -> GeneratedImage {
         if case .image(let result)? = batched, let provider = chain.batchProvider {
             return ProviderChain.generated(result, by: provider, started: started)
         }
         if case .failed(let failure, let final)? = batched {
-            return try await chain.generate(request, limiter: limiter, logger: logger, earlier: (failure, final), progress: progress)
+            return try await chain.generate(
+                request,
+                limiter: limiter,
+                logger: logger,
+                earlier: (failure, final),
+                progress: progress
+            )
         }
         return try await chain.generate(request, limiter: limiter, logger: logger, progress: progress)
     }
@@ -54,17 +65,28 @@ extension SessionProcessor {
     /// A newer drop replaced the session's batch (`newerFile` nil), or a newer drop of the session was decoded
     /// before this one could publish (`newerFile` names it): the claim is released (the newer manifest stands for
     /// the session now) and nothing is published.
-    func superseded(_ claim: ClaimedManifest, session: String, newerFile: String?, logger: Logger) async -> ProcessOutcome {
+    func superseded(
+        _ claim: ClaimedManifest,
+        session: String,
+        newerFile: String?,
+        logger: Logger
+    ) async -> ProcessOutcome {
         let work = self.work
         try? await WorkerThreads.io.run { () throws(SystemError) in try work.release(claim) }
         if let newerFile {
-            logger.notice("session drop superseded by a newer drop of the same session; this drop is not published", metadata: [
-                "scenedrop.session": "\(session)", "scenedrop.newer_file": "\(newerFile)",
-            ])
+            logger.notice(
+                "session drop superseded by a newer drop of the same session; this drop is not published",
+                metadata: [
+                    "scenedrop.session": "\(session)", "scenedrop.newer_file": "\(newerFile)",
+                ]
+            )
         } else {
-            logger.notice("batch session replaced by a newer drop of the same session; this drop is not published", metadata: [
-                "scenedrop.session": "\(session)",
-            ])
+            logger.notice(
+                "batch session replaced by a newer drop of the same session; this drop is not published",
+                metadata: [
+                    "scenedrop.session": "\(session)"
+                ]
+            )
         }
         return .superseded(session: session)
     }

@@ -3,6 +3,7 @@ import Logging
 import Outbox
 import SceneManifest
 import SystemSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,15 +15,28 @@ extension SessionProcessor {
         let now = WallClock.now()
         let reason = error.reason.rawValue
         let report = QuarantineReport(
-            file: claim.originalName, reason: reason, message: error.message,
-            errors: error.issues.map { Issue(path: $0.path, message: $0.message, line: $0.line, column: $0.column) }, errorsTotal: error.issueCount,
-            line: error.line, column: error.column, quarantinedAt: WallClock.rfc3339(now), host: Host.name)
+            file: claim.originalName,
+            reason: reason,
+            message: error.message,
+            errors: error.issues.map { Issue(path: $0.path, message: $0.message, line: $0.line, column: $0.column) },
+            errorsTotal: error.issueCount,
+            line: error.line,
+            column: error.column,
+            quarantinedAt: WallClock.rfc3339(now),
+            host: Host.name
+        )
         let (quarantine, sync) = (Quarantine(directory: layout.quarantine), configuration.sync)
         do {
             let name = try await WorkerThreads.io.run { () throws(SystemError) in
                 try quarantine.admit(claim.path, originalName: claim.originalName, report: report, now: now, sync: sync)
             }
-            logger.warning("manifest quarantined", metadata: ["scenedrop.reason": "\(reason)", "scenedrop.quarantine_name": "\(name)", "error.message": "\(error.message)"])
+            logger.warning(
+                "manifest quarantined",
+                metadata: [
+                    "scenedrop.reason": "\(reason)", "scenedrop.quarantine_name": "\(name)",
+                    "error.message": "\(error.message)",
+                ]
+            )
             return .quarantined(name: name, reason: reason)
         } catch {
             // Could not even quarantine (disk full?): not the manifest's fault, try again later.
@@ -34,16 +48,23 @@ extension SessionProcessor {
         let work = self.work
         do {
             let name = try await WorkerThreads.io.run { () throws(SystemError) in try work.handBack(claim) }
-            logger.warning("manifest handed back to the inbox after a system fault", metadata: [
-                "error.type": "\(error.shortDescription)", "error.message": "\(error.description)", "scenedrop.inbox_name": "\(name)",
-            ])
+            logger.warning(
+                "manifest handed back to the inbox after a system fault",
+                metadata: [
+                    "error.type": "\(error.shortDescription)", "error.message": "\(error.description)",
+                    "scenedrop.inbox_name": "\(name)",
+                ]
+            )
             return .handedBack(inboxName: name, error: error.description)
         } catch let second {
             // The claim itself gone (a peer took it while this instance looked dead): not a fault to retry.
             if second.errno == ENOENT { return await claimLost(claim, session: nil, logger: logger) }
-            logger.error("manifest could not be handed back; it stays in work/ for recovery", metadata: [
-                "error.message": "\(error.description)", "error.second": "\(second.description)",
-            ])
+            logger.error(
+                "manifest could not be handed back; it stays in work/ for recovery",
+                metadata: [
+                    "error.message": "\(error.description)", "error.second": "\(second.description)",
+                ]
+            )
             return .stuck(error: second.description)
         }
     }
@@ -54,13 +75,19 @@ extension SessionProcessor {
     func claimLost(_ claim: ClaimedManifest, session: String?, logger: Logger) async -> ProcessOutcome {
         let work = self.work
         if await WorkerThreads.io.run({ work.hasPossiblyLivePeers }) {
-            logger.error("claim lost before publishing: a peer took this instance for dead and returned the manifest to the inbox; this session is not published here", metadata: [
-                "scenedrop.claim": "\(claim.path)",
-            ])
+            logger.error(
+                "claim lost before publishing: a peer took this instance for dead and returned the manifest to the inbox; this session is not published here",
+                metadata: [
+                    "scenedrop.claim": "\(claim.path)"
+                ]
+            )
         } else {
-            logger.error("claim vanished from work/ before publishing, and no peer holds a lease: something else removed it; this session is not published here", metadata: [
-                "scenedrop.claim": "\(claim.path)",
-            ])
+            logger.error(
+                "claim vanished from work/ before publishing, and no peer holds a lease: something else removed it; this session is not published here",
+                metadata: [
+                    "scenedrop.claim": "\(claim.path)"
+                ]
+            )
         }
         return .claimLost(session: session ?? claim.originalName)
     }
@@ -69,11 +96,17 @@ extension SessionProcessor {
         let work = self.work
         do {
             let name = try await WorkerThreads.io.run { () throws(SystemError) in try work.handBack(claim) }
-            logger.notice("manifest handed back to the inbox at shutdown", metadata: ["scenedrop.inbox_name": "\(name)"])
+            logger.notice(
+                "manifest handed back to the inbox at shutdown",
+                metadata: ["scenedrop.inbox_name": "\(name)"]
+            )
             return .cancelled(inboxName: name)
         } catch {
             if error.errno == ENOENT { return await claimLost(claim, session: nil, logger: logger) }
-            logger.error("manifest could not be handed back; it stays in work/ for recovery", metadata: ["error.message": "\(error.description)"])
+            logger.error(
+                "manifest could not be handed back; it stays in work/ for recovery",
+                metadata: ["error.message": "\(error.description)"]
+            )
             return .stuck(error: error.description)
         }
     }

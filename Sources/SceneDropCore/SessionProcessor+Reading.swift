@@ -21,14 +21,21 @@ extension SessionProcessor {
         // Consecutive looks at which the file was unchanged and no local writer held it open.
         var quietLooks = 0
         while true {
-            let read = await WorkerThreads.io.run { Result { () throws(FileSystem.ReadError) in try FileSystem.readRegularFile(path, limit: ManifestDecoder.maximumBytes) } }
+            let read = await WorkerThreads.io.run {
+                Result { () throws(FileSystem.ReadError) in
+                    try FileSystem.readRegularFile(path, limit: ManifestDecoder.maximumBytes)
+                }
+            }
             let bytes: [UInt8]
             do {
                 bytes = try read.get()
             } catch {
                 switch error {
                 case .tooLarge(let size): return .failure(.manifest(Self.tooLarge(size)))
-                case .notRegular(let kind): return .failure(.manifest(ManifestError(reason: .unsupportedFile, message: Self.unsupportedMessage(kind))))
+                case .notRegular(let kind):
+                    return .failure(
+                        .manifest(ManifestError(reason: .unsupportedFile, message: Self.unsupportedMessage(kind)))
+                    )
                 case .system(let e): return .failure(.system(e))
                 }
             }
@@ -42,12 +49,17 @@ extension SessionProcessor {
                 }
                 waited += 1
                 // The /proc writer probe reads every process's open files: on the I/O threads too.
-                let (now, writing) = await WorkerThreads.io.run { (try? FileSystem.info(path), OpenFileProbe.isOpenForWriting(path)) }
+                let (now, writing) = await WorkerThreads.io.run {
+                    (try? FileSystem.info(path), OpenFileProbe.isOpenForWriting(path))
+                }
                 quietLooks = (now == lastInfo && !writing) ? quietLooks + 1 : 0
-                logger.debug("manifest ended early; waiting for its writer", metadata: [
-                    "scenedrop.file": "\(claim.originalName)", "scenedrop.look": "\(waited)",
-                    "scenedrop.changed": "\(now != lastInfo)", "scenedrop.open_for_writing": "\(writing)",
-                ])
+                logger.debug(
+                    "manifest ended early; waiting for its writer",
+                    metadata: [
+                        "scenedrop.file": "\(claim.originalName)", "scenedrop.look": "\(waited)",
+                        "scenedrop.changed": "\(now != lastInfo)", "scenedrop.open_for_writing": "\(writing)",
+                    ]
+                )
                 // Judged only after two quiet looks in a row, so one unlucky look cannot condemn it.
                 if quietLooks >= 2 { return .failure(.manifest(error)) }
                 lastInfo = now
@@ -56,12 +68,18 @@ extension SessionProcessor {
     }
 
     static func tooLarge(_ size: Int64) -> ManifestError {
-        ManifestError(reason: .tooLarge, message: "the file is \(size) bytes; a manifest may be at most 1 MiB (1048576 bytes): split the scenes over several manifests")
+        ManifestError(
+            reason: .tooLarge,
+            message:
+                "the file is \(size) bytes; a manifest may be at most 1 MiB (1048576 bytes): split the scenes over several manifests"
+        )
     }
 
     static func unsupportedMessage(_ kind: FileInfo.Kind) -> String {
         switch kind {
-        case .symlink: return "is a symbolic link; SceneDrop never follows links in the inbox: copy the manifest itself into the inbox"
+        case .symlink:
+            return
+                "is a symbolic link; SceneDrop never follows links in the inbox: copy the manifest itself into the inbox"
         case .fifo: return "is a FIFO (named pipe) and was not opened; drop a regular JSON file"
         case .socket: return "is a socket and was not opened; drop a regular JSON file"
         case .device: return "is a device file and was not opened; drop a regular JSON file"

@@ -5,6 +5,7 @@ import Logging
 import Outbox
 import SceneManifest
 import SystemSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -29,8 +30,14 @@ public struct SessionProcessor: Sendable {
     let versions = SessionVersions()
 
     init(
-        configuration: Configuration, work: WorkArea, chain: ProviderChain, limiter: ConcurrencyLimiter,
-        clock: MonotonicClock = .continuous, activity: Activity = Activity(), paidScenes: PaidScenes = PaidScenes(), logger: Logger
+        configuration: Configuration,
+        work: WorkArea,
+        chain: ProviderChain,
+        limiter: ConcurrencyLimiter,
+        clock: MonotonicClock = .continuous,
+        activity: Activity = Activity(),
+        paidScenes: PaidScenes = PaidScenes(),
+        logger: Logger
     ) {
         self.paidScenes = paidScenes
         self.activity = activity
@@ -52,7 +59,8 @@ public struct SessionProcessor: Sendable {
         let path = claim.path
         let info: FileInfo
         do {
-            guard let found = try await WorkerThreads.io.run({ () throws(SystemError) in try FileSystem.info(path) }) else {
+            guard let found = try await WorkerThreads.io.run({ () throws(SystemError) in try FileSystem.info(path) })
+            else {
                 return await claimLost(claim, session: nil, logger: logger)
             }
             info = found
@@ -60,7 +68,11 @@ public struct SessionProcessor: Sendable {
             return await handBack(claim, error: error, logger: logger)
         }
         if info.kind != .regular {
-            return await quarantine(claim, ManifestError(reason: .unsupportedFile, message: Self.unsupportedMessage(info.kind)), logger: logger)
+            return await quarantine(
+                claim,
+                ManifestError(reason: .unsupportedFile, message: Self.unsupportedMessage(info.kind)),
+                logger: logger
+            )
         }
         if info.size > Int64(ManifestDecoder.maximumBytes) {
             return await quarantine(claim, Self.tooLarge(info.size), logger: logger)
@@ -78,7 +90,12 @@ public struct SessionProcessor: Sendable {
         logger[metadataKey: "scenedrop.session"] = "\(manifest.session)"
         versions.decoded(session: manifest.session, sequence: claim.sequence, file: claim.originalName)
         if Task.isCancelled { return await cancelled(claim, logger: logger) }
-        activity.started(claim.path, session: manifest.session, file: claim.originalName, scenes: manifest.scenes.map(\.sceneNumber))
+        activity.started(
+            claim.path,
+            session: manifest.session,
+            file: claim.originalName,
+            scenes: manifest.scenes.map(\.sceneNumber)
+        )
 
         // 3. Generate into staging, then publish in one step.
         let (outbox, instanceID, session) = (layout.outbox, work.instanceID, manifest.session)
@@ -91,10 +108,18 @@ public struct SessionProcessor: Sendable {
             return await handBack(claim, error: error, logger: logger)
         }
         do {
-            switch try await generateAndPublish(manifest, bytes: bytes, claim: claim, receivedAt: receivedAt, into: staging, logger: logger) {
+            switch try await generateAndPublish(
+                manifest,
+                bytes: bytes,
+                claim: claim,
+                receivedAt: receivedAt,
+                into: staging,
+                logger: logger
+            ) {
             case .published(let result): return result
             case .rejected(let error): return await quarantine(claim, error, logger: logger)
-            case .superseded(let newer): return await superseded(claim, session: manifest.session, newerFile: newer, logger: logger)
+            case .superseded(let newer):
+                return await superseded(claim, session: manifest.session, newerFile: newer, logger: logger)
             }
         } catch {
             await discard(staging)
@@ -103,7 +128,12 @@ public struct SessionProcessor: Sendable {
     }
 
     /// How a session whose generation or publish threw ends; each case decided explicitly.
-    func ending(_ claim: ClaimedManifest, manifest: Manifest, failure: any Error, logger: Logger) async -> ProcessOutcome {
+    func ending(
+        _ claim: ClaimedManifest,
+        manifest: Manifest,
+        failure: any Error,
+        logger: Logger
+    ) async -> ProcessOutcome {
         switch failure {
         case let error as SystemError:
             // The machine's fault (disk full, permissions): back to the inbox, retried with backoff.
@@ -116,13 +146,31 @@ public struct SessionProcessor: Sendable {
             // The placeholder failed its tries: the same manifest would fail the same way again, so it
             // ends in quarantine instead of being handed back forever.
             let index = manifest.scenes.firstIndex { $0.sceneNumber == error.sceneNumber } ?? 0
-            return await quarantine(claim, ManifestError(
-                reason: .processingFailed,
-                message: "scene \(error.sceneNumber) could not be rendered, not even as a placeholder: \(error.underlying.message)",
-                issues: [ManifestIssue(path: "scenes[\(index)]", message: "could not be rendered: \(error.underlying.message)")]), logger: logger)
+            return await quarantine(
+                claim,
+                ManifestError(
+                    reason: .processingFailed,
+                    message:
+                        "scene \(error.sceneNumber) could not be rendered, not even as a placeholder: \(error.underlying.message)",
+                    issues: [
+                        ManifestIssue(
+                            path: "scenes[\(index)]",
+                            message: "could not be rendered: \(error.underlying.message)"
+                        )
+                    ]
+                ),
+                logger: logger
+            )
         default:
             // Encoding the metadata failed: a bug, and deterministic, so quarantine with what it said.
-            return await quarantine(claim, ManifestError(reason: .processingFailed, message: "the session's metadata could not be written: \(failure)"), logger: logger)
+            return await quarantine(
+                claim,
+                ManifestError(
+                    reason: .processingFailed,
+                    message: "the session's metadata could not be written: \(failure)"
+                ),
+                logger: logger
+            )
         }
     }
 
@@ -137,7 +185,12 @@ public struct SessionProcessor: Sendable {
 
     /// Generates every scene into `staging`, then writes the manifest and session.json and publishes.
     func generateAndPublish(
-        _ manifest: Manifest, bytes: [UInt8], claim: ClaimedManifest, receivedAt: Double, into staging: SessionStaging, logger: Logger
+        _ manifest: Manifest,
+        bytes: [UInt8],
+        claim: ClaimedManifest,
+        receivedAt: Double,
+        into staging: SessionStaging,
+        logger: Logger
     ) async throws -> GenerationOutcome {
         let started = WallClock.now()
         let startedOnClock = clock.now()
@@ -151,7 +204,14 @@ public struct SessionProcessor: Sendable {
             batched = results
         }
         let paidKey = Digest.sha256Hex(bytes)
-        let scenes = try await generateScenes(manifest, key: claim.path, paidKey: paidKey, batched: batched, into: staging, logger: logger)
+        let scenes = try await generateScenes(
+            manifest,
+            key: claim.path,
+            paidKey: paidKey,
+            batched: batched,
+            into: staging,
+            logger: logger
+        )
         if configuration.strict, let error = Self.strictRejection(manifest, scenes) {
             paidScenes.forget(manifest: paidKey)
             await discard(staging)
@@ -159,13 +219,23 @@ public struct SessionProcessor: Sendable {
             return .rejected(error)
         }
         let session = SessionMetadata(
-            session: manifest.session, source: claim.originalName,
-            receivedAt: WallClock.rfc3339(receivedAt), startedAt: WallClock.rfc3339(started), finishedAt: WallClock.rfc3339(WallClock.now()),
+            session: manifest.session,
+            source: claim.originalName,
+            receivedAt: WallClock.rfc3339(receivedAt),
+            startedAt: WallClock.rfc3339(started),
+            finishedAt: WallClock.rfc3339(WallClock.now()),
             durationMS: Int(((clock.now() - startedOnClock) * 1000).rounded()),
-            quality: manifest.quality.rawValue, aspectRatio: manifest.aspectRatio.description,
-            width: manifest.width, height: manifest.height, scenes: scenes,
-            warnings: manifest.warnings.map { Issue(path: $0.path, message: $0.message, line: $0.line, column: $0.column) },
-            host: Host.name, version: SceneDropVersion.current)
+            quality: manifest.quality.rawValue,
+            aspectRatio: manifest.aspectRatio.description,
+            width: manifest.width,
+            height: manifest.height,
+            scenes: scenes,
+            warnings: manifest.warnings.map {
+                Issue(path: $0.path, message: $0.message, line: $0.line, column: $0.column)
+            },
+            host: Host.name,
+            version: SceneDropVersion.current
+        )
         let sessionBytes = try MetadataCoding.encode(session)
         try Task.checkCancellation()
         // One trip to the I/O threads for the rest: session.json, the fence (the claim linked in as
@@ -175,13 +245,16 @@ public struct SessionProcessor: Sendable {
             try staging.write("session.json", sessionBytes, sync: sync)
             guard try staging.fenceManifest(claim: claim.path, bytes: bytes, sync: sync) else { return .claimLost }
             if let obstruction = staging.obstruction() { return .blocked(obstruction) }
-            let step = try versions.publishUnlessSuperseded(session: manifest.session, sequence: claim.sequence) { () throws(SystemError) in
+            let step = try versions.publishUnlessSuperseded(session: manifest.session, sequence: claim.sequence) {
+                () throws(SystemError) in
                 // Whose session this publish replaces, if any: a drop of another file is said in the log.
                 let previous = staging.publishedSource()
                 do throws(SystemError) {
                     return .published(try staging.publish(sync: sync), previousSource: previous)
-                } catch where error.errno == ENOTDIR {
-                    return .blocked(staging.obstruction() ?? "\(staging.outbox)/\(staging.session) is not a session folder")
+                } catch  where error.errno == ENOTDIR {
+                    return .blocked(
+                        staging.obstruction() ?? "\(staging.outbox)/\(staging.session) is not a session folder"
+                    )
                 }
             }
             if case .published = step { try? work.release(claim) }
@@ -202,26 +275,43 @@ public struct SessionProcessor: Sendable {
             paidScenes.forget(manifest: paidKey)
             await discard(staging)
             await finishBatch(batch)
-            return .rejected(ManifestError(
-                reason: .outboxConflict,
-                message: "cannot publish session \(manifest.session): \(obstruction); move it away, then requeue this manifest"))
+            return .rejected(
+                ManifestError(
+                    reason: .outboxConflict,
+                    message:
+                        "cannot publish session \(manifest.session): \(obstruction); move it away, then requeue this manifest"
+                )
+            )
         case .published(let outcome, let previousSource):
             published = outcome
             if outcome == .replaced, let previousSource, previousSource != claim.originalName {
-                logger.warning("session replaced by a drop from another file", metadata: [
-                    "scenedrop.replaced_file": "\(previousSource)",
-                ])
+                logger.warning(
+                    "session replaced by a drop from another file",
+                    metadata: [
+                        "scenedrop.replaced_file": "\(previousSource)"
+                    ]
+                )
             }
         }
         paidScenes.forget(manifest: paidKey)
         await finishBatch(batch)
         await notify(session: manifest.session, bytes: sessionBytes, logger: logger)
         let fallbacks = scenes.filter { $0.status == .fallback }.count
-        logger.info("session published", metadata: [
-            "scenedrop.scenes": "\(scenes.count)", "scenedrop.fallbacks": "\(fallbacks)",
-            "scenedrop.replaced": "\(published == .replaced)", "scenedrop.duration_ms": "\(session.durationMS)",
-        ])
-        return .published(.published(session: manifest.session, scenes: scenes.count, fallbacks: fallbacks, replaced: published == .replaced))
+        logger.info(
+            "session published",
+            metadata: [
+                "scenedrop.scenes": "\(scenes.count)", "scenedrop.fallbacks": "\(fallbacks)",
+                "scenedrop.replaced": "\(published == .replaced)", "scenedrop.duration_ms": "\(session.durationMS)",
+            ]
+        )
+        return .published(
+            .published(
+                session: manifest.session,
+                scenes: scenes.count,
+                fallbacks: fallbacks,
+                replaced: published == .replaced
+            )
+        )
     }
 
     /// `--strict`: a session with any fallback scene is quarantined (`fallback_used`), naming each.
@@ -233,8 +323,12 @@ public struct SessionProcessor: Sendable {
             message: "\(fallbacks.count) of \(scenes.count) scenes could not come from a real provider (--strict)",
             issues: fallbacks.map { scene in
                 let index = manifest.scenes.firstIndex { $0.sceneNumber == scene.sceneNumber } ?? 0
-                return ManifestIssue(path: "scenes[\(index)]", message: "scene \(scene.sceneNumber) fell back to the placeholder")
-            })
+                return ManifestIssue(
+                    path: "scenes[\(index)]",
+                    message: "scene \(scene.sceneNumber) fell back to the placeholder"
+                )
+            }
+        )
     }
 
     func discard(_ staging: SessionStaging) async {
@@ -246,7 +340,12 @@ public struct SessionProcessor: Sendable {
     /// `key`: the claim's path, naming the session in the activity reports. `batched`: what a batch
     /// job made of each scene, if the session went as one.
     func generateScenes(
-        _ manifest: Manifest, key: String, paidKey: String, batched: [Int: BatchSceneResult] = [:], into staging: SessionStaging, logger: Logger
+        _ manifest: Manifest,
+        key: String,
+        paidKey: String,
+        batched: [Int: BatchSceneResult] = [:],
+        into staging: SessionStaging,
+        logger: Logger
     ) async throws -> [SessionMetadata.Scene] {
         let paidScenes = self.paidScenes
         let started = ContinuousClock.now
@@ -268,11 +367,19 @@ public struct SessionProcessor: Sendable {
                     let generated: GeneratedImage
                     if let paid = paidScenes.image(manifest: paidKey, scene: scene.sceneNumber) {
                         // Paid for on an earlier try of this very manifest that could not be published.
-                        logger.info("scene image paid for on an earlier try used again", metadata: ["scenedrop.scene": "\(scene.sceneNumber)"])
+                        logger.info(
+                            "scene image paid for on an earlier try used again",
+                            metadata: ["scenedrop.scene": "\(scene.sceneNumber)"]
+                        )
                         generated = paid
                     } else {
                         do throws(GenerationError) {
-                            generated = try await image(for: request, batched: batched[scene.sceneNumber], started: started, logger: logger) { progress in
+                            generated = try await image(
+                                for: request,
+                                batched: batched[scene.sceneNumber],
+                                started: started,
+                                logger: logger
+                            ) { progress in
                                 activity.progress(key, scene: scene.sceneNumber, progress)
                             }
                         } catch {
@@ -284,21 +391,38 @@ public struct SessionProcessor: Sendable {
                     activity.rendered(key, scene: scene.sceneNumber, provider: generated.provider)
                     let base = "scene-" + Self.pad(scene.sceneNumber, digits)
                     let imageName = base + "." + generated.image.format.fileExtension
-                    let thumbnail = await Self.thumbnail(of: generated.image, name: base, session: manifest.session, logger: logger)
+                    let thumbnail = await Self.thumbnail(
+                        of: generated.image,
+                        name: base,
+                        session: manifest.session,
+                        logger: logger
+                    )
                     // Written as soon as it exists: a session's images are never all held in memory.
-                    let metadata = Self.metadata(manifest: manifest, scene: scene, generated: generated, imageName: imageName)
+                    let metadata = Self.metadata(
+                        manifest: manifest,
+                        scene: scene,
+                        generated: generated,
+                        imageName: imageName
+                    )
                     let (imageBytes, metadataBytes) = (generated.image.bytes, try MetadataCoding.encode(metadata))
                     try await WorkerThreads.io.run { () throws(SystemError) in
                         try staging.write(imageName, imageBytes, sync: sync)
                         try staging.write(base + ".json", metadataBytes, sync: sync)
                         if let thumbnail { try staging.write(thumbnail.file, thumbnail.bytes, sync: sync) }
                     }
-                    let status: SessionMetadata.Status = generated.fallback != nil || !generated.isReal
+                    let status: SessionMetadata.Status =
+                        generated.fallback != nil || !generated.isReal
                         ? .fallback : (generated.image.cacheHit ? .cached : .generated)
                     let written = SessionMetadata.Scene(
-                        sceneNumber: scene.sceneNumber, image: imageName, metadata: base + ".json",
-                        provider: generated.provider, model: generated.image.model, status: status, costUSD: generated.image.costUSD,
-                        thumbnail: thumbnail.map { .init(file: $0.file, width: $0.width, height: $0.height) })
+                        sceneNumber: scene.sceneNumber,
+                        image: imageName,
+                        metadata: base + ".json",
+                        provider: generated.provider,
+                        model: generated.image.model,
+                        status: status,
+                        costUSD: generated.image.costUSD,
+                        thumbnail: thumbnail.map { .init(file: $0.file, width: $0.width, height: $0.height) }
+                    )
                     activity.written(key, scene: written, fallbackReason: generated.fallback?.reason.rawValue)
                     return written
                 }
@@ -316,7 +440,10 @@ public struct SessionProcessor: Sendable {
     /// A JPEG preview (`ImagePreview`) made with libvips on the CPU threads; nil (logged) when it cannot
     /// be made: a preview is a convenience, never a reason to hold a session back.
     static func thumbnail(
-        of image: ProviderImage, name: String, session: String, logger: Logger
+        of image: ProviderImage,
+        name: String,
+        session: String,
+        logger: Logger
     ) async -> (file: String, bytes: [UInt8], width: Int, height: Int)? {
         let (bytes, width, height) = (image.bytes, image.width, image.height)
         // In the session's CPU turn, like its renders; not made at all once the session is cancelled.
@@ -328,23 +455,56 @@ public struct SessionProcessor: Sendable {
         case .success(let preview):
             return (SessionStaging.thumbnailFolder + "/" + name + ".jpg", preview.jpeg, preview.width, preview.height)
         case .failure(let error):
-            logger.warning("thumbnail could not be made", metadata: ["scenedrop.image": "\(name)", "error.message": "\(error.message)"])
+            logger.warning(
+                "thumbnail could not be made",
+                metadata: ["scenedrop.image": "\(name)", "error.message": "\(error.message)"]
+            )
             return nil
         }
     }
 
-    static func metadata(manifest: Manifest, scene: Manifest.Scene, generated: GeneratedImage, imageName: String) -> SceneMetadata {
+    static func metadata(
+        manifest: Manifest,
+        scene: Manifest.Scene,
+        generated: GeneratedImage,
+        imageName: String
+    ) -> SceneMetadata {
         let image = generated.image
         return SceneMetadata(
-            session: manifest.session, sceneNumber: scene.sceneNumber,
-            image: .init(file: imageName, format: image.format.rawValue, width: image.width, height: image.height, bytes: image.bytes.count, sha256: Digest.sha256Hex(image.bytes)),
-            prompt: .init(original: scene.prompt, enhanced: image.enhancedPrompt, negative: scene.negativePrompt, style: scene.style.rawValue, aspectRatio: manifest.aspectRatio.description),
-            provider: generated.provider, model: image.model, imageSize: image.imageSize, costUSD: image.costUSD,
-            cacheHit: image.cacheHit, attempts: image.attempts, latencyMS: generated.latencyMS,
+            session: manifest.session,
+            sceneNumber: scene.sceneNumber,
+            image: .init(
+                file: imageName,
+                format: image.format.rawValue,
+                width: image.width,
+                height: image.height,
+                bytes: image.bytes.count,
+                sha256: Digest.sha256Hex(image.bytes)
+            ),
+            prompt: .init(
+                original: scene.prompt,
+                enhanced: image.enhancedPrompt,
+                negative: scene.negativePrompt,
+                style: scene.style.rawValue,
+                aspectRatio: manifest.aspectRatio.description
+            ),
+            provider: generated.provider,
+            model: image.model,
+            imageSize: image.imageSize,
+            costUSD: image.costUSD,
+            cacheHit: image.cacheHit,
+            attempts: image.attempts,
+            latencyMS: generated.latencyMS,
             fallback: generated.fallback.map { fallback in
-                .init(reason: fallback.reason.rawValue, tried: fallback.tried.map { .init(provider: $0.provider, model: $0.model, error: $0.error, attempts: $0.attempts) })
+                .init(
+                    reason: fallback.reason.rawValue,
+                    tried: fallback.tried.map {
+                        .init(provider: $0.provider, model: $0.model, error: $0.error, attempts: $0.attempts)
+                    }
+                )
             },
-            createdAt: WallClock.rfc3339(WallClock.now()))
+            createdAt: WallClock.rfc3339(WallClock.now())
+        )
     }
 
     static func pad(_ n: Int, _ width: Int) -> String {

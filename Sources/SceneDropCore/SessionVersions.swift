@@ -1,5 +1,6 @@
 import Synchronization
 import SystemSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -54,11 +55,15 @@ final class SessionVersions: Sendable {
     /// rename and then be replaced by it. Publishes of other sessions are not held up. On the I/O threads (a turn
     /// waits there, for the other publish's rename and flushes).
     func publishUnlessSuperseded(
-        session: String, sequence: Int, _ publish: () throws(SystemError) -> PublishStep
+        session: String,
+        sequence: Int,
+        _ publish: () throws(SystemError) -> PublishStep
     ) throws(SystemError) -> PublishStep {
         waiting: while true {
             let turn = state.withLock { state -> Turn in
-                if let newest = state.newest[session], newest.sequence > sequence { return .superseded(by: newest.file) }
+                if let newest = state.newest[session], newest.sequence > sequence {
+                    return .superseded(by: newest.file)
+                }
                 return state.publishing.insert(session).inserted ? .go : .wait
             }
             switch turn {

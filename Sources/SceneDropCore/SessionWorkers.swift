@@ -28,7 +28,12 @@ struct SessionWorkers: Service {
                             defer { processor.versions.ended(claim.sequence) }
                             let started = processor.clock.now()
                             let outcome = await processor.process(claim, receivedAt: receivedAt)
-                            processor.activity.ended(claim.path, outcome: outcome, seconds: processor.clock.now() - started, receivedAt: receivedAt)
+                            processor.activity.ended(
+                                claim.path,
+                                outcome: outcome,
+                                seconds: processor.clock.now() - started,
+                                receivedAt: receivedAt
+                            )
                             await intake.finished(claim, outcome)
                             inFlight.value.subtract(1, ordering: .relaxed)
                         }
@@ -41,9 +46,12 @@ struct SessionWorkers: Service {
             } onGracefulShutdown: {
                 let count = inFlight.value.load(ordering: .relaxed)
                 if count > 0 {
-                    logger.notice("stopping: waiting for sessions in flight", metadata: [
-                        "scenedrop.count": "\(count)", "scenedrop.grace_s": "\(grace.seconds)",
-                    ])
+                    logger.notice(
+                        "stopping: waiting for sessions in flight",
+                        metadata: [
+                            "scenedrop.count": "\(count)", "scenedrop.grace_s": "\(grace.seconds)",
+                        ]
+                    )
                 }
             }
         } onCancel: {

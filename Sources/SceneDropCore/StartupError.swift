@@ -14,8 +14,10 @@ public struct StartupError: Error, CustomStringConvertible, Sendable {
     static func stateOnAnotherFilesystem(inbox: String, state: String) -> StartupError {
         StartupError(
             code: .stateOnAnotherFilesystem,
-            message: "the state folder \(state) is on another filesystem than the inbox \(inbox): a manifest is claimed by "
+            message:
+                "the state folder \(state) is on another filesystem than the inbox \(inbox): a manifest is claimed by "
                 + "renaming it from the inbox into \(state)/work, which cannot cross filesystems. Put --state-dir on the "
-                + "inbox's filesystem (the default, <root>/.scenedrop, is), or leave it out")
+                + "inbox's filesystem (the default, <root>/.scenedrop, is), or leave it out"
+        )
     }
 }

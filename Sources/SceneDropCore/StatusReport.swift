@@ -99,8 +99,14 @@ public struct StatusReport: Codable, Sendable {
             records.flatMap { record in
                 record.jobs.map { job in
                     BatchJobStatus(
-                        session: record.session, job: job.name, state: job.state, scenes: job.scenes.count, model: record.model,
-                        submittedAt: record.submittedAt, ageSeconds: max(0, now - record.submitted))
+                        session: record.session,
+                        job: job.name,
+                        state: job.state,
+                        scenes: job.scenes.count,
+                        model: record.model,
+                        submittedAt: record.submittedAt,
+                        ageSeconds: max(0, now - record.submitted)
+                    )
                 }
             }
         }
@@ -131,21 +137,42 @@ public struct StatusReport: Codable, Sendable {
             let id = String(entry.name.dropLast(5))
             let files = (try? FileSystem.list(layout.work + "/" + id)) ?? []
             for file in files {
-                if let info = try? FileSystem.info(layout.work + "/" + id + "/" + file.name) { workTimes.append(info.mtimeSeconds) }
+                if let info = try? FileSystem.info(layout.work + "/" + id + "/" + file.name) {
+                    workTimes.append(info.mtimeSeconds)
+                }
             }
             let lease = Lease.read(WorkArea.leasePath(id, workRoot: layout.work))
-            if let identity = lease?.inboxIdentity, WorkArea.isAlive(id, workRoot: layout.work) { openedInboxes.append((id, identity)) }
-            instances.append(Instance(
-                id: id, alive: WorkArea.isAlive(id, workRoot: layout.work), claims: files.count, host: lease?.host,
-                leaseCounter: lease?.counter, leaseRenewedAt: lease?.renewedAt))
+            if let identity = lease?.inboxIdentity, WorkArea.isAlive(id, workRoot: layout.work) {
+                openedInboxes.append((id, identity))
+            }
+            instances.append(
+                Instance(
+                    id: id,
+                    alive: WorkArea.isAlive(id, workRoot: layout.work),
+                    claims: files.count,
+                    host: lease?.host,
+                    leaseCounter: lease?.counter,
+                    leaseRenewedAt: lease?.renewedAt
+                )
+            )
         }
 
         let sessions = PublishedSessions.newestFirst(in: layout.outbox)
         let recentSessions: [RecentSession] = sessions.prefix(recent).compactMap { name, _ in
-            guard let bytes = try? FileSystem.readRegularFile(layout.outbox + "/" + name + "/session.json", limit: 16 << 20),
-                  let meta = try? MetadataCoding.decode(SessionMetadata.self, from: bytes)
+            guard
+                let bytes = try? FileSystem.readRegularFile(
+                    layout.outbox + "/" + name + "/session.json",
+                    limit: 16 << 20
+                ),
+                let meta = try? MetadataCoding.decode(SessionMetadata.self, from: bytes)
             else { return nil }
-            return RecentSession(session: meta.session, finishedAt: meta.finishedAt, scenes: meta.totals.scenes, fallbacks: meta.totals.fallbacks, costUSD: meta.totals.costUSD)
+            return RecentSession(
+                session: meta.session,
+                finishedAt: meta.finishedAt,
+                scenes: meta.totals.scenes,
+                fallbacks: meta.totals.fallbacks,
+                costUSD: meta.totals.costUSD
+            )
         }
         let quarantined = Quarantine(directory: layout.quarantine).entries()
         let current = DirectoryHandle.identity(of: layout.inbox)
@@ -160,11 +187,17 @@ public struct StatusReport: Codable, Sendable {
             instances: instances,
             lastSessions: recentSessions,
             quarantined: quarantined.map {
-                Quarantined(name: $0.name, reason: $0.report?.reason, message: $0.report?.message, quarantinedAt: $0.report?.quarantinedAt)
+                Quarantined(
+                    name: $0.name,
+                    reason: $0.report?.reason,
+                    message: $0.report?.message,
+                    quarantinedAt: $0.report?.quarantinedAt
+                )
             },
             spentTodayUSD: CostLedger.spentToday(files: CostLedger.files(in: layout.ledger), now: now),
             retiredModels: RetiredModels.read(layout.retiredModels, now: now),
             batchJobs: BatchJobStatus.list(BatchStore(directory: layout.batches).all(), now: now),
-            inboxChanged: changed)
+            inboxChanged: changed
+        )
     }
 }

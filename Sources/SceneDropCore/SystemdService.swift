@@ -42,9 +42,12 @@ struct SystemdService: Service {
         do {
             try await WorkerThreads.io.run { () throws(SystemError) in try notifier.send(lines) }
         } catch {
-            logger.warning("systemd notification could not be sent", metadata: [
-                "error.message": "\(error.description)", "scenedrop.notify_socket": "\(notifier.socketPath)",
-            ])
+            logger.warning(
+                "systemd notification could not be sent",
+                metadata: [
+                    "error.message": "\(error.description)", "scenedrop.notify_socket": "\(notifier.socketPath)",
+                ]
+            )
         }
     }
 }

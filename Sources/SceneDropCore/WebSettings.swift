@@ -15,10 +15,12 @@ public struct WebSettings: Sendable {
     /// every prompt and requeue files.
     public init(address: HTTPAddress, token: AccessToken?, tokenFile: String?) throws(Refusal) {
         if token == nil, !address.isLoopback {
-            throw Refusal(description: """
-                --http \(address) listens beyond this machine, so it needs a secret: give --http-token-file FILE (at least \
-                \(AccessToken.minimumLength) characters, e.g. `openssl rand -hex 24 > FILE`), or listen on 127.0.0.1
-                """)
+            throw Refusal(
+                description: """
+                    --http \(address) listens beyond this machine, so it needs a secret: give --http-token-file FILE (at least \
+                    \(AccessToken.minimumLength) characters, e.g. `openssl rand -hex 24 > FILE`), or listen on 127.0.0.1
+                    """
+            )
         }
         self.address = address
         self.token = token

@@ -43,7 +43,8 @@ public enum ImageStyle: String, CaseIterable, Sendable, Codable {
 func editDistance(_ a: String, _ b: String) -> Int {
     // On UTF-8 bytes: the names compared against are ASCII, and bytes are far cheaper than Characters
     // (a non-ASCII typo only counts a little farther away).
-    let a = Array(a.utf8), b = Array(b.utf8)
+    let a = Array(a.utf8)
+    let b = Array(b.utf8)
     if a.isEmpty { return b.count }
     if b.isEmpty { return a.count }
     var previous = Array(0...b.count)

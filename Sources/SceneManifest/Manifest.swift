@@ -82,7 +82,14 @@ public struct ManifestError: Error, Sendable, CustomStringConvertible {
     /// The text ended inside a value: a writer may still be finishing the file.
     public var endedEarly: Bool
 
-    public init(reason: Reason, message: String, issues: [ManifestIssue] = [], line: Int? = nil, column: Int? = nil, endedEarly: Bool = false) {
+    public init(
+        reason: Reason,
+        message: String,
+        issues: [ManifestIssue] = [],
+        line: Int? = nil,
+        column: Int? = nil,
+        endedEarly: Bool = false
+    ) {
         self.reason = reason
         self.message = message
         self.issues = issues

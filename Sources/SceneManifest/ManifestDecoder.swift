@@ -13,7 +13,8 @@ public enum ManifestDecoder {
     static let sessionPattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 
     static let topLevelFields: Set<String> = [
-        "session", "quality", "aspect_ratio", "width", "height", "style", "negative_prompt", "model", "priority", "scenes",
+        "session", "quality", "aspect_ratio", "width", "height", "style", "negative_prompt", "model", "priority",
+        "scenes",
     ]
     static let sceneFields: Set<String> = ["scene_number", "image_create_prompt", "image_style", "negative_prompt"]
 
@@ -22,18 +23,27 @@ public enum ManifestDecoder {
     ///   - fileName: the dropped file's name; its stem is the default session name.
     public static func decode(_ bytes: [UInt8], fileName: String) throws(ManifestError) -> Manifest {
         if bytes.count > maximumBytes {
-            throw ManifestError(reason: .tooLarge, message: "the file is \(bytes.count) bytes; a manifest may be at most 1 MiB (1048576 bytes): split the scenes over several manifests")
+            throw ManifestError(
+                reason: .tooLarge,
+                message:
+                    "the file is \(bytes.count) bytes; a manifest may be at most 1 MiB (1048576 bytes): split the scenes over several manifests"
+            )
         }
         if let bad = firstInvalidUTF8Offset(bytes) {
             let at = SourceLocation.of(offset: bad, in: bytes)
             throw ManifestError(
                 reason: .notUTF8,
-                message: "byte \(bad) (line \(at.line), column \(at.column)) is not valid UTF-8; save the file as UTF-8",
-                line: at.line, column: at.column)
+                message:
+                    "byte \(bad) (line \(at.line), column \(at.column)) is not valid UTF-8; save the file as UTF-8",
+                line: at.line,
+                column: at.column
+            )
         }
         var warnings: [ManifestIssue] = []
         if JSONDocument.hasByteOrderMark(bytes) {
-            warnings.append(ManifestIssue(path: "", message: "the file starts with a UTF-8 byte order mark, which was ignored"))
+            warnings.append(
+                ManifestIssue(path: "", message: "the file starts with a UTF-8 byte order mark, which was ignored")
+            )
         }
         let root: JSONNode
         do {
@@ -44,15 +54,22 @@ public enum ManifestDecoder {
                 reason: .invalidJSON,
                 message: "line \(at.line), column \(at.column): \(error.message)",
                 issues: [ManifestIssue(path: "", message: error.message, line: at.line, column: at.column)],
-                line: at.line, column: at.column, endedEarly: error.endedEarly)
+                line: at.line,
+                column: at.column,
+                endedEarly: error.endedEarly
+            )
         }
         var validator = Validator(bytes: bytes, warnings: warnings)
         guard let manifest = validator.manifest(from: root, fileName: fileName) else {
             let first = validator.errors[0]
             var error = ManifestError(
                 reason: .invalidManifest,
-                message: first.description + (validator.errorCount > 1 ? " (and \(validator.errorCount - 1) more)" : ""),
-                issues: validator.errors, line: first.line, column: first.column)
+                message: first.description
+                    + (validator.errorCount > 1 ? " (and \(validator.errorCount - 1) more)" : ""),
+                issues: validator.errors,
+                line: first.line,
+                column: first.column
+            )
             error.issueCount = validator.errorCount
             throw error
         }
@@ -75,7 +92,9 @@ public enum ManifestDecoder {
         while let first = name.first, !(first.isASCII && (first.isLetter || first.isNumber)) { name.removeFirst() }
         while name.hasSuffix("-") { name.removeLast() }
         if name.isEmpty { name = "session" }
-        let tag = SHA256.hash(data: Array(fileName.utf8)).prefix(4).map { ($0 < 0x10 ? "0" : "") + String($0, radix: 16) }.joined()
+        let tag = SHA256.hash(data: Array(fileName.utf8)).prefix(4).map {
+            ($0 < 0x10 ? "0" : "") + String($0, radix: 16)
+        }.joined()
         return String(name.prefix(128 - 1 - tag.count)) + "-" + tag
     }
 

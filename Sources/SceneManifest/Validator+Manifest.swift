@@ -11,7 +11,13 @@ extension Validator {
             top = fields(of: members, path: "", known: ManifestDecoder.topLevelFields)
             scenesNode = top["scenes"]
             scenesPath = "scenes"
-            if scenesNode == nil { fail("scenes", "is required: a list of scenes, each with scene_number and image_create_prompt", at: root) }
+            if scenesNode == nil {
+                fail(
+                    "scenes",
+                    "is required: a list of scenes, each with scene_number and image_create_prompt",
+                    at: root
+                )
+            }
         case .array:
             scenesNode = root
             scenesPath = ""
@@ -33,15 +39,29 @@ extension Validator {
         }
         guard errors.isEmpty else { return nil }
         return Manifest(
-            session: session, quality: quality, aspectRatio: aspect, width: width, height: height,
-            style: style, negativePrompt: negative, model: model, priority: priority, scenes: scenes, warnings: listedWarnings)
+            session: session,
+            quality: quality,
+            aspectRatio: aspect,
+            width: width,
+            height: height,
+            style: style,
+            negativePrompt: negative,
+            model: model,
+            priority: priority,
+            scenes: scenes,
+            warnings: listedWarnings
+        )
     }
 
     mutating func session(_ node: JSONNode?, fileName: String) -> String {
         let fromFile = ManifestDecoder.sessionName(fromFileName: fileName)
         guard let node, let text = string(node, "session") else { return fromFile }
         if ManifestDecoder.isValidSessionName(text) { return text }
-        fail("session", "\"\(JSONString.excerpt(text))\" is not a valid session name: use 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit (pattern \(ManifestDecoder.sessionPattern))", at: node)
+        fail(
+            "session",
+            "\"\(JSONString.excerpt(text))\" is not a valid session name: use 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit (pattern \(ManifestDecoder.sessionPattern))",
+            at: node
+        )
         return fromFile
     }
 
@@ -55,14 +75,22 @@ extension Validator {
     mutating func priority(_ node: JSONNode?) -> Manifest.Priority? {
         guard let node, let text = string(node, "priority") else { return nil }
         if let priority = Manifest.Priority(rawValue: text.lowercased()) { return priority }
-        fail("priority", "must be \"interactive\" (each image at once) or \"batch\" (Gemini Batch API: half the price, up to 24 h), not \"\(JSONString.excerpt(text))\"", at: node)
+        fail(
+            "priority",
+            "must be \"interactive\" (each image at once) or \"batch\" (Gemini Batch API: half the price, up to 24 h), not \"\(JSONString.excerpt(text))\"",
+            at: node
+        )
         return nil
     }
 
     mutating func aspectRatio(_ node: JSONNode?) -> AspectRatio {
         guard let node, let text = string(node, "aspect_ratio") else { return .widescreen }
         if let ratio = AspectRatio(text) { return ratio }
-        fail("aspect_ratio", "must be one of \(AspectRatio.allowed.map(\.description).joined(separator: " ")), not \"\(JSONString.excerpt(text))\"", at: node)
+        fail(
+            "aspect_ratio",
+            "must be one of \(AspectRatio.allowed.map(\.description).joined(separator: " ")), not \"\(JSONString.excerpt(text))\"",
+            at: node
+        )
         return .widescreen
     }
 
@@ -74,16 +102,24 @@ extension Validator {
         case let (w?, h?):
             if !aspect.matches(width: w, height: h) {
                 let suggested = Int((Double(w) / aspect.value).rounded())
-                fail("height", "\(w)x\(h) does not match aspect_ratio \(aspect) within 1%; for width \(w) use height \(suggested), or change aspect_ratio", at: heightNode)
+                fail(
+                    "height",
+                    "\(w)x\(h) does not match aspect_ratio \(aspect) within 1%; for width \(w) use height \(suggested), or change aspect_ratio",
+                    at: heightNode
+                )
             }
             return (w, h)
         case let (w?, nil):
             let height = Int((Double(w) / aspect.value).rounded())
-            if !ManifestDecoder.sizeRange.contains(height) { fail("width", "gives a height of \(height) at \(aspect), outside 64…8192", at: widthNode) }
+            if !ManifestDecoder.sizeRange.contains(height) {
+                fail("width", "gives a height of \(height) at \(aspect), outside 64…8192", at: widthNode)
+            }
             return (w, height)
         case let (nil, h?):
             let width = Int((Double(h) * aspect.value).rounded())
-            if !ManifestDecoder.sizeRange.contains(width) { fail("height", "gives a width of \(width) at \(aspect), outside 64…8192", at: heightNode) }
+            if !ManifestDecoder.sizeRange.contains(width) {
+                fail("height", "gives a width of \(width) at \(aspect), outside 64…8192", at: heightNode)
+            }
             return (width, h)
         case (nil, nil):
             return aspect.defaultSize
@@ -93,14 +129,25 @@ extension Validator {
     mutating func model(_ node: JSONNode?) -> String? {
         guard let node, let text = string(node, "model") else { return nil }
         let trimmed = text.trimmingSpaces()
-        if trimmed.isEmpty || trimmed.count > 128 || trimmed.contains(where: { !($0.isASCII && ($0.isLetter || $0.isNumber || "-._".contains($0))) }) {
-            fail("model", "\"\(JSONString.excerpt(text))\" is not a model id (letters, digits, '-', '.', '_'), e.g. gemini-3.1-flash-image", at: node)
+        if trimmed.isEmpty || trimmed.count > 128
+            || trimmed.contains(where: { !($0.isASCII && ($0.isLetter || $0.isNumber || "-._".contains($0))) })
+        {
+            fail(
+                "model",
+                "\"\(JSONString.excerpt(text))\" is not a model id (letters, digits, '-', '.', '_'), e.g. gemini-3.1-flash-image",
+                at: node
+            )
             return nil
         }
         return trimmed
     }
 
-    mutating func scenes(_ node: JSONNode, path: String, defaultStyle: ImageStyle, defaultNegative: String?) -> [Manifest.Scene] {
+    mutating func scenes(
+        _ node: JSONNode,
+        path: String,
+        defaultStyle: ImageStyle,
+        defaultNegative: String?
+    ) -> [Manifest.Scene] {
         guard case .array(let elements) = node.value else {
             fail(path, "must be an array of scenes, not \(node.typeName)", at: node)
             return []
@@ -110,7 +157,11 @@ extension Validator {
             return []
         }
         if elements.count > ManifestDecoder.maximumScenes {
-            fail(path, "holds \(elements.count) scenes; at most \(ManifestDecoder.maximumScenes) are allowed: split the session", at: node)
+            fail(
+                path,
+                "holds \(elements.count) scenes; at most \(ManifestDecoder.maximumScenes) are allowed: split the session",
+                at: node
+            )
             return []
         }
         var scenes: [Manifest.Scene] = []
@@ -118,17 +169,27 @@ extension Validator {
         for (i, element) in elements.enumerated() {
             let scenePath = "\(path)[\(i)]"
             guard case .object(let members) = element.value else {
-                fail(scenePath, "must be an object with scene_number and image_create_prompt, not \(element.typeName)", at: element)
+                fail(
+                    scenePath,
+                    "must be an object with scene_number and image_create_prompt, not \(element.typeName)",
+                    at: element
+                )
                 continue
             }
             let fields = fields(of: members, path: scenePath, known: ManifestDecoder.sceneFields)
             var number: Int?
             if let n = fields["scene_number"] {
-                if case .null = n.value { fail("\(scenePath).scene_number", "is required (a whole number from 1), not null", at: n) }
+                if case .null = n.value {
+                    fail("\(scenePath).scene_number", "is required (a whole number from 1), not null", at: n)
+                }
                 number = integer(n, "\(scenePath).scene_number", range: ManifestDecoder.sceneNumberRange)
                 if let value = number {
                     if let other = seen[value] {
-                        fail("\(scenePath).scene_number", "\(value) is already used by \(other); scene numbers must be unique", at: n)
+                        fail(
+                            "\(scenePath).scene_number",
+                            "\(value) is already used by \(other); scene numbers must be unique",
+                            at: n
+                        )
                     } else {
                         seen[value] = "\(scenePath).scene_number"
                     }
@@ -142,7 +203,11 @@ extension Validator {
                     if text.trimmingSpaces().isEmpty {
                         fail("\(scenePath).image_create_prompt", "is blank; describe the image to create", at: p)
                     } else if text.count > ManifestDecoder.maximumPromptCharacters {
-                        fail("\(scenePath).image_create_prompt", "has \(text.count) characters; at most \(ManifestDecoder.maximumPromptCharacters) are allowed", at: p)
+                        fail(
+                            "\(scenePath).image_create_prompt",
+                            "has \(text.count) characters; at most \(ManifestDecoder.maximumPromptCharacters) are allowed",
+                            at: p
+                        )
                     } else {
                         prompt = text
                     }
@@ -155,7 +220,9 @@ extension Validator {
             let sceneStyle = fields["image_style"].flatMap { style($0, "\(scenePath).image_style") } ?? defaultStyle
             let negative = string(fields["negative_prompt"], "\(scenePath).negative_prompt") ?? defaultNegative
             if let number, let prompt {
-                scenes.append(Manifest.Scene(sceneNumber: number, prompt: prompt, style: sceneStyle, negativePrompt: negative))
+                scenes.append(
+                    Manifest.Scene(sceneNumber: number, prompt: prompt, style: sceneStyle, negativePrompt: negative)
+                )
             }
         }
         return scenes

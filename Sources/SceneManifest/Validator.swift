@@ -27,7 +27,9 @@ struct Validator {
     var listedWarnings: [ManifestIssue] {
         let unlisted = warningCount - warnings.count
         guard unlisted > 0 else { return warnings }
-        return warnings + [ManifestIssue(path: "", message: "\(unlisted) more warnings not listed (\(warningCount) in all)")]
+        return warnings + [
+            ManifestIssue(path: "", message: "\(unlisted) more warnings not listed (\(warningCount) in all)")
+        ]
     }
 
     init(bytes: [UInt8], warnings: [ManifestIssue]) {
@@ -55,10 +57,14 @@ struct Validator {
             if let earlier = firstOffset[member.key] {
                 let at = locator.location(of: earlier)
                 let here = locator.location(of: member.keyOffset)
-                record(error: ManifestIssue(
-                    path: memberPath,
-                    message: "appears twice (first at line \(at.line), column \(at.column)); keep one",
-                    line: here.line, column: here.column))
+                record(
+                    error: ManifestIssue(
+                        path: memberPath,
+                        message: "appears twice (first at line \(at.line), column \(at.column)); keep one",
+                        line: here.line,
+                        column: here.column
+                    )
+                )
                 continue
             }
             firstOffset[member.key] = member.keyOffset
@@ -105,8 +111,9 @@ struct Validator {
             fail(path, message, at: node)
             return nil
         }
-        guard let value = Double(text), value.isFinite, value == value.rounded(), let int = Int(exactly: value) ?? nil as Int?,
-              range.contains(int)
+        guard let value = Double(text), value.isFinite, value == value.rounded(),
+            let int = Int(exactly: value) ?? nil as Int?,
+            range.contains(int)
         else {
             fail(path, "must be a whole number from \(range.lowerBound) to \(range.upperBound), not \(text)", at: node)
             return nil

@@ -1,4 +1,5 @@
 import CSystemShim
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -55,7 +56,8 @@ public final class DirectoryHandle: Sendable {
         var st = stat()
         guard stat(path, &st) == 0 else { return "\(path) cannot be looked at (\(String(cString: strerror(errno))))" }
         if UInt64(st.st_dev) != device || UInt64(st.st_ino) != inode {
-            return "\(path) is another folder than the one opened at start (device:inode \(device):\(inode), now \(st.st_dev):\(st.st_ino))"
+            return
+                "\(path) is another folder than the one opened at start (device:inode \(device):\(inode), now \(st.st_dev):\(st.st_ino))"
         }
         return nil
     }
@@ -80,14 +82,18 @@ public final class DirectoryHandle: Sendable {
 
     /// Renames `name` in the folder to the absolute path `target` (replacing nothing that a rename would not).
     public func rename(_ name: RawName, to target: String) throws(SystemError) {
-        if name.withCString({ renameat(descriptor, $0, AT_FDCWD, target) }) != 0 { throw .current("renameat", path + "/" + name.text, target) }
+        if name.withCString({ renameat(descriptor, $0, AT_FDCWD, target) }) != 0 {
+            throw .current("renameat", path + "/" + name.text, target)
+        }
     }
 
     /// Moves the absolute path `source` into the folder as `name`, never replacing what is there (EEXIST).
     public func moveIn(_ source: String, as name: RawName) throws(SystemError) {
         if name.withCString({ csys_renameat_noreplace(AT_FDCWD, source, descriptor, $0) }) != 0 {
             if FileSystem.isUnsupported(errno) {
-                if name.withCString({ linkat(AT_FDCWD, source, descriptor, $0, 0) }) != 0 { throw .current("linkat", source, path + "/" + name.text) }
+                if name.withCString({ linkat(AT_FDCWD, source, descriptor, $0, 0) }) != 0 {
+                    throw .current("linkat", source, path + "/" + name.text)
+                }
                 if Glibc.unlink(source) != 0 { throw .current("unlink", source) }
                 return
             }
@@ -97,7 +103,9 @@ public final class DirectoryHandle: Sendable {
 
     /// Creates an empty file `name` in the folder (it must not exist).
     public func createEmpty(_ name: RawName) throws(SystemError) {
-        let fd = name.withCString { openat(descriptor, $0, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o664) }
+        let fd = name.withCString {
+            openat(descriptor, $0, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o664)
+        }
         if fd < 0 { throw .current("openat", path + "/" + name.text) }
         close(fd)
     }

@@ -1,4 +1,5 @@
 import CSystemShim
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -137,7 +138,12 @@ public enum FileSystem {
     }
 
     /// Writes `bytes` to a new file (it must not exist), flushes it to disk when `sync`.
-    public static func createFile(_ path: String, bytes: some Collection<UInt8>, mode: mode_t = 0o664, sync: Bool) throws(SystemError) {
+    public static func createFile(
+        _ path: String,
+        bytes: some Collection<UInt8>,
+        mode: mode_t = 0o664,
+        sync: Bool
+    ) throws(SystemError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
         if fd < 0 { throw .current("open", path) }
         var failure: SystemError?
@@ -164,7 +170,11 @@ public enum FileSystem {
 
     /// Writes a whole file under a hidden temporary name beside it and renames it into place,
     /// so a reader sees the old file or the new one, never a part.
-    public static func writeAtomically(_ path: String, bytes: some Collection<UInt8>, sync: Bool = true) throws(SystemError) {
+    public static func writeAtomically(
+        _ path: String,
+        bytes: some Collection<UInt8>,
+        sync: Bool = true
+    ) throws(SystemError) {
         let temp = parentPath(path) + "/." + baseName(path) + ".\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
         try createFile(temp, bytes: bytes, sync: sync)
         do {
@@ -239,7 +249,9 @@ public enum FileSystem {
         if fd < 0 {
             // Not a directory (or a link to one): unlink the entry itself.
             if errno == ENOTDIR || errno == ELOOP {
-                if name.withCString({ unlinkat(dirFD, $0, 0) }) != 0, errno != ENOENT { throw .current("unlink", displayPath) }
+                if name.withCString({ unlinkat(dirFD, $0, 0) }) != 0, errno != ENOENT {
+                    throw .current("unlink", displayPath)
+                }
                 return
             }
             if errno == ENOENT { return }
@@ -252,7 +264,8 @@ public enum FileSystem {
         }
         var children: [RawName] = []
         while let ent = readdir(dir) {
-            let child = withUnsafeBytes(of: ent.pointee.d_name) { raw in RawName(bytes: raw.prefix(while: { $0 != 0 })) }
+            let child = withUnsafeBytes(of: ent.pointee.d_name) { raw in RawName(bytes: raw.prefix(while: { $0 != 0 }))
+            }
             if child != "." && child != ".." { children.append(child) }
         }
         var failure: SystemError?
@@ -266,7 +279,9 @@ public enum FileSystem {
         }
         closedir(dir)
         if let failure { throw failure }
-        if name.withCString({ unlinkat(dirFD, $0, AT_REMOVEDIR) }) != 0, errno != ENOENT { throw .current("rmdir", displayPath) }
+        if name.withCString({ unlinkat(dirFD, $0, AT_REMOVEDIR) }) != 0, errno != ENOENT {
+            throw .current("rmdir", displayPath)
+        }
     }
 
     /// Total bytes of regular files below a path (links not followed).

@@ -16,7 +16,10 @@ public struct MonotonicClock: Sendable {
             // At most a century: a time from outside (a delay an API answer asks for) may be anything, and
             // nanoseconds past Int64's range would trap.
             let bounded = seconds.isNaN ? 0 : min(max(seconds, 0), 3.2e9)
-            try await clock.sleep(until: origin.advanced(by: .nanoseconds(Int64((bounded * 1e9).rounded(.up)))), tolerance: nil)
+            try await clock.sleep(
+                until: origin.advanced(by: .nanoseconds(Int64((bounded * 1e9).rounded(.up)))),
+                tolerance: nil
+            )
         }
     }
 

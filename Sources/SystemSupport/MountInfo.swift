@@ -36,17 +36,23 @@ public struct MountInfo: Sendable, Equatable {
         switch type {
         case "fuse.sshfs":
             // sshfs's own options (cache, dir_cache) never reach mountinfo: it can only be said what to check.
-            return "sshfs caches directory listings (20 s by default): a file another client writes may be seen that late; "
+            return
+                "sshfs caches directory listings (20 s by default): a file another client writes may be seen that late; "
                 + "mount with -o dir_cache=no (or cache=no) for prompt pickup"
         case "nfs", "nfs4":
-            let off = options.contains("noac") || options.contains("lookupcache=none") || options.contains("lookupcache=negative")
+            let off =
+                options.contains("noac") || options.contains("lookupcache=none")
+                || options.contains("lookupcache=negative")
                 || options.contains("actimeo=0") || options.contains("acdirmax=0")
-            return off ? nil
+            return off
+                ? nil
                 : "NFS caches attributes and lookups (up to 60 s for folders): a file another client writes may be seen that late; "
-                + "mount with -o lookupcache=positive,acdirmax=1 (or actimeo=1) for prompt pickup"
+                    + "mount with -o lookupcache=positive,acdirmax=1 (or actimeo=1) for prompt pickup"
         case "cifs", "smb3":
             let off = options.contains { $0 == "actimeo=0" || $0 == "acdirmax=0" }
-            return off ? nil : "SMB caches folder attributes (1 s by default, more with actimeo): mount with -o actimeo=1 or lower for prompt pickup"
+            return off
+                ? nil
+                : "SMB caches folder attributes (1 s by default, more with actimeo): mount with -o actimeo=1 or lower for prompt pickup"
         default:
             return nil
         }
@@ -58,7 +64,9 @@ public struct MountInfo: Sendable, Equatable {
         var bytes: [UInt8] = []
         var utf8 = Array(text.utf8)[...]
         while let byte = utf8.popFirst() {
-            if byte == UInt8(ascii: "\\"), utf8.count >= 3, let value = UInt8(String(decoding: utf8.prefix(3), as: UTF8.self), radix: 8) {
+            if byte == UInt8(ascii: "\\"), utf8.count >= 3,
+                let value = UInt8(String(decoding: utf8.prefix(3), as: UTF8.self), radix: 8)
+            {
                 bytes.append(value)
                 utf8 = utf8.dropFirst(3)
             } else {

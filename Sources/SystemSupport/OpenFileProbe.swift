@@ -18,7 +18,7 @@ public enum OpenFileProbe {
                 // Compare the open file's identity (device, inode) rather than its path text.
                 var st = stat()
                 guard stat("/proc/\(process.name)/fd/\(fd.name)", &st) == 0,
-                      UInt64(st.st_ino) == target.inode, UInt64(st.st_dev) == target.device
+                    UInt64(st.st_ino) == target.inode, UInt64(st.st_dev) == target.device
                 else { continue }
                 if let flags = openFlags(pid: process.name, fd: fd.name), flags & O_ACCMODE != O_RDONLY {
                     return true
@@ -30,7 +30,9 @@ public enum OpenFileProbe {
 
     /// The `flags:` line of /proc/<pid>/fdinfo/<fd> (octal).
     static func openFlags(pid: String, fd: String) -> Int32? {
-        guard let bytes = try? FileSystem.readRegularFile("/proc/\(pid)/fdinfo/\(fd)", limit: 64 * 1024) else { return nil }
+        guard let bytes = try? FileSystem.readRegularFile("/proc/\(pid)/fdinfo/\(fd)", limit: 64 * 1024) else {
+            return nil
+        }
         for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") where line.hasPrefix("flags:") {
             return Int32(line.dropFirst("flags:".count).trimmingPrefix(while: { $0 == " " || $0 == "\t" }), radix: 8)
         }

@@ -15,10 +15,13 @@ public struct SystemdNotifier: Sendable, Equatable {
 
     /// From the environment; nil when not started by systemd with `Type=notify`.
     public init?(environment: [String: String]) {
-        guard let path = environment["NOTIFY_SOCKET"], !path.isEmpty, path.hasPrefix("/") || path.hasPrefix("@") else { return nil }
+        guard let path = environment["NOTIFY_SOCKET"], !path.isEmpty, path.hasPrefix("/") || path.hasPrefix("@") else {
+            return nil
+        }
         socketPath = path
         if let text = environment["WATCHDOG_USEC"], let usec = UInt64(text), usec > 0,
-           environment["WATCHDOG_PID"].flatMap(Int32.init).map({ $0 == getpid() }) ?? true {
+            environment["WATCHDOG_PID"].flatMap(Int32.init).map({ $0 == getpid() }) ?? true
+        {
             watchdogInterval = .microseconds(Int64(usec / 2))
         } else {
             watchdogInterval = nil
@@ -44,7 +47,9 @@ public struct SystemdNotifier: Sendable, Equatable {
         let message = Array((lines.joined(separator: "\n") + "\n").utf8)
         let sent = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sockaddrPointer in
-                message.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL), sockaddrPointer, length) }
+                message.withUnsafeBytes {
+                    sendto(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL), sockaddrPointer, length)
+                }
             }
         }
         guard sent == message.count else { throw .current("sendto", socketPath) }
@@ -58,7 +63,9 @@ public struct SystemdNotifier: Sendable, Equatable {
         var pathBytes = Array(path.utf8)
         if pathBytes.first == UInt8(ascii: "@") { pathBytes[0] = 0 }
         let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard pathBytes.count < capacity else { throw SystemError(errno: ENAMETOOLONG, call: "socket address", paths: [path]) }
+        guard pathBytes.count < capacity else {
+            throw SystemError(errno: ENAMETOOLONG, call: "socket address", paths: [path])
+        }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             raw.copyBytes(from: pathBytes)
         }

@@ -1,4 +1,5 @@
 import CSystemShim
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,18 +18,24 @@ public struct VolumeProbe: Sendable, Equatable, CustomStringConvertible {
     public static func run(in directory: String) -> VolumeProbe {
         let scratch = directory + "/.probe-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
         var probe = VolumeProbe(
-            filesystem: FileSystem.filesystemKind(directory), renameNoReplace: false, renameExchange: false, hardLinks: false, appendWrites: false)
+            filesystem: FileSystem.filesystemKind(directory),
+            renameNoReplace: false,
+            renameExchange: false,
+            hardLinks: false,
+            appendWrites: false
+        )
         guard (try? FileSystem.makeDirectories(scratch)) != nil else { return probe }
         defer { try? FileSystem.removeTree(scratch) }
         let (a, b, c, d) = (scratch + "/a", scratch + "/b", scratch + "/c", scratch + "/d")
         guard (try? FileSystem.createFile(a, bytes: Array("a".utf8), sync: false)) != nil,
-              (try? FileSystem.createFile(b, bytes: Array("b".utf8), sync: false)) != nil
+            (try? FileSystem.createFile(b, bytes: Array("b".utf8), sync: false)) != nil
         else { return probe }
         // Onto a new name (the kernel itself refuses an existing one with EEXIST before the filesystem
         // is asked, so only a new name shows whether the filesystem takes the flag).
         probe.renameNoReplace = csys_rename_noreplace(a, c) == 0
         let moved = probe.renameNoReplace ? c : a
-        probe.renameExchange = csys_rename_exchange(moved, b) == 0
+        probe.renameExchange =
+            csys_rename_exchange(moved, b) == 0
             && (try? FileSystem.readRegularFile(moved, limit: 16)) == Array("b".utf8)
         probe.hardLinks = link(moved, d) == 0
         probe.appendWrites = Self.appends(scratch + "/e")
@@ -44,9 +51,10 @@ public struct VolumeProbe: Sendable, Equatable, CustomStringConvertible {
             if second >= 0 { close(second) }
         }
         guard first >= 0, second >= 0 else { return false }
-        let one = Array("one\n".utf8), two = Array("two\n".utf8)
+        let one = Array("one\n".utf8)
+        let two = Array("two\n".utf8)
         guard one.withUnsafeBytes({ write(first, $0.baseAddress, $0.count) }) == one.count,
-              two.withUnsafeBytes({ write(second, $0.baseAddress, $0.count) }) == two.count
+            two.withUnsafeBytes({ write(second, $0.baseAddress, $0.count) }) == two.count
         else { return false }
         return (try? FileSystem.readRegularFile(path, limit: 64)) == one + two
     }
@@ -55,8 +63,15 @@ public struct VolumeProbe: Sendable, Equatable, CustomStringConvertible {
     public var mechanisms: String {
         [
             "claims: rename",
-            "hand-back and quarantine: " + (renameNoReplace ? "rename without replace" : hardLinks ? "link and unlink (no RENAME_NOREPLACE)" : "rename after a check (no RENAME_NOREPLACE, no links)"),
-            "re-drops: " + (renameExchange ? "one exchange (RENAME_EXCHANGE)" : "old session moved aside, then the new one renamed in"),
+            "hand-back and quarantine: "
+                + (renameNoReplace
+                    ? "rename without replace"
+                    : hardLinks
+                        ? "link and unlink (no RENAME_NOREPLACE)"
+                        : "rename after a check (no RENAME_NOREPLACE, no links)"),
+            "re-drops: "
+                + (renameExchange
+                    ? "one exchange (RENAME_EXCHANGE)" : "old session moved aside, then the new one renamed in"),
             "liveness: leases",
             "ledger: one file per instance" + (appendWrites ? "" : " (O_APPEND did not hold here)"),
         ].joined(separator: "; ")

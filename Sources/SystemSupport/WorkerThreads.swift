@@ -38,7 +38,8 @@ public struct WorkerThreads: Sendable {
         }
     }
 
-    public func run<T: Sendable>(_ work: @escaping @Sendable () throws(SystemError) -> T) async throws(SystemError) -> T {
+    public func run<T: Sendable>(_ work: @escaping @Sendable () throws(SystemError) -> T) async throws(SystemError) -> T
+    {
         let result: Result<T, SystemError> = await run { Result { () throws(SystemError) in try work() } }
         return try result.get()
     }

@@ -11,7 +11,11 @@ public struct AccessToken: Sendable {
     public static let minimumLength = 16
 
     public struct LoadError: Error, Sendable, CustomStringConvertible {
-        public enum Code: String, Sendable { case unreadable, tooShort = "too_short", invalidCharacters = "invalid_characters" }
+        public enum Code: String, Sendable {
+            case unreadable
+            case tooShort = "too_short"
+            case invalidCharacters = "invalid_characters"
+        }
         public var code: Code
         public var description: String
     }
@@ -27,16 +31,34 @@ public struct AccessToken: Sendable {
         do {
             bytes = try FileSystem.readRegularFile(file, limit: 4096)
         } catch {
-            throw LoadError(code: .unreadable, description: "--http-token-file \(file): cannot be read (\(error)); write a secret of at least \(minimumLength) characters into it")
+            throw LoadError(
+                code: .unreadable,
+                description:
+                    "--http-token-file \(file): cannot be read (\(error)); write a secret of at least \(minimumLength) characters into it"
+            )
         }
-        let line = String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        let line =
+            String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
         let token = line.trimmingCharacters(in: .whitespaces)
         guard token.count >= minimumLength else {
-            throw LoadError(code: .tooShort, description: "--http-token-file \(file): the token has \(token.count) characters; use at least \(minimumLength), e.g. `openssl rand -hex 24 > \(file)`")
+            throw LoadError(
+                code: .tooShort,
+                description:
+                    "--http-token-file \(file): the token has \(token.count) characters; use at least \(minimumLength), e.g. `openssl rand -hex 24 > \(file)`"
+            )
         }
         // A cookie value and a URL query both carry it: keep to characters that need no quoting.
-        guard token.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.~+/=".unicodeScalars.contains($0)) }) else {
-            throw LoadError(code: .invalidCharacters, description: "--http-token-file \(file): use letters, digits and - _ . ~ + / = only (e.g. `openssl rand -hex 24`)")
+        guard
+            token.unicodeScalars.allSatisfy({
+                $0.isASCII
+                    && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.~+/=".unicodeScalars.contains($0))
+            })
+        else {
+            throw LoadError(
+                code: .invalidCharacters,
+                description:
+                    "--http-token-file \(file): use letters, digits and - _ . ~ + / = only (e.g. `openssl rand -hex 24`)"
+            )
         }
         return AccessToken(token)
     }

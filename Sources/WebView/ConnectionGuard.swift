@@ -92,7 +92,9 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     static func framingProblem(_ request: HTTPRequest) -> String? {
         let codings = request.headerFields[values: .transferEncoding]
         if !codings.isEmpty {
-            let all = codings.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            let all = codings.flatMap { $0.split(separator: ",") }.map {
+                $0.trimmingCharacters(in: .whitespaces).lowercased()
+            }
             if all != ["chunked"] {
                 return "Transfer-Encoding \"\(codings.joined(separator: ", "))\" is not supported (only chunked)"
             }

@@ -20,11 +20,15 @@ public struct HTTPAddress: Sendable, Equatable, CustomStringConvertible {
         let host: Substring
         let portText: Substring
         if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else { throw ParseError(text: text) }
+            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else {
+                throw ParseError(text: text)
+            }
             host = text[text.index(after: text.startIndex)..<close]
             portText = text[text.index(close, offsetBy: 2)...]
         } else {
-            guard let colon = text.lastIndex(of: ":"), !text[..<colon].contains(":") else { throw ParseError(text: text) }
+            guard let colon = text.lastIndex(of: ":"), !text[..<colon].contains(":") else {
+                throw ParseError(text: text)
+            }
             host = text[..<colon]
             portText = text[text.index(after: colon)...]
         }

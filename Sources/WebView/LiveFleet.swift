@@ -9,7 +9,14 @@ public struct LiveFleet: Codable, Sendable, Equatable {
         public var sessionsInFlight: Int
         public var spentTodayUSD: Double
 
-        public init(instance: String, host: String, state: String, renewedAgoSeconds: Double, sessionsInFlight: Int, spentTodayUSD: Double) {
+        public init(
+            instance: String,
+            host: String,
+            state: String,
+            renewedAgoSeconds: Double,
+            sessionsInFlight: Int,
+            spentTodayUSD: Double
+        ) {
             self.instance = instance
             self.host = host
             self.state = state

@@ -66,8 +66,16 @@ public struct LiveState: Codable, Sendable, Equatable {
     public var fleet: LiveFleet?
 
     public init(
-        inbox: Inbox, inFlight: [Session], spentTodayUSD: Double, dailyBudgetUSD: Double?, cacheHits: Int, conditions: [String],
-        published: Int, quarantined: Int, requeued: Int, fleet: LiveFleet? = nil
+        inbox: Inbox,
+        inFlight: [Session],
+        spentTodayUSD: Double,
+        dailyBudgetUSD: Double?,
+        cacheHits: Int,
+        conditions: [String],
+        published: Int,
+        quarantined: Int,
+        requeued: Int,
+        fleet: LiveFleet? = nil
     ) {
         self.fleet = fleet
         self.inbox = inbox

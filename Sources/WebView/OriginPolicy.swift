@@ -28,7 +28,7 @@ struct OriginPolicy: Sendable, Equatable {
         guard !safe, let origin else { return .allow }
         // "null" (a sandboxed frame, a file: page) is never our own origin.
         guard let authority = Self.authority(ofOrigin: origin), let host,
-              authority.lowercased() == host.lowercased()
+            authority.lowercased() == host.lowercased()
         else { return .foreignOrigin(origin) }
         return .allow
     }

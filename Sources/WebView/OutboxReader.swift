@@ -53,21 +53,41 @@ struct OutboxReader: Sendable {
     func card(folder: String) -> SessionCard? {
         guard let session = sessionMetadata(folder) else { return nil }
         let scenes = session.scenes.map { scene in
-            let meta = (try? FileSystem.readRegularFile(outbox + "/" + folder + "/" + scene.metadata, limit: Self.metadataLimit))
+            let meta =
+                (try? FileSystem.readRegularFile(
+                    outbox + "/" + folder + "/" + scene.metadata,
+                    limit: Self.metadataLimit
+                ))
                 .flatMap { try? MetadataCoding.decode(SceneMetadata.self, from: $0) }
             return SceneCard(
-                number: scene.sceneNumber, image: scene.image, metadata: scene.metadata, thumbnail: scene.thumbnail,
-                provider: scene.provider, model: scene.model, status: scene.status.rawValue, fallbackReason: meta?.fallback?.reason,
-                prompt: meta?.prompt.original ?? "", costUSD: scene.costUSD)
+                number: scene.sceneNumber,
+                image: scene.image,
+                metadata: scene.metadata,
+                thumbnail: scene.thumbnail,
+                provider: scene.provider,
+                model: scene.model,
+                status: scene.status.rawValue,
+                fallbackReason: meta?.fallback?.reason,
+                prompt: meta?.prompt.original ?? "",
+                costUSD: scene.costUSD
+            )
         }
         return SessionCard(
-            folder: folder, session: session.session, finishedAt: session.finishedAt, costUSD: session.totals.costUSD,
-            fallbacks: session.totals.fallbacks, scenes: scenes)
+            folder: folder,
+            session: session.session,
+            finishedAt: session.finishedAt,
+            costUSD: session.totals.costUSD,
+            fallbacks: session.totals.fallbacks,
+            scenes: scenes
+        )
     }
 
     func sessionMetadata(_ folder: String) -> SessionMetadata? {
         guard Self.isPlainName(folder), let info = try? FileSystem.info(outbox + "/" + folder), info.kind == .directory,
-              let bytes = try? FileSystem.readRegularFile(outbox + "/" + folder + "/session.json", limit: Self.metadataLimit)
+            let bytes = try? FileSystem.readRegularFile(
+                outbox + "/" + folder + "/session.json",
+                limit: Self.metadataLimit
+            )
         else { return nil }
         return try? MetadataCoding.decode(SessionMetadata.self, from: bytes)
     }
@@ -82,12 +102,20 @@ struct OutboxReader: Sendable {
         entries.map { entry in
             let located = (entry.report?.errors ?? []).map { issue in
                 var place = issue.path.isEmpty ? "" : issue.path
-                if let line = issue.line { place += (place.isEmpty ? "" : " ") + "(line \(line)" + (issue.column.map { ", column \($0)" } ?? "") + ")" }
+                if let line = issue.line {
+                    place +=
+                        (place.isEmpty ? "" : " ") + "(line \(line)" + (issue.column.map { ", column \($0)" } ?? "")
+                        + ")"
+                }
                 return place.isEmpty ? issue.message : place + ": " + issue.message
             }
             return QuarantineCard(
-                name: entry.name, reason: entry.report?.reason, message: entry.report?.message, located: located,
-                quarantinedAt: entry.report?.quarantinedAt)
+                name: entry.name,
+                reason: entry.report?.reason,
+                message: entry.report?.message,
+                located: located,
+                quarantinedAt: entry.report?.quarantinedAt
+            )
         }
     }
 
@@ -110,16 +138,20 @@ struct OutboxReader: Sendable {
     /// the caller makes one).
     func listedThumbnail(folder: String, image: String) -> ServedFile? {
         guard let session = sessionMetadata(folder),
-              let file = session.scenes.first(where: { $0.image == image })?.thumbnail?.file,
-              file.hasPrefix(SessionStaging.thumbnailFolder + "/"), Self.isPlainName(String(file.dropFirst(SessionStaging.thumbnailFolder.count + 1))),
-              let info = try? FileSystem.info(outbox + "/" + folder + "/" + SessionStaging.thumbnailFolder), info.kind == .directory
+            let file = session.scenes.first(where: { $0.image == image })?.thumbnail?.file,
+            file.hasPrefix(SessionStaging.thumbnailFolder + "/"),
+            Self.isPlainName(String(file.dropFirst(SessionStaging.thumbnailFolder.count + 1))),
+            let info = try? FileSystem.info(outbox + "/" + folder + "/" + SessionStaging.thumbnailFolder),
+            info.kind == .directory
         else { return nil }
         return read(outbox + "/" + folder + "/" + file)
     }
 
     /// A quarantined manifest or its report, as text.
     func quarantineFile(_ name: String) -> ServedFile? {
-        guard Self.isPlainName(name), let entries = try? FileSystem.list(quarantine), entries.contains(where: { $0.name == name }) else { return nil }
+        guard Self.isPlainName(name), let entries = try? FileSystem.list(quarantine),
+            entries.contains(where: { $0.name == name })
+        else { return nil }
         guard var file = read(quarantine + "/" + name) else { return nil }
         // Whatever it holds, it is shown as text, never interpreted.
         file.contentType = "text/plain; charset=utf-8"

@@ -5,7 +5,11 @@ import Outbox
 /// the Content-Security-Policy forbids anything inline, so even a missed escape could not run.
 enum Page {
     static func page(
-        live: LiveState, sessions: [OutboxReader.SessionCard], quarantine: [OutboxReader.QuarantineCard], quarantineTotal: Int, quarantineLimit: Int
+        live: LiveState,
+        sessions: [OutboxReader.SessionCard],
+        quarantine: [OutboxReader.QuarantineCard],
+        quarantineTotal: Int,
+        quarantineLimit: Int
     ) -> String {
         """
         <!doctype html>
@@ -32,9 +36,11 @@ enum Page {
         guard !live.inFlight.isEmpty else { return html + "<p class=\"muted\" id=\"idle\">Nothing in flight.</p>" }
         html += "<ul class=\"flight\">"
         for session in live.inFlight {
-            html += "<li><b>\(HTML.escape(session.session))</b> <span class=\"muted\">\(HTML.escape(session.file))</span><ol>"
+            html +=
+                "<li><b>\(HTML.escape(session.session))</b> <span class=\"muted\">\(HTML.escape(session.file))</span><ol>"
             for scene in session.scenes {
-                html += "<li class=\"\(HTML.escape(scene.state))\">scene \(scene.scene): \(HTML.escape(scene.detail))</li>"
+                html +=
+                    "<li class=\"\(HTML.escape(scene.state))\">scene \(scene.scene): \(HTML.escape(scene.detail))</li>"
             }
             html += "</ol></li>"
         }
@@ -46,17 +52,21 @@ enum Page {
         html += live.dailyBudgetUSD.map { " of a $\(money($0)) daily budget" } ?? " (no daily budget)"
         html += " · cache hits: \(live.cacheHits)</p>"
         if live.conditions.isEmpty { return html + "<p class=\"muted\">Providers: all models available.</p>" }
-        return html + "<ul class=\"conditions\">" + live.conditions.map { "<li>\(HTML.escape($0))</li>" }.joined() + "</ul>"
+        return html + "<ul class=\"conditions\">" + live.conditions.map { "<li>\(HTML.escape($0))</li>" }.joined()
+            + "</ul>"
     }
 
     /// The instances sharing the coordinator; the script redraws the same markup from each event.
     static func fleet(_ fleet: LiveFleet) -> String {
         var html = "<p>Coordinator \(HTML.escape(fleet.coordinator)): "
         html += fleet.reachable ? "reachable" : "<b class=\"fallback\">unreachable</b>"
-        html += " · all instances spent $\(money(fleet.spentTodayUSD)) today, $\(money(fleet.reservedUSD)) reserved</p><ul class=\"fleet\">"
+        html +=
+            " · all instances spent $\(money(fleet.spentTodayUSD)) today, $\(money(fleet.reservedUSD)) reserved</p><ul class=\"fleet\">"
         for peer in fleet.peers {
-            html += "<li class=\"\(HTML.escape(peer.state))\"><b>\(HTML.escape(peer.host))</b> \(HTML.escape(peer.instance)): \(HTML.escape(peer.state)), "
-            html += "renewed \(age(peer.renewedAgoSeconds)) ago, \(peer.sessionsInFlight) in flight, $\(money(peer.spentTodayUSD)) today</li>"
+            html +=
+                "<li class=\"\(HTML.escape(peer.state))\"><b>\(HTML.escape(peer.host))</b> \(HTML.escape(peer.instance)): \(HTML.escape(peer.state)), "
+            html +=
+                "renewed \(age(peer.renewedAgoSeconds)) ago, \(peer.sessionsInFlight) in flight, $\(money(peer.spentTodayUSD)) today</li>"
         }
         return html + "</ul>"
     }
@@ -65,18 +75,24 @@ enum Page {
         guard !sessions.isEmpty else { return "<p class=\"muted\">No session published yet.</p>" }
         return sessions.map { card in
             let base = "/sessions/" + HTML.segment(card.folder) + "/"
-            var html = "<article class=\"sheet\" data-session=\"\(HTML.escape(card.folder))\"><h3>\(HTML.escape(card.session))</h3>"
-            html += "<p class=\"muted\">finished \(HTML.escape(card.finishedAt)) · \(card.scenes.count) scene\(card.scenes.count == 1 ? "" : "s")"
+            var html =
+                "<article class=\"sheet\" data-session=\"\(HTML.escape(card.folder))\"><h3>\(HTML.escape(card.session))</h3>"
+            html +=
+                "<p class=\"muted\">finished \(HTML.escape(card.finishedAt)) · \(card.scenes.count) scene\(card.scenes.count == 1 ? "" : "s")"
             html += card.fallbacks > 0 ? " · \(card.fallbacks) fell back" : ""
-            html += " · $\(money(card.costUSD)) · <a href=\"\(base)session.json\">session.json</a></p><div class=\"scenes\">"
+            html +=
+                " · $\(money(card.costUSD)) · <a href=\"\(base)session.json\">session.json</a></p><div class=\"scenes\">"
             for scene in card.scenes {
                 let thumb = "/sessions/\(HTML.segment(card.folder))/thumbs/\(HTML.segment(scene.image))"
                 let size = scene.thumbnail.map { " width=\"\($0.width)\" height=\"\($0.height)\"" } ?? ""
-                html += "<figure><a href=\"\(base)\(HTML.segment(scene.image))\"><img src=\"\(thumb)\"\(size) alt=\"scene \(scene.number)\" loading=\"lazy\"></a>"
+                html +=
+                    "<figure><a href=\"\(base)\(HTML.segment(scene.image))\"><img src=\"\(thumb)\"\(size) alt=\"scene \(scene.number)\" loading=\"lazy\"></a>"
                 html += "<figcaption><b>\(scene.number)</b> \(HTML.escape(scene.provider))"
                 html += scene.model.map { " · " + HTML.escape($0) } ?? ""
                 html += " · $\(money(scene.costUSD))"
-                if let reason = scene.fallbackReason { html += "<br><span class=\"fallback\">\(HTML.escape(FallbackWords.words(reason)))</span>" }
+                if let reason = scene.fallbackReason {
+                    html += "<br><span class=\"fallback\">\(HTML.escape(FallbackWords.words(reason)))</span>"
+                }
                 html += "<br><span class=\"prompt\">\(HTML.escape(scene.prompt))</span>"
                 html += "<br><a href=\"\(base)\(HTML.segment(scene.metadata))\">metadata</a></figcaption></figure>"
             }
@@ -97,11 +113,15 @@ enum Page {
         html += "<ul class=\"quarantine\">"
         for entry in entries {
             let link = "/quarantine/" + HTML.segment(entry.name)
-            html += "<li data-name=\"\(HTML.escape(entry.name))\"><a href=\"\(link)\"><b>\(HTML.escape(entry.name))</b></a>"
+            html +=
+                "<li data-name=\"\(HTML.escape(entry.name))\"><a href=\"\(link)\"><b>\(HTML.escape(entry.name))</b></a>"
             html += " <code class=\"reason\">\(HTML.escape(entry.reason ?? "no report"))</code>"
-            html += " <button type=\"button\" class=\"requeue\" data-requeue=\"\(HTML.escape(entry.name))\">Requeue</button>"
+            html +=
+                " <button type=\"button\" class=\"requeue\" data-requeue=\"\(HTML.escape(entry.name))\">Requeue</button>"
             if let message = entry.message { html += "<div class=\"message\">\(HTML.escape(message))</div>" }
-            if !entry.located.isEmpty { html += "<ul>" + entry.located.map { "<li>\(HTML.escape($0))</li>" }.joined() + "</ul>" }
+            if !entry.located.isEmpty {
+                html += "<ul>" + entry.located.map { "<li>\(HTML.escape($0))</li>" }.joined() + "</ul>"
+            }
             html += " <a class=\"muted\" href=\"\(link).error.json\">report</a></li>"
         }
         return html + "</ul><p id=\"requeue-result\" class=\"muted\"></p>"

@@ -6,7 +6,10 @@ enum PercentDecoding {
         var bytes: [UInt8] = []
         var iterator = Array(text.utf8).makeIterator()
         while let byte = iterator.next() {
-            guard byte == UInt8(ascii: "%") else { bytes.append(byte); continue }
+            guard byte == UInt8(ascii: "%") else {
+                bytes.append(byte)
+                continue
+            }
             guard let high = iterator.next().flatMap(hex), let low = iterator.next().flatMap(hex) else { return nil }
             bytes.append(high << 4 | low)
         }

@@ -9,7 +9,9 @@ struct Thumbnailer: Sendable {
 
     func preview(of image: [UInt8]) async -> [UInt8]? {
         let path = cacheDirectory + "/" + Digest.sha256Hex(image) + ".jpg"
-        if let cached = await WorkerThreads.io.run({ try? FileSystem.readRegularFile(path, limit: 16 << 20) }) { return cached }
+        if let cached = await WorkerThreads.io.run({ try? FileSystem.readRegularFile(path, limit: 16 << 20) }) {
+            return cached
+        }
         let made = await WorkerThreads.cpu.run { try? ImagePreview.make(image) }
         guard let jpeg = made?.jpeg else { return nil }
         let directory = cacheDirectory

@@ -20,7 +20,10 @@ struct WebRoutes: Sendable {
         router.get("/app.css") { _, _ in text(PageAssets.style, type: "text/css; charset=utf-8") }
         router.get("/fragments/sessions") { _, _ in
             let (reader, limit) = (reader, settings.recentSessions)
-            return text(Page.sessionsFragment(await WorkerThreads.io.run { reader.recentSessions(limit: limit) }), type: "text/html; charset=utf-8")
+            return text(
+                Page.sessionsFragment(await WorkerThreads.io.run { reader.recentSessions(limit: limit) }),
+                type: "text/html; charset=utf-8"
+            )
         }
         router.get("/fragments/quarantine") { request, _ in
             let (reader, limit) = (reader, Self.quarantineLimit(request))
@@ -30,12 +33,16 @@ struct WebRoutes: Sendable {
         router.get("/api/live") { _, _ in text(LiveEvents.json(await source.live()), type: "application/json") }
         router.get("/events") { _, _ in events() }
         router.get("/sessions/:session/:file") { _, context in
-            guard let folder = decoded(context, "session"), let name = decoded(context, "file") else { return notFound() }
+            guard let folder = decoded(context, "session"), let name = decoded(context, "file") else {
+                return notFound()
+            }
             let reader = reader
             return serve(await WorkerThreads.io.run { reader.sessionFile(folder: folder, name: name) })
         }
         router.get("/sessions/:session/thumbs/:image") { _, context in
-            guard let folder = decoded(context, "session"), let image = decoded(context, "image") else { return notFound() }
+            guard let folder = decoded(context, "session"), let image = decoded(context, "image") else {
+                return notFound()
+            }
             return await thumbnail(folder: folder, image: image)
         }
         router.get("/quarantine/:name") { _, context in
@@ -46,13 +53,22 @@ struct WebRoutes: Sendable {
         router.post("/quarantine/:name/requeue") { request, context in
             // A cross-site form cannot set this header, so another site cannot requeue through a visitor.
             guard request.headers[Self.actionHeader] == "requeue" else {
-                return json(["error": "forbidden", "message": "send the header X-SceneDrop-Action: requeue (the page's Requeue button does)"], status: .forbidden)
+                return json(
+                    [
+                        "error": "forbidden",
+                        "message": "send the header X-SceneDrop-Action: requeue (the page's Requeue button does)",
+                    ],
+                    status: .forbidden
+                )
             }
             guard let name = decoded(context, "name") else { return notFound() }
             switch await source.requeue(name) {
             case .success(let file): return json(["requeued": file], status: .ok)
             case .failure(let refusal):
-                return json(["error": refusal.code.rawValue, "message": refusal.message], status: refusal.code == .notFound ? .notFound : .conflict)
+                return json(
+                    ["error": refusal.code.rawValue, "message": refusal.message],
+                    status: refusal.code == .notFound ? .notFound : .conflict
+                )
             }
         }
         router.get("/metrics") { _, _ in text(source.metricsText(), type: "text/plain; version=0.0.4; charset=utf-8") }
@@ -60,7 +76,11 @@ struct WebRoutes: Sendable {
         router.get("/readyz") { _, _ in
             let problems = await source.problems()
             guard problems.isEmpty else {
-                return text("not ready:\n" + problems.map { "- " + $0 + "\n" }.joined(), type: "text/plain; charset=utf-8", status: .serviceUnavailable)
+                return text(
+                    "not ready:\n" + problems.map { "- " + $0 + "\n" }.joined(),
+                    type: "text/plain; charset=utf-8",
+                    status: .serviceUnavailable
+                )
             }
             return text("ready\n", type: "text/plain; charset=utf-8")
         }
@@ -73,8 +93,15 @@ struct WebRoutes: Sendable {
             (reader.recentSessions(limit: limit), reader.quarantined(limit: quarantineLimit))
         }
         return text(
-            Page.page(live: await live, sessions: sessions, quarantine: quarantined.cards, quarantineTotal: quarantined.total, quarantineLimit: quarantineLimit),
-            type: "text/html; charset=utf-8")
+            Page.page(
+                live: await live,
+                sessions: sessions,
+                quarantine: quarantined.cards,
+                quarantineTotal: quarantined.total,
+                quarantineLimit: quarantineLimit
+            ),
+            type: "text/html; charset=utf-8"
+        )
     }
 
     /// How many quarantined files the page shows: the newest 50, or what `?quarantine=N` asks for (50 more at a
@@ -83,7 +110,9 @@ struct WebRoutes: Sendable {
     static let quarantineMost = 1000
 
     static func quarantineLimit(_ request: Request) -> Int {
-        guard let asked = request.uri.queryParameters["quarantine"].flatMap({ Int(String($0)) }) else { return quarantinePage }
+        guard let asked = request.uri.queryParameters["quarantine"].flatMap({ Int(String($0)) }) else {
+            return quarantinePage
+        }
         return min(max(asked, quarantinePage), quarantineMost)
     }
 
@@ -99,7 +128,10 @@ struct WebRoutes: Sendable {
             let ticking = Task {
                 while (try? await Task.sleep(for: refresh)) != nil { wake.yield() }
             }
-            defer { forwarding.cancel(); ticking.cancel() }
+            defer {
+                forwarding.cancel()
+                ticking.cancel()
+            }
             try await withGracefulShutdownHandler {
                 try await writer.write(ByteBuffer(string: LiveEvents.frame(await source.live())))
                 for await _ in wakes {
@@ -112,15 +144,21 @@ struct WebRoutes: Sendable {
             }
             try await writer.finish(nil)
         }
-        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-store"], body: body)
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/event-stream", .cacheControl: "no-store"],
+            body: body
+        )
     }
 
     func thumbnail(folder: String, image: String) async -> Response {
         let reader = reader
-        if let listed = await WorkerThreads.io.run({ reader.listedThumbnail(folder: folder, image: image) }) { return serve(listed) }
+        if let listed = await WorkerThreads.io.run({ reader.listedThumbnail(folder: folder, image: image) }) {
+            return serve(listed)
+        }
         // A session from before previews: made now from the image, if the session lists it.
         guard let original = await WorkerThreads.io.run({ reader.sessionFile(folder: folder, name: image) }),
-              original.contentType.hasPrefix("image/"), let jpeg = await previews.preview(of: original.bytes)
+            original.contentType.hasPrefix("image/"), let jpeg = await previews.preview(of: original.bytes)
         else { return notFound() }
         return serve(.init(bytes: jpeg, contentType: "image/jpeg"))
     }
@@ -132,8 +170,10 @@ struct WebRoutes: Sendable {
     func serve(_ file: OutboxReader.ServedFile?) -> Response {
         guard let file else { return notFound() }
         return Response(
-            status: .ok, headers: [.contentType: file.contentType, .cacheControl: "private, max-age=60"],
-            body: .init(byteBuffer: ByteBuffer(bytes: file.bytes)))
+            status: .ok,
+            headers: [.contentType: file.contentType, .cacheControl: "private, max-age=60"],
+            body: .init(byteBuffer: ByteBuffer(bytes: file.bytes))
+        )
     }
 
     func notFound() -> Response {
@@ -141,7 +181,11 @@ struct WebRoutes: Sendable {
     }
 
     func text(_ body: String, type: String, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headers: [.contentType: type, .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(string: body)))
+        Response(
+            status: status,
+            headers: [.contentType: type, .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: body))
+        )
     }
 
     func json(_ object: [String: String], status: HTTPResponse.Status) -> Response {
@@ -157,7 +201,11 @@ enum LiveEvents {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // An infinite sum (a ledger line of 1e308, twice) must not turn the whole state into "{}".
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf",
+            negativeInfinity: "-inf",
+            nan: "nan"
+        )
         return scrub((try? encoder.encode(live)).map { String(decoding: $0, as: UTF8.self) } ?? "{}")
     }
 

@@ -27,7 +27,8 @@ public struct WebServer: Service {
         /// limit, so the pipeline keeps descriptors for the inbox, claims and images.
         public var maxConnections = 256
 
-        public init(address: HTTPAddress, token: AccessToken?, outbox: String, quarantine: String, previewCache: String) {
+        public init(address: HTTPAddress, token: AccessToken?, outbox: String, quarantine: String, previewCache: String)
+        {
             self.address = address
             self.token = token
             self.outbox = outbox
@@ -42,7 +43,12 @@ public struct WebServer: Service {
     /// Called with the port actually bound (the one asked for, or the one the system picked for 0).
     let onListening: @Sendable (Int) async -> Void
 
-    public init(settings: Settings, source: any LiveSource, logger: Logger, onListening: @escaping @Sendable (Int) async -> Void) {
+    public init(
+        settings: Settings,
+        source: any LiveSource,
+        logger: Logger,
+        onListening: @escaping @Sendable (Int) async -> Void
+    ) {
         self.settings = settings
         self.source = source
         self.logger = logger
@@ -51,9 +57,18 @@ public struct WebServer: Service {
 
     public func run() async throws {
         let router = Router()
-        router.add(middleware: AccessMiddleware(token: settings.token, origins: OriginPolicy(loopback: settings.address.isLoopback)))
-        WebRoutes(settings: settings, source: source, reader: OutboxReader(outbox: settings.outbox, quarantine: settings.quarantine),
-                  previews: Thumbnailer(cacheDirectory: settings.previewCache)).register(on: router)
+        router.add(
+            middleware: AccessMiddleware(
+                token: settings.token,
+                origins: OriginPolicy(loopback: settings.address.isLoopback)
+            )
+        )
+        WebRoutes(
+            settings: settings,
+            source: source,
+            reader: OutboxReader(outbox: settings.outbox, quarantine: settings.quarantine),
+            previews: Thumbnailer(cacheDirectory: settings.previewCache)
+        ).register(on: router)
         // Hummingbird logs each request at debug and its own start at info: keep it to warnings.
         var serverLogger = logger
         serverLogger.logLevel = max(logger.logLevel, .warning)
@@ -61,10 +76,19 @@ public struct WebServer: Service {
         let connections = ConnectionCount(limit: settings.maxConnections)
         let app = Application(
             router: router,
-            server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard(count: connections)], idleTimeout: .seconds(30))),
-            configuration: .init(address: .hostname(settings.address.host, port: settings.address.port), serverName: nil),
+            server: .http1(
+                configuration: .init(
+                    additionalChannelHandlers: [ConnectionGuard(count: connections)],
+                    idleTimeout: .seconds(30)
+                )
+            ),
+            configuration: .init(
+                address: .hostname(settings.address.host, port: settings.address.port),
+                serverName: nil
+            ),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
-            logger: serverLogger)
+            logger: serverLogger
+        )
         try await app.run()
     }
 }

@@ -19,9 +19,15 @@ final class InotifyWaitFloor: @unchecked Sendable {
     init(watching folder: String) async throws {
         // stdbuf runs it line-buffered, so each event reaches the pipe at once.
         _ = try Tool.path("inotifywait")
-        process = try ChildProcess("stdbuf", ["-oL", "inotifywait", "-m", "-e", "moved_to", "--format", "%f", folder], stdout: .pipe, stderr: .pipe)
+        process = try ChildProcess(
+            "stdbuf",
+            ["-oL", "inotifywait", "-m", "-e", "moved_to", "--format", "%f", folder],
+            stdout: .pipe,
+            stderr: .pipe
+        )
         let shared = self.shared
-        let out = process.standardOutput!, err = process.standardError!
+        let out = process.standardOutput!
+        let err = process.standardError!
         Thread.detachNewThread {
             var pending = Data()
             while true {
@@ -46,7 +52,9 @@ final class InotifyWaitFloor: @unchecked Sendable {
             }
         }
         try await waitUntil("inotifywait to watch \(folder)", timeout: .seconds(10)) {
-            guard process.isRunning else { throw BenchError("inotifywait exited at start (status \(process.exitStatus ?? -1))") }
+            guard process.isRunning else {
+                throw BenchError("inotifywait exited at start (status \(process.exitStatus ?? -1))")
+            }
             return shared.ready.withLock { $0 }
         }
     }
@@ -93,12 +101,18 @@ final class NaiveHotFolder {
         environment["LC_ALL"] = "C"  // EPOCHREALTIME with a dot
         // bash, its inotifywait and its loop share one process group: stopping the group stops all three.
         process = try ChildProcess(
-            "bash", ["-c", Self.script, "naive", root + "/inbox", root + "/work", root + "/outbox"],
-            environment: environment, stdout: .file(logPath), stderr: .null)
+            "bash",
+            ["-c", Self.script, "naive", root + "/inbox", root + "/work", root + "/outbox"],
+            environment: environment,
+            stdout: .file(logPath),
+            stderr: .null
+        )
         // The loop is watching once a probe file is claimed.
         var probe = 0
         try await waitUntil("the naive hot folder to watch", timeout: .seconds(10), interval: .milliseconds(100)) {
-            guard process.isRunning else { throw BenchError("the naive hot folder's shell exited at start (status \(process.exitStatus ?? -1))") }
+            guard process.isRunning else {
+                throw BenchError("the naive hot folder's shell exited at start (status \(process.exitStatus ?? -1))")
+            }
             probe += 1
             _ = try drop(Array("{}".utf8), as: "probe-\(probe).json", into: inbox)
             return self.times("claimed").keys.contains { $0.hasPrefix("probe-") }

@@ -7,7 +7,8 @@ import TestSupport
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scenedrop-bench",
-        abstract: "Measure SceneDrop end to end: the real daemon on temporary folders, beside inotifywait and a naive shell hot folder.",
+        abstract:
+            "Measure SceneDrop end to end: the real daemon on temporary folders, beside inotifywait and a naive shell hot folder.",
         discussion: """
             Scenarios: B1 pickup latency (with the inotifywait floor and a naive hot folder), B2 a burst past the
             inotify queue, B3 parallel generation against a fake Gemini API with 1 s latency, B4 peak memory with
@@ -42,13 +43,25 @@ struct Bench: AsyncParsableCommand {
     @Option(name: .customLong("soak-minutes"), help: "How long S1 runs.")
     var soakMinutes: Double = 10
 
-    @Flag(name: .long, help: ArgumentHelp("Tiny runs of every scenario (the test suite's check that the benchmark works); the figures mean nothing.", visibility: .hidden))
+    @Flag(
+        name: .long,
+        help: ArgumentHelp(
+            "Tiny runs of every scenario (the test suite's check that the benchmark works); the figures mean nothing.",
+            visibility: .hidden
+        )
+    )
     var smoke = false
 
     @Flag(name: .long, help: "Keep each scenario's folders and daemon logs for a look afterwards.")
     var keep = false
 
-    @Option(name: .customLong("daemon-args"), help: ArgumentHelp("Extra arguments for every `scenedrop watch`, space-separated (e.g. \"--image-format jpeg\").", valueName: "args"))
+    @Option(
+        name: .customLong("daemon-args"),
+        help: ArgumentHelp(
+            "Extra arguments for every `scenedrop watch`, space-separated (e.g. \"--image-format jpeg\").",
+            valueName: "args"
+        )
+    )
     var daemonArgs: String = ""
 
     func run() async throws {
@@ -56,22 +69,59 @@ struct Bench: AsyncParsableCommand {
         try await ensureBinary()
         BenchDaemon.extraArguments = daemonArgs.split(separator: " ").map(String.init)
         BenchDaemon.keepScratch = keep
-        let wanted = Set(only.uppercased().split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
+        let wanted = Set(
+            only.uppercased().split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+        )
         var rows: [Measure] = []
         let latency = Duration.milliseconds(latencyMS)
         let scenarios: [(String, () async throws -> [Measure])] = [
             ("B1", { try await PickupScenario(count: b1Count, interval: .milliseconds(20)).run() }),
             ("B2", { try await BurstScenario(count: b2Count, spread: .seconds(1)).run() }),
-            ("B3", { try await ParallelScenario(kind: .b3, manifests: smoke ? 3 : 20, scenesPerManifest: 5, latency: latency, concurrency: 16, rounds: smoke ? 1 : 3).run() }),
-            ("B4", { try await ParallelScenario(kind: .b4, manifests: smoke ? 3 : 20, scenesPerManifest: 5, latency: latency, concurrency: 16).run() }),
-            ("B5", { try await PlaceholderScenario(manifests: smoke ? 2 : 20, scenesPerManifest: smoke ? 3 : 10).run() }),
-            ("B6", {
-                try await QuotaScenario(
-                    manifests: smoke ? 2 : 10, scenesPerManifest: smoke ? 3 : 10, limit: smoke ? 4 : 10, window: .seconds(smoke ? 1 : 10),
-                    latency: smoke ? .milliseconds(100) : .seconds(1)
-                ).run()
-            }),
-            ("S1", { try await SoakScenario(duration: .milliseconds(Int((smoke ? 0.25 : soakMinutes) * 60_000))).run() }),
+            (
+                "B3",
+                {
+                    try await ParallelScenario(
+                        kind: .b3,
+                        manifests: smoke ? 3 : 20,
+                        scenesPerManifest: 5,
+                        latency: latency,
+                        concurrency: 16,
+                        rounds: smoke ? 1 : 3
+                    ).run()
+                }
+            ),
+            (
+                "B4",
+                {
+                    try await ParallelScenario(
+                        kind: .b4,
+                        manifests: smoke ? 3 : 20,
+                        scenesPerManifest: 5,
+                        latency: latency,
+                        concurrency: 16
+                    ).run()
+                }
+            ),
+            (
+                "B5",
+                { try await PlaceholderScenario(manifests: smoke ? 2 : 20, scenesPerManifest: smoke ? 3 : 10).run() }
+            ),
+            (
+                "B6",
+                {
+                    try await QuotaScenario(
+                        manifests: smoke ? 2 : 10,
+                        scenesPerManifest: smoke ? 3 : 10,
+                        limit: smoke ? 4 : 10,
+                        window: .seconds(smoke ? 1 : 10),
+                        latency: smoke ? .milliseconds(100) : .seconds(1)
+                    ).run()
+                }
+            ),
+            (
+                "S1",
+                { try await SoakScenario(duration: .milliseconds(Int((smoke ? 0.25 : soakMinutes) * 60_000))).run() }
+            ),
         ]
         for (name, scenario) in scenarios where wanted.contains(name) {
             if !json { FileHandle.standardError.write(Data("running \(name)…\n".utf8)) }
@@ -86,7 +136,9 @@ struct Bench: AsyncParsableCommand {
             }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            let data = try encoder.encode(Output(machine: machine, date: WallClock.rfc3339(WallClock.now()), results: rows))
+            let data = try encoder.encode(
+                Output(machine: machine, date: WallClock.rfc3339(WallClock.now()), results: rows)
+            )
             print(String(decoding: data, as: UTF8.self))
         } else {
             print("\(machine), \(WallClock.rfc3339(WallClock.now()))\n")
@@ -137,13 +189,15 @@ struct Bench: AsyncParsableCommand {
     }
 
     static func machine() -> String {
-        let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
+        let cpu =
+            (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
             .split(separator: "\n").first { $0.hasPrefix("model name") }?
             .split(separator: ":", maxSplits: 1).last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
         var info = utsname()
         uname(&info)
         let kernel = withUnsafeBytes(of: &info.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         let memory = Double(sysconf(Int32(_SC_PHYS_PAGES)) * sysconf(Int32(_SC_PAGESIZE))) / 1_073_741_824
-        return "\(ProcessInfo.processInfo.activeProcessorCount) cores (\(cpu)), \(String(format: "%.0f", memory)) GiB, Linux \(kernel)"
+        return
+            "\(ProcessInfo.processInfo.activeProcessorCount) cores (\(cpu)), \(String(format: "%.0f", memory)) GiB, Linux \(kernel)"
     }
 }

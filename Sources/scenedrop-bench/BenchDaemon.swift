@@ -21,7 +21,9 @@ final class BenchDaemon {
         // The log lives beside the root, never inside a folder the daemon watches.
         process = try SceneDropProcess(
             ["watch", "--root", root, "--log-format", "json"] + arguments + Self.extraArguments,
-            logDirectory: FileSystem.parentPath(root), environment: environment)
+            logDirectory: FileSystem.parentPath(root),
+            environment: environment
+        )
         try await waitUntil("the daemon to watch \(root)/inbox", timeout: .seconds(60)) {
             guard process.isRunning else { throw BenchError("scenedrop watch exited at start: \(process.stderr)") }
             return !records("inbox watch in place").isEmpty
@@ -61,13 +63,17 @@ final class BenchDaemon {
         while let newline = partialLine.firstIndex(of: 0x0A) {
             let line = partialLine[partialLine.startIndex..<newline]
             partialLine.removeSubrange(partialLine.startIndex...newline)
-            if let record = (try? JSONSerialization.jsonObject(with: line)) as? [String: String] { parsed.append(record) }
+            if let record = (try? JSONSerialization.jsonObject(with: line)) as? [String: String] {
+                parsed.append(record)
+            }
         }
     }
 
     /// Peak resident set size so far, in bytes (the kernel's high-water mark).
     var peakRSS: Int? {
-        guard let status = try? String(contentsOfFile: "/proc/\(process.pid)/status", encoding: .utf8) else { return nil }
+        guard let status = try? String(contentsOfFile: "/proc/\(process.pid)/status", encoding: .utf8) else {
+            return nil
+        }
         for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
             return line.split(separator: " ").compactMap { Int($0) }.first.map { $0 * 1024 }
         }
@@ -77,7 +83,7 @@ final class BenchDaemon {
     /// User + system CPU seconds used so far.
     var cpuSeconds: Double? {
         guard let stat = try? String(contentsOfFile: "/proc/\(process.pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")")
+            let close = stat.lastIndex(of: ")")
         else { return nil }
         // Fields after the command name: state is field 3, utime 14, stime 15.
         let fields = stat[stat.index(after: close)...].split(separator: " ")
@@ -100,7 +106,7 @@ func parseTime(_ text: String) -> Double? {
     guard utf8.count >= 20 else { return nil }
     func number(_ range: Range<Int>) -> Int? { Int(String(decoding: utf8[range], as: UTF8.self)) }
     guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
-          let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19)
+        let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19)
     else { return nil }
     var parts = tm()
     parts.tm_year = Int32(year - 1900)
@@ -131,11 +137,21 @@ func drop(_ bytes: [UInt8], as name: String, into folder: String) throws -> Doub
     return time
 }
 
-func manifest(session: String, scenes: Int, width: Int, height: Int, quality: String = "draft", promptSeed: String = "") -> [UInt8] {
+func manifest(
+    session: String,
+    scenes: Int,
+    width: Int,
+    height: Int,
+    quality: String = "draft",
+    promptSeed: String = ""
+) -> [UInt8] {
     let list = (1...scenes).map { n in
         #"{"scene_number": \#(n), "image_create_prompt": "Benchmark scene \#(n) of \#(session)\#(promptSeed), a lighthouse at dusk", "image_style": "cinematic"}"#
     }.joined(separator: ", ")
-    return Array(#"{"session": "\#(session)", "quality": "\#(quality)", "width": \#(width), "height": \#(height), "scenes": [\#(list)]}"#.utf8)
+    return Array(
+        #"{"session": "\#(session)", "quality": "\#(quality)", "width": \#(width), "height": \#(height), "scenes": [\#(list)]}"#
+            .utf8
+    )
 }
 
 /// Removes a scenario's folders, unless `--keep` asked to look at them (logs, outbox) afterwards.

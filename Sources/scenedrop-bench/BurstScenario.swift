@@ -20,7 +20,11 @@ struct BurstScenario {
         let perBatch = max(1, count / 50)
         for index in 0..<count {
             let name = String(format: "b2-%05d.json", index)
-            try FileSystem.createFile(daemon.inbox + "/" + name, bytes: manifest(session: String(format: "b2-%05d", index), scenes: 1, width: 128, height: 72), sync: false)
+            try FileSystem.createFile(
+                daemon.inbox + "/" + name,
+                bytes: manifest(session: String(format: "b2-%05d", index), scenes: 1, width: 128, height: 72),
+                sync: false
+            )
             // Fifty even batches spread the writes over about `spread`.
             if index % perBatch == perBatch - 1 {
                 let due = start + spread * (Double(index + 1) / Double(count))
@@ -40,15 +44,42 @@ struct BurstScenario {
         let stopped = daemon.stoppedRecord ?? [:]
         let exactlyOnce = published.count == count && distinct.count == count && folders == count
         return [
-            Measure(scenario: "B2 burst", measure: "manifests written", value: "\(count) in \(String(format: "%.2f", written.seconds)) s",
-                    target: "about 1 s", met: nil, number: written.seconds, unit: "s"),
-            Measure(scenario: "B2 burst", measure: "published exactly once (publish records / distinct / folders)",
-                    value: "\(published.count) / \(distinct.count) / \(folders)", target: "all \(count)", met: exactlyOnce,
-                    number: Double(published.count), unit: "sessions"),
-            Measure(scenario: "B2 burst", measure: "throughput, first drop → last publish", value: String(format: "%.0f manifests/s", rate),
-                    target: "≥ 500/s", met: rate >= 500, number: rate, unit: "manifests/s"),
-            Measure(scenario: "B2 burst", measure: "inotify queue overflows / rescans", value: "\(stopped["scenedrop.overflows_total"] ?? "?") / \(stopped["scenedrop.rescans_total"] ?? "?")",
-                    target: "report", met: nil, number: stopped["scenedrop.overflows_total"].flatMap(Double.init), unit: "overflows"),
+            Measure(
+                scenario: "B2 burst",
+                measure: "manifests written",
+                value: "\(count) in \(String(format: "%.2f", written.seconds)) s",
+                target: "about 1 s",
+                met: nil,
+                number: written.seconds,
+                unit: "s"
+            ),
+            Measure(
+                scenario: "B2 burst",
+                measure: "published exactly once (publish records / distinct / folders)",
+                value: "\(published.count) / \(distinct.count) / \(folders)",
+                target: "all \(count)",
+                met: exactlyOnce,
+                number: Double(published.count),
+                unit: "sessions"
+            ),
+            Measure(
+                scenario: "B2 burst",
+                measure: "throughput, first drop → last publish",
+                value: String(format: "%.0f manifests/s", rate),
+                target: "≥ 500/s",
+                met: rate >= 500,
+                number: rate,
+                unit: "manifests/s"
+            ),
+            Measure(
+                scenario: "B2 burst",
+                measure: "inotify queue overflows / rescans",
+                value: "\(stopped["scenedrop.overflows_total"] ?? "?") / \(stopped["scenedrop.rescans_total"] ?? "?")",
+                target: "report",
+                met: nil,
+                number: stopped["scenedrop.overflows_total"].flatMap(Double.init),
+                unit: "overflows"
+            ),
         ]
     }
 }

@@ -18,10 +18,16 @@ struct PickupScenario {
         var dropped: [String: Double] = [:]
         for index in 0..<count {
             let name = String(format: "b1-%05d.json", index)
-            dropped[name] = try drop(manifest(session: String(format: "b1-%05d", index), scenes: 1, width: 320, height: 180), as: name, into: daemon.inbox)
+            dropped[name] = try drop(
+                manifest(session: String(format: "b1-%05d", index), scenes: 1, width: 320, height: 180),
+                as: name,
+                into: daemon.inbox
+            )
             try await Task.sleep(for: interval)
         }
-        try await waitUntil("\(count) B1 sessions", timeout: .seconds(120)) { daemon.count(of: "session published") >= count }
+        try await waitUntil("\(count) B1 sessions", timeout: .seconds(120)) {
+            daemon.count(of: "session published") >= count
+        }
         await floor.stop()
         try await daemon.stop()
         let claimed = daemon.times(of: "manifest claimed", by: "scenedrop.file")
@@ -34,7 +40,11 @@ struct PickupScenario {
         var naiveDropped: [String: Double] = [:]
         for index in 0..<count {
             let name = String(format: "b1-%05d.json", index)
-            naiveDropped[name] = try drop(manifest(session: String(format: "b1-%05d", index), scenes: 1, width: 320, height: 180), as: name, into: naive.inbox)
+            naiveDropped[name] = try drop(
+                manifest(session: String(format: "b1-%05d", index), scenes: 1, width: 320, height: 180),
+                as: name,
+                into: naive.inbox
+            )
             try await Task.sleep(for: interval)
         }
         try await waitUntil("\(count) naive publishes", timeout: .seconds(120)) {
@@ -42,11 +52,20 @@ struct PickupScenario {
         }
         await naive.stop()
         let naiveClaim = Samples(naiveDropped.compactMap { name, at in naive.times("claimed")[name].map { $0 - at } })
-        let naivePublish = Samples(naiveDropped.compactMap { name, at in naive.times("published")[name].map { $0 - at } })
+        let naivePublish = Samples(
+            naiveDropped.compactMap { name, at in naive.times("published")[name].map { $0 - at } }
+        )
 
         func row(_ measure: String, _ value: Double?, target: String, limit: Double? = nil) -> Measure {
-            Measure(scenario: "B1 pickup", measure: measure, value: milliseconds(value), target: target,
-                    met: limit.map { limit in value.map { $0 <= limit } ?? false }, number: value.map { $0 * 1000 }, unit: "ms")
+            Measure(
+                scenario: "B1 pickup",
+                measure: measure,
+                value: milliseconds(value),
+                target: target,
+                met: limit.map { limit in value.map { $0 <= limit } ?? false },
+                number: value.map { $0 * 1000 },
+                unit: "ms"
+            )
         }
         var rows = [
             row("SceneDrop drop → claimed p50", claim.p50, target: "≤ 1 ms", limit: 0.001),
@@ -60,12 +79,28 @@ struct PickupScenario {
             row("naive shell hot folder drop → published p99", naivePublish.p99, target: "report"),
         ]
         let ratio = claim.p50.flatMap { c in seen.p50.map { c / max($0, 1e-9) } }
-        rows.append(Measure(
-            scenario: "B1 pickup", measure: "SceneDrop claim p50 ÷ floor p50", value: ratio.map { String(format: "%.2f×", $0) } ?? "n/a",
-            target: "≤ 3×", met: ratio.map { $0 <= 3 } ?? false, number: ratio, unit: "ratio"))
-        rows.append(Measure(
-            scenario: "B1 pickup", measure: "sessions published / dropped", value: "\(published.count) / \(count)",
-            target: "all", met: published.count == count, number: Double(published.count), unit: "sessions"))
+        rows.append(
+            Measure(
+                scenario: "B1 pickup",
+                measure: "SceneDrop claim p50 ÷ floor p50",
+                value: ratio.map { String(format: "%.2f×", $0) } ?? "n/a",
+                target: "≤ 3×",
+                met: ratio.map { $0 <= 3 } ?? false,
+                number: ratio,
+                unit: "ratio"
+            )
+        )
+        rows.append(
+            Measure(
+                scenario: "B1 pickup",
+                measure: "sessions published / dropped",
+                value: "\(published.count) / \(count)",
+                target: "all",
+                met: published.count == count,
+                number: Double(published.count),
+                unit: "sessions"
+            )
+        )
         return rows
     }
 }

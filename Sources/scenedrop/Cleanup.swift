@@ -24,10 +24,16 @@ struct Cleanup: ParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
-    @Option(name: .customLong("older-than"), help: "Remove outbox sessions older than this. Without it, sessions are kept.")
+    @Option(
+        name: .customLong("older-than"),
+        help: "Remove outbox sessions older than this. Without it, sessions are kept."
+    )
     var olderThan: DurationArgument?
 
-    @Option(name: .customLong("quarantine-older-than"), help: "Remove quarantine entries older than this (default: the same as --older-than).")
+    @Option(
+        name: .customLong("quarantine-older-than"),
+        help: "Remove quarantine entries older than this (default: the same as --older-than)."
+    )
     var quarantineOlderThan: DurationArgument?
 
     @Option(name: .customLong("cache-older-than"), help: "Remove image cache entries older than this.")
@@ -50,12 +56,20 @@ struct Cleanup: ParsableCommand {
         } else {
             let verb = dryRun ? "would remove" : "removed"
             let bytes = report.removed.reduce(Int64(0)) { $0 + $1.bytes }
-            printLine("\(verb) \(report.removed.count) item(s), \(bytes) bytes; kept \(report.kept.count); errors \(report.errors.count)")
-            for item in report.removed { printLine("  \(verb.padding(12))  \(item.kind.rawValue.padding(10)) \(item.name)  (age \(Int(saturating: item.ageSeconds))s)") }
+            printLine(
+                "\(verb) \(report.removed.count) item(s), \(bytes) bytes; kept \(report.kept.count); errors \(report.errors.count)"
+            )
+            for item in report.removed {
+                printLine(
+                    "  \(verb.padding(12))  \(item.kind.rawValue.padding(10)) \(item.name)  (age \(Int(saturating: item.ageSeconds))s)"
+                )
+            }
             for item in report.kept where item.reason != "younger than the limit" && item.reason != "no age limit set" {
                 printLine("  kept          \(item.kind.rawValue.padding(10)) \(item.name)  (\(item.reason))")
             }
-            for item in report.errors { printLine("  error         \(item.kind.rawValue.padding(10)) \(item.name)  (\(item.reason))") }
+            for item in report.errors {
+                printLine("  error         \(item.kind.rawValue.padding(10)) \(item.name)  (\(item.reason))")
+            }
         }
         if !report.errors.isEmpty { throw ExitCode.failure }
     }

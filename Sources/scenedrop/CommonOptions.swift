@@ -1,13 +1,20 @@
 import ArgumentParser
 import Logging
 import SceneDropCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Where the folders are and how to log: shared by every command.
 struct CommonOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The root folder holding inbox/, outbox/, quarantine/ and .scenedrop/ (or set SCENEDROP_ROOT).", valueName: "dir"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The root folder holding inbox/, outbox/, quarantine/ and .scenedrop/ (or set SCENEDROP_ROOT).",
+            valueName: "dir"
+        )
+    )
     var root: String?
 
     @Option(name: .long, help: ArgumentHelp("Use this inbox instead of <root>/inbox.", valueName: "dir"))
@@ -19,7 +26,10 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Use this quarantine instead of <root>/quarantine.", valueName: "dir"))
     var quarantine: String?
 
-    @Option(name: .customLong("state-dir"), help: ArgumentHelp("Private state (claims, cache, locks) instead of <root>/.scenedrop.", valueName: "dir"))
+    @Option(
+        name: .customLong("state-dir"),
+        help: ArgumentHelp("Private state (claims, cache, locks) instead of <root>/.scenedrop.", valueName: "dir")
+    )
     var stateDir: String?
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
@@ -30,13 +40,19 @@ struct CommonOptions: ParsableArguments {
 
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else {
-            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical (got '\(logLevel)')")
+            throw ValidationError(
+                "--log-level must be one of trace, debug, info, notice, warning, error, critical (got '\(logLevel)')"
+            )
         }
         guard SceneDropLogHandler.Format(rawValue: logFormat) != nil else {
             throw ValidationError("--log-format must be text or json (got '\(logFormat)')")
         }
-        if root == nil, environment("SCENEDROP_ROOT") == nil, inbox == nil || outbox == nil || quarantine == nil || stateDir == nil {
-            throw ValidationError("say where to work: --root DIR (or SCENEDROP_ROOT), or all of --inbox, --outbox, --quarantine and --state-dir")
+        if root == nil, environment("SCENEDROP_ROOT") == nil,
+            inbox == nil || outbox == nil || quarantine == nil || stateDir == nil
+        {
+            throw ValidationError(
+                "say where to work: --root DIR (or SCENEDROP_ROOT), or all of --inbox, --outbox, --quarantine and --state-dir"
+            )
         }
     }
 

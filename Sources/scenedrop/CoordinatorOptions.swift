@@ -3,9 +3,13 @@ import Coordination
 
 /// `--coordinator`: shared by `watch`, `process` (the budget and the registry) and `status` (the fleet).
 struct CoordinatorOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp(
-        "A PostgreSQL database shared by every instance: the daily budget holds exactly across hosts, and `scenedrop status` shows the fleet. postgres://USER:PASSWORD@HOST:PORT/DATABASE, or postgres://USER@/DATABASE?host=/run/postgresql for a Unix socket (or set SCENEDROP_COORDINATOR, which ps does not show; a password may also come from PGPASSWORD).",
-        valueName: "url"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "A PostgreSQL database shared by every instance: the daily budget holds exactly across hosts, and `scenedrop status` shows the fleet. postgres://USER:PASSWORD@HOST:PORT/DATABASE, or postgres://USER@/DATABASE?host=/run/postgresql for a Unix socket (or set SCENEDROP_COORDINATOR, which ps does not show; a password may also come from PGPASSWORD).",
+            valueName: "url"
+        )
+    )
     var coordinator: String?
 
     func validate() throws {

@@ -7,7 +7,9 @@ struct DurationArgument: ExpressibleByArgument, Sendable, CustomStringConvertibl
 
     init?(argument: String) {
         let text = argument.trimmingCharacters(in: " ")
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400), ("w", 604_800)]
+        let units: [(String, Double)] = [
+            ("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400), ("w", 604_800),
+        ]
         var number = Substring(text)
         var scale = 1.0
         for (suffix, factor) in units where text.hasSuffix(suffix) {

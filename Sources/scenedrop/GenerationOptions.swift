@@ -10,83 +10,161 @@ struct GenerationOptions: ParsableArguments {
     @Option(name: .long, help: "Provider calls in flight across the whole daemon.")
     var concurrency: Int = 8
 
-    @Option(name: .customLong("max-sessions"), help: "Manifests claimed at once (default: the concurrency, at least 2). The rest wait in the inbox, where other instances can take them.")
+    @Option(
+        name: .customLong("max-sessions"),
+        help:
+            "Manifests claimed at once (default: the concurrency, at least 2). The rest wait in the inbox, where other instances can take them."
+    )
     var maxSessions: Int?
 
     @Option(name: .customLong("image-format"), help: "png or jpeg.")
     var imageFormat: String = "png"
 
-    @Flag(name: .long, help: "Quarantine a session (reason fallback_used) when any scene could not come from a real provider.")
+    @Flag(
+        name: .long,
+        help: "Quarantine a session (reason fallback_used) when any scene could not come from a real provider."
+    )
     var strict = false
 
-    @Option(name: .customLong("notify-dir"), help: ArgumentHelp("After each publish, write <session>.json (a copy of session.json) here by temp file and rename: a next stage can watch this folder.", valueName: "dir"))
+    @Option(
+        name: .customLong("notify-dir"),
+        help: ArgumentHelp(
+            "After each publish, write <session>.json (a copy of session.json) here by temp file and rename: a next stage can watch this folder.",
+            valueName: "dir"
+        )
+    )
     var notifyDir: String?
 
-    @Option(name: .long, help: "How long a file found by a rescan (no close event) must keep the same size and mtime before it is taken.")
+    @Option(
+        name: .long,
+        help: "How long a file found by a rescan (no close event) must keep the same size and mtime before it is taken."
+    )
     var settle: DurationArgument = DurationArgument(.seconds(1), text: "1s")
 
     @Flag(name: .customLong("no-fsync"), help: .hidden)
     var noFsync = false
 
-    @Option(name: .long, help: "Image providers in order, comma-separated: gemini, placeholder. The placeholder is always the last resort.")
+    @Option(
+        name: .long,
+        help:
+            "Image providers in order, comma-separated: gemini, placeholder. The placeholder is always the last resort."
+    )
     var providers: String = "gemini,placeholder"
 
-    @Option(name: .customLong("gemini-base-url"), help: ArgumentHelp("The Gemini API endpoint (or set SCENEDROP_GEMINI_BASE_URL).", valueName: "url"))
+    @Option(
+        name: .customLong("gemini-base-url"),
+        help: ArgumentHelp("The Gemini API endpoint (or set SCENEDROP_GEMINI_BASE_URL).", valueName: "url")
+    )
     var geminiBaseURL: String?
 
-    @Option(name: .customLong("api-key-file"), help: ArgumentHelp("Read the Gemini API key from this file (otherwise GEMINI_API_KEY or GOOGLE_API_KEY). The key never appears in logs, metadata or ps.", valueName: "file"))
+    @Option(
+        name: .customLong("api-key-file"),
+        help: ArgumentHelp(
+            "Read the Gemini API key from this file (otherwise GEMINI_API_KEY or GOOGLE_API_KEY). The key never appears in logs, metadata or ps.",
+            valueName: "file"
+        )
+    )
     var apiKeyFile: String?
 
     @Option(name: .customLong("request-timeout"), help: "Total time one Gemini request may take, answer included.")
     var requestTimeout: DurationArgument = DurationArgument(.seconds(60), text: "60s")
 
-    @Option(name: .long, help: "Retries per model after a 408, 5xx, timeout or connection error (a per-minute 429 is waited out instead: --quota-wait).")
+    @Option(
+        name: .long,
+        help:
+            "Retries per model after a 408, 5xx, timeout or connection error (a per-minute 429 is waited out instead: --quota-wait)."
+    )
     var retries: Int = 2
 
-    @Option(name: .long, help: "Requests per minute per Gemini model, shared by all sessions: a hard ceiling on top of the quota SceneDrop learns from 429s (default: none).")
+    @Option(
+        name: .long,
+        help:
+            "Requests per minute per Gemini model, shared by all sessions: a hard ceiling on top of the quota SceneDrop learns from 429s (default: none)."
+    )
     var rpm: Double?
 
-    @Option(name: .customLong("quota-wait"), help: "How long a scene waits in line for a model's per-minute quota before it falls back with rate_limited.")
+    @Option(
+        name: .customLong("quota-wait"),
+        help: "How long a scene waits in line for a model's per-minute quota before it falls back with rate_limited."
+    )
     var quotaWait: DurationArgument = DurationArgument(.seconds(15 * 60), text: "15m")
 
-    @Option(name: .customLong("daily-budget-usd"), help: "Stop paid image requests once today's (UTC) spend in the ledger reaches this many US dollars; images then come from the placeholder with budget_exceeded.")
+    @Option(
+        name: .customLong("daily-budget-usd"),
+        help:
+            "Stop paid image requests once today's (UTC) spend in the ledger reaches this many US dollars; images then come from the placeholder with budget_exceeded."
+    )
     var dailyBudgetUSD: Double?
 
-    @Option(name: .long, help: ArgumentHelp("interactive or batch, for manifests without a \"priority\": batch sends each session as one Gemini Batch API job at half the price, and waits for it (up to --batch-deadline).", valueName: "priority"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "interactive or batch, for manifests without a \"priority\": batch sends each session as one Gemini Batch API job at half the price, and waits for it (up to --batch-deadline).",
+            valueName: "priority"
+        )
+    )
     var priority: String = "interactive"
 
-    @Option(name: .customLong("batch-deadline"), help: "How long a batch job may take before it is cancelled and its scenes fall back (batch_expired): interactive requests, then the placeholder.")
+    @Option(
+        name: .customLong("batch-deadline"),
+        help:
+            "How long a batch job may take before it is cancelled and its scenes fall back (batch_expired): interactive requests, then the placeholder."
+    )
     var batchDeadline: DurationArgument = DurationArgument(.seconds(24 * 3600), text: "24h")
 
-    @Option(name: .customLong("batch-poll"), help: "The first wait before a batch job is asked how it stands; each later wait is 1.5 times the last, at most 5m.")
+    @Option(
+        name: .customLong("batch-poll"),
+        help:
+            "The first wait before a batch job is asked how it stands; each later wait is 1.5 times the last, at most 5m."
+    )
     var batchPoll: DurationArgument = DurationArgument(.seconds(10), text: "10s")
 
-    @Option(name: .customLong("lease-renew"), help: "How often this instance's lease (.scenedrop/work/<instance>.lease) moves on, so peers sharing the volume know it is alive.")
+    @Option(
+        name: .customLong("lease-renew"),
+        help:
+            "How often this instance's lease (.scenedrop/work/<instance>.lease) moves on, so peers sharing the volume know it is alive."
+    )
     var leaseRenew: DurationArgument = DurationArgument(.seconds(10), text: "10s")
 
-    @Option(name: .customLong("lease-timeout"), help: "How long a peer's lease may stand still, on this instance's own clock, before the peer is taken for dead and its claims go back to the inbox. Make it longer than any pause a peer may take (a suspended VM, a stalled mount); at least three --lease-renew.")
+    @Option(
+        name: .customLong("lease-timeout"),
+        help:
+            "How long a peer's lease may stand still, on this instance's own clock, before the peer is taken for dead and its claims go back to the inbox. Make it longer than any pause a peer may take (a suspended VM, a stalled mount); at least three --lease-renew."
+    )
     var leaseTimeout: DurationArgument = DurationArgument(.seconds(60), text: "60s")
 
-    @Option(name: .customLong("coordinator-wait"), help: "With --coordinator and --daily-budget-usd: how long paid requests wait for an unreachable coordinator before their scenes fall back with budget_unavailable (a budget cannot be kept without it). Without a budget, images go on and their ledger rows are written when it is back.")
+    @Option(
+        name: .customLong("coordinator-wait"),
+        help:
+            "With --coordinator and --daily-budget-usd: how long paid requests wait for an unreachable coordinator before their scenes fall back with budget_unavailable (a budget cannot be kept without it). Without a budget, images go on and their ledger rows are written when it is back."
+    )
     var coordinatorWait: DurationArgument = DurationArgument(.seconds(15 * 60), text: "15m")
 
     @OptionGroup var coordination: CoordinatorOptions
 
-    @Flag(name: .customLong("no-cache"), help: "Always ask the provider, even for an image made before with the same model, prompt and size.")
+    @Flag(
+        name: .customLong("no-cache"),
+        help: "Always ask the provider, even for an image made before with the same model, prompt and size."
+    )
     var noCache = false
 
     @OptionGroup var models: ModelOptions
 
     func validate() throws {
-        guard concurrency >= 1, concurrency <= 1024 else { throw ValidationError("--concurrency must be from 1 to 1024 (got \(concurrency))") }
+        guard concurrency >= 1, concurrency <= 1024 else {
+            throw ValidationError("--concurrency must be from 1 to 1024 (got \(concurrency))")
+        }
         if let maxSessions, maxSessions < 1 { throw ValidationError("--max-sessions must be at least 1") }
-        guard OutputFormat(rawValue: imageFormat.lowercased() == "jpg" ? "jpeg" : imageFormat.lowercased()) != nil else {
+        guard OutputFormat(rawValue: imageFormat.lowercased() == "jpg" ? "jpeg" : imageFormat.lowercased()) != nil
+        else {
             throw ValidationError("--image-format must be png or jpeg (got '\(imageFormat)')")
         }
         for name in providerNames where name != "gemini" && name != "placeholder" {
             throw ValidationError("--providers takes gemini and placeholder (got '\(name)')")
         }
-        guard (0...10).contains(retries) else { throw ValidationError("--retries must be from 0 to 10 (got \(retries))") }
+        guard (0...10).contains(retries) else {
+            throw ValidationError("--retries must be from 0 to 10 (got \(retries))")
+        }
         if let rpm, rpm <= 0 { throw ValidationError("--rpm must be above 0") }
         if let dailyBudgetUSD, dailyBudgetUSD < 0 { throw ValidationError("--daily-budget-usd must not be negative") }
         guard Manifest.Priority(rawValue: priority.lowercased()) != nil else {
@@ -94,7 +172,9 @@ struct GenerationOptions: ParsableArguments {
         }
         if leaseRenew.duration < .milliseconds(100) { throw ValidationError("--lease-renew must be at least 100ms") }
         if leaseTimeout.duration < leaseRenew.duration * 3 {
-            throw ValidationError("--lease-timeout (\(leaseTimeout.text)) must be at least three --lease-renew (\(leaseRenew.text)): one late renewal must not make a live peer look dead")
+            throw ValidationError(
+                "--lease-timeout (\(leaseTimeout.text)) must be at least three --lease-renew (\(leaseRenew.text)): one late renewal must not make a live peer look dead"
+            )
         }
         if batchDeadline.duration < .seconds(1) { throw ValidationError("--batch-deadline must be at least 1s") }
         if batchPoll.duration < .milliseconds(10) { throw ValidationError("--batch-poll must be at least 10ms") }
@@ -105,23 +185,30 @@ struct GenerationOptions: ParsableArguments {
         }
         _ = try models.catalog()
         if let apiKeyFile, readKeyFile(apiKeyFile) == nil {
-            throw ValidationError("--api-key-file \(apiKeyFile): cannot read a key from it (it must exist, be readable and not be empty)")
+            throw ValidationError(
+                "--api-key-file \(apiKeyFile): cannot read a key from it (it must exist, be readable and not be empty)"
+            )
         }
     }
 
     var providerNames: [String] {
-        providers.split(separator: ",").map { String($0).trimmingCharacters(in: " ").lowercased() }.filter { !$0.isEmpty }
+        providers.split(separator: ",").map { String($0).trimmingCharacters(in: " ").lowercased() }.filter {
+            !$0.isEmpty
+        }
     }
 
     func readKeyFile(_ path: String) -> GeminiKey? {
-        guard let bytes = try? FileSystem.readRegularFile(FileSystem.resolvingLink(path), limit: 64 * 1024) else { return nil }
+        guard let bytes = try? FileSystem.readRegularFile(FileSystem.resolvingLink(path), limit: 64 * 1024) else {
+            return nil
+        }
         return GeminiKey(String(decoding: bytes, as: UTF8.self))
     }
 
     func apply(to configuration: inout Configuration) {
         configuration.concurrency = concurrency
         configuration.maxSessions = maxSessions
-        configuration.imageFormat = OutputFormat(rawValue: imageFormat.lowercased() == "jpg" ? "jpeg" : imageFormat.lowercased()) ?? .png
+        configuration.imageFormat =
+            OutputFormat(rawValue: imageFormat.lowercased() == "jpg" ? "jpeg" : imageFormat.lowercased()) ?? .png
         configuration.strict = strict
         configuration.priority = Manifest.Priority(rawValue: priority.lowercased()) ?? .interactive
         configuration.notifyDirectory = notifyDir.map(Layout.absolutePath)
@@ -135,7 +222,8 @@ struct GenerationOptions: ParsableArguments {
     func settings() throws -> GenerationSettings {
         var settings = GenerationSettings()
         settings.geminiEnabled = providerNames.contains("gemini")
-        settings.apiKey = apiKeyFile.flatMap(readKeyFile)
+        settings.apiKey =
+            apiKeyFile.flatMap(readKeyFile)
             ?? environment("GEMINI_API_KEY").flatMap(GeminiKey.init)
             ?? environment("GOOGLE_API_KEY").flatMap(GeminiKey.init)
         settings.baseURL = geminiBaseURL ?? environment("SCENEDROP_GEMINI_BASE_URL") ?? settings.baseURL

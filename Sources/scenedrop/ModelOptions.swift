@@ -4,13 +4,31 @@ import SystemSupport
 
 /// The model table in effect: built in, then a `--models-file`, then the chain flags.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .customLong("models-file"), help: ArgumentHelp("A JSON file of changes to the model table: prices, sizes, new models, chains (or set SCENEDROP_MODELS_FILE). See `scenedrop models --help`.", valueName: "file"))
+    @Option(
+        name: .customLong("models-file"),
+        help: ArgumentHelp(
+            "A JSON file of changes to the model table: prices, sizes, new models, chains (or set SCENEDROP_MODELS_FILE). See `scenedrop models --help`.",
+            valueName: "file"
+        )
+    )
     var modelsFile: String?
 
-    @Option(name: .customLong("draft-models"), help: ArgumentHelp("Models tried for draft manifests, in order, comma-separated (default: gemini-3.1-flash-lite-image,gemini-3.1-flash-image).", valueName: "ids"))
+    @Option(
+        name: .customLong("draft-models"),
+        help: ArgumentHelp(
+            "Models tried for draft manifests, in order, comma-separated (default: gemini-3.1-flash-lite-image,gemini-3.1-flash-image).",
+            valueName: "ids"
+        )
+    )
     var draftModels: String?
 
-    @Option(name: .customLong("production-models"), help: ArgumentHelp("Models tried for production manifests, in order, comma-separated (default: gemini-3-pro-image,gemini-3.1-flash-image).", valueName: "ids"))
+    @Option(
+        name: .customLong("production-models"),
+        help: ArgumentHelp(
+            "Models tried for production manifests, in order, comma-separated (default: gemini-3-pro-image,gemini-3.1-flash-image).",
+            valueName: "ids"
+        )
+    )
     var productionModels: String?
 
     /// The effective table, or a ValidationError that says where the file is wrong.
@@ -29,12 +47,17 @@ struct ModelOptions: ParsableArguments {
                 throw ValidationError("--models-file \(path): \(error)")
             }
         }
-        for (flag, text, keyPath) in [("--draft-models", draftModels, \ModelCatalog.draftChain), ("--production-models", productionModels, \ModelCatalog.productionChain)] {
+        for (flag, text, keyPath) in [
+            ("--draft-models", draftModels, \ModelCatalog.draftChain),
+            ("--production-models", productionModels, \ModelCatalog.productionChain),
+        ] {
             guard let text else { continue }
             let ids = text.split(separator: ",").map { String($0).trimmingCharacters(in: " ") }.filter { !$0.isEmpty }
             guard !ids.isEmpty else { throw ValidationError("\(flag) needs at least one model id") }
             if let unknown = ids.first(where: { catalog[$0] == nil }) {
-                throw ValidationError("\(flag): '\(unknown)' is not in the model table (known: \(catalog.models.keys.sorted().joined(separator: ", "))); add it with --models-file")
+                throw ValidationError(
+                    "\(flag): '\(unknown)' is not in the model table (known: \(catalog.models.keys.sorted().joined(separator: ", "))); add it with --models-file"
+                )
             }
             catalog[keyPath: keyPath] = ids
         }

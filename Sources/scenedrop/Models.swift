@@ -43,16 +43,22 @@ struct Models: ParsableCommand {
             var table: [String: Any] = [:]
             for id in ids {
                 guard let spec = catalog[id] else { continue }
-                table[id] = [
-                    "aspect_ratios": spec.aspectRatios, "image_sizes": spec.imageSizes,
-                    "outputs": spec.outputs.mapValues { $0.mapValues { "\($0.width)x\($0.height)" } },
-                    "price_per_image": spec.pricePerImage,
-                    "batch_price_per_image": Dictionary(uniqueKeysWithValues: (spec.imageSizes.isEmpty ? [""] : spec.imageSizes).compactMap { size in
-                        spec.batchPrice(size: size).map { (size, $0) }
-                    }),
-                ] as [String: Any]
+                table[id] =
+                    [
+                        "aspect_ratios": spec.aspectRatios, "image_sizes": spec.imageSizes,
+                        "outputs": spec.outputs.mapValues { $0.mapValues { "\($0.width)x\($0.height)" } },
+                        "price_per_image": spec.pricePerImage,
+                        "batch_price_per_image": Dictionary(
+                            uniqueKeysWithValues: (spec.imageSizes.isEmpty ? [""] : spec.imageSizes).compactMap {
+                                size in
+                                spec.batchPrice(size: size).map { (size, $0) }
+                            }
+                        ),
+                    ] as [String: Any]
             }
-            let object: [String: Any] = ["models": table, "chains": ["draft": catalog.draftChain, "production": catalog.productionChain]]
+            let object: [String: Any] = [
+                "models": table, "chains": ["draft": catalog.draftChain, "production": catalog.productionChain],
+            ]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
             print(String(decoding: data, as: UTF8.self))
             return

@@ -1,7 +1,7 @@
 import ArgumentParser
-import Outbox
 import Foundation
 import LocatedJSON
+import Outbox
 import SceneDropCore
 
 struct Process: AsyncParsableCommand {
@@ -42,7 +42,8 @@ struct Process: AsyncParsableCommand {
         if json {
             try printJSON(summary)
         } else {
-            var counts = "published \(summary.published.count), quarantined \(summary.quarantined.count), handed back \(summary.handedBack.count), waiting \(summary.skipped.count)"
+            var counts =
+                "published \(summary.published.count), quarantined \(summary.quarantined.count), handed back \(summary.handedBack.count), waiting \(summary.skipped.count)"
             if !summary.unclaimed.isEmpty { counts += ", not claimed \(summary.unclaimed.count)" }
             printLine("\(counts) (\(summary.durationMS) ms)")
             for entry in summary.published { printLine("  published    \(entry.file): \(entry.detail)") }

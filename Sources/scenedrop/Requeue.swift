@@ -25,7 +25,11 @@ struct Requeue: ParsableCommand {
     var all = false
 
     func validate() throws {
-        if names.isEmpty && !all { throw ValidationError("name the manifests to requeue, or pass --all (`scenedrop status --root DIR` lists the quarantined names)") }
+        if names.isEmpty && !all {
+            throw ValidationError(
+                "name the manifests to requeue, or pass --all (`scenedrop status --root DIR` lists the quarantined names)"
+            )
+        }
         if !names.isEmpty && all { throw ValidationError("pass names or --all, not both") }
     }
 

@@ -30,7 +30,11 @@ struct Status: AsyncParsableCommand {
     @Flag(name: .long, help: "Print the status as JSON.")
     var json = false
 
-    @Flag(name: .long, help: "Print only the URL of the running daemon's web view (with its token, when this user can read the token file).")
+    @Flag(
+        name: .long,
+        help:
+            "Print only the URL of the running daemon's web view (with its token, when this user can read the token file)."
+    )
     var http = false
 
     func run() async throws {
@@ -42,14 +46,17 @@ struct Status: AsyncParsableCommand {
         if (try? FileSystem.info(layout.inbox))?.kind == .symlink {
             printError(
                 "scenedrop status: the inbox \(layout.inbox) is a symbolic link (to \(FileSystem.resolvingLink(layout.inbox))): "
-                    + "nothing is read through it, and a running daemon takes no file from it; make it a folder again")
+                    + "nothing is read through it, and a running daemon takes no file from it; make it a folder again"
+            )
             throw ExitCode.failure
         }
         let report: StatusReport
         do {
             report = try StatusReport.gather(layout, now: WallClock.now())
-        } catch where error.errno == ENOENT {
-            printError("scenedrop status: there is no inbox at \(layout.inbox): is --root right? (watch and process create the folders)")
+        } catch  where error.errno == ENOENT {
+            printError(
+                "scenedrop status: there is no inbox at \(layout.inbox): is --root right? (watch and process create the folders)"
+            )
             throw ExitCode.failure
         } catch {
             printError("scenedrop status: the inbox cannot be read: \(error)")
@@ -62,7 +69,9 @@ struct Status: AsyncParsableCommand {
             return
         }
         if let changed = report.inboxChanged {
-            printError("scenedrop status: not ready: the inbox changed since start, and no file is taken from it: \(changed)")
+            printError(
+                "scenedrop status: not ready: the inbox changed since start, and no file is taken from it: \(changed)"
+            )
         }
         printReport(report)
         if let fleet { Self.printFleet(fleet) }
@@ -80,27 +89,40 @@ struct Status: AsyncParsableCommand {
         line("quarantine", report.quarantine, "manifests")
         printLine("spent today \(String(format: "$%.4f", report.spentTodayUSD)) (UTC day, from the ledger)")
         for retired in report.retiredModels {
-            printLine("model       \(retired.model): daily quota spent (\(retired.reason)), back at \(retired.until) (midnight Pacific time)")
+            printLine(
+                "model       \(retired.model): daily quota spent (\(retired.reason)), back at \(retired.until) (midnight Pacific time)"
+            )
         }
         for job in report.batchJobs {
-            printLine("batch job   \(job.job ?? "(being submitted)") for \(job.session): \(job.state), \(job.scenes) scene(s), \(job.model), submitted \(Self.age(job.ageSeconds)) ago")
+            printLine(
+                "batch job   \(job.job ?? "(being submitted)") for \(job.session): \(job.state), \(job.scenes) scene(s), \(job.model), submitted \(Self.age(job.ageSeconds)) ago"
+            )
         }
         for instance in report.instances {
-            let lease = instance.leaseCounter.map { ", lease \($0) renewed \(instance.leaseRenewedAt ?? "?") by its clock" } ?? ""
-            let state = instance.alive ? "running" + (instance.host.map { " on \($0)" } ?? "") : "dead: its claims return at the next start or rescan"
+            let lease =
+                instance.leaseCounter.map { ", lease \($0) renewed \(instance.leaseRenewedAt ?? "?") by its clock" }
+                ?? ""
+            let state =
+                instance.alive
+                ? "running" + (instance.host.map { " on \($0)" } ?? "")
+                : "dead: its claims return at the next start or rescan"
             printLine("instance    \(instance.id) (\(state), \(instance.claims) claim(s)\(lease))")
         }
         if !report.lastSessions.isEmpty {
             printLine("last sessions:")
             for s in report.lastSessions {
-                printLine("  \(s.session.padding(32)) \(s.finishedAt)  \(s.scenes) scene(s), \(s.fallbacks) fallback(s), $\(String(format: "%.3f", s.costUSD))")
+                printLine(
+                    "  \(s.session.padding(32)) \(s.finishedAt)  \(s.scenes) scene(s), \(s.fallbacks) fallback(s), $\(String(format: "%.3f", s.costUSD))"
+                )
             }
         }
         if !report.quarantined.isEmpty {
             printLine("quarantined (fix, then: scenedrop requeue --root \(common.root ?? "DIR") NAME):")
             let shown = 20
             for entry in report.quarantined.prefix(shown) {
-                printLine("  \(entry.name.padding(32)) \(entry.reason ?? "no report")\(entry.message.map { ": \($0)" } ?? "")")
+                printLine(
+                    "  \(entry.name.padding(32)) \(entry.reason ?? "no report")\(entry.message.map { ": \($0)" } ?? "")"
+                )
             }
             if report.quarantined.count > shown {
                 printLine("  … and \(report.quarantined.count - shown) more (--json lists all)")
@@ -114,9 +136,15 @@ struct Status: AsyncParsableCommand {
         do {
             // Silent: a failure is said once, below, on stderr; stdout stays the report (or its JSON).
             let quiet = Logger(label: "scenedrop", factory: { _ in SwiftLogNoOpLogHandler() })
-            return try await PostgresCoordinator.fleet(at: address, day: CostLedger.day(at: WallClock.now()), logger: quiet)
+            return try await PostgresCoordinator.fleet(
+                at: address,
+                day: CostLedger.day(at: WallClock.now()),
+                logger: quiet
+            )
         } catch {
-            printError("scenedrop status: the coordinator at \(address) cannot be reached (\(error.message)): check that PostgreSQL runs there and lets this user in")
+            printError(
+                "scenedrop status: the coordinator at \(address) cannot be reached (\(error.message)): check that PostgreSQL runs there and lets this user in"
+            )
             throw ExitCode.failure
         }
     }
@@ -125,9 +153,13 @@ struct Status: AsyncParsableCommand {
         printLine("fleet       \(fleet.members.count) instance(s) registered with \(fleet.coordinator)")
         for member in fleet.members {
             let budget = member.dailyBudgetUSD.map { String(format: ", budget $%.4f", $0) } ?? ""
-            printLine("  \(member.instance.padding(24)) \(member.state.padding(5)) \(member.host) pid \(member.pid), renewed \(age(member.renewedAgoSeconds)) ago, \(member.sessionsInFlight) session(s) in flight, spent \(String(format: "$%.4f", member.spentTodayUSD))\(budget)  \(member.inbox)")
+            printLine(
+                "  \(member.instance.padding(24)) \(member.state.padding(5)) \(member.host) pid \(member.pid), renewed \(age(member.renewedAgoSeconds)) ago, \(member.sessionsInFlight) session(s) in flight, spent \(String(format: "$%.4f", member.spentTodayUSD))\(budget)  \(member.inbox)"
+            )
         }
-        printLine("fleet today \(String(format: "$%.4f", fleet.spentTodayUSD)) spent on \(fleet.paidImagesToday) image(s), \(String(format: "$%.4f", fleet.reservedUSD)) reserved (UTC day \(fleet.day), from the coordinator)")
+        printLine(
+            "fleet today \(String(format: "$%.4f", fleet.spentTodayUSD)) spent on \(fleet.paidImagesToday) image(s), \(String(format: "$%.4f", fleet.reservedUSD)) reserved (UTC day \(fleet.day), from the coordinator)"
+        )
     }
 
     /// Ages come from files' times and peers' clocks: saturating, never a trap.

@@ -1,6 +1,6 @@
 import ArgumentParser
-import Outbox
 import Foundation
+import Outbox
 import SceneDropCore
 
 struct Validate: ParsableCommand {
@@ -32,12 +32,16 @@ struct Validate: ParsableCommand {
         } else {
             for result in results {
                 if result.valid {
-                    printLine("ok       \(result.file): session \(result.session ?? "?"), \(result.scenes ?? 0) scene(s)")
+                    printLine(
+                        "ok       \(result.file): session \(result.session ?? "?"), \(result.scenes ?? 0) scene(s)"
+                    )
                 } else {
                     printLine("invalid  \(result.file): \(result.reason ?? "") — \(result.message ?? "")")
                     for issue in result.errors { printLine("  error    \(issue)") }
                     if result.errorsTotal > result.errors.count {
-                        printLine("  …        \(result.errorsTotal - result.errors.count) more errors not listed (\(result.errorsTotal) in all)")
+                        printLine(
+                            "  …        \(result.errorsTotal - result.errors.count) more errors not listed (\(result.errorsTotal) in all)"
+                        )
                     }
                 }
                 for issue in result.warnings { printLine("  warning  \(issue)") }

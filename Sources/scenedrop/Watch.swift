@@ -31,13 +31,23 @@ struct Watch: AsyncParsableCommand {
     @OptionGroup var generation: GenerationOptions
     @OptionGroup var web: WebOptions
 
-    @Option(name: .customLong("rescan-interval"), help: "Full inbox rescan interval (default 10s; 2s when the inbox is on NFS/SMB/9P/FUSE).")
+    @Option(
+        name: .customLong("rescan-interval"),
+        help: "Full inbox rescan interval (default 10s; 2s when the inbox is on NFS/SMB/9P/FUSE)."
+    )
     var rescanInterval: DurationArgument?
 
-    @Option(name: .long, help: "Remove outbox sessions whose session.json is older than this, every --cleanup-interval. Default: keep everything.")
+    @Option(
+        name: .long,
+        help:
+            "Remove outbox sessions whose session.json is older than this, every --cleanup-interval. Default: keep everything."
+    )
     var retention: DurationArgument?
 
-    @Option(name: .customLong("quarantine-retention"), help: "Age limit for quarantine entries (default: the same as --retention).")
+    @Option(
+        name: .customLong("quarantine-retention"),
+        help: "Age limit for quarantine entries (default: the same as --retention)."
+    )
     var quarantineRetention: DurationArgument?
 
     @Option(name: .customLong("cache-retention"), help: "Age limit for image cache entries.")
@@ -46,7 +56,11 @@ struct Watch: AsyncParsableCommand {
     @Option(name: .customLong("cleanup-interval"), help: "How often the retention policy runs (with --retention).")
     var cleanupInterval: DurationArgument = DurationArgument(.seconds(3600), text: "1h")
 
-    @Option(name: .customLong("shutdown-grace"), help: "On SIGTERM/SIGINT, how long sessions in flight may take before their manifests are handed back to the inbox.")
+    @Option(
+        name: .customLong("shutdown-grace"),
+        help:
+            "On SIGTERM/SIGINT, how long sessions in flight may take before their manifests are handed back to the inbox."
+    )
     var shutdownGrace: DurationArgument = DurationArgument(.seconds(30), text: "30s")
 
     func validate() throws {
@@ -73,7 +87,10 @@ struct Watch: AsyncParsableCommand {
         do {
             try await daemon.watch()
         } catch let error as StartupError {
-            logger.critical("daemon cannot start", metadata: ["error.type": "\(error.code.rawValue)", "error.message": "\(error.message)"])
+            logger.critical(
+                "daemon cannot start",
+                metadata: ["error.type": "\(error.code.rawValue)", "error.message": "\(error.message)"]
+            )
             throw ExitCode(64)
         } catch {
             logger.critical("daemon stopped on an error", metadata: ["error.message": "\(error)"])

@@ -4,14 +4,22 @@ import WebView
 
 /// `--http` and `--http-token-file` for `watch`.
 struct WebOptions: ParsableArguments {
-    @Option(name: .customLong("http"), help: ArgumentHelp(
-        "Serve the web view, /metrics, /healthz and /readyz on ADDR:PORT (env SCENEDROP_HTTP; default: off). Beyond loopback it needs --http-token-file.",
-        valueName: "addr:port"))
+    @Option(
+        name: .customLong("http"),
+        help: ArgumentHelp(
+            "Serve the web view, /metrics, /healthz and /readyz on ADDR:PORT (env SCENEDROP_HTTP; default: off). Beyond loopback it needs --http-token-file.",
+            valueName: "addr:port"
+        )
+    )
     var http: String?
 
-    @Option(name: .customLong("http-token-file"), help: ArgumentHelp(
-        "A file holding the secret every web request must carry (env SCENEDROP_HTTP_TOKEN_FILE). Open the URL the daemon prints once to set its cookie.",
-        valueName: "file"))
+    @Option(
+        name: .customLong("http-token-file"),
+        help: ArgumentHelp(
+            "A file holding the secret every web request must carry (env SCENEDROP_HTTP_TOKEN_FILE). Open the URL the daemon prints once to set its cookie.",
+            valueName: "file"
+        )
+    )
     var tokenFile: String?
 
     /// nil when the web view is off; a clear error for a bad address, token or a bind beyond loopback without a token.

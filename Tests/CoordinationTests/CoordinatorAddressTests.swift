@@ -1,9 +1,13 @@
-@testable import Coordination
 import Testing
+
+@testable import Coordination
 
 struct CoordinatorAddressTests {
     @Test func aTCPAddressGivesItsPartsAndHidesThePassword() throws {
-        let address = try CoordinatorAddress(parsing: "postgres://farm:s3cr%40t@db.example:6543/budget?sslmode=require", environment: [:])
+        let address = try CoordinatorAddress(
+            parsing: "postgres://farm:s3cr%40t@db.example:6543/budget?sslmode=require",
+            environment: [:]
+        )
         #expect(address.endpoint == .tcp(host: "db.example", port: 6543))
         #expect(address.user == "farm")
         #expect(address.password == "s3cr@t")
@@ -20,7 +24,10 @@ struct CoordinatorAddressTests {
     }
 
     @Test func whatIsMissingComesFromTheEnvironmentAsWithPsql() throws {
-        let address = try CoordinatorAddress(parsing: "postgres://db.example", environment: ["USER": "render", "PGPASSWORD": "pw"])
+        let address = try CoordinatorAddress(
+            parsing: "postgres://db.example",
+            environment: ["USER": "render", "PGPASSWORD": "pw"]
+        )
         #expect(address.endpoint == .tcp(host: "db.example", port: 5432))
         #expect(address.user == "render")
         #expect(address.database == "render")
@@ -38,7 +45,8 @@ struct CoordinatorAddressTests {
                 _ = try CoordinatorAddress(parsing: text, environment: [:])
             } throws: { error in
                 let error = error as! CoordinatorError
-                return error.code == .invalidAddress && error.message.contains(expected) && !error.message.contains("hunter2")
+                return error.code == .invalidAddress && error.message.contains(expected)
+                    && !error.message.contains("hunter2")
             }
         }
     }

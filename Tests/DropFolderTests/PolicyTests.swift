@@ -9,8 +9,10 @@ import Testing
     }
 
     @Test(arguments: [
-        ".a.json", "._a.json", ".DS_Store", ".a.json.XyZ12", "~$a.json", "a.json~", "a.json.tmp", "a.json.part", "a.partial",
-        "a.json.crdownload", "a.json.download", "a.json.filepart", "a.json.swp", "Thumbs.db", "a.txt", ".json", "a.json.error.json",
+        ".a.json", "._a.json", ".DS_Store", ".a.json.XyZ12", "~$a.json", "a.json~", "a.json.tmp", "a.json.part",
+        "a.partial",
+        "a.json.crdownload", "a.json.download", "a.json.filepart", "a.json.swp", "Thumbs.db", "a.txt", ".json",
+        "a.json.error.json",
         "a.jsonx", "",
     ])
     func temporaryAndHiddenNamesAreIgnored(name: String) {

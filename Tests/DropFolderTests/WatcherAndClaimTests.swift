@@ -4,6 +4,7 @@ import Synchronization
 import SystemSupport
 import TestSupport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -58,7 +59,9 @@ final class EventCollector: Sendable {
             try await withWatcher(dir) { _, collector in
                 try writeFile(dir + "/copied.json", "{}")
                 try dropFile(dir + "/renamed.json", "{}")
-                try await waitUntil("both arrivals") { collector.arrived("copied.json") && collector.arrived("renamed.json") }
+                try await waitUntil("both arrivals") {
+                    collector.arrived("copied.json") && collector.arrived("renamed.json")
+                }
             }
         }
     }
@@ -80,7 +83,9 @@ final class EventCollector: Sendable {
     @Test func aSecondWatcherInTheSameProcessIsRefused() async throws {
         try await withTemporaryDirectory { dir in
             try await withWatcher(dir) { _, _ in
-                #expect(throws: InotifyWatcher.AlreadyActive.self) { try InotifyWatcher.start(directory: dir, logger: logger) }
+                #expect(throws: InotifyWatcher.AlreadyActive.self) {
+                    try InotifyWatcher.start(directory: dir, logger: logger)
+                }
             }
             try await withWatcher(dir) { _, collector in
                 try writeFile(dir + "/fresh.json", "{}")
@@ -106,7 +111,9 @@ final class EventCollector: Sendable {
                 watcher.holdReads(false)
                 // Some 16,000 events to read first: on two loaded cores, with the whole suite beside it, a
                 // debug build has taken over 30 s.
-                try await waitUntil("an overflow event", timeout: .seconds(180)) { collector.events.contains(.overflow) }
+                try await waitUntil("an overflow event", timeout: .seconds(180)) {
+                    collector.events.contains(.overflow)
+                }
                 let events = collector.events
                 let isArrival: (WatchEvent) -> Bool = { if case .arrived = $0 { return true } else { return false } }
                 let arrivals = events.filter(isArrival).count
@@ -116,7 +123,10 @@ final class EventCollector: Sendable {
                 #expect(arrivals < limit + 500, "\(arrivals) arrivals with a queue of \(limit)")
                 #expect(arrivals > 0)
                 let overflowAt = try #require(events.firstIndex(of: .overflow))
-                #expect((events.lastIndex(where: isArrival) ?? -1) < overflowAt, "an arrival was reported after the overflow")
+                #expect(
+                    (events.lastIndex(where: isArrival) ?? -1) < overflowAt,
+                    "an arrival was reported after the overflow"
+                )
             }
         }
     }
@@ -160,7 +170,13 @@ final class EventCollector: Sendable {
             try writeFile(dir + "/work/dead/4~clash.json", "old")
             try writeFile(dir + "/inbox/clash.json", "new")
             let clock = ManualClock()
-            let live = try WorkArea(inbox: dir + "/inbox", workRoot: dir + "/work", instanceID: "live", leaseTimeout: 60, clock: MonotonicClock(clock))
+            let live = try WorkArea(
+                inbox: dir + "/inbox",
+                workRoot: dir + "/work",
+                instanceID: "live",
+                leaseTimeout: 60,
+                clock: MonotonicClock(clock)
+            )
             #expect(live.recoverDeadInstances().isEmpty, "first seen: it gets the whole timeout")
             clock.advance(by: .seconds(59))
             #expect(live.recoverDeadInstances().isEmpty)
@@ -183,7 +199,13 @@ final class EventCollector: Sendable {
         try await withTemporaryDirectory { dir in
             let clock = ManualClock()
             try FileSystem.makeDirectories(dir + "/inbox")
-            let me = try WorkArea(inbox: dir + "/inbox", workRoot: dir + "/work", instanceID: "me", leaseTimeout: 30, clock: MonotonicClock(clock))
+            let me = try WorkArea(
+                inbox: dir + "/inbox",
+                workRoot: dir + "/work",
+                instanceID: "me",
+                leaseTimeout: 30,
+                clock: MonotonicClock(clock)
+            )
             func peerLease(_ counter: UInt64) throws {
                 var lease = Lease(instance: "far", counter: counter, startedAt: "2026-12-06T00:00:00Z")
                 lease.host = "render-07"

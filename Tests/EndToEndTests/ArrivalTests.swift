@@ -3,6 +3,7 @@ import Synchronization
 import SystemSupport
 import TestSupport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -53,7 +54,8 @@ import Glibc
                 for i in 0..<chunks {
                     let part = Array(bytes[min(bytes.count, i * size)..<min(bytes.count, (i + 1) * size)])
                     _ = part.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-                    usleep(500_000)  // the writer's own pace: 5 s in all (issue 4: "a file still being written for 5 s")
+                    // The writer's own pace: 5 s in all (issue 4: "a file still being written for 5 s").
+                    usleep(500_000)
                 }
                 close(fd)
                 finished.store(true, ordering: .releasing)
@@ -78,14 +80,19 @@ import Glibc
     @Test func writerPausingLongerThanTheSettleIntervalIsNotJudgedHalfWritten() async throws {
         try await withTemporaryDirectory { root in
             // Rescans every 200ms and a 500ms settle: the pause below makes the file look finished.
-            let daemon = try await Daemon.start(root, ["--rescan-interval", "200ms", "--settle", "500ms", "--log-level", "debug"])
+            let daemon = try await Daemon.start(
+                root,
+                ["--rescan-interval", "200ms", "--settle", "500ms", "--log-level", "debug"]
+            )
             let bytes = Array(manifestJSON(session: "paused", scenes: 2).utf8)
             let half = bytes.count / 2
             let fd = open(daemon.inbox + "/paused.json", O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
             #expect(fd >= 0)
             _ = Array(bytes[..<half]).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
             // The gate takes the file while the writer still holds it open.
-            try await daemon.waitUntil("the half-written file to be claimed") { !FileSystem.exists(daemon.inbox + "/paused.json") }
+            try await daemon.waitUntil("the half-written file to be claimed") {
+                !FileSystem.exists(daemon.inbox + "/paused.json")
+            }
             // Without the open-for-writing check it was judged truncated within about a second.
             try await daemon.waitForRescans(10)
             #expect(listNames(daemon.quarantine).isEmpty, "judged before the writer finished")
@@ -94,7 +101,9 @@ import Glibc
             do {
                 try await waitForSessions(daemon.outbox, count: 1)
             } catch {
-                Issue.record("\(error)\nreport: \(readText(daemon.quarantine + "/paused.json.error.json") ?? "none")\nlog: \(daemon.process.stderr.suffix(2500))")
+                Issue.record(
+                    "\(error)\nreport: \(readText(daemon.quarantine + "/paused.json.error.json") ?? "none")\nlog: \(daemon.process.stderr.suffix(2500))"
+                )
                 throw error
             }
             #expect(readFile(daemon.outbox + "/paused/manifest.json") == bytes)
@@ -132,7 +141,10 @@ import Glibc
 
     @Test func ignoredNamesStayInTheInbox() async throws {
         try await withTemporaryDirectory { root in
-            let ignored = [".hidden.json", "._mac.json", "~$office.json", "draft.json~", "a.json.tmp", "b.json.part", "c.json.crdownload", "notes.txt"]
+            let ignored = [
+                ".hidden.json", "._mac.json", "~$office.json", "draft.json~", "a.json.tmp", "b.json.part",
+                "c.json.crdownload", "notes.txt",
+            ]
             for name in ignored { try writeFile(root + "/inbox/" + name, manifestJSON(session: "never")) }
             try writeFile(root + "/inbox/real.json", manifestJSON(session: "real"))
             let daemon = try await Daemon.start(root, ["--rescan-interval", "300ms", "--log-level", "debug"])

@@ -8,7 +8,14 @@ import Testing
 /// Batch mode through the built binary and the fake Batch API (issue 10, points 5-8): half the
 /// price, a record that survives kill -9, re-drops that cancel, and every way a job can fail.
 @Suite struct BatchModeTests {
-    static let jpeg = try! PlaceholderCard(sceneNumber: 1, prompt: "batch", style: "photorealistic", width: 1376, height: 768, format: .jpeg).render()
+    static let jpeg = try! PlaceholderCard(
+        sceneNumber: 1,
+        prompt: "batch",
+        style: "photorealistic",
+        width: 1376,
+        height: 768,
+        format: .jpeg
+    ).render()
 
     func environment(_ server: FakeGeminiServer) -> [String: String] {
         ["SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": GeminiEmulator.validKey]
@@ -21,13 +28,16 @@ import Testing
     }
 
     func batchManifest(_ session: String, prompt: String = "a lighthouse", scenes: Int = 3) -> String {
-        let list = (1...scenes).map { "{\"scene_number\": \($0), \"image_create_prompt\": \"\(prompt) \($0)\"}" }.joined(separator: ", ")
-        return "{\"session\": \"\(session)\", \"priority\": \"batch\", \"width\": 320, \"height\": 180, \"scenes\": [\(list)]}"
+        let list = (1...scenes).map { "{\"scene_number\": \($0), \"image_create_prompt\": \"\(prompt) \($0)\"}" }
+            .joined(separator: ", ")
+        return
+            "{\"session\": \"\(session)\", \"priority\": \"batch\", \"width\": 320, \"height\": 180, \"scenes\": [\(list)]}"
     }
 
     /// The name of the session's first recorded job, once the API has given it one.
     func recordedJob(_ root: String, _ session: String) -> String? {
-        (jsonObject(root + "/.scenedrop/batches/\(session).json")?["jobs"] as? [[String: Any]])?.first?["name"] as? String
+        (jsonObject(root + "/.scenedrop/batches/\(session).json")?["jobs"] as? [[String: Any]])?.first?["name"]
+            as? String
     }
 
     func ledger(_ root: String) -> [[String: Any]] { ledgerLines(root) }
@@ -48,24 +58,46 @@ import Testing
                 let status = try await SceneDropProcess.run(["status", "--root", root], logDirectory: root)
                 #expect(status.stdout.contains("batch job   \(job) for ep1: BATCH_STATE_"), "\(status.stdout)")
                 let json = try await SceneDropProcess.run(["status", "--root", root, "--json"], logDirectory: root)
-                let jobs = (try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])?["batch_jobs"] as? [[String: Any]]
-                #expect(jobs?.first?["session"] as? String == "ep1" && jobs?.first?["job"] as? String == job && jobs?.first?["scenes"] as? Int == 3, "\(json.stdout)")
+                let jobs =
+                    (try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])?["batch_jobs"]
+                    as? [[String: Any]]
+                #expect(
+                    jobs?.first?["session"] as? String == "ep1" && jobs?.first?["job"] as? String == job
+                        && jobs?.first?["scenes"] as? Int == 3,
+                    "\(json.stdout)"
+                )
                 #expect(try publishedSessions(root + "/outbox").isEmpty, "the session waits for its job")
-                emulator.setBatchBehaviour(BatchBehaviour(pendingFor: .zero, runningFor: .zero, failingKeys: ["scene-3"]))
+                emulator.setBatchBehaviour(
+                    BatchBehaviour(pendingFor: .zero, runningFor: .zero, failingKeys: ["scene-3"])
+                )
 
                 let session = try #require(try await waitForSessions(root + "/outbox", count: 1).first)
                 let entries = session.sceneEntries
                 #expect(entries.map { $0["status"] as? String } == ["generated", "generated", "fallback"])
-                #expect(entries.map { $0["cost_usd"] as? Double } == [0.0168, 0.0168, 0.0336], "two at the batch price, one interactive")
+                #expect(
+                    entries.map { $0["cost_usd"] as? Double } == [0.0168, 0.0168, 0.0336],
+                    "two at the batch price, one interactive"
+                )
                 let third = sceneMetadata(session, 3)
                 let fallback = try #require(third["fallback"] as? [String: Any])
                 #expect(fallback["reason"] as? String == "batch_failed" && third["provider"] as? String == "gemini")
-                #expect(((fallback["tried"] as? [[String: Any]])?.first?["error"] as? String)?.contains("INTERNAL") == true, "\(fallback)")
-                #expect(emulator.batchJobs.count == 1 && server.generateRequests.count == 1, "one job, one interactive request")
+                #expect(
+                    ((fallback["tried"] as? [[String: Any]])?.first?["error"] as? String)?.contains("INTERNAL") == true,
+                    "\(fallback)"
+                )
+                #expect(
+                    emulator.batchJobs.count == 1 && server.generateRequests.count == 1,
+                    "one job, one interactive request"
+                )
                 let lines = ledger(root)
-                #expect(lines.count == 3 && lines.filter { $0["priority"] as? String == "batch" }.count == 2, "\(lines)")
+                #expect(
+                    lines.count == 3 && lines.filter { $0["priority"] as? String == "batch" }.count == 2,
+                    "\(lines)"
+                )
                 // The record goes right after the publish (kept until then: a crash in between polls again).
-                try await daemon.waitUntil("the record removed after the publish") { !FileSystem.exists(root + "/.scenedrop/batches/ep1.json") }
+                try await daemon.waitUntil("the record removed after the publish") {
+                    !FileSystem.exists(root + "/.scenedrop/batches/ep1.json")
+                }
                 #expect(daemon.process.logRecords("batch job submitted").count == 1)
                 #expect(!daemon.process.logRecords("batch job state changed").isEmpty)
                 #expect(try await daemon.stop() == 0)
@@ -77,19 +109,35 @@ import Testing
         let emulator = emulator(BatchBehaviour(ending: .never))
         try await withFakeGemini({ emulator.handle($0) }) { server in
             try await withTemporaryDirectory { root in
-                let first = try await Daemon.start(root, ["--batch-poll", "100ms"], name: "first", environment: environment(server))
+                let first = try await Daemon.start(
+                    root,
+                    ["--batch-poll", "100ms"],
+                    name: "first",
+                    environment: environment(server)
+                )
                 try dropFile(root + "/inbox/k.json", batchManifest("k"))
                 try await first.waitUntil("the job recorded") { recordedJob(root, "k") != nil }
                 first.process.signal(SIGKILL)
                 _ = try await first.process.waitForExit(timeout: .seconds(30))
                 emulator.setBatchBehaviour(BatchBehaviour(pendingFor: .zero, runningFor: .zero))
 
-                let second = try await Daemon.start(root, ["--batch-poll", "100ms"], name: "second", environment: environment(server))
+                let second = try await Daemon.start(
+                    root,
+                    ["--batch-poll", "100ms"],
+                    name: "second",
+                    environment: environment(server)
+                )
                 let session = try #require(try await waitForSessions(root + "/outbox", count: 1).first)
-                #expect(session.sceneEntries.allSatisfy { $0["status"] as? String == "generated" && $0["cost_usd"] as? Double == 0.0168 })
+                #expect(
+                    session.sceneEntries.allSatisfy {
+                        $0["status"] as? String == "generated" && $0["cost_usd"] as? Double == 0.0168
+                    }
+                )
                 #expect(emulator.batchJobs.count == 1, "never submitted twice")
                 #expect(server.generateRequests.isEmpty)
-                #expect(second.process.logRecords("batch session resumed: polling the jobs already submitted").count == 1)
+                #expect(
+                    second.process.logRecords("batch session resumed: polling the jobs already submitted").count == 1
+                )
                 try await second.waitUntil("the publish logged") { !second.publishes.isEmpty }
                 #expect(second.publishes == ["k"] && first.publishes.isEmpty)
                 #expect(ledger(root).count == 3)
@@ -105,7 +153,11 @@ import Testing
         let emulator = emulator(BatchBehaviour(ending: .never))
         try await withFakeGemini({ emulator.handle($0) }) { server in
             try await withTemporaryDirectory { root in
-                let daemon = try await Daemon.start(root, ["--batch-poll", "100ms", "--shutdown-grace", "600s"], environment: environment(server))
+                let daemon = try await Daemon.start(
+                    root,
+                    ["--batch-poll", "100ms", "--shutdown-grace", "600s"],
+                    environment: environment(server)
+                )
                 try dropFile(root + "/inbox/s.json", batchManifest("s"))
                 try await daemon.waitUntil("the job recorded") { recordedJob(root, "s") != nil }
                 daemon.process.signal(SIGTERM)
@@ -132,10 +184,18 @@ import Testing
                 emulator.setBatchBehaviour(BatchBehaviour(pendingFor: .zero, runningFor: .zero))
                 let session = try #require(try await waitForSessions(root + "/outbox", count: 1).first)
                 try await daemon.waitUntil("the first drop superseded") {
-                    daemon.process.logRecords("batch session replaced by a newer drop of the same session; this drop is not published").count == 1
+                    daemon.process.logRecords(
+                        "batch session replaced by a newer drop of the same session; this drop is not published"
+                    ).count == 1
                 }
-                #expect(String(decoding: readFile(session.path + "/manifest.json") ?? [], as: UTF8.self).contains("a harbour"))
-                #expect(emulator.batchJobs.count == 2 && emulator.batchJobs[1].prompts.allSatisfy { $0.contains("harbour") })
+                #expect(
+                    String(decoding: readFile(session.path + "/manifest.json") ?? [], as: UTF8.self).contains(
+                        "a harbour"
+                    )
+                )
+                #expect(
+                    emulator.batchJobs.count == 2 && emulator.batchJobs[1].prompts.allSatisfy { $0.contains("harbour") }
+                )
                 // The log line follows the publish rename.
                 try await daemon.waitUntil("the publish logged") { !daemon.publishes.isEmpty }
                 #expect(daemon.publishes == ["r"], "published once, from the new drop")
@@ -148,36 +208,68 @@ import Testing
     /// `process --priority batch`: a job that fails and a job past `--batch-deadline` both fall back
     /// to interactive requests, each scene saying why.
     @Test func failedAndOverdueJobsFallBackWithTheirReasons() async throws {
-        let emulator = emulator(BatchBehaviour(pendingFor: .zero, runningFor: .seconds(600), ending: .failed("the batch backend failed")))
+        let emulator = emulator(
+            BatchBehaviour(pendingFor: .zero, runningFor: .seconds(600), ending: .failed("the batch backend failed"))
+        )
         try await withFakeGemini({ emulator.handle($0) }) { server in
             try await withTemporaryDirectory { root in
                 try writeFile(root + "/inbox/f.json", manifestJSON(session: "f", scenes: 2))
                 // The fake's jobs run 10 minutes and then fail; a 2 s deadline ends the wait first.
                 let overdue = try await SceneDropProcess.run(
-                    ["process", "--root", root, "--settle", "0s", "--priority", "batch", "--batch-poll", "100ms", "--batch-deadline", "2s"],
-                    logDirectory: root, environment: environment(server))
+                    [
+                        "process", "--root", root, "--settle", "0s", "--priority", "batch", "--batch-poll", "100ms",
+                        "--batch-deadline", "2s",
+                    ],
+                    logDirectory: root,
+                    environment: environment(server)
+                )
                 #expect(overdue.status == 0, "\(overdue.stderr.suffix(2000))")
-                emulator.setBatchBehaviour(BatchBehaviour(pendingFor: .zero, runningFor: .milliseconds(200), ending: .failed("the batch backend failed")))
+                emulator.setBatchBehaviour(
+                    BatchBehaviour(
+                        pendingFor: .zero,
+                        runningFor: .milliseconds(200),
+                        ending: .failed("the batch backend failed")
+                    )
+                )
                 try writeFile(root + "/inbox/g.json", manifestJSON(session: "g", scenes: 2, prompt: "Another scene"))
                 let failed = try await SceneDropProcess.run(
                     ["process", "--root", root, "--settle", "0s", "--priority", "batch", "--batch-poll", "100ms"],
-                    logDirectory: root, environment: environment(server))
+                    logDirectory: root,
+                    environment: environment(server)
+                )
                 #expect(failed.status == 0, "\(failed.stderr.suffix(2000))")
 
-                let sessions = Dictionary(uniqueKeysWithValues: try publishedSessions(root + "/outbox").map { ($0.name, $0) })
-                for (name, reason, words) in [("f", "batch_expired", "--batch-deadline"), ("g", "batch_failed", "the batch backend failed")] {
+                let sessions = Dictionary(
+                    uniqueKeysWithValues: try publishedSessions(root + "/outbox").map { ($0.name, $0) }
+                )
+                for (name, reason, words) in [
+                    ("f", "batch_expired", "--batch-deadline"), ("g", "batch_failed", "the batch backend failed"),
+                ] {
                     let session = try #require(sessions[name])
                     for scene in 1...2 {
                         let metadata = sceneMetadata(session, scene)
                         let fallback = metadata["fallback"] as? [String: Any]
-                        #expect(fallback?["reason"] as? String == reason && metadata["provider"] as? String == "gemini", "\(name) \(scene): \(metadata)")
-                        #expect(((fallback?["tried"] as? [[String: Any]])?.first?["error"] as? String)?.contains(words) == true, "\(String(describing: fallback))")
+                        #expect(
+                            fallback?["reason"] as? String == reason && metadata["provider"] as? String == "gemini",
+                            "\(name) \(scene): \(metadata)"
+                        )
+                        #expect(
+                            ((fallback?["tried"] as? [[String: Any]])?.first?["error"] as? String)?.contains(words)
+                                == true,
+                            "\(String(describing: fallback))"
+                        )
                         #expect(metadata["cost_usd"] as? Double == 0.0336, "the interactive price")
                     }
                 }
-                #expect(emulator.batchCancels.count == 1, "the overdue job is cancelled, the failed one needs no cancel")
+                #expect(
+                    emulator.batchCancels.count == 1,
+                    "the overdue job is cancelled, the failed one needs no cancel"
+                )
                 #expect(emulator.batchJobs.count == 2 && server.generateRequests.count == 4)
-                #expect(listNames(root + "/.scenedrop/batches").filter { $0.hasSuffix(".json") }.isEmpty, "no record left")
+                #expect(
+                    listNames(root + "/.scenedrop/batches").filter { $0.hasSuffix(".json") }.isEmpty,
+                    "no record left"
+                )
             }
         }
     }

@@ -26,8 +26,16 @@ import Testing
         try await withTemporaryDirectory { root in
             let environment = Self.environment(scratch: root)
             let output = root + "/bench.json"
-            let bench = try ChildProcess(benchPath, ["--json", "--smoke", "--only", "B1,B2,B3,B4,B5,B6", "--b1-count", "20", "--b2-count", "200", "--latency-ms", "200"],
-                                         environment: environment, stdout: .file(output), stderr: .file(root + "/bench.err"))
+            let bench = try ChildProcess(
+                benchPath,
+                [
+                    "--json", "--smoke", "--only", "B1,B2,B3,B4,B5,B6", "--b1-count", "20", "--b2-count", "200",
+                    "--latency-ms", "200",
+                ],
+                environment: environment,
+                stdout: .file(output),
+                stderr: .file(root + "/bench.err")
+            )
             // However this test ends, the benchmark and everything it started are stopped: SIGTERM makes it
             // stop its daemons and watchers, SIGKILL to its group follows after the grace.
             do {
@@ -37,16 +45,31 @@ import Testing
                 throw error
             }
             #expect(bench.exitStatus == 0 || bench.exitStatus == 1, "\(readText(root + "/bench.err") ?? "")")
-            let report = try #require(try JSONSerialization.jsonObject(with: Data(readFile(output) ?? [])) as? [String: Any], "\(readText(root + "/bench.err") ?? "")")
+            let report = try #require(
+                try JSONSerialization.jsonObject(with: Data(readFile(output) ?? [])) as? [String: Any],
+                "\(readText(root + "/bench.err") ?? "")"
+            )
             let results = try #require(report["results"] as? [[String: Any]])
-            #expect(Set(results.compactMap { $0["scenario"] as? String }) == ["B1 pickup", "B2 burst", "B3 parallel", "B4 memory", "B5 placeholder", "B6 quota"])
-            func row(_ measure: String) -> [String: Any]? { results.first { ($0["measure"] as? String)?.hasPrefix(measure) == true } }
+            #expect(
+                Set(results.compactMap { $0["scenario"] as? String }) == [
+                    "B1 pickup", "B2 burst", "B3 parallel", "B4 memory", "B5 placeholder", "B6 quota",
+                ]
+            )
+            func row(_ measure: String) -> [String: Any]? {
+                results.first { ($0["measure"] as? String)?.hasPrefix(measure) == true }
+            }
             #expect(row("sessions published / dropped")?["met"] as? Bool == true)
             #expect(row("published exactly once")?["met"] as? Bool == true)
             #expect(row("scenes from the fake API")?["met"] as? Bool == true)
-            #expect(row("SceneDrop: 6 scenes in 2 manifests")?["met"] as? Bool == true, "every image from the API under the quota")
+            #expect(
+                row("SceneDrop: 6 scenes in 2 manifests")?["met"] as? Bool == true,
+                "every image from the API under the quota"
+            )
             #expect((row("SceneDrop drop → claimed p50")?["number"] as? Double ?? -1) > 0)
-            #expect((results.first { $0["scenario"] as? String == "B4 memory" }?["number"] as? Double ?? -1) > 0, "peak RSS read")
+            #expect(
+                (results.first { $0["scenario"] as? String == "B4 memory" }?["number"] as? Double ?? -1) > 0,
+                "peak RSS read"
+            )
             // Nothing is left behind in TMPDIR but the report.
             #expect(listNames(root).filter { $0.hasPrefix("scenedrop-bench-") }.isEmpty)
         }
@@ -59,13 +82,25 @@ import Testing
         try await withTemporaryDirectory { root in
             let environment = Self.environment(scratch: root)
             // B1 with far more drops than it will get to: it is stopped while its daemon and floor watcher run.
-            let bench = try ChildProcess(benchPath, ["--only", "B1", "--b1-count", "100000"], environment: environment, stdout: .null, stderr: .file(root + "/bench.err"))
+            let bench = try ChildProcess(
+                benchPath,
+                ["--only", "B1", "--b1-count", "100000"],
+                environment: environment,
+                stdout: .null,
+                stderr: .file(root + "/bench.err")
+            )
             defer { bench.stopNow() }
             var started: [(pid: pid_t, name: String)] = []
             // Should this test fail, it does not leave the orphans behind either.
             defer { for process in started where isAlive(process.pid) { kill(process.pid, SIGKILL) } }
-            try await waitUntil("the benchmark's daemon and inotifywait to run", timeout: .seconds(120), interval: .milliseconds(100)) {
-                guard bench.isRunning else { throw TimedOut(what: "the benchmark exited early: \(readText(root + "/bench.err") ?? "")") }
+            try await waitUntil(
+                "the benchmark's daemon and inotifywait to run",
+                timeout: .seconds(120),
+                interval: .milliseconds(100)
+            ) {
+                guard bench.isRunning else {
+                    throw TimedOut(what: "the benchmark exited early: \(readText(root + "/bench.err") ?? "")")
+                }
                 started = descendants(of: bench.pid)
                 return started.contains { $0.name == "scenedrop" } && started.contains { $0.name == "inotifywait" }
             }

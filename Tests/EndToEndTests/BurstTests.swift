@@ -13,7 +13,10 @@ import Testing
             // Thousands of files: written and renamed on a thread of their own, not the test pool's.
             try await onOwnThread {
                 for i in 0..<count {
-                    try writeFile(root + "/staging-area/m\(i).json", manifestJSON(session: "burst-\(i)", width: 128, height: 72, prompt: "b"))
+                    try writeFile(
+                        root + "/staging-area/m\(i).json",
+                        manifestJSON(session: "burst-\(i)", width: 128, height: 72, prompt: "b")
+                    )
                 }
                 for i in 0..<count {
                     try FileSystem.rename(root + "/staging-area/m\(i).json", daemon.inbox + "/m\(i).json")
@@ -34,7 +37,12 @@ import Testing
     /// The kernel's queue overflows for certain: the daemon is stopped (SIGSTOP) while far more events
     /// arrive than its queue holds. Root lowers `fs.inotify.max_queued_events` for the daemon's own inotify
     /// instance only (the limit is read when an instance is created), so the burst stays small.
-    @Test(.enabled(if: getuid() == 0 && access("/proc/sys/fs/inotify/max_queued_events", W_OK) == 0, "needs root and a writable /proc/sys to lower fs.inotify.max_queued_events"))
+    @Test(
+        .enabled(
+            if: getuid() == 0 && access("/proc/sys/fs/inotify/max_queued_events", W_OK) == 0,
+            "needs root and a writable /proc/sys to lower fs.inotify.max_queued_events"
+        )
+    )
     func aBurstPastTheInotifyQueueLosesNothing() async throws {
         try await withTemporaryDirectory { root in
             let limitPath = "/proc/sys/fs/inotify/max_queued_events"
@@ -50,7 +58,10 @@ import Testing
             try FileSystem.makeDirectories(root + "/staging-area")
             try await onOwnThread {
                 for i in 0..<count {
-                    try writeFile(root + "/staging-area/m\(i).json", manifestJSON(session: "flood-\(i)", width: 128, height: 72, prompt: "f"))
+                    try writeFile(
+                        root + "/staging-area/m\(i).json",
+                        manifestJSON(session: "flood-\(i)", width: 128, height: 72, prompt: "f")
+                    )
                 }
             }
             daemon.process.signal(SIGSTOP)

@@ -9,7 +9,10 @@ import Testing
     @Test func tc1CatWithCoffeeMakesARealImage() async throws {
         try await withTemporaryDirectory { root in
             try writeFile(root + "/inbox/tc1.json", readFile(packageRoot + "/samples/tc1-cat-coffee.json") ?? [])
-            let result = try await SceneDropProcess.run(["process", "--root", root, "--settle", "0s"], logDirectory: root)
+            let result = try await SceneDropProcess.run(
+                ["process", "--root", root, "--settle", "0s"],
+                logDirectory: root
+            )
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.stdout.contains("published 1"))
             let sessions = try publishedSessions(root + "/outbox")
@@ -25,7 +28,8 @@ import Testing
             // Checked against coreutils' sha256sum, not against SceneDrop's own hashing.
             let sum = try ChildProcess("sha256sum", [root + "/outbox/tc1-cat-coffee/scene-001.png"], stdout: .pipe)
             #expect(try await sum.wait(timeout: .seconds(30)) == 0)
-            let expected = String(decoding: try #require(sum.standardOutput).readDataToEndOfFile(), as: UTF8.self).prefix(64)
+            let expected = String(decoding: try #require(sum.standardOutput).readDataToEndOfFile(), as: UTF8.self)
+                .prefix(64)
             #expect(expected.count == 64)
             #expect((meta["image"] as? [String: Any])?["sha256"] as? String == String(expected))
             #expect(result.stderr.contains("no API key configured"))
@@ -35,9 +39,14 @@ import Testing
     @Test func tc2FiveScenesAreAllPresent() async throws {
         try await withTemporaryDirectory { root in
             try writeFile(root + "/inbox/tc2.json", readFile(packageRoot + "/samples/tc2-five-scenes.json") ?? [])
-            let result = try await SceneDropProcess.run(["process", "--root", root, "--settle", "0s", "--json"], logDirectory: root)
+            let result = try await SceneDropProcess.run(
+                ["process", "--root", root, "--settle", "0s", "--json"],
+                logDirectory: root
+            )
             #expect(result.status == 0)
-            let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            let summary = try #require(
+                try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+            )
             #expect((summary["published"] as? [Any])?.count == 1)
             let session = try #require(try publishedSessions(root + "/outbox").first)
             #expect(session.sceneEntries.count == 5)
@@ -50,20 +59,28 @@ import Testing
             #expect(totals["fallbacks"] as? Int == 5)
             #expect(session.session["schema"] as? String == "scenedrop.session/v1")
             #expect(session.session["source"] as? String == "tc2.json")
-            #expect(readFile(session.path + "/manifest.json") == readFile(packageRoot + "/samples/tc2-five-scenes.json"))
+            #expect(
+                readFile(session.path + "/manifest.json") == readFile(packageRoot + "/samples/tc2-five-scenes.json")
+            )
         }
     }
 
     @Test func jpegOutputAndStrictMode() async throws {
         try await withTemporaryDirectory { root in
             try writeFile(root + "/inbox/j.json", manifestJSON(session: "j"))
-            let result = try await SceneDropProcess.run(["process", "--root", root, "--settle", "0s", "--image-format", "jpeg"], logDirectory: root)
+            let result = try await SceneDropProcess.run(
+                ["process", "--root", root, "--settle", "0s", "--image-format", "jpeg"],
+                logDirectory: root
+            )
             #expect(result.status == 0)
             let image = try #require(readFile(root + "/outbox/j/scene-001.jpg"))
             #expect(try ImageInspector.inspect(image).format == .jpeg)
 
             try writeFile(root + "/inbox/s.json", manifestJSON(session: "s"))
-            let strict = try await SceneDropProcess.run(["process", "--root", root, "--settle", "0s", "--strict"], logDirectory: root)
+            let strict = try await SceneDropProcess.run(
+                ["process", "--root", root, "--settle", "0s", "--strict"],
+                logDirectory: root
+            )
             #expect(strict.status == 1)
             let report = try #require(jsonObject(root + "/quarantine/s.json.error.json"))
             #expect(report["reason"] as? String == "fallback_used")
@@ -73,12 +90,26 @@ import Testing
 
     @Test func validateReportsEveryErrorAndExitsOne() async throws {
         try await withTemporaryDirectory { root in
-            let good = try await SceneDropProcess.run(["validate", packageRoot + "/samples/tc1-cat-coffee.json", packageRoot + "/samples/bare-array-storyboard.json"], logDirectory: root)
+            let good = try await SceneDropProcess.run(
+                [
+                    "validate", packageRoot + "/samples/tc1-cat-coffee.json",
+                    packageRoot + "/samples/bare-array-storyboard.json",
+                ],
+                logDirectory: root
+            )
             #expect(good.status == 0)
             #expect(good.stdout.contains("ok "))
-            let bad = try await SceneDropProcess.run(["validate", "--json", packageRoot + "/samples/invalid/missing-prompt.json", packageRoot + "/samples/invalid/syntax-error.json"], logDirectory: root)
+            let bad = try await SceneDropProcess.run(
+                [
+                    "validate", "--json", packageRoot + "/samples/invalid/missing-prompt.json",
+                    packageRoot + "/samples/invalid/syntax-error.json",
+                ],
+                logDirectory: root
+            )
             #expect(bad.status == 1)
-            let results = try #require(try JSONSerialization.jsonObject(with: Data(bad.stdout.utf8)) as? [[String: Any]])
+            let results = try #require(
+                try JSONSerialization.jsonObject(with: Data(bad.stdout.utf8)) as? [[String: Any]]
+            )
             #expect(results.count == 2)
             let missing = try #require((results[0]["errors"] as? [[String: Any]])?.first)
             #expect(missing["path"] as? String == "scenes[1].image_create_prompt")
@@ -89,17 +120,33 @@ import Testing
 
     @Test func usageErrorsExitSixtyFourWithHelp() async throws {
         try await withTemporaryDirectory { root in
-            let noRoot = try await SceneDropProcess.run(["watch"], logDirectory: root, environment: ["SCENEDROP_ROOT": ""])
+            let noRoot = try await SceneDropProcess.run(
+                ["watch"],
+                logDirectory: root,
+                environment: ["SCENEDROP_ROOT": ""]
+            )
             #expect(noRoot.status == 64)
             #expect(noRoot.stderr.contains("--root"))
-            let badDuration = try await SceneDropProcess.run(["watch", "--root", root, "--settle", "soon"], logDirectory: root)
+            let badDuration = try await SceneDropProcess.run(
+                ["watch", "--root", root, "--settle", "soon"],
+                logDirectory: root
+            )
             #expect(badDuration.status == 64)
             // Beyond any clock: used to trap (SIGILL, 132) converting 1e303 ms to an Int64; now a usage error.
             for huge in ["1e300s", "1e10d"] {
-                let hugeDuration = try await SceneDropProcess.run(["process", "--root", root, "--settle", huge], logDirectory: root)
-                #expect(hugeDuration.status == 64 && hugeDuration.stderr.contains("--settle"), "\(huge): \(hugeDuration.status)")
+                let hugeDuration = try await SceneDropProcess.run(
+                    ["process", "--root", root, "--settle", huge],
+                    logDirectory: root
+                )
+                #expect(
+                    hugeDuration.status == 64 && hugeDuration.stderr.contains("--settle"),
+                    "\(huge): \(hugeDuration.status)"
+                )
             }
-            let badFormat = try await SceneDropProcess.run(["process", "--root", root, "--image-format", "gif"], logDirectory: root)
+            let badFormat = try await SceneDropProcess.run(
+                ["process", "--root", root, "--image-format", "gif"],
+                logDirectory: root
+            )
             #expect(badFormat.status == 64)
             #expect(badFormat.stderr.contains("png or jpeg"))
             let help = try await SceneDropProcess.run(["watch", "--help"], logDirectory: root)
@@ -139,7 +186,10 @@ import Testing
             try writeFile(root + "/inbox/a.json", manifestJSON(session: "a"))
             for command in ["process", "watch"] {
                 let result = try await SceneDropProcess.run(
-                    [command, "--root", root, "--state-dir", state, "--settle", "0s"], logDirectory: root, timeout: .seconds(60))
+                    [command, "--root", root, "--state-dir", state, "--settle", "0s"],
+                    logDirectory: root,
+                    timeout: .seconds(60)
+                )
                 #expect(result.status == 64, "\(command): \(result.stderr)")
                 #expect(result.stderr.contains("another filesystem"), "\(result.stderr)")
                 #expect(result.stderr.contains("--state-dir"), "\(result.stderr)")
@@ -157,13 +207,19 @@ import Testing
             try writeFile(root + "/inbox/waiting.json", manifestJSON(session: "w"))
             let status = try await SceneDropProcess.run(["status", "--root", root, "--json"], logDirectory: root)
             #expect(status.status == 0)
-            let report = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+            let report = try #require(
+                try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
+            )
             #expect((report["inbox"] as? [String: Any])?["count"] as? Int == 1)
             #expect((report["outbox"] as? [String: Any])?["count"] as? Int == 1)
             #expect((report["quarantine"] as? [String: Any])?["count"] as? Int == 1)
             #expect((report["work"] as? [String: Any])?["count"] as? Int == 0)
             #expect((report["last_sessions"] as? [[String: Any]])?.first?["session"] as? String == "a")
-            let text = try await SceneDropProcess.run(["status"], logDirectory: root, environment: ["SCENEDROP_ROOT": root])
+            let text = try await SceneDropProcess.run(
+                ["status"],
+                logDirectory: root,
+                environment: ["SCENEDROP_ROOT": root]
+            )
             #expect(text.stdout.contains("quarantine"))
         }
     }
@@ -174,10 +230,15 @@ import Testing
             let manifest = manifestJSON(session: "stuck")
             try writeFile(root + "/inbox/stuck.json", manifest)
             let result = try await whileReadOnly(root + "/inbox") {
-                try await SceneDropProcess.run(["process", "--root", root, "--settle", "0s", "--json"], logDirectory: root)
+                try await SceneDropProcess.run(
+                    ["process", "--root", root, "--settle", "0s", "--json"],
+                    logDirectory: root
+                )
             }
             #expect(result.status == 1, "\(result.stdout) \(result.stderr)")
-            let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            let summary = try #require(
+                try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+            )
             let unclaimed = try #require(summary["unclaimed"] as? [[String: Any]])
             #expect(unclaimed.first?["file"] as? String == "stuck.json")
             #expect((unclaimed.first?["detail"] as? String)?.contains("could not be claimed") == true, "\(unclaimed)")
@@ -198,12 +259,21 @@ import Testing
 
     @Test func statusOfARootThatDoesNotExistIsAnError() async throws {
         try await withTemporaryDirectory { root in
-            let result = try await SceneDropProcess.run(["status", "--root", root + "/no-such-root"], logDirectory: root)
+            let result = try await SceneDropProcess.run(
+                ["status", "--root", root + "/no-such-root"],
+                logDirectory: root
+            )
             #expect(result.status == 1)
-            #expect(result.stderr.contains("there is no inbox at \(root)/no-such-root/inbox: is --root right?"), "\(result.stderr)")
+            #expect(
+                result.stderr.contains("there is no inbox at \(root)/no-such-root/inbox: is --root right?"),
+                "\(result.stderr)"
+            )
             #expect(result.stdout.isEmpty)
             #expect(!FileSystem.exists(root + "/no-such-root"), "status creates nothing")
-            let json = try await SceneDropProcess.run(["status", "--root", root + "/no-such-root", "--json"], logDirectory: root)
+            let json = try await SceneDropProcess.run(
+                ["status", "--root", root + "/no-such-root", "--json"],
+                logDirectory: root
+            )
             #expect(json.status == 1)
         }
     }
@@ -223,12 +293,18 @@ import Testing
             #expect(listed.map { $0["name"] as? String } == ["broken.json"])
             #expect(listed.first?["reason"] as? String == "invalid_json")
             // The name status shows is the one requeue takes.
-            let requeued = try await SceneDropProcess.run(["requeue", "--root", root, "broken.json"], logDirectory: root)
+            let requeued = try await SceneDropProcess.run(
+                ["requeue", "--root", root, "broken.json"],
+                logDirectory: root
+            )
             #expect(requeued.status == 0, "\(requeued.stderr)")
             #expect(listNames(root + "/inbox") == ["broken.json"])
             let missing = try await SceneDropProcess.run(["requeue", "--root", root], logDirectory: root)
             #expect(missing.status == 64)
-            #expect(missing.stderr.contains("scenedrop status --root DIR` lists the quarantined names"), "\(missing.stderr)")
+            #expect(
+                missing.stderr.contains("scenedrop status --root DIR` lists the quarantined names"),
+                "\(missing.stderr)"
+            )
         }
     }
 
@@ -236,20 +312,34 @@ import Testing
     /// was broken by hand past 80 columns (the parser would wrap it again and leave a ragged stub).
     @Test func helpFitsEightyColumns() async throws {
         try await withTemporaryDirectory { dir in
-            for command in [[], ["watch"], ["process"], ["validate"], ["cleanup"], ["requeue"], ["status"], ["models"]] {
-                let narrow = try await SceneDropProcess.run(command + ["--help"], logDirectory: dir, environment: ["COLUMNS": "80"])
+            for command in [[], ["watch"], ["process"], ["validate"], ["cleanup"], ["requeue"], ["status"], ["models"]]
+            {
+                let narrow = try await SceneDropProcess.run(
+                    command + ["--help"],
+                    logDirectory: dir,
+                    environment: ["COLUMNS": "80"]
+                )
                 #expect(narrow.status == 0)
                 for line in narrow.stdout.split(separator: "\n") {
                     #expect(line.count <= 80, "scenedrop \(command.joined()) --help at 80 columns: \(line)")
                 }
                 // Unwrapped, a line over 80 columns must be a whole paragraph of its own, left to the parser.
-                let wide = try await SceneDropProcess.run(command + ["--help"], logDirectory: dir, environment: ["COLUMNS": "1000"])
-                let head = wide.stdout.components(separatedBy: "\nOPTIONS:")[0].components(separatedBy: "\nARGUMENTS:")[0]
+                let wide = try await SceneDropProcess.run(
+                    command + ["--help"],
+                    logDirectory: dir,
+                    environment: ["COLUMNS": "1000"]
+                )
+                let head = wide.stdout.components(separatedBy: "\nOPTIONS:")[0].components(separatedBy: "\nARGUMENTS:")[
+                    0
+                ]
                 for paragraph in head.components(separatedBy: "\n\n") {
                     let lines = paragraph.split(separator: "\n")
                     guard lines.count > 1 else { continue }
                     for line in lines {
-                        #expect(line.count <= 80, "scenedrop \(command.joined()) --help: a hand-broken line over 80 columns: \(line)")
+                        #expect(
+                            line.count <= 80,
+                            "scenedrop \(command.joined()) --help: a hand-broken line over 80 columns: \(line)"
+                        )
                     }
                 }
             }
@@ -259,7 +349,8 @@ import Testing
 
 /// Whether `path` is on another filesystem than the temporary folders the tests use.
 func onAnotherFilesystem(_ path: String) -> Bool {
-    var a = stat(), b = stat()
+    var a = stat()
+    var b = stat()
     guard stat(path, &a) == 0, stat(NSTemporaryDirectory(), &b) == 0 else { return false }
     return a.st_dev != b.st_dev
 }

@@ -3,6 +3,7 @@ import Synchronization
 import SystemSupport
 import TestSupport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,7 +17,10 @@ import Glibc
             try FileSystem.makeDirectories(root + "/inbox")
             func drop(_ more: Int) throws {
                 for i in count..<(count + more) {
-                    try writeFile(root + "/drop/m\(i).json", manifestJSON(session: "crash-\(i)", scenes: 3, width: 640, height: 360))
+                    try writeFile(
+                        root + "/drop/m\(i).json",
+                        manifestJSON(session: "crash-\(i)", scenes: 3, width: 640, height: 360)
+                    )
                     try FileSystem.rename(root + "/drop/m\(i).json", root + "/inbox/m\(i).json")
                 }
                 count += more
@@ -53,7 +57,11 @@ import Glibc
                 // A starved test process can be seconds late to kill (it once saw 47 sessions appear
                 // before its first kill): keep work in the inbox so every kill lands mid-run.
                 if before + 20 > count { try drop(100) }
-                let daemon = try await Daemon.start(root, ["--concurrency", "4", "--max-sessions", "6"], name: "round-\(kills)")
+                let daemon = try await Daemon.start(
+                    root,
+                    ["--concurrency", "4", "--max-sessions", "6"],
+                    name: "round-\(kills)"
+                )
                 daemons.append(daemon)
                 // A random moment, chosen by progress rather than by the clock: after 0 to 8 more sessions
                 // appear, plus a random sliver so the kill lands anywhere inside a session's work.
@@ -82,7 +90,9 @@ import Glibc
             #expect(Set(sessions.map(\.name)) == Set((0..<count).map { "crash-\($0)" }))
             #expect(sessions.allSatisfy { $0.sceneEntries.count == 3 })
             // The kills landed mid-work: later instances found claims of dead ones and returned them.
-            let recoveries = daemons.map { $0.process.logRecords("claims of a dead instance returned to the inbox").count }.reduce(0, +)
+            let recoveries = daemons.map {
+                $0.process.logRecords("claims of a dead instance returned to the inbox").count
+            }.reduce(0, +)
             #expect(recoveries >= 10, "dead instances' claims recovered \(recoveries) times in 20 kills: \(rounds)")
             #expect(listNames(root + "/inbox").isEmpty)
             #expect(listNames(root + "/quarantine").isEmpty)

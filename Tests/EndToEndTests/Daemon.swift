@@ -15,13 +15,23 @@ struct Daemon {
     let process: SceneDropProcess
 
     static func start(
-        _ root: String, _ extra: [String] = [], name: String = "watch", waitForWatch: Bool = true, environment: [String: String] = [:],
-        logDirectory: String? = nil, wrapper: [String] = []
+        _ root: String,
+        _ extra: [String] = [],
+        name: String = "watch",
+        waitForWatch: Bool = true,
+        environment: [String: String] = [:],
+        logDirectory: String? = nil,
+        wrapper: [String] = []
     ) async throws -> Daemon {
         let logs = logDirectory ?? root + "/logs"
         try FileSystem.makeDirectories(logs)
         let process = try SceneDropProcess(
-            ["watch", "--root", root, "--log-format", "json"] + extra, logDirectory: logs, name: name, environment: environment, wrapper: wrapper)
+            ["watch", "--root", root, "--log-format", "json"] + extra,
+            logDirectory: logs,
+            name: name,
+            environment: environment,
+            wrapper: wrapper
+        )
         let daemon = Daemon(root: root, process: process)
         if waitForWatch {
             try await TestSupport.waitUntil("the daemon's inbox watch (log: \(process.stderrPath))") {
@@ -40,7 +50,8 @@ struct Daemon {
     var publishes: [String] { process.logRecords("session published").compactMap { $0["scenedrop.session"] } }
 
     /// Like `waitUntil`, but a timeout carries the end of the daemon's log.
-    func waitUntil(_ what: String, timeout: Duration = defaultWaitTimeout, _ condition: () throws -> Bool) async throws {
+    func waitUntil(_ what: String, timeout: Duration = defaultWaitTimeout, _ condition: () throws -> Bool) async throws
+    {
         do {
             try await TestSupport.waitUntil(what, timeout: timeout, condition)
         } catch let error as TimedOut {
@@ -76,7 +87,8 @@ struct DaemonExited: Error, CustomStringConvertible {
 /// each time (2,000 of them in the burst test) kept the cooperative pool busy enough to stall the
 /// other tests in the process.
 @discardableResult
-func waitForSessions(_ outbox: String, count: Int, timeout: Duration = .seconds(120)) async throws -> [PublishedSession] {
+func waitForSessions(_ outbox: String, count: Int, timeout: Duration = .seconds(120)) async throws -> [PublishedSession]
+{
     var checked: Set<String> = []
     do {
         try await waitUntil("\(count) published sessions in \(outbox)", timeout: timeout, interval: .milliseconds(50)) {
@@ -89,8 +101,15 @@ func waitForSessions(_ outbox: String, count: Int, timeout: Duration = .seconds(
     } catch let error as TimedOut {
         let root = FileSystem.parentPath(outbox)
         let work = root + "/.scenedrop/work"
-        let claims = listNames(work).map { entry in entry + ((try? FileSystem.info(work + "/" + entry))??.kind == .directory ? ": \(listNames(work + "/" + entry).prefix(10))" : "") }
-        throw TimedOut(what: error.what + "; published \(checked.count): \(checked.sorted().prefix(20)); inbox: \(listNames(root + "/inbox").prefix(20)); quarantine: \(listNames(root + "/quarantine").prefix(40)); work: \(claims)")
+        let claims = listNames(work).map { entry in
+            entry
+                + ((try? FileSystem.info(work + "/" + entry))??.kind == .directory
+                    ? ": \(listNames(work + "/" + entry).prefix(10))" : "")
+        }
+        throw TimedOut(
+            what: error.what
+                + "; published \(checked.count): \(checked.sorted().prefix(20)); inbox: \(listNames(root + "/inbox").prefix(20)); quarantine: \(listNames(root + "/quarantine").prefix(40)); work: \(claims)"
+        )
     }
     return try publishedSessions(outbox)
 }
@@ -108,4 +127,3 @@ func claimedSessionNames(_ root: String) -> Set<String> {
     }
     return names
 }
-

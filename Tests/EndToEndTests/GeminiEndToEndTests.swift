@@ -9,7 +9,14 @@ import Testing
 /// The built binary against the fake Gemini API over loopback, as issue 3 asks:
 /// `SCENEDROP_GEMINI_BASE_URL=http://127.0.0.1:PORT scenedrop process`.
 @Suite struct GeminiEndToEndTests {
-    static let jpeg = try! PlaceholderCard(sceneNumber: 1, prompt: "a real-looking image from the fake API", style: "photorealistic", width: 1376, height: 768, format: .jpeg).render()
+    static let jpeg = try! PlaceholderCard(
+        sceneNumber: 1,
+        prompt: "a real-looking image from the fake API",
+        style: "photorealistic",
+        width: 1376,
+        height: 768,
+        format: .jpeg
+    ).render()
 
     func environment(_ server: FakeGeminiServer, key: String = GeminiEmulator.validKey) -> [String: String] {
         ["SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": key]
@@ -17,7 +24,8 @@ import Testing
 
     /// Every file below `root` and the given texts, searched for `secret`.
     func leaks(_ secret: String, under root: String, also texts: [String]) -> [String] {
-        texts.enumerated().filter { $0.element.contains(secret) }.map { "output \($0.offset)" } + files(containing: secret, under: root)
+        texts.enumerated().filter { $0.element.contains(secret) }.map { "output \($0.offset)" }
+            + files(containing: secret, under: root)
     }
 
     @Test func tc1RealImageFromGemini() async throws {
@@ -25,7 +33,11 @@ import Testing
         try await withFakeGemini({ emulator.handle($0) }) { server in
             try await withTemporaryDirectory { root in
                 try writeFile(root + "/inbox/tc1.json", readFile(packageRoot + "/samples/tc1-cat-coffee.json") ?? [])
-                let result = try await SceneDropProcess.run(["process", "--root", root, "--settle", "0s"], logDirectory: root, environment: environment(server))
+                let result = try await SceneDropProcess.run(
+                    ["process", "--root", root, "--settle", "0s"],
+                    logDirectory: root,
+                    environment: environment(server)
+                )
                 #expect(result.status == 0, "\(result.stderr)")
                 let image = try #require(readFile(root + "/outbox/tc1-cat-coffee/scene-001.png"))
                 #expect(image.count > 10_000)
@@ -47,7 +59,9 @@ import Testing
                 #expect(server.generateRequests.count == 1)
                 // The paid call is in the ledger and in status.
                 let status = try await SceneDropProcess.run(["status", "--root", root, "--json"], logDirectory: root)
-                let report = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+                let report = try #require(
+                    try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
+                )
                 #expect(report["spent_today_usd"] as? Double == 0.0336)
                 #expect(ledgerLines(root).count == 1)
             }
@@ -61,7 +75,10 @@ import Testing
             try await withTemporaryDirectory { root in
                 try writeFile(root + "/inbox/tc2.json", readFile(packageRoot + "/samples/tc2-five-scenes.json") ?? [])
                 let result = try await SceneDropProcess.run(
-                    ["process", "--root", root, "--settle", "0s", "--log-level", "debug"], logDirectory: root, environment: environment(server, key: badKey))
+                    ["process", "--root", root, "--settle", "0s", "--log-level", "debug"],
+                    logDirectory: root,
+                    environment: environment(server, key: badKey)
+                )
                 #expect(result.status == 0, "\(result.stderr)")
                 let session = try #require(try publishedSessions(root + "/outbox").first)
                 #expect(session.sceneEntries.count == 5)
@@ -83,7 +100,10 @@ import Testing
             try await withTemporaryDirectory { root in
                 try FileSystem.makeDirectories(root + "/logs")
                 let daemon = try SceneDropProcess(
-                    ["watch", "--root", root, "--log-format", "json", "--log-level", "debug"], logDirectory: root + "/logs", environment: environment(server))
+                    ["watch", "--root", root, "--log-format", "json", "--log-level", "debug"],
+                    logDirectory: root + "/logs",
+                    environment: environment(server)
+                )
                 try await waitUntil("the daemon to watch") { daemon.stderr.contains("inbox watch in place") }
                 let cmdline = readFile("/proc/\(daemon.pid)/cmdline") ?? []
                 #expect(!String(decoding: cmdline, as: UTF8.self).contains(GeminiEmulator.validKey), "ps shows the key")
@@ -92,7 +112,12 @@ import Testing
                 daemon.signal(SIGTERM)
                 #expect(try await daemon.waitForExit() == 0)
                 #expect(leaks(GeminiEmulator.validKey, under: root, also: [daemon.stdout, daemon.stderr]).isEmpty)
-                #expect(server.requests.allSatisfy { $0.header("x-goog-api-key") == GeminiEmulator.validKey && !$0.path.contains(GeminiEmulator.validKey) })
+                #expect(
+                    server.requests.allSatisfy {
+                        $0.header("x-goog-api-key") == GeminiEmulator.validKey
+                            && !$0.path.contains(GeminiEmulator.validKey)
+                    }
+                )
             }
         }
     }
@@ -103,11 +128,19 @@ import Testing
             try await withTemporaryDirectory { root in
                 let manifest = manifestJSON(session: "twice", scenes: 3, width: 640, height: 360)
                 try writeFile(root + "/inbox/twice.json", manifest)
-                let first = try await SceneDropProcess.run(["process", "--root", root, "--settle", "0s"], logDirectory: root, environment: environment(server))
+                let first = try await SceneDropProcess.run(
+                    ["process", "--root", root, "--settle", "0s"],
+                    logDirectory: root,
+                    environment: environment(server)
+                )
                 #expect(first.status == 0, "\(first.stderr)")
                 #expect(server.generateRequests.count == 3)
                 try writeFile(root + "/inbox/twice.json", manifest)
-                let second = try await SceneDropProcess.run(["process", "--root", root, "--settle", "0s"], logDirectory: root, environment: environment(server))
+                let second = try await SceneDropProcess.run(
+                    ["process", "--root", root, "--settle", "0s"],
+                    logDirectory: root,
+                    environment: environment(server)
+                )
                 #expect(second.status == 0)
                 #expect(server.generateRequests.count == 3, "the second run made no request")
                 let session = try #require(jsonObject(root + "/outbox/twice/session.json"))
@@ -120,11 +153,21 @@ import Testing
 
                 // --no-cache asks again; cleanup --cache-older-than empties the cache.
                 try writeFile(root + "/inbox/twice.json", manifest)
-                _ = try await SceneDropProcess.run(["process", "--root", root, "--settle", "0s", "--no-cache"], logDirectory: root, environment: environment(server))
+                _ = try await SceneDropProcess.run(
+                    ["process", "--root", root, "--settle", "0s", "--no-cache"],
+                    logDirectory: root,
+                    environment: environment(server)
+                )
                 #expect(server.generateRequests.count == 6)
-                let cleaned = try await SceneDropProcess.run(["cleanup", "--root", root, "--cache-older-than", "0s", "--json"], logDirectory: root)
+                let cleaned = try await SceneDropProcess.run(
+                    ["cleanup", "--root", root, "--cache-older-than", "0s", "--json"],
+                    logDirectory: root
+                )
                 #expect(cleaned.status == 0)
-                let removed = try #require(try JSONSerialization.jsonObject(with: Data(cleaned.stdout.utf8)) as? [String: Any])["removed"] as? [[String: Any]]
+                let removed =
+                    try #require(try JSONSerialization.jsonObject(with: Data(cleaned.stdout.utf8)) as? [String: Any])[
+                        "removed"
+                    ] as? [[String: Any]]
                 #expect(removed?.filter { $0["kind"] as? String == "cache" }.count == 3)
             }
         }
@@ -142,9 +185,11 @@ import Testing
                 return arrivals[call.model + " " + topic]!.count
             }
             switch (call.model, topic) {
-            case ("gemini-3.1-flash-lite-image", "busy") where seen == 1: return GeminiEmulator.rateLimited(retryDelay: "1.5s")
+            case ("gemini-3.1-flash-lite-image", "busy") where seen == 1:
+                return GeminiEmulator.rateLimited(retryDelay: "1.5s")
             case ("gemini-3.1-flash-lite-image", "loaded"): return GeminiEmulator.unavailable()
-            case ("gemini-3.1-flash-lite-image", "quota"): return GeminiEmulator.rateLimited(retryDelay: "30s", perDay: true)
+            case ("gemini-3.1-flash-lite-image", "quota"):
+                return GeminiEmulator.rateLimited(retryDelay: "30s", perDay: true)
             default: return GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg")
             }
         }
@@ -155,35 +200,56 @@ import Testing
             try await withTemporaryDirectory { root in
                 // 1. A manifest naming a model the API does not have: the key probe's 404 retires it before any
                 //    generateContent request, and the default chain serves.
-                try writeFile(root + "/inbox/unknown-model.json", """
+                try writeFile(
+                    root + "/inbox/unknown-model.json",
+                    """
                     {"session": "unknown-model", "quality": "draft", "model": "gemini-9-imaginary-image",
                      "scenes": [{"scene_number": 1, "image_create_prompt": "A calm lake"},
                                 {"scene_number": 2, "image_create_prompt": "A calm field"}]}
-                    """)
-                var result = try await SceneDropProcess.run(["process", "--root", root, "--settle", "0s"], logDirectory: root, environment: environment(server))
+                    """
+                )
+                var result = try await SceneDropProcess.run(
+                    ["process", "--root", root, "--settle", "0s"],
+                    logDirectory: root,
+                    environment: environment(server)
+                )
                 #expect(result.status == 0, "\(result.stderr)")
-                #expect(server.requests.filter { $0.path.contains("gemini-9-imaginary-image") }.map(\.method) == ["GET"])
+                #expect(
+                    server.requests.filter { $0.path.contains("gemini-9-imaginary-image") }.map(\.method) == ["GET"]
+                )
                 for number in [1, 2] {
                     let meta = try scene(root + "/outbox/unknown-model", number)
                     #expect(meta["model"] as? String == "gemini-3.1-flash-lite-image")
                     let fallback = try #require(meta["fallback"] as? [String: Any])
                     #expect(fallback["reason"] as? String == "model_not_found")
-                    #expect((fallback["tried"] as? [[String: Any]])?.first?["model"] as? String == "gemini-9-imaginary-image")
+                    #expect(
+                        (fallback["tried"] as? [[String: Any]])?.first?["model"] as? String
+                            == "gemini-9-imaginary-image"
+                    )
                 }
 
                 // 2. 429 with RetryInfo (retried once, not before the delay), 503 always (1 + 2 retries, then the next
                 //    model) and a per-day quota (no retry; the model is retired for the day).
-                try writeFile(root + "/inbox/flaky.json", """
+                try writeFile(
+                    root + "/inbox/flaky.json",
+                    """
                     {"session": "flaky", "quality": "draft",
                      "scenes": [{"scene_number": 1, "image_create_prompt": "A busy street"},
                                 {"scene_number": 2, "image_create_prompt": "A loaded server room"}]}
-                    """)
-                result = try await SceneDropProcess.run(["process", "--root", root, "--settle", "0s"], logDirectory: root, environment: environment(server))
+                    """
+                )
+                result = try await SceneDropProcess.run(
+                    ["process", "--root", root, "--settle", "0s"],
+                    logDirectory: root,
+                    environment: environment(server)
+                )
                 #expect(result.status == 0, "\(result.stderr)")
                 let times = arrivals.withLock { $0 }
                 let busy = times["gemini-3.1-flash-lite-image busy"] ?? []
                 #expect(busy.count == 2)
-                if busy.count == 2 { #expect(busy[1] - busy[0] >= .milliseconds(1500), "retried after \(busy[1] - busy[0])") }
+                if busy.count == 2 {
+                    #expect(busy[1] - busy[0] >= .milliseconds(1500), "retried after \(busy[1] - busy[0])")
+                }
                 let busyMeta = try scene(root + "/outbox/flaky", 1)
                 #expect(busyMeta["model"] as? String == "gemini-3.1-flash-lite-image")
                 #expect(busyMeta["attempts"] as? Int == 2)
@@ -196,10 +262,17 @@ import Testing
                 #expect(tried["attempts"] as? Int == 3)
                 #expect((tried["error"] as? String)?.contains("503") == true, "\(tried)")
 
-                try writeFile(root + "/inbox/daily.json", """
+                try writeFile(
+                    root + "/inbox/daily.json",
+                    """
                     {"session": "daily", "quality": "draft", "scenes": [{"scene_number": 1, "image_create_prompt": "A quota meter"}]}
-                    """)
-                result = try await SceneDropProcess.run(["process", "--root", root, "--settle", "0s"], logDirectory: root, environment: environment(server))
+                    """
+                )
+                result = try await SceneDropProcess.run(
+                    ["process", "--root", root, "--settle", "0s"],
+                    logDirectory: root,
+                    environment: environment(server)
+                )
                 #expect(result.status == 0, "\(result.stderr)")
                 #expect(arrivals.withLock { $0["gemini-3.1-flash-lite-image quota"]?.count } == 1)
                 let daily = try scene(root + "/outbox/daily", 1)
@@ -213,28 +286,50 @@ import Testing
         let emulator = GeminiEmulator { _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg") }
         try await withFakeGemini({ emulator.handle($0) }) { server in
             try await withTemporaryDirectory { root in
-                try writeFile(root + "/models.json", """
+                try writeFile(
+                    root + "/models.json",
+                    """
                     {"models": {"gemini-3.1-flash-image": {"price_per_image": {"1K": 0.07}}},
                      "chains": {"draft": ["gemini-3.1-flash-image"]}}
-                    """)
+                    """
+                )
                 // A broken table stops the command before anything is claimed.
-                try writeFile(root + "/broken.json", "{\"models\": {\"gemini-3.1-flash-image\": {\"price_per_image\": {\"1K\": \"free\"}}}}")
+                try writeFile(
+                    root + "/broken.json",
+                    "{\"models\": {\"gemini-3.1-flash-image\": {\"price_per_image\": {\"1K\": \"free\"}}}}"
+                )
                 try writeFile(root + "/inbox/tc1.json", readFile(packageRoot + "/samples/tc1-cat-coffee.json") ?? [])
-                let refused = try await SceneDropProcess.run(["process", "--root", root, "--models-file", root + "/broken.json"], logDirectory: root, environment: environment(server))
+                let refused = try await SceneDropProcess.run(
+                    ["process", "--root", root, "--models-file", root + "/broken.json"],
+                    logDirectory: root,
+                    environment: environment(server)
+                )
                 #expect(refused.status == 64)
-                #expect(refused.stderr.contains("line 1, column 66 (models.gemini-3.1-flash-image.price_per_image.1K)"), "\(refused.stderr)")
+                #expect(
+                    refused.stderr.contains("line 1, column 66 (models.gemini-3.1-flash-image.price_per_image.1K)"),
+                    "\(refused.stderr)"
+                )
                 #expect(listNames(root + "/inbox") == ["tc1.json"])
                 #expect(server.requests.isEmpty)
 
-                let result = try await SceneDropProcess.run(["process", "--root", root, "--settle", "0s", "--models-file", root + "/models.json"], logDirectory: root, environment: environment(server))
+                let result = try await SceneDropProcess.run(
+                    ["process", "--root", root, "--settle", "0s", "--models-file", root + "/models.json"],
+                    logDirectory: root,
+                    environment: environment(server)
+                )
                 #expect(result.status == 0, "\(result.stderr)")
                 let meta = try #require(jsonObject(root + "/outbox/tc1-cat-coffee/scene-001.json"))
                 #expect(meta["model"] as? String == "gemini-3.1-flash-image")
                 #expect(meta["cost_usd"] as? Double == 0.07)
                 #expect(emulator.calls(to: "gemini-3.1-flash-lite-image") == 0)
 
-                let shown = try await SceneDropProcess.run(["models", "--json", "--models-file", root + "/models.json"], logDirectory: root)
-                let table = try #require(try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any])
+                let shown = try await SceneDropProcess.run(
+                    ["models", "--json", "--models-file", root + "/models.json"],
+                    logDirectory: root
+                )
+                let table = try #require(
+                    try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any]
+                )
                 #expect((table["chains"] as? [String: Any])?["draft"] as? [String] == ["gemini-3.1-flash-image"])
                 let flash = (table["models"] as? [String: Any])?["gemini-3.1-flash-image"] as? [String: Any]
                 #expect((flash?["price_per_image"] as? [String: Any])?["1K"] as? Double == 0.07)
@@ -253,7 +348,11 @@ import Testing
             try await withTemporaryDirectory { root in
                 try writeFile(root + "/inbox/tc2.json", readFile(packageRoot + "/samples/tc2-five-scenes.json") ?? [])
                 let started = ContinuousClock.now
-                let result = try await SceneDropProcess.run(["process", "--root", root, "--settle", "0s"], logDirectory: root, environment: environment(server))
+                let result = try await SceneDropProcess.run(
+                    ["process", "--root", root, "--settle", "0s"],
+                    logDirectory: root,
+                    environment: environment(server)
+                )
                 let elapsed = ContinuousClock.now - started
                 #expect(result.status == 0, "\(result.stderr)")
                 let session = try #require(try publishedSessions(root + "/outbox").first)
@@ -278,8 +377,10 @@ import Testing
             try writeFile(root + "/inbox/tc2.json", readFile(packageRoot + "/samples/tc2-five-scenes.json") ?? [])
             let started = ContinuousClock.now
             let result = try await SceneDropProcess.run(
-                ["process", "--root", root, "--settle", "0s", "--log-format", "json"], logDirectory: root,
-                environment: ["SCENEDROP_GEMINI_BASE_URL": closed, "GEMINI_API_KEY": GeminiEmulator.validKey])
+                ["process", "--root", root, "--settle", "0s", "--log-format", "json"],
+                logDirectory: root,
+                environment: ["SCENEDROP_GEMINI_BASE_URL": closed, "GEMINI_API_KEY": GeminiEmulator.validKey]
+            )
             let elapsed = ContinuousClock.now - started
             #expect(result.status == 0, "\(result.stderr)")
             let session = try #require(try publishedSessions(root + "/outbox").first)
@@ -296,7 +397,10 @@ import Testing
                 attempts += tried.compactMap { $0["attempts"] as? Int }.reduce(0, +)
             }
             #expect(attempts == 3, "one key probe and its two retries for the whole run")
-            let outage = SceneDropProcess.records(in: result.stderr, "gemini API unreachable; scenes fall back until it answers again")
+            let outage = SceneDropProcess.records(
+                in: result.stderr,
+                "gemini API unreachable; scenes fall back until it answers again"
+            )
             #expect(outage.count == 1)
             #expect(outage.first?["error.type"] == "network_error")
             #expect(outage.first?["error.message"]?.contains("connection refused") == true, "\(outage)")

@@ -12,7 +12,9 @@ import Testing
 
     /// A server that accepts the key probe (models.get) and answers every image request with `answer`.
     static func answering(_ answer: FakeResponse) -> @Sendable (RecordedRequest) -> FakeResponse {
-        { request in request.method == "GET" ? FakeResponse(status: 200, body: Array(#"{"name":"models/x"}"#.utf8)) : answer }
+        { request in
+            request.method == "GET" ? FakeResponse(status: 200, body: Array(#"{"name":"models/x"}"#.utf8)) : answer
+        }
     }
 
     func environment(_ server: FakeGeminiServer) -> [String: String] {
@@ -24,11 +26,15 @@ import Testing
     @Test func aRedirectIsNeverFollowed() async throws {
         try await withFakeGemini({ _ in FakeResponse(status: 200, body: Array("{}".utf8)) }) { elsewhere in
             let target = elsewhere.baseURL + "/v1beta/models/stolen:generateContent"
-            try await withFakeGemini(Self.answering(FakeResponse(status: 307, body: [], headers: ["location": target]))) { server in
+            try await withFakeGemini(Self.answering(FakeResponse(status: 307, body: [], headers: ["location": target])))
+            { server in
                 try await withTemporaryDirectory { root in
                     try writeFile(root + "/inbox/r.json", manifestJSON(session: "redirected"))
                     let result = try await SceneDropProcess.run(
-                        ["process", "--root", root, "--settle", "0s", "--retries", "0"], logDirectory: root, environment: environment(server))
+                        ["process", "--root", root, "--settle", "0s", "--retries", "0"],
+                        logDirectory: root,
+                        environment: environment(server)
+                    )
                     #expect(result.status == 0, "\(result.stderr)")
                     #expect(elsewhere.requests.isEmpty, "the redirect was followed: \(elsewhere.requests.map(\.path))")
                     #expect(!server.generateRequests.isEmpty)
@@ -51,17 +57,23 @@ import Testing
     func aServerThatEchoesTheKeyLeaksNothing(json: Bool) async throws {
         let echo = "header x-goog-api-key=\(Self.key) is not valid for this project"
         let plain = String(repeating: "x", count: 180) + " key " + Self.key + " " + String(repeating: "y", count: 100)
-        let body = json
+        let body =
+            json
             ? Array(#"{"error":{"code":400,"message":"\#(echo)","status":"INVALID_ARGUMENT"}}"#.utf8)
             : Array(plain.utf8)
         try await withFakeGemini(Self.answering(FakeResponse(status: 400, body: body))) { server in
             try await withTemporaryDirectory { root in
                 try writeFile(root + "/inbox/e.json", manifestJSON(session: "echoed"))
                 let result = try await SceneDropProcess.run(
-                    ["process", "--root", root, "--settle", "0s", "--log-level", "debug"], logDirectory: root, environment: environment(server))
+                    ["process", "--root", root, "--settle", "0s", "--log-level", "debug"],
+                    logDirectory: root,
+                    environment: environment(server)
+                )
                 #expect(result.status == 0, "\(result.stderr)")
                 let meta = try #require(jsonObject(root + "/outbox/echoed/scene-001.json"))
-                let tried = try #require(((meta["fallback"] as? [String: Any])?["tried"] as? [[String: Any]])?.first?["error"] as? String)
+                let tried = try #require(
+                    ((meta["fallback"] as? [String: Any])?["tried"] as? [[String: Any]])?.first?["error"] as? String
+                )
                 #expect(tried.contains("400"), "\(tried)")
                 #expect(tried.contains(Secrets.mask), "\(tried)")
                 // Any 12 characters of the key would identify it: none may be anywhere.
@@ -88,7 +100,9 @@ import Testing
             open(sys.argv[1], "wb").write(png)
             """
         // Seconds of compression: on a thread of its own, never on the test pool's two threads, and niced.
-        let status = try await onOwnThread { try ChildProcess.run("nice", ["-n", "10", "python3", "-c", script, path], timeout: .seconds(120)) }
+        let status = try await onOwnThread {
+            try ChildProcess.run("nice", ["-n", "10", "python3", "-c", script, path], timeout: .seconds(120))
+        }
         guard status == 0 else { throw ChildProcessError("python3 could not write the PNG bomb (exit \(status))") }
     }
 
@@ -103,10 +117,14 @@ import Testing
             let answer = GeminiEmulator.image(bomb, mimeType: "image/png")
             let emulator = GeminiEmulator { _ in answer }
             try await withFakeGemini({ emulator.handle($0) }) { server in
-                let environment = ["SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": GeminiEmulator.validKey]
+                let environment = [
+                    "SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": GeminiEmulator.validKey,
+                ]
                 let daemon = try await Daemon.start(root, ["--settle", "0s"], environment: environment)
                 try writeFile(daemon.inbox + "/bomb.json", manifestJSON(session: "bombed", scenes: 2))
-                try await daemon.waitUntil("the bombed session is published") { FileSystem.exists(daemon.outbox + "/bombed/session.json") }
+                try await daemon.waitUntil("the bombed session is published") {
+                    FileSystem.exists(daemon.outbox + "/bombed/session.json")
+                }
                 #expect(daemon.process.isRunning)
                 let peak = try #require(Self.peakRSS(daemon.process.pid))
                 print("bomb: peak RSS \(peak >> 20) MiB with 2 scenes, \(server.generateRequests.count) requests")
@@ -133,18 +151,30 @@ import Testing
         try await withFakeGemini({ emulator.handle($0) }) { server in
             try await withTemporaryDirectory { root in
                 try writeFile(root + "/inbox/q.json", manifestJSON(session: "quota", scenes: 3))
-                let environment = ["SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": GeminiEmulator.validKey]
+                let environment = [
+                    "SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": GeminiEmulator.validKey,
+                ]
                 // The default deadline (90 s) is far below one quota wait: a scene that waited would fail the test.
                 let result = try await SceneDropProcess.run(
-                    ["process", "--root", root, "--settle", "0s", "--log-format", "json"], logDirectory: root, environment: environment)
+                    ["process", "--root", root, "--settle", "0s", "--log-format", "json"],
+                    logDirectory: root,
+                    environment: environment
+                )
                 #expect(result.status == 0, "\(result.stderr)")
                 for scene in 1...3 {
-                    let meta = try #require(jsonObject(root + "/outbox/quota/" + String(format: "scene-%03d.json", scene)))
+                    let meta = try #require(
+                        jsonObject(root + "/outbox/quota/" + String(format: "scene-%03d.json", scene))
+                    )
                     let fallback = try #require(meta["fallback"] as? [String: Any])
                     #expect(fallback["reason"] as? String == "rate_limited")
                     let tried = try #require(fallback["tried"] as? [[String: Any]])
                     #expect(tried.count == 2, "both models of the chain, once each")
-                    #expect(tried.allSatisfy { ($0["error"] as? String)?.contains("s left of --quota-wait (900 s)") == true }, "\(tried)")
+                    #expect(
+                        tried.allSatisfy {
+                            ($0["error"] as? String)?.contains("s left of --quota-wait (900 s)") == true
+                        },
+                        "\(tried)"
+                    )
                 }
                 #expect(result.stderr.contains("the API asks for a wait beyond --quota-wait; moving on"))
                 #expect(result.stderr.contains("\"scenedrop.retry_in_s\":\"100000.0\""))
@@ -161,17 +191,23 @@ import Testing
         let emulator = GeminiEmulator { call in GeminiEmulator.rateLimited(retryDelay: delays[call.model] ?? "infs") }
         try await withFakeGemini({ emulator.handle($0) }) { server in
             try await withTemporaryDirectory { root in
-                let environment = ["SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": GeminiEmulator.validKey]
+                let environment = [
+                    "SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": GeminiEmulator.validKey,
+                ]
                 // A 429 without a usable delay is taken for a one-minute window (the README's rule): with --quota-wait
                 // 1s every refusal here moves on at once instead of waiting for it.
                 let web = try await WebDaemon.start(root, ["--quota-wait", "1s"], environment: environment)
                 try dropFile(root + "/inbox/absurd.json", manifestJSON(session: "absurd", scenes: 2))
                 try await web.daemon.waitUntil("the session published, the daemon alive") {
-                    guard web.daemon.process.isRunning else { throw DaemonExited(stderr: String(web.daemon.process.stderr.suffix(4000))) }
+                    guard web.daemon.process.isRunning else {
+                        throw DaemonExited(stderr: String(web.daemon.process.stderr.suffix(4000)))
+                    }
                     return FileSystem.exists(root + "/outbox/absurd/session.json")
                 }
                 for scene in 1...2 {
-                    let meta = try #require(jsonObject(root + "/outbox/absurd/" + String(format: "scene-%03d.json", scene)))
+                    let meta = try #require(
+                        jsonObject(root + "/outbox/absurd/" + String(format: "scene-%03d.json", scene))
+                    )
                     #expect((meta["fallback"] as? [String: Any])?["reason"] as? String == "rate_limited")
                 }
                 let page = try await web.get("/")
@@ -199,7 +235,9 @@ func files(containing needle: String, under root: String) -> [String] {
         guard let info = try? FileSystem.info(path) else { return }
         if info.kind == .directory {
             for entry in listNames(path, hidden: true) { walk(path + "/" + entry) }
-        } else if info.kind == .regular, let bytes = readFile(path), String(decoding: bytes, as: UTF8.self).contains(needle) {
+        } else if info.kind == .regular, let bytes = readFile(path),
+            String(decoding: bytes, as: UTF8.self).contains(needle)
+        {
             found.append(path)
         }
     }

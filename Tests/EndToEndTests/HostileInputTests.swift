@@ -3,6 +3,7 @@ import Synchronization
 import SystemSupport
 import TestSupport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,22 +15,51 @@ import Glibc
     /// file name → expected quarantine reason (nil: published).
     static func corpus() -> [(String, [UInt8], String?)] {
         func s(_ text: String) -> [UInt8] { Array(text.utf8) }
-        func scene(_ fields: String) -> [UInt8] { s(#"{"scenes": [{"scene_number": 1, "image_create_prompt": "x"\#(fields)}]}"#) }
+        func scene(_ fields: String) -> [UInt8] {
+            s(#"{"scenes": [{"scene_number": 1, "image_create_prompt": "x"\#(fields)}]}"#)
+        }
         let ok = #"{"scene_number": 1, "image_create_prompt": "x"}"#
         var cases: [(String, [UInt8], String?)] = [
             ("invalid-utf8.json", s(#"{"session": "a"#) + [0xC3, 0x28] + s(#""}"#), "not_utf8"),
-            ("bom.json", [0xEF, 0xBB, 0xBF] + s(#"{"session": "bom-ok", "width": 128, "height": 72, "scenes": [\#(ok)]}"#), nil),
-            ("deep.json", s(String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)), "invalid_json"),
+            (
+                "bom.json",
+                [0xEF, 0xBB, 0xBF] + s(#"{"session": "bom-ok", "width": 128, "height": 72, "scenes": [\#(ok)]}"#), nil
+            ),
+            (
+                "deep.json", s(String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)),
+                "invalid_json"
+            ),
             ("two-mib.json", s("{\"pad\": \"" + String(repeating: "a", count: 2 << 20) + "\"}"), "too_large"),
             ("empty.json", [], "invalid_json"),
             ("nul.json", s(#"{"session": "a"#) + [0] + s(#"b"}"#), "invalid_json"),
             ("duplicate-keys.json", s(#"{"scenes": [\#(ok)], "scenes": [\#(ok)]}"#), "invalid_manifest"),
-            ("huge-number.json", s(#"{"scenes": [{"scene_number": 1e400, "image_create_prompt": "x"}]}"#), "invalid_manifest"),
-            ("negative-number.json", s(#"{"scenes": [{"scene_number": -4, "image_create_prompt": "x"}]}"#), "invalid_manifest"),
-            ("fraction.json", s(#"{"scenes": [{"scene_number": 2.5, "image_create_prompt": "x"}]}"#), "invalid_manifest"),
+            (
+                "huge-number.json", s(#"{"scenes": [{"scene_number": 1e400, "image_create_prompt": "x"}]}"#),
+                "invalid_manifest"
+            ),
+            (
+                "negative-number.json", s(#"{"scenes": [{"scene_number": -4, "image_create_prompt": "x"}]}"#),
+                "invalid_manifest"
+            ),
+            (
+                "fraction.json", s(#"{"scenes": [{"scene_number": 2.5, "image_create_prompt": "x"}]}"#),
+                "invalid_manifest"
+            ),
             ("duplicate-numbers.json", s(#"{"scenes": [\#(ok), \#(ok)]}"#), "invalid_manifest"),
-            ("501-scenes.json", s("[" + (1...501).map { #"{"scene_number": \#($0), "image_create_prompt": "x"}"# }.joined(separator: ",") + "]"), "invalid_manifest"),
-            ("long-prompt.json", s(#"[{"scene_number": 1, "image_create_prompt": "\#(String(repeating: "p", count: 8001))"}]"#), "invalid_manifest"),
+            (
+                "501-scenes.json",
+                s(
+                    "["
+                        + (1...501).map { #"{"scene_number": \#($0), "image_create_prompt": "x"}"# }.joined(
+                            separator: ","
+                        ) + "]"
+                ), "invalid_manifest"
+            ),
+            (
+                "long-prompt.json",
+                s(#"[{"scene_number": 1, "image_create_prompt": "\#(String(repeating: "p", count: 8001))"}]"#),
+                "invalid_manifest"
+            ),
             ("blank-prompt.json", s(#"[{"scene_number": 1, "image_create_prompt": "  \t "}]"#), "invalid_manifest"),
             ("trailing-comma.json", s(#"{"scenes": [\#(ok),]}"#), "invalid_json"),
             ("single-quotes.json", s("{'scenes': []}"), "invalid_json"),
@@ -42,7 +72,11 @@ import Glibc
             ("width-string.json", s(#"{"width": "1920", "scenes": [\#(ok)]}"#), "invalid_manifest"),
             ("size-mismatch.json", s(#"{"width": 1000, "height": 1000, "scenes": [\#(ok)]}"#), "invalid_manifest"),
             ("bad-style.json", scene(#", "image_style": "noir""#), "invalid_manifest"),
-            ("unknown-field.json", s(#"{"session": "unknown-field-ok", "width": 128, "height": 72, "colour": "red", "scenes": [\#(ok)]}"#), nil),
+            (
+                "unknown-field.json",
+                s(#"{"session": "unknown-field-ok", "width": 128, "height": 72, "colour": "red", "scenes": [\#(ok)]}"#),
+                nil
+            ),
         ]
         for (i, name) in ["../x", "/etc", "a/b", "with space", "ünï", "new\\nline", "..", "."].enumerated() {
             cases.append(("session-\(i).json", s(#"{"session": "\#(name)", "scenes": [\#(ok)]}"#), "invalid_manifest"))
@@ -55,7 +89,9 @@ import Glibc
             let corpus = Self.corpus()
             for (name, bytes, _) in corpus { try writeFile(root + "/inbox/" + name, bytes) }
             let samples = listNames(packageRoot + "/samples/invalid")
-            for name in samples { try writeFile(root + "/inbox/sample-" + name, readFile(packageRoot + "/samples/invalid/" + name) ?? []) }
+            for name in samples {
+                try writeFile(root + "/inbox/sample-" + name, readFile(packageRoot + "/samples/invalid/" + name) ?? [])
+            }
             // Non-regular files: never opened, never followed.
             let passwdBefore = try #require(try FileSystem.info("/etc/passwd"))
             let passwdBytes = readFile("/etc/passwd")
@@ -82,13 +118,21 @@ import Glibc
 
             for (name, _, reason) in corpus {
                 if let reason {
-                    let report = try #require(jsonObject(daemon.quarantine + "/" + name + ".error.json"), "\(name) has a report")
+                    let report = try #require(
+                        jsonObject(daemon.quarantine + "/" + name + ".error.json"),
+                        "\(name) has a report"
+                    )
                     #expect(report["reason"] as? String == reason, "\(name)")
                     #expect((report["message"] as? String)?.isEmpty == false)
                     let errors = report["errors"] as? [[String: Any]] ?? []
-                    let located = report["line"] is Int || errors.contains { ($0["path"] as? String)?.isEmpty == false || $0["line"] is Int }
+                    let located =
+                        report["line"] is Int
+                        || errors.contains { ($0["path"] as? String)?.isEmpty == false || $0["line"] is Int }
                     #expect(located || reason == "too_large", "\(name) says where")
-                    #expect(readFile(daemon.quarantine + "/" + name) == corpus.first { $0.0 == name }?.1, "\(name) kept byte for byte")
+                    #expect(
+                        readFile(daemon.quarantine + "/" + name) == corpus.first { $0.0 == name }?.1,
+                        "\(name) kept byte for byte"
+                    )
                 }
             }
             for name in samples {
@@ -107,7 +151,10 @@ import Glibc
             // A folder named *.json is left alone.
             #expect(listNames(daemon.inbox) == ["folder.json"])
             #expect(Set(try publishedSessions(daemon.outbox).map(\.name)) == ["bom-ok", "unknown-field-ok"])
-            #expect(jsonObject(daemon.outbox + "/unknown-field-ok/session.json")?["warnings"].map { ($0 as? [Any])?.count } == 1)
+            #expect(
+                jsonObject(daemon.outbox + "/unknown-field-ok/session.json")?["warnings"].map { ($0 as? [Any])?.count }
+                    == 1
+            )
 
             // Still running, still working.
             #expect(daemon.process.isRunning)
@@ -136,9 +183,12 @@ import Glibc
             try dropFile(daemon.inbox + "/f.json", manifestJSON(session: "squat-file"))
             try dropFile(daemon.inbox + "/l.json", manifestJSON(session: "squat-link"))
             try await daemon.waitUntil("both manifests quarantined") {
-                FileSystem.exists(daemon.quarantine + "/f.json.error.json") && FileSystem.exists(daemon.quarantine + "/l.json.error.json")
+                FileSystem.exists(daemon.quarantine + "/f.json.error.json")
+                    && FileSystem.exists(daemon.quarantine + "/l.json.error.json")
             }
-            for (file, session, kind) in [("f.json", "squat-file", "a regular file"), ("l.json", "squat-link", "a symbolic link")] {
+            for (file, session, kind) in [
+                ("f.json", "squat-file", "a regular file"), ("l.json", "squat-link", "a symbolic link"),
+            ] {
                 let report = try #require(jsonObject(daemon.quarantine + "/" + file + ".error.json"))
                 #expect(report["reason"] as? String == "outbox_conflict")
                 let message = try #require(report["message"] as? String)
@@ -153,7 +203,9 @@ import Glibc
             try FileSystem.unlinkFile(root + "/outbox/squat-file")
             let requeue = try await SceneDropProcess.run(["requeue", "--root", root, "f.json"], logDirectory: root)
             #expect(requeue.status == 0, "\(requeue.stderr)")
-            try await daemon.waitUntil("squat-file published after the requeue") { FileSystem.exists(daemon.outbox + "/squat-file/session.json") }
+            try await daemon.waitUntil("squat-file published after the requeue") {
+                FileSystem.exists(daemon.outbox + "/squat-file/session.json")
+            }
             #expect(try await daemon.stop() == 0)
         }
     }
@@ -166,12 +218,19 @@ import Glibc
             let name = "evil\u{1B}[31m\nFAKE quarantine line\u{202E}.json"
             try writeFile(root + "/inbox/" + name, "{ not json")
             let processed = try await SceneDropProcess.run(
-                ["process", "--root", root, "--settle", "0s", "--log-format", "text"], logDirectory: root)
+                ["process", "--root", root, "--settle", "0s", "--log-format", "text"],
+                logDirectory: root
+            )
             let status = try await SceneDropProcess.run(["status", "--root", root], logDirectory: root)
             #expect(status.status == 0)
             #expect(FileSystem.exists(root + "/quarantine/" + name + ".error.json"))
-            for (what, text) in [("process output", processed.stdout), ("text log", processed.stderr), ("status", status.stdout)] {
-                #expect(!text.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{202E}" }, "\(what) carries a raw control character")
+            for (what, text) in [
+                ("process output", processed.stdout), ("text log", processed.stderr), ("status", status.stdout),
+            ] {
+                #expect(
+                    !text.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{202E}" },
+                    "\(what) carries a raw control character"
+                )
                 #expect(!text.split(separator: "\n").contains { $0.hasPrefix("FAKE") }, "\(what) has a spoofed line")
             }
             #expect(status.stdout.contains("evil\\u001b[31m\\nFAKE quarantine line\\u202e.json"), "\(status.stdout)")
@@ -194,14 +253,19 @@ import Glibc
     @Test func aSwappedInboxLeadsNowhereOutsideTheRoot() async throws {
         try await withTemporaryDirectory { base in
             let root = base + "/root"
-            let web = try await WebDaemon.start(root, ["--rescan-interval", "200ms", "--settle", "0s", "--log-level", "debug"])
+            let web = try await WebDaemon.start(
+                root,
+                ["--rescan-interval", "200ms", "--settle", "0s", "--log-level", "debug"]
+            )
             let daemon = web.daemon
             try writeFile(base + "/outside/app.json", "{\"keep\": true}")
             #expect(symlink(base + "/outside", base + "/swap") == 0)
             try FileSystem.exchange(root + "/inbox", base + "/swap")
             #expect(try FileSystem.info(root + "/inbox")?.kind == .symlink)
             try await daemon.waitUntil("the daemon to see the inbox changed") {
-                !daemon.process.logRecords("inbox changed since start; no file is taken from it until it is the folder opened at start again").isEmpty
+                !daemon.process.logRecords(
+                    "inbox changed since start; no file is taken from it until it is the folder opened at start again"
+                ).isEmpty
             }
             // Other programs write through the link, and into the original folder where it now stands.
             try writeFile(base + "/outside/settings.json", "not json")
@@ -218,10 +282,20 @@ import Glibc
             #expect(listNames(base + "/swap") == ["moved.json"])
             #expect(listNames(root + "/outbox").isEmpty)
             #expect(listNames(root + "/quarantine").isEmpty)
-            let change = try #require(daemon.process.logRecords("inbox changed since start; no file is taken from it until it is the folder opened at start again").first)
-            #expect(change["scenedrop.change"]?.contains("became a symbolic link to \(base)/outside") == true, "\(change)")
+            let change = try #require(
+                daemon.process.logRecords(
+                    "inbox changed since start; no file is taken from it until it is the folder opened at start again"
+                ).first
+            )
+            #expect(
+                change["scenedrop.change"]?.contains("became a symbolic link to \(base)/outside") == true,
+                "\(change)"
+            )
             let ready = try await web.get("/readyz")
-            #expect(ready.status == 503 && ready.text.contains("the inbox changed since start"), "\(ready.status) \(ready.text)")
+            #expect(
+                ready.status == 503 && ready.text.contains("the inbox changed since start"),
+                "\(ready.status) \(ready.text)"
+            )
             let status = try await SceneDropProcess.run(["status", "--root", root], logDirectory: base)
             #expect(status.status == 1)
             #expect(status.stderr.contains("symbolic link"), "\(status.stderr)")
@@ -231,8 +305,13 @@ import Glibc
 
             // Swapped back: the folder opened at start is the inbox again, and what waits in it is taken.
             try FileSystem.exchange(root + "/inbox", base + "/swap")
-            try await daemon.waitUntil("moved.json published once the inbox is back") { FileSystem.exists(root + "/outbox/moved/session.json") }
-            #expect(!daemon.process.logRecords("inbox is the folder opened at start again; files are taken from it again").isEmpty)
+            try await daemon.waitUntil("moved.json published once the inbox is back") {
+                FileSystem.exists(root + "/outbox/moved/session.json")
+            }
+            #expect(
+                !daemon.process.logRecords("inbox is the folder opened at start again; files are taken from it again")
+                    .isEmpty
+            )
             #expect(try await web.get("/readyz").status == 200)
             #expect(!FileSystem.exists(root + "/outbox/evil"))
             #expect(try await daemon.stop() == 0)
@@ -244,8 +323,14 @@ import Glibc
     @Test func aFloodOfErrorsMakesASmallReport() async throws {
         try await withTemporaryDirectory { root in
             let members = (0..<170_000).map { _ in #""x":1"# }.joined(separator: ",")
-            try writeFile(root + "/inbox/flood.json", #"{"scenes":[{"scene_number":1,"image_create_prompt":"p"}],"# + members + "}")
-            let result = try await SceneDropProcess.run(["process", "--root", root, "--settle", "0s"], logDirectory: root)
+            try writeFile(
+                root + "/inbox/flood.json",
+                #"{"scenes":[{"scene_number":1,"image_create_prompt":"p"}],"# + members + "}"
+            )
+            let result = try await SceneDropProcess.run(
+                ["process", "--root", root, "--settle", "0s"],
+                logDirectory: root
+            )
             #expect(result.status == 1)
             let report = try #require(jsonObject(root + "/quarantine/flood.json.error.json"))
             #expect((report["errors"] as? [Any])?.count == 1000)
@@ -267,7 +352,10 @@ import Glibc
             #expect(valid.utf8.count == 255 && invalid.utf8.count == 255)
             try writeFile(root + "/inbox/" + valid, manifestJSON(session: "long-valid"))
             try writeFile(root + "/inbox/" + invalid, "{ not json")
-            let result = try await SceneDropProcess.run(["process", "--root", root, "--settle", "0s"], logDirectory: root)
+            let result = try await SceneDropProcess.run(
+                ["process", "--root", root, "--settle", "0s"],
+                logDirectory: root
+            )
             #expect(result.status == 1, "quarantined one: \(result.stdout)")
             let session = try #require(jsonObject(root + "/outbox/long-valid/session.json"))
             #expect(session["source"] as? String == valid)

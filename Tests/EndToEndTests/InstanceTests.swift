@@ -3,6 +3,7 @@ import Foundation
 import SystemSupport
 import TestSupport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -30,7 +31,13 @@ import Glibc
         try await withTemporaryDirectory { root in
             var daemons: [Daemon] = []
             for i in 0..<instances {
-                daemons.append(try await Daemon.start(root, ["--concurrency", "2", "--rescan-interval", "1s"], name: "instance-\(i)"))
+                daemons.append(
+                    try await Daemon.start(
+                        root,
+                        ["--concurrency", "2", "--rescan-interval", "1s"],
+                        name: "instance-\(i)"
+                    )
+                )
             }
             let count = 300
             try FileSystem.makeDirectories(root + "/drop")
@@ -56,11 +63,20 @@ import Glibc
             try await withTemporaryDirectory { root in
                 let count = 6
                 for i in 0..<count {
-                    try writeFile(root + "/inbox/big-\(i).json", manifestJSON(session: "big-\(i)", scenes: 8, width: 1920, height: 1080))
+                    try writeFile(
+                        root + "/inbox/big-\(i).json",
+                        manifestJSON(session: "big-\(i)", scenes: 8, width: 1920, height: 1080)
+                    )
                 }
-                let environment = ["SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": GeminiEmulator.validKey]
+                let environment = [
+                    "SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": GeminiEmulator.validKey,
+                ]
                 let first = try await Daemon.start(
-                    root, ["--concurrency", "1", "--max-sessions", "3", "--request-timeout", "600s"], name: "first", environment: environment)
+                    root,
+                    ["--concurrency", "1", "--max-sessions", "3", "--request-timeout", "600s"],
+                    name: "first",
+                    environment: environment
+                )
                 try await waitUntil("claims in hand") { claimsInWork(root) == 3 && server.generateRequests.count > 0 }
                 first.process.signal(SIGKILL)
                 _ = try await first.process.waitForExit()

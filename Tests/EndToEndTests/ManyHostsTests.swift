@@ -16,7 +16,9 @@ final class PromptCounts: Sendable {
     /// quotes (asserted separately).
     func report(_ test: String, _ extra: String = "") {
         let counts = all
-        print("observed at the fake API [\(test)]: \(counts.values.reduce(0, +)) requests for \(counts.count) prompts, at most \(counts.values.max() ?? 0) per prompt\(extra)")
+        print(
+            "observed at the fake API [\(test)]: \(counts.values.reduce(0, +)) requests for \(counts.count) prompts, at most \(counts.values.max() ?? 0) per prompt\(extra)"
+        )
     }
 }
 
@@ -24,9 +26,22 @@ final class PromptCounts: Sendable {
 /// hosts: FUSE mounts share no locks and cache listings and attributes, as between real hosts. A
 /// daemon started in a PID namespace of its own cannot see its peers' processes either, as on another
 /// machine, so only the lease can tell whether it lives.
-@Suite(.serialized, .enabled(if: SSHFSVolume.unavailable == nil, "sshfs volumes cannot be made here (no /dev/fuse, or sshfs / openssh-server missing: .ci/setup test installs them)"))
+@Suite(
+    .serialized,
+    .enabled(
+        if: SSHFSVolume.unavailable == nil,
+        "sshfs volumes cannot be made here (no /dev/fuse, or sshfs / openssh-server missing: .ci/setup test installs them)"
+    )
+)
 struct ManyHostsTests {
-    static let jpeg = try! PlaceholderCard(sceneNumber: 1, prompt: "farm", style: "photorealistic", width: 1376, height: 768, format: .jpeg).render()
+    static let jpeg = try! PlaceholderCard(
+        sceneNumber: 1,
+        prompt: "farm",
+        style: "photorealistic",
+        width: 1376,
+        height: 768,
+        format: .jpeg
+    ).render()
     /// Short leases, so a dead peer is found in seconds.
     static let lease = ["--lease-renew", "300ms", "--lease-timeout", "3s"]
     /// Another process table: a stand-in for another machine. `--mount-proc` needs a mount namespace, whose
@@ -49,21 +64,39 @@ struct ManyHostsTests {
     /// Host A, in a process table of its own, holding the claims of `count` manifests `<prefix>1`… that
     /// were written on the server.
     /// Its requests may take long (a paused host reads its answers when it goes on, not a retry later).
-    func hostHoldingClaims(_ volume: SSHFSVolume, _ server: FakeGeminiServer, logs: String, prefix: String, count: Int) async throws -> Daemon {
+    func hostHoldingClaims(
+        _ volume: SSHFSVolume,
+        _ server: FakeGeminiServer,
+        logs: String,
+        prefix: String,
+        count: Int
+    ) async throws -> Daemon {
         try FileSystem.makeDirectories(volume.shared + "/farm/inbox")
         let a = try await Daemon.start(
-            volume.mounts[0] + "/farm", Self.lease + ["--request-timeout", "600s"], name: "host-a", environment: environment(server),
-            logDirectory: logs, wrapper: Self.otherHost)
+            volume.mounts[0] + "/farm",
+            Self.lease + ["--request-timeout", "600s"],
+            name: "host-a",
+            environment: environment(server),
+            logDirectory: logs,
+            wrapper: Self.otherHost
+        )
         for index in 1...count {
-            try dropFile(volume.shared + "/farm/inbox/\(prefix)\(index).json", manifestJSON(session: "\(prefix)\(index)", prompt: "\(prefix) \(index)"))
+            try dropFile(
+                volume.shared + "/farm/inbox/\(prefix)\(index).json",
+                manifestJSON(session: "\(prefix)\(index)", prompt: "\(prefix) \(index)")
+            )
         }
-        try await a.waitUntil("host A holding \(count) claims", timeout: .seconds(120)) { a.process.logRecords("manifest claimed").count == count }
+        try await a.waitUntil("host A holding \(count) claims", timeout: .seconds(120)) {
+            a.process.logRecords("manifest claimed").count == count
+        }
         return a
     }
 
     /// Each daemon's publishes, once its log has them all.
     func publishes(_ daemons: [Daemon], total: Int) async throws -> [String] {
-        try await waitUntil("\(total) publishes logged", timeout: .seconds(60)) { daemons.flatMap(\.publishes).count >= total }
+        try await waitUntil("\(total) publishes logged", timeout: .seconds(60)) {
+            daemons.flatMap(\.publishes).count >= total
+        }
         return daemons.flatMap(\.publishes).sorted()
     }
 
@@ -74,8 +107,15 @@ struct ManyHostsTests {
         try await withSSHFSVolume(mounts: 1) { volume in
             try await withTemporaryDirectory { logs in
                 try FileSystem.makeDirectories(volume.shared + "/farm/inbox")
-                let daemon = try await Daemon.start(volume.mounts[0] + "/farm", Self.lease, name: "host", logDirectory: logs)
-                let line = try #require(daemon.process.logRecords("the inbox's mount caches what other clients write; pickup can lag").first)
+                let daemon = try await Daemon.start(
+                    volume.mounts[0] + "/farm",
+                    Self.lease,
+                    name: "host",
+                    logDirectory: logs
+                )
+                let line = try #require(
+                    daemon.process.logRecords("the inbox's mount caches what other clients write; pickup can lag").first
+                )
                 #expect(line["scenedrop.mount_type"] == "fuse.sshfs")
                 #expect(line["scenedrop.hint"]?.contains("dir_cache=no") == true, "\(line)")
                 #expect(try await daemon.stop() == 0)
@@ -90,26 +130,60 @@ struct ManyHostsTests {
             try await withSSHFSVolume(mounts: 2) { volume in
                 try await withTemporaryDirectory { logs in
                     try FileSystem.makeDirectories(volume.shared + "/farm/inbox")
-                    let a = try await Daemon.start(volume.mounts[0] + "/farm", Self.lease, name: "host-a", environment: environment(server), logDirectory: logs)
-                    let b = try await Daemon.start(volume.mounts[1] + "/farm", Self.lease, name: "host-b", environment: environment(server), logDirectory: logs)
+                    let a = try await Daemon.start(
+                        volume.mounts[0] + "/farm",
+                        Self.lease,
+                        name: "host-a",
+                        environment: environment(server),
+                        logDirectory: logs
+                    )
+                    let b = try await Daemon.start(
+                        volume.mounts[1] + "/farm",
+                        Self.lease,
+                        name: "host-b",
+                        environment: environment(server),
+                        logDirectory: logs
+                    )
                     // Written on the server, behind both mounts' backs: only their rescans can find these.
                     for index in 1...12 {
-                        try dropFile(volume.shared + "/farm/inbox/m\(index).json", manifestJSON(session: "m\(index)", scenes: 2, prompt: "farm \(index)"))
+                        try dropFile(
+                            volume.shared + "/farm/inbox/m\(index).json",
+                            manifestJSON(session: "m\(index)", scenes: 2, prompt: "farm \(index)")
+                        )
                     }
-                    let sessions = try await waitForSessions(volume.shared + "/farm/outbox", count: 12, timeout: .seconds(180))
+                    let sessions = try await waitForSessions(
+                        volume.shared + "/farm/outbox",
+                        count: 12,
+                        timeout: .seconds(180)
+                    )
                     #expect(Set(sessions.map(\.name)) == Set((1...12).map { "m\($0)" }))
-                    #expect(try await publishes([a, b], total: 12) == (1...12).map { "m\($0)" }.sorted(), "each session published once")
+                    #expect(
+                        try await publishes([a, b], total: 12) == (1...12).map { "m\($0)" }.sorted(),
+                        "each session published once"
+                    )
                     let counts = prompts.all
                     prompts.report("two hosts", "; published by A \(a.publishes.count), by B \(b.publishes.count)")
-                    #expect(counts.count == 24 && counts.values.allSatisfy { $0 == 1 }, "each prompt generated once: \(counts.values.sorted())")
+                    #expect(
+                        counts.count == 24 && counts.values.allSatisfy { $0 == 1 },
+                        "each prompt generated once: \(counts.values.sorted())"
+                    )
                     for daemon in [a, b] {
-                        #expect(daemon.process.logRecords("claims of a dead instance returned to the inbox").isEmpty, "no live peer taken for dead")
+                        #expect(
+                            daemon.process.logRecords("claims of a dead instance returned to the inbox").isEmpty,
+                            "no live peer taken for dead"
+                        )
                         let volumeLine = daemon.process.logRecords("volume probed").first
-                        #expect(volumeLine?["scenedrop.volume"]?.hasPrefix("fuse") == true, "\(String(describing: volumeLine))")
+                        #expect(
+                            volumeLine?["scenedrop.volume"]?.hasPrefix("fuse") == true,
+                            "\(String(describing: volumeLine))"
+                        )
                     }
                     #expect(try await a.stop() == 0)
                     #expect(try await b.stop() == 0)
-                    #expect(listNames(volume.shared + "/farm/.scenedrop/work").isEmpty, "both leases and folders gone after a clean stop")
+                    #expect(
+                        listNames(volume.shared + "/farm/.scenedrop/work").isEmpty,
+                        "both leases and folders gone after a clean stop"
+                    )
                 }
             }
         }
@@ -124,20 +198,40 @@ struct ManyHostsTests {
             try await withSSHFSVolume(mounts: 2) { volume in
                 try await withTemporaryDirectory { logs in
                     let a = try await hostHoldingClaims(volume, server, logs: logs, prefix: "k", count: 4)
-                    let b = try await Daemon.start(volume.mounts[1] + "/farm", Self.lease, name: "host-b", environment: environment(server), logDirectory: logs)
+                    let b = try await Daemon.start(
+                        volume.mounts[1] + "/farm",
+                        Self.lease,
+                        name: "host-b",
+                        environment: environment(server),
+                        logDirectory: logs
+                    )
                     a.process.signal(SIGKILL)
                     _ = try await a.process.waitForExit(timeout: .seconds(30))
                     try await b.waitUntil("host B returning host A's claims", timeout: .seconds(120)) {
                         !b.process.logRecords("claims of a dead instance returned to the inbox").isEmpty
                     }
-                    let recovery = try #require(b.process.logRecords("claims of a dead instance returned to the inbox").first)
-                    #expect(recovery["scenedrop.reason"]?.contains("lease counter stayed at") == true, "by the lease, not a process table: \(recovery)")
-                    let sessions = try await waitForSessions(volume.shared + "/farm/outbox", count: 4, timeout: .seconds(180))
+                    let recovery = try #require(
+                        b.process.logRecords("claims of a dead instance returned to the inbox").first
+                    )
+                    #expect(
+                        recovery["scenedrop.reason"]?.contains("lease counter stayed at") == true,
+                        "by the lease, not a process table: \(recovery)"
+                    )
+                    let sessions = try await waitForSessions(
+                        volume.shared + "/farm/outbox",
+                        count: 4,
+                        timeout: .seconds(180)
+                    )
                     #expect(Set(sessions.map(\.name)) == ["k1", "k2", "k3", "k4"])
-                    #expect(try await publishes([a, b], total: 4) == ["k1", "k2", "k3", "k4"], "each published exactly once")
+                    #expect(
+                        try await publishes([a, b], total: 4) == ["k1", "k2", "k3", "k4"],
+                        "each published exactly once"
+                    )
                     prompts.report("kill -9", "; published by A \(a.publishes.count), by B \(b.publishes.count)")
                     #expect(try await b.stop() == 0)
-                    #expect(claimsInWork(volume.shared + "/farm") == 0 && listNames(volume.shared + "/farm/inbox").isEmpty)
+                    #expect(
+                        claimsInWork(volume.shared + "/farm") == 0 && listNames(volume.shared + "/farm/inbox").isEmpty
+                    )
                 }
             }
         }
@@ -153,20 +247,33 @@ struct ManyHostsTests {
                 try await withTemporaryDirectory { logs in
                     let a = try await hostHoldingClaims(volume, server, logs: logs, prefix: "p", count: 2)
                     a.process.signal(SIGSTOP)
-                    let b = try await Daemon.start(volume.mounts[1] + "/farm", Self.lease, name: "host-b", environment: environment(server), logDirectory: logs)
+                    let b = try await Daemon.start(
+                        volume.mounts[1] + "/farm",
+                        Self.lease,
+                        name: "host-b",
+                        environment: environment(server),
+                        logDirectory: logs
+                    )
                     try await b.waitUntil("host B publishing both", timeout: .seconds(180)) { b.publishes.count == 2 }
                     a.process.signal(SIGCONT)
                     try await a.waitUntil("host A finding both claims gone at its fence", timeout: .seconds(240)) {
-                        a.process.logRecords("claim lost before publishing: a peer took this instance for dead and returned the manifest to the inbox; this session is not published here").count == 2
+                        a.process.logRecords(
+                            "claim lost before publishing: a peer took this instance for dead and returned the manifest to the inbox; this session is not published here"
+                        ).count == 2
                     }
                     prompts.report("SIGSTOP", "; published by A \(a.publishes.count), by B \(b.publishes.count)")
                     #expect(a.publishes.isEmpty, "nothing stale published")
                     #expect(Set(b.publishes) == ["p1", "p2"])
                     let sessions = try publishedSessions(volume.shared + "/farm/outbox")
-                    #expect(Set(sessions.map(\.name)) == ["p1", "p2"] && listNames(volume.shared + "/farm/outbox/.staging", hidden: true).isEmpty)
+                    #expect(
+                        Set(sessions.map(\.name)) == ["p1", "p2"]
+                            && listNames(volume.shared + "/farm/outbox/.staging", hidden: true).isEmpty
+                    )
                     #expect(try await a.stop() == 0)
                     #expect(try await b.stop() == 0)
-                    #expect(claimsInWork(volume.shared + "/farm") == 0 && listNames(volume.shared + "/farm/inbox").isEmpty)
+                    #expect(
+                        claimsInWork(volume.shared + "/farm") == 0 && listNames(volume.shared + "/farm/inbox").isEmpty
+                    )
                 }
             }
         }
@@ -185,17 +292,42 @@ struct ManyHostsTests {
                     try FileSystem.makeDirectories(volume.shared + "/farm/inbox")
                     // Five images of the draft model (3.1 Flash Lite, $0.0336 each); two requests in flight per host.
                     let options = Self.lease + ["--daily-budget-usd", "0.168", "--concurrency", "2"]
-                    let a = try await Daemon.start(volume.mounts[0] + "/farm", options, name: "host-a", environment: environment(server), logDirectory: logs)
-                    let b = try await Daemon.start(volume.mounts[1] + "/farm", options, name: "host-b", environment: environment(server), logDirectory: logs)
-                    for index in 1...10 { try dropFile(volume.shared + "/farm/inbox/b\(index).json", manifestJSON(session: "b\(index)", scenes: 2, prompt: "budget \(index)")) }
+                    let a = try await Daemon.start(
+                        volume.mounts[0] + "/farm",
+                        options,
+                        name: "host-a",
+                        environment: environment(server),
+                        logDirectory: logs
+                    )
+                    let b = try await Daemon.start(
+                        volume.mounts[1] + "/farm",
+                        options,
+                        name: "host-b",
+                        environment: environment(server),
+                        logDirectory: logs
+                    )
+                    for index in 1...10 {
+                        try dropFile(
+                            volume.shared + "/farm/inbox/b\(index).json",
+                            manifestJSON(session: "b\(index)", scenes: 2, prompt: "budget \(index)")
+                        )
+                    }
                     _ = try await waitForSessions(volume.shared + "/farm/outbox", count: 10, timeout: .seconds(180))
                     let lines = ledgerLines(volume.shared + "/farm")
                     let files = listNames(volume.shared + "/farm/.scenedrop/ledger")
-                    let raw = files.map { String(decoding: readFile(volume.shared + "/farm/.scenedrop/ledger/" + $0) ?? [], as: UTF8.self) }
+                    let raw = files.map {
+                        String(decoding: readFile(volume.shared + "/farm/.scenedrop/ledger/" + $0) ?? [], as: UTF8.self)
+                    }
                     #expect(raw.allSatisfy { $0.isEmpty || $0.hasSuffix("\n") }, "whole lines only")
-                    #expect(raw.map { $0.split(separator: "\n").count }.reduce(0, +) == lines.count, "every line parses")
+                    #expect(
+                        raw.map { $0.split(separator: "\n").count }.reduce(0, +) == lines.count,
+                        "every line parses"
+                    )
                     prompts.report("budget without coordinator", "; ledger lines \(lines.count)")
-                    #expect(lines.count >= 5 && lines.count <= 5 + 2 * 2, "\(lines.count) paid: the budget's five plus at most the four in flight")
+                    #expect(
+                        lines.count >= 5 && lines.count <= 5 + 2 * 2,
+                        "\(lines.count) paid: the budget's five plus at most the four in flight"
+                    )
                     #expect(prompts.all.values.reduce(0, +) == lines.count, "every request paid for is in a ledger")
                     #expect(try await a.stop() == 0)
                     #expect(try await b.stop() == 0)
@@ -211,8 +343,18 @@ struct ManyHostsTests {
         try await withSSHFSVolume(mounts: 2) { volume in
             try await withTemporaryDirectory { logs in
                 for round in 1...10 {
-                    async let a = Daemon.start(volume.mounts[0] + "/new-\(round)/farm", Self.lease, name: "a-\(round)", logDirectory: logs)
-                    async let b = Daemon.start(volume.mounts[1] + "/new-\(round)/farm", Self.lease, name: "b-\(round)", logDirectory: logs)
+                    async let a = Daemon.start(
+                        volume.mounts[0] + "/new-\(round)/farm",
+                        Self.lease,
+                        name: "a-\(round)",
+                        logDirectory: logs
+                    )
+                    async let b = Daemon.start(
+                        volume.mounts[1] + "/new-\(round)/farm",
+                        Self.lease,
+                        name: "b-\(round)",
+                        logDirectory: logs
+                    )
                     let daemons = try await [a, b]
                     for daemon in daemons { #expect(try await daemon.stop() == 0) }
                 }

@@ -3,6 +3,7 @@ import Foundation
 import SystemSupport
 import TestSupport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -52,10 +53,14 @@ import Glibc
             let sessions = try await waitForSessions(daemon.outbox, count: 2)
             #expect(sessions.map(\.name) == ["resume-nfc", "resume-nfd"])
             for (session, name) in [("resume-nfc", nfc), ("resume-nfd", nfd)] {
-                let source = try #require(jsonObject(daemon.outbox + "/" + session + "/session.json")?["source"] as? String)
+                let source = try #require(
+                    jsonObject(daemon.outbox + "/" + session + "/session.json")?["source"] as? String
+                )
                 #expect(Array(source.utf8) == name, "\(session)'s source is its own spelling")
             }
-            try await daemon.waitUntil("the inbox emptied") { listNames(daemon.inbox).isEmpty && claimsInWork(root) == 0 }
+            try await daemon.waitUntil("the inbox emptied") {
+                listNames(daemon.inbox).isEmpty && claimsInWork(root) == 0
+            }
             #expect(try await daemon.stop() == 0)
             #expect(daemon.process.logRecords("file waiting in the inbox and not taken").isEmpty)
         }
@@ -83,7 +88,9 @@ import Glibc
             let sessions = try await waitForSessions(daemon.outbox, count: 1)
             #expect(sessions.map(\.name) == ["reopened"])
             #expect(readFile(daemon.outbox + "/reopened/manifest.json") == bytes)
-            try await daemon.waitUntil("the inbox emptied") { listNames(daemon.inbox).isEmpty && claimsInWork(root) == 0 }
+            try await daemon.waitUntil("the inbox emptied") {
+                listNames(daemon.inbox).isEmpty && claimsInWork(root) == 0
+            }
             #expect(listNames(daemon.quarantine).isEmpty)
             #expect(try await daemon.stop() == 0)
         }
@@ -114,7 +121,10 @@ import Glibc
             }
             let said = daemon.process.logRecords("session replaced by a drop from another file")
             #expect(said.count == 1)
-            #expect(said.first?["scenedrop.file"] == "take-two.json" && said.first?["scenedrop.replaced_file"] == "take-one.json")
+            #expect(
+                said.first?["scenedrop.file"] == "take-two.json"
+                    && said.first?["scenedrop.replaced_file"] == "take-one.json"
+            )
             // A re-drop of the same file replaces its own session without that warning.
             try dropFile(daemon.inbox + "/take-two.json", manifestJSON(session: "shared", scenes: 3))
             try await daemon.waitUntil("the re-drop") { daemon.publishes.filter { $0 == "shared" }.count == 3 }
@@ -128,30 +138,51 @@ import Glibc
     /// every round. Before: whichever finished last was published last, so the older drop replaced the newer.
     @Test func theLastDropOfASessionWins() async throws {
         let emulator = GeminiEmulator { call in
-            GeminiEmulator.image(GeminiEndToEndTests.jpeg, mimeType: "image/jpeg", delay: call.prompt.contains("older drop") ? .milliseconds(600) : .zero)
+            GeminiEmulator.image(
+                GeminiEndToEndTests.jpeg,
+                mimeType: "image/jpeg",
+                delay: call.prompt.contains("older drop") ? .milliseconds(600) : .zero
+            )
         }
         try await withFakeGemini({ emulator.handle($0) }) { server in
             try await withTemporaryDirectory { root in
-                let environment = ["SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": GeminiEmulator.validKey]
+                let environment = [
+                    "SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": GeminiEmulator.validKey,
+                ]
                 let daemon = try await Daemon.start(root, ["--max-sessions", "8"], environment: environment)
                 let rounds = 20
                 for round in 1...rounds {
                     // Prompts differ by round: the image cache must not answer a later round's requests.
-                    try dropFile(daemon.inbox + "/v1-\(round).json", manifestJSON(session: "round-\(round)", scenes: 2, prompt: "older drop \(round)"))
-                    try await Task.sleep(for: .milliseconds(50))  // the drops' timing is the case under test, not a wait
-                    try dropFile(daemon.inbox + "/v2-\(round).json", manifestJSON(session: "round-\(round)", prompt: "newer drop \(round)"))
+                    try dropFile(
+                        daemon.inbox + "/v1-\(round).json",
+                        manifestJSON(session: "round-\(round)", scenes: 2, prompt: "older drop \(round)")
+                    )
+                    // The drops' timing is the case under test, not a wait.
+                    try await Task.sleep(for: .milliseconds(50))
+                    try dropFile(
+                        daemon.inbox + "/v2-\(round).json",
+                        manifestJSON(session: "round-\(round)", prompt: "newer drop \(round)")
+                    )
                 }
                 try await daemon.waitUntil("every drop ended", timeout: .seconds(180)) {
-                    listNames(daemon.inbox).isEmpty && claimsInWork(root) == 0 && listNames(daemon.outbox).count == rounds
+                    listNames(daemon.inbox).isEmpty && claimsInWork(root) == 0
+                        && listNames(daemon.outbox).count == rounds
                 }
-                let superseded = Set(daemon.process.logRecords("session drop superseded by a newer drop of the same session; this drop is not published")
-                    .compactMap { $0["scenedrop.file"] })
+                let superseded = Set(
+                    daemon.process.logRecords(
+                        "session drop superseded by a newer drop of the same session; this drop is not published"
+                    )
+                    .compactMap { $0["scenedrop.file"] }
+                )
                 let published = Set(daemon.process.logRecords("session published").compactMap { $0["scenedrop.file"] })
                 for round in 1...rounds {
                     let source = jsonObject(daemon.outbox + "/round-\(round)/session.json")?["source"] as? String
                     #expect(source == "v2-\(round).json", "round \(round): the outbox keeps the newer drop")
                     // The older drop either published first and was replaced, or was superseded: never both, never neither.
-                    #expect(published.contains("v1-\(round).json") != superseded.contains("v1-\(round).json"), "round \(round)")
+                    #expect(
+                        published.contains("v1-\(round).json") != superseded.contains("v1-\(round).json"),
+                        "round \(round)"
+                    )
                 }
                 #expect(!superseded.isEmpty, "the slow older drops finish last, so some were superseded")
                 #expect(listNames(daemon.quarantine).isEmpty)
@@ -166,10 +197,16 @@ import Glibc
     @Test func oneRescanTakesTwoDropsOldestFirst() async throws {
         try await withTemporaryDirectory { root in
             try writeFile(root + "/inbox/a-newer.json", manifestJSON(session: "by-mtime"))
-            try writeFile(root + "/inbox/z-older.json", manifestJSON(session: "by-mtime", scenes: 4, width: 1280, height: 720))
+            try writeFile(
+                root + "/inbox/z-older.json",
+                manifestJSON(session: "by-mtime", scenes: 4, width: 1280, height: 720)
+            )
             let older = Int(Date().timeIntervalSince1970) - 60
             #expect(try ChildProcess.run("touch", ["-m", "-d", "@\(older)", root + "/inbox/z-older.json"]) == 0)
-            let result = try await SceneDropProcess.run(["process", "--root", root, "--settle", "0s"], logDirectory: root)
+            let result = try await SceneDropProcess.run(
+                ["process", "--root", root, "--settle", "0s"],
+                logDirectory: root
+            )
             #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
             #expect(jsonObject(root + "/outbox/by-mtime/session.json")?["source"] as? String == "a-newer.json")
             #expect(listNames(root + "/inbox").isEmpty && claimsInWork(root) == 0)
@@ -178,7 +215,10 @@ import Glibc
 
     /// A manifest without a `session`: its name comes from the file's.
     func bareManifest() -> [UInt8] {
-        Array(#"{"width": 320, "height": 180, "scenes": [{"scene_number": 1, "image_create_prompt": "A test scene"}]}"#.utf8)
+        Array(
+            #"{"width": 320, "height": 180, "scenes": [{"scene_number": 1, "image_create_prompt": "A test scene"}]}"#
+                .utf8
+        )
     }
 
     /// Writes a file whose name is `name`'s bytes exactly (not UTF-8, or a given normal form), in `folder`.

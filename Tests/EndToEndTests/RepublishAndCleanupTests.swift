@@ -3,6 +3,7 @@ import Synchronization
 import SystemSupport
 import TestSupport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,7 +23,9 @@ import Glibc
             let outbox = daemon.outbox
             let reader = Thread {
                 while !stop.load(ordering: .relaxed) {
-                    if !FileSystem.exists(outbox + "/redo/session.json") || !FileSystem.exists(outbox + "/redo/scene-003.png") {
+                    if !FileSystem.exists(outbox + "/redo/session.json")
+                        || !FileSystem.exists(outbox + "/redo/scene-003.png")
+                    {
                         misses.add(1, ordering: .relaxed)
                     }
                     looks.add(1, ordering: .relaxed)
@@ -36,11 +39,19 @@ import Glibc
             #expect(looks.load(ordering: .relaxed) > 0)
             #expect(misses.load(ordering: .relaxed) == 0, "the session was missing or partial while replaced")
             #expect(try publishedSessions(daemon.outbox).count == 1)
-            #expect(jsonObject(daemon.outbox + "/redo/scene-001.json").flatMap { ($0["prompt"] as? [String: Any])?["original"] as? String } == "second version 1")
+            #expect(
+                jsonObject(daemon.outbox + "/redo/scene-001.json").flatMap {
+                    ($0["prompt"] as? [String: Any])?["original"] as? String
+                } == "second version 1"
+            )
             // The old session is removed right after the exchange.
-            try await daemon.waitUntil("the old session to be removed") { listNames(daemon.outbox + "/.staging", hidden: true).isEmpty }
+            try await daemon.waitUntil("the old session to be removed") {
+                listNames(daemon.outbox + "/.staging", hidden: true).isEmpty
+            }
             #expect(try await daemon.stop() == 0)
-            #expect(daemon.process.logRecords("session published").map { $0["scenedrop.replaced"] } == ["false", "true"])
+            #expect(
+                daemon.process.logRecords("session published").map { $0["scenedrop.replaced"] } == ["false", "true"]
+            )
         }
     }
 
@@ -56,7 +67,10 @@ import Glibc
                 try writeFile(root + "/inbox/\(name).json", manifestJSON(session: name))
             }
             try writeFile(root + "/inbox/broken.json", "{")
-            let processed = try await SceneDropProcess.run(["process", "--root", root, "--settle", "0s"], logDirectory: root)
+            let processed = try await SceneDropProcess.run(
+                ["process", "--root", root, "--settle", "0s"],
+                logDirectory: root
+            )
             #expect(processed.status == 1, "a quarantined manifest makes process exit 1")
             age(root + "/outbox/old/session.json", days: 10)
             age(root + "/outbox/pinned/session.json", days: 10)
@@ -65,7 +79,13 @@ import Glibc
             try writeFile(root + "/outside/precious.txt", "mine")
             #expect(symlink(root + "/outside", root + "/outbox/linked") == 0)
 
-            let dry = try await SceneDropProcess.run(["cleanup", "--root", root, "--older-than", "7d", "--quarantine-older-than", "30d", "--dry-run", "--json"], logDirectory: root)
+            let dry = try await SceneDropProcess.run(
+                [
+                    "cleanup", "--root", root, "--older-than", "7d", "--quarantine-older-than", "30d", "--dry-run",
+                    "--json",
+                ],
+                logDirectory: root
+            )
             #expect(dry.status == 0)
             let report = try #require(try JSONSerialization.jsonObject(with: Data(dry.stdout.utf8)) as? [String: Any])
             #expect(report["dry_run"] as? Bool == true)
@@ -73,7 +93,10 @@ import Glibc
             #expect(wouldRemove == ["old", "broken.json"])
             #expect(listNames(root + "/outbox") == ["linked", "old", "pinned", "young"], "dry run removes nothing")
 
-            let real = try await SceneDropProcess.run(["cleanup", "--root", root, "--older-than", "7d", "--quarantine-older-than", "30d"], logDirectory: root)
+            let real = try await SceneDropProcess.run(
+                ["cleanup", "--root", root, "--older-than", "7d", "--quarantine-older-than", "30d"],
+                logDirectory: root
+            )
             #expect(real.status == 0)
             #expect(real.stdout.contains("removed 2 item(s)"))
             #expect(real.stdout.contains("pinned by .keep"))
@@ -87,7 +110,10 @@ import Glibc
     @Test func daemonRetentionScheduleRemovesOldSessions() async throws {
         try await withTemporaryDirectory { root in
             try writeFile(root + "/inbox/stale.json", manifestJSON(session: "stale"))
-            let processed = try await SceneDropProcess.run(["process", "--root", root, "--settle", "0s"], logDirectory: root)
+            let processed = try await SceneDropProcess.run(
+                ["process", "--root", root, "--settle", "0s"],
+                logDirectory: root
+            )
             #expect(processed.status == 0)
             age(root + "/outbox/stale/session.json", days: 3)
             let daemon = try await Daemon.start(root, ["--retention", "2d", "--cleanup-interval", "1s"])

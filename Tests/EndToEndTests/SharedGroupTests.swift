@@ -2,6 +2,7 @@ import Foundation
 import SystemSupport
 import TestSupport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -33,7 +34,10 @@ private let canActAsOthers: Bool = getuid() == 0 && (try? Tool.path("setpriv")) 
             let script = "umask 0002; exec \"$0\" process --root \"$1\" --settle 0s"
             try writeFile(dir + "/ok.json", manifestJSON(session: "shared"))
             try writeFile(dir + "/bad.json", "{ not json")
-            let asDaemon = ["--reuid=\(daemonUser)", "--regid=\(ownGroup)", "--groups=\(groupID)", "sh", "-c", script, SceneDropProcess.binary, root]
+            let asDaemon = [
+                "--reuid=\(daemonUser)", "--regid=\(ownGroup)", "--groups=\(groupID)", "sh", "-c", script,
+                SceneDropProcess.binary, root,
+            ]
             // The daemon user creates the inbox, then the files are dropped into it (by root, who keeps the group).
             _ = run("setpriv", asDaemon)
             #expect(FileSystem.exists(root + "/inbox"))
@@ -50,7 +54,8 @@ private let canActAsOthers: Bool = getuid() == 0 && (try? Tool.path("setpriv")) 
                 #expect(st.st_gid == groupID, "\(folder) is not in the shared group")
                 #expect(st.st_mode & 0o070 == 0o070, "\(folder) is not group-writable")
             }
-            for file in ["outbox/shared/scene-001.png", "outbox/shared/session.json", "quarantine/bad.json.error.json"] {
+            for file in ["outbox/shared/scene-001.png", "outbox/shared/session.json", "quarantine/bad.json.error.json"]
+            {
                 var st = stat()
                 #expect(stat(root + "/" + file, &st) == 0)
                 #expect(st.st_gid == groupID, "\(file) is not in the shared group")
@@ -59,7 +64,12 @@ private let canActAsOthers: Bool = getuid() == 0 && (try? Tool.path("setpriv")) 
             let asEditor = ["--reuid=\(editor)", "--regid=\(ownGroup)", "--groups=\(groupID)"]
             #expect(run("setpriv", asEditor + ["rm", "-rf", root + "/outbox/shared"]) == 0)
             #expect(!FileSystem.exists(root + "/outbox/shared"))
-            #expect(run("setpriv", asEditor + ["rm", "-f", root + "/quarantine/bad.json", root + "/quarantine/bad.json.error.json"]) == 0)
+            #expect(
+                run(
+                    "setpriv",
+                    asEditor + ["rm", "-f", root + "/quarantine/bad.json", root + "/quarantine/bad.json.error.json"]
+                ) == 0
+            )
             #expect(listNames(root + "/quarantine").isEmpty)
         }
     }

@@ -4,6 +4,7 @@ import Imaging
 import SystemSupport
 import TestSupport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,7 +14,10 @@ import Glibc
     func dropBigManifests(_ root: String, count: Int) throws -> Set<String> {
         var names: Set<String> = []
         for i in 0..<count {
-            try writeFile(root + "/inbox/job-\(i).json", manifestJSON(session: "job-\(i)", scenes: 6, width: 1920, height: 1080))
+            try writeFile(
+                root + "/inbox/job-\(i).json",
+                manifestJSON(session: "job-\(i)", scenes: 6, width: 1920, height: 1080)
+            )
             names.insert("job-\(i)")
         }
         return names
@@ -53,12 +57,17 @@ import Glibc
     @Test func whatCannotFinishInTheGracePeriodIsHandedBack() async throws {
         try await withTemporaryDirectory { root in
             let names = try dropBigManifests(root, count: 12)
-            let daemon = try await Daemon.start(root, ["--concurrency", "1", "--max-sessions", "3", "--shutdown-grace", "100ms"])
+            let daemon = try await Daemon.start(
+                root,
+                ["--concurrency", "1", "--max-sessions", "3", "--shutdown-grace", "100ms"]
+            )
             try await daemon.waitUntil("sessions in flight", timeout: .seconds(60)) { claimsInWork(root) >= 2 }
             #expect(try await daemon.stop() == 0)
             try expectNothingLostNothingPartial(root, names)
             #expect(daemon.process.stderr.contains("grace period over"))
-            let handedBack = daemon.process.logRecords("manifest handed back to the inbox at shutdown").compactMap { $0["scenedrop.inbox_name"] }
+            let handedBack = daemon.process.logRecords("manifest handed back to the inbox at shutdown").compactMap {
+                $0["scenedrop.inbox_name"]
+            }
             #expect(!handedBack.isEmpty, "the sessions still in flight were handed back")
             for name in handedBack { #expect(FileSystem.exists(root + "/inbox/" + name)) }
         }
@@ -80,7 +89,9 @@ import Glibc
     /// after 145 s, and SIGTERM did not end the daemon within the grace. The wait is printed, not asserted.
     @Test func aSmallSessionIsNotQueuedBehindBigOnesAndSIGTERMEndsAll() async throws {
         try await withTemporaryDirectory { root in
-            let scenes = (1...500).map { #"{"scene_number": \#($0), "image_create_prompt": "big \#($0)"}"# }.joined(separator: ",")
+            let scenes = (1...500).map { #"{"scene_number": \#($0), "image_create_prompt": "big \#($0)"}"# }.joined(
+                separator: ","
+            )
             let big = #"{"aspect_ratio": "1:1", "width": 8192, "height": 8192, "scenes": ["# + scenes + "]}"
             var names: Set<String> = []
             for index in 0..<20 {
@@ -93,10 +104,15 @@ import Glibc
             try await daemon.waitUntil("big sessions in flight", timeout: .seconds(60)) { claimsInWork(root) >= 2 }
             let dropped = ContinuousClock.now
             try dropFile(root + "/inbox/small.json", manifestJSON(session: "small", scenes: 1))
-            try await daemon.waitUntil("the small session published") { FileSystem.exists(root + "/outbox/small/session.json") }
+            try await daemon.waitUntil("the small session published") {
+                FileSystem.exists(root + "/outbox/small/session.json")
+            }
             let waited = ContinuousClock.now - dropped
-            print("fairness: the 1-scene session was published \(waited) after its drop, with 20 sessions of 500 scenes at 8192x8192 in the inbox")
-            let lanes = daemon.process.logRecords("manifest claimed").filter { $0["scenedrop.file"] == "small.json" }.compactMap { $0["scenedrop.lane"] }
+            print(
+                "fairness: the 1-scene session was published \(waited) after its drop, with 20 sessions of 500 scenes at 8192x8192 in the inbox"
+            )
+            let lanes = daemon.process.logRecords("manifest claimed").filter { $0["scenedrop.file"] == "small.json" }
+                .compactMap { $0["scenedrop.lane"] }
             #expect(lanes == ["express"])
 
             let stopping = ContinuousClock.now
@@ -116,14 +132,27 @@ import Glibc
     /// leaving the claim in work/ and a staging folder.
     @Test func sighupAndTheUserSignalsDoNotEndTheDaemon() async throws {
         // The answer takes 20 s: the claim is surely in hand when the signals come, however loaded the machine.
-        let jpeg = try PlaceholderCard(sceneNumber: 1, prompt: "slow", style: "minimal", width: 1376, height: 768, format: .jpeg).render()
+        let jpeg = try PlaceholderCard(
+            sceneNumber: 1,
+            prompt: "slow",
+            style: "minimal",
+            width: 1376,
+            height: 768,
+            format: .jpeg
+        ).render()
         let emulator = GeminiEmulator { _ in GeminiEmulator.image(jpeg, mimeType: "image/jpeg", delay: .seconds(20)) }
         try await withFakeGemini({ emulator.handle($0) }) { server in
             try await withTemporaryDirectory { root in
                 let names: Set<String> = ["s-0"]
                 for name in names { try writeFile(root + "/inbox/\(name).json", manifestJSON(session: name)) }
-                let environment = ["SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": GeminiEmulator.validKey]
-                let daemon = try await Daemon.start(root, ["--concurrency", "1", "--max-sessions", "2"], environment: environment)
+                let environment = [
+                    "SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": GeminiEmulator.validKey,
+                ]
+                let daemon = try await Daemon.start(
+                    root,
+                    ["--concurrency", "1", "--max-sessions", "2"],
+                    environment: environment
+                )
                 try await daemon.waitUntil("sessions in flight", timeout: .seconds(60)) { claimsInWork(root) > 0 }
                 for signal in [SIGHUP, SIGUSR1, SIGUSR2] { daemon.process.signal(signal) }
                 let sessions = try await waitForSessions(root + "/outbox", count: names.count)
@@ -141,7 +170,12 @@ import Glibc
     @Test func aClosedLogPipeDoesNotStopTheDaemon() async throws {
         try await withTemporaryDirectory { root in
             try FileSystem.makeDirectories(root + "/inbox")
-            let child = try ChildProcess(SceneDropProcess.binary, ["watch", "--root", root, "--settle", "0s"], stdout: .null, stderr: .pipe)
+            let child = try ChildProcess(
+                SceneDropProcess.binary,
+                ["watch", "--root", root, "--settle", "0s"],
+                stdout: .null,
+                stderr: .pipe
+            )
             defer { child.stopNow() }
             let log = try #require(child.standardError)
             // Read its first line, as `head -1` does, then go away.
@@ -154,7 +188,9 @@ import Glibc
             #expect(!first.isEmpty)
             try log.close()
             try dropFile(root + "/inbox/after.json", manifestJSON(session: "after"))
-            try await waitUntil("the manifest published with nobody reading the log") { FileSystem.exists(root + "/outbox/after/session.json") }
+            try await waitUntil("the manifest published with nobody reading the log") {
+                FileSystem.exists(root + "/outbox/after/session.json")
+            }
             #expect(child.isRunning, "the daemon died when its log pipe closed")
             child.signal(SIGTERM)
             #expect(try await child.wait(timeout: .seconds(60)) == 0)

@@ -2,6 +2,7 @@ import Foundation
 import SystemSupport
 import TestSupport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,8 +15,10 @@ import Glibc
             try FileSystem.makeDirectories(root + "/logs")
             // WatchdogSec=0.4s: a ping every 0.2 s.
             let process = try SceneDropProcess(
-                ["watch", "--root", root, "--log-format", "json"], logDirectory: root + "/logs",
-                environment: ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "400000"])
+                ["watch", "--root", root, "--log-format", "json"],
+                logDirectory: root + "/logs",
+                environment: ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "400000"]
+            )
             try await waitUntil("READY=1 (log: \(process.stderrPath))") {
                 guard process.isRunning else { throw DaemonExited(stderr: process.stderr) }
                 return socket.lines.contains("READY=1")

@@ -10,17 +10,25 @@ import Testing
     @Test func everySceneHasADecodableJPEGPreviewOfTheStatedSize() async throws {
         try await withTemporaryDirectory { root in
             try writeFile(root + "/inbox/wide.json", manifestJSON(session: "wide", scenes: 3, width: 1280, height: 720))
-            try writeFile(root + "/inbox/small.json", manifestJSON(session: "small", scenes: 1, width: 200, height: 112))
+            try writeFile(
+                root + "/inbox/small.json",
+                manifestJSON(session: "small", scenes: 1, width: 200, height: 112)
+            )
             let run = try await SceneDropProcess.run(["process", "--root", root, "--settle", "0s"], logDirectory: root)
             #expect(run.status == 0, "\(run.stderr.suffix(2000))")
             let sessions = try publishedSessions(root + "/outbox")
             #expect(sessions.map(\.name).sorted() == ["small", "wide"])
             for session in sessions {
                 for scene in session.sceneEntries {
-                    let thumbnail = try #require(scene["thumbnail"] as? [String: Any], "scene without a thumbnail in \(session.name)")
+                    let thumbnail = try #require(
+                        scene["thumbnail"] as? [String: Any],
+                        "scene without a thumbnail in \(session.name)"
+                    )
                     let file = try #require(thumbnail["file"] as? String)
                     #expect(file.hasPrefix(".thumbs/") && file.hasSuffix(".jpg"))
-                    let (width, height) = (try #require(thumbnail["width"] as? Int), try #require(thumbnail["height"] as? Int))
+                    let (width, height) = (
+                        try #require(thumbnail["width"] as? Int), try #require(thumbnail["height"] as? Int)
+                    )
                     let bytes = try #require(readFile(session.path + "/" + file))
                     // A full decode by libvips, at exactly the stated size.
                     let info = try ImageInspector.check(bytes, width: width, height: height)
@@ -34,7 +42,11 @@ import Testing
             }
             // Hidden from listings, and nothing of it left in staging.
             #expect(!listNames(root + "/outbox/wide").contains(".thumbs"))
-            #expect(listNames(root + "/outbox/wide/.thumbs", hidden: true) == ["scene-001.jpg", "scene-002.jpg", "scene-003.jpg"])
+            #expect(
+                listNames(root + "/outbox/wide/.thumbs", hidden: true) == [
+                    "scene-001.jpg", "scene-002.jpg", "scene-003.jpg",
+                ]
+            )
             #expect(listNames(root + "/outbox/.staging", hidden: true).isEmpty)
         }
     }

@@ -5,6 +5,7 @@ import Synchronization
 import SystemSupport
 import TestSupport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -40,7 +41,9 @@ private let canMount: Bool = {
             Thread {
                 defer { readerEnded.store(true, ordering: .releasing) }
                 while !done.load(ordering: .acquiring) {
-                    do { _ = try publishedSessions(root + "/outbox") } catch { partial.withLock { $0.append("\(error)") } }
+                    do { _ = try publishedSessions(root + "/outbox") } catch {
+                        partial.withLock { $0.append("\(error)") }
+                    }
                 }
             }.start()
             defer { done.store(true, ordering: .releasing) }
@@ -54,7 +57,9 @@ private let canMount: Bool = {
             // Each one fails on the full disk and is back in the inbox unchanged, nothing left in staging.
             try await daemon.waitUntil("every manifest back in the inbox after a full disk", timeout: .seconds(60)) {
                 let retried = Set(daemon.process.logRecords("retry scheduled").compactMap { $0["scenedrop.file"] })
-                return names.allSatisfy { retried.contains("\($0).json") && readText(daemon.inbox + "/\($0).json") == manifests[$0] }
+                return names.allSatisfy {
+                    retried.contains("\($0).json") && readText(daemon.inbox + "/\($0).json") == manifests[$0]
+                }
                     && listNames(daemon.outbox + "/.staging", hidden: true).isEmpty
             }
             // Not quarantined, nothing partial published.
@@ -89,7 +94,10 @@ private let canMount: Bool = {
             #expect(run("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", root]) == 0)
             defer { _ = run("umount", ["-l", root]) }
             let daemon = try await Daemon.start(
-                root, ["--settle", "0s", "--lease-renew", "10m", "--lease-timeout", "30m"], logDirectory: base + "/logs")
+                root,
+                ["--settle", "0s", "--lease-renew", "10m", "--lease-timeout", "30m"],
+                logDirectory: base + "/logs"
+            )
 
             // Fill it to the last page, then free exactly one: the manifest takes it, and nothing is left
             // for the report.
@@ -100,10 +108,17 @@ private let canMount: Bool = {
             try await daemon.waitUntil("broken.json handed back after the full disk") {
                 !daemon.process.logRecords("manifest handed back to the inbox after a system fault").isEmpty
             }
-            #expect(!FileSystem.exists(daemon.quarantine + "/broken.json"), "no manifest in quarantine without its report")
+            #expect(
+                !FileSystem.exists(daemon.quarantine + "/broken.json"),
+                "no manifest in quarantine without its report"
+            )
             #expect(!FileSystem.exists(daemon.quarantine + "/broken.json.error.json"))
             #expect(!daemon.process.stderr.contains("a peer took"), "nothing blames a peer")
-            #expect(daemon.process.logRecords("claim vanished from work/ before publishing, and no peer holds a lease: something else removed it; this session is not published here").isEmpty)
+            #expect(
+                daemon.process.logRecords(
+                    "claim vanished from work/ before publishing, and no peer holds a lease: something else removed it; this session is not published here"
+                ).isEmpty
+            )
 
             // Room again: quarantined, with its report, once.
             for filler in fillers { try FileSystem.unlinkFile(filler) }
@@ -121,7 +136,8 @@ private let canMount: Bool = {
         var fillers: [String] = []
         while true {
             let path = root + "/filler-\(fillers.count)"
-            guard (try? FileSystem.createFile(path, bytes: [UInt8](repeating: 0x20, count: 4096), sync: false)) != nil else {
+            guard (try? FileSystem.createFile(path, bytes: [UInt8](repeating: 0x20, count: 4096), sync: false)) != nil
+            else {
                 try? FileSystem.unlinkFile(path)
                 break
             }
@@ -145,23 +161,43 @@ private let canMount: Bool = {
                 try FileSystem.makeDirectories(root)
                 #expect(run("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", root]) == 0)
                 defer { _ = run("umount", ["-l", root]) }
-                let environment = ["SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": GeminiEmulator.validKey]
-                var options = ["--settle", "0s", "--outbox", base + "/outbox", "--lease-renew", "10m", "--lease-timeout", "30m"]
+                let environment = [
+                    "SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": GeminiEmulator.validKey,
+                ]
+                var options = [
+                    "--settle", "0s", "--outbox", base + "/outbox", "--lease-renew", "10m", "--lease-timeout", "30m",
+                ]
                 if budget { options += ["--daily-budget-usd", "0.10", "--coordinator-wait", "2s"] }
-                let daemon = try await Daemon.start(root, options, environment: environment, logDirectory: base + "/logs")
+                let daemon = try await Daemon.start(
+                    root,
+                    options,
+                    environment: environment,
+                    logDirectory: base + "/logs"
+                )
                 _ = try Self.fill(root, leaving: 1)
                 try dropFile(daemon.inbox + "/paid.json", manifestJSON(session: "paid", scenes: 3))
                 try await daemon.waitUntil("the session published with placeholders") {
                     FileSystem.exists(base + "/outbox/paid/session.json")
                 }
-                #expect(server.generateRequests.isEmpty, "\(server.generateRequests.count) paid requests went out unrecorded")
+                #expect(
+                    server.generateRequests.isEmpty,
+                    "\(server.generateRequests.count) paid requests went out unrecorded"
+                )
                 for scene in 1...3 {
-                    let meta = try #require(jsonObject(base + "/outbox/paid/" + String(format: "scene-%03d.json", scene)))
+                    let meta = try #require(
+                        jsonObject(base + "/outbox/paid/" + String(format: "scene-%03d.json", scene))
+                    )
                     let fallback = try #require(meta["fallback"] as? [String: Any])
                     #expect(fallback["reason"] as? String == (budget ? "budget_unavailable" : "ledger_unwritable"))
-                    #expect(((fallback["tried"] as? [[String: Any]])?.first?["error"] as? String)?.contains("cannot be written") == true)
+                    #expect(
+                        ((fallback["tried"] as? [[String: Any]])?.first?["error"] as? String)?.contains(
+                            "cannot be written"
+                        ) == true
+                    )
                 }
-                #expect(daemon.process.logRecords("paid requests stopped: the cost ledger cannot be written").count == 1)
+                #expect(
+                    daemon.process.logRecords("paid requests stopped: the cost ledger cannot be written").count == 1
+                )
                 #expect(try await daemon.stop() == 0)
             }
         }
@@ -179,16 +215,25 @@ private let canMount: Bool = {
                 try FileSystem.makeDirectories(root + "/outbox")
                 #expect(run("mount", ["-t", "tmpfs", "-o", "size=48k", "tmpfs", root + "/outbox"]) == 0)
                 defer { _ = run("umount", ["-l", root + "/outbox"]) }
-                let environment = ["SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": GeminiEmulator.validKey]
+                let environment = [
+                    "SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": GeminiEmulator.validKey,
+                ]
                 let daemon = try await Daemon.start(root, ["--settle", "0s", "--no-cache"], environment: environment)
-                try dropFile(daemon.inbox + "/paid.json", manifestJSON(session: "paid", scenes: 2, width: 1920, height: 1080))
+                try dropFile(
+                    daemon.inbox + "/paid.json",
+                    manifestJSON(session: "paid", scenes: 2, width: 1920, height: 1080)
+                )
                 try await daemon.waitUntil("the session handed back twice after the full outbox") {
                     daemon.process.logRecords("manifest handed back to the inbox after a system fault").count >= 2
                 }
                 #expect(run("mount", ["-o", "remount,size=16m", root + "/outbox"]) == 0)
-                try await daemon.waitUntil("the session published once there is room") { FileSystem.exists(root + "/outbox/paid/session.json") }
+                try await daemon.waitUntil("the session published once there is room") {
+                    FileSystem.exists(root + "/outbox/paid/session.json")
+                }
                 #expect(server.generateRequests.count == 2, "each image requested once, not once per try")
-                let ledger = try #require(listNames(root + "/.scenedrop/ledger").first.flatMap { readText(root + "/.scenedrop/ledger/" + $0) })
+                let ledger = try #require(
+                    listNames(root + "/.scenedrop/ledger").first.flatMap { readText(root + "/.scenedrop/ledger/" + $0) }
+                )
                 let charges = ledger.split(separator: "\n").filter { !$0.contains("\"refund\"") }
                 #expect(charges.count == 2, "\(ledger)")
                 let session = try #require(jsonObject(root + "/outbox/paid/session.json"))
@@ -202,6 +247,13 @@ private let canMount: Bool = {
 /// A real-looking JPEG answer for the fake API, made once.
 enum PlaceholderImages {
     static func jpeg() throws -> [UInt8] {
-        try PlaceholderCard(sceneNumber: 1, prompt: "paid", style: "photorealistic", width: 1376, height: 768, format: .jpeg).render()
+        try PlaceholderCard(
+            sceneNumber: 1,
+            prompt: "paid",
+            style: "photorealistic",
+            width: 1376,
+            height: 768,
+            format: .jpeg
+        ).render()
     }
 }

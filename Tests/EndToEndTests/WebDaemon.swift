@@ -7,16 +7,25 @@ struct WebDaemon {
     let daemon: Daemon
     let port: Int
 
-    static func start(_ root: String, address: String = "127.0.0.1:0", _ extra: [String] = [], environment: [String: String] = [:]) async throws -> WebDaemon {
+    static func start(
+        _ root: String,
+        address: String = "127.0.0.1:0",
+        _ extra: [String] = [],
+        environment: [String: String] = [:]
+    ) async throws -> WebDaemon {
         try FileSystem.makeDirectories(root + "/logs")
         let process = try SceneDropProcess(
-            ["watch", "--root", root, "--log-format", "json", "--http", address] + extra, logDirectory: root + "/logs", name: "web",
-            environment: environment)
+            ["watch", "--root", root, "--log-format", "json", "--http", address] + extra,
+            logDirectory: root + "/logs",
+            name: "web",
+            environment: environment
+        )
         let daemon = Daemon(root: root, process: process)
         var port = 0
         try await daemon.waitUntil("the web view's listening line and the inbox watch") {
             guard process.isRunning else { throw DaemonExited(stderr: process.stderr) }
-            guard let url = process.logRecords("web view listening").first?["scenedrop.url"], !process.logRecords("inbox watch in place").isEmpty
+            guard let url = process.logRecords("web view listening").first?["scenedrop.url"],
+                !process.logRecords("inbox watch in place").isEmpty
             else { return false }
             port = Int(url.split(separator: ":").last?.filter(\.isNumber) ?? "") ?? 0
             return port > 0
@@ -38,7 +47,10 @@ struct WebDaemon {
         var head = "GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         try connection.send(head + "\r\n")
-        try await connection.read { String(decoding: $0, as: UTF8.self).contains("\ndata: ") || String(decoding: $0, as: UTF8.self).contains("data: {") }
+        try await connection.read {
+            String(decoding: $0, as: UTF8.self).contains("\ndata: ")
+                || String(decoding: $0, as: UTF8.self).contains("data: {")
+        }
         return connection
     }
 }
@@ -61,11 +73,17 @@ func parsePrometheus(_ text: String, in folder: String) async throws -> [String:
         """
     try writeFile(folder + "/parse_metrics.py", script)
     try writeFile(folder + "/metrics.txt", text)
-    let python = try ChildProcess("python3", [folder + "/parse_metrics.py", folder + "/metrics.txt"], stdout: .file(folder + "/metrics.json"), stderr: .file(folder + "/metrics.err"))
+    let python = try ChildProcess(
+        "python3",
+        [folder + "/parse_metrics.py", folder + "/metrics.txt"],
+        stdout: .file(folder + "/metrics.json"),
+        stderr: .file(folder + "/metrics.err")
+    )
     let status = try await python.wait(timeout: .seconds(60))
     let err = readFile(folder + "/metrics.err").map { String(decoding: $0, as: UTF8.self) } ?? ""
     guard status == 0 else { throw ParserRefused(message: err) }
-    let json = try JSONSerialization.jsonObject(with: Data(readFile(folder + "/metrics.json") ?? [])) as? [String: Double]
+    let json =
+        try JSONSerialization.jsonObject(with: Data(readFile(folder + "/metrics.json") ?? [])) as? [String: Double]
     return json ?? [:]
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import SystemSupport
 import TestSupport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,14 +23,17 @@ import Glibc
         try await raw(
             port,
             "POST /quarantine/broken.json/requeue HTTP/1.1\r\nHost: \(host)\r\nOrigin: \(origin)\r\n"
-                + "X-SceneDrop-Action: requeue\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                + "X-SceneDrop-Action: requeue\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
     }
 
     /// A web daemon on `root` with broken.json in its quarantine.
     func webDaemonWithAQuarantinedFile(_ root: String) async throws -> WebDaemon {
         let web = try await WebDaemon.start(root)
         try dropFile(root + "/inbox/broken.json", "{\"session\": \"broken\", \"scenes\": [")
-        try await web.daemon.waitUntil("broken.json in quarantine") { FileSystem.exists(root + "/quarantine/broken.json.error.json") }
+        try await web.daemon.waitUntil("broken.json in quarantine") {
+            FileSystem.exists(root + "/quarantine/broken.json.error.json")
+        }
         return web
     }
 
@@ -42,7 +46,10 @@ import Glibc
             let port = web.port
 
             for target in ["/", "/quarantine/broken.json", "/api/live", "/metrics"] {
-                let (answer, _) = try await raw(port, "GET \(target) HTTP/1.1\r\nHost: evil.example:\(port)\r\nConnection: close\r\n\r\n")
+                let (answer, _) = try await raw(
+                    port,
+                    "GET \(target) HTTP/1.1\r\nHost: evil.example:\(port)\r\nConnection: close\r\n\r\n"
+                )
                 #expect(answer?.status == 421, "\(target): \(answer?.status ?? 0)")
                 #expect(answer?.text.contains("{\"session\"") != true)
             }
@@ -73,7 +80,8 @@ import Glibc
         try await withTemporaryDirectory { root in
             let web = try await webDaemonWithAQuarantinedFile(root)
             let port = web.port
-            let requeue = "POST /quarantine/broken.json/requeue HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nX-SceneDrop-Action: requeue\r\n"
+            let requeue =
+                "POST /quarantine/broken.json/requeue HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nX-SceneDrop-Action: requeue\r\n"
             for framing in [
                 "Transfer-Encoding: xchunked\r\n\r\n0\r\n\r\n",
                 "Transfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n",
@@ -141,8 +149,12 @@ import Glibc
                     try writeFile(
                         root + "/quarantine/" + name + ".error.json",
                         #"{"schema": "scenedrop.quarantine/v1", "file": "\#(name)", "reason": "invalid_json", "message": "bad", "errors": [], "#
-                            + #""line": null, "column": null, "quarantined_at": "2027-01-15T08:00:00Z", "host": "h"}"#)
-                    var times = [timespec(tv_sec: 1_800_000_000 + index, tv_nsec: 0), timespec(tv_sec: 1_800_000_000 + index, tv_nsec: 0)]
+                            + #""line": null, "column": null, "quarantined_at": "2027-01-15T08:00:00Z", "host": "h"}"#
+                    )
+                    var times = [
+                        timespec(tv_sec: 1_800_000_000 + index, tv_nsec: 0),
+                        timespec(tv_sec: 1_800_000_000 + index, tv_nsec: 0),
+                    ]
                     utimensat(AT_FDCWD, root + "/quarantine/" + name + ".error.json", &times, 0)
                 }
             }
@@ -152,10 +164,16 @@ import Glibc
             #expect(page.body.count < 200_000, "\(page.body.count) bytes")
             #expect(page.text.contains("The newest 50 of 2000 are shown"))
             #expect(page.text.contains("href=\"/?quarantine=100#quarantine\""))
-            #expect(page.text.contains("data-requeue=\"bad-1999.json\"") && page.text.contains("data-requeue=\"bad-1950.json\""))
+            #expect(
+                page.text.contains("data-requeue=\"bad-1999.json\"")
+                    && page.text.contains("data-requeue=\"bad-1950.json\"")
+            )
             #expect(!page.text.contains("data-requeue=\"bad-1949.json\""))
             let more = try await web.get("/?quarantine=100")
-            #expect(more.text.contains("data-requeue=\"bad-1900.json\"") && !more.text.contains("data-requeue=\"bad-1899.json\""))
+            #expect(
+                more.text.contains("data-requeue=\"bad-1900.json\"")
+                    && !more.text.contains("data-requeue=\"bad-1899.json\"")
+            )
             let fragment = try await web.get("/fragments/quarantine?quarantine=100")
             #expect(fragment.text.components(separatedBy: "data-requeue=").count - 1 == 100)
             #expect(try await web.daemon.stop() == 0)

@@ -24,13 +24,24 @@ import Testing
     }
 
     @Test func whileSessionsFinishAtShutdownReadyzSaysSoAndThePageStaysUp() async throws {
-        let jpeg = try PlaceholderCard(sceneNumber: 1, prompt: "slow", style: "photorealistic", width: 1376, height: 768, format: .jpeg).render()
+        let jpeg = try PlaceholderCard(
+            sceneNumber: 1,
+            prompt: "slow",
+            style: "photorealistic",
+            width: 1376,
+            height: 768,
+            format: .jpeg
+        ).render()
         // Long enough that a loaded machine cannot finish the session (and the daemon) before the probes.
         let emulator = GeminiEmulator { _ in GeminiEmulator.image(jpeg, mimeType: "image/jpeg", delay: .seconds(15)) }
         try await withFakeGemini({ emulator.handle($0) }) { server in
             try await withTemporaryDirectory { root in
                 let web = try await WebDaemon.start(
-                    root, environment: ["SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": GeminiEmulator.validKey])
+                    root,
+                    environment: [
+                        "SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": GeminiEmulator.validKey,
+                    ]
+                )
                 let events = try await web.events()
                 try dropFile(root + "/inbox/slow.json", manifestJSON(session: "slow", scenes: 1))
                 try await events.read { String(decoding: $0, as: UTF8.self).contains("requesting") }
@@ -42,7 +53,10 @@ import Testing
                 #expect(ready.status == 503 && ready.text.contains("shutting down"), "\(ready.status) \(ready.text)")
                 #expect(try await web.get("/").status == 200, "the page stays up while the session finishes")
                 #expect(try await web.daemon.process.waitForExit(timeout: .seconds(60)) == 0)
-                #expect(try publishedSessions(root + "/outbox").map(\.name) == ["slow"], "the session in flight finished")
+                #expect(
+                    try publishedSessions(root + "/outbox").map(\.name) == ["slow"],
+                    "the session in flight finished"
+                )
             }
         }
     }
@@ -55,7 +69,11 @@ import Testing
             // Make it look like a session published before previews: no .thumbs/, no thumbnail in session.json.
             try FileSystem.removeTree(session.path + "/.thumbs")
             let json = String(decoding: readFile(session.path + "/session.json") ?? [], as: UTF8.self)
-            let stripped = json.replacingOccurrences(of: #""thumbnail": \{[^}]*\}"#, with: "\"thumbnail\": null", options: .regularExpression)
+            let stripped = json.replacingOccurrences(
+                of: #""thumbnail": \{[^}]*\}"#,
+                with: "\"thumbnail\": null",
+                options: .regularExpression
+            )
             #expect(stripped != json)
             try writeFile(session.path + "/session.json", stripped)
             let before = listNames(session.path, hidden: true)
@@ -93,11 +111,16 @@ import Testing
             for name in invalid {
                 #expect(page.contains("data-requeue=\"\(name)\""), "\(name)")
                 let report = try #require(readFile(root + "/quarantine/" + name + ".error.json"))
-                let reason = try #require((try JSONSerialization.jsonObject(with: Data(report)) as? [String: Any])?["reason"] as? String)
+                let reason = try #require(
+                    (try JSONSerialization.jsonObject(with: Data(report)) as? [String: Any])?["reason"] as? String
+                )
                 #expect(page.contains("<code class=\"reason\">\(reason)</code>"), "\(name): \(reason)")
             }
             let first = try #require(invalid.sorted().first)
-            #expect(try await web.post("/quarantine/\(first)/requeue", headers: ["X-SceneDrop-Action": "requeue"]).status == 200)
+            #expect(
+                try await web.post("/quarantine/\(first)/requeue", headers: ["X-SceneDrop-Action": "requeue"]).status
+                    == 200
+            )
             try await web.daemon.waitUntil("\(first) taken from the inbox again") {
                 web.daemon.process.logRecords("manifest claimed").filter { $0["scenedrop.file"] == first }.count == 2
             }

@@ -29,7 +29,11 @@ public struct FakeResponse: Sendable {
     public var headers: [String: String]
 
     public init(
-        status: Int, body: [UInt8], delay: Duration = .zero, truncateAfter: Int? = nil, holdUntilGenerateRequests: Int? = nil,
+        status: Int,
+        body: [UInt8],
+        delay: Duration = .zero,
+        truncateAfter: Int? = nil,
+        holdUntilGenerateRequests: Int? = nil,
         headers: [String: String] = [:]
     ) {
         self.headers = headers
@@ -54,9 +58,13 @@ public final class FakeGeminiServer: Sendable {
     public var baseURL: String { "http://127.0.0.1:\(port)" }
     public var requests: [RecordedRequest] { recorded.withLock { $0 } }
     /// Only the image requests (POST …:generateContent), not key probes.
-    public var generateRequests: [RecordedRequest] { requests.filter { $0.method == "POST" && $0.path.hasSuffix(":generateContent") } }
+    public var generateRequests: [RecordedRequest] {
+        requests.filter { $0.method == "POST" && $0.path.hasSuffix(":generateContent") }
+    }
 
-    public static func start(_ handler: @escaping @Sendable (RecordedRequest) -> FakeResponse) async throws -> FakeGeminiServer {
+    public static func start(
+        _ handler: @escaping @Sendable (RecordedRequest) -> FakeResponse
+    ) async throws -> FakeGeminiServer {
         let box = ServerBox()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -81,7 +89,10 @@ public final class FakeGeminiServer: Sendable {
 
     func record(_ request: RecordedRequest) -> FakeResponse {
         recorded.withLock { $0.append(request) }
-        inFlight.withLock { $0.now += 1; $0.peak = max($0.peak, $0.now) }
+        inFlight.withLock {
+            $0.now += 1
+            $0.peak = max($0.peak, $0.now)
+        }
         return handler(request)
     }
 
@@ -126,18 +137,24 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             guard let head, let server = box.server.withLock({ $0 }) else { return }
             var headers: [String: String] = [:]
             for (name, value) in head.headers { headers[name.lowercased()] = value }
-            let response = server.record(RecordedRequest(method: "\(head.method)", path: head.uri, headers: headers, body: body))
+            let response = server.record(
+                RecordedRequest(method: "\(head.method)", path: head.uri, headers: headers, body: body)
+            )
             let loop = context.eventLoop.assumeIsolated()
             let giveUp = NIODeadline.now() + .seconds(30)
             func sendWhenReleased() {
-                if let count = response.holdUntilGenerateRequests, server.generateRequests.count < count, NIODeadline.now() < giveUp {
+                if let count = response.holdUntilGenerateRequests, server.generateRequests.count < count,
+                    NIODeadline.now() < giveUp
+                {
                     loop.scheduleTask(in: .milliseconds(5)) { sendWhenReleased() }
                 } else {
                     send(response, context: context)
                 }
             }
             if response.delay > .zero {
-                let nanos = response.delay.components.seconds * 1_000_000_000 + response.delay.components.attoseconds / 1_000_000_000
+                let nanos =
+                    response.delay.components.seconds * 1_000_000_000 + response.delay.components.attoseconds
+                    / 1_000_000_000
                 loop.scheduleTask(in: .nanoseconds(nanos)) { sendWhenReleased() }
             } else {
                 sendWhenReleased()
@@ -151,7 +168,11 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         headers.add(name: "content-type", value: "application/json; charset=UTF-8")
         headers.add(name: "content-length", value: String(response.body.count))
         for (name, value) in response.headers.sorted(by: { $0.key < $1.key }) { headers.add(name: name, value: value) }
-        let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
+        let head = HTTPResponseHead(
+            version: .http1_1,
+            status: HTTPResponseStatus(statusCode: response.status),
+            headers: headers
+        )
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         let bytes = response.truncateAfter.map { Array(response.body.prefix($0)) } ?? response.body
         context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: bytes)))), promise: nil)

@@ -20,7 +20,10 @@ public struct BatchBehaviour: Sendable {
     public var failingKeys: Set<String>
 
     public init(
-        pendingFor: Duration = .milliseconds(300), runningFor: Duration = .milliseconds(300), ending: Ending = .succeeded, echoKeys: Bool = true,
+        pendingFor: Duration = .milliseconds(300),
+        runningFor: Duration = .milliseconds(300),
+        ending: Ending = .succeeded,
+        echoKeys: Bool = true,
         failingKeys: Set<String> = []
     ) {
         self.failingKeys = failingKeys
@@ -71,7 +74,10 @@ extension GeminiEmulator {
     func handleBatch(_ request: RecordedRequest) -> FakeResponse? {
         let path = request.path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? request.path
         if request.method == "POST", path.hasPrefix("/v1beta/models/"), path.hasSuffix(":batchGenerateContent") {
-            return createBatch(model: String(path.dropFirst("/v1beta/models/".count).dropLast(":batchGenerateContent".count)), body: request.body)
+            return createBatch(
+                model: String(path.dropFirst("/v1beta/models/".count).dropLast(":batchGenerateContent".count)),
+                body: request.body
+            )
         }
         if request.method == "GET", path == "/v1beta/batches" {
             return listBatches(query: request.path)
@@ -88,29 +94,50 @@ extension GeminiEmulator {
             }
             return found ? FakeResponse(status: 200, body: Self.json([String: Any]())) : Self.notFound(name)
         }
-        guard request.method == "GET", let job = batches.withLock({ $0.jobs.first { $0.name == rest } }) else { return Self.notFound(rest) }
+        guard request.method == "GET", let job = batches.withLock({ $0.jobs.first { $0.name == rest } }) else {
+            return Self.notFound(rest)
+        }
         return FakeResponse(status: 200, body: Self.json(operation(job)))
     }
 
     func createBatch(model: String, body bytes: [UInt8]) -> FakeResponse {
         guard models[model] != nil else {
-            return Self.error(404, "NOT_FOUND", "models/\(model) is not found for API version v1beta, or is not supported for batchGenerateContent.")
+            return Self.error(
+                404,
+                "NOT_FOUND",
+                "models/\(model) is not found for API version v1beta, or is not supported for batchGenerateContent."
+            )
         }
-        guard let body = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any], let batch = body["batch"] as? [String: Any] else {
+        guard let body = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any],
+            let batch = body["batch"] as? [String: Any]
+        else {
             return Self.error(400, "INVALID_ARGUMENT", "Invalid JSON payload received. Expected a \"batch\" object.")
         }
-        if let unknown = Self.unknownField(batch, allowed: ["displayName", "inputConfig", "priority", "model", "name"]) {
-            return Self.error(400, "INVALID_ARGUMENT", "Invalid JSON payload received. Unknown name \"\(unknown)\" at 'batch': Cannot find field.")
+        if let unknown = Self.unknownField(batch, allowed: ["displayName", "inputConfig", "priority", "model", "name"])
+        {
+            return Self.error(
+                400,
+                "INVALID_ARGUMENT",
+                "Invalid JSON payload received. Unknown name \"\(unknown)\" at 'batch': Cannot find field."
+            )
         }
         guard let displayName = batch["displayName"] as? String, !displayName.isEmpty else {
             return Self.error(400, "INVALID_ARGUMENT", "batch.display_name is required.")
         }
-        let items = ((batch["inputConfig"] as? [String: Any])?["requests"] as? [String: Any])?["requests"] as? [[String: Any]] ?? []
-        guard !items.isEmpty else { return Self.error(400, "INVALID_ARGUMENT", "batch.input_config.requests.requests must not be empty.") }
+        let items =
+            ((batch["inputConfig"] as? [String: Any])?["requests"] as? [String: Any])?["requests"] as? [[String: Any]]
+            ?? []
+        guard !items.isEmpty else {
+            return Self.error(400, "INVALID_ARGUMENT", "batch.input_config.requests.requests must not be empty.")
+        }
         var calls: [(key: String, call: Call)] = []
         for (index, item) in items.enumerated() {
             guard let request = item["request"] as? [String: Any] else {
-                return Self.error(400, "INVALID_ARGUMENT", "batch.input_config.requests.requests[\(index)].request is required.")
+                return Self.error(
+                    400,
+                    "INVALID_ARGUMENT",
+                    "batch.input_config.requests.requests[\(index)].request is required."
+                )
             }
             switch call(model: model, body: request) {
             case .success(let call): calls.append(((item["metadata"] as? [String: Any])?["key"] as? String ?? "", call))
@@ -120,7 +147,10 @@ extension GeminiEmulator {
         let failing = batches.withLock { $0.behaviour.failingKeys }
         let answers = calls.map { entry -> FakeBatchAnswer in
             if failing.contains(entry.key) {
-                return FakeBatchAnswer(key: entry.key, error: Self.json(["code": 13, "message": "Internal error encountered.", "status": "INTERNAL"]))
+                return FakeBatchAnswer(
+                    key: entry.key,
+                    error: Self.json(["code": 13, "message": "Internal error encountered.", "status": "INTERNAL"])
+                )
             }
             let answer = scenario(entry.call)
             guard answer.status != 200 else { return FakeBatchAnswer(key: entry.key, response: answer.body) }
@@ -129,8 +159,15 @@ extension GeminiEmulator {
         }
         let job = batches.withLock { book -> FakeBatchJob in
             let job = FakeBatchJob(
-                name: "batches/fake\(book.jobs.count + 1)x\(UInt32.random(in: 0...UInt32.max))", model: model, displayName: displayName,
-                keys: calls.map(\.key), prompts: calls.map(\.call.prompt), created: .now, createdWall: Date(), answers: answers)
+                name: "batches/fake\(book.jobs.count + 1)x\(UInt32.random(in: 0...UInt32.max))",
+                model: model,
+                displayName: displayName,
+                keys: calls.map(\.key),
+                prompts: calls.map(\.call.prompt),
+                created: .now,
+                createdWall: Date(),
+                answers: answers
+            )
             book.jobs.append(job)
             return job
         }
@@ -138,7 +175,8 @@ extension GeminiEmulator {
     }
 
     func listBatches(query: String) -> FakeResponse {
-        let token = query.split(separator: "pageToken=").dropFirst().first.flatMap { Int($0.prefix { $0.isNumber }) } ?? 0
+        let token =
+            query.split(separator: "pageToken=").dropFirst().first.flatMap { Int($0.prefix { $0.isNumber }) } ?? 0
         let (jobs, total) = batches.withLock { book in (Array(book.jobs.dropFirst(token).prefix(2)), book.jobs.count) }
         var page: [String: Any] = ["operations": jobs.map { operation($0, withOutput: false) }]
         if token + 2 < total { page["nextPageToken"] = String(token + 2) }
@@ -154,7 +192,10 @@ extension GeminiEmulator {
             "@type": "type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatch",
             "name": job.name, "model": "models/\(job.model)", "displayName": job.displayName, "state": state,
             "createTime": stamp, "updateTime": stamp,
-            "batchStats": ["requestCount": String(job.answers.count), "pendingRequestCount": final ? "0" : String(job.answers.count)],
+            "batchStats": [
+                "requestCount": String(job.answers.count),
+                "pendingRequestCount": final ? "0" : String(job.answers.count),
+            ],
         ]
         var operation: [String: Any] = ["name": job.name, "done": final]
         if state == "BATCH_STATE_SUCCEEDED", withOutput {
@@ -170,7 +211,9 @@ extension GeminiEmulator {
             }
             let output: [String: Any] = ["inlinedResponses": ["inlinedResponses": inlined]]
             metadata["output"] = output
-            operation["response"] = output.merging(["@type": "type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatchOutput"]) { $1 }
+            operation["response"] = output.merging([
+                "@type": "type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatchOutput"
+            ]) { $1 }
         }
         if case .failed(let message) = behaviour.ending, state == "BATCH_STATE_FAILED" {
             operation["error"] = ["code": 13, "message": message]

@@ -20,8 +20,14 @@ public final class GeminiEmulator: Sendable {
 
     public static let standardModels: [String: Model] = [
         "gemini-3-pro-image": Model(aspectRatios: ratios, imageSizes: ["1K", "2K", "4K"]),
-        "gemini-3.1-flash-image": Model(aspectRatios: ratios.union(["1:4", "4:1", "1:8", "8:1"]), imageSizes: ["512", "1K", "2K", "4K"]),
-        "gemini-3.1-flash-lite-image": Model(aspectRatios: ratios.union(["1:4", "4:1", "1:8", "8:1"]), imageSizes: ["512", "1K"]),
+        "gemini-3.1-flash-image": Model(
+            aspectRatios: ratios.union(["1:4", "4:1", "1:8", "8:1"]),
+            imageSizes: ["512", "1K", "2K", "4K"]
+        ),
+        "gemini-3.1-flash-lite-image": Model(
+            aspectRatios: ratios.union(["1:4", "4:1", "1:8", "8:1"]),
+            imageSizes: ["512", "1K"]
+        ),
         "gemini-2.5-flash-image": Model(aspectRatios: ratios, imageSizes: []),
     ]
 
@@ -41,7 +47,10 @@ public final class GeminiEmulator: Sendable {
     /// The Batch API's jobs and how they behave (GeminiEmulator+Batch).
     let batches = Mutex(BatchBook())
 
-    public init(models: [String: Model] = GeminiEmulator.standardModels, scenario: @escaping @Sendable (Call) -> FakeResponse) {
+    public init(
+        models: [String: Model] = GeminiEmulator.standardModels,
+        scenario: @escaping @Sendable (Call) -> FakeResponse
+    ) {
         self.models = models
         self.scenario = scenario
     }
@@ -51,23 +60,39 @@ public final class GeminiEmulator: Sendable {
 
     public func handle(_ request: RecordedRequest) -> FakeResponse {
         guard let key = request.header("x-goog-api-key") else {
-            return Self.error(403, "PERMISSION_DENIED", "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.")
+            return Self.error(
+                403,
+                "PERMISSION_DENIED",
+                "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API."
+            )
         }
         guard key == Self.validKey else {
-            return Self.error(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.", details: [
-                ["@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID", "domain": "googleapis.com",
-                 "metadata": ["service": "generativelanguage.googleapis.com"]],
-            ])
+            return Self.error(
+                400,
+                "INVALID_ARGUMENT",
+                "API key not valid. Please pass a valid API key.",
+                details: [
+                    [
+                        "@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID",
+                        "domain": "googleapis.com",
+                        "metadata": ["service": "generativelanguage.googleapis.com"],
+                    ]
+                ]
+            )
         }
-        let prefix = "/v1beta/models/", suffix = ":generateContent"
+        let prefix = "/v1beta/models/"
+        let suffix = ":generateContent"
         if request.method == "GET", request.path.hasPrefix(prefix), !request.path.contains(":") {
             let model = String(request.path.dropFirst(prefix.count))
             guard models[model] != nil else {
                 return Self.error(404, "NOT_FOUND", "models/\(model) is not found for API version v1beta.")
             }
-            return FakeResponse(status: 200, body: Self.json([
-                "name": "models/\(model)", "displayName": model, "supportedGenerationMethods": ["generateContent"],
-            ]))
+            return FakeResponse(
+                status: 200,
+                body: Self.json([
+                    "name": "models/\(model)", "displayName": model, "supportedGenerationMethods": ["generateContent"],
+                ])
+            )
         }
         if let batchAnswer = handleBatch(request) { return batchAnswer }
         guard request.method == "POST", request.path.hasPrefix(prefix), request.path.hasSuffix(suffix) else {
@@ -75,7 +100,11 @@ public final class GeminiEmulator: Sendable {
         }
         let model = String(request.path.dropFirst(prefix.count).dropLast(suffix.count))
         guard models[model] != nil else {
-            return Self.error(404, "NOT_FOUND", "models/\(model) is not found for API version v1beta, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods.")
+            return Self.error(
+                404,
+                "NOT_FOUND",
+                "models/\(model) is not found for API version v1beta, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods."
+            )
         }
         guard let body = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any] else {
             return Self.error(400, "INVALID_ARGUMENT", "Invalid JSON payload received.")
@@ -95,17 +124,41 @@ public final class GeminiEmulator: Sendable {
     /// size for the model) and counts it as the model's next call.
     func call(model: String, body: [String: Any]) -> Result<Call, Refusal> {
         guard let spec = models[model] else {
-            return .failure(Refusal(response: Self.error(404, "NOT_FOUND", "models/\(model) is not found for API version v1beta.")))
+            return .failure(
+                Refusal(response: Self.error(404, "NOT_FOUND", "models/\(model) is not found for API version v1beta."))
+            )
         }
-        if let unknown = Self.unknownField(body, allowed: ["contents", "generationConfig", "safetySettings", "systemInstruction", "tools", "toolConfig"])
-            ?? Self.unknownField(body["generationConfig"] as? [String: Any] ?? [:], allowed: ["responseModalities", "imageConfig", "candidateCount", "thinkingConfig", "temperature", "seed"])
-            ?? Self.unknownField((body["generationConfig"] as? [String: Any])?["imageConfig"] as? [String: Any] ?? [:], allowed: ["aspectRatio", "imageSize"]) {
-            return .failure(Refusal(response: Self.error(400, "INVALID_ARGUMENT", "Invalid JSON payload received. Unknown name \"\(unknown)\": Cannot find field.")))
+        if let unknown = Self.unknownField(
+            body,
+            allowed: ["contents", "generationConfig", "safetySettings", "systemInstruction", "tools", "toolConfig"]
+        )
+            ?? Self.unknownField(
+                body["generationConfig"] as? [String: Any] ?? [:],
+                allowed: [
+                    "responseModalities", "imageConfig", "candidateCount", "thinkingConfig", "temperature", "seed",
+                ]
+            )
+            ?? Self.unknownField(
+                (body["generationConfig"] as? [String: Any])?["imageConfig"] as? [String: Any] ?? [:],
+                allowed: ["aspectRatio", "imageSize"]
+            )
+        {
+            return .failure(
+                Refusal(
+                    response: Self.error(
+                        400,
+                        "INVALID_ARGUMENT",
+                        "Invalid JSON payload received. Unknown name \"\(unknown)\": Cannot find field."
+                    )
+                )
+            )
         }
         let imageConfig = (body["generationConfig"] as? [String: Any])?["imageConfig"] as? [String: Any] ?? [:]
         let aspect = imageConfig["aspectRatio"] as? String ?? "1:1"
         guard spec.aspectRatios.contains(aspect) else {
-            return .failure(Refusal(response: Self.error(400, "INVALID_ARGUMENT", "Unsupported aspect ratio: \(aspect)")))
+            return .failure(
+                Refusal(response: Self.error(400, "INVALID_ARGUMENT", "Unsupported aspect ratio: \(aspect)"))
+            )
         }
         let size = imageConfig["imageSize"] as? String
         if let size, !spec.imageSizes.contains(size) {
@@ -126,39 +179,79 @@ public final class GeminiEmulator: Sendable {
 
     // MARK: - Answers
 
-    public static func error(_ code: Int, _ status: String, _ message: String, details: [[String: Any]] = [], delay: Duration = .zero) -> FakeResponse {
+    public static func error(
+        _ code: Int,
+        _ status: String,
+        _ message: String,
+        details: [[String: Any]] = [],
+        delay: Duration = .zero
+    ) -> FakeResponse {
         var error: [String: Any] = ["code": code, "message": message, "status": status]
         if !details.isEmpty { error["details"] = details }
         return FakeResponse(status: code, body: json(["error": error]), delay: delay)
     }
 
-    public static func image(_ bytes: [UInt8], mimeType: String = "image/png", thoughtImage: [UInt8]? = nil, delay: Duration = .zero) -> FakeResponse {
+    public static func image(
+        _ bytes: [UInt8],
+        mimeType: String = "image/png",
+        thoughtImage: [UInt8]? = nil,
+        delay: Duration = .zero
+    ) -> FakeResponse {
         var parts: [[String: Any]] = []
         if let thoughtImage {
             parts.append(["text": "Composing the scene", "thought": true])
-            parts.append(["inlineData": ["mimeType": "image/png", "data": Data(thoughtImage).base64EncodedString()], "thought": true])
+            parts.append([
+                "inlineData": ["mimeType": "image/png", "data": Data(thoughtImage).base64EncodedString()],
+                "thought": true,
+            ])
         }
-        parts.append(["inlineData": ["mimeType": mimeType, "data": Data(bytes).base64EncodedString()], "thoughtSignature": "c2ln"])
-        return FakeResponse(status: 200, body: json([
-            "candidates": [["content": ["role": "model", "parts": parts], "finishReason": "STOP", "index": 0]],
-            "usageMetadata": ["promptTokenCount": 12, "candidatesTokenCount": 1120, "totalTokenCount": 1132],
-            "modelVersion": "fake", "responseId": "fake-\(bytes.count)",
-        ]), delay: delay)
+        parts.append([
+            "inlineData": ["mimeType": mimeType, "data": Data(bytes).base64EncodedString()], "thoughtSignature": "c2ln",
+        ])
+        return FakeResponse(
+            status: 200,
+            body: json([
+                "candidates": [["content": ["role": "model", "parts": parts], "finishReason": "STOP", "index": 0]],
+                "usageMetadata": ["promptTokenCount": 12, "candidatesTokenCount": 1120, "totalTokenCount": 1132],
+                "modelVersion": "fake", "responseId": "fake-\(bytes.count)",
+            ]),
+            delay: delay
+        )
     }
 
     public static func textOnly(_ text: String) -> FakeResponse {
-        FakeResponse(status: 200, body: json(["candidates": [["content": ["role": "model", "parts": [["text": text]]], "finishReason": "STOP"]]]))
+        FakeResponse(
+            status: 200,
+            body: json([
+                "candidates": [["content": ["role": "model", "parts": [["text": text]]], "finishReason": "STOP"]]
+            ])
+        )
     }
 
     public static func imageSafety() -> FakeResponse {
-        FakeResponse(status: 200, body: json(["candidates": [[
-            "content": ["role": "model", "parts": [["text": "I can't create that image."]]], "finishReason": "IMAGE_SAFETY",
-            "finishMessage": "Unable to show the generated image. The image was filtered out because it violated Google's Generative AI Prohibited Use policy. You will not be charged for blocked images.",
-        ]], "usageMetadata": ["candidatesTokenCount": 0]]))
+        FakeResponse(
+            status: 200,
+            body: json([
+                "candidates": [
+                    [
+                        "content": ["role": "model", "parts": [["text": "I can't create that image."]]],
+                        "finishReason": "IMAGE_SAFETY",
+                        "finishMessage":
+                            "Unable to show the generated image. The image was filtered out because it violated Google's Generative AI Prohibited Use policy. You will not be charged for blocked images.",
+                    ]
+                ], "usageMetadata": ["candidatesTokenCount": 0],
+            ])
+        )
     }
 
     public static func promptBlocked(_ reason: String = "OTHER") -> FakeResponse {
-        FakeResponse(status: 200, body: json(["promptFeedback": ["blockReason": reason], "usageMetadata": ["promptTokenCount": 10, "candidatesTokenCount": 0]]))
+        FakeResponse(
+            status: 200,
+            body: json([
+                "promptFeedback": ["blockReason": reason],
+                "usageMetadata": ["promptTokenCount": 10, "candidatesTokenCount": 0],
+            ])
+        )
     }
 
     public static func noImage() -> FakeResponse {
@@ -167,14 +260,31 @@ public final class GeminiEmulator: Sendable {
 
     public static func rateLimited(retryDelay: String, perDay: Bool = false) -> FakeResponse {
         let quota = perDay ? "GenerateRequestsPerDayPerProjectPerModel" : "GenerateRequestsPerMinutePerProjectPerModel"
-        return error(429, "RESOURCE_EXHAUSTED", "You exceeded your current quota, please check your plan and billing details.", details: [
-            ["@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [["quotaMetric": "generativelanguage.googleapis.com/generate_content_requests", "quotaId": quota]]],
-            ["@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": retryDelay],
-        ])
+        return error(
+            429,
+            "RESOURCE_EXHAUSTED",
+            "You exceeded your current quota, please check your plan and billing details.",
+            details: [
+                [
+                    "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+                    "violations": [
+                        [
+                            "quotaMetric": "generativelanguage.googleapis.com/generate_content_requests",
+                            "quotaId": quota,
+                        ]
+                    ],
+                ],
+                ["@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": retryDelay],
+            ]
+        )
     }
 
     public static func unavailable() -> FakeResponse {
-        error(503, "UNAVAILABLE", "This model is currently experiencing high demand. Spikes in demand are usually temporary. Please try again later.")
+        error(
+            503,
+            "UNAVAILABLE",
+            "This model is currently experiencing high demand. Spikes in demand are usually temporary. Please try again later."
+        )
     }
 
     static func json(_ object: Any) -> [UInt8] {

@@ -13,7 +13,8 @@ import Testing
     @Test func aDropFinishedFirstWithOtherContentReplacesTheWaitingOne() async throws {
         try await withTemporaryDirectory { dir in
             let store = BatchStore(directory: dir)
-            let older = record("aaa"), newer = record("bbb")
+            let older = record("aaa")
+            let newer = record("bbb")
             try store.save(older)
             try store.save(newer)
             store.remove("s", manifestSHA256: "bbb")

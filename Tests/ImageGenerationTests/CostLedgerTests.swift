@@ -20,7 +20,11 @@ import Testing
             // Another instance appends a line, then half of one more.
             let other = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/ledger.jsonl"))
             try other.seekToEnd()
-            try other.write(contentsOf: Data((String(decoding: try JSONEncoder().encode(entry(noon + 1, 0.25)), as: UTF8.self) + "\n").utf8))
+            try other.write(
+                contentsOf: Data(
+                    (String(decoding: try JSONEncoder().encode(entry(noon + 1, 0.25)), as: UTF8.self) + "\n").utf8
+                )
+            )
             try other.write(contentsOf: Data(#"{"time":"2026-11-19T12:00:05Z","model":"m","cost_usd":1"#.utf8))
             #expect(abs(await ledger.spentToday(now: noon + 2) - 0.35) < 1e-9, "half a line is not counted yet")
             try other.write(contentsOf: Data(#","session":"s","scene":2}"#.utf8 + [0x0A]))
@@ -39,13 +43,19 @@ import Testing
             let two = CostLedger(directory: dir + "/ledger", instance: "host-b-2")
             await one.record(entry(noon, 0.5))
             await two.record(entry(noon, 0.25))
-            try writeFile(dir + "/ledger.jsonl", String(decoding: try JSONEncoder().encode(entry(noon, 1)), as: UTF8.self) + "\n")
+            try writeFile(
+                dir + "/ledger.jsonl",
+                String(decoding: try JSONEncoder().encode(entry(noon, 1)), as: UTF8.self) + "\n"
+            )
             #expect(listNames(dir + "/ledger") == ["host-a-1.jsonl", "host-b-2.jsonl"])
             #expect(abs(await one.spentToday(now: noon) - 1.75) < 1e-9)
             await two.record(entry(noon, 0.25))
             #expect(abs(await one.spentToday(now: noon) - 2.0) < 1e-9, "the other instance's new line")
             #expect(abs(CostLedger.spentToday(files: CostLedger.files(in: dir + "/ledger"), now: noon) - 2.0) < 1e-9)
-            #expect((readText(dir + "/ledger/host-b-2.jsonl") ?? "").split(separator: "\n").count == 2, "whole lines, each in its writer's file")
+            #expect(
+                (readText(dir + "/ledger/host-b-2.jsonl") ?? "").split(separator: "\n").count == 2,
+                "whole lines, each in its writer's file"
+            )
         }
     }
 }

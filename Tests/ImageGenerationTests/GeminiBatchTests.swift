@@ -77,19 +77,30 @@ import Testing
         behaviour: BatchBehaviour = BatchBehaviour(pendingFor: .milliseconds(100), runningFor: .milliseconds(100)),
         policy: BatchPolicy = BatchPolicy(firstPoll: 0.05, factor: 1, maxPoll: 0.05),
         cache: Bool = false,
-        _ scenario: @escaping @Sendable (GeminiEmulator.Call) -> FakeResponse = { _ in GeminiEmulator.image(GeminiBatchTests.jpeg, mimeType: "image/jpeg") },
+        _ scenario: @escaping @Sendable (GeminiEmulator.Call) -> FakeResponse = { _ in
+            GeminiEmulator.image(GeminiBatchTests.jpeg, mimeType: "image/jpeg")
+        },
         _ body: (Setup) async throws -> Result
     ) async throws -> Result {
         let emulator = GeminiEmulator(scenario: scenario)
         emulator.setBatchBehaviour(behaviour)
         return try await withFakeGemini({ emulator.handle($0) }) { server in
             try await withTemporaryDirectory { root in
-                let client = GeminiClient(http: .shared, baseURL: server.baseURL, key: GeminiKey(GeminiEmulator.validKey)!, timeout: .seconds(60))
+                let client = GeminiClient(
+                    http: .shared,
+                    baseURL: server.baseURL,
+                    key: GeminiKey(GeminiEmulator.validKey)!,
+                    timeout: .seconds(60)
+                )
                 var provider = GeminiProvider(
-                    client: client, policy: RetryPolicy(maxRetries: 1, baseDelay: 0.01, maxDelay: 0.05, jitter: 0),
-                    state: GeminiState(requestsPerMinute: nil), cache: cache ? ImageCache(directory: root + "/cache") : nil,
-                    ledger: CostLedger(path: root + "/ledger.jsonl"), logger: Logger(label: "test"),
-                    now: { Date().timeIntervalSince1970 })
+                    client: client,
+                    policy: RetryPolicy(maxRetries: 1, baseDelay: 0.01, maxDelay: 0.05, jitter: 0),
+                    state: GeminiState(requestsPerMinute: nil),
+                    cache: cache ? ImageCache(directory: root + "/cache") : nil,
+                    ledger: CostLedger(path: root + "/ledger.jsonl"),
+                    logger: Logger(label: "test"),
+                    now: { Date().timeIntervalSince1970 }
+                )
                 provider.batchStore = BatchStore(directory: root + "/batches")
                 provider.batchPolicy = policy
                 return try await body(Setup(server: server, emulator: emulator, provider: provider, root: root))
@@ -97,18 +108,43 @@ import Testing
         }
     }
 
-    func session(_ name: String = "b", scenes: Int = 3, prompt: String = "a lighthouse", hash: String = "aaaa1111") -> BatchSession {
-        BatchSession(session: name, manifestSHA256: hash, requests: (1...scenes).map { n in
-            ImageRequest(
-                session: name, sceneNumber: n, prompt: "\(prompt) \(n)", negativePrompt: nil, style: .cinematic, aspectRatio: .widescreen,
-                width: 128, height: 72, quality: .draft, model: nil, format: .png)
-        })
+    func session(
+        _ name: String = "b",
+        scenes: Int = 3,
+        prompt: String = "a lighthouse",
+        hash: String = "aaaa1111"
+    ) -> BatchSession {
+        BatchSession(
+            session: name,
+            manifestSHA256: hash,
+            requests: (1...scenes).map { n in
+                ImageRequest(
+                    session: name,
+                    sceneNumber: n,
+                    prompt: "\(prompt) \(n)",
+                    negativePrompt: nil,
+                    style: .cinematic,
+                    aspectRatio: .widescreen,
+                    width: 128,
+                    height: 72,
+                    quality: .draft,
+                    model: nil,
+                    format: .png
+                )
+            }
+        )
     }
 
     func run(_ provider: GeminiProvider, _ batch: BatchSession) async throws -> [Int: BatchSceneResult] {
-        switch try await provider.generateBatch(batch, phases: ProviderPhases(limiter: ConcurrencyLimiter(limit: 8)), progress: { _, _ in }) {
+        switch try await provider.generateBatch(
+            batch,
+            phases: ProviderPhases(limiter: ConcurrencyLimiter(limit: 8)),
+            progress: { _, _ in }
+        ) {
         case .scenes(let results): return results
-        case .superseded: Issue.record("superseded"); return [:]
+        case .superseded:
+            Issue.record("superseded")
+            return [:]
         }
     }
 
@@ -121,57 +157,102 @@ import Testing
     @Test func aSessionGoesAsOneJobAtTheBatchPrice() async throws {
         try await withSetUp { s in
             let results = try await run(s.provider, session())
-            #expect(s.emulator.batchJobs.count == 1 && s.emulator.batchJobs[0].keys == ["scene-1", "scene-2", "scene-3"])
+            #expect(
+                s.emulator.batchJobs.count == 1 && s.emulator.batchJobs[0].keys == ["scene-1", "scene-2", "scene-3"]
+            )
             #expect(s.server.generateRequests.isEmpty, "no interactive request")
             for n in 1...3 {
-                guard case .image(let result)? = results[n] else { Issue.record("scene \(n): \(String(describing: results[n]))"); continue }
-                #expect(result.image.costUSD == 0.0168 && result.image.model == "gemini-3.1-flash-lite-image" && result.tried.isEmpty)
+                guard case .image(let result)? = results[n] else {
+                    Issue.record("scene \(n): \(String(describing: results[n]))")
+                    continue
+                }
+                #expect(
+                    result.image.costUSD == 0.0168 && result.image.model == "gemini-3.1-flash-lite-image"
+                        && result.tried.isEmpty
+                )
                 #expect(try ImageInspector.inspect(result.image.bytes).width == 128)
             }
             let lines = ledgerLines(s.ledger)
-            #expect(lines.count == 3 && lines.allSatisfy { $0["priority"] as? String == "batch" && $0["cost_usd"] as? Double == 0.0168 })
-            #expect(s.store.load("b")?.jobs.first?.state == "BATCH_STATE_SUCCEEDED", "the record holds until the session is published")
+            #expect(
+                lines.count == 3
+                    && lines.allSatisfy { $0["priority"] as? String == "batch" && $0["cost_usd"] as? Double == 0.0168 }
+            )
+            #expect(
+                s.store.load("b")?.jobs.first?.state == "BATCH_STATE_SUCCEEDED",
+                "the record holds until the session is published"
+            )
             await s.provider.batchFinished(session())
             #expect(s.store.load("b") == nil)
         }
     }
 
     @Test func answersWithoutKeysAreMatchedByPosition() async throws {
-        try await withSetUp(behaviour: BatchBehaviour(pendingFor: .zero, runningFor: .zero, echoKeys: false), { call in
-            // Scene 2's answer is a safety block: it must land on scene 2, not on whichever came first.
-            call.prompt.contains("lighthouse 2") ? GeminiEmulator.imageSafety() : GeminiEmulator.image(GeminiBatchTests.jpeg, mimeType: "image/jpeg")
-        }) { s in
+        try await withSetUp(
+            behaviour: BatchBehaviour(pendingFor: .zero, runningFor: .zero, echoKeys: false),
+            { call in
+                // Scene 2's answer is a safety block: it must land on scene 2, not on whichever came first.
+                call.prompt.contains("lighthouse 2")
+                    ? GeminiEmulator.imageSafety() : GeminiEmulator.image(GeminiBatchTests.jpeg, mimeType: "image/jpeg")
+            }
+        ) { s in
             let results = try await run(s.provider, session())
-            guard case .failed(let failure, let final)? = results[2] else { Issue.record("\(String(describing: results[2]))"); return }
+            guard case .failed(let failure, let final)? = results[2] else {
+                Issue.record("\(String(describing: results[2]))")
+                return
+            }
             #expect(failure.reason == .safetyBlocked && final, "a safety block goes straight to the placeholder")
-            if case .image? = results[1], case .image? = results[3] {} else { Issue.record("scenes 1 and 3 have images") }
+            if case .image? = results[1], case .image? = results[3] {
+            } else {
+                Issue.record("scenes 1 and 3 have images")
+            }
         }
     }
 
     @Test func aPerKeyErrorFallsBackForThatSceneOnly() async throws {
         try await withSetUp({ call in
-            call.prompt.contains("lighthouse 3") ? GeminiEmulator.unavailable() : GeminiEmulator.image(GeminiBatchTests.jpeg, mimeType: "image/jpeg")
+            call.prompt.contains("lighthouse 3")
+                ? GeminiEmulator.unavailable() : GeminiEmulator.image(GeminiBatchTests.jpeg, mimeType: "image/jpeg")
         }) { s in
             let results = try await run(s.provider, session())
-            guard case .failed(let failure, let final)? = results[3] else { Issue.record("\(String(describing: results[3]))"); return }
+            guard case .failed(let failure, let final)? = results[3] else {
+                Issue.record("\(String(describing: results[3]))")
+                return
+            }
             #expect(failure.reason == .batchFailed && !final, "the scene goes as an interactive request")
-            #expect(failure.message.contains("UNAVAILABLE") && failure.tried.first?.model == "gemini-3.1-flash-lite-image", "\(failure.message)")
-            if case .image? = results[1], case .image? = results[2] {} else { Issue.record("scenes 1 and 2 have images") }
+            #expect(
+                failure.message.contains("UNAVAILABLE") && failure.tried.first?.model == "gemini-3.1-flash-lite-image",
+                "\(failure.message)"
+            )
+            if case .image? = results[1], case .image? = results[2] {
+            } else {
+                Issue.record("scenes 1 and 2 have images")
+            }
             #expect(ledgerLines(s.ledger).count == 2, "only images are paid for")
         }
     }
 
     @Test(arguments: [
-        (BatchBehaviour.Ending.failed("internal error"), FallbackReason.batchFailed, "BATCH_STATE_FAILED: internal error"),
+        (
+            BatchBehaviour.Ending.failed("internal error"), FallbackReason.batchFailed,
+            "BATCH_STATE_FAILED: internal error"
+        ),
         (BatchBehaviour.Ending.expired, FallbackReason.batchExpired, "expired"),
     ])
-    func aJobThatEndsWithoutImagesFallsBackWithItsReason(ending: BatchBehaviour.Ending, reason: FallbackReason, words: String) async throws {
-        try await withSetUp(behaviour: BatchBehaviour(pendingFor: .zero, runningFor: .milliseconds(50), ending: ending)) { s in
+    func aJobThatEndsWithoutImagesFallsBackWithItsReason(
+        ending: BatchBehaviour.Ending,
+        reason: FallbackReason,
+        words: String
+    ) async throws {
+        try await withSetUp(behaviour: BatchBehaviour(pendingFor: .zero, runningFor: .milliseconds(50), ending: ending))
+        { s in
             let results = try await run(s.provider, session())
             #expect(results.count == 3)
             #expect(s.emulator.batchJobs.count == 1)
             for (_, result) in results {
-                guard case .failed(let failure, false) = result else { Issue.record("\(result)"); continue }
+                guard case .failed(let failure, false) = result else {
+                    Issue.record("\(result)")
+                    continue
+                }
                 #expect(failure.reason == reason && failure.message.contains(words), "\(failure.message)")
             }
             #expect(ledgerLines(s.ledger).isEmpty)
@@ -179,12 +260,18 @@ import Testing
     }
 
     @Test func aJobPastTheDeadlineIsCancelled() async throws {
-        try await withSetUp(behaviour: BatchBehaviour(ending: .never), policy: BatchPolicy(firstPoll: 0.05, factor: 1, maxPoll: 0.05, deadline: 0.5)) { s in
+        try await withSetUp(
+            behaviour: BatchBehaviour(ending: .never),
+            policy: BatchPolicy(firstPoll: 0.05, factor: 1, maxPoll: 0.05, deadline: 0.5)
+        ) { s in
             let results = try await run(s.provider, session())
             #expect(results.count == 3)
             #expect(s.emulator.batchCancels == s.emulator.batchJobs.map(\.name) && s.emulator.batchJobs.count == 1)
             for (_, result) in results {
-                guard case .failed(let failure, false) = result else { Issue.record("\(result)"); continue }
+                guard case .failed(let failure, false) = result else {
+                    Issue.record("\(result)")
+                    continue
+                }
                 #expect(failure.reason == .batchExpired && failure.message.contains("--batch-deadline"))
             }
         }
@@ -193,7 +280,9 @@ import Testing
     @Test func largeSessionsAreSplitIntoSeveralJobs() async throws {
         try await withSetUp(policy: BatchPolicy(firstPoll: 0.05, factor: 1, maxPoll: 0.05, maxScenesPerJob: 2)) { s in
             let results = try await run(s.provider, session(scenes: 5))
-            #expect(s.emulator.batchJobs.map(\.keys) == [["scene-1", "scene-2"], ["scene-3", "scene-4"], ["scene-5"]])
+            #expect(
+                s.emulator.batchJobs.map(\.keys) == [["scene-1", "scene-2"], ["scene-3", "scene-4"], ["scene-5"]]
+            )
             #expect(results.count == 5 && results.values.allSatisfy { if case .image = $0 { true } else { false } })
         }
     }
@@ -233,16 +322,27 @@ import Testing
 
     @Test func aReDropWithOtherContentCancelsTheOldJobAndSupersedesItsWaiter() async throws {
         try await withSetUp(behaviour: BatchBehaviour(ending: .never)) { s in
-            let old = Task { try await s.provider.generateBatch(session(hash: "old"), phases: ProviderPhases(limiter: ConcurrencyLimiter(limit: 8)), progress: { _, _ in }) }
+            let old = Task {
+                try await s.provider.generateBatch(
+                    session(hash: "old"),
+                    phases: ProviderPhases(limiter: ConcurrencyLimiter(limit: 8)),
+                    progress: { _, _ in }
+                )
+            }
             try await waitUntil("the first job recorded") { s.store.load("b")?.jobs.first?.name != nil }
             let oldJob = try #require(s.store.load("b")?.jobs.first?.name)
             s.emulator.setBatchBehaviour(BatchBehaviour(pendingFor: .milliseconds(200), runningFor: .zero))
             let results = try await run(s.provider, session(prompt: "a harbour", hash: "new"))
             #expect(s.emulator.batchCancels.first == oldJob)
-            #expect(s.emulator.batchJobs.count == 2 && s.emulator.batchJobs[1].prompts.allSatisfy { $0.contains("harbour") })
+            #expect(
+                s.emulator.batchJobs.count == 2 && s.emulator.batchJobs[1].prompts.allSatisfy { $0.contains("harbour") }
+            )
             #expect(results.count == 3)
             let oldEnd = try await old.value
-            guard case .superseded = oldEnd else { Issue.record("the old drop's wait ends superseded, not \(oldEnd)"); return }
+            guard case .superseded = oldEnd else {
+                Issue.record("the old drop's wait ends superseded, not \(oldEnd)")
+                return
+            }
             await s.provider.batchFinished(session(hash: "old"))
             #expect(s.store.load("b")?.manifestSHA256 == "new", "an old drop never removes the new drop's record")
         }
@@ -255,14 +355,28 @@ import Testing
             _ = try await run(s.provider, session(prompt: "a harbour", hash: "first"))
             await s.provider.batchFinished(session(prompt: "a harbour", hash: "first"))
             s.emulator.setBatchBehaviour(BatchBehaviour(ending: .never))
-            let waiting = Task { try await s.provider.generateBatch(session(prompt: "a castle", hash: "second"), phases: ProviderPhases(limiter: ConcurrencyLimiter(limit: 8)), progress: { _, _ in }) }
-            try await waitUntil("the castle job recorded") { s.store.load("b")?.manifestSHA256 == "second" && s.store.load("b")?.jobs.first?.name != nil }
+            let waiting = Task {
+                try await s.provider.generateBatch(
+                    session(prompt: "a castle", hash: "second"),
+                    phases: ProviderPhases(limiter: ConcurrencyLimiter(limit: 8)),
+                    progress: { _, _ in }
+                )
+            }
+            try await waitUntil("the castle job recorded") {
+                s.store.load("b")?.manifestSHA256 == "second" && s.store.load("b")?.jobs.first?.name != nil
+            }
             let results = try await run(s.provider, session(prompt: "a harbour", hash: "third"))
-            #expect(results.count == 3 && results.values.allSatisfy { if case .image(let r) = $0 { r.image.cacheHit } else { false } })
+            #expect(
+                results.count == 3
+                    && results.values.allSatisfy { if case .image(let r) = $0 { r.image.cacheHit } else { false } }
+            )
             #expect(s.emulator.batchJobs.count == 2, "nothing sent for the cached drop")
             #expect(s.emulator.batchCancels == [s.emulator.batchJobs[1].name])
             let waitEnd = try await waiting.value
-            guard case .superseded = waitEnd else { Issue.record("the castle drop's wait ends superseded, not \(waitEnd)"); return }
+            guard case .superseded = waitEnd else {
+                Issue.record("the castle drop's wait ends superseded, not \(waitEnd)")
+                return
+            }
         }
     }
 
@@ -270,12 +384,27 @@ import Testing
     /// for the whole job, and the client reports it as the API said it.
     @Test func aJobWithAnInvalidRequestIsRefusedWhole() async throws {
         try await withSetUp { s in
-            let body = BatchRequestBody(displayName: "bad", items: [
-                .init(key: "scene-1", request: GeminiRequestBody(prompt: "ok", aspectRatio: "16:9", imageSize: "1K")),
-                .init(key: "scene-2", request: GeminiRequestBody(prompt: "too big", aspectRatio: "16:9", imageSize: "4K")),
-            ])
-            guard case .failure(.http(400, let message, _, _, _)) = await s.provider.client.createBatch(model: "gemini-3.1-flash-lite-image", body: body) else {
-                Issue.record("a 400"); return
+            let body = BatchRequestBody(
+                displayName: "bad",
+                items: [
+                    .init(
+                        key: "scene-1",
+                        request: GeminiRequestBody(prompt: "ok", aspectRatio: "16:9", imageSize: "1K")
+                    ),
+                    .init(
+                        key: "scene-2",
+                        request: GeminiRequestBody(prompt: "too big", aspectRatio: "16:9", imageSize: "4K")
+                    ),
+                ]
+            )
+            guard
+                case .failure(.http(400, let message, _, _, _)) = await s.provider.client.createBatch(
+                    model: "gemini-3.1-flash-lite-image",
+                    body: body
+                )
+            else {
+                Issue.record("a 400")
+                return
             }
             #expect(message.contains("Unsupported image size: 4K"), "\(message)")
             #expect(s.emulator.batchJobs.isEmpty)
@@ -286,13 +415,22 @@ import Testing
         try await withSetUp { s in
             var provider = s.provider
             provider = GeminiProvider(
-                client: provider.client, policy: provider.policy, state: provider.state, ledger: provider.ledger, dailyBudget: 0.04,
-                logger: provider.logger, now: { Date().timeIntervalSince1970 })
+                client: provider.client,
+                policy: provider.policy,
+                state: provider.state,
+                ledger: provider.ledger,
+                dailyBudget: 0.04,
+                logger: provider.logger,
+                now: { Date().timeIntervalSince1970 }
+            )
             provider.batchStore = s.store
             provider.batchPolicy = s.provider.batchPolicy
             let results = try await run(provider, session())
             #expect(s.emulator.batchJobs.first?.keys == ["scene-1", "scene-2"], "two at $0.0168 fit in $0.04")
-            guard case .failed(let failure, true)? = results[3] else { Issue.record("\(String(describing: results[3]))"); return }
+            guard case .failed(let failure, true)? = results[3] else {
+                Issue.record("\(String(describing: results[3]))")
+                return
+            }
             #expect(failure.reason == .budgetExceeded)
         }
     }

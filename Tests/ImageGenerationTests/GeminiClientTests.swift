@@ -7,16 +7,29 @@ import Testing
 private let key = GeminiKey("test-key-123")!
 
 private func imageAnswer(_ bytes: [UInt8]) -> [UInt8] {
-    Array(try! JSONSerialization.data(withJSONObject: ["candidates": [["content": ["parts": [
-        ["inlineData": ["mimeType": "image/png", "data": Data(bytes).base64EncodedString()]],
-    ]], "finishReason": "STOP"]]]))
+    Array(
+        try! JSONSerialization.data(withJSONObject: [
+            "candidates": [
+                [
+                    "content": [
+                        "parts": [
+                            ["inlineData": ["mimeType": "image/png", "data": Data(bytes).base64EncodedString()]]
+                        ]
+                    ], "finishReason": "STOP",
+                ]
+            ]
+        ])
+    )
 }
 
 @Suite struct GeminiClientTests {
     @Test func sendsTheDocumentedRequestAndReadsTheImage() async throws {
         try await withFakeGemini({ _ in FakeResponse(status: 200, body: imageAnswer([1, 2, 3])) }) { server in
             let client = GeminiClient(http: .shared, baseURL: server.baseURL + "/", key: key)
-            let answer = await client.generate(model: "gemini-3.1-flash-image", body: GeminiRequestBody(prompt: "a cat", aspectRatio: "16:9", imageSize: "1K"))
+            let answer = await client.generate(
+                model: "gemini-3.1-flash-image",
+                body: GeminiRequestBody(prompt: "a cat", aspectRatio: "16:9", imageSize: "1K")
+            )
             #expect(answer == .image(bytes: [1, 2, 3], mimeType: "image/png"))
             let request = try #require(server.requests.first)
             #expect(request.method == "POST")
@@ -31,27 +44,43 @@ private func imageAnswer(_ bytes: [UInt8]) -> [UInt8] {
     @Test func theDeadlineCoversTheWholeAnswer() async throws {
         // The server would answer after 120 s; the 400 ms deadline must end the call long before (the
         // bound below is loose: a loaded CI machine took 22 s to get here).
-        try await withFakeGemini({ _ in FakeResponse(status: 200, body: imageAnswer([1]), delay: .seconds(120)) }) { server in
+        try await withFakeGemini({ _ in FakeResponse(status: 200, body: imageAnswer([1]), delay: .seconds(120)) }) {
+            server in
             let client = GeminiClient(http: .shared, baseURL: server.baseURL, key: key, timeout: .milliseconds(400))
             let started = ContinuousClock.now
-            let answer = await client.generate(model: "m", body: GeminiRequestBody(prompt: "p", aspectRatio: "1:1", imageSize: nil))
+            let answer = await client.generate(
+                model: "m",
+                body: GeminiRequestBody(prompt: "p", aspectRatio: "1:1", imageSize: nil)
+            )
             #expect(answer == .failure(.timeout))
             #expect(ContinuousClock.now - started < .seconds(60))
         }
     }
 
     @Test func anOversizedBodyIsRefused() async throws {
-        try await withFakeGemini({ _ in FakeResponse(status: 200, body: imageAnswer([UInt8](repeating: 7, count: 10_000))) }) { server in
+        try await withFakeGemini({ _ in
+            FakeResponse(status: 200, body: imageAnswer([UInt8](repeating: 7, count: 10_000)))
+        }) { server in
             let client = GeminiClient(http: .shared, baseURL: server.baseURL, key: key, maxBodyBytes: 2_000)
-            let answer = await client.generate(model: "m", body: GeminiRequestBody(prompt: "p", aspectRatio: "1:1", imageSize: nil))
+            let answer = await client.generate(
+                model: "m",
+                body: GeminiRequestBody(prompt: "p", aspectRatio: "1:1", imageSize: nil)
+            )
             #expect(answer == .failure(.invalidResponse("the response body is larger than 2000 bytes")))
         }
     }
 
     @Test func aTruncatedBodyIsABrokenConnectionAndARefusedOneUnreachable() async throws {
-        let server = try await FakeGeminiServer.start { _ in FakeResponse(status: 200, body: imageAnswer([UInt8](repeating: 1, count: 5_000)), truncateAfter: 100) }
+        let server = try await FakeGeminiServer.start { _ in
+            FakeResponse(status: 200, body: imageAnswer([UInt8](repeating: 1, count: 5_000)), truncateAfter: 100)
+        }
         let client = GeminiClient(http: .shared, baseURL: server.baseURL, key: key)
-        guard case .failure(.connection(let message)) = await client.generate(model: "m", body: GeminiRequestBody(prompt: "p", aspectRatio: "1:1", imageSize: nil)) else {
+        guard
+            case .failure(.connection(let message)) = await client.generate(
+                model: "m",
+                body: GeminiRequestBody(prompt: "p", aspectRatio: "1:1", imageSize: nil)
+            )
+        else {
             Issue.record("a truncated body is not a connection failure")
             return
         }
@@ -60,7 +89,10 @@ private func imageAnswer(_ bytes: [UInt8]) -> [UInt8] {
         let started = ContinuousClock.now
         let answer = try await GeminiClient.withHTTPClient { http in
             let refused = GeminiClient(http: http, baseURL: server.baseURL, key: key)
-            return await refused.generate(model: "m", body: GeminiRequestBody(prompt: "p", aspectRatio: "1:1", imageSize: nil))
+            return await refused.generate(
+                model: "m",
+                body: GeminiRequestBody(prompt: "p", aspectRatio: "1:1", imageSize: nil)
+            )
         }
         // A refused connection is the endpoint's fault, not the model's, and the message names the cause.
         guard case .failure(.unreachable(let cause)) = answer else {
@@ -68,7 +100,10 @@ private func imageAnswer(_ bytes: [UInt8]) -> [UInt8] {
             return
         }
         #expect(cause == "cannot connect to \(server.baseURL.dropFirst("http://".count)): connection refused")
-        #expect(ContinuousClock.now - started < .seconds(30), "a refused connection does not wait for the 60 s deadline")
+        #expect(
+            ContinuousClock.now - started < .seconds(30),
+            "a refused connection does not wait for the 60 s deadline"
+        )
     }
 
     /// AsyncHTTPClient allows 8 HTTP/1.1 connections per host by default, which quietly capped the daemon's
@@ -82,7 +117,12 @@ private func imageAnswer(_ bytes: [UInt8]) -> [UInt8] {
                 let client = GeminiClient(http: http, baseURL: server.baseURL, key: key)
                 return await withTaskGroup(of: GeminiAnswer.self) { group in
                     for _ in 0..<12 {
-                        group.addTask { await client.generate(model: "m", body: GeminiRequestBody(prompt: "p", aspectRatio: "1:1", imageSize: nil)) }
+                        group.addTask {
+                            await client.generate(
+                                model: "m",
+                                body: GeminiRequestBody(prompt: "p", aspectRatio: "1:1", imageSize: nil)
+                            )
+                        }
                     }
                     return await group.reduce(into: []) { $0.append($1) }
                 }
@@ -94,11 +134,19 @@ private func imageAnswer(_ bytes: [UInt8]) -> [UInt8] {
 
     @Test func errorStatusesReachTheRetryPolicy() async throws {
         try await withFakeGemini({ _ in
-            FakeResponse(status: 503, body: Array(#"{"error": {"code": 503, "message": "high demand", "status": "UNAVAILABLE"}}"#.utf8))
+            FakeResponse(
+                status: 503,
+                body: Array(#"{"error": {"code": 503, "message": "high demand", "status": "UNAVAILABLE"}}"#.utf8)
+            )
         }) { server in
             let client = GeminiClient(http: .shared, baseURL: server.baseURL, key: key)
-            #expect(await client.generate(model: "m", body: GeminiRequestBody(prompt: "p", aspectRatio: "1:1", imageSize: nil))
-                == .failure(.http(status: 503, message: "503 UNAVAILABLE: high demand")))
+            #expect(
+                await client.generate(
+                    model: "m",
+                    body: GeminiRequestBody(prompt: "p", aspectRatio: "1:1", imageSize: nil)
+                )
+                    == .failure(.http(status: 503, message: "503 UNAVAILABLE: high demand"))
+            )
         }
     }
 
@@ -110,10 +158,24 @@ private func imageAnswer(_ bytes: [UInt8]) -> [UInt8] {
     }
 
     @Test func unreachableMessagesNameTheCause() {
-        #expect(GeminiClient.unreachableMessage(host: "generativelanguage.googleapis.com", port: 443, dnsError: "Name or service not known", connectError: nil)
-            == "cannot resolve generativelanguage.googleapis.com (DNS lookup failed: Name or service not known)")
-        #expect(GeminiClient.unreachableMessage(host: "example.test", port: 443, dnsError: nil, connectError: "network is unreachable")
-            == "cannot connect to example.test:443: network is unreachable")
+        #expect(
+            GeminiClient.unreachableMessage(
+                host: "generativelanguage.googleapis.com",
+                port: 443,
+                dnsError: "Name or service not known",
+                connectError: nil
+            )
+                == "cannot resolve generativelanguage.googleapis.com (DNS lookup failed: Name or service not known)"
+        )
+        #expect(
+            GeminiClient.unreachableMessage(
+                host: "example.test",
+                port: 443,
+                dnsError: nil,
+                connectError: "network is unreachable"
+            )
+                == "cannot connect to example.test:443: network is unreachable"
+        )
         let client = GeminiClient(http: .shared, baseURL: "https://generativelanguage.googleapis.com/", key: key)
         #expect(client.endpoint == "generativelanguage.googleapis.com")
         #expect(GeminiClient(http: .shared, baseURL: "http://127.0.0.1:9", key: key).endpoint == "127.0.0.1:9")

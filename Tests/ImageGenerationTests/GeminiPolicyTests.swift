@@ -6,38 +6,121 @@ import Testing
     let catalog = ModelCatalog.builtIn
 
     @Test func draftIsLiteThenFlashAt1K() {
-        let plan = ModelPlan(quality: .draft, manifestModel: nil, aspectRatio: "16:9", width: 1920, height: 1080, catalog: catalog)
-        #expect(plan.steps == [
-            .init(model: "gemini-3.1-flash-lite-image", imageSize: "1K", pricePerImage: 0.0336, batchPricePerImage: 0.0168),
-            .init(model: "gemini-3.1-flash-image", imageSize: "1K", pricePerImage: 0.067, batchPricePerImage: 0.0335),
-        ])
+        let plan = ModelPlan(
+            quality: .draft,
+            manifestModel: nil,
+            aspectRatio: "16:9",
+            width: 1920,
+            height: 1080,
+            catalog: catalog
+        )
+        #expect(
+            plan.steps == [
+                .init(
+                    model: "gemini-3.1-flash-lite-image",
+                    imageSize: "1K",
+                    pricePerImage: 0.0336,
+                    batchPricePerImage: 0.0168
+                ),
+                .init(
+                    model: "gemini-3.1-flash-image",
+                    imageSize: "1K",
+                    pricePerImage: 0.067,
+                    batchPricePerImage: 0.0335
+                ),
+            ]
+        )
         #expect(plan.skipped.isEmpty)
     }
 
     @Test func productionUsesTheSmallestSizeCoveringTheTarget() {
-        let hd = ModelPlan(quality: .production, manifestModel: nil, aspectRatio: "16:9", width: 1920, height: 1080, catalog: catalog)
+        let hd = ModelPlan(
+            quality: .production,
+            manifestModel: nil,
+            aspectRatio: "16:9",
+            width: 1920,
+            height: 1080,
+            catalog: catalog
+        )
         #expect(hd.steps.map(\.model) == ["gemini-3-pro-image", "gemini-3.1-flash-image"])
         #expect(hd.steps.map(\.imageSize) == ["2K", "2K"])
         #expect(hd.steps.map(\.pricePerImage) == [0.134, 0.101])
-        let small = ModelPlan(quality: .production, manifestModel: nil, aspectRatio: "16:9", width: 640, height: 360, catalog: catalog)
+        let small = ModelPlan(
+            quality: .production,
+            manifestModel: nil,
+            aspectRatio: "16:9",
+            width: 640,
+            height: 360,
+            catalog: catalog
+        )
         #expect(small.steps.map(\.imageSize) == ["1K", "512"])
-        let huge = ModelPlan(quality: .production, manifestModel: nil, aspectRatio: "1:1", width: 8000, height: 8000, catalog: catalog)
+        let huge = ModelPlan(
+            quality: .production,
+            manifestModel: nil,
+            aspectRatio: "1:1",
+            width: 8000,
+            height: 8000,
+            catalog: catalog
+        )
         #expect(huge.steps.map(\.imageSize) == ["4K", "4K"], "the largest when none covers")
     }
 
     @Test func aManifestModelGoesFirstOnce() {
-        let plan = ModelPlan(quality: .draft, manifestModel: "gemini-3.1-flash-image", aspectRatio: "1:1", width: 1024, height: 1024, catalog: catalog)
+        let plan = ModelPlan(
+            quality: .draft,
+            manifestModel: "gemini-3.1-flash-image",
+            aspectRatio: "1:1",
+            width: 1024,
+            height: 1024,
+            catalog: catalog
+        )
         #expect(plan.steps.map(\.model) == ["gemini-3.1-flash-image", "gemini-3.1-flash-lite-image"])
-        let old = ModelPlan(quality: .draft, manifestModel: "gemini-2.5-flash-image", aspectRatio: "16:9", width: 1920, height: 1080, catalog: catalog)
-        #expect(old.steps.first == .init(model: "gemini-2.5-flash-image", imageSize: nil, pricePerImage: 0.039, batchPricePerImage: 0.0195), "no imageSize for a model without size control")
-        let unknown = ModelPlan(quality: .draft, manifestModel: "nano-banana-9", aspectRatio: "16:9", width: 1920, height: 1080, catalog: catalog)
+        let old = ModelPlan(
+            quality: .draft,
+            manifestModel: "gemini-2.5-flash-image",
+            aspectRatio: "16:9",
+            width: 1920,
+            height: 1080,
+            catalog: catalog
+        )
+        #expect(
+            old.steps.first
+                == .init(
+                    model: "gemini-2.5-flash-image",
+                    imageSize: nil,
+                    pricePerImage: 0.039,
+                    batchPricePerImage: 0.0195
+                ),
+            "no imageSize for a model without size control"
+        )
+        let unknown = ModelPlan(
+            quality: .draft,
+            manifestModel: "nano-banana-9",
+            aspectRatio: "16:9",
+            width: 1920,
+            height: 1080,
+            catalog: catalog
+        )
         #expect(unknown.steps.first == .init(model: "nano-banana-9", imageSize: nil, pricePerImage: nil))
     }
 
     @Test func unsupportedAspectRatiosAreSkippedWithAReason() {
-        let lite = ModelSpec(id: "narrow", aspectRatios: ["1:1"], imageSizes: ["1K"], outputs: ["1K": ["1:1": .init(1024, 1024)]], pricePerImage: ["1K": 0.01])
+        let lite = ModelSpec(
+            id: "narrow",
+            aspectRatios: ["1:1"],
+            imageSizes: ["1K"],
+            outputs: ["1K": ["1:1": .init(1024, 1024)]],
+            pricePerImage: ["1K": 0.01]
+        )
         let custom = catalog.merging([lite])
-        let plan = ModelPlan(quality: .draft, manifestModel: "narrow", aspectRatio: "21:9", width: 1920, height: 823, catalog: custom)
+        let plan = ModelPlan(
+            quality: .draft,
+            manifestModel: "narrow",
+            aspectRatio: "21:9",
+            width: 1920,
+            height: 823,
+            catalog: custom
+        )
         #expect(plan.steps.map(\.model) == ["gemini-3.1-flash-lite-image", "gemini-3.1-flash-image"])
         #expect(plan.skipped.map(\.model) == ["narrow"])
         #expect(plan.skipped.first?.reason.contains("21:9") == true)
@@ -46,7 +129,13 @@ import Testing
 
 @Suite struct PromptEnhancerTests {
     @Test func tc4CatWithCoffee() {
-        let text = PromptEnhancer.enhance(prompt: "cat with coffee", style: .cinematic, quality: .draft, aspectRatio: "16:9", negative: nil)
+        let text = PromptEnhancer.enhance(
+            prompt: "cat with coffee",
+            style: .cinematic,
+            quality: .draft,
+            aspectRatio: "16:9",
+            negative: nil
+        )
         #expect(text.hasPrefix("cat with coffee."))
         #expect(text.lowercased().contains("cinematic"))
         #expect(text.lowercased().contains("4k") || text.lowercased().contains("high quality"))
@@ -55,7 +144,13 @@ import Testing
     }
 
     @Test func negativePromptIsFoldedIn() {
-        let text = PromptEnhancer.enhance(prompt: "a busy street.", style: .photorealistic, quality: .production, aspectRatio: "9:16", negative: "cars, text, ")
+        let text = PromptEnhancer.enhance(
+            prompt: "a busy street.",
+            style: .photorealistic,
+            quality: .production,
+            aspectRatio: "9:16",
+            negative: "cars, text, "
+        )
         #expect(text.hasPrefix("a busy street. photorealistic"))
         #expect(text.contains("4K"))
         #expect(text.contains("9:16 vertical composition"))
@@ -63,7 +158,9 @@ import Testing
     }
 
     @Test func everyStyleHasItsOwnModifiers() {
-        let texts = ImageStyle.allCases.map { PromptEnhancer.enhance(prompt: "x", style: $0, quality: .draft, aspectRatio: "1:1", negative: nil) }
+        let texts = ImageStyle.allCases.map {
+            PromptEnhancer.enhance(prompt: "x", style: $0, quality: .draft, aspectRatio: "1:1", negative: nil)
+        }
         #expect(Set(texts).count == ImageStyle.allCases.count)
     }
 }
@@ -92,15 +189,32 @@ import Testing
     }
 
     @Test func aPerDayQuotaIsNeverRetried() {
-        let failure = RetryPolicy.Failure.http(status: 429, message: "RESOURCE_EXHAUSTED", retryDelay: 5, quotaPerDay: true)
+        let failure = RetryPolicy.Failure.http(
+            status: 429,
+            message: "RESOURCE_EXHAUSTED",
+            retryDelay: 5,
+            quotaPerDay: true
+        )
         #expect(policy.decide(failure, attempts: 1, random: 0.5) == .giveUp(.quotaExhausted, .modelUntilDailyReset))
     }
 
     @Test func finalAnswersAreNotRetried() {
-        #expect(policy.decide(.http(status: 404, message: "NOT_FOUND"), attempts: 1, random: 0) == .giveUp(.modelNotFound, .modelForRun))
-        #expect(policy.decide(.http(status: 400, message: "bad key", reason: "API_KEY_INVALID"), attempts: 1, random: 0) == .giveUp(.invalidAPIKey, .providerForRun))
-        #expect(policy.decide(.http(status: 403, message: "PERMISSION_DENIED"), attempts: 1, random: 0) == .giveUp(.invalidAPIKey, .providerForRun))
-        #expect(policy.decide(.http(status: 400, message: "Unknown name"), attempts: 1, random: 0) == .giveUp(.serverError, .request))
+        #expect(
+            policy.decide(.http(status: 404, message: "NOT_FOUND"), attempts: 1, random: 0)
+                == .giveUp(.modelNotFound, .modelForRun)
+        )
+        #expect(
+            policy.decide(.http(status: 400, message: "bad key", reason: "API_KEY_INVALID"), attempts: 1, random: 0)
+                == .giveUp(.invalidAPIKey, .providerForRun)
+        )
+        #expect(
+            policy.decide(.http(status: 403, message: "PERMISSION_DENIED"), attempts: 1, random: 0)
+                == .giveUp(.invalidAPIKey, .providerForRun)
+        )
+        #expect(
+            policy.decide(.http(status: 400, message: "Unknown name"), attempts: 1, random: 0)
+                == .giveUp(.serverError, .request)
+        )
         #expect(policy.decide(.invalidResponse("not JSON"), attempts: 1, random: 0) == .giveUp(.serverError, .request))
     }
 
@@ -114,7 +228,9 @@ import Testing
     @Test func anUnreachableEndpointIsLearntOnceAndProbedAgainLater() {
         var admission = GeminiAdmission(requestsPerMinute: nil, reprobeAfter: 30)
         let ask = GeminiAdmission.Ask(model: "m")
-        func decide(_ now: Double) -> GeminiAdmission.Decision { admission.decide(ask, now: now, wallNow: 1_795_000_000 + now) }
+        func decide(_ now: Double) -> GeminiAdmission.Decision {
+            admission.decide(ask, now: now, wallNow: 1_795_000_000 + now)
+        }
         func verdict(_ answer: GeminiAnswer, _ now: Double) -> GeminiAdmission.GateChange {
             admission.probeVerdict(answer, model: "m", message: nil, now: now, wallNow: 1_795_000_000 + now).change
         }
@@ -125,7 +241,9 @@ import Testing
         #expect(second == .awaitProbe)
         #expect(verdict(.failure(.unreachable("cannot connect to x:1: connection refused")), 0) == .wentDown)
         // Within the window every caller falls back at once, with the cause.
-        #expect(decide(29) == .fallBack(.networkError, message: "cannot connect to x:1: connection refused", stopHere: true))
+        #expect(
+            decide(29) == .fallBack(.networkError, message: "cannot connect to x:1: connection refused", stopHere: true)
+        )
         // A request in flight that fails the same way is no news.
         let again = admission.markUnreachable("cannot connect to x:1: connection refused", now: 29)
         #expect(again == .none)
@@ -169,19 +287,26 @@ import Testing
         #expect(quota.admit("m", ticket: 2, now: 10.02) == .awaitWindow(ticket: 2), "the first in line goes first")
         #expect(quota.admit("m", ticket: 1, now: 10.02) == .send)
         // The budget stops paid requests.
-        guard case .fallBack(.budgetExceeded, _, true) = decide(.init(model: "m", spentToday: 1, dailyBudget: 1), 20) else {
+        guard case .fallBack(.budgetExceeded, _, true) = decide(.init(model: "m", spentToday: 1, dailyBudget: 1), 20)
+        else {
             Issue.record("a spent budget did not stop the request")
             return
         }
         // A per-day quota retires the model until the next Pacific midnight (wall time), not for good.
-        let retired = GeminiAdmission.Decision.fallBack(.quotaExhausted, message: "m is not used again in this run or today (quota_exhausted)", stopHere: false)
+        let retired = GeminiAdmission.Decision.fallBack(
+            .quotaExhausted,
+            message: "m is not used again in this run or today (quota_exhausted)",
+            stopHere: false
+        )
         #expect(!apply(.modelUntilDailyReset, .quotaExhausted, "spent"))
         #expect(decide(.init(model: "m"), 20) == retired)
         #expect(decide(.init(model: "m"), 20, wallNow: PacificTime.nextMidnight(after: wall)) != retired)
         // A refused key disables the provider once, with the API's words, and beats every other rule.
         #expect(apply(.providerForRun, .invalidAPIKey, "API key not valid"))
         #expect(!apply(.providerForRun, .invalidAPIKey, "again"))
-        #expect(decide(.init(model: "other"), 30) == .fallBack(.invalidAPIKey, message: "API key not valid", stopHere: true))
+        #expect(
+            decide(.init(model: "other"), 30) == .fallBack(.invalidAPIKey, message: "API key not valid", stopHere: true)
+        )
     }
 
     /// The page's provider conditions: what holds requests back, in words, and until when.
@@ -191,18 +316,42 @@ import Testing
         var quota = QuotaSchedule()
         quota.succeeded("flash", now: 99)
         quota.refused("flash", retryDelay: 12, now: 100)
-        #expect(quota.describe(now: 100) == ["flash is at its per-minute quota: 0 waiting, its quota window ends in 13 s"])
+        #expect(
+            quota.describe(now: 100) == ["flash is at its per-minute quota: 0 waiting, its quota window ends in 13 s"]
+        )
         #expect(quota.describe(now: 113).isEmpty, "a window that ended holds nothing back")
-        _ = admission.apply(.modelForRun, reason: .modelNotFound, model: "gone", message: "models/gone is not found", wallNow: 1_000)
-        _ = admission.apply(.modelUntilDailyReset, reason: .quotaExhausted, model: "pro", message: "per-day quota", wallNow: 1_000)
-        #expect(admission.conditions(now: 100, wallNow: 1_000) == [
-            "gone is not used again in this run (model_not_found)",
-            "pro is retired until 1970-01-01T08:00:00Z (quota_exhausted)",
-        ])
+        _ = admission.apply(
+            .modelForRun,
+            reason: .modelNotFound,
+            model: "gone",
+            message: "models/gone is not found",
+            wallNow: 1_000
+        )
+        _ = admission.apply(
+            .modelUntilDailyReset,
+            reason: .quotaExhausted,
+            model: "pro",
+            message: "per-day quota",
+            wallNow: 1_000
+        )
+        #expect(
+            admission.conditions(now: 100, wallNow: 1_000) == [
+                "gone is not used again in this run (model_not_found)",
+                "pro is retired until 1970-01-01T08:00:00Z (quota_exhausted)",
+            ]
+        )
         // A retirement whose day is over is not a condition any more.
-        #expect(admission.conditions(now: 113, wallNow: 86_400) == ["gone is not used again in this run (model_not_found)"])
+        #expect(
+            admission.conditions(now: 113, wallNow: 86_400) == ["gone is not used again in this run (model_not_found)"]
+        )
         _ = admission.markUnreachable("connection refused", now: 113)
-        _ = admission.apply(.providerForRun, reason: .invalidAPIKey, model: "flash", message: "API key not valid", wallNow: 1_000)
+        _ = admission.apply(
+            .providerForRun,
+            reason: .invalidAPIKey,
+            model: "flash",
+            message: "API key not valid",
+            wallNow: 1_000
+        )
         let lines = admission.conditions(now: 120, wallNow: 86_400)
         #expect(lines.first == "Gemini is off for this run: API key not valid")
         #expect(lines.contains("the Gemini API cannot be reached (connection refused); trying again in 23 s"))
@@ -213,7 +362,8 @@ import Testing
     @Test func anAbandonedProbePassesToTheNextCaller() {
         var admission = GeminiAdmission(requestsPerMinute: nil)
         let decisions = [
-            admission.decide(.init(model: "m"), now: 0, wallNow: 0), admission.decide(.init(model: "m"), now: 0, wallNow: 0),
+            admission.decide(.init(model: "m"), now: 0, wallNow: 0),
+            admission.decide(.init(model: "m"), now: 0, wallNow: 0),
         ]
         #expect(decisions == [.probe, .awaitProbe])
         admission.abandonProbe()
@@ -264,7 +414,8 @@ extension RetryPolicy.Decision {
         health.apply(.modelUntilDailyReset, reason: .quotaExhausted, model: "spent", now: now)
         health.apply(.request, reason: .serverError, model: "fine", now: now)
         #expect(health.availability(of: "gone", wallNow: now + 1e7) == .retired(.modelNotFound))
-        #expect(PacificTime.nextMidnight(after: now) == 1_795_075_200)  // 2026-11-19T00:00:00-08:00
+        // 2026-11-19T00:00:00-08:00
+        #expect(PacificTime.nextMidnight(after: now) == 1_795_075_200)
         #expect(health.availability(of: "spent", wallNow: 1_795_075_199) == .retired(.quotaExhausted))
         #expect(health.availability(of: "spent", wallNow: 1_795_075_200) == .available)
         #expect(health.availability(of: "fine", wallNow: now) == .available)
@@ -277,12 +428,18 @@ extension RetryPolicy.Decision {
 @Suite struct PacificTimeTests {
     /// Per-day quotas reset at midnight Pacific time: summer and winter, both changes of the clocks, a new year.
     @Test func nextMidnightFollowsDaylightSavingTime() {
-        #expect(PacificTime.nextMidnight(after: 1_782_907_200) == 1_782_975_600)  // 2026-07-01 05:00 PDT → 07-02 00:00 PDT
-        #expect(PacificTime.nextMidnight(after: 1_772_956_799) == 1_772_956_800)  // 03-07 23:59:59 PST → 03-08 00:00 PST
-        #expect(PacificTime.nextMidnight(after: 1_772_960_400) == 1_773_039_600)  // 03-08 01:00 PST, clocks go forward → 03-09 00:00 PDT
-        #expect(PacificTime.nextMidnight(after: 1_793_521_800) == 1_793_606_400)  // 11-01 01:30 PDT, clocks go back → 11-02 00:00 PST
-        #expect(PacificTime.nextMidnight(after: 1_798_758_000) == 1_798_790_400)  // 12-31 15:00 PST → 2027-01-01 00:00 PST
-        #expect(PacificTime.nextMidnight(after: 1_798_703_940) == 1_798_704_000)  // 12-30 23:59 PST → 12-31 00:00 PST
+        // 2026-07-01 05:00 PDT → 07-02 00:00 PDT
+        #expect(PacificTime.nextMidnight(after: 1_782_907_200) == 1_782_975_600)
+        // 03-07 23:59:59 PST → 03-08 00:00 PST
+        #expect(PacificTime.nextMidnight(after: 1_772_956_799) == 1_772_956_800)
+        // 03-08 01:00 PST, clocks go forward → 03-09 00:00 PDT
+        #expect(PacificTime.nextMidnight(after: 1_772_960_400) == 1_773_039_600)
+        // 11-01 01:30 PDT, clocks go back → 11-02 00:00 PST
+        #expect(PacificTime.nextMidnight(after: 1_793_521_800) == 1_793_606_400)
+        // 12-31 15:00 PST → 2027-01-01 00:00 PST
+        #expect(PacificTime.nextMidnight(after: 1_798_758_000) == 1_798_790_400)
+        // 12-30 23:59 PST → 12-31 00:00 PST
+        #expect(PacificTime.nextMidnight(after: 1_798_703_940) == 1_798_704_000)
         #expect(PacificTime.offset(at: 1_782_907_200) == -7 * 3600)
         #expect(PacificTime.offset(at: 1_795_000_000) == -8 * 3600)
     }

@@ -11,8 +11,22 @@ import Testing
 
 /// Real provider, real HTTP over loopback, real libvips; the server plays the documented API.
 @Suite struct GeminiProviderTests {
-    static let jpeg = try! PlaceholderCard(sceneNumber: 1, prompt: "fake jpeg", style: "minimal", width: 1376, height: 768, format: .jpeg).render()
-    static let png = try! PlaceholderCard(sceneNumber: 1, prompt: "fake png", style: "minimal", width: 1344, height: 768, format: .png).render()
+    static let jpeg = try! PlaceholderCard(
+        sceneNumber: 1,
+        prompt: "fake jpeg",
+        style: "minimal",
+        width: 1376,
+        height: 768,
+        format: .jpeg
+    ).render()
+    static let png = try! PlaceholderCard(
+        sceneNumber: 1,
+        prompt: "fake png",
+        style: "minimal",
+        width: 1344,
+        height: 768,
+        format: .png
+    ).render()
 
     struct Setup {
         let server: FakeGeminiServer
@@ -24,26 +38,53 @@ import Testing
     /// long unless a test is about timeouts: a cold first run (fontconfig building its cache while the
     /// suite starts) has starved the process for 18 s, and a spurious timeout is a retry no test expects.
     func withSetUp<Result>(
-        key: String = GeminiEmulator.validKey, retries: Int = 2, timeout: Duration = .seconds(60), maxBody: Int = 48 << 20,
-        cache: ImageCache? = nil, ledger: CostLedger? = nil, budget: Double? = nil,
-        _ scenario: @escaping @Sendable (GeminiEmulator.Call) -> FakeResponse, _ body: (Setup) async throws -> Result
+        key: String = GeminiEmulator.validKey,
+        retries: Int = 2,
+        timeout: Duration = .seconds(60),
+        maxBody: Int = 48 << 20,
+        cache: ImageCache? = nil,
+        ledger: CostLedger? = nil,
+        budget: Double? = nil,
+        _ scenario: @escaping @Sendable (GeminiEmulator.Call) -> FakeResponse,
+        _ body: (Setup) async throws -> Result
     ) async throws -> Result {
         let emulator = GeminiEmulator(scenario: scenario)
         return try await withFakeGemini({ emulator.handle($0) }) { server in
-            let client = GeminiClient(http: .shared, baseURL: server.baseURL, key: GeminiKey(key)!, timeout: timeout, maxBodyBytes: maxBody)
+            let client = GeminiClient(
+                http: .shared,
+                baseURL: server.baseURL,
+                key: GeminiKey(key)!,
+                timeout: timeout,
+                maxBodyBytes: maxBody
+            )
             let provider = GeminiProvider(
-                client: client, policy: RetryPolicy(maxRetries: retries, baseDelay: 0.01, maxDelay: 0.05, jitter: 0),
-                state: GeminiState(requestsPerMinute: nil), cache: cache, ledger: ledger, dailyBudget: budget, logger: Logger(label: "test"),
-                now: { Date().timeIntervalSince1970 })
+                client: client,
+                policy: RetryPolicy(maxRetries: retries, baseDelay: 0.01, maxDelay: 0.05, jitter: 0),
+                state: GeminiState(requestsPerMinute: nil),
+                cache: cache,
+                ledger: ledger,
+                dailyBudget: budget,
+                logger: Logger(label: "test"),
+                now: { Date().timeIntervalSince1970 }
+            )
             return try await body(Setup(server: server, emulator: emulator, provider: provider))
         }
     }
 
     func request(model: String? = nil, quality: String = "draft", scene: Int = 1) throws -> ImageRequest {
         ImageRequest(
-            session: "t", sceneNumber: scene, prompt: "cat with coffee", negativePrompt: "dogs", style: .cinematic,
-            aspectRatio: .widescreen, width: 128, height: 72,
-            quality: try #require(Manifest.Quality(rawValue: quality)), model: model, format: .png)
+            session: "t",
+            sceneNumber: scene,
+            prompt: "cat with coffee",
+            negativePrompt: "dogs",
+            style: .cinematic,
+            aspectRatio: .widescreen,
+            width: 128,
+            height: 72,
+            quality: try #require(Manifest.Quality(rawValue: quality)),
+            model: model,
+            format: .png
+        )
     }
 
     func failure(_ provider: GeminiProvider, _ request: ImageRequest) async -> ProviderFailure? {
@@ -66,7 +107,8 @@ import Testing
             #expect(try ImageInspector.check(image.bytes, width: 128, height: 72).format == .png)
             let sent = try #require(s.server.generateRequests.first)
             let body = try #require(try JSONSerialization.jsonObject(with: Data(sent.body)) as? [String: Any])
-            let text = ((body["contents"] as? [[String: Any]])?.first?["parts"] as? [[String: Any]])?.first?["text"] as? String
+            let text =
+                ((body["contents"] as? [[String: Any]])?.first?["parts"] as? [[String: Any]])?.first?["text"] as? String
             #expect(text?.hasPrefix("cat with coffee.") == true)
             #expect(text?.contains("Avoid: dogs.") == true)
             #expect(image.enhancedPrompt == text)
@@ -75,7 +117,8 @@ import Testing
 
     @Test func pngFromAModelWithoutSizeControlAndJPEGLabelledPNG() async throws {
         try await withSetUp({ call in
-            call.model == "gemini-2.5-flash-image" ? GeminiEmulator.image(Self.png) : GeminiEmulator.image(Self.jpeg, mimeType: "image/png")
+            call.model == "gemini-2.5-flash-image"
+                ? GeminiEmulator.image(Self.png) : GeminiEmulator.image(Self.jpeg, mimeType: "image/png")
         }) { s in
             let old = try await s.provider.generate(try request(model: "gemini-2.5-flash-image"))
             #expect(old.model == "gemini-2.5-flash-image")
@@ -89,7 +132,9 @@ import Testing
 
     @Test func theFinalImageIsKeptNotTheThoughtImage() async throws {
         // The interim thought image is not an image at all: using it would fail the decode.
-        try await withSetUp({ _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg", thoughtImage: Array("not an image".utf8)) }) { s in
+        try await withSetUp({ _ in
+            GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg", thoughtImage: Array("not an image".utf8))
+        }) { s in
             let image = try await s.provider.generate(try request())
             #expect(image.attempts == 1)
         }
@@ -107,7 +152,10 @@ import Testing
     }
 
     @Test func textOnlyAndNoImageMoveToTheNextModelWithoutRetry() async throws {
-        try await withSetUp({ call in call.model == "gemini-3.1-flash-lite-image" ? GeminiEmulator.textOnly("Which cat?") : GeminiEmulator.noImage() }) { s in
+        try await withSetUp({ call in
+            call.model == "gemini-3.1-flash-lite-image"
+                ? GeminiEmulator.textOnly("Which cat?") : GeminiEmulator.noImage()
+        }) { s in
             let failure = try #require(await failure(s.provider, try request()))
             #expect(failure.reason == .noImage)
             #expect(failure.tried.map(\.model) == ["gemini-3.1-flash-lite-image", "gemini-3.1-flash-image"])
@@ -117,7 +165,11 @@ import Testing
     }
 
     @Test func a429WaitsTheRetryDelayThenSucceeds() async throws {
-        try await withSetUp({ call in call.number == 1 ? GeminiEmulator.rateLimited(retryDelay: "1.2s") : GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg") }) { s in
+        try await withSetUp({ call in
+            call.number == 1
+                ? GeminiEmulator.rateLimited(retryDelay: "1.2s")
+                : GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg")
+        }) { s in
             let started = ContinuousClock.now
             let image = try await s.provider.generate(try request())
             #expect(ContinuousClock.now - started >= .milliseconds(1200))
@@ -128,7 +180,9 @@ import Testing
 
     @Test func aPerDayQuotaRetiresTheModelUntilTomorrow() async throws {
         try await withSetUp({ call in
-            call.model == "gemini-3.1-flash-lite-image" ? GeminiEmulator.rateLimited(retryDelay: "30s", perDay: true) : GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg")
+            call.model == "gemini-3.1-flash-lite-image"
+                ? GeminiEmulator.rateLimited(retryDelay: "30s", perDay: true)
+                : GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg")
         }) { s in
             let first = try await s.provider.generate(try request(scene: 1))
             #expect(first.model == "gemini-3.1-flash-image")
@@ -142,7 +196,9 @@ import Testing
     }
 
     @Test func serverErrorsAreRetriedExactlyAsConfigured() async throws {
-        try await withSetUp({ call in call.number == 1 ? GeminiEmulator.unavailable() : GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg") }) { flaky in
+        try await withSetUp({ call in
+            call.number == 1 ? GeminiEmulator.unavailable() : GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg")
+        }) { flaky in
             let image = try await flaky.provider.generate(try request())
             #expect(image.attempts == 2)
 
@@ -166,7 +222,10 @@ import Testing
             #expect(image.tried.first?.error.contains("is not found") == true)
             #expect(image.tried.first?.attempts == 1)
             _ = try await s.provider.generate(try request(model: "gemini-9-retired-image", scene: 3))
-            #expect(s.server.generateRequests.filter { $0.path.contains("gemini-9") }.count == 1, "404 retires the model for the run")
+            #expect(
+                s.server.generateRequests.filter { $0.path.contains("gemini-9") }.count == 1,
+                "404 retires the model for the run"
+            )
         }
     }
 
@@ -182,15 +241,22 @@ import Testing
 
     @Test func slowMalformedTruncatedAndOversizedAnswersFallThrough() async throws {
         let request = try request()
-        try await withSetUp(retries: 0, timeout: .milliseconds(300), { _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg", delay: .seconds(2)) }) { slow in
+        try await withSetUp(
+            retries: 0,
+            timeout: .milliseconds(300),
+            { _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg", delay: .seconds(2)) }
+        ) { slow in
             #expect(await failure(slow.provider, request)?.reason == .timeout)
         }
-        try await withSetUp({ _ in FakeResponse(status: 200, body: Array(#"{"candidates": [{"content": "#.utf8)) }) { malformed in
+        try await withSetUp({ _ in FakeResponse(status: 200, body: Array(#"{"candidates": [{"content": "#.utf8)) }) {
+            malformed in
             let m = try #require(await failure(malformed.provider, request))
             #expect(m.reason == .serverError)
             #expect(malformed.server.generateRequests.count == 2, "one per model, not retried")
         }
-        try await withSetUp({ _ in GeminiEmulator.image(Array(Self.jpeg.prefix(Self.jpeg.count / 2)), mimeType: "image/jpeg") }) { truncated in
+        try await withSetUp({ _ in
+            GeminiEmulator.image(Array(Self.jpeg.prefix(Self.jpeg.count / 2)), mimeType: "image/jpeg")
+        }) { truncated in
             #expect(await failure(truncated.provider, request)?.reason == .invalidImage)
         }
         try await withSetUp(maxBody: 10_000, { _ in GeminiEmulator.image(Self.png) }) { huge in
@@ -225,7 +291,8 @@ import Testing
     }
 
     @Test func aGoodKeyIsProvenOnceThenScenesGoInParallel() async throws {
-        try await withSetUp({ _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg", delay: .milliseconds(300)) }) { s in
+        try await withSetUp({ _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg", delay: .milliseconds(300)) })
+        { s in
             let provider = s.provider
             let models = try await withThrowingTaskGroup(of: String?.self) { group in
                 for scene in 1...6 {
@@ -241,7 +308,10 @@ import Testing
 
     @Test func aCachedImageMakesNoRequestAndCostsNothing() async throws {
         try await withTemporaryDirectory { dir in
-            try await withSetUp(cache: ImageCache(directory: dir + "/cache"), { _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg") }) { s in
+            try await withSetUp(
+                cache: ImageCache(directory: dir + "/cache"),
+                { _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg") }
+            ) { s in
                 let first = try await s.provider.generate(try request())
                 #expect(!first.cacheHit)
                 #expect(first.costUSD == 0.0336)
@@ -263,14 +333,24 @@ import Testing
     /// An entry without its digest (left by an older version, or a digest removed) is not trusted either.
     @Test func aReplacedCacheEntryIsDiscardedAndTheSceneGenerated() async throws {
         try await withTemporaryDirectory { dir in
-            try await withSetUp(cache: ImageCache(directory: dir + "/cache"), { _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg") }) { s in
+            try await withSetUp(
+                cache: ImageCache(directory: dir + "/cache"),
+                { _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg") }
+            ) { s in
                 let first = try await s.provider.generate(try request())
                 #expect(!first.cacheHit)
                 let entries = cacheFiles(dir + "/cache")
                 let entry = try #require(entries.first { !$0.hasSuffix(".sha256") })
                 #expect(entries.contains(entry + ".sha256"))
 
-                let foreign = try PlaceholderCard(sceneNumber: 9, prompt: "not yours", style: "minimal", width: 128, height: 72, format: .png).render()
+                let foreign = try PlaceholderCard(
+                    sceneNumber: 9,
+                    prompt: "not yours",
+                    style: "minimal",
+                    width: 128,
+                    height: 72,
+                    format: .png
+                ).render()
                 #expect(foreign != first.bytes)
                 try writeFile(entry, foreign)
                 let second = try await s.provider.generate(try request())
@@ -298,26 +378,70 @@ import Testing
     }
 
     @Test func cacheKeysSeparateEveryIngredient() {
-        let base = ImageCache.Key(model: "m", prompt: "p", aspectRatio: "16:9", imageSize: "1K", format: .png, width: 1920, height: 1080)
+        let base = ImageCache.Key(
+            model: "m",
+            prompt: "p",
+            aspectRatio: "16:9",
+            imageSize: "1K",
+            format: .png,
+            width: 1920,
+            height: 1080
+        )
         var variants = [base]
-        var k = base; k.model = "n"; variants.append(k)
-        k = base; k.prompt = "p2"; variants.append(k)
-        k = base; k.aspectRatio = "1:1"; variants.append(k)
-        k = base; k.imageSize = "2K"; variants.append(k)
-        k = base; k.imageSize = nil; variants.append(k)
-        k = base; k.format = .jpeg; variants.append(k)
-        k = base; k.width = 1280; k.height = 720; variants.append(k)
+        var k = base
+        k.model = "n"
+        variants.append(k)
+        k = base
+        k.prompt = "p2"
+        variants.append(k)
+        k = base
+        k.aspectRatio = "1:1"
+        variants.append(k)
+        k = base
+        k.imageSize = "2K"
+        variants.append(k)
+        k = base
+        k.imageSize = nil
+        variants.append(k)
+        k = base
+        k.format = .jpeg
+        variants.append(k)
+        k = base
+        k.width = 1280
+        k.height = 720
+        variants.append(k)
         // Concatenation cannot collide: "ab"+"c" is not "a"+"bc".
-        var a = base; a.model = "ab"; a.prompt = "c"; variants.append(a)
-        var b = base; b.model = "a"; b.prompt = "bc"; variants.append(b)
+        var a = base
+        a.model = "ab"
+        a.prompt = "c"
+        variants.append(a)
+        var b = base
+        b.model = "a"
+        b.prompt = "bc"
+        variants.append(b)
         #expect(Set(variants.map { $0.digest }).count == variants.count)
-        #expect(base.digest == ImageCache.Key(model: "m", prompt: "p", aspectRatio: "16:9", imageSize: "1K", format: .png, width: 1920, height: 1080).digest)
+        #expect(
+            base.digest
+                == ImageCache.Key(
+                    model: "m",
+                    prompt: "p",
+                    aspectRatio: "16:9",
+                    imageSize: "1K",
+                    format: .png,
+                    width: 1920,
+                    height: 1080
+                ).digest
+        )
     }
 
     @Test func paidCallsAreRecordedAndTheDailyBudgetStopsThem() async throws {
         try await withTemporaryDirectory { dir in
             let ledger = CostLedger(path: dir + "/ledger.jsonl")
-            try await withSetUp(ledger: ledger, budget: 0.05, { _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg") }) { s in
+            try await withSetUp(
+                ledger: ledger,
+                budget: 0.05,
+                { _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg") }
+            ) { s in
                 _ = try await s.provider.generate(try request(scene: 1))
                 _ = try await s.provider.generate(try request(scene: 2))  // 0.0336 spent: still under 0.05
                 let failure = try #require(await failure(s.provider, try request(scene: 3)))
@@ -341,8 +465,12 @@ import Testing
             let client = GeminiClient(http: http, baseURL: closedURL, key: GeminiKey(GeminiEmulator.validKey)!)
             let state = GeminiState(requestsPerMinute: nil)
             let provider = GeminiProvider(
-                client: client, policy: RetryPolicy(maxRetries: 2, baseDelay: 0.01, maxDelay: 0.05, jitter: 0),
-                state: state, logger: Logger(label: "test"), now: { Date().timeIntervalSince1970 })
+                client: client,
+                policy: RetryPolicy(maxRetries: 2, baseDelay: 0.01, maxDelay: 0.05, jitter: 0),
+                state: state,
+                logger: Logger(label: "test"),
+                now: { Date().timeIntervalSince1970 }
+            )
             let failures = await withTaskGroup(of: ProviderFailure?.self) { group in
                 for scene in 1...6 {
                     group.addTask { [self] in await failure(provider, try! request(scene: scene)) }

@@ -17,62 +17,146 @@ private func imagePart(_ bytes: [UInt8], mime: String, thought: Bool = false) ->
 
 @Suite struct GeminiResponseTests {
     @Test func anImageIsTheLastNonThoughtImagePart() {
-        let body = json(["candidates": [["content": ["parts": [
-            ["text": "thinking about composition", "thought": true],
-            imagePart(png, mime: "image/png", thought: true),
-            ["text": "Here is your image"],
-            imagePart(jpeg, mime: "image/png"),
-        ]], "finishReason": "STOP"]]])
+        let body = json([
+            "candidates": [
+                [
+                    "content": [
+                        "parts": [
+                            ["text": "thinking about composition", "thought": true],
+                            imagePart(png, mime: "image/png", thought: true),
+                            ["text": "Here is your image"],
+                            imagePart(jpeg, mime: "image/png"),
+                        ]
+                    ], "finishReason": "STOP",
+                ]
+            ]
+        ])
         #expect(GeminiResponse.interpret(status: 200, body: body) == .image(bytes: jpeg, mimeType: "image/png"))
     }
 
     @Test func safetyBlocksAreNotErrors() {
-        let candidate = json(["candidates": [["content": ["parts": [["text": "I can't create that."]]], "finishReason": "IMAGE_SAFETY",
-                                              "finishMessage": "Unable to show the generated image."]]])
-        #expect(GeminiResponse.interpret(status: 200, body: candidate) == .noImage(.safetyBlocked, message: "IMAGE_SAFETY: Unable to show the generated image."))
+        let candidate = json([
+            "candidates": [
+                [
+                    "content": ["parts": [["text": "I can't create that."]]], "finishReason": "IMAGE_SAFETY",
+                    "finishMessage": "Unable to show the generated image.",
+                ]
+            ]
+        ])
+        #expect(
+            GeminiResponse.interpret(status: 200, body: candidate)
+                == .noImage(.safetyBlocked, message: "IMAGE_SAFETY: Unable to show the generated image.")
+        )
         let prompt = json(["promptFeedback": ["blockReason": "OTHER"], "usageMetadata": ["promptTokenCount": 10]])
-        #expect(GeminiResponse.interpret(status: 200, body: prompt) == .noImage(.safetyBlocked, message: "prompt blocked (OTHER)"))
+        #expect(
+            GeminiResponse.interpret(status: 200, body: prompt)
+                == .noImage(.safetyBlocked, message: "prompt blocked (OTHER)")
+        )
     }
 
     @Test func textOnlyAndNoImageAreClassified() {
-        let text = json(["candidates": [["content": ["parts": [["text": "Which cat do you mean?"]]], "finishReason": "STOP"]]])
-        #expect(GeminiResponse.interpret(status: 200, body: text) == .noImage(.noImage, message: "no image in the answer: model said: Which cat do you mean?"))
+        let text = json([
+            "candidates": [["content": ["parts": [["text": "Which cat do you mean?"]]], "finishReason": "STOP"]]
+        ])
+        #expect(
+            GeminiResponse.interpret(status: 200, body: text)
+                == .noImage(.noImage, message: "no image in the answer: model said: Which cat do you mean?")
+        )
         let none = json(["candidates": [["finishReason": "NO_IMAGE"]]])
         #expect(GeminiResponse.interpret(status: 200, body: none) == .noImage(.noImage, message: "NO_IMAGE"))
-        #expect(GeminiResponse.interpret(status: 200, body: json(["candidates": []])) == .noImage(.noImage, message: "the response has no candidates"))
+        #expect(
+            GeminiResponse.interpret(status: 200, body: json(["candidates": []]))
+                == .noImage(.noImage, message: "the response has no candidates")
+        )
     }
 
     @Test func malformedBodiesAreFailures() {
-        #expect(GeminiResponse.interpret(status: 200, body: Array("{\"candidates\": [".utf8)) == .failure(.invalidResponse("the response body is not JSON")))
-        let badBase64 = json(["candidates": [["content": ["parts": [["inlineData": ["mimeType": "image/png", "data": "!!!"]]]]]]])
-        #expect(GeminiResponse.interpret(status: 200, body: badBase64) == .failure(.invalidResponse("the image data is not valid base64")))
+        #expect(
+            GeminiResponse.interpret(status: 200, body: Array("{\"candidates\": [".utf8))
+                == .failure(.invalidResponse("the response body is not JSON"))
+        )
+        let badBase64 = json([
+            "candidates": [["content": ["parts": [["inlineData": ["mimeType": "image/png", "data": "!!!"]]]]]]
+        ])
+        #expect(
+            GeminiResponse.interpret(status: 200, body: badBase64)
+                == .failure(.invalidResponse("the image data is not valid base64"))
+        )
 
         // Decoded into typed fields: a field of the wrong type is an unusable answer, not a crash or a guess.
-        let wrongType = json(["candidates": [["content": ["parts": [["inlineData": ["mimeType": "image/png", "data": 5]]]]]]])
-        #expect(GeminiResponse.interpret(status: 200, body: wrongType) == .failure(.invalidResponse("the response body is not a Gemini answer (a field has the wrong type)")))
+        let wrongType = json([
+            "candidates": [["content": ["parts": [["inlineData": ["mimeType": "image/png", "data": 5]]]]]]
+        ])
+        #expect(
+            GeminiResponse.interpret(status: 200, body: wrongType)
+                == .failure(.invalidResponse("the response body is not a Gemini answer (a field has the wrong type)"))
+        )
     }
 
     @Test func a429CarriesRetryInfoAndPerDayQuotas() {
-        let minute = json(["error": ["code": 429, "message": "You exceeded your current quota", "status": "RESOURCE_EXHAUSTED", "details": [
-            ["@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [["quotaId": "GenerateRequestsPerMinutePerProjectPerModel"]]],
-            ["@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "29.72s"],
-        ]]])
-        #expect(GeminiResponse.interpret(status: 429, body: minute)
-            == .failure(.http(status: 429, message: "429 RESOURCE_EXHAUSTED: You exceeded your current quota", retryDelay: 29.72)))
-        let day = json(["error": ["code": 429, "message": "quota", "status": "RESOURCE_EXHAUSTED", "details": [
-            ["@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [
-                ["quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"], ["quotaId": "GenerateRequestsPerDayPerProjectPerModel-FreeTier"],
-            ]],
-            ["@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "47s"],
-        ]]])
-        #expect(GeminiResponse.interpret(status: 429, body: day) == .failure(.http(status: 429, message: "429 RESOURCE_EXHAUSTED: quota", retryDelay: 47, quotaPerDay: true)))
+        let minute = json([
+            "error": [
+                "code": 429, "message": "You exceeded your current quota", "status": "RESOURCE_EXHAUSTED",
+                "details": [
+                    [
+                        "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+                        "violations": [["quotaId": "GenerateRequestsPerMinutePerProjectPerModel"]],
+                    ],
+                    ["@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "29.72s"],
+                ],
+            ]
+        ])
+        #expect(
+            GeminiResponse.interpret(status: 429, body: minute)
+                == .failure(
+                    .http(
+                        status: 429,
+                        message: "429 RESOURCE_EXHAUSTED: You exceeded your current quota",
+                        retryDelay: 29.72
+                    )
+                )
+        )
+        let day = json([
+            "error": [
+                "code": 429, "message": "quota", "status": "RESOURCE_EXHAUSTED",
+                "details": [
+                    [
+                        "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+                        "violations": [
+                            ["quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"],
+                            ["quotaId": "GenerateRequestsPerDayPerProjectPerModel-FreeTier"],
+                        ],
+                    ],
+                    ["@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "47s"],
+                ],
+            ]
+        ])
+        #expect(
+            GeminiResponse.interpret(status: 429, body: day)
+                == .failure(
+                    .http(status: 429, message: "429 RESOURCE_EXHAUSTED: quota", retryDelay: 47, quotaPerDay: true)
+                )
+        )
     }
 
     @Test func anInvalidKeyIsRecognisedByItsErrorInfo() {
-        let body = json(["error": ["code": 400, "message": "API key not valid. Please pass a valid API key.", "status": "INVALID_ARGUMENT", "details": [
-            ["@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID", "domain": "googleapis.com"],
-        ]]])
-        guard case .failure(.http(400, _, nil, false, "API_KEY_INVALID")) = GeminiResponse.interpret(status: 400, body: body) else {
+        let body = json([
+            "error": [
+                "code": 400, "message": "API key not valid. Please pass a valid API key.", "status": "INVALID_ARGUMENT",
+                "details": [
+                    [
+                        "@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID",
+                        "domain": "googleapis.com",
+                    ]
+                ],
+            ]
+        ])
+        guard
+            case .failure(.http(400, _, nil, false, "API_KEY_INVALID")) = GeminiResponse.interpret(
+                status: 400,
+                body: body
+            )
+        else {
             Issue.record("not read as API_KEY_INVALID")
             return
         }
@@ -80,14 +164,24 @@ private func imagePart(_ bytes: [UInt8], mime: String, thought: Bool = false) ->
 
     @Test func errorsWrappedInAnArrayAndNonJSONBodiesAreRead() {
         let wrapped = json([["error": ["code": 503, "message": "overloaded", "status": "UNAVAILABLE"]]])
-        #expect(GeminiResponse.interpret(status: 503, body: wrapped) == .failure(.http(status: 503, message: "503 UNAVAILABLE: overloaded")))
-        #expect(GeminiResponse.interpret(status: 502, body: Array("<html>Bad Gateway</html>".utf8)) == .failure(.http(status: 502, message: "502: <html>Bad Gateway</html>")))
+        #expect(
+            GeminiResponse.interpret(status: 503, body: wrapped)
+                == .failure(.http(status: 503, message: "503 UNAVAILABLE: overloaded"))
+        )
+        #expect(
+            GeminiResponse.interpret(status: 502, body: Array("<html>Bad Gateway</html>".utf8))
+                == .failure(.http(status: 502, message: "502: <html>Bad Gateway</html>"))
+        )
     }
 }
 
 @Suite struct GeminiRequestBodyTests {
     @Test func onlyDefinedFieldsAreSent() throws {
-        let withSize = try #require(try JSONSerialization.jsonObject(with: Data(GeminiRequestBody(prompt: "a cat", aspectRatio: "16:9", imageSize: "2K").encoded())) as? [String: Any])
+        let withSize = try #require(
+            try JSONSerialization.jsonObject(
+                with: Data(GeminiRequestBody(prompt: "a cat", aspectRatio: "16:9", imageSize: "2K").encoded())
+            ) as? [String: Any]
+        )
         #expect(Set(withSize.keys) == ["contents", "generationConfig"])
         let config = try #require(withSize["generationConfig"] as? [String: Any])
         #expect(config["responseModalities"] as? [String] == ["IMAGE"])
@@ -96,7 +190,15 @@ private func imagePart(_ bytes: [UInt8], mime: String, thought: Bool = false) ->
         #expect(contents.first?["role"] as? String == "user")
         #expect((contents.first?["parts"] as? [[String: String]]) == [["text": "a cat"]])
 
-        let noSize = try #require(try JSONSerialization.jsonObject(with: Data(GeminiRequestBody(prompt: "a cat", aspectRatio: "1:1", imageSize: nil).encoded())) as? [String: Any])
-        #expect(((noSize["generationConfig"] as? [String: Any])?["imageConfig"] as? [String: String]) == ["aspectRatio": "1:1"])
+        let noSize = try #require(
+            try JSONSerialization.jsonObject(
+                with: Data(GeminiRequestBody(prompt: "a cat", aspectRatio: "1:1", imageSize: nil).encoded())
+            ) as? [String: Any]
+        )
+        #expect(
+            ((noSize["generationConfig"] as? [String: Any])?["imageConfig"] as? [String: String]) == [
+                "aspectRatio": "1:1"
+            ]
+        )
     }
 }

@@ -24,26 +24,65 @@ import Testing
         #expect(flash.price(size: "1K") == 0.067)
         #expect(flash.imageSizes == ModelCatalog.builtIn["gemini-3.1-flash-image"]?.imageSizes)
         #expect(flash.outputs == ModelCatalog.builtIn["gemini-3.1-flash-image"]?.outputs)
-        let plan = ModelPlan(quality: .production, manifestModel: nil, aspectRatio: "16:9", width: 1920, height: 1080, catalog: catalog)
+        let plan = ModelPlan(
+            quality: .production,
+            manifestModel: nil,
+            aspectRatio: "16:9",
+            width: 1920,
+            height: 1080,
+            catalog: catalog
+        )
         #expect(plan.steps.map(\.pricePerImage) == [0.134, 0.11])
     }
 
     @Test func aNewModelAndChainsArePlanned() throws {
-        let catalog = try apply("""
+        let catalog = try apply(
+            """
             {"models": {"acme-image-1": {"aspect_ratios": ["16:9"], "image_sizes": ["1K", "2K"],
                         "outputs": {"1K": {"16:9": "1280x720"}, "2K": {"16:9": "2560x1440"}},
                         "price_per_image": {"1K": 0.02, "2K": 0.04}},
                         "acme-legacy": {"aspect_ratios": ["16:9"], "image_sizes": [], "outputs": {"": {"16:9": "1024x576"}}, "price_per_image": {"": 0.01}}},
              "chains": {"draft": ["acme-legacy"], "production": ["acme-image-1", "gemini-3.1-flash-image"]}}
-            """)
-        let draft = ModelPlan(quality: .draft, manifestModel: nil, aspectRatio: "16:9", width: 1920, height: 1080, catalog: catalog)
-        #expect(draft.steps == [.init(model: "acme-legacy", imageSize: nil, pricePerImage: 0.01, batchPricePerImage: 0.005)])
-        let production = ModelPlan(quality: .production, manifestModel: nil, aspectRatio: "16:9", width: 1920, height: 1080, catalog: catalog)
-        #expect(production.steps == [
-            .init(model: "acme-image-1", imageSize: "2K", pricePerImage: 0.04, batchPricePerImage: 0.02),
-            .init(model: "gemini-3.1-flash-image", imageSize: "2K", pricePerImage: 0.101, batchPricePerImage: 0.0505),
-        ])
-        let square = ModelPlan(quality: .production, manifestModel: nil, aspectRatio: "1:1", width: 1024, height: 1024, catalog: catalog)
+            """
+        )
+        let draft = ModelPlan(
+            quality: .draft,
+            manifestModel: nil,
+            aspectRatio: "16:9",
+            width: 1920,
+            height: 1080,
+            catalog: catalog
+        )
+        #expect(
+            draft.steps == [.init(model: "acme-legacy", imageSize: nil, pricePerImage: 0.01, batchPricePerImage: 0.005)]
+        )
+        let production = ModelPlan(
+            quality: .production,
+            manifestModel: nil,
+            aspectRatio: "16:9",
+            width: 1920,
+            height: 1080,
+            catalog: catalog
+        )
+        #expect(
+            production.steps == [
+                .init(model: "acme-image-1", imageSize: "2K", pricePerImage: 0.04, batchPricePerImage: 0.02),
+                .init(
+                    model: "gemini-3.1-flash-image",
+                    imageSize: "2K",
+                    pricePerImage: 0.101,
+                    batchPricePerImage: 0.0505
+                ),
+            ]
+        )
+        let square = ModelPlan(
+            quality: .production,
+            manifestModel: nil,
+            aspectRatio: "1:1",
+            width: 1024,
+            height: 1024,
+            catalog: catalog
+        )
         #expect(square.skipped.map(\.model) == ["acme-image-1"], "an unsupported ratio is skipped, never sent")
     }
 
@@ -51,12 +90,30 @@ import Testing
         let cases: [(String, String, Int, Int, String)] = [
             (#"{"model": {}}"#, "model", 1, 2, "unknown field"),
             ("{\"models\": {\n  \"x\": {\"prices\": 1}}}", "models.x.prices", 2, 9, "price_per_image"),
-            (#"{"models": {"gemini-3-pro-image": {"aspect_ratios": ["16/9"]}}}"#, "models.gemini-3-pro-image.aspect_ratios", 1, 53, "16:9"),
-            (#"{"models": {"gemini-3-pro-image": {"image_sizes": ["8K"]}}}"#, "models.gemini-3-pro-image.image_sizes", 1, 51, "512, 1K, 2K, 4K"),
-            (#"{"models": {"gemini-3-pro-image": {"outputs": {"1K": {"16:9": "wide"}}}}}"#, "models.gemini-3-pro-image.outputs.1K.16:9", 1, 63, "1376x768"),
-            (#"{"models": {"gemini-3-pro-image": {"price_per_image": {"1K": "cheap"}}}}"#, "models.gemini-3-pro-image.price_per_image.1K", 1, 62, "USD"),
-            (#"{"models": {"new-model": {"aspect_ratios": ["1:1"], "image_sizes": ["1K"], "outputs": {"1K": {"1:1": "1024x1024"}}}}}"#, "models.new-model", 1, 26, "needs a price for size 1K"),
-            (#"{"models": {"new-model": {"aspect_ratios": ["1:1"], "image_sizes": ["1K"], "price_per_image": {"1K": 0.1}}}}"#, "models.new-model", 1, 26, "output size for 1:1 at 1K"),
+            (
+                #"{"models": {"gemini-3-pro-image": {"aspect_ratios": ["16/9"]}}}"#,
+                "models.gemini-3-pro-image.aspect_ratios", 1, 53, "16:9"
+            ),
+            (
+                #"{"models": {"gemini-3-pro-image": {"image_sizes": ["8K"]}}}"#,
+                "models.gemini-3-pro-image.image_sizes", 1, 51, "512, 1K, 2K, 4K"
+            ),
+            (
+                #"{"models": {"gemini-3-pro-image": {"outputs": {"1K": {"16:9": "wide"}}}}}"#,
+                "models.gemini-3-pro-image.outputs.1K.16:9", 1, 63, "1376x768"
+            ),
+            (
+                #"{"models": {"gemini-3-pro-image": {"price_per_image": {"1K": "cheap"}}}}"#,
+                "models.gemini-3-pro-image.price_per_image.1K", 1, 62, "USD"
+            ),
+            (
+                #"{"models": {"new-model": {"aspect_ratios": ["1:1"], "image_sizes": ["1K"], "outputs": {"1K": {"1:1": "1024x1024"}}}}}"#,
+                "models.new-model", 1, 26, "needs a price for size 1K"
+            ),
+            (
+                #"{"models": {"new-model": {"aspect_ratios": ["1:1"], "image_sizes": ["1K"], "price_per_image": {"1K": 0.1}}}}"#,
+                "models.new-model", 1, 26, "output size for 1:1 at 1K"
+            ),
             (#"{"chains": {"draft": ["no-such-model"]}}"#, "chains.draft", 1, 22, "add it under \"models\""),
             (#"{"chains": {"draft": []}}"#, "chains.draft", 1, 22, "at least one"),
             (#"{"chains": {"nightly": ["gemini-3-pro-image"]}}"#, "chains.nightly", 1, 13, "draft, production"),

@@ -4,6 +4,7 @@ import Logging
 import SceneManifest
 import Synchronization
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -29,7 +30,9 @@ final class ScriptedProvider: ImageProvider {
             try await phases.network { () async -> Void in
                 let now = inFlight.add(1, ordering: .relaxed).newValue
                 var seen = maximumInFlight.load(ordering: .relaxed)
-                while now > seen, !maximumInFlight.compareExchange(expected: seen, desired: now, ordering: .relaxed).exchanged {
+                while now > seen,
+                    !maximumInFlight.compareExchange(expected: seen, desired: now, ordering: .relaxed).exchanged
+                {
                     seen = maximumInFlight.load(ordering: .relaxed)
                 }
                 await Task.yield()
@@ -40,7 +43,11 @@ final class ScriptedProvider: ImageProvider {
         }
         if let failure {
             let message = "scripted \(failure.rawValue)"
-            throw ProviderFailure(reason: failure, message: message, tried: [ProviderAttempt(provider: name, model: "m-\(name)", error: message, attempts: 3)])
+            throw ProviderFailure(
+                reason: failure,
+                message: message,
+                tried: [ProviderAttempt(provider: name, model: "m-\(name)", error: message, attempts: 3)]
+            )
         }
         var result = try await PlaceholderProvider().generate(request, phases: phases)
         result.image.model = "m-\(name)"
@@ -83,8 +90,18 @@ final class EarlyReleasingProvider: ImageProvider {
 
 func request(scene: Int = 1) throws -> ImageRequest {
     ImageRequest(
-        session: "s", sceneNumber: scene, prompt: "p", negativePrompt: nil, style: .cinematic, aspectRatio: .widescreen,
-        width: 128, height: 72, quality: .draft, model: nil, format: .png)
+        session: "s",
+        sceneNumber: scene,
+        prompt: "p",
+        negativePrompt: nil,
+        style: .cinematic,
+        aspectRatio: .widescreen,
+        width: 128,
+        height: 72,
+        quality: .draft,
+        model: nil,
+        format: .png
+    )
 }
 
 @Suite struct ProviderChainTests {
@@ -108,7 +125,11 @@ func request(scene: Int = 1) throws -> ImageRequest {
     }
 
     @Test func emptyChainFallsBackWithTheConfiguredReason() async throws {
-        let result = try await ProviderChain(providers: []).generate(try request(), limiter: ConcurrencyLimiter(limit: 1), logger: logger)
+        let result = try await ProviderChain(providers: []).generate(
+            try request(),
+            limiter: ConcurrencyLimiter(limit: 1),
+            logger: logger
+        )
         #expect(result.provider == "placeholder")
         #expect(!result.isReal)
         #expect(result.fallback?.reason == .noAPIKey)
@@ -137,7 +158,9 @@ func request(scene: Int = 1) throws -> ImageRequest {
     }
 
     @Test func aLaterProviderServesAfterAnEarlierOneFails() async throws {
-        let chain = ProviderChain(providers: [ScriptedProvider(name: "a", failure: .modelNotFound), ScriptedProvider(name: "b", failure: nil)])
+        let chain = ProviderChain(providers: [
+            ScriptedProvider(name: "a", failure: .modelNotFound), ScriptedProvider(name: "b", failure: nil),
+        ])
         let result = try await chain.generate(try request(), limiter: ConcurrencyLimiter(limit: 2), logger: logger)
         #expect(result.provider == "b")
         #expect(result.fallback?.reason == .modelNotFound)
@@ -149,7 +172,9 @@ func request(scene: Int = 1) throws -> ImageRequest {
         let limiter = ConcurrencyLimiter(limit: 3)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for scene in 1...12 {
-                group.addTask { _ = try await chain.generate(try request(scene: scene), limiter: limiter, logger: logger) }
+                group.addTask {
+                    _ = try await chain.generate(try request(scene: scene), limiter: limiter, logger: logger)
+                }
             }
             try await group.waitForAll()
         }

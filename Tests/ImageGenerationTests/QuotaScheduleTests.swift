@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ImageGeneration
 
 /// The quota line against a simulated API: fixed windows, a latency, a concurrency limit, on a clock
@@ -27,8 +28,21 @@ import Testing
     }
 
     /// `scenes` scenes, at most `concurrency` requests in flight, each taking `latency`.
-    static func simulate(scenes: Int, limit: Int, window: Double, latency: Double, concurrency: Int, probeAfter: Int = 3) -> Outcome {
-        enum Phase { case ready, waiting(until: Double), awaitingWindow, inFlight(done: Double, refusedFor: Double?), done }
+    static func simulate(
+        scenes: Int,
+        limit: Int,
+        window: Double,
+        latency: Double,
+        concurrency: Int,
+        probeAfter: Int = 3
+    ) -> Outcome {
+        enum Phase {
+            case ready
+            case waiting(until: Double)
+            case awaitingWindow
+            case inFlight(done: Double, refusedFor: Double?)
+            case done
+        }
         var schedule = QuotaSchedule(probeAfter: probeAfter, margin: 0)
         var api = WindowedAPI(limit: limit, window: window)
         var phases = Array(repeating: Phase.ready, count: scenes)

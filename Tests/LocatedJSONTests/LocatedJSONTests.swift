@@ -3,12 +3,20 @@ import Testing
 
 @Suite struct LocatedJSONTests {
     @Test func aLocatorAgreesWithAFullScanEverywhere() {
-        let bytes = Array("ab\né\n\n{\"x\": \"ü\"}\n".utf8) + Array(repeating: UInt8(ascii: "a"), count: 3000) + Array("\nz".utf8)
+        let bytes =
+            Array("ab\né\n\n{\"x\": \"ü\"}\n".utf8) + Array(repeating: UInt8(ascii: "a"), count: 3000)
+            + Array("\nz".utf8)
         let locator = SourceLocator(bytes)
         for offset in 0...bytes.count {
-            var line = 1, column = 1
+            var line = 1
+            var column = 1
             for byte in bytes.prefix(offset) {
-                if byte == 0x0A { line += 1; column = 1 } else if byte & 0xC0 != 0x80 { column += 1 }
+                if byte == 0x0A {
+                    line += 1
+                    column = 1
+                } else if byte & 0xC0 != 0x80 {
+                    column += 1
+                }
             }
             #expect(locator.location(of: offset) == SourceLocation(line: line, column: column), "offset \(offset)")
         }

@@ -3,6 +3,7 @@ import Outbox
 import SystemSupport
 import TestSupport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -43,7 +44,16 @@ import Glibc
 
 @Suite struct QuarantineTests {
     func report() -> QuarantineReport {
-        QuarantineReport(file: "x", reason: "invalid_json", message: "bad", errors: [Issue(path: "", message: "bad", line: 1, column: 2)], line: 1, column: 2, quarantinedAt: "t", host: "h")
+        QuarantineReport(
+            file: "x",
+            reason: "invalid_json",
+            message: "bad",
+            errors: [Issue(path: "", message: "bad", line: 1, column: 2)],
+            line: 1,
+            column: 2,
+            quarantinedAt: "t",
+            host: "h"
+        )
     }
 
     @Test func admitWritesTheReportAndAvoidsNameClashes() async throws {
@@ -51,7 +61,9 @@ import Glibc
             let q = Quarantine(directory: dir + "/q")
             try writeFile(dir + "/w1", "one")
             try writeFile(dir + "/w2", "two")
-            #expect(try q.admit(dir + "/w1", originalName: "bad.json", report: report(), now: 1_795_000_000) == "bad.json")
+            #expect(
+                try q.admit(dir + "/w1", originalName: "bad.json", report: report(), now: 1_795_000_000) == "bad.json"
+            )
             let second = try q.admit(dir + "/w2", originalName: "bad.json", report: report(), now: 1_795_000_000)
             #expect(second == "bad.20261118T110640Z.json")
             #expect(readText(dir + "/q/bad.json") == "one")
@@ -72,7 +84,10 @@ import Glibc
             let now = WallClock.now()
             let q = Quarantine(directory: dir + "/q")
             try writeFile(dir + "/w", "m")
-            var dropped = [timespec(tv_sec: Int(now) - 10 * 86_400, tv_nsec: 0), timespec(tv_sec: Int(now) - 10 * 86_400, tv_nsec: 0)]
+            var dropped = [
+                timespec(tv_sec: Int(now) - 10 * 86_400, tv_nsec: 0),
+                timespec(tv_sec: Int(now) - 10 * 86_400, tv_nsec: 0),
+            ]
             #expect(utimensat(AT_FDCWD, dir + "/w", &dropped, 0) == 0)
             _ = try q.admit(dir + "/w", originalName: "m.json", report: report(), now: now)
 
@@ -83,10 +98,14 @@ import Glibc
             let cleaner = Cleaner(
                 folders: .init(outbox: dir + "/outbox", quarantine: dir + "/q", cache: dir + "/cache"),
                 policy: RetentionPolicy(sessionMaxAge: nil, quarantineMaxAge: 7 * 86_400, cacheMaxAge: nil),
-                isInstanceAlive: { _ in false })
+                isInstanceAlive: { _ in false }
+            )
             #expect(cleaner.run(now: now, dryRun: true).removed.isEmpty)
 
-            var quarantined = [timespec(tv_sec: Int(now) - 8 * 86_400, tv_nsec: 0), timespec(tv_sec: Int(now) - 8 * 86_400, tv_nsec: 0)]
+            var quarantined = [
+                timespec(tv_sec: Int(now) - 8 * 86_400, tv_nsec: 0),
+                timespec(tv_sec: Int(now) - 8 * 86_400, tv_nsec: 0),
+            ]
             #expect(utimensat(AT_FDCWD, dir + "/q/m.json.error.json", &quarantined, 0) == 0)
             #expect(abs(try #require(q.entries().first).quarantinedSince - (now - 8 * 86_400)) < 60)
             #expect(cleaner.run(now: now, dryRun: true).removed.map(\.name) == ["m.json"])
@@ -112,20 +131,32 @@ import Glibc
 
     @Test func agesEachKindByItsOwnLimit() {
         #expect(policy.decide(.init(kind: .session, name: "a", modified: 0), now: 101) == .remove)
-        #expect(policy.decide(.init(kind: .session, name: "a", modified: 0), now: 100) == .keep("younger than the limit"))
+        #expect(
+            policy.decide(.init(kind: .session, name: "a", modified: 0), now: 100) == .keep("younger than the limit")
+        )
         #expect(policy.decide(.init(kind: .quarantine, name: "a", modified: 0), now: 51) == .remove)
         #expect(policy.decide(.init(kind: .cache, name: "a", modified: 0), now: 1e9) == .keep("no age limit set"))
     }
 
     @Test func pinsLinksAndLiveWorkAreKept() {
-        #expect(policy.decide(.init(kind: .session, name: "a", modified: 0, pinned: true), now: 1e9) == .keep("pinned by .keep"))
-        #expect(policy.decide(.init(kind: .session, name: "a", modified: 0, unmanaged: "link"), now: 1e9) == .keep("link"))
-        #expect(policy.decide(.init(kind: .staging, name: "a", modified: 1e9, busy: true), now: 1e9) == .keep("in use by a running instance"))
+        #expect(
+            policy.decide(.init(kind: .session, name: "a", modified: 0, pinned: true), now: 1e9)
+                == .keep("pinned by .keep")
+        )
+        #expect(
+            policy.decide(.init(kind: .session, name: "a", modified: 0, unmanaged: "link"), now: 1e9) == .keep("link")
+        )
+        #expect(
+            policy.decide(.init(kind: .staging, name: "a", modified: 1e9, busy: true), now: 1e9)
+                == .keep("in use by a running instance")
+        )
         #expect(policy.decide(.init(kind: .staging, name: "a", modified: 1e9), now: 1e9) == .remove)
     }
 
     @Test func futureTimestampsAreNew() {
-        #expect(policy.decide(.init(kind: .session, name: "a", modified: 2e9), now: 1e9) == .keep("younger than the limit"))
+        #expect(
+            policy.decide(.init(kind: .session, name: "a", modified: 2e9), now: 1e9) == .keep("younger than the limit")
+        )
     }
 }
 
@@ -153,8 +184,13 @@ import Glibc
 
             let cleaner = Cleaner(
                 folders: .init(outbox: outbox, quarantine: dir + "/q", cache: dir + "/cache"),
-                policy: RetentionPolicy(sessionMaxAge: 7 * 86_400, quarantineMaxAge: 7 * 86_400, cacheMaxAge: 30 * 86_400),
-                isInstanceAlive: { $0 == "live-instance" })
+                policy: RetentionPolicy(
+                    sessionMaxAge: 7 * 86_400,
+                    quarantineMaxAge: 7 * 86_400,
+                    cacheMaxAge: 30 * 86_400
+                ),
+                isInstanceAlive: { $0 == "live-instance" }
+            )
 
             let dry = cleaner.run(now: now, dryRun: true)
             #expect(Set(dry.removed.map(\.name)) == ["old", "dead-instance~s~1"])
@@ -178,12 +214,30 @@ import Glibc
 @Suite struct MetadataCodingTests {
     @Test func keysKeepTheContractOrderAndNullsAreExplicit() throws {
         let meta = SceneMetadata(
-            session: "s", sceneNumber: 1, image: .init(file: "scene-001.png", format: "png", width: 2, height: 2, bytes: 3, sha256: "ab"),
-            prompt: .init(original: "a \"quoted\"\nline", enhanced: "e", negative: nil, style: "anime", aspectRatio: "1:1"),
-            provider: "placeholder", model: nil, imageSize: nil, costUSD: 0.101, cacheHit: false, attempts: 1, latencyMS: 5,
-            fallback: .init(reason: "no_api_key", tried: []), createdAt: "t")
+            session: "s",
+            sceneNumber: 1,
+            image: .init(file: "scene-001.png", format: "png", width: 2, height: 2, bytes: 3, sha256: "ab"),
+            prompt: .init(
+                original: "a \"quoted\"\nline",
+                enhanced: "e",
+                negative: nil,
+                style: "anime",
+                aspectRatio: "1:1"
+            ),
+            provider: "placeholder",
+            model: nil,
+            imageSize: nil,
+            costUSD: 0.101,
+            cacheHit: false,
+            attempts: 1,
+            latencyMS: 5,
+            fallback: .init(reason: "no_api_key", tried: []),
+            createdAt: "t"
+        )
         let text = String(decoding: try MetadataCoding.encode(meta), as: UTF8.self)
-        #expect(text.hasPrefix("{\n  \"schema\": \"scenedrop.scene/v1\",\n  \"session\": \"s\",\n  \"scene_number\": 1,"))
+        #expect(
+            text.hasPrefix("{\n  \"schema\": \"scenedrop.scene/v1\",\n  \"session\": \"s\",\n  \"scene_number\": 1,")
+        )
         #expect(text.contains("\"model\": null"))
         #expect(text.contains("\"negative\": null"))
         #expect(text.contains("\"cost_usd\": 0.101"))
@@ -197,7 +251,10 @@ import Glibc
     /// appending each one used to copy the whole array (60,000 warnings: 20 s of a cooperative thread).
     /// The time is printed, not asserted (under the parallel suite it measures the machine).
     @Test func longArraysEncodeInLinearTime() async throws {
-        struct Warning: Encodable, Sendable { var path: String; var line: Int }
+        struct Warning: Encodable, Sendable {
+            var path: String
+            var line: Int
+        }
         let warnings = (0..<5_000).map { Warning(path: "k\($0)", line: $0) }
         let started = ContinuousClock.now
         let bytes = try await onOwnThread { try MetadataCoding.encode(["warnings": warnings]) }

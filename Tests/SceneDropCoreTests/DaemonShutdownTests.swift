@@ -45,10 +45,14 @@ import Testing
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { _ = try await daemon.run(.watch, chain: chain) }
                     try writeFile(root + "/inbox/first.json", manifestJSON(session: "first"))
-                    try await rescanUntil("the first manifest's request", clock: clock) { provider.started.load(ordering: .relaxed) == 1 }
+                    try await rescanUntil("the first manifest's request", clock: clock) {
+                        provider.started.load(ordering: .relaxed) == 1
+                    }
                     trigger.triggerGracefulShutdown()
                     // The workers are asked to stop only after the intake has stopped.
-                    try await waitUntil("the workers' turn to stop") { log.contains("stopping: waiting for sessions in flight") }
+                    try await waitUntil("the workers' turn to stop") {
+                        log.contains("stopping: waiting for sessions in flight")
+                    }
                     try writeFile(root + "/inbox/late.json", manifestJSON(session: "late"))
                     clock.advance(by: .seconds(60))
                     provider.release()
@@ -72,7 +76,9 @@ import Testing
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { _ = try await daemon.run(.watch, chain: ProviderChain(providers: [provider])) }
                     try writeFile(root + "/inbox/slow.json", manifestJSON(session: "slow"))
-                    try await rescanUntil("the request", clock: clock) { provider.started.load(ordering: .relaxed) == 1 }
+                    try await rescanUntil("the request", clock: clock) {
+                        provider.started.load(ordering: .relaxed) == 1
+                    }
                     trigger.triggerGracefulShutdown()
                     // The provider never answers: the group's grace runs out and cancels the session.
                     try await group.waitForAll()

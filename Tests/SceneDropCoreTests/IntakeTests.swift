@@ -1,9 +1,10 @@
 import DropFolder
 import Logging
-@testable import SceneDropCore
 import SystemSupport
 import TestSupport
 import Testing
+
+@testable import SceneDropCore
 
 /// The intake's timers on a test clock: nothing fires until the test moves time, so settle, backoff
 /// and patience are checked exactly, and wall time (a clock step) plays no part in them.
@@ -19,7 +20,11 @@ import Testing
         var inHand: [String] { work.claimsInHand().map(\.originalName).sorted() }
     }
 
-    func rig(_ root: String, mode: Daemon.Mode = .watch, configure: (inout Configuration) -> Void = { _ in }) throws -> Rig {
+    func rig(
+        _ root: String,
+        mode: Daemon.Mode = .watch,
+        configure: (inout Configuration) -> Void = { _ in }
+    ) throws -> Rig {
         let layout = Layout(root: root)
         try layout.create()
         var configuration = Configuration(layout: layout)
@@ -29,11 +34,22 @@ import Testing
         let (claims, claimsOut) = AsyncStream.makeStream(of: (ClaimedManifest, Double).self)
         let (rechecks, rechecksOut) = AsyncStream.makeStream(of: Double.self)
         let intake = Intake(
-            configuration: configuration, work: work, mode: mode, clock: MonotonicClock(clock), logger: Logger(label: "test"),
-            output: claimsOut, recheckRequests: rechecksOut)
+            configuration: configuration,
+            work: work,
+            mode: mode,
+            clock: MonotonicClock(clock),
+            logger: Logger(label: "test"),
+            output: claimsOut,
+            recheckRequests: rechecksOut
+        )
         return Rig(
-            intake: intake, work: work, clock: clock, layout: layout,
-            claims: claims.makeAsyncIterator(), rechecks: rechecks.makeAsyncIterator())
+            intake: intake,
+            work: work,
+            clock: clock,
+            layout: layout,
+            claims: claims.makeAsyncIterator(),
+            rechecks: rechecks.makeAsyncIterator()
+        )
     }
 
     @Test func aRescannedFileIsClaimedOnlyOnceItHasSettledOnTheClock() async throws {

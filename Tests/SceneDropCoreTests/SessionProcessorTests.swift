@@ -3,11 +3,12 @@ import Foundation
 import ImageGeneration
 import Imaging
 import Logging
-@testable import SceneDropCore
 import Synchronization
 import SystemSupport
 import TestSupport
 import Testing
+
+@testable import SceneDropCore
 
 /// A last resort that really cannot render: it hands libvips bytes that are not an image (no mock:
 /// the failure is libvips' own), and counts how often it was asked.
@@ -20,13 +21,26 @@ final class UnrenderableLastResort: ImageProvider {
         calls.add(1, ordering: .relaxed)
         let (width, height, format) = (request.width, request.height, request.format)
         let rendered = await phases.cpu {
-            Result { () throws(ImagingError) in try ImageResizer.cover(Array("not an image".utf8), width: width, height: height, format: format) }
+            Result { () throws(ImagingError) in
+                try ImageResizer.cover(Array("not an image".utf8), width: width, height: height, format: format)
+            }
         }
         switch rendered {
         case .success(let bytes):
-            return ProviderResult(image: ProviderImage(
-                bytes: bytes, format: format.imageFormat, width: width, height: height,
-                model: nil, imageSize: nil, costUSD: 0, cacheHit: false, attempts: 1, enhancedPrompt: request.prompt))
+            return ProviderResult(
+                image: ProviderImage(
+                    bytes: bytes,
+                    format: format.imageFormat,
+                    width: width,
+                    height: height,
+                    model: nil,
+                    imageSize: nil,
+                    costUSD: 0,
+                    cacheHit: false,
+                    attempts: 1,
+                    enhancedPrompt: request.prompt
+                )
+            )
         case .failure(let error):
             throw ProviderFailure(reason: .invalidImage, message: error.message, tried: [])
         }
@@ -47,9 +61,12 @@ final class UnrenderableLastResort: ImageProvider {
             let claim = try #require(try work.claim("doomed.json"))
             let lastResort = UnrenderableLastResort()
             let processor = SessionProcessor(
-                configuration: Configuration(layout: layout), work: work,
+                configuration: Configuration(layout: layout),
+                work: work,
                 chain: ProviderChain(providers: [], lastResort: lastResort),
-                limiter: ConcurrencyLimiter(limit: 2), logger: Logger(label: "test"))
+                limiter: ConcurrencyLimiter(limit: 2),
+                logger: Logger(label: "test")
+            )
             let outcome = await processor.process(claim, receivedAt: WallClock.now())
             #expect(outcome == .quarantined(name: "doomed.json", reason: "processing_failed"))
             #expect(lastResort.calls.load(ordering: .relaxed) <= 2 * ProviderChain.lastResortTries)

@@ -1,12 +1,17 @@
 import Outbox
-@testable import SceneDropCore
 import SystemSupport
 import Testing
+
+@testable import SceneDropCore
 
 /// The newest drop of a session wins, by claim order, whatever order the drops finish in.
 @Suite struct SessionVersionsTests {
     func publish(_ versions: SessionVersions, _ session: String, _ sequence: Int) throws -> String {
-        switch try versions.publishUnlessSuperseded(session: session, sequence: sequence, { .published(.created, previousSource: nil) }) {
+        switch try versions.publishUnlessSuperseded(
+            session: session,
+            sequence: sequence,
+            { .published(.created, previousSource: nil) }
+        ) {
         case .superseded(let newer): return "superseded by \(newer)"
         case .published: return "published"
         default: return "other"
@@ -43,7 +48,10 @@ import Testing
         versions.ended(1)
         #expect(versions.trackedSessions == 1, "a's newest (1) is older than every claim in flight: forgotten")
         versions.ended(3)
-        #expect(versions.trackedSessions == 0, "b's newest is the oldest claim in flight: nothing older can be superseded")
+        #expect(
+            versions.trackedSessions == 0,
+            "b's newest is the oldest claim in flight: nothing older can be superseded"
+        )
         versions.ended(4)
         #expect(versions.trackedSessions == 0)
     }

@@ -37,18 +37,23 @@ private func failure(_ bytes: [UInt8], file: String = "m.json") -> ManifestError
         }
 
         let unknown = (0..<5000).map { #""u\#($0)":1"# }.joined(separator: ",")
-        let manifest = try ManifestDecoder.decode(Array((#"{"scenes":[{"scene_number":1,"image_create_prompt":"p"}],"# + unknown + "}").utf8), fileName: "u.json")
+        let manifest = try ManifestDecoder.decode(
+            Array((#"{"scenes":[{"scene_number":1,"image_create_prompt":"p"}],"# + unknown + "}").utf8),
+            fileName: "u.json"
+        )
         #expect(manifest.warnings.count == 1001)
         #expect(manifest.warnings.last?.message == "4000 more warnings not listed (5000 in all)")
     }
 
     @Test func fullManifestDecodesWithEveryField() throws {
-        let m = try decode("""
+        let m = try decode(
+            """
             {"session": "ep42-cold-open", "quality": "production", "aspect_ratio": "4:3", "width": 1600, "height": 1200,
              "style": "watercolor", "negative_prompt": "text", "model": "gemini-3-pro-image",
              "scenes": [{"scene_number": 7, "image_create_prompt": "A cat", "image_style": "Comic Panel", "negative_prompt": "dogs"},
                         {"scene_number": 2, "image_create_prompt": "A dog"}]}
-            """)
+            """
+        )
         #expect(m.session == "ep42-cold-open")
         #expect(m.quality == .production)
         #expect(m.aspectRatio.description == "4:3")
@@ -63,18 +68,32 @@ private func failure(_ bytes: [UInt8], file: String = "m.json") -> ManifestError
     }
 
     @Test func priorityIsInteractiveOrBatch() throws {
-        #expect(try decode(#"{"priority": "batch", "scenes": [{"scene_number": 1, "image_create_prompt": "x"}]}"#).priority == .batch)
-        #expect(try decode(#"{"priority": "Interactive", "scenes": [{"scene_number": 1, "image_create_prompt": "x"}]}"#).priority == .interactive)
+        #expect(
+            try decode(#"{"priority": "batch", "scenes": [{"scene_number": 1, "image_create_prompt": "x"}]}"#).priority
+                == .batch
+        )
+        #expect(
+            try decode(#"{"priority": "Interactive", "scenes": [{"scene_number": 1, "image_create_prompt": "x"}]}"#)
+                .priority == .interactive
+        )
         let m = try decode(#"{"scenes": [{"scene_number": 1, "image_create_prompt": "x"}]}"#)
         #expect(m.priority == nil && m.warnings.isEmpty, "absent: the daemon's --priority decides")
-        let e = try #require(failure("{\"scenes\": [{\"scene_number\": 1, \"image_create_prompt\": \"x\"}],\n \"priority\": \"urgent\"}"))
+        let e = try #require(
+            failure("{\"scenes\": [{\"scene_number\": 1, \"image_create_prompt\": \"x\"}],\n \"priority\": \"urgent\"}")
+        )
         #expect(e.reason == .invalidManifest && e.issues.map(\.path) == ["priority"])
-        #expect(e.issues.first?.message.contains("\"interactive\"") == true && e.issues.first?.message.contains("\"batch\"") == true)
+        #expect(
+            e.issues.first?.message.contains("\"interactive\"") == true
+                && e.issues.first?.message.contains("\"batch\"") == true
+        )
         #expect(e.issues.first?.line == 2, "located: \(String(describing: e.issues.first))")
     }
 
     @Test func defaultsApply() throws {
-        let m = try decode(#"{"scenes": [{"scene_number": 1, "image_create_prompt": "x"}]}"#, file: "My Episode (cut 2).json")
+        let m = try decode(
+            #"{"scenes": [{"scene_number": 1, "image_create_prompt": "x"}]}"#,
+            file: "My Episode (cut 2).json"
+        )
         #expect(m.session == "My-Episode--cut-2-c00dafb8")
         #expect(m.quality == .draft)
         #expect(m.aspectRatio.description == "16:9")
@@ -83,9 +102,13 @@ private func failure(_ bytes: [UInt8], file: String = "m.json") -> ManifestError
         #expect(m.negativePrompt == nil)
     }
 
-    @Test(arguments: [("1:1", 1920, 1920), ("9:16", 1080, 1920), ("4:3", 1920, 1440), ("21:9", 1920, 823), ("2:3", 1280, 1920)])
+    @Test(arguments: [
+        ("1:1", 1920, 1920), ("9:16", 1080, 1920), ("4:3", 1920, 1440), ("21:9", 1920, 823), ("2:3", 1280, 1920),
+    ])
     func defaultSizeFollowsTheAspectRatio(ratio: String, width: Int, height: Int) throws {
-        let m = try decode(#"{"aspect_ratio": "\#(ratio)", "scenes": [{"scene_number": 1, "image_create_prompt": "x"}]}"#)
+        let m = try decode(
+            #"{"aspect_ratio": "\#(ratio)", "scenes": [{"scene_number": 1, "image_create_prompt": "x"}]}"#
+        )
         #expect(m.width == width && m.height == height)
     }
 
@@ -95,20 +118,28 @@ private func failure(_ bytes: [UInt8], file: String = "m.json") -> ManifestError
     }
 
     @Test func bareArrayIsAManifestWithDefaults() throws {
-        let m = try decode(#"[{"scene_number": 1, "image_create_prompt": "x"}, {"scene_number": 2, "image_create_prompt": "y", "image_style": "anime"}]"#, file: "board.JSON")
+        let m = try decode(
+            #"[{"scene_number": 1, "image_create_prompt": "x"}, {"scene_number": 2, "image_create_prompt": "y", "image_style": "anime"}]"#,
+            file: "board.JSON"
+        )
         #expect(m.session == "board")
         #expect(m.scenes.map(\.style) == [.cinematic, .anime])
     }
 
     @Test func unknownFieldsAreWarningsWithAHint() throws {
-        let m = try decode(#"{"sesion": "x", "scenes": [{"scene_number": 1, "image_create_prompt": "x", "camera": "dolly"}]}"#)
+        let m = try decode(
+            #"{"sesion": "x", "scenes": [{"scene_number": 1, "image_create_prompt": "x", "camera": "dolly"}]}"#
+        )
         #expect(m.warnings.map(\.path) == ["sesion", "scenes[0].camera"])
         #expect(m.warnings[0].message.contains("did you mean \"session\""))
         #expect(m.warnings[0].line == 1 && m.warnings[0].column == 2)
     }
 
     @Test func byteOrderMarkIsIgnoredWithAWarning() throws {
-        let m = try ManifestDecoder.decode([0xEF, 0xBB, 0xBF] + Array(#"{"scenes": [{"scene_number": 1, "image_create_prompt": "x"}]}"#.utf8), fileName: "b.json")
+        let m = try ManifestDecoder.decode(
+            [0xEF, 0xBB, 0xBF] + Array(#"{"scenes": [{"scene_number": 1, "image_create_prompt": "x"}]}"#.utf8),
+            fileName: "b.json"
+        )
         #expect(m.warnings.contains { $0.message.contains("byte order mark") })
     }
 
@@ -135,13 +166,17 @@ private func failure(_ bytes: [UInt8], file: String = "m.json") -> ManifestError
     }
 
     @Test func missingPromptIsLocatedByPath() throws {
-        let e = try #require(failure("""
-            {"scenes": [
-              {"scene_number": 1, "image_create_prompt": "a"},
-              {"scene_number": 2, "image_create_prompt": "b"},
-              {"scene_number": 3}
-            ]}
-            """))
+        let e = try #require(
+            failure(
+                """
+                {"scenes": [
+                  {"scene_number": 1, "image_create_prompt": "a"},
+                  {"scene_number": 2, "image_create_prompt": "b"},
+                  {"scene_number": 3}
+                ]}
+                """
+            )
+        )
         #expect(e.reason == .invalidManifest)
         #expect(e.issues.map(\.path) == ["scenes[2].image_create_prompt"])
         #expect(e.issues[0].message == "is required")
@@ -149,24 +184,35 @@ private func failure(_ bytes: [UInt8], file: String = "m.json") -> ManifestError
     }
 
     @Test func unknownStyleSuggestsTheNearestName() throws {
-        let e = try #require(failure(#"{"scenes": [{"scene_number": 1, "image_create_prompt": "x", "image_style": "cinematc"}]}"#))
+        let e = try #require(
+            failure(#"{"scenes": [{"scene_number": 1, "image_create_prompt": "x", "image_style": "cinematc"}]}"#)
+        )
         #expect(e.issues[0].path == "scenes[0].image_style")
         #expect(e.issues[0].message.contains("did you mean \"cinematic\""))
-        let far = try #require(failure(#"{"style": "baroque", "scenes": [{"scene_number": 1, "image_create_prompt": "x"}]}"#))
+        let far = try #require(
+            failure(#"{"style": "baroque", "scenes": [{"scene_number": 1, "image_create_prompt": "x"}]}"#)
+        )
         #expect(!far.issues[0].message.contains("did you mean"))
         #expect(far.issues[0].message.contains("watercolor"))
     }
 
     @Test func stylesAreLenientAboutCaseAndSeparators() throws {
         for spelling in ["close-up reaction", "CLOSE_UP_REACTION", "Close Up-Reaction"] {
-            let m = try decode(#"{"scenes": [{"scene_number": 1, "image_create_prompt": "x", "image_style": "\#(spelling)"}]}"#)
+            let m = try decode(
+                #"{"scenes": [{"scene_number": 1, "image_create_prompt": "x", "image_style": "\#(spelling)"}]}"#
+            )
             #expect(m.scenes[0].style == .closeUpReaction)
         }
     }
 
-    @Test(arguments: ["../x", "/etc", "a/b", "has space", "ünïcode", "new\\nline", "", ".hidden", "-dash", String(repeating: "a", count: 129)])
+    @Test(arguments: [
+        "../x", "/etc", "a/b", "has space", "ünïcode", "new\\nline", "", ".hidden", "-dash",
+        String(repeating: "a", count: 129),
+    ])
     func hostileSessionNamesAreRejected(name: String) throws {
-        let e = try #require(failure(#"{"session": "\#(name)", "scenes": [{"scene_number": 1, "image_create_prompt": "x"}]}"#))
+        let e = try #require(
+            failure(#"{"session": "\#(name)", "scenes": [{"scene_number": 1, "image_create_prompt": "x"}]}"#)
+        )
         #expect(e.reason == .invalidManifest)
         #expect(e.issues[0].path == "session")
         #expect(e.issues[0].line == 1)
@@ -180,39 +226,69 @@ private func failure(_ bytes: [UInt8], file: String = "m.json") -> ManifestError
     }
 
     @Test func integralExponentIsAWholeNumber() throws {
-        #expect(try decode(#"{"scenes": [{"scene_number": 1e3, "image_create_prompt": "x"}]}"#).scenes[0].sceneNumber == 1000)
+        #expect(
+            try decode(#"{"scenes": [{"scene_number": 1e3, "image_create_prompt": "x"}]}"#).scenes[0].sceneNumber
+                == 1000
+        )
     }
 
     @Test func duplicateSceneNumbersPointAtBoth() throws {
-        let e = try #require(failure(#"[{"scene_number": 4, "image_create_prompt": "x"}, {"scene_number": 4, "image_create_prompt": "y"}]"#))
+        let e = try #require(
+            failure(
+                #"[{"scene_number": 4, "image_create_prompt": "x"}, {"scene_number": 4, "image_create_prompt": "y"}]"#
+            )
+        )
         #expect(e.issues[0].path == "[1].scene_number")
         #expect(e.issues[0].message.contains("[0].scene_number"))
     }
 
     @Test func duplicateKeysAreErrors() throws {
-        let e = try #require(failure(#"{"session": "a", "session": "b", "scenes": [{"scene_number": 1, "image_create_prompt": "x"}]}"#))
+        let e = try #require(
+            failure(#"{"session": "a", "session": "b", "scenes": [{"scene_number": 1, "image_create_prompt": "x"}]}"#)
+        )
         #expect(e.issues[0].path == "session")
         #expect(e.issues[0].message.contains("appears twice"))
     }
 
     @Test func sceneCountAndPromptLengthAreBounded() throws {
-        let many = "[" + (1...501).map { #"{"scene_number": \#($0), "image_create_prompt": "x"}"# }.joined(separator: ",") + "]"
+        let many =
+            "[" + (1...501).map { #"{"scene_number": \#($0), "image_create_prompt": "x"}"# }.joined(separator: ",")
+            + "]"
         #expect(failure(many)?.issues.first?.message.contains("at most 500") == true)
-        let fiveHundred = "[" + (1...500).map { #"{"scene_number": \#($0), "image_create_prompt": "x"}"# }.joined(separator: ",") + "]"
+        let fiveHundred =
+            "[" + (1...500).map { #"{"scene_number": \#($0), "image_create_prompt": "x"}"# }.joined(separator: ",")
+            + "]"
         #expect(try decode(fiveHundred).scenes.count == 500)
         let long = String(repeating: "a", count: 8001)
-        #expect(failure(#"[{"scene_number": 1, "image_create_prompt": "\#(long)"}]"#)?.issues.first?.message.contains("8000") == true)
+        #expect(
+            failure(#"[{"scene_number": 1, "image_create_prompt": "\#(long)"}]"#)?.issues.first?.message.contains(
+                "8000"
+            ) == true
+        )
         let exact = String(repeating: "a", count: 8000)
-        #expect(try decode(#"[{"scene_number": 1, "image_create_prompt": "\#(exact)"}]"#).scenes[0].prompt.count == 8000)
-        #expect(failure(#"[{"scene_number": 1, "image_create_prompt": " \t\n "}]"#)?.issues.first?.message.contains("blank") == true)
+        #expect(
+            try decode(#"[{"scene_number": 1, "image_create_prompt": "\#(exact)"}]"#).scenes[0].prompt.count == 8000
+        )
+        #expect(
+            failure(#"[{"scene_number": 1, "image_create_prompt": " \t\n "}]"#)?.issues.first?.message.contains("blank")
+                == true
+        )
         #expect(failure(#"{"scenes": []}"#)?.issues.first?.message.contains("at least one") == true)
     }
 
     @Test func sizeMustMatchTheAspectRatio() throws {
-        let e = try #require(failure(#"{"width": 1920, "height": 1200, "scenes": [{"scene_number": 1, "image_create_prompt": "x"}]}"#))
+        let e = try #require(
+            failure(#"{"width": 1920, "height": 1200, "scenes": [{"scene_number": 1, "image_create_prompt": "x"}]}"#)
+        )
         #expect(e.issues[0].message.contains("use height 1080"))
-        #expect(failure(#"{"width": 32, "height": 18, "scenes": [{"scene_number": 1, "image_create_prompt": "x"}]}"#)?.issues.count == 2)
-        #expect(failure(#"{"width": "1920", "scenes": [{"scene_number": 1, "image_create_prompt": "x"}]}"#)?.issues[0].message.contains("remove the quotes") == true)
+        #expect(
+            failure(#"{"width": 32, "height": 18, "scenes": [{"scene_number": 1, "image_create_prompt": "x"}]}"#)?
+                .issues.count == 2
+        )
+        #expect(
+            failure(#"{"width": "1920", "scenes": [{"scene_number": 1, "image_create_prompt": "x"}]}"#)?.issues[0]
+                .message.contains("remove the quotes") == true
+        )
     }
 
     @Test func notUTF8IsLocated() throws {
@@ -221,7 +297,9 @@ private func failure(_ bytes: [UInt8], file: String = "m.json") -> ManifestError
         #expect(e.line == 1 && e.column == 17)
     }
 
-    @Test(arguments: [[0xC0, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xE2, 0x82], [0xFF]] as [[UInt8]])
+    @Test(
+        arguments: [[0xC0, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xE2, 0x82], [0xFF]] as [[UInt8]]
+    )
     func malformedUTF8SequencesAreRejected(sequence: [UInt8]) {
         #expect(failure(Array("[\"".utf8) + sequence + Array("\"]".utf8))?.reason == .notUTF8)
     }
@@ -235,7 +313,8 @@ private func failure(_ bytes: [UInt8], file: String = "m.json") -> ManifestError
 
     @Test(arguments: [
         ("{\"scenes\": [1,]}", "trailing comma"), ("{'scenes': []}", "double quotes"), ("{\"a\": \"x\u{0}y\"}", "NUL"),
-        ("{\"a\": \"\\ud800\"}", "surrogate"), ("{\"a\" 1}", "':'"), ("[01]", "leading zeros"), ("{\"a\": tru}", "'true'"),
+        ("{\"a\": \"\\ud800\"}", "surrogate"), ("{\"a\" 1}", "':'"), ("[01]", "leading zeros"),
+        ("{\"a\": tru}", "'true'"),
         ("{} {}", "after the end"), ("{\"a\": \"line\nbreak\"}", "line break"),
     ])
     func syntaxErrorsExplainThemselves(text: String, expected: String) throws {
@@ -253,8 +332,14 @@ private func failure(_ bytes: [UInt8], file: String = "m.json") -> ManifestError
     }
 
     @Test func everyErrorIsReportedNotJustTheFirst() throws {
-        let e = try #require(failure(#"{"quality": "ultra", "aspect_ratio": "16:10", "scenes": [{"scene_number": -3}]}"#))
-        #expect(Set(e.issues.map(\.path)) == ["quality", "aspect_ratio", "scenes[0].scene_number", "scenes[0].image_create_prompt"])
+        let e = try #require(
+            failure(#"{"quality": "ultra", "aspect_ratio": "16:10", "scenes": [{"scene_number": -3}]}"#)
+        )
+        #expect(
+            Set(e.issues.map(\.path)) == [
+                "quality", "aspect_ratio", "scenes[0].scene_number", "scenes[0].image_create_prompt",
+            ]
+        )
         #expect(e.message.contains("and 3 more"))
     }
 
@@ -268,8 +353,14 @@ private func failure(_ bytes: [UInt8], file: String = "m.json") -> ManifestError
         // Names that differ only in replaced characters, or in their Unicode form, get sessions of their own.
         #expect(ManifestDecoder.sessionName(fromFileName: "ep?.json") == "ep-8f10acdb")
         #expect(ManifestDecoder.sessionName(fromFileName: "ep*.json") == "ep-ee1f37f5")
-        let nfc = String(decoding: [0x63, 0x61, 0x66, 0xC3, 0xA9, 0x2E, 0x6A, 0x73, 0x6F, 0x6E] as [UInt8], as: UTF8.self)
-        let nfd = String(decoding: [0x63, 0x61, 0x66, 0x65, 0xCC, 0x81, 0x2E, 0x6A, 0x73, 0x6F, 0x6E] as [UInt8], as: UTF8.self)
+        let nfc = String(
+            decoding: [0x63, 0x61, 0x66, 0xC3, 0xA9, 0x2E, 0x6A, 0x73, 0x6F, 0x6E] as [UInt8],
+            as: UTF8.self
+        )
+        let nfd = String(
+            decoding: [0x63, 0x61, 0x66, 0x65, 0xCC, 0x81, 0x2E, 0x6A, 0x73, 0x6F, 0x6E] as [UInt8],
+            as: UTF8.self
+        )
         #expect(ManifestDecoder.sessionName(fromFileName: nfc) == "caf-a44a67ee")
         #expect(ManifestDecoder.sessionName(fromFileName: nfd) == "caf-e1f9ee3f")
         let long = [String(repeating: "b", count: 300) + "1.json", String(repeating: "b", count: 300) + "2.json"]
@@ -289,7 +380,8 @@ private func failure(_ bytes: [UInt8], file: String = "m.json") -> ManifestError
     /// parallel suite it measures the machine (README, Performance, has the release figure).
     @Test func manyUnknownKeysAreLocatedInOnePass() async throws {
         let keys = (0..<5_000).map { #""k\#($0)": 0"# }.joined(separator: ", ")
-        let text = "{\"scenes\": [{\"scene_number\": 1, \"image_create_prompt\": \"x\"}], \(keys),\n  \"é\": 1,\n  \"last\": 2}"
+        let text =
+            "{\"scenes\": [{\"scene_number\": 1, \"image_create_prompt\": \"x\"}], \(keys),\n  \"é\": 1,\n  \"last\": 2}"
         let bytes = Array(text.utf8)
         #expect(bytes.count < ManifestDecoder.maximumBytes)
         let started = ContinuousClock.now
@@ -300,7 +392,10 @@ private func failure(_ bytes: [UInt8], file: String = "m.json") -> ManifestError
         #expect(m.warnings.count == 1_001)
         let firstKey = try #require(text.range(of: "\"k0\""))
         #expect(m.warnings[0].path == "k0")
-        #expect(m.warnings[0].line == 1 && m.warnings[0].column == text.distance(from: text.startIndex, to: firstKey.lowerBound) + 1)
+        #expect(
+            m.warnings[0].line == 1
+                && m.warnings[0].column == text.distance(from: text.startIndex, to: firstKey.lowerBound) + 1
+        )
         let lastListed = try #require(text.range(of: "\"k999\""))
         #expect(m.warnings[999].path == "k999")
         #expect(m.warnings[999].column == text.distance(from: text.startIndex, to: lastListed.lowerBound) + 1)

@@ -2,6 +2,7 @@ import Foundation
 import SystemSupport
 import TestSupport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,21 +13,31 @@ import Glibc
     @Test func stoppingTakesEverythingTheChildStartedWithIt() async throws {
         try await withTemporaryDirectory { dir in
             // A shell with two background children, as a pipeline or a daemon's helpers would be.
-            let shell = try ChildProcess("sh", ["-c", "sleep 60 & echo $! > '\(dir)/a'; sleep 60 & echo $! > '\(dir)/b'; wait"])
+            let shell = try ChildProcess(
+                "sh",
+                ["-c", "sleep 60 & echo $! > '\(dir)/a'; sleep 60 & echo $! > '\(dir)/b'; wait"]
+            )
             try await waitUntil("both children started") { readText(dir + "/b") != nil && readText(dir + "/a") != nil }
-            let children = [dir + "/a", dir + "/b"].compactMap { readText($0).flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) } }
+            let children = [dir + "/a", dir + "/b"].compactMap {
+                readText($0).flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            }
             #expect(children.count == 2)
             #expect(children.allSatisfy(isAlive))
             await shell.stop(grace: .seconds(5))
             #expect(!shell.isRunning)
             #expect(shell.terminationSignal == SIGTERM)
-            try await waitUntil("the shell's children to be gone", timeout: .seconds(10)) { children.allSatisfy { !isAlive($0) } }
+            try await waitUntil("the shell's children to be gone", timeout: .seconds(10)) {
+                children.allSatisfy { !isAlive($0) }
+            }
         }
     }
 
     @Test func aChildIgnoringSIGTERMIsKilledAfterTheGrace() async throws {
         try await withTemporaryDirectory { dir in
-            let stubborn = try ChildProcess("sh", ["-c", "trap '' TERM; touch '\(dir)/ready'; while :; do sleep 1; done"])
+            let stubborn = try ChildProcess(
+                "sh",
+                ["-c", "trap '' TERM; touch '\(dir)/ready'; while :; do sleep 1; done"]
+            )
             try await waitUntil("the trap to be set") { FileSystem.exists(dir + "/ready") }
             await stubborn.stop(grace: .milliseconds(300))
             // SIGTERM did nothing; the escalation to SIGKILL is what ended it.
@@ -56,7 +67,10 @@ import Glibc
             _ = try Tool.path("pkill", searchPath: "/nonexistent")
             Issue.record("pkill found on an empty PATH")
         } catch {
-            #expect(error.description == "pkill is not installed (not found on PATH): install the Debian package procps (`.ci/setup test` does)")
+            #expect(
+                error.description
+                    == "pkill is not installed (not found on PATH): install the Debian package procps (`.ci/setup test` does)"
+            )
         }
     }
 

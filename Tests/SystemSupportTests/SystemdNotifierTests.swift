@@ -1,6 +1,7 @@
 import SystemSupport
 import TestSupport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,9 +18,13 @@ import Glibc
         let watched = SystemdNotifier(environment: ["NOTIFY_SOCKET": "@x", "WATCHDOG_USEC": "30000000"])
         #expect(watched?.watchdogInterval == .seconds(15))
         // A watchdog meant for another process (WATCHDOG_PID) is not ours to ping.
-        let other = SystemdNotifier(environment: ["NOTIFY_SOCKET": "@x", "WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "\(getpid() + 1)"])
+        let other = SystemdNotifier(environment: [
+            "NOTIFY_SOCKET": "@x", "WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "\(getpid() + 1)",
+        ])
         #expect(other?.watchdogInterval == nil)
-        let mine = SystemdNotifier(environment: ["NOTIFY_SOCKET": "@x", "WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "\(getpid())"])
+        let mine = SystemdNotifier(environment: [
+            "NOTIFY_SOCKET": "@x", "WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "\(getpid())",
+        ])
         #expect(mine?.watchdogInterval == .seconds(15))
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import SystemSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,17 +23,23 @@ public enum Tool {
     /// Which Debian package provides each tool (`.ci/setup test` installs them all).
     public static let packages: [String: String] = [
         "inotifywait": "inotify-tools", "pkill": "procps", "ps": "procps", "stdbuf": "coreutils",
-        "cp": "coreutils", "sleep": "coreutils", "sha256sum": "coreutils", "nice": "coreutils", "mount": "mount", "umount": "mount", "sh": "dash", "bash": "bash",
-        "sshfs": "sshfs", "sshd": "openssh-server", "ssh-keygen": "openssh-client", "fusermount3": "fuse3", "unshare": "util-linux",
+        "cp": "coreutils", "sleep": "coreutils", "sha256sum": "coreutils", "nice": "coreutils", "mount": "mount",
+        "umount": "mount", "sh": "dash", "bash": "bash",
+        "sshfs": "sshfs", "sshd": "openssh-server", "ssh-keygen": "openssh-client", "fusermount3": "fuse3",
+        "unshare": "util-linux",
     ]
 
     /// - Parameter searchPath: the folders to look in; `nil` reads PATH.
     public static func path(_ name: String, searchPath: String? = nil) throws(MissingTool) -> String {
         if name.hasPrefix("/") {
-            guard access(name, X_OK) == 0 else { throw MissingTool(tool: name, package: packages[FileSystem.baseName(name)]) }
+            guard access(name, X_OK) == 0 else {
+                throw MissingTool(tool: name, package: packages[FileSystem.baseName(name)])
+            }
             return name
         }
-        let search = searchPath ?? ProcessInfo.processInfo.environment["PATH"].flatMap { $0.isEmpty ? nil : $0 } ?? "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
+        let search =
+            searchPath ?? ProcessInfo.processInfo.environment["PATH"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
         for folder in search.split(separator: ":") where !folder.isEmpty {
             let candidate = "\(folder)/\(name)"
             if access(candidate, X_OK) == 0 { return candidate }
@@ -58,12 +65,21 @@ public final class ChildProcess: @unchecked Sendable {
     /// Starts `tool` (a name looked up on PATH, or an absolute path) with `arguments`.
     /// - Parameter environment: the whole environment; `nil` inherits this process's.
     public init(
-        _ tool: String, _ arguments: [String], environment: [String: String]? = nil,
-        stdout: Spawn.Output = .inherit, stderr: Spawn.Output = .inherit
+        _ tool: String,
+        _ arguments: [String],
+        environment: [String: String]? = nil,
+        stdout: Spawn.Output = .inherit,
+        stderr: Spawn.Output = .inherit
     ) throws {
         let executable = try Tool.path(tool)
         command = ([tool] + arguments).joined(separator: " ")
-        let started = try Spawn.start(executable, arguments, environment: environment ?? ProcessInfo.processInfo.environment, stdout: stdout, stderr: stderr)
+        let started = try Spawn.start(
+            executable,
+            arguments,
+            environment: environment ?? ProcessInfo.processInfo.environment,
+            stdout: stdout,
+            stderr: stderr
+        )
         pid = started.pid
         standardOutput = started.stdout.map { FileHandle(fileDescriptor: $0, closeOnDealloc: true) }
         standardError = started.stderr.map { FileHandle(fileDescriptor: $0, closeOnDealloc: true) }
@@ -93,7 +109,10 @@ public final class ChildProcess: @unchecked Sendable {
         }
     }
 
-    private enum Ending { case exited(Int32), signalled(Int32) }
+    private enum Ending {
+        case exited(Int32)
+        case signalled(Int32)
+    }
     private let ended = Mutex<Ending?>(nil)
     private let reaped = Mutex(false)
 
@@ -137,7 +156,9 @@ public final class ChildProcess: @unchecked Sendable {
     /// Waits for the child to end, for at most `timeout`; returns `exitStatus`.
     @discardableResult
     public func wait(timeout: Duration) async throws -> Int32 {
-        try await waitUntil("\(command) (pid \(pid)) to exit", timeout: timeout, interval: .milliseconds(10)) { !isRunning }
+        try await waitUntil("\(command) (pid \(pid)) to exit", timeout: timeout, interval: .milliseconds(10)) {
+            !isRunning
+        }
         return exitStatus ?? -1
     }
 
@@ -181,7 +202,13 @@ public final class ChildProcess: @unchecked Sendable {
     /// Runs `tool` to completion (output discarded unless routed) within `timeout`; on time-out the
     /// group is killed and `TimedOut` thrown.
     @discardableResult
-    public static func run(_ tool: String, _ arguments: [String], timeout: Duration = .seconds(60), stdout: Spawn.Output = .null, stderr: Spawn.Output = .null) throws -> Int32 {
+    public static func run(
+        _ tool: String,
+        _ arguments: [String],
+        timeout: Duration = .seconds(60),
+        stdout: Spawn.Output = .null,
+        stderr: Spawn.Output = .null
+    ) throws -> Int32 {
         let child = try ChildProcess(tool, arguments, stdout: stdout, stderr: stderr)
         do {
             let status = try child.waitBlocking(timeout: timeout)

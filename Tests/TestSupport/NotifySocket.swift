@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import SystemSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -22,7 +22,7 @@ public func publishedSessions(_ outbox: String, named names: [String]) throws ->
     for name in names {
         let path = outbox + "/" + name
         guard let bytes = readFile(path + "/session.json"),
-              let object = try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]
+            let object = try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]
         else { throw PartialSession(name: name, missing: "session.json") }
         let published = PublishedSession(name: name, path: path, session: object)
         for scene in published.sceneEntries {
@@ -38,7 +38,9 @@ public func publishedSessions(_ outbox: String, named names: [String]) throws ->
                 }
             }
         }
-        guard FileSystem.exists(path + "/manifest.json") else { throw PartialSession(name: name, missing: "manifest.json") }
+        guard FileSystem.exists(path + "/manifest.json") else {
+            throw PartialSession(name: name, missing: "manifest.json")
+        }
         result.append(published)
     }
     return result

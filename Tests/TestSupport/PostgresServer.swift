@@ -1,5 +1,6 @@
 import Foundation
 import SystemSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,9 +20,15 @@ public final class PostgresServer: @unchecked Sendable {
 
     /// Why a server cannot be started here, or nil when it can.
     public static var unavailable: String? {
-        guard binaryFolder() != nil else { return "PostgreSQL's server is not installed (Debian package postgresql; .ci/setup test installs it)" }
-        guard (try? Tool.path("psql")) != nil else { return "psql is not installed (Debian package postgresql-client; .ci/setup test installs it)" }
-        if geteuid() == 0, getpwnam("postgres") == nil { return "running as root and there is no postgres user to run the server as" }
+        guard binaryFolder() != nil else {
+            return "PostgreSQL's server is not installed (Debian package postgresql; .ci/setup test installs it)"
+        }
+        guard (try? Tool.path("psql")) != nil else {
+            return "psql is not installed (Debian package postgresql-client; .ci/setup test installs it)"
+        }
+        if geteuid() == 0, getpwnam("postgres") == nil {
+            return "running as root and there is no postgres user to run the server as"
+        }
         return nil
     }
 
@@ -47,9 +54,15 @@ public final class PostgresServer: @unchecked Sendable {
             chown(data, user.pointee.pw_uid, user.pointee.pw_gid)
         }
         let server = PostgresServer(port: try SSHFSVolume.freePort(), data: data, binaries: binaries)
-        let initdb = try server.asServerUser(binaries + "/initdb", ["-D", data, "-A", "trust", "-U", "scenedrop", "--no-sync", "-E", "UTF8"], log: dir + "/initdb.log")
+        let initdb = try server.asServerUser(
+            binaries + "/initdb",
+            ["-D", data, "-A", "trust", "-U", "scenedrop", "--no-sync", "-E", "UTF8"],
+            log: dir + "/initdb.log"
+        )
         guard try await initdb.wait(timeout: .seconds(120)) == 0 else {
-            throw SetupFailed(what: "initdb failed: " + String(decoding: readFile(dir + "/initdb.log") ?? [], as: UTF8.self))
+            throw SetupFailed(
+                what: "initdb failed: " + String(decoding: readFile(dir + "/initdb.log") ?? [], as: UTF8.self)
+            )
         }
         try await server.startAgain()
         _ = try await server.query("CREATE DATABASE scenedrop", database: "postgres")
@@ -58,12 +71,19 @@ public final class PostgresServer: @unchecked Sendable {
 
     /// Starts the server (again) on the same port and data; returns once it answers.
     public func startAgain() async throws {
-        server = try asServerUser(binaries + "/postgres", [
-            "-D", data, "-p", "\(port)", "-h", "127.0.0.1", "-k", data, "-c", "fsync=off", "-c", "max_connections=100",
-        ], log: data + "/../postgres.log")
+        server = try asServerUser(
+            binaries + "/postgres",
+            [
+                "-D", data, "-p", "\(port)", "-h", "127.0.0.1", "-k", data, "-c", "fsync=off", "-c",
+                "max_connections=100",
+            ],
+            log: data + "/../postgres.log"
+        )
         let deadline = ContinuousClock.now + .seconds(60)
         while (try? await query("SELECT 1", database: "postgres")) != "1" {
-            guard ContinuousClock.now < deadline else { throw TimedOut(what: "PostgreSQL answering on 127.0.0.1:\(port)") }
+            guard ContinuousClock.now < deadline else {
+                throw TimedOut(what: "PostgreSQL answering on 127.0.0.1:\(port)")
+            }
             try await Task.sleep(for: .milliseconds(100))
         }
     }
@@ -80,20 +100,32 @@ public final class PostgresServer: @unchecked Sendable {
     public func query(_ sql: String, database: String = "scenedrop") async throws -> String {
         let psql = try ChildProcess("psql", arguments(sql, database: database), stdout: .pipe, stderr: .pipe)
         guard try await psql.wait(timeout: .seconds(60)) == 0 else {
-            throw SetupFailed(what: "psql failed: \(sql): " + String(decoding: psql.standardError?.readDataToEndOfFile() ?? Data(), as: UTF8.self))
+            throw SetupFailed(
+                what: "psql failed: \(sql): "
+                    + String(decoding: psql.standardError?.readDataToEndOfFile() ?? Data(), as: UTF8.self)
+            )
         }
-        return String(decoding: psql.standardOutput?.readDataToEndOfFile() ?? Data(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return String(decoding: psql.standardOutput?.readDataToEndOfFile() ?? Data(), as: UTF8.self).trimmingCharacters(
+            in: .whitespacesAndNewlines
+        )
     }
 
     private func arguments(_ sql: String, database: String) -> [String] {
-        ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", "\(port)", "-U", "scenedrop", "-d", database, "-c", sql]
+        [
+            "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", "\(port)", "-U", "scenedrop",
+            "-d", database, "-c", sql,
+        ]
     }
 
     /// As root, through `setpriv` as the postgres user (which execs, so signals reach the server itself).
     private func asServerUser(_ tool: String, _ arguments: [String], log: String) throws -> ChildProcess {
         guard geteuid() == 0 else { return try ChildProcess(tool, arguments, stdout: .null, stderr: .file(log)) }
         return try ChildProcess(
-            "setpriv", ["--reuid=postgres", "--regid=postgres", "--init-groups", tool] + arguments, stdout: .null, stderr: .file(log))
+            "setpriv",
+            ["--reuid=postgres", "--regid=postgres", "--init-groups", tool] + arguments,
+            stdout: .null,
+            stderr: .file(log)
+        )
     }
 
     struct SetupFailed: Error, CustomStringConvertible {

@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -8,7 +9,7 @@ public func descendants(of pid: pid_t) -> [(pid: pid_t, name: String)] {
     var parentOf: [pid_t: (parent: pid_t, name: String)] = [:]
     for entry in listNames("/proc") {
         guard let id = pid_t(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
-              let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")")
+            let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")")
         else { continue }
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         guard fields.count > 1, let parent = pid_t(fields[1]) else { continue }
@@ -26,6 +27,8 @@ public func descendants(of pid: pid_t) -> [(pid: pid_t, name: String)] {
 
 /// Running (not gone, not a zombie).
 public func isAlive(_ pid: pid_t) -> Bool {
-    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        let close = stat.lastIndex(of: ")")
+    else { return false }
     return stat[stat.index(after: close)...].split(separator: " ").first != "Z"
 }

@@ -1,5 +1,6 @@
 import Foundation
 import SystemSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,7 +23,9 @@ public final class RawHTTPConnection {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         inet_pton(AF_INET, host, &address.sin_addr)
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard connected == 0 else {
             let error = SystemError.current("connect", "\(host):\(port)")
@@ -53,7 +56,10 @@ public final class RawHTTPConnection {
     /// arrivals it sleeps (a task suspension, not a blocked thread), longer the longer nothing
     /// comes, up to 50 ms.
     @discardableResult
-    public func read(timeout: Duration = defaultWaitTimeout, until done: ([UInt8]) -> Bool = { _ in false }) async throws -> [UInt8] {
+    public func read(
+        timeout: Duration = defaultWaitTimeout,
+        until done: ([UInt8]) -> Bool = { _ in false }
+    ) async throws -> [UInt8] {
         let deadline = ContinuousClock.now + timeout
         var chunk = [UInt8](repeating: 0, count: 65_536)
         var pause = Duration.milliseconds(5)
@@ -61,8 +67,12 @@ public final class RawHTTPConnection {
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, Int32(MSG_DONTWAIT)) }
             if n == 0 { return buffer }
             if n < 0 {
-                guard errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR else { throw SystemError.current("recv") }
-                if ContinuousClock.now > deadline { throw TimedOut(what: "an HTTP answer (\(buffer.count) bytes so far)") }
+                guard errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR else {
+                    throw SystemError.current("recv")
+                }
+                if ContinuousClock.now > deadline {
+                    throw TimedOut(what: "an HTTP answer (\(buffer.count) bytes so far)")
+                }
                 try await Task.sleep(for: pause)
                 pause = min(pause * 2, .milliseconds(50))
                 continue
@@ -87,7 +97,12 @@ public enum RawHTTP {
     }
 
     public static func request(
-        port: Int, _ method: String = "GET", _ target: String, headers: [String: String] = [:], body: String = "", host: String = "127.0.0.1"
+        port: Int,
+        _ method: String = "GET",
+        _ target: String,
+        headers: [String: String] = [:],
+        body: String = "",
+        host: String = "127.0.0.1"
     ) async throws -> Answer {
         let connection = try RawHTTPConnection(port: port, host: host)
         var head = "\(method) \(target) HTTP/1.1\r\nHost: \(host):\(port)\r\nConnection: close\r\n"
@@ -99,7 +114,11 @@ public enum RawHTTP {
 
     public static func parse(_ bytes: [UInt8]) throws -> Answer {
         let separator: [UInt8] = [13, 10, 13, 10]
-        guard let end = (0...max(0, bytes.count - 4)).first(where: { Array(bytes[$0..<min($0 + 4, bytes.count)]) == separator }) else {
+        guard
+            let end = (0...max(0, bytes.count - 4)).first(where: {
+                Array(bytes[$0..<min($0 + 4, bytes.count)]) == separator
+            })
+        else {
             throw ParseFailure(text: String(decoding: bytes.prefix(300), as: UTF8.self))
         }
         let lines = String(decoding: bytes[..<end], as: UTF8.self).components(separatedBy: "\r\n")
@@ -122,7 +141,10 @@ public enum RawHTTP {
         var index = 0
         while index < bytes.count {
             guard let lineEnd = (index..<bytes.count - 1).first(where: { bytes[$0] == 13 && bytes[$0 + 1] == 10 }),
-                  let size = Int(String(decoding: bytes[index..<lineEnd], as: UTF8.self).split(separator: ";")[0], radix: 16), size > 0
+                let size = Int(
+                    String(decoding: bytes[index..<lineEnd], as: UTF8.self).split(separator: ";")[0],
+                    radix: 16
+                ), size > 0
             else { break }
             let start = lineEnd + 2
             out += bytes[start..<min(start + size, bytes.count)]

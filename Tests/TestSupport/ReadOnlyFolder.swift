@@ -1,4 +1,5 @@
 import SystemSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,9 +21,13 @@ public let canMakeFoldersReadOnly: Bool = {
 /// Runs `body` while nothing can be created, renamed or removed in `folder` (files in it stay readable).
 public func whileReadOnly<T>(_ folder: String, _ body: () async throws -> T) async throws -> T {
     if getuid() == 0 {
-        guard try ChildProcess.run("mount", ["--bind", folder, folder]) == 0 else { throw ChildProcessError("mount --bind \(folder) failed") }
+        guard try ChildProcess.run("mount", ["--bind", folder, folder]) == 0 else {
+            throw ChildProcessError("mount --bind \(folder) failed")
+        }
         defer { _ = try? ChildProcess.run("umount", ["-l", folder]) }
-        guard try ChildProcess.run("mount", ["-o", "remount,bind,ro", folder]) == 0 else { throw ChildProcessError("remounting \(folder) read-only failed") }
+        guard try ChildProcess.run("mount", ["-o", "remount,bind,ro", folder]) == 0 else {
+            throw ChildProcessError("remounting \(folder) read-only failed")
+        }
         return try await body()
     }
     chmod(folder, 0o555)

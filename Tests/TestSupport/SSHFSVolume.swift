@@ -1,5 +1,6 @@
 import Foundation
 import SystemSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,11 +17,16 @@ public final class SSHFSVolume: @unchecked Sendable {
 
     /// Why sshfs volumes cannot be made here, or nil when they can.
     public static var unavailable: String? {
-        guard access("/dev/fuse", R_OK | W_OK) == 0 else { return "no /dev/fuse here (FUSE is not available to this machine or container)" }
-        for tool in ["sshfs", "ssh-keygen", "fusermount3"] where (try? Tool.path(tool)) == nil {
-            return "\(tool) is not installed (Debian package \(Tool.packages[tool] ?? tool); .ci/setup test installs it)"
+        guard access("/dev/fuse", R_OK | W_OK) == 0 else {
+            return "no /dev/fuse here (FUSE is not available to this machine or container)"
         }
-        guard access("/usr/sbin/sshd", X_OK) == 0 else { return "sshd is not installed (Debian package openssh-server; .ci/setup test installs it)" }
+        for tool in ["sshfs", "ssh-keygen", "fusermount3"] where (try? Tool.path(tool)) == nil {
+            return
+                "\(tool) is not installed (Debian package \(Tool.packages[tool] ?? tool); .ci/setup test installs it)"
+        }
+        guard access("/usr/sbin/sshd", X_OK) == 0 else {
+            return "sshd is not installed (Debian package openssh-server; .ci/setup test installs it)"
+        }
         return nil
     }
 
@@ -32,18 +38,34 @@ public final class SSHFSVolume: @unchecked Sendable {
 
     /// Makes `dir/shared` and mounts it `count` times at `dir/mount-1`… through an sshd on a free port,
     /// with sshfs's own `options` (e.g. `cache=no`) on top of its defaults.
-    public static func start(in dir: String, mounts count: Int, options extra: [String] = []) async throws -> SSHFSVolume {
+    public static func start(
+        in dir: String,
+        mounts count: Int,
+        options extra: [String] = []
+    ) async throws -> SSHFSVolume {
         let keys = dir + "/ssh"
         try FileSystem.makeDirectories(keys, mode: 0o700)
         try FileSystem.makeDirectories(dir + "/shared")
         try FileSystem.makeDirectories("/run/sshd", mode: 0o755)
         for key in ["host_key", "client_key"] {
-            let keygen = try ChildProcess("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", keys + "/" + key], stdout: .null, stderr: .null)
+            let keygen = try ChildProcess(
+                "ssh-keygen",
+                ["-q", "-t", "ed25519", "-N", "", "-f", keys + "/" + key],
+                stdout: .null,
+                stderr: .null
+            )
             guard try await keygen.wait(timeout: .seconds(30)) == 0 else { throw SetupFailed(what: "ssh-keygen") }
         }
-        try FileSystem.createFile(keys + "/authorized_keys", bytes: readFile(keys + "/client_key.pub") ?? [], mode: 0o600, sync: false)
+        try FileSystem.createFile(
+            keys + "/authorized_keys",
+            bytes: readFile(keys + "/client_key.pub") ?? [],
+            mode: 0o600,
+            sync: false
+        )
         let port = try freePort()
-        try writeFile(keys + "/sshd_config", """
+        try writeFile(
+            keys + "/sshd_config",
+            """
             Port \(port)
             ListenAddress 127.0.0.1
             HostKey \(keys)/host_key
@@ -56,18 +78,34 @@ public final class SSHFSVolume: @unchecked Sendable {
             PidFile none
             Subsystem sftp internal-sftp
 
-            """)
-        let sshd = try ChildProcess("/usr/sbin/sshd", ["-D", "-e", "-f", keys + "/sshd_config"], stdout: .null, stderr: .file(dir + "/sshd.log"))
+            """
+        )
+        let sshd = try ChildProcess(
+            "/usr/sbin/sshd",
+            ["-D", "-e", "-f", keys + "/sshd_config"],
+            stdout: .null,
+            stderr: .file(dir + "/sshd.log")
+        )
         let volume = SSHFSVolume(shared: dir + "/shared", mounts: (1...count).map { dir + "/mount-\($0)" }, sshd: sshd)
         do {
             try await waitUntil("sshd listening on 127.0.0.1:\(port)") { canConnect(port: port) }
             let user = String(cString: getpwuid(geteuid()).pointee.pw_name)
             for mount in volume.mounts {
                 try FileSystem.makeDirectories(mount)
-                let options = (["port=\(port)", "IdentityFile=\(keys)/client_key", "StrictHostKeyChecking=no", "UserKnownHostsFile=/dev/null", "BatchMode=yes"] + extra)
+                let options =
+                    ([
+                        "port=\(port)", "IdentityFile=\(keys)/client_key", "StrictHostKeyChecking=no",
+                        "UserKnownHostsFile=/dev/null", "BatchMode=yes",
+                    ] + extra)
                     .joined(separator: ",")
-                volume.sshfs.append(try ChildProcess(
-                    "sshfs", ["-f", "-o", options, "\(user)@127.0.0.1:\(volume.shared)", mount], stdout: .null, stderr: .file(mount + ".log")))
+                volume.sshfs.append(
+                    try ChildProcess(
+                        "sshfs",
+                        ["-f", "-o", options, "\(user)@127.0.0.1:\(volume.shared)", mount],
+                        stdout: .null,
+                        stderr: .file(mount + ".log")
+                    )
+                )
                 try await waitUntil("\(mount) mounted") { isMounted(mount) }
             }
         } catch {
@@ -89,8 +127,13 @@ public final class SSHFSVolume: @unchecked Sendable {
     }
 
     static func isMounted(_ path: String) -> Bool {
-        let mounts = String(decoding: (try? FileSystem.readRegularFile("/proc/self/mounts", limit: 1 << 22)) ?? [], as: UTF8.self)
-        return mounts.split(separator: "\n").contains { $0.split(separator: " ").dropFirst().first.map(String.init) == path }
+        let mounts = String(
+            decoding: (try? FileSystem.readRegularFile("/proc/self/mounts", limit: 1 << 22)) ?? [],
+            as: UTF8.self
+        )
+        return mounts.split(separator: "\n").contains {
+            $0.split(separator: " ").dropFirst().first.map(String.init) == path
+        }
     }
 
     public static func freePort() throws -> Int {
@@ -101,7 +144,9 @@ public final class SSHFSVolume: @unchecked Sendable {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+            }
         }
         guard bound else { throw SetupFailed(what: "a free loopback port") }
         return Int(UInt16(bigEndian: address.sin_port))
@@ -115,7 +160,9 @@ public final class SSHFSVolume: @unchecked Sendable {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
         }
     }
 
@@ -127,9 +174,15 @@ public final class SSHFSVolume: @unchecked Sendable {
 
 /// Runs `body` with a fresh sshfs volume of `mounts` mounts, stopped (unmounted) afterwards.
 public func withSSHFSVolume<Result>(
-    mounts: Int, options: [String] = [], _ body: (SSHFSVolume) async throws -> Result
+    mounts: Int,
+    options: [String] = [],
+    _ body: (SSHFSVolume) async throws -> Result
 ) async throws -> Result {
     try await withTemporaryDirectory { dir in
-        try await withStarted({ try await SSHFSVolume.start(in: dir, mounts: mounts, options: options) }, stop: { await $0.stop() }, body)
+        try await withStarted(
+            { try await SSHFSVolume.start(in: dir, mounts: mounts, options: options) },
+            stop: { await $0.stop() },
+            body
+        )
     }
 }

@@ -13,7 +13,8 @@ public final class SceneDropProcess: @unchecked Sendable {
         if let chosen = ProcessInfo.processInfo.environment["SCENEDROP_TEST_BINARY"], !chosen.isEmpty {
             return chosen.hasPrefix("/") ? chosen : FileManager.default.currentDirectoryPath + "/" + chosen
         }
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let exe =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var dir = FileSystem.parentPath(exe)
         // The test runner may sit inside a bundle folder.
         for _ in 0..<4 where !FileSystem.exists(dir + "/scenedrop") {
@@ -29,7 +30,11 @@ public final class SceneDropProcess: @unchecked Sendable {
     /// through another program, e.g. `["unshare", "--pid", "--fork", "--mount-proc"]` for a process
     /// table of its own (a stand-in for another host).
     public init(
-        _ arguments: [String], logDirectory: String, name: String = "scenedrop", environment: [String: String] = [:], wrapper: [String] = []
+        _ arguments: [String],
+        logDirectory: String,
+        name: String = "scenedrop",
+        environment: [String: String] = [:],
+        wrapper: [String] = []
     ) throws {
         wrapped = !wrapper.isEmpty
         stderrPath = logDirectory + "/\(name).\(UInt32.random(in: 0...UInt32.max)).stderr"
@@ -43,7 +48,13 @@ public final class SceneDropProcess: @unchecked Sendable {
         for name in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"] { env[name] = nil }
         for (k, v) in environment { env[k] = v }
         let command = wrapper + [Self.binary] + arguments
-        child = try ChildProcess(command[0], Array(command.dropFirst()), environment: env, stdout: .file(stdoutPath), stderr: .file(stderrPath))
+        child = try ChildProcess(
+            command[0],
+            Array(command.dropFirst()),
+            environment: env,
+            stdout: .file(stdoutPath),
+            stderr: .file(stderrPath)
+        )
     }
 
     public var isRunning: Bool { child.isRunning }
@@ -73,20 +84,27 @@ public final class SceneDropProcess: @unchecked Sendable {
     public static func records(in log: String, _ message: String) -> [[String: String]] {
         // Tests poll this every few milliseconds over logs of thousands of lines: only the lines
         // that can hold the message are parsed (the log writes a plain message as it is).
-        let plain = !message.unicodeScalars.contains { $0 == "\"" || $0 == "\\" || $0.value < 0x20 || $0.value == 0x7F || $0.value >= 0x2028 }
+        let plain = !message.unicodeScalars.contains {
+            $0 == "\"" || $0 == "\\" || $0.value < 0x20 || $0.value == 0x7F || $0.value >= 0x2028
+        }
         let needle = "\"message\":\"\(message)\""
         return log.split(separator: "\n").compactMap { line in
             guard !plain || line.contains(needle),
-                  let data = line.data(using: .utf8),
-                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: String],
-                  object["message"] == message
+                let data = line.data(using: .utf8),
+                let object = try? JSONSerialization.jsonObject(with: data) as? [String: String],
+                object["message"] == message
             else { return nil }
             return object
         }
     }
 
     /// Runs a command to completion and returns (status, stdout, stderr); on time-out it is killed.
-    public static func run(_ arguments: [String], logDirectory: String, timeout: Duration = .seconds(120), environment: [String: String] = [:]) async throws -> (status: Int32, stdout: String, stderr: String) {
+    public static func run(
+        _ arguments: [String],
+        logDirectory: String,
+        timeout: Duration = .seconds(120),
+        environment: [String: String] = [:]
+    ) async throws -> (status: Int32, stdout: String, stderr: String) {
         let p = try SceneDropProcess(arguments, logDirectory: logDirectory, environment: environment)
         let status = try await p.waitForExit(timeout: timeout)
         return (status, p.stdout, p.stderr)

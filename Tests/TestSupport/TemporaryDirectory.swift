@@ -54,12 +54,22 @@ public func listNames(_ path: String, hidden: Bool = false) -> [String] {
 }
 
 /// A one-scene manifest, small by default so tests stay fast.
-public func manifestJSON(session: String, scenes: Int = 1, width: Int = 320, height: Int = 180, prompt: String = "A test scene") -> String {
-    let list = (1...scenes).map { "{\"scene_number\": \($0), \"image_create_prompt\": \"\(prompt) \($0)\"}" }.joined(separator: ", ")
+public func manifestJSON(
+    session: String,
+    scenes: Int = 1,
+    width: Int = 320,
+    height: Int = 180,
+    prompt: String = "A test scene"
+) -> String {
+    let list = (1...scenes).map { "{\"scene_number\": \($0), \"image_create_prompt\": \"\(prompt) \($0)\"}" }.joined(
+        separator: ", "
+    )
     return "{\"session\": \"\(session)\", \"width\": \(width), \"height\": \(height), \"scenes\": [\(list)]}"
 }
 
 /// Claims still held in `root`'s work folders, by any instance.
 public func claimsInWork(_ root: String) -> Int {
-    listNames(root + "/.scenedrop/work").filter { !$0.hasSuffix(".lock") }.reduce(0) { $0 + listNames(root + "/.scenedrop/work/" + $1, hidden: true).count }
+    listNames(root + "/.scenedrop/work").filter { !$0.hasSuffix(".lock") }.reduce(0) {
+        $0 + listNames(root + "/.scenedrop/work/" + $1, hidden: true).count
+    }
 }

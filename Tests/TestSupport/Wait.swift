@@ -19,7 +19,9 @@ public let defaultWaitTimeout = Duration.seconds(90)
 /// conditions that read logs and outboxes, kept the test pool's two threads so busy that every
 /// test's wake-ups came seconds late. A short wait is still checked often.
 public func waitUntil(
-    _ what: String, timeout: Duration = defaultWaitTimeout, interval: Duration = .milliseconds(20),
+    _ what: String,
+    timeout: Duration = defaultWaitTimeout,
+    interval: Duration = .milliseconds(20),
     _ condition: () throws -> Bool
 ) async throws {
     let clock = ContinuousClock()

@@ -1,15 +1,22 @@
 import Testing
+
 @testable import WebView
 
 /// The web view's pure parts: addresses, the token, escaping and decoding.
 @Suite struct WebViewUnitTests {
     /// Amounts and ages come from files and peers: none of them may trap (an `Int` made of 1e300 or of NaN would).
     @Test func moneyAndAgesAreTotal() {
-        #expect(Page.money(0) == "0.00" && Page.money(0.0336) == "0.03" && Page.money(12.5) == "12.50" && Page.money(-1.5) == "-1.50")
+        #expect(
+            Page.money(0) == "0.00" && Page.money(0.0336) == "0.03" && Page.money(12.5) == "12.50"
+                && Page.money(-1.5) == "-1.50"
+        )
         #expect(Page.money(.infinity) == "inf" && Page.money(-.infinity) == "-inf" && Page.money(.nan) == "nan")
         #expect(Page.money(1e300) == "1e+300" && Page.money(Double(Int.max)) == "9.223372036854776e+18")
         #expect(Page.age(45) == "45 s" && Page.age(600) == "10 min" && Page.age(7200) == "2 h")
-        #expect(Page.age(.nan) == "nan s" && Page.age(.infinity) == "inf s" && Page.age(1e300) == "1e+300 s" && Page.age(-3) == "-3 s")
+        #expect(
+            Page.age(.nan) == "nan s" && Page.age(.infinity) == "inf s" && Page.age(1e300) == "1e+300 s"
+                && Page.age(-3) == "-3 s"
+        )
     }
 
     @Test func addressesParseAndKnowLoopback() throws {
@@ -26,25 +33,73 @@ import Testing
         for bad in ["localhost", ":8080", "1.2.3.4:", "1.2.3.4:70000", "::1:80", "[::1]8080", "host:port"] {
             #expect(throws: HTTPAddress.ParseError.self, "\(bad)") { try HTTPAddress(parsing: bad) }
         }
-        #expect(try HTTPAddress(parsing: "0.0.0.0:0").url(boundPort: 4321, hostName: "render7") == "http://render7:4321/")
+        #expect(
+            try HTTPAddress(parsing: "0.0.0.0:0").url(boundPort: 4321, hostName: "render7") == "http://render7:4321/"
+        )
         #expect(v6.url(boundPort: 81, hostName: "x") == "http://[::1]:81/")
     }
 
     /// Host names and instance ids come from the coordinator's table, which any instance writes: escaped.
     @Test func theFleetSectionEscapesWhatTheRegistrySays() {
         let fleet = LiveFleet(
-            coordinator: "postgres://farm:***@db:5432/budget", reachable: false, spentTodayUSD: 1.5, reservedUSD: 0.25,
-            peers: [LiveFleet.Peer(instance: "i-1", host: "<script>x</script>", state: "lost", renewedAgoSeconds: 75, sessionsInFlight: 2, spentTodayUSD: 1)])
+            coordinator: "postgres://farm:***@db:5432/budget",
+            reachable: false,
+            spentTodayUSD: 1.5,
+            reservedUSD: 0.25,
+            peers: [
+                LiveFleet.Peer(
+                    instance: "i-1",
+                    host: "<script>x</script>",
+                    state: "lost",
+                    renewedAgoSeconds: 75,
+                    sessionsInFlight: 2,
+                    spentTodayUSD: 1
+                )
+            ]
+        )
         let html = Page.fleet(fleet)
         #expect(!html.contains("<script>") && html.contains("&lt;script&gt;"))
-        #expect(html.contains("unreachable") && html.contains("$1.50") && html.contains("$0.25 reserved") && html.contains("class=\"lost\""))
+        #expect(
+            html.contains("unreachable") && html.contains("$1.50") && html.contains("$0.25 reserved")
+                && html.contains("class=\"lost\"")
+        )
         let live = LiveState(
-            inbox: .init(count: 0, oldestAgeSeconds: nil), inFlight: [], spentTodayUSD: 0, dailyBudgetUSD: nil, cacheHits: 0, conditions: [],
-            published: 0, quarantined: 0, requeued: 0, fleet: fleet)
-        #expect(Page.page(live: live, sessions: [], quarantine: [], quarantineTotal: 0, quarantineLimit: 50).contains("<h2>Fleet</h2>"))
-        #expect(!Page.page(live: LiveState(
-            inbox: .init(count: 0, oldestAgeSeconds: nil), inFlight: [], spentTodayUSD: 0, dailyBudgetUSD: nil, cacheHits: 0, conditions: [],
-            published: 0, quarantined: 0, requeued: 0), sessions: [], quarantine: [], quarantineTotal: 0, quarantineLimit: 50).contains("Fleet"), "no section without a coordinator")
+            inbox: .init(count: 0, oldestAgeSeconds: nil),
+            inFlight: [],
+            spentTodayUSD: 0,
+            dailyBudgetUSD: nil,
+            cacheHits: 0,
+            conditions: [],
+            published: 0,
+            quarantined: 0,
+            requeued: 0,
+            fleet: fleet
+        )
+        #expect(
+            Page.page(live: live, sessions: [], quarantine: [], quarantineTotal: 0, quarantineLimit: 50).contains(
+                "<h2>Fleet</h2>"
+            )
+        )
+        #expect(
+            !Page.page(
+                live: LiveState(
+                    inbox: .init(count: 0, oldestAgeSeconds: nil),
+                    inFlight: [],
+                    spentTodayUSD: 0,
+                    dailyBudgetUSD: nil,
+                    cacheHits: 0,
+                    conditions: [],
+                    published: 0,
+                    quarantined: 0,
+                    requeued: 0
+                ),
+                sessions: [],
+                quarantine: [],
+                quarantineTotal: 0,
+                quarantineLimit: 50
+            ).contains("Fleet"),
+            "no section without a coordinator"
+        )
     }
 
     @Test func tokenMatchesOnlyItself() {
@@ -57,11 +112,16 @@ import Testing
     }
 
     @Test func escapingLeavesNoMarkup() {
-        #expect(HTML.escape(#"<a href="x" onclick='y'>&`"#) == "&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&#96;")
+        #expect(
+            HTML.escape(#"<a href="x" onclick='y'>&`"#) == "&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&#96;"
+        )
         #expect(HTML.escape("plain ünïcode") == "plain ünïcode")
         #expect(HTML.segment("a b/../c?d#e%") == "a%20b%2F..%2Fc%3Fd%23e%25")
         #expect(HTML.segment("ep-42_x.json") == "ep-42_x.json")
-        #expect(LiveEvents.scrub(#"{"a":"</script><b>&\#u{2028}"}"#) == #"{"a":"\u003c/script\u003e\u003cb\u003e\u0026\u2028"}"#)
+        #expect(
+            LiveEvents.scrub(#"{"a":"</script><b>&\#u{2028}"}"#)
+                == #"{"a":"\u003c/script\u003e\u003cb\u003e\u0026\u2028"}"#
+        )
     }
 
     @Test func percentDecodingRefusesWhatItCannotRead() {
@@ -74,6 +134,8 @@ import Testing
 
     @Test func onlyPlainNamesAreEverLookedUp() {
         for name in ["scene-001.png", "a b.json", "<x>.json"] { #expect(OutboxReader.isPlainName(name)) }
-        for name in ["", ".", "..", ".thumbs", "a/b", "../x", "/etc/passwd", "a\0b", "a\\b"] { #expect(!OutboxReader.isPlainName(name), "\(name)") }
+        for name in ["", ".", "..", ".thumbs", "a/b", "../x", "/etc/passwd", "a\0b", "a\\b"] {
+            #expect(!OutboxReader.isPlainName(name), "\(name)")
+        }
     }
 }

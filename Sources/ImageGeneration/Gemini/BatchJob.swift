@@ -59,7 +59,8 @@ public struct BatchJob: Sendable, Equatable {
     public static func isValidName(_ name: String) -> Bool {
         guard name.hasPrefix("batches/") else { return false }
         let id = name.dropFirst("batches/".count)
-        return !id.isEmpty && id.count <= 128 && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
+        return !id.isEmpty && id.count <= 128
+            && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
     }
 }
 
@@ -114,7 +115,7 @@ enum BatchWire {
 
     static func job(_ body: [UInt8]) -> BatchJob? {
         guard let operation = try? JSONDecoder().decode(Operation.self, from: Data(body)),
-              let name = operation.name ?? operation.metadata?.name, BatchJob.isValidName(name)
+            let name = operation.name ?? operation.metadata?.name, BatchJob.isValidName(name)
         else { return nil }
         let state = BatchJob.State(wire: operation.metadata?.state ?? operation.state)
         let output = operation.metadata?.output ?? operation.output ?? operation.response
@@ -124,8 +125,14 @@ enum BatchWire {
                 answer = GeminiResponse.interpret(response)
             } else {
                 let error = item.error
-                let words = [error?.code.map { "code \($0)" }, error?.status, error?.message].compactMap { $0 }.joined(separator: " ")
-                answer = .failure(.invalidResponse("the batch job's answer for this request is an error: " + (words.isEmpty ? "no detail" : words)))
+                let words = [error?.code.map { "code \($0)" }, error?.status, error?.message].compactMap { $0 }.joined(
+                    separator: " "
+                )
+                answer = .failure(
+                    .invalidResponse(
+                        "the batch job's answer for this request is an error: " + (words.isEmpty ? "no detail" : words)
+                    )
+                )
             }
             return BatchJob.Response(key: item.metadata?.key, answer: answer)
         }

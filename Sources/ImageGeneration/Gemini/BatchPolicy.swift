@@ -18,8 +18,12 @@ public struct BatchPolicy: Sendable, Equatable {
     public var maxScenesPerJob: Int
 
     public init(
-        firstPoll: Double = 10, factor: Double = 1.5, maxPoll: Double = 300, deadline: Double = 24 * 3600,
-        maxInlineBytes: Int = 19_000_000, maxScenesPerJob: Int = 100
+        firstPoll: Double = 10,
+        factor: Double = 1.5,
+        maxPoll: Double = 300,
+        deadline: Double = 24 * 3600,
+        maxInlineBytes: Int = 19_000_000,
+        maxScenesPerJob: Int = 100
     ) {
         self.firstPoll = firstPoll
         self.factor = factor

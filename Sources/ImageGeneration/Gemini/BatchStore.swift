@@ -36,7 +36,14 @@ public struct BatchRecord: Codable, Sendable, Equatable {
     public var host: String
     public var jobs: [Job]
 
-    public init(session: String, manifestSHA256: String, model: String, imageSize: String?, submitted: Double, jobs: [Job]) {
+    public init(
+        session: String,
+        manifestSHA256: String,
+        model: String,
+        imageSize: String?,
+        submitted: Double,
+        jobs: [Job]
+    ) {
         self.session = session
         self.manifestSHA256 = manifestSHA256
         self.model = model
@@ -73,7 +80,9 @@ public struct BatchStore: Sendable {
     func publishedPath(_ session: String) -> String { directory + "/" + session + ".finished" }
 
     func publishedSHA256(_ session: String) -> String? {
-        (try? FileSystem.readRegularFile(publishedPath(session), limit: 256)).map { String(decoding: $0, as: UTF8.self) }
+        (try? FileSystem.readRegularFile(publishedPath(session), limit: 256)).map {
+            String(decoding: $0, as: UTF8.self)
+        }
     }
 
     public func load(_ session: String) -> BatchRecord? {
@@ -98,7 +107,11 @@ public struct BatchStore: Sendable {
     public func update(_ record: BatchRecord) throws(SystemError) -> Bool {
         try Self.writes.withLock { _ throws(SystemError) -> Bool in
             if let current = load(record.session), current.manifestSHA256 != record.manifestSHA256 { return false }
-            if load(record.session) == nil, let published = publishedSHA256(record.session), published != record.manifestSHA256 { return false }
+            if load(record.session) == nil, let published = publishedSHA256(record.session),
+                published != record.manifestSHA256
+            {
+                return false
+            }
             try write(record)
             return true
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import SystemSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -28,7 +29,14 @@ public final class CostLedger: Sendable {
         public var refund: Bool?
 
         public init(
-            id: String? = nil, time: String, model: String, imageSize: String?, costUSD: Double, session: String, scene: Int, priority: String? = nil
+            id: String? = nil,
+            time: String,
+            model: String,
+            imageSize: String?,
+            costUSD: Double,
+            session: String,
+            scene: Int,
+            priority: String? = nil
         ) {
             self.id = id
             self.priority = priority
@@ -75,7 +83,9 @@ public final class CostLedger: Sendable {
 
     /// The ledger files of a folder, and the single file of versions before per-instance ledgers.
     public static func files(in directory: String) -> [String] {
-        let names = ((try? FileSystem.list(directory)) ?? []).map(\.name).filter { $0.hasSuffix(".jsonl") && !$0.hasPrefix(".") }
+        let names = ((try? FileSystem.list(directory)) ?? []).map(\.name).filter {
+            $0.hasSuffix(".jsonl") && !$0.hasPrefix(".")
+        }
         return names.sorted().map { directory + "/" + $0 } + [FileSystem.parentPath(directory) + "/ledger.jsonl"]
     }
 
@@ -158,7 +168,9 @@ public final class CostLedger: Sendable {
             for file in files {
                 var read = tally.files[file] ?? (0, 0)
                 // Another host's appends must count at once: the size is asked past the attribute cache.
-                guard let size = FileSystem.freshSize(file), size > read.offset, let handle = FileHandle(forReadingAtPath: file) else { continue }
+                guard let size = FileSystem.freshSize(file), size > read.offset,
+                    let handle = FileHandle(forReadingAtPath: file)
+                else { continue }
                 defer { try? handle.close() }
                 try? handle.seek(toOffset: UInt64(read.offset))
                 let data = (try? handle.readToEnd()) ?? Data()
@@ -177,7 +189,9 @@ public final class CostLedger: Sendable {
     public static func total(of data: some Collection<UInt8>, on day: String) -> Double {
         var sum = 0.0
         for line in data.split(separator: 0x0A) {
-            guard let entry = try? JSONDecoder().decode(Entry.self, from: Data(line)), entry.time.hasPrefix(day) else { continue }
+            guard let entry = try? JSONDecoder().decode(Entry.self, from: Data(line)), entry.time.hasPrefix(day) else {
+                continue
+            }
             sum += entry.costUSD
         }
         return sum
@@ -193,7 +207,9 @@ public final class CostLedger: Sendable {
             var charges: [(instance: String, entry: Entry)] = []
             var refunded: Set<String> = []
             for line in data.split(separator: 0x0A) {
-                guard let entry = try? JSONDecoder().decode(Entry.self, from: Data(line)), let id = entry.id, days.contains(day(of: entry)) else { continue }
+                guard let entry = try? JSONDecoder().decode(Entry.self, from: Data(line)), let id = entry.id,
+                    days.contains(day(of: entry))
+                else { continue }
                 if entry.refund == true { refunded.insert(id) } else { charges.append((instance, entry)) }
             }
             return charges.filter { !refunded.contains($0.entry.id ?? "") }

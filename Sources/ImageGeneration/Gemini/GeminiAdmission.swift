@@ -43,7 +43,10 @@ public struct GeminiAdmission: Sendable {
 
     public enum GateChange: Sendable, Equatable { case none, wentDown, cameBack }
 
-    enum Gate: Sendable, Equatable { case unproven, probing, open, unreachable(until: Double, message: String) }
+    enum Gate: Sendable, Equatable {
+        case unproven, probing, open
+        case unreachable(until: Double, message: String)
+    }
 
     public private(set) var health = ModelHealth()
     private var buckets: [String: TokenBucket] = [:]
@@ -67,10 +70,15 @@ public struct GeminiAdmission: Sendable {
     ///   - wallNow: seconds since the epoch (retirements until a daily quota resets).
     public mutating func decide(_ ask: Ask, now: Double, wallNow: Double) -> Decision {
         if let disabled = health.providerDisabled {
-            return .fallBack(disabled, message: disabledBecause ?? "gemini is disabled for this run (\(disabled.rawValue))", stopHere: true)
+            return .fallBack(
+                disabled,
+                message: disabledBecause ?? "gemini is disabled for this run (\(disabled.rawValue))",
+                stopHere: true
+            )
         }
         if case .retired(let reason) = health.availability(of: ask.model, wallNow: wallNow) {
-            let message = because[ask.model] ?? "\(ask.model) is not used again in this run or today (\(reason.rawValue))"
+            let message =
+                because[ask.model] ?? "\(ask.model) is not used again in this run or today (\(reason.rawValue))"
             return .fallBack(reason, message: message, stopHere: false)
         }
         switch gate {
@@ -89,8 +97,11 @@ public struct GeminiAdmission: Sendable {
         }
         if let budget = ask.dailyBudget, let spent = ask.spentToday, spent >= budget {
             return .fallBack(
-                .budgetExceeded, message: "today's spend reached the daily budget of $\(budget); paid providers wait for the next UTC day",
-                stopHere: true)
+                .budgetExceeded,
+                message:
+                    "today's spend reached the daily budget of $\(budget); paid providers wait for the next UTC day",
+                stopHere: true
+            )
         }
         var holdsTurn = ask.holdsTurn
         var until = now
@@ -110,10 +121,15 @@ public struct GeminiAdmission: Sendable {
     /// stall everyone, so work goes on.
     /// `newlyDisabled` is true the first time the provider is disabled (log it once).
     public mutating func probeVerdict(
-        _ answer: GeminiAnswer, model: String, message: String?, now: Double, wallNow: Double
+        _ answer: GeminiAnswer,
+        model: String,
+        message: String?,
+        now: Double,
+        wallNow: Double
     ) -> (change: GateChange, newlyDisabled: Bool) {
         switch answer {
-        case .failure(.http(400, _, _, _, "API_KEY_INVALID")), .failure(.http(401, _, _, _, _)), .failure(.http(403, _, _, _, _)):
+        case .failure(.http(400, _, _, _, "API_KEY_INVALID")), .failure(.http(401, _, _, _, _)),
+            .failure(.http(403, _, _, _, _)):
             disabledBecause = disabledBecause ?? message
             health.apply(.providerForRun, reason: .invalidAPIKey, model: model, now: wallNow)
         case .failure(.http(404, _, _, _, _)):
@@ -149,7 +165,13 @@ public struct GeminiAdmission: Sendable {
 
     /// Records a final failure of `scope` (an unreachable endpoint goes to `markUnreachable`); returns
     /// true the first time the provider is disabled (log it once).
-    public mutating func apply(_ scope: RetryPolicy.Scope, reason: FallbackReason, model: String, message: String, wallNow: Double) -> Bool {
+    public mutating func apply(
+        _ scope: RetryPolicy.Scope,
+        reason: FallbackReason,
+        model: String,
+        message: String,
+        wallNow: Double
+    ) -> Bool {
         if scope == .providerForRun { disabledBecause = disabledBecause ?? message }
         health.apply(scope, reason: reason, model: model, now: wallNow)
         return newlyDisabled()
@@ -174,13 +196,19 @@ public struct GeminiAdmission: Sendable {
             lines.append("Gemini is off for this run: \(disabledBecause ?? disabled.rawValue)")
         }
         if case .unreachable(let until, let message) = gate, now < until {
-            lines.append("the Gemini API cannot be reached (\(message)); trying again in \(Int(saturating: (until - now).rounded(.up))) s")
+            lines.append(
+                "the Gemini API cannot be reached (\(message)); trying again in \(Int(saturating: (until - now).rounded(.up))) s"
+            )
         }
         for retired in health.retirements(wallNow: wallNow) {
             if let until = retired.until {
-                lines.append("\(retired.model) is retired until \(WallClock.rfc3339(until)) (\(retired.reason.rawValue))")
+                lines.append(
+                    "\(retired.model) is retired until \(WallClock.rfc3339(until)) (\(retired.reason.rawValue))"
+                )
             } else {
-                lines.append("\(retired.model) is not used again in this run (\(retired.reason.rawValue)\(because[retired.model].map { ": " + $0 } ?? ""))")
+                lines.append(
+                    "\(retired.model) is not used again in this run (\(retired.reason.rawValue)\(because[retired.model].map { ": " + $0 } ?? ""))"
+                )
             }
         }
         return lines

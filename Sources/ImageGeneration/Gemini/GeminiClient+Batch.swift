@@ -1,5 +1,5 @@
-import Foundation
 import AsyncHTTPClient
+import Foundation
 import NIOCore
 import NIOHTTP1
 
@@ -35,7 +35,9 @@ extension GeminiClient {
 
     /// `GET {base}/v1beta/{name}`: the job's state, and its answers once it succeeded.
     public func batch(named name: String) async -> BatchAnswer {
-        guard BatchJob.isValidName(name) else { return .failure(.invalidResponse("\"\(name)\" is not a batch job name")) }
+        guard BatchJob.isValidName(name) else {
+            return .failure(.invalidResponse("\"\(name)\" is not a batch job name"))
+        }
         var request = HTTPClientRequest(url: "\(baseURL)/v1beta/\(name)")
         request.method = .GET
         return await batchCall(request, limit: Self.maxBatchBodyBytes)
@@ -63,15 +65,20 @@ extension GeminiClient {
         var token: String?
         for _ in 0..<pages {
             var url = "\(baseURL)/v1beta/batches?pageSize=100"
-            if let token { url += "&pageToken=" + (token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? token) }
+            if let token {
+                url += "&pageToken=" + (token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? token)
+            }
             var request = HTTPClientRequest(url: url)
             request.method = .GET
             request.headers.add(name: "x-goog-api-key", value: key.value)
             do {
                 let (status, bytes) = try await exchange(request, timeout: Self.batchTimeout, limit: 16 << 20)
                 guard status == 200 else { return .failure(GeminiResponse.error(status: status, body: bytes)) }
-                guard let page = BatchWire.page(bytes) else { return .failure(.invalidResponse("the batch list is not JSON of the expected shape")) }
-                if let found = page.jobs.first(where: { $0.displayName == displayName && BatchJob.isValidName($0.name) }) {
+                guard let page = BatchWire.page(bytes) else {
+                    return .failure(.invalidResponse("the batch list is not JSON of the expected shape"))
+                }
+                if let found = page.jobs.first(where: { $0.displayName == displayName && BatchJob.isValidName($0.name) }
+                ) {
                     return .found(found.name)
                 }
                 guard let next = page.next else { return .notFound }

@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import SystemSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,7 +23,11 @@ public struct GeminiClient: Sendable {
     public let clock: MonotonicClock
 
     public init(
-        http: HTTPClient, baseURL: String, key: GeminiKey, timeout: Duration = .seconds(60), maxBodyBytes: Int = 48 << 20,
+        http: HTTPClient,
+        baseURL: String,
+        key: GeminiKey,
+        timeout: Duration = .seconds(60),
+        maxBodyBytes: Int = 48 << 20,
         clock: MonotonicClock = .continuous
     ) {
         self.clock = clock
@@ -52,7 +57,8 @@ public struct GeminiClient: Sendable {
     ///   AsyncHTTPClient's default of 8 would quietly cap parallel requests to a plain-HTTP endpoint
     ///   (HTTP/2, which the real API speaks over TLS, multiplexes and is not affected).
     public static func withHTTPClient<Result>(
-        connectTimeout: Duration = .seconds(10), connections: Int = 8,
+        connectTimeout: Duration = .seconds(10),
+        connections: Int = 8,
         isolation: isolated (any Actor)? = #isolation,
         _ body: (HTTPClient) async throws -> Result
     ) async throws -> Result {
@@ -87,7 +93,9 @@ public struct GeminiClient: Sendable {
         request.headers.add(name: "x-goog-api-key", value: key.value)
         do {
             let (status, bytes) = try await exchange(request, timeout: .seconds(30), limit: 1 << 20)
-            return status == 200 ? .noImage(.noImage, message: "model \(model) is available") : .failure(GeminiResponse.error(status: status, body: bytes))
+            return status == 200
+                ? .noImage(.noImage, message: "model \(model) is available")
+                : .failure(GeminiResponse.error(status: status, body: bytes))
         } catch {
             return .failure(failure(for: error, limit: 1 << 20))
         }
@@ -98,9 +106,14 @@ public struct GeminiClient: Sendable {
     ///
     /// Every body that is not an image answer is scrubbed of the process's secrets before anyone reads it: a
     /// server may quote the key back in an error, and a message cut to length could otherwise keep half of it.
-    func exchange(_ request: HTTPClientRequest, timeout: Duration, limit: Int) async throws -> (status: Int, body: [UInt8]) {
+    func exchange(
+        _ request: HTTPClientRequest,
+        timeout: Duration,
+        limit: Int
+    ) async throws -> (status: Int, body: [UInt8]) {
         let (status, location, body) = try await Self.within(timeout, clock: clock) { [http] in
-            let nanoseconds = Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+            let nanoseconds =
+                Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
             let response = try await http.execute(request, timeout: .nanoseconds(nanoseconds))
             let status = Int(response.status.code)
             if (300..<400).contains(status) {
@@ -128,26 +141,46 @@ public struct GeminiClient: Sendable {
             let target = redirect.location.map { "to \(key.scrub(String($0.prefix(300)))) " } ?? ""
             return .http(
                 status: redirect.status,
-                message: "\(redirect.status): the API answered with a redirect \(target)which SceneDrop does not follow (the key would go with it); check --gemini-base-url")
+                message:
+                    "\(redirect.status): the API answered with a redirect \(target)which SceneDrop does not follow (the key would go with it); check --gemini-base-url"
+            )
         case is NIOTooManyBytesError:
             return .invalidResponse("the response body is larger than \(limit) bytes")
         case let error as NIOConnectionError:
             // A host name: resolved, then every address tried (happy eyeballs).
             let lookup = error.dnsAError ?? error.dnsAAAAError
             let connect = error.connectionErrors.first.map { Self.reason($0.error) }
-            return .unreachable(Self.unreachableMessage(host: error.host, port: error.port, dnsError: lookup.map { String(describing: $0) }, connectError: connect))
+            return .unreachable(
+                Self.unreachableMessage(
+                    host: error.host,
+                    port: error.port,
+                    dnsError: lookup.map { String(describing: $0) },
+                    connectError: connect
+                )
+            )
         case let error as IOError where Self.connectErrnos.contains(error.errnoCode):
             // An address literal: no lookup, the connect itself failed.
-            return .unreachable(Self.unreachableMessage(host: endpoint, port: nil, dnsError: nil, connectError: Self.reason(error)))
+            return .unreachable(
+                Self.unreachableMessage(host: endpoint, port: nil, dnsError: nil, connectError: Self.reason(error))
+            )
         case let error as HTTPClientError where error == .connectTimeout:
-            return .unreachable(Self.unreachableMessage(host: endpoint, port: nil, dnsError: nil, connectError: "no answer within the connect timeout"))
+            return .unreachable(
+                Self.unreachableMessage(
+                    host: endpoint,
+                    port: nil,
+                    dnsError: nil,
+                    connectError: "no answer within the connect timeout"
+                )
+            )
         default:
             return .connection(key.scrub(String(describing: error)))
         }
     }
 
     /// errno values a connect(2) fails with when the endpoint cannot be reached.
-    static let connectErrnos: Set<Int32> = [ECONNREFUSED, ENETUNREACH, EHOSTUNREACH, ETIMEDOUT, EADDRNOTAVAIL, ENETDOWN]
+    static let connectErrnos: Set<Int32> = [
+        ECONNREFUSED, ENETUNREACH, EHOSTUNREACH, ETIMEDOUT, EADDRNOTAVAIL, ENETDOWN,
+    ]
 
     /// `host:port` of the base URL, for messages.
     public var endpoint: String {
@@ -157,7 +190,8 @@ public struct GeminiClient: Sendable {
     }
 
     /// What a log line and a scene's `fallback.tried[].error` say: the cause in words.
-    public static func unreachableMessage(host: String, port: Int?, dnsError: String?, connectError: String?) -> String {
+    public static func unreachableMessage(host: String, port: Int?, dnsError: String?, connectError: String?) -> String
+    {
         let target = port.map { "\(host):\($0)" } ?? host
         if let dnsError { return "cannot resolve \(host) (DNS lookup failed: \(dnsError))" }
         return "cannot connect to \(target): \(connectError ?? "no address could be reached")"
@@ -169,7 +203,11 @@ public struct GeminiClient: Sendable {
     }
 
     /// Runs `operation` with a total deadline: the first of the two to finish wins, the other is cancelled.
-    static func within<T: Sendable>(_ limit: Duration, clock: MonotonicClock, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+    static func within<T: Sendable>(
+        _ limit: Duration,
+        clock: MonotonicClock,
+        _ operation: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
         try await withThrowingTaskGroup(of: T.self) { group in
             group.addTask { try await operation() }
             group.addTask {

@@ -21,7 +21,12 @@ extension GeminiProvider {
 
     /// One model of the plan: one admission decision per request (quota line, rate turn, key probe,
     /// budget, retirement), then the request and, for an image, its check and resize.
-    func attempt(_ step: ModelPlan.Step, prompt: String, request: ImageRequest, phases: ProviderPhases) async -> StepOutcome {
+    func attempt(
+        _ step: ModelPlan.Step,
+        prompt: String,
+        request: ImageRequest,
+        phases: ProviderPhases
+    ) async -> StepOutcome {
         var progress = AttemptState()
         let outcome = await attempt(step, prompt: prompt, request: request, phases: phases, &progress)
         // Whatever the outcome, this scene no longer holds a place in the line.
@@ -30,29 +35,48 @@ extension GeminiProvider {
     }
 
     private func attempt(
-        _ step: ModelPlan.Step, prompt: String, request: ImageRequest, phases: ProviderPhases, _ progress: inout AttemptState
+        _ step: ModelPlan.Step,
+        prompt: String,
+        request: ImageRequest,
+        phases: ProviderPhases,
+        _ progress: inout AttemptState
     ) async -> StepOutcome {
-        let body = GeminiRequestBody(prompt: prompt, aspectRatio: request.aspectRatio.description, imageSize: step.imageSize)
+        let body = GeminiRequestBody(
+            prompt: prompt,
+            aspectRatio: request.aspectRatio.description,
+            imageSize: step.imageSize
+        )
         while true {
             // With the coordinator the reservation in `send` decides the budget, exactly: reading every
             // ledger file here as well would only add a folder listing per request.
             let spent = dailyBudget == nil || coordinator != nil ? nil : await ledger?.spentToday(now: now())
-            let ask = GeminiAdmission.Ask(model: step.model, holdsTurn: progress.holdsTurn, spentToday: spent, dailyBudget: dailyBudget)
-            guard let decision = try? await state.admit(ask, wallNow: now()) else { return .cancelled(attempts: progress.attempts) }
+            let ask = GeminiAdmission.Ask(
+                model: step.model,
+                holdsTurn: progress.holdsTurn,
+                spentToday: spent,
+                dailyBudget: dailyBudget
+            )
+            guard let decision = try? await state.admit(ask, wallNow: now()) else {
+                return .cancelled(attempts: progress.attempts)
+            }
             switch decision {
             case .fallBack(let reason, let message, let stopHere):
                 return .failed(reason, message: message, attempts: progress.attempts, stopHere: stopHere)
             case .wait(let until, let holds):
                 progress.holdsTurn = holds
                 phases.progress(.waiting(model: step.model, untilWall: now() + max(0, until - clock.now())))
-                guard (try? await clock.sleep(until: until)) != nil else { return .cancelled(attempts: progress.attempts) }
+                guard (try? await clock.sleep(until: until)) != nil else {
+                    return .cancelled(attempts: progress.attempts)
+                }
                 continue
             case .awaitProbe:
                 continue
             case .probe:
                 // Decide again after a verdict that leaves work to do: the probe may have found this model
                 // missing (404) while others waited for it.
-                if let stop = await probeForEveryone(step.model, phases: phases, attempts: progress.attempts) { return stop }
+                if let stop = await probeForEveryone(step.model, phases: phases, attempts: progress.attempts) {
+                    return stop
+                }
                 continue
             case .send:
                 progress.holdsTurn = false
@@ -62,15 +86,30 @@ extension GeminiProvider {
             do {
                 let paid = step.pricePerImage.map { (price: $0, step: step, request: request, id: CostLedger.newID()) }
                 exchange = try await phases.request({
-                    await send(step.model, body: body, ticket: ticket, attempt: progress.attempts + 1, paid: paid, phases: phases)
+                    await send(
+                        step.model,
+                        body: body,
+                        ticket: ticket,
+                        attempt: progress.attempts + 1,
+                        paid: paid,
+                        phases: phases
+                    )
                 }) { sent in
                     guard case .answer(.image(let bytes, _)) = sent else { return nil }
-                    let (width, height, format, limit) = (request.width, request.height, request.format, catalog.answerPixelLimit)
+                    let (width, height, format, limit) = (
+                        request.width, request.height, request.format, catalog.answerPixelLimit
+                    )
                     // cover decodes every pixel (refusing a truncated or corrupt image, and one whose header declares
                     // more pixels than any model answers with, undecoded) before it scales.
                     return {
                         Result { () throws(ImagingError) in
-                            try ImageResizer.cover(bytes, width: width, height: height, format: format, maxPixels: limit)
+                            try ImageResizer.cover(
+                                bytes,
+                                width: width,
+                                height: height,
+                                format: format,
+                                maxPixels: limit
+                            )
                         }
                     }
                 }
@@ -86,7 +125,15 @@ extension GeminiProvider {
             case .overBudget(let message):
                 return .failed(.budgetExceeded, message: message, attempts: progress.attempts, stopHere: true)
             case .coordinatorDown(let message):
-                if let stop = await waitForCoordinator(message, model: step.model, request: request, phases: phases, &progress) { return stop }
+                if let stop = await waitForCoordinator(
+                    message,
+                    model: step.model,
+                    request: request,
+                    phases: phases,
+                    &progress
+                ) {
+                    return stop
+                }
                 continue
             case .ledgerUnwritable(let message):
                 if let stop = await waitForLedger(message, model: step.model, phases: phases, &progress) { return stop }
@@ -95,7 +142,14 @@ extension GeminiProvider {
                 answer = answered
                 progress.attempts += 1
             }
-            if let stop = await outcome(of: answer, processed: exchange.processed, step: step, prompt: prompt, request: request, &progress) {
+            if let stop = await outcome(
+                of: answer,
+                processed: exchange.processed,
+                step: step,
+                prompt: prompt,
+                request: request,
+                &progress
+            ) {
                 return stop
             }
         }
@@ -103,12 +157,23 @@ extension GeminiProvider {
 
     /// What an answer means for the scene; nil: ask again (a retry, or back in the quota line).
     func outcome(
-        of answer: GeminiAnswer, processed: Result<[UInt8], ImagingError>?, step: ModelPlan.Step, prompt: String, request: ImageRequest,
+        of answer: GeminiAnswer,
+        processed: Result<[UInt8], ImagingError>?,
+        step: ModelPlan.Step,
+        prompt: String,
+        request: ImageRequest,
         _ progress: inout AttemptState
     ) async -> StepOutcome? {
         switch answer {
         case .image(_, let mimeType):
-            return await checked(processed, claimed: mimeType, step: step, prompt: prompt, request: request, attempts: progress.attempts)
+            return await checked(
+                processed,
+                claimed: mimeType,
+                step: step,
+                prompt: prompt,
+                request: request,
+                attempts: progress.attempts
+            )
         case .noImage(let reason, let message):
             // 200 answers are final: a safety block goes straight to the placeholder.
             return .failed(reason, message: message, attempts: progress.attempts, stopHere: reason == .safetyBlocked)
@@ -141,7 +206,14 @@ extension GeminiProvider {
     /// `id`: the charge's id, the reservation's when the coordinator keeps the budget.
     typealias Paid = (price: Double, step: ModelPlan.Step, request: ImageRequest, id: String)
 
-    func send(_ model: String, body: GeminiRequestBody, ticket: UInt64?, attempt: Int, paid: Paid?, phases: ProviderPhases) async -> Sent {
+    func send(
+        _ model: String,
+        body: GeminiRequestBody,
+        ticket: UInt64?,
+        attempt: Int,
+        paid: Paid?,
+        phases: ProviderPhases
+    ) async -> Sent {
         // The budget again, now that the permit is held (and before the quota line counts a request):
         // scenes that passed the admission while others were paying must not all go out, or a budget
         // is off by every scene waiting for a permit, not only by the requests in flight. With the
@@ -152,11 +224,15 @@ extension GeminiProvider {
             case .granted: reserved = true
             case .exceeded(let committed):
                 let shown = (committed * 10_000).rounded() / 10_000
-                return .overBudget("today's spend and reservations across all instances ($\(shown)) leave no room for this image within the daily budget of $\(dailyBudget)")
+                return .overBudget(
+                    "today's spend and reservations across all instances ($\(shown)) leave no room for this image within the daily budget of $\(dailyBudget)"
+                )
             case .unavailable(let message): return .coordinatorDown(message)
             }
         } else if let dailyBudget, let ledger, await ledger.spentToday(now: now()) >= dailyBudget {
-            return .overBudget("today's spend reached the daily budget of $\(dailyBudget) while this scene waited for a request slot")
+            return .overBudget(
+                "today's spend reached the daily budget of $\(dailyBudget) while this scene waited for a request slot"
+            )
         }
         switch await state.admitQuota(model, ticket: ticket) {
         case .wait(let until, let ticket):
@@ -174,15 +250,26 @@ extension GeminiProvider {
                 let appended = await ledger.append(entry)
                 guard appended.written else {
                     if appended.changed {
-                        logger.error("paid requests stopped: the cost ledger cannot be written", metadata: [
-                            "scenedrop.ledger": "\(ledger.path)", "scenedrop.budget": "\(dailyBudget.map { String($0) } ?? "none")",
-                        ])
+                        logger.error(
+                            "paid requests stopped: the cost ledger cannot be written",
+                            metadata: [
+                                "scenedrop.ledger": "\(ledger.path)",
+                                "scenedrop.budget": "\(dailyBudget.map { String($0) } ?? "none")",
+                            ]
+                        )
                     }
                     await state.unanswered(model)
                     if reserved { await coordinator?.release(paid.id) }
-                    return .ledgerUnwritable("the cost ledger \(ledger.path) cannot be written (a full or read-only disk?), so no paid request was sent")
+                    return .ledgerUnwritable(
+                        "the cost ledger \(ledger.path) cannot be written (a full or read-only disk?), so no paid request was sent"
+                    )
                 }
-                if appended.changed { logger.notice("cost ledger writable again; paid requests resume", metadata: ["scenedrop.ledger": "\(ledger.path)"]) }
+                if appended.changed {
+                    logger.notice(
+                        "cost ledger writable again; paid requests resume",
+                        metadata: ["scenedrop.ledger": "\(ledger.path)"]
+                    )
+                }
                 charged = entry
             }
             phases.progress(.requesting(model: model, attempt: attempt))
@@ -196,40 +283,66 @@ extension GeminiProvider {
     /// nothing can be paid for unrecorded. With one it waits, looking again every few seconds, for at most
     /// `--coordinator-wait` from its first look, like a scene whose budget's coordinator is down; then
     /// `budget_unavailable` (nil: look again).
-    func waitForLedger(_ message: String, model: String, phases: ProviderPhases, _ progress: inout AttemptState) async -> StepOutcome? {
-        guard dailyBudget != nil else { return .failed(.ledgerUnwritable, message: message, attempts: progress.attempts, stopHere: true) }
+    func waitForLedger(
+        _ message: String,
+        model: String,
+        phases: ProviderPhases,
+        _ progress: inout AttemptState
+    ) async -> StepOutcome? {
+        guard dailyBudget != nil else {
+            return .failed(.ledgerUnwritable, message: message, attempts: progress.attempts, stopHere: true)
+        }
         let since = progress.ledgerWaitSince ?? clock.now()
         progress.ledgerWaitSince = since
         let left = since + coordinatorWait - clock.now()
         guard left > 0 else {
             return .failed(
-                .budgetUnavailable, message: "\(message); waited \(Int(saturating: coordinatorWait)) s (--coordinator-wait), and a budget cannot be kept without it",
-                attempts: progress.attempts, stopHere: true)
+                .budgetUnavailable,
+                message:
+                    "\(message); waited \(Int(saturating: coordinatorWait)) s (--coordinator-wait), and a budget cannot be kept without it",
+                attempts: progress.attempts,
+                stopHere: true
+            )
         }
         let pause = min(left, 5)
         phases.progress(.waiting(model: model, untilWall: now() + pause))
-        guard (try? await clock.sleep(until: clock.now() + pause)) != nil else { return .cancelled(attempts: progress.attempts) }
+        guard (try? await clock.sleep(until: clock.now() + pause)) != nil else {
+            return .cancelled(attempts: progress.attempts)
+        }
         return nil
     }
 
     /// The ledger line (and the coordinator's row) of a paid request.
     func charge(_ paid: Paid) -> CostLedger.Entry {
         CostLedger.Entry(
-            id: paid.id, time: WallClock.rfc3339(now()), model: paid.step.model, imageSize: paid.step.imageSize, costUSD: paid.price,
-            session: paid.request.session, scene: paid.request.sceneNumber)
+            id: paid.id,
+            time: WallClock.rfc3339(now()),
+            model: paid.step.model,
+            imageSize: paid.step.imageSize,
+            costUSD: paid.price,
+            session: paid.request.session,
+            scene: paid.request.sceneNumber
+        )
     }
 
     /// Waits for the coordinator, at most `--coordinator-wait` from the scene's first wait for it;
     /// then the scene falls back with `budget_unavailable` (nil: it answers again, ask again).
     func waitForCoordinator(
-        _ message: String, model: String, request: ImageRequest, phases: ProviderPhases, _ progress: inout AttemptState
+        _ message: String,
+        model: String,
+        request: ImageRequest,
+        phases: ProviderPhases,
+        _ progress: inout AttemptState
     ) async -> StepOutcome? {
         let since = progress.coordinatorWaitSince ?? clock.now()
         if progress.coordinatorWaitSince == nil {
-            logger.info("paid request waits for the coordinator", metadata: [
-                "scenedrop.session": "\(request.session)", "scenedrop.scene": "\(request.sceneNumber)",
-                "scenedrop.wait_s": "\(Int(saturating: coordinatorWait))", "error.message": "\(message)",
-            ])
+            logger.info(
+                "paid request waits for the coordinator",
+                metadata: [
+                    "scenedrop.session": "\(request.session)", "scenedrop.scene": "\(request.sceneNumber)",
+                    "scenedrop.wait_s": "\(Int(saturating: coordinatorWait))", "error.message": "\(message)",
+                ]
+            )
         }
         progress.coordinatorWaitSince = since
         let left = since + coordinatorWait - clock.now()
@@ -239,13 +352,22 @@ extension GeminiProvider {
             if Task.isCancelled { return .cancelled(attempts: progress.attempts) }
         }
         return .failed(
-            .budgetUnavailable, message: "\(message); waited \(Int(saturating: coordinatorWait)) s (--coordinator-wait) without it, and a budget cannot be kept without it",
-            attempts: progress.attempts, stopHere: true)
+            .budgetUnavailable,
+            message:
+                "\(message); waited \(Int(saturating: coordinatorWait)) s (--coordinator-wait) without it, and a budget cannot be kept without it",
+            attempts: progress.attempts,
+            stopHere: true
+        )
     }
 
     /// Waits in the quota line until `until` (a window's end) or another scene's answer, at most until
     /// `--quota-wait` is over. Returns the outcome when the scene must stop waiting.
-    func waitForQuota(_ model: String, until: Double?, phases: ProviderPhases, _ progress: inout AttemptState) async -> StepOutcome? {
+    func waitForQuota(
+        _ model: String,
+        until: Double?,
+        phases: ProviderPhases,
+        _ progress: inout AttemptState
+    ) async -> StepOutcome? {
         let since = progress.waitingSince ?? clock.now()
         progress.waitingSince = since
         if let stop = quotaWaitOver(progress) { return stop }
@@ -267,21 +389,32 @@ extension GeminiProvider {
         guard let retryDelay, let since = progress.waitingSince else { return nil }
         let left = max(0, quotaWait - (clock.now() - since))
         guard retryDelay > left else { return nil }
-        logger.notice("the API asks for a wait beyond --quota-wait; moving on", metadata: [
-            "scenedrop.model": "\(model)", "scenedrop.retry_in_s": "\(retryDelay)", "scenedrop.quota_wait_left_s": "\(Int(saturating: left))",
-        ])
+        logger.notice(
+            "the API asks for a wait beyond --quota-wait; moving on",
+            metadata: [
+                "scenedrop.model": "\(model)", "scenedrop.retry_in_s": "\(retryDelay)",
+                "scenedrop.quota_wait_left_s": "\(Int(saturating: left))",
+            ]
+        )
         return .failed(
             .rateLimited,
-            message: "the API asked to retry in \(Int(saturating: retryDelay)) s, more than the \(Int(saturating: left)) s left of --quota-wait (\(Int(saturating: quotaWait)) s)",
-            attempts: progress.attempts, stopHere: false)
+            message:
+                "the API asked to retry in \(Int(saturating: retryDelay)) s, more than the \(Int(saturating: left)) s left of --quota-wait (\(Int(saturating: quotaWait)) s)",
+            attempts: progress.attempts,
+            stopHere: false
+        )
     }
 
     /// `rate_limited` once the scene has waited `--quota-wait` for quota.
     func quotaWaitOver(_ progress: AttemptState) -> StepOutcome? {
         guard let since = progress.waitingSince, clock.now() - since >= quotaWait else { return nil }
         return .failed(
-            .rateLimited, message: "still over the model's per-minute quota after waiting \(Int(saturating: quotaWait)) s (--quota-wait)",
-            attempts: progress.attempts, stopHere: false)
+            .rateLimited,
+            message:
+                "still over the model's per-minute quota after waiting \(Int(saturating: quotaWait)) s (--quota-wait)",
+            attempts: progress.attempts,
+            stopHere: false
+        )
     }
 
     /// One generateContent request, its latency and status class reported as progress, and what it
@@ -291,7 +424,13 @@ extension GeminiProvider {
     /// for an image it sent, usable or not, and a request that takes the permit next must see the
     /// spend in the budget check.
     /// `charged`: the ledger line written before the request; refunded when the answer brings no image.
-    func timedRequest(_ model: String, body: GeminiRequestBody, paid: Paid?, charged: CostLedger.Entry?, phases: ProviderPhases) async -> GeminiAnswer {
+    func timedRequest(
+        _ model: String,
+        body: GeminiRequestBody,
+        paid: Paid?,
+        charged: CostLedger.Entry?,
+        phases: ProviderPhases
+    ) async -> GeminiAnswer {
         let started = clock.now()
         let answer = await client.generate(model: model, body: body)
         phases.progress(.answered(model: model, statusClass: answer.statusClass, seconds: clock.now() - started))
@@ -308,11 +447,15 @@ extension GeminiProvider {
         case .failure(.http(429, _, let retryDelay, false, _)):
             await state.quotaRefused(model, retryDelay: retryDelay)
             let learnt = await state.learntQuota(model)
-            logger.info("per-minute quota reached; scenes wait in line for the next window", metadata: [
-                "scenedrop.model": "\(model)", "scenedrop.retry_in_s": "\(retryDelay.map { String($0) } ?? "unknown")",
-                "scenedrop.limit_per_window": "\(learnt.limit.map(String.init) ?? "unknown")",
-                "scenedrop.window_s": "\(learnt.window.map { String($0) } ?? "learning")",
-            ])
+            logger.info(
+                "per-minute quota reached; scenes wait in line for the next window",
+                metadata: [
+                    "scenedrop.model": "\(model)",
+                    "scenedrop.retry_in_s": "\(retryDelay.map { String($0) } ?? "unknown")",
+                    "scenedrop.limit_per_window": "\(learnt.limit.map(String.init) ?? "unknown")",
+                    "scenedrop.window_s": "\(learnt.window.map { String($0) } ?? "learning")",
+                ]
+            )
         case .failure:
             await state.unanswered(model)
         }

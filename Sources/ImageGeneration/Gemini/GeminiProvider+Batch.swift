@@ -33,9 +33,13 @@ extension GeminiProvider: BatchImageProvider {
     }
 
     public func generateBatch(
-        _ batch: BatchSession, phases: ProviderPhases, progress: @escaping @Sendable (Int, SceneProgress) -> Void
+        _ batch: BatchSession,
+        phases: ProviderPhases,
+        progress: @escaping @Sendable (Int, SceneProgress) -> Void
     ) async throws(CancellationError) -> BatchOutcome {
-        guard let store = batchStore, let first = batch.requests.first, await state.disabled == nil else { return .scenes([:]) }
+        guard let store = batchStore, let first = batch.requests.first, await state.disabled == nil else {
+            return .scenes([:])
+        }
         let plan = plan(for: first)
         guard let step = plan.steps.first else { return .scenes([:]) }
         var results: [Int: BatchSceneResult] = [:]
@@ -48,7 +52,17 @@ extension GeminiProvider: BatchImageProvider {
                 scenes[request.sceneNumber] = BatchRun.Scene(request: request, prompt: prompt)
             }
         }
-        guard var run = await startRun(batch, plan: plan, step: step, scenes: scenes, store: store, progress: progress, results: &results) else { return .scenes(results) }
+        guard
+            var run = await startRun(
+                batch,
+                plan: plan,
+                step: step,
+                scenes: scenes,
+                store: store,
+                progress: progress,
+                results: &results
+            )
+        else { return .scenes(results) }
         if try await submitUnsent(&run) == .superseded { return .superseded }
         if try await poll(&run, phases: phases) == .superseded { return .superseded }
         await releaseUncharged(run)
@@ -65,23 +79,46 @@ extension GeminiProvider: BatchImageProvider {
     /// the daily budget cannot pay for, even at the batch price, end here (`budget_exceeded`); nil
     /// when nothing is left to send or the record cannot be written (then the scenes go interactive).
     func startRun(
-        _ batch: BatchSession, plan: ModelPlan, step: ModelPlan.Step, scenes: [Int: BatchRun.Scene], store: BatchStore,
-        progress: @escaping @Sendable (Int, SceneProgress) -> Void, results: inout [Int: BatchSceneResult]
+        _ batch: BatchSession,
+        plan: ModelPlan,
+        step: ModelPlan.Step,
+        scenes: [Int: BatchRun.Scene],
+        store: BatchStore,
+        progress: @escaping @Sendable (Int, SceneProgress) -> Void,
+        results: inout [Int: BatchSceneResult]
     ) async -> BatchRun? {
         let skipped = plan.skipped.map {
             ProviderAttempt(provider: name, model: $0.model, error: "skipped: \($0.reason)", attempts: 0)
         }
         let existing = await WorkerThreads.io.run { store.load(batch.session) }
         if let existing, existing.manifestSHA256 == batch.manifestSHA256 {
-            logger.notice("batch session resumed: polling the jobs already submitted", metadata: [
-                "scenedrop.session": "\(batch.session)", "scenedrop.batch_jobs": "\(existing.jobs.compactMap(\.name).joined(separator: " "))",
-                "scenedrop.batch_states": "\(existing.jobs.map(\.state).joined(separator: " "))", "scenedrop.age_s": "\(Int(saturating: now() - existing.submitted))",
-            ])
+            logger.notice(
+                "batch session resumed: polling the jobs already submitted",
+                metadata: [
+                    "scenedrop.session": "\(batch.session)",
+                    "scenedrop.batch_jobs": "\(existing.jobs.compactMap(\.name).joined(separator: " "))",
+                    "scenedrop.batch_states": "\(existing.jobs.map(\.state).joined(separator: " "))",
+                    "scenedrop.age_s": "\(Int(saturating: now() - existing.submitted))",
+                ]
+            )
             let price = catalog[existing.model]?.batchPrice(size: existing.imageSize)
-            return BatchRun(batch: batch, store: store, record: existing, scenes: scenes, skipped: skipped, price: price, progress: progress)
+            return BatchRun(
+                batch: batch,
+                store: store,
+                record: existing,
+                scenes: scenes,
+                skipped: skipped,
+                price: price,
+                progress: progress
+            )
         }
         let submitted = now()
-        let charges = BatchCharges(session: batch.session, manifestSHA256: batch.manifestSHA256, submitted: submitted, step: step)
+        let charges = BatchCharges(
+            session: batch.session,
+            manifestSHA256: batch.manifestSHA256,
+            submitted: submitted,
+            step: step
+        )
         let numbers = await affordable(scenes.keys.sorted(), charges: charges, skipped: skipped, results: &results)
         // Nothing to send and no older drop to replace: no record needed.
         if numbers.isEmpty, existing == nil { return nil }
@@ -90,17 +127,31 @@ extension GeminiProvider: BatchImageProvider {
         let stamp = WallClock.rfc3339(now())
         let jobs = parts.enumerated().map { index, range in
             BatchRecord.Job(
-                displayName: "scenedrop \(batch.session.prefix(64)) \(batch.manifestSHA256.prefix(12)) \(index + 1)/\(parts.count)",
-                name: nil, scenes: Array(numbers[range]), state: "SUBMITTING", updatedAt: stamp)
+                displayName:
+                    "scenedrop \(batch.session.prefix(64)) \(batch.manifestSHA256.prefix(12)) \(index + 1)/\(parts.count)",
+                name: nil,
+                scenes: Array(numbers[range]),
+                state: "SUBMITTING",
+                updatedAt: stamp
+            )
         }
         let record = BatchRecord(
-            session: batch.session, manifestSHA256: batch.manifestSHA256, model: step.model, imageSize: step.imageSize, submitted: submitted, jobs: jobs)
+            session: batch.session,
+            manifestSHA256: batch.manifestSHA256,
+            model: step.model,
+            imageSize: step.imageSize,
+            submitted: submitted,
+            jobs: jobs
+        )
         do {
             try await WorkerThreads.io.run { () throws(SystemError) in try store.save(record) }
         } catch {
-            logger.error("batch record could not be written; the session's scenes go as interactive requests", metadata: [
-                "scenedrop.session": "\(batch.session)", "error.message": "\(error.description)",
-            ])
+            logger.error(
+                "batch record could not be written; the session's scenes go as interactive requests",
+                metadata: [
+                    "scenedrop.session": "\(batch.session)", "error.message": "\(error.description)",
+                ]
+            )
             return nil
         }
         // Only now, with the new record in place: a waiter of the old drop that sees its job cancelled
@@ -108,14 +159,27 @@ extension GeminiProvider: BatchImageProvider {
         if let existing { await cancelReplaced(existing) }
         guard !numbers.isEmpty else { return nil }
         let kept = scenes.filter { numbers.contains($0.key) }
-        return BatchRun(batch: batch, store: store, record: record, scenes: kept, skipped: skipped, price: step.batchPricePerImage, progress: progress)
+        return BatchRun(
+            batch: batch,
+            store: store,
+            record: record,
+            scenes: kept,
+            skipped: skipped,
+            price: step.batchPricePerImage,
+            progress: progress
+        )
     }
 
     /// The request for one scene, keyed so its answer finds its way back.
     func batchItem(_ scene: BatchRun.Scene, imageSize: String?) -> BatchRequestBody.Item {
         BatchRequestBody.Item(
             key: Self.batchKey(scene.request.sceneNumber),
-            request: GeminiRequestBody(prompt: scene.prompt, aspectRatio: scene.request.aspectRatio.description, imageSize: imageSize))
+            request: GeminiRequestBody(
+                prompt: scene.prompt,
+                aspectRatio: scene.request.aspectRatio.description,
+                imageSize: imageSize
+            )
+        )
     }
 
     static func batchKey(_ scene: Int) -> String { "scene-\(scene)" }
@@ -130,21 +194,30 @@ extension GeminiProvider: BatchImageProvider {
         for job in old.jobs {
             guard let name = job.name, !BatchJob.State(wire: job.state).isFinal else { continue }
             let failure = await client.cancelBatch(named: name)
-            logger.notice("batch job cancelled: the session was dropped again with other content", metadata: [
-                "scenedrop.session": "\(old.session)", "scenedrop.batch_job": "\(name)",
-                "error.message": "\(failure.map { client.key.scrub(Self.describe($0)) } ?? "none")",
-            ])
+            logger.notice(
+                "batch job cancelled: the session was dropped again with other content",
+                metadata: [
+                    "scenedrop.session": "\(old.session)", "scenedrop.batch_job": "\(name)",
+                    "error.message": "\(failure.map { client.key.scrub(Self.describe($0)) } ?? "none")",
+                ]
+            )
         }
     }
 
     /// Sends every job that has no name yet. A job recorded as being submitted when the daemon stopped
     /// may exist already: it is looked for by its display name first, so it is never sent twice.
     func submitUnsent(_ run: inout BatchRun) async throws(CancellationError) -> PollEnd {
-        for index in run.record.jobs.indices where run.record.jobs[index].name == nil && run.record.jobs[index].state == "SUBMITTING" {
+        for index in run.record.jobs.indices
+        where run.record.jobs[index].name == nil && run.record.jobs[index].state == "SUBMITTING" {
             let job = run.record.jobs[index]
             if case .found(let found) = await client.findBatch(displayName: job.displayName) {
-                logger.notice("batch job found again after a restart", metadata: ["scenedrop.session": "\(run.batch.session)", "scenedrop.batch_job": "\(found)"])
-                guard await update(&run, job: index, name: found, state: "BATCH_STATE_PENDING") else { return .superseded }
+                logger.notice(
+                    "batch job found again after a restart",
+                    metadata: ["scenedrop.session": "\(run.batch.session)", "scenedrop.batch_job": "\(found)"]
+                )
+                guard await update(&run, job: index, name: found, state: "BATCH_STATE_PENDING") else {
+                    return .superseded
+                }
                 continue
             }
             let items = job.scenes.compactMap { run.scenes[$0] }.map { batchItem($0, imageSize: run.record.imageSize) }
@@ -154,24 +227,34 @@ extension GeminiProvider: BatchImageProvider {
                 attempts += 1
                 switch await client.createBatch(model: run.record.model, body: body) {
                 case .job(let created):
-                    logger.notice("batch job submitted", metadata: [
-                        "scenedrop.session": "\(run.batch.session)", "scenedrop.batch_job": "\(created.name)",
-                        "scenedrop.model": "\(run.record.model)", "scenedrop.scenes": "\(job.scenes.count)",
-                    ])
+                    logger.notice(
+                        "batch job submitted",
+                        metadata: [
+                            "scenedrop.session": "\(run.batch.session)", "scenedrop.batch_job": "\(created.name)",
+                            "scenedrop.model": "\(run.record.model)", "scenedrop.scenes": "\(job.scenes.count)",
+                        ]
+                    )
                     guard await update(&run, job: index, name: created.name, state: created.state.description) else {
                         // A newer drop took the session while this job was being created: it is not wanted.
                         _ = await client.cancelBatch(named: created.name)
                         return .superseded
                     }
                 case .failure(let failure):
-                    if case .retry(let delay) = policy.decide(failure, attempts: attempts, random: Double.random(in: 0..<1)) {
+                    if case .retry(let delay) = policy.decide(
+                        failure,
+                        attempts: attempts,
+                        random: Double.random(in: 0..<1)
+                    ) {
                         guard await clock.pause(delay) else { throw CancellationError() }
                         continue
                     }
                     let message = "the batch job could not be submitted: " + client.key.scrub(Self.describe(failure))
-                    logger.warning("batch job not submitted; its scenes go as interactive requests", metadata: [
-                        "scenedrop.session": "\(run.batch.session)", "error.message": "\(message)",
-                    ])
+                    logger.warning(
+                        "batch job not submitted; its scenes go as interactive requests",
+                        metadata: [
+                            "scenedrop.session": "\(run.batch.session)", "error.message": "\(message)",
+                        ]
+                    )
                     guard await update(&run, job: index, name: nil, state: "NOT_SUBMITTED") else { return .superseded }
                     settle(&run, scenes: job.scenes, reason: .batchFailed, message: message, attempts: attempts)
                 }
@@ -192,15 +275,28 @@ extension GeminiProvider: BatchImageProvider {
         do {
             return try await WorkerThreads.io.run { () throws(SystemError) in try store.update(record) }
         } catch {
-            logger.error("batch record could not be updated", metadata: ["scenedrop.session": "\(record.session)", "error.message": "\(error.description)"])
+            logger.error(
+                "batch record could not be updated",
+                metadata: ["scenedrop.session": "\(record.session)", "error.message": "\(error.description)"]
+            )
             return true
         }
     }
 
     /// Ends `scenes` without an image from the batch: each goes to the chain with this failure first.
-    func settle(_ run: inout BatchRun, scenes: [Int], reason: FallbackReason, message: String, attempts: Int, final: Bool = false) {
+    func settle(
+        _ run: inout BatchRun,
+        scenes: [Int],
+        reason: FallbackReason,
+        message: String,
+        attempts: Int,
+        final: Bool = false
+    ) {
         for scene in scenes {
-            let tried = run.skipped + [ProviderAttempt(provider: name, model: run.record.model, error: message, attempts: attempts)]
+            let tried =
+                run.skipped + [
+                    ProviderAttempt(provider: name, model: run.record.model, error: message, attempts: attempts)
+                ]
             run.results[scene] = .failed(ProviderFailure(reason: reason, message: message, tried: tried), final: final)
         }
     }

@@ -26,7 +26,15 @@ struct BatchCharges {
 
     func entry(scene: Int, price: Double, time: String) -> CostLedger.Entry {
         CostLedger.Entry(
-            id: id(scene: scene), time: time, model: model, imageSize: imageSize, costUSD: price, session: session, scene: scene, priority: "batch")
+            id: id(scene: scene),
+            time: time,
+            model: model,
+            imageSize: imageSize,
+            costUSD: price,
+            session: session,
+            scene: scene,
+            priority: "batch"
+        )
     }
 }
 
@@ -36,10 +44,16 @@ extension GeminiProvider {
     /// `--coordinator-wait`). With the coordinator each scene's price is reserved there, exactly;
     /// without it, today's spend in the ledger files decides.
     func affordable(
-        _ numbers: [Int], charges: BatchCharges, skipped: [ProviderAttempt], results: inout [Int: BatchSceneResult]
+        _ numbers: [Int],
+        charges: BatchCharges,
+        skipped: [ProviderAttempt],
+        results: inout [Int: BatchSceneResult]
     ) async -> [Int] {
         guard let dailyBudget, let price = charges.price, price > 0 else { return numbers }
-        var refusal = (FallbackReason.budgetExceeded, "the daily budget (--daily-budget-usd \(dailyBudget)) cannot pay for this scene, even at the batch price")
+        var refusal = (
+            FallbackReason.budgetExceeded,
+            "the daily budget (--daily-budget-usd \(dailyBudget)) cannot pay for this scene, even at the batch price"
+        )
         let kept: [Int]
         if let coordinator {
             var granted: [Int] = []
@@ -49,7 +63,9 @@ extension GeminiProvider {
                 if case .unavailable = verdict, await coordinator.waitUntilAvailable(seconds: coordinatorWait) {
                     verdict = await coordinator.reserve(entry, budget: dailyBudget)
                 }
-                if case .unavailable(let message) = verdict { refusal = (.budgetUnavailable, "\(message); a budget cannot be kept without it") }
+                if case .unavailable(let message) = verdict {
+                    refusal = (.budgetUnavailable, "\(message); a budget cannot be kept without it")
+                }
                 guard verdict == .granted else { break }
                 granted.append(number)
             }
@@ -63,7 +79,10 @@ extension GeminiProvider {
             return numbers
         }
         for number in numbers.dropFirst(kept.count) {
-            results[number] = .failed(ProviderFailure(reason: refusal.0, message: refusal.1, tried: skipped), final: true)
+            results[number] = .failed(
+                ProviderFailure(reason: refusal.0, message: refusal.1, tried: skipped),
+                final: true
+            )
         }
         return kept
     }

@@ -38,8 +38,15 @@ public struct GeminiProvider: ImageProvider {
     var clock: MonotonicClock { state.clock }
 
     public init(
-        client: GeminiClient, catalog: ModelCatalog = .builtIn, policy: RetryPolicy = RetryPolicy(), state: GeminiState,
-        cache: ImageCache? = nil, ledger: CostLedger? = nil, dailyBudget: Double? = nil, quotaWait: Double = 900, logger: Logger,
+        client: GeminiClient,
+        catalog: ModelCatalog = .builtIn,
+        policy: RetryPolicy = RetryPolicy(),
+        state: GeminiState,
+        cache: ImageCache? = nil,
+        ledger: CostLedger? = nil,
+        dailyBudget: Double? = nil,
+        quotaWait: Double = 900,
+        logger: Logger,
         now: @escaping @Sendable () -> Double
     ) {
         self.quotaWait = quotaWait
@@ -54,14 +61,23 @@ public struct GeminiProvider: ImageProvider {
         self.now = now
     }
 
-    public func generate(_ request: ImageRequest, phases: ProviderPhases) async throws(ProviderFailure) -> ProviderResult {
+    public func generate(
+        _ request: ImageRequest,
+        phases: ProviderPhases
+    ) async throws(ProviderFailure) -> ProviderResult {
         let prompt = Self.prompt(for: request)
         if let disabled = await state.disabled {
-            throw ProviderFailure(reason: disabled, message: "gemini is disabled for this run (\(disabled.rawValue))", tried: [])
+            throw ProviderFailure(
+                reason: disabled,
+                message: "gemini is disabled for this run (\(disabled.rawValue))",
+                tried: []
+            )
         }
         let plan = plan(for: request)
         if let cached = await cached(request, prompt: prompt, plan: plan, phases: phases) { return cached }
-        var tried = plan.skipped.map { ProviderAttempt(provider: name, model: $0.model, error: "skipped: \($0.reason)", attempts: 0) }
+        var tried = plan.skipped.map {
+            ProviderAttempt(provider: name, model: $0.model, error: "skipped: \($0.reason)", attempts: 0)
+        }
         var firstReason: FallbackReason? = plan.skipped.isEmpty ? nil : .modelNotFound
 
         for step in plan.steps {
@@ -81,38 +97,71 @@ public struct GeminiProvider: ImageProvider {
                 }
             }
         }
-        throw ProviderFailure(reason: firstReason ?? .modelNotFound, message: tried.last?.error ?? "no Gemini model can make this image", tried: tried)
+        throw ProviderFailure(
+            reason: firstReason ?? .modelNotFound,
+            message: tried.last?.error ?? "no Gemini model can make this image",
+            tried: tried
+        )
     }
 
     /// The prompt as sent: the scene's text with its style and negative prompt worked in.
     static func prompt(for request: ImageRequest) -> String {
         PromptEnhancer.enhance(
-            prompt: request.prompt, style: request.style, quality: request.quality,
-            aspectRatio: request.aspectRatio.description, negative: request.negativePrompt)
+            prompt: request.prompt,
+            style: request.style,
+            quality: request.quality,
+            aspectRatio: request.aspectRatio.description,
+            negative: request.negativePrompt
+        )
     }
 
     /// The models to try for the request, in order.
     func plan(for request: ImageRequest) -> ModelPlan {
         ModelPlan(
-            quality: request.quality, manifestModel: request.model, aspectRatio: request.aspectRatio.description,
-            width: request.width, height: request.height, catalog: catalog)
+            quality: request.quality,
+            manifestModel: request.model,
+            aspectRatio: request.aspectRatio.description,
+            width: request.width,
+            height: request.height,
+            catalog: catalog
+        )
     }
 
     /// A cached image from any model of the plan: it makes no request and costs nothing.
-    func cached(_ request: ImageRequest, prompt: String, plan: ModelPlan, phases: ProviderPhases) async -> ProviderResult? {
+    func cached(
+        _ request: ImageRequest,
+        prompt: String,
+        plan: ModelPlan,
+        phases: ProviderPhases
+    ) async -> ProviderResult? {
         guard let cache else { return nil }
         for step in plan.steps {
             let key = cacheKey(step, prompt: prompt, request: request)
             // CPU phase: a lookup hashes and decodes the cached image to check it.
             switch await phases.cpu({ cache.lookup(key) }) {
             case .hit(let bytes):
-                return ProviderResult(image: ProviderImage(
-                    bytes: bytes, format: request.format.imageFormat, width: request.width, height: request.height,
-                    model: step.model, imageSize: step.imageSize, costUSD: 0, cacheHit: true, attempts: 0, enhancedPrompt: prompt))
+                return ProviderResult(
+                    image: ProviderImage(
+                        bytes: bytes,
+                        format: request.format.imageFormat,
+                        width: request.width,
+                        height: request.height,
+                        model: step.model,
+                        imageSize: step.imageSize,
+                        costUSD: 0,
+                        cacheHit: true,
+                        attempts: 0,
+                        enhancedPrompt: prompt
+                    )
+                )
             case .discarded(let reason):
                 logger.warning(
                     "cache entry discarded",
-                    metadata: ["scenedrop.model": "\(step.model)", "scenedrop.cache_key": "\(key.digest)", "scenedrop.reason": "\(reason)"])
+                    metadata: [
+                        "scenedrop.model": "\(step.model)", "scenedrop.cache_key": "\(key.digest)",
+                        "scenedrop.reason": "\(reason)",
+                    ]
+                )
             case .miss:
                 continue
             }
@@ -126,8 +175,14 @@ public struct GeminiProvider: ImageProvider {
 
     func cacheKey(_ step: ModelPlan.Step, prompt: String, request: ImageRequest) -> ImageCache.Key {
         ImageCache.Key(
-            model: step.model, prompt: prompt, aspectRatio: request.aspectRatio.description, imageSize: step.imageSize,
-            format: request.format, width: request.width, height: request.height)
+            model: step.model,
+            prompt: prompt,
+            aspectRatio: request.aspectRatio.description,
+            imageSize: step.imageSize,
+            format: request.format,
+            width: request.width,
+            height: request.height
+        )
     }
 
     enum StepOutcome {
@@ -172,25 +227,55 @@ public struct GeminiProvider: ImageProvider {
             let message = Self.describe(failure)
             await record(scope, reason: reason, model: model, message: message)
             // Neither another model nor another request helps with a refused key or an unreachable endpoint.
-            return .failed(reason, message: message, attempts: attempts, stopHere: scope == .providerForRun || scope == .endpoint)
+            return .failed(
+                reason,
+                message: message,
+                attempts: attempts,
+                stopHere: scope == .providerForRun || scope == .endpoint
+            )
         }
     }
 
     /// The checked, sized image (the format comes from the bytes, never from `mimeType`). Its ledger
     /// line was written as the answer came (`timedRequest`).
     func checked(
-        _ processed: Result<[UInt8], ImagingError>?, claimed mimeType: String?, step: ModelPlan.Step, prompt: String,
-        request: ImageRequest, attempts: Int
+        _ processed: Result<[UInt8], ImagingError>?,
+        claimed mimeType: String?,
+        step: ModelPlan.Step,
+        prompt: String,
+        request: ImageRequest,
+        attempts: Int
     ) async -> StepOutcome {
         switch processed {
         case .success(let sized):
-            return .image(ProviderImage(
-                bytes: sized, format: request.format.imageFormat, width: request.width, height: request.height, model: step.model,
-                imageSize: step.imageSize, costUSD: step.pricePerImage ?? 0, cacheHit: false, attempts: attempts, enhancedPrompt: prompt))
+            return .image(
+                ProviderImage(
+                    bytes: sized,
+                    format: request.format.imageFormat,
+                    width: request.width,
+                    height: request.height,
+                    model: step.model,
+                    imageSize: step.imageSize,
+                    costUSD: step.pricePerImage ?? 0,
+                    cacheHit: false,
+                    attempts: attempts,
+                    enhancedPrompt: prompt
+                )
+            )
         case .failure(let error):
-            return .failed(.invalidImage, message: "\(step.model) sent an unusable image (\(mimeType ?? "no type")): \(error.message)", attempts: attempts, stopHere: false)
+            return .failed(
+                .invalidImage,
+                message: "\(step.model) sent an unusable image (\(mimeType ?? "no type")): \(error.message)",
+                attempts: attempts,
+                stopHere: false
+            )
         case nil:
-            return .failed(.invalidImage, message: "\(step.model) sent an image that was not checked", attempts: attempts, stopHere: false)
+            return .failed(
+                .invalidImage,
+                message: "\(step.model) sent an image that was not checked",
+                attempts: attempts,
+                stopHere: false
+            )
         }
     }
 
@@ -203,7 +288,7 @@ public struct GeminiProvider: ImageProvider {
             requests += 1
             guard let answer = try? await phases.network({ await client.probe(model: model) }) else { return nil }
             guard case .failure(let failure) = answer, case .unreachable = failure,
-                  case .retry(let delay) = policy.decide(failure, attempts: requests, random: Double.random(in: 0..<1))
+                case .retry(let delay) = policy.decide(failure, attempts: requests, random: Double.random(in: 0..<1))
             else { return (answer, requests) }
             guard await clock.pause(delay) else { return nil }
         }
@@ -215,10 +300,15 @@ public struct GeminiProvider: ImageProvider {
         case .none:
             break
         case .wentDown:
-            logger.error("gemini API unreachable; scenes fall back until it answers again", metadata: [
-                "error.type": "\(FallbackReason.networkError.rawValue)", "error.message": "\(client.key.scrub(failure.map(Self.describe) ?? "unknown"))",
-                "scenedrop.gemini_base_url": "\(client.baseURL)", "scenedrop.retry_in_s": "\(Int(saturating: state.reprobeAfter))",
-            ])
+            logger.error(
+                "gemini API unreachable; scenes fall back until it answers again",
+                metadata: [
+                    "error.type": "\(FallbackReason.networkError.rawValue)",
+                    "error.message": "\(client.key.scrub(failure.map(Self.describe) ?? "unknown"))",
+                    "scenedrop.gemini_base_url": "\(client.baseURL)",
+                    "scenedrop.retry_in_s": "\(Int(saturating: state.reprobeAfter))",
+                ]
+            )
         case .cameBack:
             logger.notice("gemini API reachable again", metadata: ["scenedrop.gemini_base_url": "\(client.baseURL)"])
         }
@@ -237,9 +327,12 @@ public struct GeminiProvider: ImageProvider {
         if scope == .modelUntilDailyReset {
             let wall = now()
             let returns = PacificTime.nextMidnight(after: wall)
-            logger.warning("daily quota spent: the model is retired until the quota resets (midnight Pacific time)", metadata: [
-                "scenedrop.model": "\(model)", "scenedrop.returns_at": "\(WallClock.rfc3339(returns))",
-            ])
+            logger.warning(
+                "daily quota spent: the model is retired until the quota resets (midnight Pacific time)",
+                metadata: [
+                    "scenedrop.model": "\(model)", "scenedrop.returns_at": "\(WallClock.rfc3339(returns))",
+                ]
+            )
             if let file = retiredModelsFile {
                 let entry = RetiredModels.Entry(model: model, reason: reason.rawValue, until: returns)
                 await WorkerThreads.io.run { RetiredModels.record(entry, in: file, now: wall) }
@@ -249,9 +342,12 @@ public struct GeminiProvider: ImageProvider {
 
     /// The key scrubbed from the message.
     func reportDisabled(_ reason: FallbackReason, message: String) {
-        logger.error("gemini disabled for this run: the API refused the key", metadata: [
-            "error.type": "\(reason.rawValue)", "error.message": "\(client.key.scrub(message))",
-        ])
+        logger.error(
+            "gemini disabled for this run: the API refused the key",
+            metadata: [
+                "error.type": "\(reason.rawValue)", "error.message": "\(client.key.scrub(message))",
+            ]
+        )
     }
 
     static func describe(_ failure: RetryPolicy.Failure) -> String {

@@ -133,36 +133,56 @@ public enum GeminiResponse {
             }
             return .image(bytes: Array(bytes), mimeType: image.mimeType)
         }
-        let said = candidate.finishMessage ?? (texts.isEmpty ? nil : "model said: " + texts.joined(separator: " ").prefix(300))
+        let said =
+            candidate.finishMessage ?? (texts.isEmpty ? nil : "model said: " + texts.joined(separator: " ").prefix(300))
         if safetyReasons.contains(finishReason) {
             return .noImage(.safetyBlocked, message: "\(finishReason)" + (said.map { ": \($0)" } ?? ""))
         }
-        return .noImage(.noImage, message: "\(finishReason == "STOP" ? "no image in the answer" : finishReason)" + (said.map { ": \($0)" } ?? ""))
+        return .noImage(
+            .noImage,
+            message: "\(finishReason == "STOP" ? "no image in the answer" : finishReason)"
+                + (said.map { ": \($0)" } ?? "")
+        )
     }
 
     /// Reads Google's error `Status` body (also when wrapped in a one-element array).
     static func error(status: Int, body: [UInt8]) -> RetryPolicy.Failure {
         let decoder = JSONDecoder()
-        let error = (try? decoder.decode(ErrorBody.self, from: Data(body)))?.error
+        let error =
+            (try? decoder.decode(ErrorBody.self, from: Data(body)))?.error
             ?? (try? decoder.decode([ErrorBody].self, from: Data(body))).flatMap { $0.count == 1 ? $0[0].error : nil }
         var message = error?.message ?? String(decoding: body.prefix(200), as: UTF8.self)
-        if let statusName = error?.status { message = "\(status) \(statusName): \(message)" } else { message = "\(status): \(message)" }
+        if let statusName = error?.status {
+            message = "\(status) \(statusName): \(message)"
+        } else {
+            message = "\(status): \(message)"
+        }
         var retryDelay: Double?
         var quotaPerDay = false
         var reason: String?
         for detail in error?.details ?? [] {
             if let delay = detail.retryDelay { retryDelay = parseDuration(delay) }
             if let r = detail.reason { reason = reason ?? r }
-            if detail.violations?.contains(where: { $0.quotaId?.contains("PerDay") == true }) == true { quotaPerDay = true }
+            if detail.violations?.contains(where: { $0.quotaId?.contains("PerDay") == true }) == true {
+                quotaPerDay = true
+            }
         }
-        return .http(status: status, message: String(message.prefix(500)), retryDelay: retryDelay, quotaPerDay: quotaPerDay, reason: reason)
+        return .http(
+            status: status,
+            message: String(message.prefix(500)),
+            retryDelay: retryDelay,
+            quotaPerDay: quotaPerDay,
+            reason: reason
+        )
     }
 
     /// A protobuf Duration string such as "47s" or "29.72s"; nil for anything else. The answer is a server's: a
     /// delay that is not a finite, non-negative number ("infs", "nans", "-5s") is no delay, and one beyond 1e9 s
     /// (about 32 years) is 1e9 s, so that no arithmetic on it can trap.
     static func parseDuration(_ text: String) -> Double? {
-        guard text.hasSuffix("s"), let seconds = Double(text.dropLast()), seconds.isFinite, seconds >= 0 else { return nil }
+        guard text.hasSuffix("s"), let seconds = Double(text.dropLast()), seconds.isFinite, seconds >= 0 else {
+            return nil
+        }
         return min(seconds, 1e9)
     }
 }

@@ -22,7 +22,10 @@ public actor GeminiState {
 
     /// The decision for one request. While another scene probes key and endpoint, waits for its verdict
     /// and decides again; that wait ends at once when the calling task is cancelled.
-    public func admit(_ ask: GeminiAdmission.Ask, wallNow: Double) async throws(CancellationError) -> GeminiAdmission.Decision {
+    public func admit(
+        _ ask: GeminiAdmission.Ask,
+        wallNow: Double
+    ) async throws(CancellationError) -> GeminiAdmission.Decision {
         while true {
             let decision = admission.decide(ask, now: clock.now(), wallNow: wallNow)
             guard decision == .awaitProbe else { return decision }
@@ -76,7 +79,12 @@ public actor GeminiState {
         admission.conditions(now: clock.now(), wallNow: wallNow) + quota.describe(now: clock.now())
     }
 
-    public func probeVerdict(_ answer: GeminiAnswer, model: String, message: String?, wallNow: Double) -> (change: GeminiAdmission.GateChange, newlyDisabled: Bool) {
+    public func probeVerdict(
+        _ answer: GeminiAnswer,
+        model: String,
+        message: String?,
+        wallNow: Double
+    ) -> (change: GeminiAdmission.GateChange, newlyDisabled: Bool) {
         defer { wake() }
         return admission.probeVerdict(answer, model: model, message: message, now: clock.now(), wallNow: wallNow)
     }
@@ -91,7 +99,13 @@ public actor GeminiState {
         return admission.markUnreachable(message, now: clock.now())
     }
 
-    public func apply(_ scope: RetryPolicy.Scope, reason: FallbackReason, model: String, message: String, wallNow: Double) -> Bool {
+    public func apply(
+        _ scope: RetryPolicy.Scope,
+        reason: FallbackReason,
+        model: String,
+        message: String,
+        wallNow: Double
+    ) -> Bool {
         admission.apply(scope, reason: reason, model: model, message: message, wallNow: wallNow)
     }
 

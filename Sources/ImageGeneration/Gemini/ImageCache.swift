@@ -1,5 +1,6 @@
 import Imaging
 import SystemSupport
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -28,7 +29,15 @@ public struct ImageCache: Sendable {
         public var width: Int
         public var height: Int
 
-        public init(model: String, prompt: String, aspectRatio: String, imageSize: String?, format: OutputFormat, width: Int, height: Int) {
+        public init(
+            model: String,
+            prompt: String,
+            aspectRatio: String,
+            imageSize: String?,
+            format: OutputFormat,
+            width: Int,
+            height: Int
+        ) {
             self.model = model
             self.prompt = prompt
             self.aspectRatio = aspectRatio
@@ -66,7 +75,9 @@ public struct ImageCache: Sendable {
     public func lookup(_ key: Key) -> Lookup {
         let file = path(for: key)
         guard let bytes = try? FileSystem.readRegularFile(file, limit: 256 << 20) else { return .miss }
-        let recorded = (try? FileSystem.readRegularFile(file + Self.digestSuffix, limit: 128)).map { String(decoding: $0, as: UTF8.self) }
+        let recorded = (try? FileSystem.readRegularFile(file + Self.digestSuffix, limit: 128)).map {
+            String(decoding: $0, as: UTF8.self)
+        }
         let reason: String
         if recorded == nil {
             reason = "it has no recorded SHA-256"
@@ -93,7 +104,13 @@ public struct ImageCache: Sendable {
     public func store(_ bytes: [UInt8], for key: Key) {
         let file = path(for: key)
         try? FileSystem.makeDirectories(FileSystem.parentPath(file))
-        guard (try? FileSystem.writeAtomically(file + Self.digestSuffix, bytes: Array(Digest.sha256Hex(bytes).utf8), sync: false)) != nil else {
+        guard
+            (try? FileSystem.writeAtomically(
+                file + Self.digestSuffix,
+                bytes: Array(Digest.sha256Hex(bytes).utf8),
+                sync: false
+            )) != nil
+        else {
             return
         }
         try? FileSystem.writeAtomically(file, bytes: bytes, sync: false)

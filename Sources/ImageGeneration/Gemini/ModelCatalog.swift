@@ -9,7 +9,11 @@ public struct ModelCatalog: Sendable, Equatable {
     public static let defaultDraftChain = ["gemini-3.1-flash-lite-image", "gemini-3.1-flash-image"]
     public static let defaultProductionChain = ["gemini-3-pro-image", "gemini-3.1-flash-image"]
 
-    public init(models: [ModelSpec], draftChain: [String] = Self.defaultDraftChain, productionChain: [String] = Self.defaultProductionChain) {
+    public init(
+        models: [ModelSpec],
+        draftChain: [String] = Self.defaultDraftChain,
+        productionChain: [String] = Self.defaultProductionChain
+    ) {
         self.models = Dictionary(models.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
         self.draftChain = draftChain
         self.productionChain = productionChain
@@ -21,7 +25,8 @@ public struct ModelCatalog: Sendable, Equatable {
     /// largest output with half again as margin. A decompression bomb (a small PNG whose header says
     /// 60000x60000) would otherwise be decoded into gigabytes.
     public var answerPixelLimit: Int {
-        let largest = models.values.flatMap { $0.outputs.values.flatMap(\.values) }.map { $0.width * $0.height }.max() ?? 0
+        let largest =
+            models.values.flatMap { $0.outputs.values.flatMap(\.values) }.map { $0.width * $0.height }.max() ?? 0
         return max(largest, 1024 * 1024) * 3 / 2
     }
 
@@ -50,36 +55,63 @@ public struct ModelCatalog: Sendable, Equatable {
         "1:8": .init(192, 1536), "8:1": .init(1536, 192),
     ]
 
-    static func scaled(_ table: [String: ModelSpec.Pixels], by factor: Int, only ratios: [String]) -> [String: ModelSpec.Pixels] {
-        Dictionary(uniqueKeysWithValues: ratios.compactMap { ratio in
-            table[ratio].map { (ratio, ModelSpec.Pixels($0.width * factor, $0.height * factor)) }
-        })
+    static func scaled(
+        _ table: [String: ModelSpec.Pixels],
+        by factor: Int,
+        only ratios: [String]
+    ) -> [String: ModelSpec.Pixels] {
+        Dictionary(
+            uniqueKeysWithValues: ratios.compactMap { ratio in
+                table[ratio].map { (ratio, ModelSpec.Pixels($0.width * factor, $0.height * factor)) }
+            }
+        )
     }
 
     public static let builtIn: ModelCatalog = {
-        let flash = flashRatios, standard = standardRatios
+        let flash = flashRatios
+        let standard = standardRatios
         let pro = ModelSpec(
-            id: "gemini-3-pro-image", aspectRatios: standard, imageSizes: ["1K", "2K", "4K"],
-            outputs: ["1K": scaled(gemini3At1K, by: 1, only: standard), "2K": scaled(gemini3At1K, by: 2, only: standard), "4K": scaled(gemini3At1K, by: 4, only: standard)],
-            pricePerImage: ["1K": 0.134, "2K": 0.134, "4K": 0.24])
+            id: "gemini-3-pro-image",
+            aspectRatios: standard,
+            imageSizes: ["1K", "2K", "4K"],
+            outputs: [
+                "1K": scaled(gemini3At1K, by: 1, only: standard), "2K": scaled(gemini3At1K, by: 2, only: standard),
+                "4K": scaled(gemini3At1K, by: 4, only: standard),
+            ],
+            pricePerImage: ["1K": 0.134, "2K": 0.134, "4K": 0.24]
+        )
         let flash31 = ModelSpec(
-            id: "gemini-3.1-flash-image", aspectRatios: flash, imageSizes: ["512", "1K", "2K", "4K"],
-            outputs: ["512": flashAt512, "1K": scaled(gemini3At1K, by: 1, only: flash), "2K": scaled(gemini3At1K, by: 2, only: flash), "4K": scaled(gemini3At1K, by: 4, only: flash)],
-            pricePerImage: ["512": 0.045, "1K": 0.067, "2K": 0.101, "4K": 0.151])
+            id: "gemini-3.1-flash-image",
+            aspectRatios: flash,
+            imageSizes: ["512", "1K", "2K", "4K"],
+            outputs: [
+                "512": flashAt512, "1K": scaled(gemini3At1K, by: 1, only: flash),
+                "2K": scaled(gemini3At1K, by: 2, only: flash), "4K": scaled(gemini3At1K, by: 4, only: flash),
+            ],
+            pricePerImage: ["512": 0.045, "1K": 0.067, "2K": 0.101, "4K": 0.151]
+        )
         // Lite: 512 and 1K only; only the 1K price is published (UNCONFIRMED): 512 is priced the same.
         let lite = ModelSpec(
-            id: "gemini-3.1-flash-lite-image", aspectRatios: flash, imageSizes: ["512", "1K"],
+            id: "gemini-3.1-flash-lite-image",
+            aspectRatios: flash,
+            imageSizes: ["512", "1K"],
             outputs: ["512": flashAt512, "1K": scaled(gemini3At1K, by: 1, only: flash)],
-            pricePerImage: ["512": 0.0336, "1K": 0.0336])
+            pricePerImage: ["512": 0.0336, "1K": 0.0336]
+        )
         // 2.5 Flash Image: no size control, about 1024 px, $0.039 (scheduled shutdown 2026-10-02, UNCONFIRMED).
         let flash25 = ModelSpec(
-            id: "gemini-2.5-flash-image", aspectRatios: standard, imageSizes: [],
-            outputs: ["": [
-                "1:1": .init(1024, 1024), "2:3": .init(832, 1248), "3:2": .init(1248, 832), "3:4": .init(864, 1184),
-                "4:3": .init(1184, 864), "4:5": .init(896, 1152), "5:4": .init(1152, 896), "9:16": .init(768, 1344),
-                "16:9": .init(1344, 768), "21:9": .init(1536, 672),
-            ]],
-            pricePerImage: ["": 0.039])
+            id: "gemini-2.5-flash-image",
+            aspectRatios: standard,
+            imageSizes: [],
+            outputs: [
+                "": [
+                    "1:1": .init(1024, 1024), "2:3": .init(832, 1248), "3:2": .init(1248, 832), "3:4": .init(864, 1184),
+                    "4:3": .init(1184, 864), "4:5": .init(896, 1152), "5:4": .init(1152, 896), "9:16": .init(768, 1344),
+                    "16:9": .init(1344, 768), "21:9": .init(1536, 672),
+                ]
+            ],
+            pricePerImage: ["": 0.039]
+        )
         return ModelCatalog(models: [pro, flash31, lite, flash25])
     }()
 }

@@ -36,7 +36,8 @@ public struct ModelHealth: Sendable, Equatable {
         switch scope {
         case .request, .endpoint: break
         case .modelForRun: retired[model] = Retirement(until: nil, reason: reason)
-        case .modelUntilDailyReset: retired[model] = Retirement(until: PacificTime.nextMidnight(after: now), reason: reason)
+        case .modelUntilDailyReset:
+            retired[model] = Retirement(until: PacificTime.nextMidnight(after: now), reason: reason)
         case .providerForRun: providerDisabled = providerDisabled ?? reason
         }
     }

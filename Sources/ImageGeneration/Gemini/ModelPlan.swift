@@ -30,7 +30,14 @@ public struct ModelPlan: Sendable, Equatable {
     /// Models left out before any request, each with why (never sent a request the API rejects).
     public var skipped: [Skip]
 
-    public init(quality: Manifest.Quality, manifestModel: String?, aspectRatio: String, width: Int, height: Int, catalog: ModelCatalog) {
+    public init(
+        quality: Manifest.Quality,
+        manifestModel: String?,
+        aspectRatio: String,
+        width: Int,
+        height: Int,
+        catalog: ModelCatalog
+    ) {
         var order = quality == .draft ? catalog.draftChain : catalog.productionChain
         if let manifestModel {
             order.removeAll { $0 == manifestModel }
@@ -45,11 +52,24 @@ public struct ModelPlan: Sendable, Equatable {
                 continue
             }
             guard spec.aspectRatios.contains(aspectRatio) else {
-                skipped.append(Skip(model: id, reason: "\(id) does not support aspect ratio \(aspectRatio) (it supports \(spec.aspectRatios.joined(separator: " ")))"))
+                skipped.append(
+                    Skip(
+                        model: id,
+                        reason:
+                            "\(id) does not support aspect ratio \(aspectRatio) (it supports \(spec.aspectRatios.joined(separator: " ")))"
+                    )
+                )
                 continue
             }
             guard spec.supportsImageSize else {
-                steps.append(Step(model: id, imageSize: nil, pricePerImage: spec.price(size: nil), batchPricePerImage: spec.batchPrice(size: nil)))
+                steps.append(
+                    Step(
+                        model: id,
+                        imageSize: nil,
+                        pricePerImage: spec.price(size: nil),
+                        batchPricePerImage: spec.batchPrice(size: nil)
+                    )
+                )
                 continue
             }
             let size: String
@@ -61,10 +81,20 @@ public struct ModelPlan: Sendable, Equatable {
                 size = "1K"
             } else {
                 // The smallest size that covers the target, or the largest the model has.
-                size = spec.imageSizes.first { spec.output(size: $0, aspectRatio: aspectRatio)?.covers(width: width, height: height) == true }
+                size =
+                    spec.imageSizes.first {
+                        spec.output(size: $0, aspectRatio: aspectRatio)?.covers(width: width, height: height) == true
+                    }
                     ?? spec.imageSizes.last!
             }
-            steps.append(Step(model: id, imageSize: size, pricePerImage: spec.price(size: size), batchPricePerImage: spec.batchPrice(size: size)))
+            steps.append(
+                Step(
+                    model: id,
+                    imageSize: size,
+                    pricePerImage: spec.price(size: size),
+                    batchPricePerImage: spec.batchPrice(size: size)
+                )
+            )
         }
         self.steps = steps
         self.skipped = skipped

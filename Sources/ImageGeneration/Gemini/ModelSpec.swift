@@ -28,7 +28,11 @@ public struct ModelSpec: Sendable, Equatable, Codable {
     public var batchPricePerImage: [String: Double]
 
     public init(
-        id: String, aspectRatios: [String], imageSizes: [String], outputs: [String: [String: Pixels]], pricePerImage: [String: Double],
+        id: String,
+        aspectRatios: [String],
+        imageSizes: [String],
+        outputs: [String: [String: Pixels]],
+        pricePerImage: [String: Double],
         batchPricePerImage: [String: Double] = [:]
     ) {
         self.batchPricePerImage = batchPricePerImage

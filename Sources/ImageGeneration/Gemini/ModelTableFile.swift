@@ -34,7 +34,11 @@ public enum ModelTableFile {
             ModelTableError(path: path, location: locator.location(of: offset), message: message)
         }
 
-        func members(_ node: JSONNode, _ path: String, allowed: Set<String>? = nil) throws(ModelTableError) -> [JSONNode.Member] {
+        func members(
+            _ node: JSONNode,
+            _ path: String,
+            allowed: Set<String>? = nil
+        ) throws(ModelTableError) -> [JSONNode.Member] {
             guard case .object(let members) = node.value else {
                 throw fail(path, "expected an object, found \(node.typeName)", at: node.offset)
             }
@@ -45,7 +49,11 @@ public enum ModelTableFile {
                     throw fail(memberPath, "\"\(member.key)\" appears twice; keep one", at: member.keyOffset)
                 }
                 if let allowed, !allowed.contains(member.key) {
-                    throw fail(memberPath, "unknown field \"\(member.key)\"; the fields here are \(allowed.sorted().joined(separator: ", "))", at: member.keyOffset)
+                    throw fail(
+                        memberPath,
+                        "unknown field \"\(member.key)\"; the fields here are \(allowed.sorted().joined(separator: ", "))",
+                        at: member.keyOffset
+                    )
                 }
             }
             return members
@@ -72,19 +80,36 @@ public enum ModelTableFile {
                 if member.key == "models" {
                     for model in try members(member.value, "models") {
                         let path = "models." + model.key
-                        guard !model.key.isEmpty, model.key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-._".contains($0)) }) else {
-                            throw fail(path, "\"\(model.key)\" is not a model id (letters, digits, '-', '.', '_')", at: model.keyOffset)
+                        guard !model.key.isEmpty,
+                            model.key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-._".contains($0)) })
+                        else {
+                            throw fail(
+                                path,
+                                "\"\(model.key)\" is not a model id (letters, digits, '-', '.', '_')",
+                                at: model.keyOffset
+                            )
                         }
-                        catalog.models[model.key] = try merged(model.value, path, over: catalog.models[model.key], id: model.key)
+                        catalog.models[model.key] = try merged(
+                            model.value,
+                            path,
+                            over: catalog.models[model.key],
+                            id: model.key
+                        )
                         touched.append((model.key, model.value))
                     }
                 } else {
                     for chain in try members(member.value, "chains", allowed: ["draft", "production"]) {
                         let path = "chains." + chain.key
                         let ids = try strings(chain.value, path)
-                        guard !ids.isEmpty else { throw fail(path, "a chain needs at least one model", at: chain.value.offset) }
+                        guard !ids.isEmpty else {
+                            throw fail(path, "a chain needs at least one model", at: chain.value.offset)
+                        }
                         for id in ids where catalog.models[id] == nil {
-                            throw fail(path, "\"\(id)\" is not in the model table; add it under \"models\" first", at: chain.value.offset)
+                            throw fail(
+                                path,
+                                "\"\(id)\" is not in the model table; add it under \"models\" first",
+                                at: chain.value.offset
+                            )
                         }
                         if chain.key == "draft" { catalog.draftChain = ids } else { catalog.productionChain = ids }
                     }
@@ -98,9 +123,18 @@ public enum ModelTableFile {
             return catalog
         }
 
-        func merged(_ node: JSONNode, _ path: String, over existing: ModelSpec?, id: String) throws(ModelTableError) -> ModelSpec {
+        func merged(
+            _ node: JSONNode,
+            _ path: String,
+            over existing: ModelSpec?,
+            id: String
+        ) throws(ModelTableError) -> ModelSpec {
             var spec = existing ?? ModelSpec(id: id, aspectRatios: [], imageSizes: [], outputs: [:], pricePerImage: [:])
-            for field in try members(node, path, allowed: ["aspect_ratios", "image_sizes", "outputs", "price_per_image", "batch_price_per_image"]) {
+            for field in try members(
+                node,
+                path,
+                allowed: ["aspect_ratios", "image_sizes", "outputs", "price_per_image", "batch_price_per_image"]
+            ) {
                 let fieldPath = path + "." + field.key
                 switch field.key {
                 case "aspect_ratios":
@@ -112,7 +146,11 @@ public enum ModelTableFile {
                 case "image_sizes":
                     let sizes = try strings(field.value, fieldPath)
                     if let bad = sizes.first(where: { !ModelTableFile.imageSizes.contains($0) }) {
-                        throw fail(fieldPath, "\"\(bad)\" is not an image size the API defines (512, 1K, 2K, 4K)", at: field.value.offset)
+                        throw fail(
+                            fieldPath,
+                            "\"\(bad)\" is not an image size the API defines (512, 1K, 2K, 4K)",
+                            at: field.value.offset
+                        )
                     }
                     spec.imageSizes = sizes
                 case "outputs":
@@ -130,10 +168,20 @@ public enum ModelTableFile {
                 default:
                     for size in try members(field.value, fieldPath) {
                         let sizePath = fieldPath + "." + size.key
-                        guard case .number(let text) = size.value.value, let price = Double(text), price >= 0, price < 100 else {
-                            throw fail(sizePath, "expected a price in USD per image, such as 0.067", at: size.value.offset)
+                        guard case .number(let text) = size.value.value, let price = Double(text), price >= 0,
+                            price < 100
+                        else {
+                            throw fail(
+                                sizePath,
+                                "expected a price in USD per image, such as 0.067",
+                                at: size.value.offset
+                            )
                         }
-                        if field.key == "price_per_image" { spec.pricePerImage[size.key] = price } else { spec.batchPricePerImage[size.key] = price }
+                        if field.key == "price_per_image" {
+                            spec.pricePerImage[size.key] = price
+                        } else {
+                            spec.batchPricePerImage[size.key] = price
+                        }
                     }
                 }
             }
@@ -142,12 +190,17 @@ public enum ModelTableFile {
 
         static func isRatio(_ text: String) -> Bool {
             let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-            return parts.count == 2 && parts.allSatisfy { !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isASCII) && Int($0).map { $0 > 0 } == true }
+            return parts.count == 2
+                && parts.allSatisfy {
+                    !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isASCII) && Int($0).map { $0 > 0 } == true
+                }
         }
 
         static func pixels(_ text: String) -> ModelSpec.Pixels? {
             let parts = text.split(separator: "x", omittingEmptySubsequences: false)
-            guard parts.count == 2, let width = Int(parts[0]), let height = Int(parts[1]), (1...16384).contains(width), (1...16384).contains(height) else {
+            guard parts.count == 2, let width = Int(parts[0]), let height = Int(parts[1]), (1...16384).contains(width),
+                (1...16384).contains(height)
+            else {
                 return nil
             }
             return ModelSpec.Pixels(width, height)

@@ -21,12 +21,19 @@ public enum PromptEnhancer {
 
     static let aspectWording: [String: String] = [
         "16:9": "16:9 widescreen composition", "9:16": "9:16 vertical composition", "1:1": "1:1 square composition",
-        "21:9": "21:9 ultra-wide cinematic composition", "4:3": "4:3 landscape composition", "3:4": "3:4 portrait composition",
+        "21:9": "21:9 ultra-wide cinematic composition", "4:3": "4:3 landscape composition",
+        "3:4": "3:4 portrait composition",
         "3:2": "3:2 landscape composition", "2:3": "2:3 portrait composition", "5:4": "5:4 landscape composition",
         "4:5": "4:5 portrait composition",
     ]
 
-    public static func enhance(prompt: String, style: ImageStyle, quality: Manifest.Quality, aspectRatio: String, negative: String?) -> String {
+    public static func enhance(
+        prompt: String,
+        style: ImageStyle,
+        quality: Manifest.Quality,
+        aspectRatio: String,
+        negative: String?
+    ) -> String {
         var parts = [prompt.trimmingTrailingPunctuation()]
         parts.append(styleModifiers[style] ?? "high quality, detailed")
         parts.append(quality == .production ? "high quality, highly detailed, 4K" : "high quality, detailed")

@@ -52,7 +52,6 @@ public struct QuotaSchedule: Sendable, Equatable {
     /// How far back requests count towards the first limit: per-minute quotas.
     static let firstWindow: Double = 60
 
-
     /// Seconds added to every window end the API names: a request that reaches the API a moment
     /// early is refused, and answers arrive a little after the API computed them.
     public let margin: Double
@@ -72,11 +71,13 @@ public struct QuotaSchedule: Sendable, Equatable {
             state.recentSends.removeAll { $0 <= now - Self.firstWindow }
             return .send
         }
-        let mine = ticket ?? {
-            nextTicket += 1
-            state.line.append(nextTicket)
-            return nextTicket
-        }()
+        let mine =
+            ticket
+            ?? {
+                nextTicket += 1
+                state.line.append(nextTicket)
+                return nextTicket
+            }()
         if !state.line.contains(mine) { state.line.insert(mine, at: 0) }
         let position = state.line.firstIndex(of: mine) ?? 0
         if position < limit - state.sentInWindow {
@@ -120,7 +121,10 @@ public struct QuotaSchedule: Sendable, Equatable {
         } else {
             state.recentRefusals.append(now)
             let since = now - Self.firstWindow
-            state.limit = max(1, state.recentSends.filter { $0 > since }.count - state.recentRefusals.filter { $0 > since }.count)
+            state.limit = max(
+                1,
+                state.recentSends.filter { $0 > since }.count - state.recentRefusals.filter { $0 > since }.count
+            )
             // What the unlimited minute let in counts as this window's.
             state.acceptedInWindow = state.limit ?? 1
         }
@@ -159,7 +163,9 @@ public struct QuotaSchedule: Sendable, Equatable {
     /// The models held back now, in plain words.
     public func describe(now: Double) -> [String] {
         conditions(now: now).map { held in
-            let window = held.until.map { "its quota window ends in \(Int(saturating: ($0 - now).rounded(.up))) s" } ?? "learning when its quota window ends"
+            let window =
+                held.until.map { "its quota window ends in \(Int(saturating: ($0 - now).rounded(.up))) s" }
+                ?? "learning when its quota window ends"
             return "\(held.model) is at its per-minute quota: \(held.waiting) waiting, \(window)"
         }
     }

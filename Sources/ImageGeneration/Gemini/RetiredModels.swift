@@ -30,7 +30,7 @@ public struct RetiredModels: Codable, Sendable, Equatable {
     /// The entries still in force at `now`.
     public static func read(_ path: String, now: Double) -> [Entry] {
         guard let bytes = try? FileSystem.readRegularFile(path, limit: 1 << 20),
-              let file = try? JSONDecoder().decode(RetiredModels.self, from: Data(bytes))
+            let file = try? JSONDecoder().decode(RetiredModels.self, from: Data(bytes))
         else { return [] }
         return file.models.filter { $0.untilSeconds > now }
     }
@@ -42,7 +42,9 @@ public struct RetiredModels: Codable, Sendable, Equatable {
         models.append(entry)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        guard let data = try? encoder.encode(RetiredModels(models: models.sorted { $0.model < $1.model })) else { return }
+        guard let data = try? encoder.encode(RetiredModels(models: models.sorted { $0.model < $1.model })) else {
+            return
+        }
         try? FileSystem.writeAtomically(path, bytes: Array(data) + [10], sync: false)
     }
 }

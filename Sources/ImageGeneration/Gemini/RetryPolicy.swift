@@ -6,7 +6,13 @@ public struct RetryPolicy: Sendable, Equatable {
     public enum Failure: Sendable, Equatable {
         /// An HTTP error status. `retryDelay` is `RetryInfo.retryDelay` in seconds; `quotaPerDay` is a
         /// `QuotaFailure` whose `quotaId` names a per-day quota; `reason` is `ErrorInfo.reason`.
-        case http(status: Int, message: String, retryDelay: Double? = nil, quotaPerDay: Bool = false, reason: String? = nil)
+        case http(
+            status: Int,
+            message: String,
+            retryDelay: Double? = nil,
+            quotaPerDay: Bool = false,
+            reason: String? = nil
+        )
         /// No complete answer within `--request-timeout`.
         case timeout
         /// No connection could be made: the name does not resolve, the connection is refused, there is
