@@ -1,11 +1,19 @@
-// swift-tools-version:6.1
+// swift-tools-version:6.2
 import PackageDescription
 
 // Shared by every Swift target: stricter existential spelling and explicit imports keep
-// module boundaries honest (a module can only use what it imports).
+// module boundaries honest (a module can only use what it imports), and a warning in our own
+// code fails the build (SwiftPM leaves dependencies' warnings alone).
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
+    .treatAllWarnings(as: .error),
+]
+
+// Our C shims: every warning on, and each one an error.
+let cSettings: [CSetting] = [
+    .unsafeFlags(["-Wall", "-Wextra"]),
+    .treatAllWarnings(as: .error),
 ]
 
 let package = Package(
@@ -47,8 +55,8 @@ let package = Package(
             pkgConfig: "pangocairo",
             providers: [.apt(["libpango1.0-dev"])]
         ),
-        .target(name: "CVipsShim", dependencies: ["CVips", "CPangoCairo"]),
-        .target(name: "CSystemShim"),
+        .target(name: "CVipsShim", dependencies: ["CVips", "CPangoCairo"], cSettings: cSettings),
+        .target(name: "CSystemShim", cSettings: cSettings),
 
         // MARK: Leaf modules
         .target(
