@@ -7,25 +7,25 @@ import SystemSupport
 /// A `host` starting with `/` (in the authority, percent-encoded, or as the `host` parameter) is a
 /// Unix socket directory, as with psql. The password may also come from `PGPASSWORD`, which, unlike
 /// a command line, `ps` does not show.
-public struct CoordinatorAddress: Sendable, Equatable, CustomStringConvertible {
-    public enum Endpoint: Sendable, Equatable {
+package struct CoordinatorAddress: Sendable, Equatable, CustomStringConvertible {
+    package enum Endpoint: Sendable, Equatable {
         case tcp(host: String, port: Int)
         case socket(path: String)
     }
 
     /// libpq's `sslmode`, as far as a client without client certificates can honour it.
-    public enum TLSMode: String, Sendable {
+    package enum TLSMode: String, Sendable {
         case disable, prefer, require
         case verifyFull = "verify-full"
     }
 
-    public var endpoint: Endpoint
-    public var user: String
-    public var password: String?
-    public var database: String
-    public var tlsMode: TLSMode
+    package var endpoint: Endpoint
+    package var user: String
+    package var password: String?
+    package var database: String
+    package var tlsMode: TLSMode
 
-    public init(
+    package init(
         parsing text: String,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(CoordinatorError) {
@@ -80,7 +80,7 @@ public struct CoordinatorAddress: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The address without its password, for logs and messages.
-    public var description: String {
+    package var description: String {
         let credentials = user + (password == nil ? "" : ":***")
         switch endpoint {
         case .tcp(let host, let port): return "postgres://\(credentials)@\(host):\(port)/\(database)"

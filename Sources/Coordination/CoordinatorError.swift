@@ -1,7 +1,7 @@
 /// Why the coordinator could not do what was asked. `code` is stable (logs, tests); `message` says
 /// what happened and, for a bad address, how to write it.
-public struct CoordinatorError: Error, Sendable, CustomStringConvertible, Equatable {
-    public enum Code: String, Sendable {
+package struct CoordinatorError: Error, Sendable, CustomStringConvertible, Equatable {
+    package enum Code: String, Sendable {
         /// `--coordinator` is not a postgres:// address the daemon can use.
         case invalidAddress = "invalid_address"
         /// The database did not answer in time.
@@ -10,13 +10,13 @@ public struct CoordinatorError: Error, Sendable, CustomStringConvertible, Equata
         case database
     }
 
-    public var code: Code
-    public var message: String
+    package var code: Code
+    package var message: String
 
-    public init(_ code: Code, _ message: String) {
+    package init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
 
-    public var description: String { message }
+    package var description: String { message }
 }

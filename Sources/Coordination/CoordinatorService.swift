@@ -8,17 +8,17 @@ import SystemSupport
 /// reads the fleet; while the database is down it asks every second, so paid requests waiting for it
 /// go on as soon as it is back. First in the group, so last to stop: sessions finishing at shutdown
 /// still settle their charges. At the end it makes what writes it can and leaves the registry.
-public struct CoordinatorService: Service {
-    public let coordinator: PostgresCoordinator
-    public let renewInterval: Duration
+package struct CoordinatorService: Service {
+    package let coordinator: PostgresCoordinator
+    package let renewInterval: Duration
     /// The ledger files' folder: lines that never reached the table are added from there at start.
-    public let ledgerDirectory: String
-    public let clock: MonotonicClock
-    public let logger: Logger
+    package let ledgerDirectory: String
+    package let clock: MonotonicClock
+    package let logger: Logger
     /// Sessions in flight, for the registry.
-    public var sessionsInFlight: @Sendable () async -> Int = { 0 }
+    package var sessionsInFlight: @Sendable () async -> Int = { 0 }
 
-    public init(
+    package init(
         coordinator: PostgresCoordinator,
         renewInterval: Duration,
         ledgerDirectory: String,
@@ -32,7 +32,7 @@ public struct CoordinatorService: Service {
         self.logger = logger
     }
 
-    public func run() async {
+    package func run() async {
         // Detached: the client is a Service too, and as a child of this one it would see the group's
         // graceful shutdown and close its pool at once, before the charges of the sessions finishing
         // then are settled and before this instance leaves the registry.

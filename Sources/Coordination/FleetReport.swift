@@ -1,22 +1,22 @@
 /// The instances registered with the coordinator and today's spend, as `scenedrop status` and the web
 /// view show them. Ages are measured on the database's clock alone, never by comparing two hosts' clocks.
-public struct FleetReport: Codable, Sendable, Equatable {
-    public struct Member: Codable, Sendable, Equatable {
-        public var instance: String
-        public var host: String
-        public var pid: Int
-        public var inbox: String
-        public var version: String
-        public var startedAt: String
+package struct FleetReport: Codable, Sendable, Equatable {
+    package struct Member: Codable, Sendable, Equatable {
+        package var instance: String
+        package var host: String
+        package var pid: Int
+        package var inbox: String
+        package var version: String
+        package var startedAt: String
         /// Seconds since its last renewal.
-        public var renewedAgoSeconds: Double
-        public var leaseTimeoutSeconds: Double
+        package var renewedAgoSeconds: Double
+        package var leaseTimeoutSeconds: Double
         /// `live`, or `lost` once its renewal is older than its lease timeout.
-        public var state: String
-        public var sessionsInFlight: Int
-        public var dailyBudgetUSD: Double?
-        public var spentTodayUSD: Double
-        public var reservedUSD: Double
+        package var state: String
+        package var sessionsInFlight: Int
+        package var dailyBudgetUSD: Double?
+        package var spentTodayUSD: Double
+        package var reservedUSD: Double
 
         enum CodingKeys: String, CodingKey {
             case instance, host, pid, inbox, version
@@ -32,14 +32,14 @@ public struct FleetReport: Codable, Sendable, Equatable {
     }
 
     /// The coordinator's address, without its password.
-    public var coordinator: String
+    package var coordinator: String
     /// The UTC day the amounts are for.
-    public var day: String
-    public var members: [Member]
-    public var spentTodayUSD: Double
+    package var day: String
+    package var members: [Member]
+    package var spentTodayUSD: Double
     /// Reserved for requests in flight (and for requests of instances that died with one in flight).
-    public var reservedUSD: Double
-    public var paidImagesToday: Int
+    package var reservedUSD: Double
+    package var paidImagesToday: Int
 
     enum CodingKeys: String, CodingKey {
         case coordinator, day, members

@@ -128,7 +128,7 @@ extension PostgresCoordinator {
 
 extension PostgresCoordinator {
     /// The fleet as the database has it now, for `scenedrop status`: connects, reads, disconnects.
-    public static func fleet(
+    package static func fleet(
         at address: CoordinatorAddress,
         day: String,
         logger: Logger

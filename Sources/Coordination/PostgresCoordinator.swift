@@ -9,18 +9,18 @@ import Synchronization
 /// across hosts. Settling and releasing never wait for the database: a write it cannot make now is
 /// kept and made when it answers again (`CoordinatorService`), and every ledger line carries the
 /// charge's id, so lines written while it was down are added on the next start too, once each.
-public final class PostgresCoordinator: SpendCoordinator, Sendable {
+package final class PostgresCoordinator: SpendCoordinator, Sendable {
     /// What the registry says of this instance.
-    public struct Instance: Sendable {
-        public var id: String
-        public var host: String
-        public var pid: Int32
-        public var inbox: String
-        public var version: String
-        public var leaseTimeout: Double
-        public var dailyBudgetUSD: Double?
+    package struct Instance: Sendable {
+        package var id: String
+        package var host: String
+        package var pid: Int32
+        package var inbox: String
+        package var version: String
+        package var leaseTimeout: Double
+        package var dailyBudgetUSD: Double?
 
-        public init(
+        package init(
             id: String,
             host: String,
             pid: Int32,
@@ -57,15 +57,15 @@ public final class PostgresCoordinator: SpendCoordinator, Sendable {
         var fleet: FleetReport?
     }
 
-    public let address: CoordinatorAddress
-    public let instance: Instance
+    package let address: CoordinatorAddress
+    package let instance: Instance
     let client: PostgresClient
     let logger: Logger
     /// How long one statement may take before the database counts as unavailable.
     let timeout: Double
     let state = Mutex(State())
 
-    public init(address: CoordinatorAddress, instance: Instance, timeout: Double = 10, logger: Logger) {
+    package init(address: CoordinatorAddress, instance: Instance, timeout: Double = 10, logger: Logger) {
         var configuration = address.configuration
         configuration.options.connectTimeout = .milliseconds(Int64(timeout * 1000))
         configuration.options.maximumConnections = 8
@@ -80,13 +80,13 @@ public final class PostgresCoordinator: SpendCoordinator, Sendable {
     }
 
     /// True while the database answers (as of the last statement).
-    public var isAvailable: Bool { state.withLock { $0.available } }
+    package var isAvailable: Bool { state.withLock { $0.available } }
 
     /// The writes still to be made, for logs and tests.
-    public var pendingWrites: Int { state.withLock { $0.pending.count } }
+    package var pendingWrites: Int { state.withLock { $0.pending.count } }
 
     /// The fleet as of the last renewal.
-    public var fleet: FleetReport? { state.withLock { $0.fleet } }
+    package var fleet: FleetReport? { state.withLock { $0.fleet } }
 
     /// The client's connection pool, until cancelled.
     func runClient() async { await client.run() }
@@ -114,7 +114,7 @@ public final class PostgresCoordinator: SpendCoordinator, Sendable {
 
     func keep(_ fleet: FleetReport) { state.withLock { $0.fleet = fleet } }
 
-    public func reserve(_ entry: CostLedger.Entry, budget: Double) async -> SpendReservation {
+    package func reserve(_ entry: CostLedger.Entry, budget: Double) async -> SpendReservation {
         let (available, lastError) = state.withLock { ($0.available, $0.lastError) }
         guard available, let id = entry.id else {
             return .unavailable("the coordinator (\(address)) cannot be reached: \(lastError)")
@@ -144,16 +144,16 @@ public final class PostgresCoordinator: SpendCoordinator, Sendable {
         }
     }
 
-    public func settle(_ entry: CostLedger.Entry) async {
+    package func settle(_ entry: CostLedger.Entry) async {
         guard let id = entry.id else { return }
         await write(.settle(entry), id: id)
     }
 
-    public func release(_ id: String) async {
+    package func release(_ id: String) async {
         await write(.release(id), id: id)
     }
 
-    public func waitUntilAvailable(seconds: Double) async -> Bool {
+    package func waitUntilAvailable(seconds: Double) async -> Bool {
         let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
         while !isAvailable {
             guard ContinuousClock.now < deadline, (try? await Task.sleep(for: .milliseconds(250))) != nil else {

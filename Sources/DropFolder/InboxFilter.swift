@@ -1,13 +1,13 @@
 /// Which names in the inbox are manifests (contract §1). Pure: names only; file types are
 /// checked by the scanner with lstat.
-public enum InboxFilter {
+package enum InboxFilter {
     static let ignoredSuffixes = [
         "~", ".tmp", ".part", ".partial", ".crdownload", ".download", ".filepart", ".swp",
     ]
 
     /// Whether a name may be a manifest: ends in `.json` (any case) and is not a hidden,
     /// temporary or partial-download name.
-    public static func accepts(_ name: String) -> Bool {
+    package static func accepts(_ name: String) -> Bool {
         guard !name.isEmpty, !name.contains("/") else { return false }
         if name.hasPrefix(".") || name.hasPrefix("~$") { return false }
         if name == "Thumbs.db" { return false }

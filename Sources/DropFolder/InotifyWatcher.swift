@@ -10,9 +10,9 @@ import SystemSupport
 /// dedicated thread makes every library call, copies each event before the next call, and polls
 /// with a 1 s timeout (`inotifytools_next_event(0)` would block forever) so a stop is noticed.
 /// Overflow is reported as an explicit event, never dropped.
-public final class InotifyWatcher: Sendable {
-    public struct AlreadyActive: Error, CustomStringConvertible {
-        public var description: String {
+package final class InotifyWatcher: Sendable {
+    package struct AlreadyActive: Error, CustomStringConvertible {
+        package var description: String {
             "libinotifytools supports one watcher per process, and one is already running"
         }
     }
@@ -20,7 +20,7 @@ public final class InotifyWatcher: Sendable {
     /// The library's state is global: only one watcher may run in a process at a time.
     private static let active = Mutex<Bool>(false)
 
-    public let directory: String
+    package let directory: String
     private let stopRequested = Atomic<Bool>(false)
     private let readsHeld = Atomic<Bool>(false)
     private let finished = Mutex<Bool>(false)
@@ -32,7 +32,7 @@ public final class InotifyWatcher: Sendable {
     }
 
     /// Starts the watcher thread. Finish the stream (or call `stop()`) to end it.
-    public static func start(
+    package static func start(
         directory: String,
         logger: Logger
     ) throws -> (watcher: InotifyWatcher, events: AsyncStream<WatchEvent>) {
@@ -52,18 +52,18 @@ public final class InotifyWatcher: Sendable {
     }
 
     /// Asks the thread to stop; it notices within about a second.
-    public func stop() {
+    package func stop() {
         stopRequested.store(true, ordering: .releasing)
     }
 
-    /// Holds the reader thread (tests use it to fill the kernel queue past its limit, as a stalled
+    /// For tests only: holds the reader thread (to fill the kernel queue past its limit, as a stalled
     /// daemon would).
-    @_spi(Testing) public func holdReads(_ hold: Bool) {
+    package func holdReads(_ hold: Bool) {
         readsHeld.store(hold, ordering: .releasing)
     }
 
     /// Whether the thread has released the library (tests wait for this before starting another).
-    public var isFinished: Bool { finished.withLock { $0 } }
+    package var isFinished: Bool { finished.withLock { $0 } }
 
     private var shouldStop: Bool { stopRequested.load(ordering: .acquiring) }
 

@@ -5,27 +5,27 @@ import SystemSupport
 /// up every `--lease-renew`; a peer is dead when its counter stops moving for `--lease-timeout` on the
 /// observer's own monotonic clock. No two hosts' clocks are ever compared, and no lock has to travel
 /// between clients (sshfs and other FUSE mounts, CIFS `nobrl`, NFS `nolock` keep locks local).
-public struct Lease: Codable, Sendable, Equatable {
-    public static let schemaName = "scenedrop.lease/v1"
-    public var schema = Lease.schemaName
-    public var instance: String
-    public var host: String
+package struct Lease: Codable, Sendable, Equatable {
+    package static let schemaName = "scenedrop.lease/v1"
+    package var schema = Lease.schemaName
+    package var instance: String
+    package var host: String
     /// The kernel boot and PID namespace the instance runs in: a peer in the same ones can ask the
     /// process table whether it still runs.
-    public var bootID: String
-    public var pidNamespace: String?
-    public var pid: Int32
+    package var bootID: String
+    package var pidNamespace: String?
+    package var pid: Int32
     /// The process's start in clock ticks since boot: with `pid`, one process for the life of a boot.
-    public var processStart: UInt64?
-    public var startedAt: String
-    public var counter: UInt64
+    package var processStart: UInt64?
+    package var startedAt: String
+    package var counter: UInt64
     /// The renewing host's wall time: for people reading the file, never for a verdict.
-    public var renewedAt: String
+    package var renewedAt: String
     /// `device:inode` of the inbox folder the instance opened at start: `scenedrop status` compares it with
     /// what the inbox's path names now, to say when the inbox was swapped under a running daemon.
-    public var inboxIdentity: String?
+    package var inboxIdentity: String?
 
-    public init(instance: String, counter: UInt64, startedAt: String, inboxIdentity: String? = nil) {
+    package init(instance: String, counter: UInt64, startedAt: String, inboxIdentity: String? = nil) {
         self.inboxIdentity = inboxIdentity
         self.instance = instance
         self.host = Host.name
@@ -53,7 +53,7 @@ public struct Lease: Codable, Sendable, Equatable {
     /// On this very boot of this machine, in this PID namespace, and its process is gone (or the pid
     /// now names a newer process): dead at once, whatever the counter says. Nil when this process
     /// cannot tell (another machine, another container).
-    public var processGoneHere: Bool? {
+    package var processGoneHere: Bool? {
         guard bootID == Host.bootID, bootID != "unknown", pidNamespace == Host.pidNamespace,
             Host.pidNamespace != "unknown"
         else { return nil }
@@ -61,13 +61,13 @@ public struct Lease: Codable, Sendable, Equatable {
         return processStart.map { $0 != started } ?? false
     }
 
-    public static func read(_ path: String) -> Lease? {
+    package static func read(_ path: String) -> Lease? {
         guard let bytes = try? FileSystem.readRegularFile(path, limit: 64 * 1024) else { return nil }
         return try? JSONDecoder().decode(Lease.self, from: Data(bytes))
     }
 
     /// Written whole (temp file and rename): a peer reads the old lease or the new one.
-    public func write(to path: String) throws(SystemError) {
+    package func write(to path: String) throws(SystemError) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         guard let data = try? encoder.encode(self) else { return }
@@ -77,24 +77,24 @@ public struct Lease: Codable, Sendable, Equatable {
 
 /// Judges peers by their leases as one observer sees them over time. Pure: the caller gives each
 /// look's counter and the time on its own monotonic clock.
-public struct LeaseWatch: Sendable {
-    public enum Verdict: Sendable, Equatable {
+package struct LeaseWatch: Sendable {
+    package enum Verdict: Sendable, Equatable {
         case alive
         case dead(reason: String)
     }
 
-    public let timeout: Double
+    package let timeout: Double
     /// Per peer: the counter last seen and when (this observer's clock) it was first seen at that value.
     private var seen: [String: (counter: UInt64?, since: Double)] = [:]
 
-    public init(timeout: Double) {
+    package init(timeout: Double) {
         self.timeout = timeout
     }
 
     /// One look at a peer's lease counter (`nil`: no lease could be read) at `now`. A peer seen for
     /// the first time gets the whole timeout from now: an observer that just started knows nothing
     /// of how long the counter has stood still.
-    public mutating func observe(_ id: String, counter: UInt64?, now: Double) -> Verdict {
+    package mutating func observe(_ id: String, counter: UInt64?, now: Double) -> Verdict {
         guard let previous = seen[id], previous.counter == counter else {
             seen[id] = (counter, now)
             return .alive
@@ -106,12 +106,12 @@ public struct LeaseWatch: Sendable {
     }
 
     /// Forgets a peer (recovered, or gone).
-    public mutating func forget(_ id: String) {
+    package mutating func forget(_ id: String) {
         seen[id] = nil
     }
 
     /// Forgets every peer not in `present`.
-    public mutating func retain(only present: Set<String>) {
+    package mutating func retain(only present: Set<String>) {
         seen = seen.filter { present.contains($0.key) }
     }
 }

@@ -3,36 +3,36 @@ import SystemSupport
 /// Decides when a file found by a rescan (no close event) is finished: it must show the same
 /// size and mtime across the settle interval. A pure policy: the caller supplies observations
 /// and the time, so it is tested with a hand-driven clock.
-public struct StabilityGate: Sendable {
-    public struct Observation: Sendable, Equatable {
-        public var size: Int64
-        public var mtimeNanoseconds: Int64
-        public var inode: UInt64
+package struct StabilityGate: Sendable {
+    package struct Observation: Sendable, Equatable {
+        package var size: Int64
+        package var mtimeNanoseconds: Int64
+        package var inode: UInt64
 
-        public init(size: Int64, mtimeNanoseconds: Int64, inode: UInt64) {
+        package init(size: Int64, mtimeNanoseconds: Int64, inode: UInt64) {
             self.size = size
             self.mtimeNanoseconds = mtimeNanoseconds
             self.inode = inode
         }
     }
 
-    public enum Decision: Sendable, Equatable {
+    package enum Decision: Sendable, Equatable {
         /// Unchanged across the settle interval: take it.
         case stable
         /// Look again at (or after) this time.
         case recheck(at: Double)
     }
 
-    public let settle: Double
+    package let settle: Double
     private var first: [RawName: (Observation, Double)] = [:]
 
     /// - Parameter settle: seconds a file must stay unchanged.
-    public init(settle: Double) {
+    package init(settle: Double) {
         self.settle = settle
     }
 
     /// Records one observation of `name` at `now` (seconds) and says what to do.
-    public mutating func observe(_ name: RawName, _ observation: Observation, now: Double) -> Decision {
+    package mutating func observe(_ name: RawName, _ observation: Observation, now: Double) -> Decision {
         if let (previous, since) = first[name], previous == observation {
             if now - since >= settle {
                 first[name] = nil
@@ -46,14 +46,14 @@ public struct StabilityGate: Sendable {
     }
 
     /// Forgets a name (claimed, or gone).
-    public mutating func forget(_ name: RawName) {
+    package mutating func forget(_ name: RawName) {
         first[name] = nil
     }
 
     /// Forgets every name not in `present` (files that disappeared between scans).
-    public mutating func retain(only present: Set<RawName>) {
+    package mutating func retain(only present: Set<RawName>) {
         first = first.filter { present.contains($0.key) }
     }
 
-    public var trackedCount: Int { first.count }
+    package var trackedCount: Int { first.count }
 }

@@ -1,7 +1,7 @@
 import SystemSupport
 
 /// What the inotify thread reports, copied out of the library's static storage.
-public enum WatchEvent: Sendable, Equatable {
+package enum WatchEvent: Sendable, Equatable {
     /// A file was closed after writing, or renamed into the inbox: a candidate to claim now.
     case arrived(name: RawName)
     /// The kernel queue overflowed: events were lost, rescan at once.

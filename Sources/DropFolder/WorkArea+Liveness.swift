@@ -8,20 +8,20 @@ import Glibc
 /// Which peers are alive, by their leases, and the recovery of the dead ones' claims.
 extension WorkArea {
     /// What the recovery of one dead instance moved back, and why it was taken for dead.
-    public struct Recovery: Sendable, Equatable {
-        public var instanceID: String
-        public var returned: [String]
-        public var reason: String
+    package struct Recovery: Sendable, Equatable {
+        package var instanceID: String
+        package var returned: [String]
+        package var reason: String
     }
 
-    public static func leasePath(_ id: String, workRoot: String) -> String { workRoot + "/" + id + ".lease" }
+    package static func leasePath(_ id: String, workRoot: String) -> String { workRoot + "/" + id + ".lease" }
     static func lockPath(_ id: String, workRoot: String) -> String { workRoot + "/" + id + ".lock" }
 
     /// Renews our lease (the counter moves on) and makes our folder again if it is gone. Returns true
     /// when the folder had to be made again: a peer took this instance for dead (it was paused, or the
     /// volume was away, for longer than the lease timeout) and may have returned its claims.
     @discardableResult
-    public func renewLease() throws(SystemError) -> Bool {
+    package func renewLease() throws(SystemError) -> Bool {
         let count = leaseCounter.add(1, ordering: .relaxed).newValue
         let recreated = !FileSystem.exists(directory)
         if recreated { try FileSystem.makeDirectories(directory) }
@@ -32,7 +32,7 @@ extension WorkArea {
 
     /// Whether another instance holds a lease or a lock under work/ and may still run: only then can a claim
     /// that vanished from our folder have been taken by a peer.
-    public var hasPossiblyLivePeers: Bool {
+    package var hasPossiblyLivePeers: Bool {
         peers().contains { Self.isAlive($0, workRoot: workRoot) }
     }
 
@@ -75,7 +75,7 @@ extension WorkArea {
     }
 
     /// Moves the claims of every dead instance back to the inbox and forgets the instance.
-    public func recoverDeadInstances() -> [Recovery] {
+    package func recoverDeadInstances() -> [Recovery] {
         // Nothing goes back into an inbox that is no longer the folder opened at start.
         guard inboxChange() == nil else { return [] }
         let present = peers()
@@ -109,19 +109,19 @@ extension WorkArea {
     /// Whether the instance `id` may still run, as one look can tell, for commands that run without a
     /// work area of their own (`status`, `cleanup`) and for the staging sweep at start: dead only when
     /// its process is gone from this machine, or it has neither a lease nor a held lock.
-    public static func isAlive(_ id: String, workRoot: String) -> Bool {
+    package static func isAlive(_ id: String, workRoot: String) -> Bool {
         if let lease = Lease.read(leasePath(id, workRoot: workRoot)) { return lease.processGoneHere != true }
         return holdsLock(id, workRoot: workRoot)
     }
 
     /// Whether the instance that owns `id` may still run. Our own id counts as alive.
-    public func isInstanceAlive(_ id: String) -> Bool {
+    package func isInstanceAlive(_ id: String) -> Bool {
         id == instanceID || Self.isAlive(id, workRoot: workRoot)
     }
 
     /// Leaves no trace of this instance after a clean shutdown when its folder is empty. Claims left in
     /// it keep the lease: a peer on this machine sees the process gone and returns them at once.
-    public func close() {
+    package func close() {
         if (try? FileSystem.list(directory))?.isEmpty ?? false {
             try? FileSystem.removeTree(directory)
             try? FileSystem.unlinkFile(Self.leasePath(instanceID, workRoot: workRoot))

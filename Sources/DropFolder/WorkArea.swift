@@ -6,23 +6,23 @@ import Glibc
 #endif
 
 /// A manifest this instance has claimed: it now lives in our work folder.
-public struct ClaimedManifest: Sendable {
+package struct ClaimedManifest: Sendable {
     /// The name it was dropped under, byte for byte: a hand-back restores it.
-    public var inboxName: RawName
+    package var inboxName: RawName
     /// Where it is now.
-    public var path: String
+    package var path: String
     /// This instance's claim count when it was claimed: a later claim has a higher one (how the newest drop of
     /// a session is told from an older one that finishes later).
-    public var sequence: Int
+    package var sequence: Int
 
-    public init(inboxName: RawName, path: String, sequence: Int) {
+    package init(inboxName: RawName, path: String, sequence: Int) {
         self.inboxName = inboxName
         self.path = path
         self.sequence = sequence
     }
 
     /// The name it was dropped under, as text (`RawName.text`), for the session's `source` and every message.
-    public var originalName: String { inboxName.text }
+    package var originalName: String { inboxName.text }
 }
 
 /// The claim protocol of contract §1. A manifest is claimed by `rename(2)` from the inbox into
@@ -31,18 +31,18 @@ public struct ClaimedManifest: Sendable {
 /// (see `Lease`); a peer whose lease stops moving for the lease timeout, or whose process is gone from
 /// this very machine, is dead, and its claims go back to the inbox. It also holds a `flock` on
 /// `work/<instance>.lock`: where locks work, a held lock proves a peer alive.
-public final class WorkArea: Sendable {
-    public let inbox: String
+package final class WorkArea: Sendable {
+    package let inbox: String
     /// The inbox, held open from the start: every claim and hand-back goes through it, never through the
     /// inbox's path, so a path swapped for a link to a folder elsewhere leads nowhere (see `inboxChange()`).
-    public let inboxDirectory: DirectoryHandle
-    public let workRoot: String
-    public let instanceID: String
-    public let directory: String
+    package let inboxDirectory: DirectoryHandle
+    package let workRoot: String
+    package let instanceID: String
+    package let directory: String
     let lock: FileLock
     private let counter = Atomic<Int>(0)
     /// Seconds a peer's lease may stand still before the peer is taken for dead.
-    public let leaseTimeout: Double
+    package let leaseTimeout: Double
     let clock: MonotonicClock
     let watch: Mutex<LeaseWatch>
     let leaseCounter = Atomic<UInt64>(0)
@@ -53,7 +53,7 @@ public final class WorkArea: Sendable {
 
     /// Takes our lock and writes our lease first, then creates our folder: a folder without a lease
     /// is never one that a live instance is still setting up.
-    public init(
+    package init(
         inbox: String,
         workRoot: String,
         instanceID: String,
@@ -80,7 +80,7 @@ public final class WorkArea: Sendable {
     }
 
     /// A fresh instance id: host, pid and a random suffix, safe as a file name.
-    public static func makeInstanceID() -> String {
+    package static func makeInstanceID() -> String {
         let host = String(
             Host.name.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") ? $0 : "-" }.prefix(40)
         )
@@ -93,7 +93,7 @@ public final class WorkArea: Sendable {
     /// filesystem (or mount) than the inbox, where no claim could ever succeed. Any other failure (an inbox
     /// this user cannot write to, a full disk) is not this probe's business and returns nil: `process`
     /// reports such files as not claimed, and a disk fault is retried.
-    public func probeClaim() -> SystemError? {
+    package func probeClaim() -> SystemError? {
         let name = RawName(".scenedrop-claim-probe-" + instanceID)
         guard (try? inboxDirectory.createEmpty(name)) != nil else { return nil }
         let target = directory + "/" + name.text
@@ -112,17 +112,17 @@ public final class WorkArea: Sendable {
     /// How the inbox's path no longer names the folder opened at start (it became a symbolic link, or another
     /// folder is there); nil while it does. While it does not, nothing is claimed or handed back: the folder
     /// that was opened may now stand outside the root, wherever the swap put it.
-    public func inboxChange() -> String? {
+    package func inboxChange() -> String? {
         inboxDirectory.change()
     }
 
     /// The error of a claim or hand-back refused because the inbox changed (`inboxChange()`).
-    public static func inboxChanged(_ change: String) -> SystemError {
+    package static func inboxChanged(_ change: String) -> SystemError {
         SystemError(errno: ESTALE, call: "inbox changed: \(change)", paths: [])
     }
 
     /// Claims `name` from the inbox; `nil` when it is gone (another instance, or a duplicate event, took it).
-    public func claim(_ name: RawName) throws(SystemError) -> ClaimedManifest? {
+    package func claim(_ name: RawName) throws(SystemError) -> ClaimedManifest? {
         if let change = inboxChange() { throw Self.inboxChanged(change) }
         let sequence = counter.add(1, ordering: .relaxed).newValue
         // A name near the filesystem's limit would not fit behind the sequence number: the claim gets a
@@ -149,19 +149,19 @@ public final class WorkArea: Sendable {
     /// Returns a claim to the inbox under its own name (or a dated variant if that name was
     /// dropped again meanwhile). Returns the inbox name used.
     @discardableResult
-    public func handBack(_ claim: ClaimedManifest) throws(SystemError) -> RawName {
+    package func handBack(_ claim: ClaimedManifest) throws(SystemError) -> RawName {
         if let change = inboxChange() { throw Self.inboxChanged(change) }
         return try Self.moveBack(claim.path, originalName: claim.inboxName, into: inboxDirectory)
     }
 
     /// Removes a claim whose session was published (its bytes live on as manifest.json).
-    public func release(_ claim: ClaimedManifest) throws(SystemError) {
+    package func release(_ claim: ClaimedManifest) throws(SystemError) {
         try FileSystem.unlinkFile(claim.path)
     }
 
     /// The claims in our own folder (after a crash of a predecessor with our id this is empty:
     /// ids are unique per start).
-    public func claimsInHand() -> [ClaimedManifest] {
+    package func claimsInHand() -> [ClaimedManifest] {
         ((try? FileSystem.list(directory)) ?? []).map {
             ClaimedManifest(
                 inboxName: Self.originalName(fromWorkName: $0.rawName),

@@ -2,7 +2,7 @@
 /// thread). Waiters are served **round-robin across keys** (a key per session), first come, first served within
 /// a key: a session of 500 scenes queued first does not make a one-scene session wait for all of them, it waits
 /// for one turn per session ahead of it. A cancelled waiter leaves its queue at once.
-public actor ConcurrencyLimiter {
+package actor ConcurrencyLimiter {
     private var available: Int
     private struct Waiter {
         var id: UInt64
@@ -12,16 +12,16 @@ public actor ConcurrencyLimiter {
     private var queues: [String: [Waiter]] = [:]
     private var turns: [String] = []
     private var nextID: UInt64 = 0
-    public let limit: Int
+    package let limit: Int
 
-    public init(limit: Int) {
+    package init(limit: Int) {
         precondition(limit > 0)
         self.limit = limit
         available = limit
     }
 
     /// Takes a place, waiting for one in `key`'s turn.
-    public func acquire(key: String = "") async throws {
+    package func acquire(key: String = "") async throws {
         if available > 0 && turns.isEmpty {
             available -= 1
             return
@@ -43,7 +43,7 @@ public actor ConcurrencyLimiter {
         }
     }
 
-    public func release() {
+    package func release() {
         available += 1
         handOver()
     }
@@ -85,5 +85,5 @@ public actor ConcurrencyLimiter {
         }
     }
 
-    public var inUse: Int { limit - available }
+    package var inUse: Int { limit - available }
 }

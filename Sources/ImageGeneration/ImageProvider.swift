@@ -1,20 +1,20 @@
 import Imaging
 
 /// An image as a provider hands it back: already checked, and at the requested size and format.
-public struct ProviderImage: Sendable {
-    public var bytes: [UInt8]
-    public var format: ImageFormat
-    public var width: Int
-    public var height: Int
-    public var model: String?
-    public var imageSize: String?
-    public var costUSD: Double
-    public var cacheHit: Bool
-    public var attempts: Int
+package struct ProviderImage: Sendable {
+    package var bytes: [UInt8]
+    package var format: ImageFormat
+    package var width: Int
+    package var height: Int
+    package var model: String?
+    package var imageSize: String?
+    package var costUSD: Double
+    package var cacheHit: Bool
+    package var attempts: Int
     /// The prompt text the provider actually used.
-    public var enhancedPrompt: String
+    package var enhancedPrompt: String
 
-    public init(
+    package init(
         bytes: [UInt8],
         format: ImageFormat,
         width: Int,
@@ -40,14 +40,14 @@ public struct ProviderImage: Sendable {
 }
 
 /// A provider's image and what it tried first without one (a 404 before its second model served).
-public struct ProviderResult: Sendable {
-    public var image: ProviderImage
+package struct ProviderResult: Sendable {
+    package var image: ProviderImage
     /// Models tried before, in order; empty when the first one served.
-    public var tried: [ProviderAttempt]
+    package var tried: [ProviderAttempt]
     /// Why the first of those failed, when there were any.
-    public var firstFailure: FallbackReason?
+    package var firstFailure: FallbackReason?
 
-    public init(image: ProviderImage, tried: [ProviderAttempt] = [], firstFailure: FallbackReason? = nil) {
+    package init(image: ProviderImage, tried: [ProviderAttempt] = [], firstFailure: FallbackReason? = nil) {
         self.image = image
         self.tried = tried
         self.firstFailure = firstFailure
@@ -55,7 +55,7 @@ public struct ProviderResult: Sendable {
 }
 
 /// One link of the provider chain.
-public protocol ImageProvider: Sendable {
+package protocol ImageProvider: Sendable {
     /// The name in metadata, e.g. `gemini` or `placeholder`.
     var name: String { get }
     /// Whether an image from this provider is a real one (the placeholder is always a fallback).
@@ -69,19 +69,19 @@ public protocol ImageProvider: Sendable {
 
 extension ImageProvider {
     /// A provider with no state of its own (the placeholder) has nothing limiting it.
-    public func conditions() async -> [String] { [] }
+    package func conditions() async -> [String] { [] }
 }
 
 // MARK: - Batch
 
 /// A session sent as one batch: its scenes' requests and what identifies its content.
-public struct BatchSession: Sendable {
-    public var session: String
+package struct BatchSession: Sendable {
+    package var session: String
     /// The dropped manifest's SHA-256: a re-drop with other content replaces the batch.
-    public var manifestSHA256: String
-    public var requests: [ImageRequest]
+    package var manifestSHA256: String
+    package var requests: [ImageRequest]
 
-    public init(session: String, manifestSHA256: String, requests: [ImageRequest]) {
+    package init(session: String, manifestSHA256: String, requests: [ImageRequest]) {
         self.session = session
         self.manifestSHA256 = manifestSHA256
         self.requests = requests
@@ -89,14 +89,14 @@ public struct BatchSession: Sendable {
 }
 
 /// How one scene of a batch came out.
-public enum BatchSceneResult: Sendable {
+package enum BatchSceneResult: Sendable {
     case image(ProviderResult)
     /// The scene goes through the chain with this failure recorded first; `final`: straight to the
     /// last resort (a safety block, which no other request would lift).
     case failed(ProviderFailure, final: Bool)
 }
 
-public enum BatchOutcome: Sendable {
+package enum BatchOutcome: Sendable {
     /// Per scene number; a scene not listed goes through the chain as an interactive request.
     case scenes([Int: BatchSceneResult])
     /// A newer drop of the session took its place (and cancelled this one's jobs): publish nothing.
@@ -104,7 +104,7 @@ public enum BatchOutcome: Sendable {
 }
 
 /// A provider that can make a whole session's images as one deferred job at a lower price.
-public protocol BatchImageProvider: ImageProvider {
+package protocol BatchImageProvider: ImageProvider {
     /// Sends (or, after a restart, finds again) the session's jobs and waits for them. Throws only
     /// when the task is cancelled; what was sent stays on record for the next run.
     /// `progress` hears each scene's state by scene number.

@@ -2,21 +2,21 @@ import Imaging
 import SceneManifest
 
 /// Everything a provider needs to make one scene's image.
-public struct ImageRequest: Sendable {
-    public var session: String
-    public var sceneNumber: Int
-    public var prompt: String
-    public var negativePrompt: String?
-    public var style: ImageStyle
-    public var aspectRatio: AspectRatio
-    public var width: Int
-    public var height: Int
-    public var quality: Manifest.Quality
+package struct ImageRequest: Sendable {
+    package var session: String
+    package var sceneNumber: Int
+    package var prompt: String
+    package var negativePrompt: String?
+    package var style: ImageStyle
+    package var aspectRatio: AspectRatio
+    package var width: Int
+    package var height: Int
+    package var quality: Manifest.Quality
     /// A manifest's `model`, tried first.
-    public var model: String?
-    public var format: OutputFormat
+    package var model: String?
+    package var format: OutputFormat
 
-    public init(
+    package init(
         session: String,
         sceneNumber: Int,
         prompt: String,

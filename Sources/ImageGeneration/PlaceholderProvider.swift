@@ -2,13 +2,13 @@ import Imaging
 import SceneManifest
 
 /// The last link of every chain: a libvips-rendered card, so a session never misses an image.
-public struct PlaceholderProvider: ImageProvider {
-    public let name = "placeholder"
-    public let isReal = false
+package struct PlaceholderProvider: ImageProvider {
+    package let name = "placeholder"
+    package let isReal = false
 
-    public init() {}
+    package init() {}
 
-    public func generate(
+    package func generate(
         _ request: ImageRequest,
         phases: ProviderPhases
     ) async throws(ProviderFailure) -> ProviderResult {

@@ -2,32 +2,32 @@ import Imaging
 import Logging
 
 /// An image and how it was obtained: what the scene metadata records.
-public struct GeneratedImage: Sendable {
-    public struct Fallback: Sendable, Equatable {
-        public var reason: FallbackReason
-        public var tried: [ProviderAttempt]
+package struct GeneratedImage: Sendable {
+    package struct Fallback: Sendable, Equatable {
+        package var reason: FallbackReason
+        package var tried: [ProviderAttempt]
     }
 
-    public var image: ProviderImage
-    public var provider: String
-    public var isReal: Bool
-    public var latencyMS: Int
+    package var image: ProviderImage
+    package var provider: String
+    package var isReal: Bool
+    package var latencyMS: Int
     /// `nil` when the first provider's first model made the image.
-    public var fallback: Fallback?
+    package var fallback: Fallback?
 }
 
 /// The ordered providers for each scene; the first that yields a valid image wins, and the
 /// placeholder is always last, so a scene never ends without an image.
-public struct ProviderChain: Sendable {
-    public let providers: [any ImageProvider]
+package struct ProviderChain: Sendable {
+    package let providers: [any ImageProvider]
     /// Recorded when the chain holds only the placeholder because no real provider is configured.
-    public let emptyChainReason: FallbackReason
+    package let emptyChainReason: FallbackReason
     /// The link that must not fail: the placeholder (a parameter so tests can make it fail for real).
     let lastResort: any ImageProvider
     /// Tries of the last resort before the scene, and so the session, is given up.
-    public static let lastResortTries = 2
+    package static let lastResortTries = 2
 
-    public init(
+    package init(
         providers: [any ImageProvider],
         emptyChainReason: FallbackReason = .noAPIKey,
         lastResort: any ImageProvider = PlaceholderProvider()
@@ -37,10 +37,10 @@ public struct ProviderChain: Sendable {
         self.lastResort = lastResort
     }
 
-    public var hasRealProvider: Bool { providers.contains { $0.isReal } }
+    package var hasRealProvider: Bool { providers.contains { $0.isReal } }
 
     /// What limits the chain now, in plain words: each provider's conditions, or why there is none.
-    public func conditions() async -> [String] {
+    package func conditions() async -> [String] {
         guard hasRealProvider else {
             return ["no real provider (\(emptyChainReason.rawValue)): every image comes from the placeholder renderer"]
         }
@@ -50,13 +50,13 @@ public struct ProviderChain: Sendable {
     }
 
     /// The first provider, when it can take whole sessions as batch jobs.
-    public var batchProvider: (any BatchImageProvider)? {
+    package var batchProvider: (any BatchImageProvider)? {
         providers.first as? any BatchImageProvider
     }
 
     /// - Parameter earlier: what failed before the chain was asked (a batch job's answer for this
     ///   scene), recorded first; with `final` only the last resort is asked.
-    public func generate(
+    package func generate(
         _ request: ImageRequest,
         limiter: ConcurrencyLimiter,
         logger: Logger,
@@ -137,7 +137,7 @@ public struct ProviderChain: Sendable {
     }
 
     /// A provider's image as the scene records it, after what failed before it.
-    public static func generated(
+    package static func generated(
         _ result: ProviderResult,
         by provider: any ImageProvider,
         started: ContinuousClock.Instant,

@@ -1,5 +1,5 @@
 /// Why an image did not come from the first provider (contract §4, `fallback.reason`).
-public enum FallbackReason: String, Sendable, Codable, CaseIterable {
+package enum FallbackReason: String, Sendable, Codable, CaseIterable {
     case noAPIKey = "no_api_key"
     case invalidAPIKey = "invalid_api_key"
     case rateLimited = "rate_limited"
@@ -27,14 +27,14 @@ public enum FallbackReason: String, Sendable, Codable, CaseIterable {
 }
 
 /// One model (or provider) that was tried for a scene and did not make its image.
-public struct ProviderAttempt: Sendable, Equatable {
-    public var provider: String
-    public var model: String?
-    public var error: String
+package struct ProviderAttempt: Sendable, Equatable {
+    package var provider: String
+    package var model: String?
+    package var error: String
     /// Requests sent (0 when the model was skipped without a request).
-    public var attempts: Int
+    package var attempts: Int
 
-    public init(provider: String, model: String?, error: String, attempts: Int) {
+    package init(provider: String, model: String?, error: String, attempts: Int) {
         self.provider = provider
         self.model = model
         self.error = error
@@ -43,17 +43,17 @@ public struct ProviderAttempt: Sendable, Equatable {
 }
 
 /// A provider could not produce the image. The chain records it and moves to the next link.
-public struct ProviderFailure: Error, Sendable, CustomStringConvertible {
-    public var reason: FallbackReason
-    public var message: String
+package struct ProviderFailure: Error, Sendable, CustomStringConvertible {
+    package var reason: FallbackReason
+    package var message: String
     /// Everything tried inside the provider, in order (a provider may try several models).
-    public var tried: [ProviderAttempt]
+    package var tried: [ProviderAttempt]
 
-    public init(reason: FallbackReason, message: String, tried: [ProviderAttempt]) {
+    package init(reason: FallbackReason, message: String, tried: [ProviderAttempt]) {
         self.reason = reason
         self.message = message
         self.tried = tried
     }
 
-    public var description: String { "\(reason.rawValue): \(message)" }
+    package var description: String { "\(reason.rawValue): \(message)" }
 }

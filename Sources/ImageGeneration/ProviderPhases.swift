@@ -14,18 +14,18 @@ import SystemSupport
 ///
 /// Both are shared fairly between sessions: permits and CPU turns go round-robin across sessions (`key`), so
 /// a small session is never queued behind every scene of a big one.
-public struct ProviderPhases: Sendable {
+package struct ProviderPhases: Sendable {
     let limiter: ConcurrencyLimiter
     /// Whose turn this is: the session, for round-robin across sessions.
     let key: String
     /// Where the provider says what the scene is doing (see `SceneProgress`).
-    public let progress: @Sendable (SceneProgress) -> Void
+    package let progress: @Sendable (SceneProgress) -> Void
 
     /// Turns on the CPU threads, one per thread, handed out round-robin across sessions. The CPU pool itself
     /// is first come, first served: 500 renders queued on it would be ahead of anything asked after them.
     static let cpuTurns = ConcurrencyLimiter(limit: WorkerThreads.cpu.threads)
 
-    public init(
+    package init(
         limiter: ConcurrencyLimiter,
         key: String = "",
         progress: @escaping @Sendable (SceneProgress) -> Void = { _ in }
@@ -36,7 +36,7 @@ public struct ProviderPhases: Sendable {
     }
 
     /// Network work holding one permit. Throws only when the task is cancelled while it waits for one.
-    public func network<T: Sendable>(_ body: () async -> T) async throws(CancellationError) -> T {
+    package func network<T: Sendable>(_ body: () async -> T) async throws(CancellationError) -> T {
         try await acquire()
         let value = await body()
         await limiter.release()
@@ -45,7 +45,7 @@ public struct ProviderPhases: Sendable {
 
     /// CPU work on the CPU threads in this session's turn, holding no permit. It runs even when the task is
     /// cancelled (then without waiting for a turn): some CPU work must still end in a value.
-    public func cpu<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    package func cpu<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
         await Self.inCPUTurn(key: key, work)
     }
 
@@ -59,12 +59,12 @@ public struct ProviderPhases: Sendable {
 
     /// CPU work in this session's turn, or nil when the task is cancelled before its turn comes: a render
     /// nobody will publish is not started (at shutdown, hundreds of them once held the daemon past its grace).
-    public func cpuUnlessCancelled<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T? {
+    package func cpuUnlessCancelled<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T? {
         await Self.cpuUnlessCancelled(key: key, work)
     }
 
     /// The same for CPU work outside a provider (a session's previews), in `key`'s turn.
-    public static func cpuUnlessCancelled<T: Sendable>(key: String, _ work: @escaping @Sendable () -> T) async -> T? {
+    package static func cpuUnlessCancelled<T: Sendable>(key: String, _ work: @escaping @Sendable () -> T) async -> T? {
         guard (try? await Self.cpuTurns.acquire(key: key)) != nil else { return nil }
         guard !Task.isCancelled else {
             await Self.cpuTurns.release()
@@ -78,7 +78,7 @@ public struct ProviderPhases: Sendable {
     /// One request: `send` holds a permit; `cpuWork(answer)` says what CPU work the answer needs (`nil`:
     /// none, the permit goes back at once). That work runs on the CPU threads and releases the permit
     /// as it starts.
-    public func request<Answer: Sendable, Processed: Sendable>(
+    package func request<Answer: Sendable, Processed: Sendable>(
         _ send: () async -> Answer,
         cpuWork: (Answer) -> (@Sendable () -> Processed)?
     ) async throws(CancellationError) -> (answer: Answer, processed: Processed?) {

@@ -1,6 +1,6 @@
 /// What one scene is doing inside the provider chain, as it happens: the web view shows it live and
 /// the daemon's metrics count it. Reported through `ProviderPhases.progress`; a report never blocks.
-public enum SceneProgress: Sendable, Equatable {
+package enum SceneProgress: Sendable, Equatable {
     /// Request number `attempt` to `model` is going out.
     case requesting(model: String, attempt: Int)
     /// Waiting for a 429 cool-down or a `--rpm` turn until `untilWall` (seconds since the epoch).

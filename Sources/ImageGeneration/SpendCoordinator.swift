@@ -1,7 +1,7 @@
 /// Keeps the daily budget exact across hosts (the PostgreSQL coordinator, `--coordinator`): a paid
 /// request first reserves its price, then settles the actual cost or releases the reservation.
 /// Without one, the budget is checked against the ledger files, off by the requests in flight.
-public protocol SpendCoordinator: Sendable {
+package protocol SpendCoordinator: Sendable {
     /// Reserves `entry.costUSD` under `entry.id` for `entry`'s UTC day, unless today's reserved and
     /// spent amounts plus this one would pass `budget`.
     func reserve(_ entry: CostLedger.Entry, budget: Double) async -> SpendReservation
@@ -16,7 +16,7 @@ public protocol SpendCoordinator: Sendable {
 }
 
 /// What a reservation came to.
-public enum SpendReservation: Sendable, Equatable {
+package enum SpendReservation: Sendable, Equatable {
     case granted
     /// Today's reserved and spent amounts leave no room for the price.
     case exceeded(committedUSD: Double)

@@ -1,9 +1,9 @@
 /// Encoded image formats, decided from the bytes: a provider's `mimeType` is not trusted.
-public enum ImageFormat: String, Sendable, Codable, CaseIterable {
+package enum ImageFormat: String, Sendable, Codable, CaseIterable {
     case png, jpeg, webp, gif
 
     /// The format the magic bytes say, or `nil` for anything else.
-    public init?(magic bytes: some Collection<UInt8>) {
+    package init?(magic bytes: some Collection<UInt8>) {
         let head = Array(bytes.prefix(12))
         if head.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) {
             self = .png
@@ -19,7 +19,7 @@ public enum ImageFormat: String, Sendable, Codable, CaseIterable {
     }
 
     /// File extension for published images.
-    public var fileExtension: String {
+    package var fileExtension: String {
         switch self {
         case .png: return "png"
         case .jpeg: return "jpg"
@@ -30,8 +30,8 @@ public enum ImageFormat: String, Sendable, Codable, CaseIterable {
 }
 
 /// The two formats SceneDrop publishes.
-public enum OutputFormat: String, Sendable, Codable, CaseIterable {
+package enum OutputFormat: String, Sendable, Codable, CaseIterable {
     case png, jpeg
 
-    public var imageFormat: ImageFormat { self == .png ? .png : .jpeg }
+    package var imageFormat: ImageFormat { self == .png ? .png : .jpeg }
 }

@@ -1,20 +1,20 @@
 import CVipsShim
 
 /// What a fully decoded image is.
-public struct ImageInfo: Sendable, Equatable {
-    public var format: ImageFormat
-    public var width: Int
-    public var height: Int
+package struct ImageInfo: Sendable, Equatable {
+    package var format: ImageFormat
+    package var width: Int
+    package var height: Int
 }
 
 /// Checks encoded images: format from the magic bytes, a full decode of every pixel, dimensions.
-public enum ImageInspector {
+package enum ImageInspector {
     /// More pixels than any image SceneDrop makes or is sent (the largest model output is about 17 million, an
     /// 8192x8192 manifest size 67 million): a header that declares more is refused before decoding. At 4 bytes a
     /// pixel, decoding up to this bound stays within a few hundred MB.
-    public static let defaultMaxPixels = 70_000_000
+    package static let defaultMaxPixels = 70_000_000
 
-    public static func inspect(_ bytes: [UInt8], maxPixels: Int = defaultMaxPixels) throws(ImagingError) -> ImageInfo {
+    package static func inspect(_ bytes: [UInt8], maxPixels: Int = defaultMaxPixels) throws(ImagingError) -> ImageInfo {
         guard let format = ImageFormat(magic: bytes) else {
             throw ImagingError(
                 code: .unknownFormat,
@@ -42,7 +42,7 @@ public enum ImageInspector {
     }
 
     /// Inspects and insists on an exact size (so nothing larger than that is decoded).
-    public static func check(_ bytes: [UInt8], width: Int, height: Int) throws(ImagingError) -> ImageInfo {
+    package static func check(_ bytes: [UInt8], width: Int, height: Int) throws(ImagingError) -> ImageInfo {
         let info = try inspect(bytes, maxPixels: width * height)
         guard info.width == width, info.height == height else {
             throw ImagingError(

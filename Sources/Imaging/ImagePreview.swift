@@ -1,23 +1,23 @@
 /// The small JPEG preview of a scene that the web view shows: `width` pixels wide (or the image's
 /// width, if narrower), the image's aspect kept. Made at publish time, and by the web view for
 /// sessions published before previews existed.
-public enum ImagePreview {
-    public static let width = 320
+package enum ImagePreview {
+    package static let width = 320
 
-    public struct Preview: Sendable {
-        public var jpeg: [UInt8]
-        public var width: Int
-        public var height: Int
+    package struct Preview: Sendable {
+        package var jpeg: [UInt8]
+        package var width: Int
+        package var height: Int
     }
 
     /// The preview's size for an image of `width` × `height`.
-    public static func size(width: Int, height: Int) -> (width: Int, height: Int) {
+    package static func size(width: Int, height: Int) -> (width: Int, height: Int) {
         let shown = max(1, min(Self.width, width))
         return (shown, max(1, Int((Double(height) * Double(shown) / Double(max(1, width))).rounded())))
     }
 
     /// Decodes the image (any format libvips reads) and scales it. Blocking CPU work.
-    public static func make(_ bytes: [UInt8]) throws(ImagingError) -> Preview {
+    package static func make(_ bytes: [UInt8]) throws(ImagingError) -> Preview {
         let info = try ImageInspector.inspect(bytes)
         let (width, height) = size(width: info.width, height: info.height)
         return Preview(
@@ -28,7 +28,7 @@ public enum ImagePreview {
     }
 
     /// The same, when the image's size is already known (at publish time: no header parse).
-    public static func make(
+    package static func make(
         _ bytes: [UInt8],
         width sourceWidth: Int,
         height sourceHeight: Int

@@ -2,9 +2,9 @@ import CVipsShim
 
 /// Brings a provider's image to the target size: a full decode (which refuses truncated or corrupt
 /// data), scale to cover, then crop the centre.
-public enum ImageResizer {
+package enum ImageResizer {
     /// - Parameter maxPixels: an image whose header declares more is refused undecoded (`too_large`).
-    public static func cover(
+    package static func cover(
         _ bytes: [UInt8],
         width: Int,
         height: Int,

@@ -1,6 +1,6 @@
 /// A failure to decode, check or encode an image.
-public struct ImagingError: Error, Sendable, CustomStringConvertible {
-    public enum Code: String, Sendable {
+package struct ImagingError: Error, Sendable, CustomStringConvertible {
+    package enum Code: String, Sendable {
         /// The bytes are not an image format we accept.
         case unknownFormat = "unknown_format"
         /// libvips could not decode every pixel (truncated or corrupt data).
@@ -13,15 +13,15 @@ public struct ImagingError: Error, Sendable, CustomStringConvertible {
         case initFailed = "init_failed"
     }
 
-    public var code: Code
-    public var message: String
+    package var code: Code
+    package var message: String
 
-    public init(code: Code, message: String) {
+    package init(code: Code, message: String) {
         self.code = code
         self.message = message
     }
 
-    public var description: String { "\(code.rawValue): \(message)" }
+    package var description: String { "\(code.rawValue): \(message)" }
 
     static func tooLarge(format: ImageFormat, width: Int, height: Int, maxPixels: Int) -> ImagingError {
         ImagingError(
@@ -30,5 +30,5 @@ public struct ImagingError: Error, Sendable, CustomStringConvertible {
                 "\(format.rawValue) image declares \(width)x\(height) pixels, more than the \(maxPixels) any model answers with; not decoded"
         )
     }
-    public var shortDescription: String { code.rawValue }
+    package var shortDescription: String { code.rawValue }
 }

@@ -3,18 +3,18 @@ import CVipsShim
 /// The built-in placeholder image: a legible card with the scene number, the prompt wrapped to
 /// fit, the style and the word PLACEHOLDER, on a colour derived from the prompt so neighbouring
 /// scenes are told apart at a glance.
-public struct PlaceholderCard: Sendable {
-    public var sceneNumber: Int
-    public var prompt: String
-    public var style: String
-    public var width: Int
-    public var height: Int
-    public var format: OutputFormat
+package struct PlaceholderCard: Sendable {
+    package var sceneNumber: Int
+    package var prompt: String
+    package var style: String
+    package var width: Int
+    package var height: Int
+    package var format: OutputFormat
 
     /// Long prompts are cut here so the text stays large enough to read.
     static let maximumPromptCharacters = 600
 
-    public init(sceneNumber: Int, prompt: String, style: String, width: Int, height: Int, format: OutputFormat) {
+    package init(sceneNumber: Int, prompt: String, style: String, width: Int, height: Int, format: OutputFormat) {
         self.sceneNumber = sceneNumber
         self.prompt = prompt
         self.style = style
@@ -24,7 +24,7 @@ public struct PlaceholderCard: Sendable {
     }
 
     /// RGB 0…255 from a stable hash of the prompt: a dark, saturated tone under white text.
-    public var backgroundColour: (red: Double, green: Double, blue: Double) {
+    package var backgroundColour: (red: Double, green: Double, blue: Double) {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a: stable across runs, unlike Hasher
         for byte in prompt.utf8 {
             hash ^= UInt64(byte)
@@ -49,7 +49,7 @@ public struct PlaceholderCard: Sendable {
     }
 
     /// The Pango markup drawn on the card.
-    public var markup: String {
+    package var markup: String {
         var text =
             prompt.count > Self.maximumPromptCharacters
             ? String(prompt.prefix(Self.maximumPromptCharacters)) + "…"
@@ -68,9 +68,9 @@ public struct PlaceholderCard: Sendable {
     /// The longest side a card is drawn at. Larger cards are drawn at this size and scaled up: text layout
     /// (which sizes the text to fit) costs grow with the area, and an 8192x8192 card drawn directly took
     /// so long that 500 of them held every CPU thread for minutes.
-    public static let maximumDrawnSide = 2048
+    package static let maximumDrawnSide = 2048
 
-    public func render() throws(ImagingError) -> [UInt8] {
+    package func render() throws(ImagingError) -> [UInt8] {
         let longest = max(width, height)
         guard longest > Self.maximumDrawnSide else { return try draw() }
         let scale = Double(Self.maximumDrawnSide) / Double(longest)

@@ -1,7 +1,7 @@
 /// A parsed JSON value that remembers where it starts in the source, so every validation
 /// error can point at a line and column.
-public struct JSONNode: Sendable {
-    public enum Value: Sendable {
+package struct JSONNode: Sendable {
+    package enum Value: Sendable {
         case null
         case bool(Bool)
         /// The number's source text, validated against the JSON grammar.
@@ -12,17 +12,17 @@ public struct JSONNode: Sendable {
         case object([Member])
     }
 
-    public struct Member: Sendable {
-        public var key: String
-        public var keyOffset: Int
-        public var value: JSONNode
+    package struct Member: Sendable {
+        package var key: String
+        package var keyOffset: Int
+        package var value: JSONNode
     }
 
-    public var value: Value
+    package var value: Value
     /// Byte offset of the value's first character.
-    public var offset: Int
+    package var offset: Int
 
-    public var typeName: String {
+    package var typeName: String {
         switch value {
         case .null: return "null"
         case .bool: return "a boolean"
@@ -35,18 +35,18 @@ public struct JSONNode: Sendable {
 }
 
 /// A position in the source text: 1-based line and column (columns count characters, not bytes).
-public struct SourceLocation: Sendable, Equatable, Codable {
-    public var line: Int
-    public var column: Int
+package struct SourceLocation: Sendable, Equatable, Codable {
+    package var line: Int
+    package var column: Int
 
-    public init(line: Int, column: Int) {
+    package init(line: Int, column: Int) {
         self.line = line
         self.column = column
     }
 
     /// Converts a byte offset into a line and column by one scan of the text before it: for a single
     /// lookup. Many lookups in one document go through a `SourceLocator`.
-    public static func of(offset: Int, in bytes: [UInt8]) -> SourceLocation {
+    package static func of(offset: Int, in bytes: [UInt8]) -> SourceLocation {
         var here = SourceLocation(line: 1, column: 1)
         for byte in bytes.prefix(max(0, offset)) { here.advance(over: byte) }
         return here

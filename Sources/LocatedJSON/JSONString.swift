@@ -1,8 +1,8 @@
 /// Writing JSON text: the one string escaper the metadata encoder, the JSON log lines and messages
 /// that quote hostile input share.
-public enum JSONString {
+package enum JSONString {
     /// `text` as a JSON string literal.
-    public static func quote(_ text: String) -> String {
+    package static func quote(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
@@ -26,7 +26,7 @@ public enum JSONString {
     /// as ESC and CSI, DEL, line and paragraph separators, bidirectional overrides) written as `\u001b`, so a
     /// file name cannot move the cursor, recolour the screen, spoof a line or reorder what is shown.
     /// Everything else, quotes and backslashes too, is left as it is.
-    public static func visible(_ text: some StringProtocol) -> String {
+    package static func visible(_ text: some StringProtocol) -> String {
         guard text.unicodeScalars.contains(where: isInvisible) else { return String(text) }
         var out = ""
         for scalar in text.unicodeScalars {
@@ -36,7 +36,7 @@ public enum JSONString {
     }
 
     /// Controls, separators and bidi formatting characters: what must never reach a terminal or a page raw.
-    public static func isInvisible(_ scalar: Unicode.Scalar) -> Bool {
+    package static func isInvisible(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {
         case 0x00..<0x20, 0x7F...0x9F, 0x2028, 0x2029, 0x202A...0x202E, 0x2066...0x2069, 0x200E, 0x200F, 0x061C: true
         default: false
@@ -56,7 +56,7 @@ public enum JSONString {
 
     /// `text` for a one-line message: escaped as in a JSON string (without the quotes), and cut
     /// after `limit` characters, so hostile values (newlines, megabytes) cannot blow the line up.
-    public static func excerpt(_ text: String, limit: Int = 80) -> String {
+    package static func excerpt(_ text: String, limit: Int = 80) -> String {
         let scalars = text.unicodeScalars
         var cut = String(String.UnicodeScalarView(scalars.prefix(limit)))
         cut = String(quote(cut).dropFirst().dropLast())

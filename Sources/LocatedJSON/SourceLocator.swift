@@ -2,13 +2,13 @@
 /// every `stride`-th byte, so a lookup scans at most `stride` bytes: a manifest with tens of thousands
 /// of reported keys costs one pass plus a little per issue, not a rescan from byte 0 for each
 /// (which, for a 1 MiB file, was billions of steps on a cooperative thread).
-public struct SourceLocator: Sendable {
+package struct SourceLocator: Sendable {
     static let stride = 1024
     private let bytes: [UInt8]
     /// `checkpoints[k]` is the location of byte `k * stride`.
     private let checkpoints: [SourceLocation]
 
-    public init(_ bytes: [UInt8]) {
+    package init(_ bytes: [UInt8]) {
         self.bytes = bytes
         var checkpoints: [SourceLocation] = []
         checkpoints.reserveCapacity(bytes.count / Self.stride + 1)
@@ -20,7 +20,7 @@ public struct SourceLocator: Sendable {
         self.checkpoints = checkpoints
     }
 
-    public func location(of offset: Int) -> SourceLocation {
+    package func location(of offset: Int) -> SourceLocation {
         let end = min(max(offset, 0), bytes.count)
         let checkpoint = end / Self.stride
         var here = checkpoints[checkpoint]

@@ -1,6 +1,6 @@
 /// Finds the first byte that is not part of well-formed UTF-8 (RFC 3629: no overlongs,
 /// no surrogates, nothing above U+10FFFF), or `nil` when all of it is valid.
-public func firstInvalidUTF8Offset(_ bytes: [UInt8]) -> Int? {
+package func firstInvalidUTF8Offset(_ bytes: [UInt8]) -> Int? {
     var i = 0
     let n = bytes.count
     while i < n {

@@ -3,31 +3,31 @@ import SystemSupport
 /// Performs the retention policy on disk. Removal renames an item to a hidden trash name first
 /// and deletes it afterwards, so a reader never sees half a session; nothing is followed through a
 /// symbolic link and nothing outside the given folders is touched.
-public struct Cleaner: Sendable {
-    public struct Folders: Sendable {
-        public var outbox: String
-        public var quarantine: String
-        public var cache: String
+package struct Cleaner: Sendable {
+    package struct Folders: Sendable {
+        package var outbox: String
+        package var quarantine: String
+        package var cache: String
 
-        public init(outbox: String, quarantine: String, cache: String) {
+        package init(outbox: String, quarantine: String, cache: String) {
             self.outbox = outbox
             self.quarantine = quarantine
             self.cache = cache
         }
     }
 
-    public let folders: Folders
-    public let policy: RetentionPolicy
+    package let folders: Folders
+    package let policy: RetentionPolicy
     /// Whether the instance that owns a staging folder still runs.
-    public let isInstanceAlive: @Sendable (String) -> Bool
+    package let isInstanceAlive: @Sendable (String) -> Bool
 
-    public init(folders: Folders, policy: RetentionPolicy, isInstanceAlive: @escaping @Sendable (String) -> Bool) {
+    package init(folders: Folders, policy: RetentionPolicy, isInstanceAlive: @escaping @Sendable (String) -> Bool) {
         self.folders = folders
         self.policy = policy
         self.isInstanceAlive = isInstanceAlive
     }
 
-    public func run(now: Double, dryRun: Bool) -> CleanupReport {
+    package func run(now: Double, dryRun: Bool) -> CleanupReport {
         var report = CleanupReport(dryRun: dryRun)
         for (item, paths) in gather() {
             switch policy.decide(item, now: now) {
@@ -188,12 +188,12 @@ public struct Cleaner: Sendable {
 }
 
 /// What a cleanup did (or, with `--dry-run`, would do). `scenedrop cleanup --json` prints this.
-public struct CleanupReport: Codable, Sendable {
-    public struct Removed: Codable, Sendable, Equatable {
-        public var kind: RetentionPolicy.Kind
-        public var name: String
-        public var ageSeconds: Double
-        public var bytes: Int64
+package struct CleanupReport: Codable, Sendable {
+    package struct Removed: Codable, Sendable, Equatable {
+        package var kind: RetentionPolicy.Kind
+        package var name: String
+        package var ageSeconds: Double
+        package var bytes: Int64
 
         enum CodingKeys: String, CodingKey {
             case kind, name
@@ -202,11 +202,11 @@ public struct CleanupReport: Codable, Sendable {
         }
     }
 
-    public struct Kept: Codable, Sendable, Equatable {
-        public var kind: RetentionPolicy.Kind
-        public var name: String
-        public var reason: String
-        public var ageSeconds: Double?
+    package struct Kept: Codable, Sendable, Equatable {
+        package var kind: RetentionPolicy.Kind
+        package var name: String
+        package var reason: String
+        package var ageSeconds: Double?
 
         enum CodingKeys: String, CodingKey {
             case kind, name, reason
@@ -214,12 +214,12 @@ public struct CleanupReport: Codable, Sendable {
         }
     }
 
-    public var dryRun: Bool
-    public var removed: [Removed] = []
-    public var kept: [Kept] = []
-    public var errors: [Kept] = []
+    package var dryRun: Bool
+    package var removed: [Removed] = []
+    package var kept: [Kept] = []
+    package var errors: [Kept] = []
 
-    public init(dryRun: Bool) {
+    package init(dryRun: Bool) {
         self.dryRun = dryRun
     }
 

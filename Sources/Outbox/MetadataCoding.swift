@@ -2,12 +2,12 @@ import Foundation
 
 /// One encoder configuration for every file SceneDrop writes, so they read alike: keys in the
 /// contract's order, two-space indentation, a final newline.
-public enum MetadataCoding {
-    public static func encode(_ value: some Encodable) throws -> [UInt8] {
+package enum MetadataCoding {
+    package static func encode(_ value: some Encodable) throws -> [UInt8] {
         try OrderedJSONEncoder().encode(value)
     }
 
-    public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
+    package static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
         try JSONDecoder().decode(type, from: Data(bytes))
     }
 }

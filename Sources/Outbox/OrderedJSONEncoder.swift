@@ -4,10 +4,10 @@ import LocatedJSON
 /// `null`. Foundation's encoder on
 /// Linux emits keys in hash order, which makes metadata files hard to read and to diff; ours put
 /// `schema` first, as the contract shows, and are byte-for-byte stable.
-public struct OrderedJSONEncoder {
-    public init() {}
+package struct OrderedJSONEncoder {
+    package init() {}
 
-    public func encode(_ value: some Encodable) throws -> [UInt8] {
+    package func encode(_ value: some Encodable) throws -> [UInt8] {
         let root = Box()
         try value.encode(to: NodeEncoder(box: root, codingPath: []))
         var out = ""

@@ -2,8 +2,8 @@ import SystemSupport
 
 /// The sessions published in an outbox: folders (not links, not hidden names) holding a regular
 /// `session.json`, whose mtime is when the session was completed. Blocking I/O.
-public enum PublishedSessions {
-    public static func newestFirst(in outbox: String) -> [(name: String, completed: Double)] {
+package enum PublishedSessions {
+    package static func newestFirst(in outbox: String) -> [(name: String, completed: Double)] {
         var found: [(String, Double)] = []
         for entry in (try? FileSystem.list(outbox)) ?? [] where !entry.name.hasPrefix(".") {
             let path = outbox + "/" + entry.name

@@ -5,10 +5,10 @@ import Glibc
 #endif
 
 /// Manifests that could not be processed, each with `<name>.error.json` beside it (contract §5).
-public struct Quarantine: Sendable {
-    public let directory: String
+package struct Quarantine: Sendable {
+    package let directory: String
 
-    public init(directory: String) {
+    package init(directory: String) {
         self.directory = directory
     }
 
@@ -19,7 +19,7 @@ public struct Quarantine: Sendable {
     /// The two go together or not at all: the report is written first (to a temporary file, then renamed to
     /// its name without replacing a report that is there), and only then is the manifest moved. Anything that fails (a full disk) leaves the manifest where it was, for the caller to hand back.
     @discardableResult
-    public func admit(
+    package func admit(
         _ path: String,
         originalName: String,
         report: QuarantineReport,
@@ -66,24 +66,24 @@ public struct Quarantine: Sendable {
         throw SystemError(errno: EEXIST, call: "quarantine", paths: [directory + "/" + originalName])
     }
 
-    public struct Entry: Sendable, Equatable {
-        public var name: String
-        public var report: QuarantineReport?
-        public var info: FileInfo
+    package struct Entry: Sendable, Equatable {
+        package var name: String
+        package var report: QuarantineReport?
+        package var info: FileInfo
         /// When it was quarantined, in seconds since the epoch: see `admittedAt(manifest:report:)`.
-        public var quarantinedSince: Double
+        package var quarantinedSince: Double
     }
 
     /// When a manifest was quarantined: its report's mtime, which is written at quarantine time. The manifest
     /// itself keeps the mtime it was dropped with, which may be days older; without a report, that is all there is.
     /// `status`, the web view and `cleanup` all age an entry by this one time.
-    public static func admittedAt(manifest: FileInfo, report: FileInfo?) -> Double {
+    package static func admittedAt(manifest: FileInfo, report: FileInfo?) -> Double {
         report?.mtimeSeconds ?? manifest.mtimeSeconds
     }
 
     /// The `limit` most recently quarantined manifests, newest first, and how many there are in all. Only their
     /// reports are read: a quarantine of 20,000 files costs a listing and a `stat` each, not 20,000 reads.
-    public func newest(_ limit: Int) -> (entries: [Entry], total: Int) {
+    package func newest(_ limit: Int) -> (entries: [Entry], total: Int) {
         guard let listing = try? FileSystem.list(directory) else { return ([], 0) }
         let names = Set(listing.map(\.name))
         var dated: [(name: String, info: FileInfo, since: Double)] = []
@@ -104,7 +104,7 @@ public struct Quarantine: Sendable {
     }
 
     /// Quarantined manifests (not their reports), by name.
-    public func entries() -> [Entry] {
+    package func entries() -> [Entry] {
         guard let listing = try? FileSystem.list(directory) else { return [] }
         return
             listing
@@ -120,17 +120,17 @@ public struct Quarantine: Sendable {
             .sorted { $0.name < $1.name }
     }
 
-    public struct RequeueError: Error, CustomStringConvertible, Sendable {
-        public var name: String
-        public var message: String
+    package struct RequeueError: Error, CustomStringConvertible, Sendable {
+        package var name: String
+        package var message: String
         /// Nothing of that name is in the quarantine (rather than: it is, and cannot be moved).
-        public var isMissing = false
-        public var description: String { "\(name): \(message)" }
+        package var isMissing = false
+        package var description: String { "\(name): \(message)" }
     }
 
     /// Moves a quarantined manifest back to the inbox (its report is removed). `name` may omit `.json`.
     @discardableResult
-    public func requeue(_ name: String, inbox: String) throws(RequeueError) -> String {
+    package func requeue(_ name: String, inbox: String) throws(RequeueError) -> String {
         var file = name
         // A NUL ends the name at the system call: `bad.json\0.txt` would move `bad.json` and orphan its report.
         guard !file.isEmpty, !file.utf8.contains(0) else {

@@ -1,19 +1,19 @@
 /// `<name>.error.json` beside a quarantined manifest (contract §5).
-public struct QuarantineReport: Codable, Sendable, Equatable {
-    public var schema = "scenedrop.quarantine/v1"
-    public var file: String
-    public var reason: String
-    public var message: String
+package struct QuarantineReport: Codable, Sendable, Equatable {
+    package var schema = "scenedrop.quarantine/v1"
+    package var file: String
+    package var reason: String
+    package var message: String
     /// The first 1,000 at most (a hostile manifest can have hundreds of thousands).
-    public var errors: [Issue]
+    package var errors: [Issue]
     /// How many errors there were in all, listed or not.
-    public var errorsTotal: Int
-    public var line: Int?
-    public var column: Int?
-    public var quarantinedAt: String
-    public var host: String
+    package var errorsTotal: Int
+    package var line: Int?
+    package var column: Int?
+    package var quarantinedAt: String
+    package var host: String
 
-    public init(
+    package init(
         file: String,
         reason: String,
         message: String,
@@ -36,7 +36,7 @@ public struct QuarantineReport: Codable, Sendable, Equatable {
     }
 
     /// Reports written before `errors_total` existed are read as listing every error.
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         schema = try container.decodeIfPresent(String.self, forKey: .schema) ?? "scenedrop.quarantine/v1"
         file = try container.decode(String.self, forKey: .file)

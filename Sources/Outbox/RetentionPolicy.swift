@@ -1,24 +1,24 @@
 /// Which outbox sessions, quarantine entries, cache files and staging leftovers to remove.
 /// Pure: the cleaner gathers facts, this decides, and tests drive it with fixed times.
-public struct RetentionPolicy: Sendable {
-    public enum Kind: String, Sendable, Codable {
+package struct RetentionPolicy: Sendable {
+    package enum Kind: String, Sendable, Codable {
         case session, quarantine, cache, staging
     }
 
-    public struct Item: Sendable, Equatable {
-        public var kind: Kind
-        public var name: String
+    package struct Item: Sendable, Equatable {
+        package var kind: Kind
+        package var name: String
         /// Seconds since the epoch of the timestamp that ages the item (for a session, its
         /// session.json mtime: the moment it was completed).
-        public var modified: Double
+        package var modified: Double
         /// A `.keep` file pins a session.
-        public var pinned: Bool = false
+        package var pinned: Bool = false
         /// A live instance still owns it (staging).
-        public var busy: Bool = false
+        package var busy: Bool = false
         /// Why the item cannot be aged at all (a link, not a SceneDrop session…), if so.
-        public var unmanaged: String?
+        package var unmanaged: String?
 
-        public init(
+        package init(
             kind: Kind,
             name: String,
             modified: Double,
@@ -35,23 +35,23 @@ public struct RetentionPolicy: Sendable {
         }
     }
 
-    public enum Decision: Sendable, Equatable {
+    package enum Decision: Sendable, Equatable {
         case remove
         case keep(String)
     }
 
     /// Maximum ages in seconds; `nil` keeps that kind forever.
-    public var sessionMaxAge: Double?
-    public var quarantineMaxAge: Double?
-    public var cacheMaxAge: Double?
+    package var sessionMaxAge: Double?
+    package var quarantineMaxAge: Double?
+    package var cacheMaxAge: Double?
 
-    public init(sessionMaxAge: Double?, quarantineMaxAge: Double?, cacheMaxAge: Double?) {
+    package init(sessionMaxAge: Double?, quarantineMaxAge: Double?, cacheMaxAge: Double?) {
         self.sessionMaxAge = sessionMaxAge
         self.quarantineMaxAge = quarantineMaxAge
         self.cacheMaxAge = cacheMaxAge
     }
 
-    public func decide(_ item: Item, now: Double) -> Decision {
+    package func decide(_ item: Item, now: Double) -> Decision {
         if let reason = item.unmanaged { return .keep(reason) }
         if item.busy { return .keep("in use by a running instance") }
         if item.pinned { return .keep("pinned by .keep") }

@@ -1,14 +1,14 @@
 /// `scene-NNN.json` (contract §4), schema `scenedrop.scene/v1`.
-public struct SceneMetadata: Codable, Sendable, Equatable {
-    public struct Image: Codable, Sendable, Equatable {
-        public var file: String
-        public var format: String
-        public var width: Int
-        public var height: Int
-        public var bytes: Int
-        public var sha256: String
+package struct SceneMetadata: Codable, Sendable, Equatable {
+    package struct Image: Codable, Sendable, Equatable {
+        package var file: String
+        package var format: String
+        package var width: Int
+        package var height: Int
+        package var bytes: Int
+        package var sha256: String
 
-        public init(file: String, format: String, width: Int, height: Int, bytes: Int, sha256: String) {
+        package init(file: String, format: String, width: Int, height: Int, bytes: Int, sha256: String) {
             self.file = file
             self.format = format
             self.width = width
@@ -18,14 +18,14 @@ public struct SceneMetadata: Codable, Sendable, Equatable {
         }
     }
 
-    public struct Prompt: Codable, Sendable, Equatable {
-        public var original: String
-        public var enhanced: String
-        public var negative: String?
-        public var style: String
-        public var aspectRatio: String
+    package struct Prompt: Codable, Sendable, Equatable {
+        package var original: String
+        package var enhanced: String
+        package var negative: String?
+        package var style: String
+        package var aspectRatio: String
 
-        public init(original: String, enhanced: String, negative: String?, style: String, aspectRatio: String) {
+        package init(original: String, enhanced: String, negative: String?, style: String, aspectRatio: String) {
             self.original = original
             self.enhanced = enhanced
             self.negative = negative
@@ -39,13 +39,13 @@ public struct SceneMetadata: Codable, Sendable, Equatable {
         }
     }
 
-    public struct Tried: Codable, Sendable, Equatable {
-        public var provider: String
-        public var model: String?
-        public var error: String
-        public var attempts: Int
+    package struct Tried: Codable, Sendable, Equatable {
+        package var provider: String
+        package var model: String?
+        package var error: String
+        package var attempts: Int
 
-        public init(provider: String, model: String?, error: String, attempts: Int) {
+        package init(provider: String, model: String?, error: String, attempts: Int) {
             self.provider = provider
             self.model = model
             self.error = error
@@ -53,32 +53,32 @@ public struct SceneMetadata: Codable, Sendable, Equatable {
         }
     }
 
-    public struct Fallback: Codable, Sendable, Equatable {
-        public var reason: String
-        public var tried: [Tried]
+    package struct Fallback: Codable, Sendable, Equatable {
+        package var reason: String
+        package var tried: [Tried]
 
-        public init(reason: String, tried: [Tried]) {
+        package init(reason: String, tried: [Tried]) {
             self.reason = reason
             self.tried = tried
         }
     }
 
-    public var schema = "scenedrop.scene/v1"
-    public var session: String
-    public var sceneNumber: Int
-    public var image: Image
-    public var prompt: Prompt
-    public var provider: String
-    public var model: String?
-    public var imageSize: String?
-    public var costUSD: Double
-    public var cacheHit: Bool
-    public var attempts: Int
-    public var latencyMS: Int
-    public var fallback: Fallback?
-    public var createdAt: String
+    package var schema = "scenedrop.scene/v1"
+    package var session: String
+    package var sceneNumber: Int
+    package var image: Image
+    package var prompt: Prompt
+    package var provider: String
+    package var model: String?
+    package var imageSize: String?
+    package var costUSD: Double
+    package var cacheHit: Bool
+    package var attempts: Int
+    package var latencyMS: Int
+    package var fallback: Fallback?
+    package var createdAt: String
 
-    public init(
+    package init(
         session: String,
         sceneNumber: Int,
         image: Image,

@@ -1,36 +1,36 @@
 /// `session.json` (contract §4), schema `scenedrop.session/v1`. Written last: its presence
 /// means the session is complete, and its mtime is what retention ages.
-public struct SessionMetadata: Codable, Sendable, Equatable {
-    public enum Status: String, Codable, Sendable {
+package struct SessionMetadata: Codable, Sendable, Equatable {
+    package enum Status: String, Codable, Sendable {
         case generated, cached, fallback
     }
 
     /// A small JPEG preview in the session's hidden `.thumbs/` folder, for the web view.
-    public struct Thumbnail: Codable, Sendable, Equatable {
+    package struct Thumbnail: Codable, Sendable, Equatable {
         /// Relative to the session folder, e.g. `.thumbs/scene-001.jpg`.
-        public var file: String
-        public var width: Int
-        public var height: Int
+        package var file: String
+        package var width: Int
+        package var height: Int
 
-        public init(file: String, width: Int, height: Int) {
+        package init(file: String, width: Int, height: Int) {
             self.file = file
             self.width = width
             self.height = height
         }
     }
 
-    public struct Scene: Codable, Sendable, Equatable {
-        public var sceneNumber: Int
-        public var image: String
-        public var metadata: String
-        public var provider: String
-        public var model: String?
-        public var status: Status
-        public var costUSD: Double
+    package struct Scene: Codable, Sendable, Equatable {
+        package var sceneNumber: Int
+        package var image: String
+        package var metadata: String
+        package var provider: String
+        package var model: String?
+        package var status: Status
+        package var costUSD: Double
         /// `null` when the preview could not be made (the session is published all the same).
-        public var thumbnail: Thumbnail?
+        package var thumbnail: Thumbnail?
 
-        public init(
+        package init(
             sceneNumber: Int,
             image: String,
             metadata: String,
@@ -58,12 +58,12 @@ public struct SessionMetadata: Codable, Sendable, Equatable {
         }
     }
 
-    public struct Totals: Codable, Sendable, Equatable {
-        public var scenes: Int
-        public var generated: Int
-        public var cached: Int
-        public var fallbacks: Int
-        public var costUSD: Double
+    package struct Totals: Codable, Sendable, Equatable {
+        package var scenes: Int
+        package var generated: Int
+        package var cached: Int
+        package var fallbacks: Int
+        package var costUSD: Double
 
         enum CodingKeys: String, CodingKey {
             case scenes, generated, cached, fallbacks
@@ -71,7 +71,7 @@ public struct SessionMetadata: Codable, Sendable, Equatable {
         }
 
         /// Sums the scenes so the totals can never disagree with them.
-        public init(_ scenes: [Scene]) {
+        package init(_ scenes: [Scene]) {
             self.scenes = scenes.count
             generated = scenes.filter { $0.status == .generated }.count
             cached = scenes.filter { $0.status == .cached }.count
@@ -80,24 +80,24 @@ public struct SessionMetadata: Codable, Sendable, Equatable {
         }
     }
 
-    public var schema = "scenedrop.session/v1"
-    public var session: String
-    public var source: String
-    public var receivedAt: String
-    public var startedAt: String
-    public var finishedAt: String
-    public var durationMS: Int
-    public var quality: String
-    public var aspectRatio: String
-    public var width: Int
-    public var height: Int
-    public var scenes: [Scene]
-    public var totals: Totals
-    public var warnings: [Issue]
-    public var host: String
-    public var version: String
+    package var schema = "scenedrop.session/v1"
+    package var session: String
+    package var source: String
+    package var receivedAt: String
+    package var startedAt: String
+    package var finishedAt: String
+    package var durationMS: Int
+    package var quality: String
+    package var aspectRatio: String
+    package var width: Int
+    package var height: Int
+    package var scenes: [Scene]
+    package var totals: Totals
+    package var warnings: [Issue]
+    package var host: String
+    package var version: String
 
-    public init(
+    package init(
         session: String,
         source: String,
         receivedAt: String,
@@ -143,13 +143,13 @@ public struct SessionMetadata: Codable, Sendable, Equatable {
 }
 
 /// A located problem, as in warnings and quarantine reports.
-public struct Issue: Codable, Sendable, Equatable {
-    public var path: String
-    public var message: String
-    public var line: Int?
-    public var column: Int?
+package struct Issue: Codable, Sendable, Equatable {
+    package var path: String
+    package var message: String
+    package var line: Int?
+    package var column: Int?
 
-    public init(path: String, message: String, line: Int? = nil, column: Int? = nil) {
+    package init(path: String, message: String, line: Int? = nil, column: Int? = nil) {
         self.path = path
         self.message = message
         self.line = line

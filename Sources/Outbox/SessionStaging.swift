@@ -6,21 +6,21 @@ import Glibc
 
 /// A session being built in `outbox/.staging/`. Files are written and flushed here; `publish`
 /// moves the whole folder into the outbox in one rename, so readers see all of it or nothing.
-public struct SessionStaging: Sendable {
-    public enum Outcome: String, Sendable {
+package struct SessionStaging: Sendable {
+    package enum Outcome: String, Sendable {
         /// A new session folder appeared.
         case created
         /// An existing session of that name was swapped out in one step and removed.
         case replaced
     }
 
-    public let outbox: String
-    public let session: String
-    public let path: String
+    package let outbox: String
+    package let session: String
+    package let path: String
 
     /// Staging folder names start with the instance id, so cleanup can tell a live instance's
     /// work from a dead one's leftovers.
-    public init(outbox: String, instanceID: String, session: String) throws(SystemError) {
+    package init(outbox: String, instanceID: String, session: String) throws(SystemError) {
         self.outbox = outbox
         self.session = session
         let staging = outbox + "/.staging"
@@ -31,15 +31,15 @@ public struct SessionStaging: Sendable {
     }
 
     /// Writes one file of the session, flushed to disk.
-    public func write(_ name: String, _ bytes: some Collection<UInt8>, sync: Bool = true) throws(SystemError) {
+    package func write(_ name: String, _ bytes: some Collection<UInt8>, sync: Bool = true) throws(SystemError) {
         try FileSystem.createFile(path + "/" + name, bytes: bytes, sync: sync)
     }
 
     /// The hidden folder of previews inside the session, published with it.
-    public static let thumbnailFolder = ".thumbs"
+    package static let thumbnailFolder = ".thumbs"
 
     /// Creates `.thumbs/`; previews are then written as `.thumbs/<name>`.
-    public func makeThumbnailFolder() throws(SystemError) {
+    package func makeThumbnailFolder() throws(SystemError) {
         try FileSystem.makeDirectories(path + "/" + Self.thumbnailFolder)
     }
 
@@ -47,7 +47,7 @@ public struct SessionStaging: Sendable {
     /// symbolic link, a FIFO…), described for a person; nil when the place is free or holds a folder.
     /// Such a thing is never followed, replaced or removed: publishing over it would swap it into staging
     /// (and then delete it), or fail and be retried for ever.
-    public func obstruction() -> String? {
+    package func obstruction() -> String? {
         let target = outbox + "/" + session
         guard let info = try? FileSystem.info(target), info.kind != .directory else { return nil }
         return "\(target) is \(info.kind.description), not a session folder"
@@ -55,7 +55,7 @@ public struct SessionStaging: Sendable {
 
     /// The `source` of the session now published under this name (the file it was made from), if there is one
     /// and its session.json says.
-    public func publishedSource() -> String? {
+    package func publishedSource() -> String? {
         guard let bytes = try? FileSystem.readRegularFile(outbox + "/" + session + "/session.json", limit: 16 << 20)
         else { return nil }
         return (try? MetadataCoding.decode(Source.self, from: bytes))?.source
@@ -68,7 +68,7 @@ public struct SessionStaging: Sendable {
     /// Moves the folder into place. A session of the same name is replaced atomically with
     /// `renameat2(RENAME_EXCHANGE)` and the old one removed afterwards. Callers look at `obstruction()`
     /// first; a non-folder that appears in between makes the rename fail with ENOTDIR.
-    public func publish(sync: Bool = true) throws(SystemError) -> Outcome {
+    package func publish(sync: Bool = true) throws(SystemError) -> Outcome {
         let target = outbox + "/" + session
         if sync {
             if FileSystem.exists(path + "/" + Self.thumbnailFolder) {
@@ -113,7 +113,7 @@ public struct SessionStaging: Sendable {
     /// took it back (it took this instance for dead), nothing of this session may be published: false.
     /// Where links are refused (another filesystem with `--state-dir`, SMB), the bytes are written and
     /// the claim's presence looked at instead.
-    public func fenceManifest(claim: String, bytes: [UInt8], sync: Bool) throws(SystemError) -> Bool {
+    package func fenceManifest(claim: String, bytes: [UInt8], sync: Bool) throws(SystemError) -> Bool {
         let manifest = path + "/manifest.json"
         do {
             try FileSystem.link(claim, manifest)
@@ -130,12 +130,12 @@ public struct SessionStaging: Sendable {
     }
 
     /// Removes an unpublished staging folder (after a failure or cancellation).
-    public func discard() {
+    package func discard() {
         try? FileSystem.removeTree(path)
     }
 
     /// The instance id a staging folder name begins with, or `nil` for trash and foreign names.
-    public static func instanceID(ofStagingName name: String) -> String? {
+    package static func instanceID(ofStagingName name: String) -> String? {
         guard !name.hasPrefix("."), let cut = name.firstIndex(of: "~") else { return nil }
         return String(name[..<cut])
     }

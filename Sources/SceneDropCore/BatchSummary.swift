@@ -1,19 +1,19 @@
 /// What `scenedrop process` prints (`--json` prints this structure).
-public struct BatchSummary: Codable, Sendable {
-    public struct Entry: Codable, Sendable, Equatable {
-        public var file: String
-        public var detail: String
+package struct BatchSummary: Codable, Sendable {
+    package struct Entry: Codable, Sendable, Equatable {
+        package var file: String
+        package var detail: String
     }
 
-    public var published: [Entry] = []
-    public var quarantined: [Entry] = []
-    public var handedBack: [Entry] = []
-    public var skipped: [Entry] = []
+    package var published: [Entry] = []
+    package var quarantined: [Entry] = []
+    package var handedBack: [Entry] = []
+    package var skipped: [Entry] = []
     /// Drops replaced by a newer drop of the same session before they were published.
-    public var superseded: [Entry] = []
+    package var superseded: [Entry] = []
     /// Files the run could not take from the inbox (it is not writable, say): left there untouched.
-    public var unclaimed: [Entry] = []
-    public var durationMS = 0
+    package var unclaimed: [Entry] = []
+    package var durationMS = 0
 
     enum CodingKeys: String, CodingKey {
         case published, quarantined
@@ -23,7 +23,7 @@ public struct BatchSummary: Codable, Sendable {
     }
 
     /// Published and nothing else: the run needs no attention.
-    public var isClean: Bool { quarantined.isEmpty && handedBack.isEmpty && skipped.isEmpty && unclaimed.isEmpty }
+    package var isClean: Bool { quarantined.isEmpty && handedBack.isEmpty && skipped.isEmpty && unclaimed.isEmpty }
 
     mutating func add(file: String, outcome: ProcessOutcome) {
         switch outcome {

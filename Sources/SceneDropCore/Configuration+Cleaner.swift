@@ -6,7 +6,7 @@ extension Configuration {
     /// The retention policy on this layout, for the daemon's schedule and `scenedrop cleanup`. With
     /// `sessionsToo: false` only dead instances' staging leftovers are removed. `work` is the running
     /// instance's own work area (its staging is alive); without one, liveness is read from the locks.
-    public func cleaner(retention: Duration?, work: WorkArea? = nil, sessionsToo: Bool = true) -> Cleaner {
+    package func cleaner(retention: Duration?, work: WorkArea? = nil, sessionsToo: Bool = true) -> Cleaner {
         let policy =
             sessionsToo
             ? RetentionPolicy(

@@ -64,10 +64,10 @@ struct WebService: Service {
 
 /// `.scenedrop/http.json` while the web view runs. The token itself is never written here: only
 /// where it is, for whoever may read that file.
-public struct WebAddressRecord: Codable, Sendable {
-    public var url: String
-    public var pid: Int
-    public var tokenFile: String?
+package struct WebAddressRecord: Codable, Sendable {
+    package var url: String
+    package var pid: Int
+    package var tokenFile: String?
 
     enum CodingKeys: String, CodingKey {
         case url, pid

@@ -19,35 +19,35 @@ import Glibc
 ///   group's `maximumGracefulShutdownDuration`: when it is over the group is cancelled and each
 ///   session still in flight hands its manifest back to the inbox.
 /// - `process()`: the same intake in drain-once mode and the same workers, for cron.
-public struct Daemon: Sendable {
-    public enum Mode: Sendable {
+package struct Daemon: Sendable {
+    package enum Mode: Sendable {
         case watch
         /// Take what is in the inbox now; leave a file still changing after `patience`.
         case drainOnce(patience: Duration)
     }
 
-    public var configuration: Configuration
-    public var generation: GenerationSettings
-    public var logger: Logger
-    public var clock: MonotonicClock = .continuous
+    package var configuration: Configuration
+    package var generation: GenerationSettings
+    package var logger: Logger
+    package var clock: MonotonicClock = .continuous
     /// This instance's id: its work folder, lease and ledger file are named after it.
-    public var instanceID = WorkArea.makeInstanceID()
+    package var instanceID = WorkArea.makeInstanceID()
     /// Signals that start a graceful shutdown.
-    public var shutdownSignals: [UnixSignal] = [.sigterm, .sigint]
+    package var shutdownSignals: [UnixSignal] = [.sigterm, .sigint]
     /// Off: rescans only, as where inotify is unavailable (libinotifytools allows one watcher per
     /// process, so in-process tests leave it to the watcher's own tests).
-    public var inotify = true
+    package var inotify = true
     /// `Type=notify` under systemd (from `NOTIFY_SOCKET`); nil elsewhere.
-    public var systemd = SystemdNotifier.fromProcessEnvironment()
+    package var systemd = SystemdNotifier.fromProcessEnvironment()
 
-    public init(configuration: Configuration, generation: GenerationSettings, logger: Logger) {
+    package init(configuration: Configuration, generation: GenerationSettings, logger: Logger) {
         self.configuration = configuration
         self.generation = generation
         self.logger = logger
     }
 
     /// `scenedrop watch`: runs until graceful shutdown.
-    public func watch() async throws {
+    package func watch() async throws {
         let coordinator = makeCoordinator()
         try await ProviderAssembly.withChain(
             generation,
@@ -62,7 +62,7 @@ public struct Daemon: Sendable {
     }
 
     /// `scenedrop process`: what is in the inbox now, then a summary.
-    public func process(patience: Duration = .seconds(60)) async throws -> BatchSummary {
+    package func process(patience: Duration = .seconds(60)) async throws -> BatchSummary {
         let coordinator = makeCoordinator()
         return try await ProviderAssembly.withChain(
             generation,
@@ -77,7 +77,7 @@ public struct Daemon: Sendable {
     }
 
     /// Runs the services on `chain` until they end; in drain-once mode returns what became of each file.
-    public func run(
+    package func run(
         _ mode: Mode,
         chain: ProviderChain,
         coordinator: PostgresCoordinator? = nil

@@ -1,13 +1,13 @@
 import SystemSupport
 
 /// The folders of contract §1, from `--root` and the per-folder overrides.
-public struct Layout: Sendable, Equatable {
-    public var inbox: String
-    public var outbox: String
-    public var quarantine: String
-    public var state: String
+package struct Layout: Sendable, Equatable {
+    package var inbox: String
+    package var outbox: String
+    package var quarantine: String
+    package var state: String
 
-    public init(
+    package init(
         root: String,
         inbox: String? = nil,
         outbox: String? = nil,
@@ -21,25 +21,25 @@ public struct Layout: Sendable, Equatable {
         self.state = state.map(Self.absolutePath) ?? root + "/.scenedrop"
     }
 
-    public var staging: String { outbox + "/.staging" }
-    public var work: String { state + "/work" }
-    public var cache: String { state + "/cache" }
+    package var staging: String { outbox + "/.staging" }
+    package var work: String { state + "/work" }
+    package var cache: String { state + "/cache" }
     /// Models retired for a spent daily quota, and when they return (`scenedrop status`).
-    public var retiredModels: String { state + "/retired-models.json" }
+    package var retiredModels: String { state + "/retired-models.json" }
     /// The cost ledger: one file per instance.
-    public var ledger: String { state + "/ledger" }
+    package var ledger: String { state + "/ledger" }
     /// One record per batch session waiting for its jobs.
-    public var batches: String { state + "/batches" }
+    package var batches: String { state + "/batches" }
 
     /// Creates every missing folder with mode 0775 (group-writable, for shared volumes).
-    public func create() throws(SystemError) {
+    package func create() throws(SystemError) {
         for path in [inbox, outbox, staging, quarantine, state, work, cache] {
             try FileSystem.makeDirectories(path)
         }
     }
 
     /// An absolute path without trailing slashes, so names join predictably.
-    public static func absolutePath(_ path: String) -> String {
+    package static func absolutePath(_ path: String) -> String {
         var p = path
         if !p.hasPrefix("/") {
             p = FileSystem.currentDirectory() + "/" + p

@@ -9,30 +9,30 @@ import Glibc
 
 /// Writes one line per record to stderr, as text for people or JSON for log collectors.
 /// Messages are constant; the data is in the metadata.
-public struct SceneDropLogHandler: LogHandler {
-    public enum Format: String, Sendable, CaseIterable {
+package struct SceneDropLogHandler: LogHandler {
+    package enum Format: String, Sendable, CaseIterable {
         case text, json
     }
 
     private static let lock = Mutex<Void>(())
 
-    public let label: String
-    public let format: Format
-    public var logLevel: Logger.Level
-    public var metadata: Logger.Metadata = [:]
+    package let label: String
+    package let format: Format
+    package var logLevel: Logger.Level
+    package var metadata: Logger.Metadata = [:]
 
-    public init(label: String, format: Format, level: Logger.Level) {
+    package init(label: String, format: Format, level: Logger.Level) {
         self.label = label
         self.format = format
         logLevel = level
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         var all = metadata
         if let extra = event.metadata { all.merge(extra) { $1 } }
         // Microseconds: operators and the benchmark time sub-millisecond pickups from the log.

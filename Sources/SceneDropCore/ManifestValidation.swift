@@ -2,18 +2,18 @@ import SceneManifest
 import SystemSupport
 
 /// `scenedrop validate`: a manifest file checked exactly as the daemon would decode it.
-public enum ManifestValidation {
-    public struct Result: Codable, Sendable {
-        public var file: String
-        public var valid: Bool
-        public var reason: String?
-        public var message: String?
-        public var session: String?
-        public var scenes: Int?
+package enum ManifestValidation {
+    package struct Result: Codable, Sendable {
+        package var file: String
+        package var valid: Bool
+        package var reason: String?
+        package var message: String?
+        package var session: String?
+        package var scenes: Int?
         /// The first 1,000 at most; `errorsTotal` counts them all.
-        public var errors: [ManifestIssue]
-        public var errorsTotal: Int
-        public var warnings: [ManifestIssue]
+        package var errors: [ManifestIssue]
+        package var errorsTotal: Int
+        package var warnings: [ManifestIssue]
 
         enum CodingKeys: String, CodingKey {
             case file, valid, reason, message, session, scenes, errors
@@ -22,7 +22,7 @@ public enum ManifestValidation {
         }
     }
 
-    public static func check(_ file: String) -> Result {
+    package static func check(_ file: String) -> Result {
         let name = FileSystem.baseName(file)
         func failure(_ error: ManifestError) -> Result {
             Result(

@@ -1,7 +1,7 @@
 import SystemSupport
 
 /// How one claimed manifest ended.
-public enum ProcessOutcome: Sendable, Equatable {
+package enum ProcessOutcome: Sendable, Equatable {
     /// A complete session folder is in the outbox.
     case published(session: String, scenes: Int, fallbacks: Int, replaced: Bool)
     /// The manifest is in quarantine with a report; `reason` is the contract's code.

@@ -6,8 +6,8 @@ import SystemSupport
 
 /// Builds the provider chain (HTTP client, Gemini client, shared state, cache, ledger) and keeps the
 /// HTTP client alive exactly as long as `body` runs.
-public enum ProviderAssembly {
-    public static func withChain<Result>(
+package enum ProviderAssembly {
+    package static func withChain<Result>(
         _ settings: GenerationSettings,
         configuration: Configuration,
         instanceID: String = WorkArea.makeInstanceID(),

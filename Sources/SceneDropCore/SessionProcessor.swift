@@ -12,13 +12,13 @@ import Glibc
 
 /// Turns one claimed manifest into a published session, a quarantine entry, or a hand-back.
 /// Never publishes a partial session: everything is staged, and the publish is one rename.
-public struct SessionProcessor: Sendable {
-    public let configuration: Configuration
-    public let work: WorkArea
-    public let chain: ProviderChain
-    public let limiter: ConcurrencyLimiter
-    public let clock: MonotonicClock
-    public let logger: Logger
+package struct SessionProcessor: Sendable {
+    package let configuration: Configuration
+    package let work: WorkArea
+    package let chain: ProviderChain
+    package let limiter: ConcurrencyLimiter
+    package let clock: MonotonicClock
+    package let logger: Logger
     /// Where each session's and scene's progress is reported (the web view, the metrics).
     let activity: Activity
     /// Called when a session starts waiting for a batch job: it gives up its place among the
@@ -51,7 +51,7 @@ public struct SessionProcessor: Sendable {
 
     var layout: Layout { configuration.layout }
 
-    public func process(_ claim: ClaimedManifest, receivedAt: Double) async -> ProcessOutcome {
+    package func process(_ claim: ClaimedManifest, receivedAt: Double) async -> ProcessOutcome {
         var logger = logger
         logger[metadataKey: "scenedrop.file"] = "\(claim.originalName)"
 

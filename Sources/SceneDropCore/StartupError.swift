@@ -1,15 +1,15 @@
 /// A set-up that can never work, found at start: the command exits 64 (a usage error) with `message`, which
 /// says what to change, instead of running and failing at every manifest.
-public struct StartupError: Error, CustomStringConvertible, Sendable {
-    public enum Code: String, Sendable {
+package struct StartupError: Error, CustomStringConvertible, Sendable {
+    package enum Code: String, Sendable {
         /// `--state-dir` is on another filesystem than the inbox: a claim is a rename between them.
         case stateOnAnotherFilesystem = "state_on_another_filesystem"
     }
 
-    public var code: Code
-    public var message: String
+    package var code: Code
+    package var message: String
 
-    public var description: String { message }
+    package var description: String { message }
 
     static func stateOnAnotherFilesystem(inbox: String, state: String) -> StartupError {
         StartupError(

@@ -4,11 +4,11 @@ import Outbox
 import SystemSupport
 
 /// `scenedrop status`: what is where, and how old the oldest thing is.
-public struct StatusReport: Codable, Sendable {
-    public struct Folder: Codable, Sendable {
-        public var path: String
-        public var count: Int
-        public var oldestAgeSeconds: Double?
+package struct StatusReport: Codable, Sendable {
+    package struct Folder: Codable, Sendable {
+        package var path: String
+        package var count: Int
+        package var oldestAgeSeconds: Double?
 
         enum CodingKeys: String, CodingKey {
             case path, count
@@ -16,12 +16,12 @@ public struct StatusReport: Codable, Sendable {
         }
     }
 
-    public struct RecentSession: Codable, Sendable {
-        public var session: String
-        public var finishedAt: String
-        public var scenes: Int
-        public var fallbacks: Int
-        public var costUSD: Double
+    package struct RecentSession: Codable, Sendable {
+        package var session: String
+        package var finishedAt: String
+        package var scenes: Int
+        package var fallbacks: Int
+        package var costUSD: Double
 
         enum CodingKeys: String, CodingKey {
             case session
@@ -32,11 +32,11 @@ public struct StatusReport: Codable, Sendable {
     }
 
     /// A quarantined manifest: the name `scenedrop requeue` takes, and why it is there.
-    public struct Quarantined: Codable, Sendable {
-        public var name: String
-        public var reason: String?
-        public var message: String?
-        public var quarantinedAt: String?
+    package struct Quarantined: Codable, Sendable {
+        package var name: String
+        package var reason: String?
+        package var message: String?
+        package var quarantinedAt: String?
 
         enum CodingKeys: String, CodingKey {
             case name, reason, message
@@ -44,15 +44,15 @@ public struct StatusReport: Codable, Sendable {
         }
     }
 
-    public struct Instance: Codable, Sendable {
-        public var id: String
-        public var alive: Bool
-        public var claims: Int
+    package struct Instance: Codable, Sendable {
+        package var id: String
+        package var alive: Bool
+        package var claims: Int
         /// From its lease: where it runs, and its counter (which a live instance moves every --lease-renew).
-        public var host: String?
-        public var leaseCounter: UInt64?
+        package var host: String?
+        package var leaseCounter: UInt64?
         /// When it last renewed, by its own host's clock.
-        public var leaseRenewedAt: String?
+        package var leaseRenewedAt: String?
 
         enum CodingKeys: String, CodingKey {
             case id, alive, claims, host
@@ -61,33 +61,33 @@ public struct StatusReport: Codable, Sendable {
         }
     }
 
-    public var inbox: Folder
-    public var work: Folder
-    public var outbox: Folder
-    public var quarantine: Folder
-    public var instances: [Instance]
-    public var lastSessions: [RecentSession]
+    package var inbox: Folder
+    package var work: Folder
+    package var outbox: Folder
+    package var quarantine: Folder
+    package var instances: [Instance]
+    package var lastSessions: [RecentSession]
     /// Every quarantined manifest, by name.
-    public var quarantined: [Quarantined]
+    package var quarantined: [Quarantined]
     /// Today's (UTC) spend from the ledger files (`.scenedrop/ledger/`).
-    public var spentTodayUSD: Double
+    package var spentTodayUSD: Double
     /// Models retired until their daily quota resets, with when they return.
-    public var retiredModels: [RetiredModels.Entry]
+    package var retiredModels: [RetiredModels.Entry]
     /// Batch jobs sessions wait for (`.scenedrop/batches/`), oldest first.
-    public var batchJobs: [BatchJobStatus]
+    package var batchJobs: [BatchJobStatus]
     /// Set when the inbox's path no longer names the folder a running instance opened at start (a link or
     /// another folder swapped in): that instance takes no file from it, and is not ready.
-    public var inboxChanged: String?
+    package var inboxChanged: String?
 
     /// One batch job: its session, the API's name (nil while being submitted), last state and age.
-    public struct BatchJobStatus: Codable, Sendable, Equatable {
-        public var session: String
-        public var job: String?
-        public var state: String
-        public var scenes: Int
-        public var model: String
-        public var submittedAt: String
-        public var ageSeconds: Double
+    package struct BatchJobStatus: Codable, Sendable, Equatable {
+        package var session: String
+        package var job: String?
+        package var state: String
+        package var scenes: Int
+        package var model: String
+        package var submittedAt: String
+        package var ageSeconds: Double
 
         enum CodingKeys: String, CodingKey {
             case session, job, state, scenes, model
@@ -124,7 +124,7 @@ public struct StatusReport: Codable, Sendable {
 
     /// Fails when the inbox cannot be listed (most often: it does not exist, so `--root` is wrong):
     /// an empty report would read as a healthy, idle root.
-    public static func gather(_ layout: Layout, now: Double, recent: Int = 5) throws(SystemError) -> StatusReport {
+    package static func gather(_ layout: Layout, now: Double, recent: Int = 5) throws(SystemError) -> StatusReport {
         func folder(_ path: String, _ mtimes: [Double]) -> Folder {
             Folder(path: path, count: mtimes.count, oldestAgeSeconds: mtimes.min().map { max(0, now - $0) })
         }

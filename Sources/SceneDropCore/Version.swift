@@ -1,3 +1,3 @@
-public enum SceneDropVersion {
-    public static let current = "0.1.0"
+package enum SceneDropVersion {
+    package static let current = "0.1.0"
 }

@@ -1,19 +1,19 @@
 import WebView
 
 /// `--http` and `--http-token-file`: where the web view listens and the secret it asks for.
-public struct WebSettings: Sendable {
-    public var address: HTTPAddress
-    public var token: AccessToken?
+package struct WebSettings: Sendable {
+    package var address: HTTPAddress
+    package var token: AccessToken?
     /// Where the token came from, for `scenedrop status --http`.
-    public var tokenFile: String?
+    package var tokenFile: String?
 
-    public struct Refusal: Error, Sendable, CustomStringConvertible {
-        public var description: String
+    package struct Refusal: Error, Sendable, CustomStringConvertible {
+        package var description: String
     }
 
     /// Refuses a bind beyond loopback without a token: anyone on the network could otherwise read
     /// every prompt and requeue files.
-    public init(address: HTTPAddress, token: AccessToken?, tokenFile: String?) throws(Refusal) {
+    package init(address: HTTPAddress, token: AccessToken?, tokenFile: String?) throws(Refusal) {
         if token == nil, !address.isLoopback {
             throw Refusal(
                 description: """

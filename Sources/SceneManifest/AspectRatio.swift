@@ -1,36 +1,36 @@
 /// One of the aspect ratios the contract allows, such as 16:9.
-public struct AspectRatio: Sendable, Hashable, CustomStringConvertible {
-    public let width: Int
-    public let height: Int
+package struct AspectRatio: Sendable, Hashable, CustomStringConvertible {
+    package let width: Int
+    package let height: Int
 
-    public static let allowed: [AspectRatio] = [
+    package static let allowed: [AspectRatio] = [
         .init(1, 1), .init(2, 3), .init(3, 2), .init(3, 4), .init(4, 3),
         .init(4, 5), .init(5, 4), .init(9, 16), .init(16, 9), .init(21, 9),
     ]
-    public static let widescreen = AspectRatio(16, 9)
+    package static let widescreen = AspectRatio(16, 9)
 
     init(_ width: Int, _ height: Int) {
         self.width = width
         self.height = height
     }
 
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         guard let match = Self.allowed.first(where: { $0.description == text.trimmingSpaces() }) else { return nil }
         self = match
     }
 
-    public var description: String { "\(width):\(height)" }
-    public var value: Double { Double(width) / Double(height) }
+    package var description: String { "\(width):\(height)" }
+    package var value: Double { Double(width) / Double(height) }
 
     /// The default pixel size: 1920×1080 for 16:9, otherwise 1920 on the long side.
-    public var defaultSize: (width: Int, height: Int) {
+    package var defaultSize: (width: Int, height: Int) {
         if self == .widescreen { return (1920, 1080) }
         if width >= height { return (1920, Int((1920.0 * Double(height) / Double(width)).rounded())) }
         return (Int((1920.0 * Double(width) / Double(height)).rounded()), 1920)
     }
 
     /// Whether a pixel size matches this ratio within 1%.
-    public func matches(width: Int, height: Int) -> Bool {
+    package func matches(width: Int, height: Int) -> Bool {
         abs(Double(width) / Double(height) - value) / value <= 0.01
     }
 }

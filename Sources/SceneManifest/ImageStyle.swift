@@ -1,5 +1,5 @@
 /// The image styles a scene may ask for (contract §2).
-public enum ImageStyle: String, CaseIterable, Sendable, Codable {
+package enum ImageStyle: String, CaseIterable, Sendable, Codable {
     case cinematic
     case singleCharacter = "single_character"
     case infographic
@@ -14,7 +14,7 @@ public enum ImageStyle: String, CaseIterable, Sendable, Codable {
     case minimal
 
     /// Reads a style case-insensitively, treating `-`, `_` and space as the same.
-    public init?(lenient text: String) {
+    package init?(lenient text: String) {
         self.init(rawValue: Self.normalize(text))
     }
 

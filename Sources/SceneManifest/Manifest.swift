@@ -1,60 +1,60 @@
 /// A validated scene manifest with every default applied (contract §2).
-public struct Manifest: Sendable {
-    public enum Quality: String, Sendable, Codable, CaseIterable {
+package struct Manifest: Sendable {
+    package enum Quality: String, Sendable, Codable, CaseIterable {
         case draft, production
     }
 
     /// How soon the session is wanted: `batch` goes through the Gemini Batch API (half the price, up to
     /// 24 h); `interactive` asks for each image at once.
-    public enum Priority: String, Sendable, Codable, CaseIterable {
+    package enum Priority: String, Sendable, Codable, CaseIterable {
         case interactive, batch
     }
 
-    public struct Scene: Sendable {
-        public var sceneNumber: Int
-        public var prompt: String
-        public var style: ImageStyle
-        public var negativePrompt: String?
+    package struct Scene: Sendable {
+        package var sceneNumber: Int
+        package var prompt: String
+        package var style: ImageStyle
+        package var negativePrompt: String?
     }
 
-    public var session: String
-    public var quality: Quality
-    public var aspectRatio: AspectRatio
-    public var width: Int
-    public var height: Int
-    public var style: ImageStyle
-    public var negativePrompt: String?
-    public var model: String?
+    package var session: String
+    package var quality: Quality
+    package var aspectRatio: AspectRatio
+    package var width: Int
+    package var height: Int
+    package var style: ImageStyle
+    package var negativePrompt: String?
+    package var model: String?
     /// `nil`: the manifest does not say, and the daemon's `--priority` decides.
-    public var priority: Priority?
-    public var scenes: [Scene]
+    package var priority: Priority?
+    package var scenes: [Scene]
     /// Things worth telling the author that do not stop processing (unknown fields, a BOM).
-    public var warnings: [ManifestIssue]
+    package var warnings: [ManifestIssue]
 }
 
 /// One problem, located by JSON path and, where known, line and column.
-public struct ManifestIssue: Sendable, Equatable, Codable, CustomStringConvertible {
-    public var path: String
-    public var message: String
-    public var line: Int?
-    public var column: Int?
+package struct ManifestIssue: Sendable, Equatable, Codable, CustomStringConvertible {
+    package var path: String
+    package var message: String
+    package var line: Int?
+    package var column: Int?
 
-    public init(path: String, message: String, line: Int? = nil, column: Int? = nil) {
+    package init(path: String, message: String, line: Int? = nil, column: Int? = nil) {
         self.path = path
         self.message = message
         self.line = line
         self.column = column
     }
 
-    public var description: String {
+    package var description: String {
         let place = line.map { " (line \($0), column \(column ?? 0))" } ?? ""
         return path.isEmpty ? "\(message)\(place)" : "\(path): \(message)\(place)"
     }
 }
 
 /// Why a manifest cannot be processed. `reason` is the contract's machine-readable quarantine reason.
-public struct ManifestError: Error, Sendable, CustomStringConvertible {
-    public enum Reason: String, Sendable, Codable {
+package struct ManifestError: Error, Sendable, CustomStringConvertible {
+    package enum Reason: String, Sendable, Codable {
         case invalidJSON = "invalid_json"
         case invalidManifest = "invalid_manifest"
         case tooLarge = "too_large"
@@ -70,19 +70,19 @@ public struct ManifestError: Error, Sendable, CustomStringConvertible {
         case outboxConflict = "outbox_conflict"
     }
 
-    public var reason: Reason
+    package var reason: Reason
     /// One line for people: the first problem, located.
-    public var message: String
+    package var message: String
     /// At most the first `Validator.listLimit` of them.
-    public var issues: [ManifestIssue]
+    package var issues: [ManifestIssue]
     /// How many there were in all, listed or not.
-    public var issueCount: Int
-    public var line: Int?
-    public var column: Int?
+    package var issueCount: Int
+    package var line: Int?
+    package var column: Int?
     /// The text ended inside a value: a writer may still be finishing the file.
-    public var endedEarly: Bool
+    package var endedEarly: Bool
 
-    public init(
+    package init(
         reason: Reason,
         message: String,
         issues: [ManifestIssue] = [],
@@ -99,5 +99,5 @@ public struct ManifestError: Error, Sendable, CustomStringConvertible {
         self.endedEarly = endedEarly
     }
 
-    public var description: String { message }
+    package var description: String { message }
 }

@@ -3,13 +3,13 @@ import LocatedJSON
 
 /// Decodes and validates manifest bytes. Pure: no I/O, so the same rules serve the daemon,
 /// `scenedrop validate` and the tests.
-public enum ManifestDecoder {
+package enum ManifestDecoder {
     /// The contract's size limit; the I/O layer checks it before reading the file.
-    public static let maximumBytes = 1 << 20
-    public static let maximumScenes = 500
-    public static let maximumPromptCharacters = 8000
-    public static let sceneNumberRange = 1...2_147_483_647
-    public static let sizeRange = 64...8192
+    package static let maximumBytes = 1 << 20
+    package static let maximumScenes = 500
+    package static let maximumPromptCharacters = 8000
+    package static let sceneNumberRange = 1...2_147_483_647
+    package static let sizeRange = 64...8192
     static let sessionPattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 
     static let topLevelFields: Set<String> = [
@@ -21,7 +21,7 @@ public enum ManifestDecoder {
     /// - Parameters:
     ///   - bytes: the file exactly as dropped.
     ///   - fileName: the dropped file's name; its stem is the default session name.
-    public static func decode(_ bytes: [UInt8], fileName: String) throws(ManifestError) -> Manifest {
+    package static func decode(_ bytes: [UInt8], fileName: String) throws(ManifestError) -> Manifest {
         if bytes.count > maximumBytes {
             throw ManifestError(
                 reason: .tooLarge,
@@ -84,7 +84,7 @@ public enum ManifestDecoder {
     /// NFC and in NFD), which would then replace each other's sessions: such a name ends in `-` and the first
     /// 8 hex digits of the SHA-256 of the whole file name (`printf %s 'ep?.json' | sha256sum`), so each file
     /// name has a session of its own.
-    public static func sessionName(fromFileName fileName: String) -> String {
+    package static func sessionName(fromFileName fileName: String) -> String {
         var stem = Substring(fileName)
         if let dot = stem.lastIndex(of: "."), dot != stem.startIndex { stem = stem[..<dot] }
         if isValidSessionName(String(stem)) { return String(stem) }
@@ -102,7 +102,7 @@ public enum ManifestDecoder {
         c.isASCII && (c.isLetter || c.isNumber || c == "." || c == "_" || c == "-")
     }
 
-    public static func isValidSessionName(_ name: String) -> Bool {
+    package static func isValidSessionName(_ name: String) -> Bool {
         guard let first = name.first, first.isASCII, first.isLetter || first.isNumber else { return false }
         return name.count <= 128 && name.allSatisfy(isSessionCharacter)
     }

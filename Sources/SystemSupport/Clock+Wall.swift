@@ -3,9 +3,9 @@ import Glibc
 #endif
 
 /// Wall-clock helpers in one place, so formats stay identical across metadata files.
-public enum WallClock {
+package enum WallClock {
     /// Seconds since the epoch, with nanosecond resolution.
-    public static func now() -> Double {
+    package static func now() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
@@ -13,7 +13,7 @@ public enum WallClock {
 
     /// RFC 3339 UTC with seconds, e.g. `2026-11-22T10:00:00Z`.
     /// - Parameter fractionDigits: 0, 3 (milliseconds) or 6 (microseconds).
-    public static func rfc3339(_ seconds: Double, fractionDigits: Int = 0) -> String {
+    package static func rfc3339(_ seconds: Double, fractionDigits: Int = 0) -> String {
         var t = time_t(seconds.rounded(.down))
         var parts = tm()
         gmtime_r(&t, &parts)
@@ -29,7 +29,7 @@ public enum WallClock {
     }
 
     /// Compact UTC stamp for file names, e.g. `20261122T100000Z`.
-    public static func compactStamp(_ seconds: Double) -> String {
+    package static func compactStamp(_ seconds: Double) -> String {
         rfc3339(seconds).replacingDashesAndColons()
     }
 
@@ -47,7 +47,7 @@ extension String {
 
 extension Duration {
     /// The duration in seconds as a Double.
-    public var seconds: Double {
+    package var seconds: Double {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

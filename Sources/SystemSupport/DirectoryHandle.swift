@@ -8,16 +8,16 @@ import Glibc
 /// the descriptor (`fstatat`, `renameat`), never through the folder's path. Swap the path for a symbolic link
 /// to a folder elsewhere (one `renameat2(RENAME_EXCHANGE)`) and every operation still reaches the folder that
 /// was opened, never the other one; `change()` says the path no longer names it.
-public final class DirectoryHandle: Sendable {
-    public let path: String
-    public let descriptor: Int32
-    public let device: UInt64
-    public let inode: UInt64
+package final class DirectoryHandle: Sendable {
+    package let path: String
+    package let descriptor: Int32
+    package let device: UInt64
+    package let inode: UInt64
     /// The path was a symbolic link already when it was opened (an administrator's choice, followed once).
-    public let openedThroughLink: Bool
+    package let openedThroughLink: Bool
 
     /// Opens `path`, following a symbolic link only if the path is one now (then it is said in `openedThroughLink`).
-    public init(path: String) throws(SystemError) {
+    package init(path: String) throws(SystemError) {
         self.path = path
         let isLink = (try? FileSystem.info(path))?.kind == .symlink
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (isLink ? 0 : O_NOFOLLOW))
@@ -37,10 +37,10 @@ public final class DirectoryHandle: Sendable {
     deinit { close(descriptor) }
 
     /// `device:inode` of the folder opened, as `identity(of:)` gives it for a path.
-    public var identity: String { "\(device):\(inode)" }
+    package var identity: String { "\(device):\(inode)" }
 
     /// `device:inode` of the folder a path names now (links followed), or nil.
-    public static func identity(of path: String) -> String? {
+    package static func identity(of path: String) -> String? {
         var st = stat()
         guard stat(path, &st) == 0 else { return nil }
         return "\(st.st_dev):\(st.st_ino)"
@@ -48,7 +48,7 @@ public final class DirectoryHandle: Sendable {
 
     /// Why the path no longer names the folder that was opened (it became a symbolic link, or another folder
     /// stands there, or nothing), for a log line and a readiness check; nil while it still does.
-    public func change() -> String? {
+    package func change() -> String? {
         guard let here = try? FileSystem.info(path) else { return "\(path) is gone" }
         if here.kind == .symlink && !openedThroughLink {
             return "\(path) became a symbolic link to \(FileSystem.resolvingLink(path))"
@@ -63,7 +63,7 @@ public final class DirectoryHandle: Sendable {
     }
 
     /// The entries of the folder, without `.` and `..`.
-    public func list() throws(SystemError) -> [FileSystem.Entry] {
+    package func list() throws(SystemError) -> [FileSystem.Entry] {
         let fd = openat(descriptor, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if fd < 0 { throw .current("openat", path) }
         return try FileSystem.list(descriptor: fd, path: path)
@@ -71,7 +71,7 @@ public final class DirectoryHandle: Sendable {
 
     /// `lstat` of one name in the folder (links never followed); nil when there is none.
     /// (Names are `RawName`s: an entry whose name is not UTF-8 is reached like any other.)
-    public func info(_ name: RawName) throws(SystemError) -> FileInfo? {
+    package func info(_ name: RawName) throws(SystemError) -> FileInfo? {
         var st = stat()
         if name.withCString({ fstatat(descriptor, $0, &st, AT_SYMLINK_NOFOLLOW) }) != 0 {
             if errno == ENOENT { return nil }
@@ -81,14 +81,14 @@ public final class DirectoryHandle: Sendable {
     }
 
     /// Renames `name` in the folder to the absolute path `target` (replacing nothing that a rename would not).
-    public func rename(_ name: RawName, to target: String) throws(SystemError) {
+    package func rename(_ name: RawName, to target: String) throws(SystemError) {
         if name.withCString({ renameat(descriptor, $0, AT_FDCWD, target) }) != 0 {
             throw .current("renameat", path + "/" + name.text, target)
         }
     }
 
     /// Moves the absolute path `source` into the folder as `name`, never replacing what is there (EEXIST).
-    public func moveIn(_ source: String, as name: RawName) throws(SystemError) {
+    package func moveIn(_ source: String, as name: RawName) throws(SystemError) {
         if name.withCString({ csys_renameat_noreplace(AT_FDCWD, source, descriptor, $0) }) != 0 {
             if FileSystem.isUnsupported(errno) {
                 if name.withCString({ linkat(AT_FDCWD, source, descriptor, $0, 0) }) != 0 {
@@ -102,7 +102,7 @@ public final class DirectoryHandle: Sendable {
     }
 
     /// Creates an empty file `name` in the folder (it must not exist).
-    public func createEmpty(_ name: RawName) throws(SystemError) {
+    package func createEmpty(_ name: RawName) throws(SystemError) {
         let fd = name.withCString {
             openat(descriptor, $0, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o664)
         }
@@ -110,13 +110,13 @@ public final class DirectoryHandle: Sendable {
         close(fd)
     }
 
-    public func remove(_ name: RawName) throws(SystemError) {
+    package func remove(_ name: RawName) throws(SystemError) {
         if name.withCString({ unlinkat(descriptor, $0, 0) }) != 0 { throw .current("unlinkat", path + "/" + name.text) }
     }
 
     /// Up to `limit` bytes from the start of the regular file `name` (never a link, never blocking on a FIFO);
     /// nil when it cannot be read.
-    public func readPrefix(_ name: RawName, limit: Int) -> [UInt8]? {
+    package func readPrefix(_ name: RawName, limit: Int) -> [UInt8]? {
         let fd = name.withCString { openat(descriptor, $0, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY) }
         if fd < 0 { return nil }
         defer { close(fd) }

@@ -3,12 +3,12 @@ import Glibc
 #endif
 
 /// What `lstat(2)` says about one path. Links are never followed.
-public struct FileInfo: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable, CustomStringConvertible {
+package struct FileInfo: Sendable, Equatable {
+    package enum Kind: Sendable, Equatable, CustomStringConvertible {
         case regular, directory, symlink, fifo, socket, device, other
 
         /// For messages: "a regular file", "a symbolic link"…
-        public var description: String {
+        package var description: String {
             switch self {
             case .regular: "a regular file"
             case .directory: "a folder"
@@ -21,15 +21,15 @@ public struct FileInfo: Sendable, Equatable {
         }
     }
 
-    public var kind: Kind
-    public var size: Int64
+    package var kind: Kind
+    package var size: Int64
     /// Modification time in nanoseconds since the epoch.
-    public var mtimeNanoseconds: Int64
-    public var inode: UInt64
-    public var device: UInt64
+    package var mtimeNanoseconds: Int64
+    package var inode: UInt64
+    package var device: UInt64
 
     /// Modification time in seconds since the epoch.
-    public var mtimeSeconds: Double { Double(mtimeNanoseconds) / 1e9 }
+    package var mtimeSeconds: Double { Double(mtimeNanoseconds) / 1e9 }
 
     init(_ st: stat) {
         switch st.st_mode & S_IFMT {

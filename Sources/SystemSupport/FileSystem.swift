@@ -6,9 +6,9 @@ import Glibc
 
 /// The POSIX file operations SceneDrop relies on, each throwing a `SystemError` that names
 /// the call and the paths. Nothing here follows a symbolic link it was not asked to.
-public enum FileSystem {
+package enum FileSystem {
     /// `lstat(2)`; `nil` when the path does not exist.
-    public static func info(_ path: String) throws(SystemError) -> FileInfo? {
+    package static func info(_ path: String) throws(SystemError) -> FileInfo? {
         var st = stat()
         if lstat(path, &st) != 0 {
             if errno == ENOENT || errno == ENOTDIR { return nil }
@@ -19,26 +19,26 @@ public enum FileSystem {
 
     /// Why this process cannot create files in the folder `path`, or nil when it can (access(2) with
     /// the real IDs, which is what a daemon runs as).
-    public static func writabilityProblem(_ path: String) -> SystemError? {
+    package static func writabilityProblem(_ path: String) -> SystemError? {
         access(path, W_OK | X_OK) == 0 ? nil : .current("access", path)
     }
 
-    public static func exists(_ path: String) -> Bool {
+    package static func exists(_ path: String) -> Bool {
         var st = stat()
         return lstat(path, &st) == 0
     }
 
     /// One directory entry: its name and, where the filesystem says, its type.
-    public struct Entry: Sendable {
+    package struct Entry: Sendable {
         /// The name's bytes, exactly (see `RawName`).
-        public var rawName: RawName
+        package var rawName: RawName
         /// The name as text (`RawName.text`): itself when it is UTF-8.
-        public var name: String
-        public var kind: FileInfo.Kind?
+        package var name: String
+        package var kind: FileInfo.Kind?
     }
 
     /// The entries of a directory, without `.` and `..`.
-    public static func list(_ path: String) throws(SystemError) -> [Entry] {
+    package static func list(_ path: String) throws(SystemError) -> [Entry] {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         if fd < 0 { throw .current("open", path) }
         return try list(descriptor: fd, path: path)
@@ -74,7 +74,7 @@ public enum FileSystem {
     }
 
     /// Creates a directory and its parents with `mode` (group-writable by default: shared volumes).
-    public static func makeDirectories(_ path: String, mode: mode_t = 0o775) throws(SystemError) {
+    package static func makeDirectories(_ path: String, mode: mode_t = 0o775) throws(SystemError) {
         if let info = try info(path) {
             if info.kind == .directory { return }
             throw SystemError(errno: ENOTDIR, call: "mkdir", paths: [path])
@@ -93,12 +93,12 @@ public enum FileSystem {
         chmod(path, mode | inherited)
     }
 
-    public static func rename(_ from: String, _ to: String) throws(SystemError) {
+    package static func rename(_ from: String, _ to: String) throws(SystemError) {
         if Glibc.rename(from, to) != 0 { throw .current("rename", from, to) }
     }
 
     /// Renames without replacing an existing `to` (EEXIST instead).
-    public static func renameNoReplace(_ from: String, _ to: String) throws(SystemError) {
+    package static func renameNoReplace(_ from: String, _ to: String) throws(SystemError) {
         if csys_rename_noreplace(from, to) != 0 {
             // Filesystems without RENAME_NOREPLACE (some network mounts): fall back to link+unlink,
             // which also refuses to replace.
@@ -113,32 +113,32 @@ public enum FileSystem {
 
     /// A file's size as the filesystem has it now, past any client attribute cache (NFS, FUSE): what
     /// another host appended shows at once. Nil when the file cannot be asked about.
-    public static func freshSize(_ path: String) -> Int64? {
+    package static func freshSize(_ path: String) -> Int64? {
         let size = csys_fresh_size(path)
         return size >= 0 ? Int64(size) : nil
     }
 
     /// Errors that say a call (a rename flag, a lock) is not supported by this filesystem.
-    public static func isUnsupported(_ code: Int32) -> Bool {
+    package static func isUnsupported(_ code: Int32) -> Bool {
         code == EINVAL || code == ENOSYS || code == EOPNOTSUPP || code == ENOTSUP
     }
 
     /// Swaps two existing paths in one step (renameat2 RENAME_EXCHANGE).
-    public static func exchange(_ a: String, _ b: String) throws(SystemError) {
+    package static func exchange(_ a: String, _ b: String) throws(SystemError) {
         if csys_rename_exchange(a, b) != 0 { throw .current("renameat2(RENAME_EXCHANGE)", a, b) }
     }
 
     /// A second name for a file (link(2)); refuses to replace an existing `to` (EEXIST).
-    public static func link(_ from: String, _ to: String) throws(SystemError) {
+    package static func link(_ from: String, _ to: String) throws(SystemError) {
         if Glibc.link(from, to) != 0 { throw .current("link", from, to) }
     }
 
-    public static func unlinkFile(_ path: String) throws(SystemError) {
+    package static func unlinkFile(_ path: String) throws(SystemError) {
         if unlink(path) != 0, errno != ENOENT { throw .current("unlink", path) }
     }
 
     /// Writes `bytes` to a new file (it must not exist), flushes it to disk when `sync`.
-    public static func createFile(
+    package static func createFile(
         _ path: String,
         bytes: some Collection<UInt8>,
         mode: mode_t = 0o664,
@@ -170,7 +170,7 @@ public enum FileSystem {
 
     /// Writes a whole file under a hidden temporary name beside it and renames it into place,
     /// so a reader sees the old file or the new one, never a part.
-    public static func writeAtomically(
+    package static func writeAtomically(
         _ path: String,
         bytes: some Collection<UInt8>,
         sync: Bool = true
@@ -186,7 +186,7 @@ public enum FileSystem {
     }
 
     /// Flushes a directory's entries (after renames into it).
-    public static func syncDirectory(_ path: String) throws(SystemError) {
+    package static func syncDirectory(_ path: String) throws(SystemError) {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if fd < 0 { throw .current("open", path) }
         defer { close(fd) }
@@ -195,7 +195,7 @@ public enum FileSystem {
 
     /// Reads a regular file, refusing links, FIFOs and anything larger than `limit` bytes.
     /// The file is opened non-blocking, so even a FIFO swapped in after a check cannot hang us.
-    public static func readRegularFile(_ path: String, limit: Int) throws(ReadError) -> [UInt8] {
+    package static func readRegularFile(_ path: String, limit: Int) throws(ReadError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         if fd < 0 {
             if errno == ELOOP { throw .notRegular(.symlink) }
@@ -224,14 +224,14 @@ public enum FileSystem {
         return result
     }
 
-    public enum ReadError: Error, Sendable {
+    package enum ReadError: Error, Sendable {
         case system(SystemError)
         case notRegular(FileInfo.Kind)
         case tooLarge(size: Int64)
     }
 
     /// Removes a tree without following any symbolic link inside it: a link is unlinked, never entered.
-    public static func removeTree(_ path: String) throws(SystemError) {
+    package static func removeTree(_ path: String) throws(SystemError) {
         guard let info = try info(path) else { return }
         if info.kind != .directory {
             try unlinkFile(path)
@@ -285,33 +285,33 @@ public enum FileSystem {
     }
 
     /// Total bytes of regular files below a path (links not followed).
-    public static func treeSize(_ path: String) -> Int64 {
+    package static func treeSize(_ path: String) -> Int64 {
         guard let info = try? info(path) else { return 0 }
         if info.kind == .regular { return info.size }
         guard info.kind == .directory, let entries = try? list(path) else { return 0 }
         return entries.reduce(0) { $0 + treeSize(path + "/" + $1.name) }
     }
 
-    public static func parentPath(_ path: String) -> String {
+    package static func parentPath(_ path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         if slash == path.startIndex { return "/" }
         return String(path[..<slash])
     }
 
-    public static func baseName(_ path: String) -> String {
+    package static func baseName(_ path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return path }
         return String(path[path.index(after: slash)...])
     }
 
     /// The kind of filesystem a path lives on, for choosing the rescan interval.
-    public static func filesystemKind(_ path: String) -> FilesystemKind {
+    package static func filesystemKind(_ path: String) -> FilesystemKind {
         let type = csys_statfs_type(path)
         return FilesystemKind(statfsType: type)
     }
 }
 
 extension FileSystem {
-    public static func currentDirectory() -> String {
+    package static func currentDirectory() -> String {
         var buffer = [CChar](repeating: 0, count: 4096)
         guard getcwd(&buffer, buffer.count) != nil else { return "." }
         return String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -322,13 +322,13 @@ extension FileSystem {
     /// Where a symbolic link points (one level), or the path itself when it is not a link. Only for
     /// files a person names on the command line; nothing in the drop folders is ever followed.
     /// `realpath(3)`: the absolute path with every link resolved; nil when it cannot be resolved.
-    public static func realPath(_ path: String) -> String? {
+    package static func realPath(_ path: String) -> String? {
         guard let resolved = realpath(path, nil) else { return nil }
         defer { free(resolved) }
         return String(cString: resolved)
     }
 
-    public static func resolvingLink(_ path: String) -> String {
+    package static func resolvingLink(_ path: String) -> String {
         guard let info = try? info(path), info.kind == .symlink else { return path }
         var buffer = [CChar](repeating: 0, count: 4096)
         let n = readlink(path, &buffer, buffer.count - 1)

@@ -1,10 +1,10 @@
 /// Filesystems whose remote changes inotify cannot see (inotify(7)): on these the rescan is the
 /// only reliable way to notice a drop made by another client.
-public enum FilesystemKind: Sendable, Equatable, CustomStringConvertible {
+package enum FilesystemKind: Sendable, Equatable, CustomStringConvertible {
     case local
     case network(String)
 
-    public init(statfsType type: Int) {
+    package init(statfsType type: Int) {
         switch UInt32(truncatingIfNeeded: type) {
         case 0x6969: self = .network("nfs")
         case 0xFF53_4D42: self = .network("cifs")
@@ -16,12 +16,12 @@ public enum FilesystemKind: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    public var isNetwork: Bool {
+    package var isNetwork: Bool {
         if case .network = self { return true }
         return false
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .local: return "local"
         case .network(let name): return name

@@ -4,12 +4,12 @@ import Glibc
 
 /// An exclusive `flock(2)` held for as long as the object lives. Another process can test
 /// whether the holder is alive by trying the same lock: the kernel frees it when the holder dies.
-public final class FileLock: Sendable {
-    public let path: String
+package final class FileLock: Sendable {
+    package let path: String
     private let fd: Int32
 
     /// Takes the lock without waiting; `nil` when someone else holds it.
-    public static func tryLock(_ path: String, create: Bool = true) throws(SystemError) -> FileLock? {
+    package static func tryLock(_ path: String, create: Bool = true) throws(SystemError) -> FileLock? {
         let flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0)
         let fd = open(path, flags, 0o664)
         if fd < 0 {
@@ -31,7 +31,7 @@ public final class FileLock: Sendable {
     }
 
     /// Releases the lock (also released when the process exits, however it exits).
-    public func unlock() {
+    package func unlock() {
         flock(fd, LOCK_UN)
     }
 

@@ -5,11 +5,11 @@
 ///
 /// Times are seconds since the clock was made, as `Double`, so the pure policies that compare and add
 /// them stay free of generics.
-public struct MonotonicClock: Sendable {
+package struct MonotonicClock: Sendable {
     private let readNow: @Sendable () -> Double
     private let sleepUntil: @Sendable (Double) async throws -> Void
 
-    public init<C: Clock>(_ clock: C) where C.Duration == Duration {
+    package init<C: Clock>(_ clock: C) where C.Duration == Duration {
         let origin = clock.now
         readNow = { origin.duration(to: clock.now).seconds }
         sleepUntil = { seconds in
@@ -24,22 +24,22 @@ public struct MonotonicClock: Sendable {
     }
 
     /// The production clock.
-    public static let continuous = MonotonicClock(ContinuousClock())
+    package static let continuous = MonotonicClock(ContinuousClock())
 
     /// Seconds since this clock was made.
-    public func now() -> Double { readNow() }
+    package func now() -> Double { readNow() }
 
     /// Returns at `time` (seconds on this clock); throws `CancellationError` when cancelled first.
-    public func sleep(until time: Double) async throws {
+    package func sleep(until time: Double) async throws {
         try await sleepUntil(time)
     }
 
-    public func sleep(for seconds: Double) async throws {
+    package func sleep(for seconds: Double) async throws {
         try await sleepUntil(now() + max(0, seconds))
     }
 
     /// Sleeps `seconds`; false when the task was cancelled meanwhile.
-    public func pause(_ seconds: Double) async -> Bool {
+    package func pause(_ seconds: Double) async -> Bool {
         (try? await sleep(for: seconds)) != nil
     }
 }

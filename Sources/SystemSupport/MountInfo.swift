@@ -1,12 +1,12 @@
 /// One line of `/proc/self/mountinfo`: where a filesystem is mounted, its type and its options.
-public struct MountInfo: Sendable, Equatable {
-    public var mountPoint: String
-    public var type: String
+package struct MountInfo: Sendable, Equatable {
+    package var mountPoint: String
+    package var type: String
     /// The per-mount and the superblock options together.
-    public var options: [String]
+    package var options: [String]
 
     /// Parses one line (proc(5)): `id parent major:minor root mountpoint options [optional…] - type source super`.
-    public init?(line: some StringProtocol) {
+    package init?(line: some StringProtocol) {
         let fields = line.split(separator: " ", omittingEmptySubsequences: true)
         guard let dash = fields.firstIndex(of: "-"), dash >= 6, dash + 2 < fields.count else { return nil }
         mountPoint = Self.unescape(String(fields[4]))
@@ -18,21 +18,21 @@ public struct MountInfo: Sendable, Equatable {
 
     /// The mount that holds `path` (an absolute path, links already resolved): the longest mount point that is
     /// a prefix of it, in `text` (the contents of mountinfo).
-    public static func holding(_ path: String, in text: String) -> MountInfo? {
+    package static func holding(_ path: String, in text: String) -> MountInfo? {
         text.split(separator: "\n").compactMap(MountInfo.init(line:))
             .filter { path == $0.mountPoint || $0.mountPoint == "/" || path.hasPrefix($0.mountPoint + "/") }
             .max { $0.mountPoint.count < $1.mountPoint.count }
     }
 
     /// The mount holding `path` in this process's view.
-    public static func holding(_ path: String) -> MountInfo? {
+    package static func holding(_ path: String) -> MountInfo? {
         guard let bytes = try? FileSystem.readRegularFile("/proc/self/mountinfo", limit: 16 << 20) else { return nil }
         return holding(FileSystem.realPath(path) ?? path, in: String(decoding: bytes, as: UTF8.self))
     }
 
     /// What would make pickup prompt on this mount, when its caching can delay what other clients write; nil
     /// when nothing is to be said (a local disk, or options that already turn the caching off).
-    public var pickupHint: String? {
+    package var pickupHint: String? {
         switch type {
         case "fuse.sshfs":
             // sshfs's own options (cache, dir_cache) never reach mountinfo: it can only be said what to check.

@@ -6,10 +6,10 @@ import Glibc
 /// often 524,288): a daemon that holds inotify watches, claims, images in flight and web connections raises its
 /// soft limit to the hard one at start, so one burst of idle connections cannot starve the pipeline of
 /// descriptors (the web view also caps its connections well below it).
-public enum OpenFileLimit {
+package enum OpenFileLimit {
     /// Raises the soft limit to the hard limit; returns the soft limit in force afterwards (nil: unknown).
     @discardableResult
-    public static func raiseToHardLimit() -> UInt64? {
+    package static func raiseToHardLimit() -> UInt64? {
         var limit = rlimit()
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return nil }
         if limit.rlim_cur < limit.rlim_max {

@@ -5,10 +5,10 @@ import Glibc
 /// Whether another local process holds a file open for writing, read from /proc. A writer that
 /// pauses longer than the settle interval looks finished to the stability gate; this tells the two
 /// apart when the writer is on this machine (a remote NFS/SMB writer is invisible here).
-public enum OpenFileProbe {
+package enum OpenFileProbe {
     /// `true` when some other process has `path` open with write access. Processes we may not
     /// inspect are skipped, so `false` means "no writer we can see".
-    public static func isOpenForWriting(_ path: String) -> Bool {
+    package static func isOpenForWriting(_ path: String) -> Bool {
         guard let target = try? FileSystem.info(path), target.kind == .regular else { return false }
         let me = String(getpid())
         guard let processes = try? FileSystem.list("/proc") else { return false }

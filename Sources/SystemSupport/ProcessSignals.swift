@@ -13,10 +13,10 @@ import Glibc
 ///
 /// SIGTERM and SIGINT stop it gracefully (the service group), SIGQUIT still dumps core for a post-mortem, and
 /// SIGKILL leaves claims its peers (or its next start) return to the inbox.
-public enum ProcessSignals {
-    public static let ignored: [Int32] = [SIGHUP, SIGPIPE, SIGUSR1, SIGUSR2, SIGXFSZ]
+package enum ProcessSignals {
+    package static let ignored: [Int32] = [SIGHUP, SIGPIPE, SIGUSR1, SIGUSR2, SIGXFSZ]
 
-    public static func ignoreThoseThatWouldKillSilently() {
+    package static func ignoreThoseThatWouldKillSilently() {
         for signal in ignored { _ = Glibc.signal(signal, SIG_IGN) }
     }
 }

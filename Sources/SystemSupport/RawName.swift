@@ -3,31 +3,31 @@
 /// does not survive decoding, and two spellings of one text (`résumé.json` in NFC and in NFD, as Linux and
 /// macOS clients write it) are one `String` (Swift compares canonically) but two files. A `RawName` is equal
 /// to another only when their bytes are, and reaches system calls byte for byte.
-public struct RawName: Hashable, Comparable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral {
-    public let bytes: [UInt8]
+package struct RawName: Hashable, Comparable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral {
+    package let bytes: [UInt8]
 
-    public init(bytes: some Sequence<UInt8>) {
+    package init(bytes: some Sequence<UInt8>) {
         self.bytes = Array(bytes)
     }
 
     /// The name a `String` is spelled with (its UTF-8, in whatever normal form it holds).
-    public init(_ text: String) {
+    package init(_ text: String) {
         bytes = Array(text.utf8)
     }
 
-    public init(stringLiteral value: String) {
+    package init(stringLiteral value: String) {
         self.init(value)
     }
 
     /// Whether the bytes are UTF-8, so that `text` holds them exactly.
-    public var isUTF8: Bool {
+    package var isUTF8: Bool {
         String(validating: bytes, as: UTF8.self) != nil
     }
 
     /// The name as text, for messages, metadata and the names SceneDrop gives its own files: the name itself
     /// when it is UTF-8; otherwise each byte that is not part of a UTF-8 character written `\xNN`
     /// (`caf\xE9-l1.json`), which shows what is wrong and is a valid name of its own.
-    public var text: String {
+    package var text: String {
         if let text = String(validating: bytes, as: UTF8.self) { return text }
         var result = ""
         var index = 0
@@ -44,14 +44,14 @@ public struct RawName: Hashable, Comparable, Sendable, CustomStringConvertible, 
         return result
     }
 
-    public var description: String { text }
+    package var description: String { text }
 
-    public static func < (lhs: RawName, rhs: RawName) -> Bool {
+    package static func < (lhs: RawName, rhs: RawName) -> Bool {
         lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
     }
 
     /// Calls `body` with the name as a NUL-terminated C string (a name never holds a NUL).
-    public func withCString<Result>(_ body: (UnsafePointer<CChar>) throws -> Result) rethrows -> Result {
+    package func withCString<Result>(_ body: (UnsafePointer<CChar>) throws -> Result) rethrows -> Result {
         try (bytes.map { CChar(bitPattern: $0) } + [0]).withUnsafeBufferPointer { try body($0.baseAddress!) }
     }
 

@@ -2,7 +2,7 @@ extension Int {
     /// `value` as an `Int`, never a trap: NaN is 0, and anything beyond `Int`'s range is its nearest end.
     /// `Int(_: Double)` traps on those, and the doubles SceneDrop converts (delays an API answer asks for, sums
     /// of a ledger on a shared volume, a budget from the command line) can be anything.
-    public init(saturating value: Double) {
+    package init(saturating value: Double) {
         if value.isNaN {
             self = 0
         } else if value >= 9.2e18 {

@@ -5,18 +5,18 @@ import Synchronization
 /// on the page or used as a metric label. A server that echoes the key back must not get it written down.
 ///
 /// Registered once where each secret is read; the log handler scrubs every line as a last guard.
-public enum Secrets {
+package enum Secrets {
     private static let registered = Mutex<[[UInt8]]>([])
 
     /// What a secret is replaced with.
-    public static let mask = "<redacted>"
+    package static let mask = "<redacted>"
 
     /// Secrets shorter than this are not registered: replacing every "abc" in every log line would garble
     /// text without protecting anything a real key or token looks like.
-    public static let minimumLength = 8
+    package static let minimumLength = 8
 
     /// Adds a secret to scrub from now on. Idempotent.
-    public static func register(_ secret: String) {
+    package static func register(_ secret: String) {
         let bytes = Array(secret.utf8)
         guard bytes.count >= minimumLength else { return }
         registered.withLock { all in
@@ -27,7 +27,7 @@ public enum Secrets {
     }
 
     /// `text` with every registered secret replaced by `mask`.
-    public static func scrub(_ text: String) -> String {
+    package static func scrub(_ text: String) -> String {
         let secrets = registered.withLock { $0 }
         guard !secrets.isEmpty else { return text }
         let bytes = Array(text.utf8)
@@ -37,7 +37,7 @@ public enum Secrets {
 
     /// `bytes` with every registered secret replaced by `mask` (a body before it is decoded or cut short: a
     /// secret cut in half by a length limit would no longer match).
-    public static func scrub(_ bytes: [UInt8]) -> [UInt8] {
+    package static func scrub(_ bytes: [UInt8]) -> [UInt8] {
         let secrets = registered.withLock { $0 }
         guard !secrets.isEmpty else { return bytes }
         return scrub(bytes, secrets: secrets)

@@ -8,8 +8,8 @@ import Glibc
 /// of its own (so it and whatever it starts can be signalled together), an empty signal mask and
 /// default dispositions (a parent's blocked or ignored signals are not handed on), standard input
 /// from /dev/null, and no other descriptor of this process.
-public enum Spawn {
-    public enum Output: Sendable {
+package enum Spawn {
+    package enum Output: Sendable {
         case inherit
         case null
         /// Appended to (created if missing).
@@ -18,14 +18,14 @@ public enum Spawn {
         case pipe
     }
 
-    public struct Started: Sendable {
-        public var pid: pid_t
+    package struct Started: Sendable {
+        package var pid: pid_t
         /// Read ends of `.pipe` outputs (close-on-exec), owned by the caller.
-        public var stdout: Int32?
-        public var stderr: Int32?
+        package var stdout: Int32?
+        package var stderr: Int32?
     }
 
-    public static func start(
+    package static func start(
         _ executable: String,
         _ arguments: [String],
         environment: [String: String],

@@ -3,27 +3,27 @@ import Glibc
 #endif
 
 /// A failed system call, with the errno captured at the failure site.
-public struct SystemError: Error, CustomStringConvertible, Sendable, Equatable {
+package struct SystemError: Error, CustomStringConvertible, Sendable, Equatable {
     /// The errno value.
-    public var errno: Int32
+    package var errno: Int32
     /// The call that failed, such as `"rename"`.
-    public var call: String
+    package var call: String
     /// The paths involved, for the message.
-    public var paths: [String]
+    package var paths: [String]
 
-    public init(errno: Int32, call: String, paths: [String] = []) {
+    package init(errno: Int32, call: String, paths: [String] = []) {
         self.errno = errno
         self.call = call
         self.paths = paths
     }
 
     /// Captures the current errno for `call`.
-    public static func current(_ call: String, _ paths: String...) -> SystemError {
+    package static func current(_ call: String, _ paths: String...) -> SystemError {
         SystemError(errno: Glibc.errno, call: call, paths: paths)
     }
 
     /// Faults of the machine rather than of a manifest: the work is handed back and retried later.
-    public var isTransient: Bool {
+    package var isTransient: Bool {
         switch errno {
         case ENOSPC, EDQUOT, EACCES, EPERM, EIO, EROFS, ENOMEM, EMFILE, ENFILE, EBUSY, ETXTBSY, EAGAIN, ESTALE:
             return true
@@ -33,7 +33,7 @@ public struct SystemError: Error, CustomStringConvertible, Sendable, Equatable {
     }
 
     /// A short, bounded label (for logs and metrics), e.g. `ENOSPC`.
-    public var shortDescription: String {
+    package var shortDescription: String {
         switch errno {
         case ENOENT: return "ENOENT"
         case EEXIST: return "EEXIST"
@@ -53,7 +53,7 @@ public struct SystemError: Error, CustomStringConvertible, Sendable, Equatable {
         }
     }
 
-    public var description: String {
+    package var description: String {
         let reason = String(cString: strerror(errno))
         if paths.isEmpty { return "\(call) failed: \(reason)" }
         return "\(call) \(paths.joined(separator: " -> ")) failed: \(reason)"

@@ -8,13 +8,13 @@ import Glibc
 ///
 /// `WATCHDOG_USEC` (set when the unit has `WatchdogSec=`) is the interval within which `WATCHDOG=1`
 /// must arrive; `WATCHDOG_PID`, when set, names the process it is meant for.
-public struct SystemdNotifier: Sendable, Equatable {
-    public let socketPath: String
+package struct SystemdNotifier: Sendable, Equatable {
+    package let socketPath: String
     /// How often to send `WATCHDOG=1` (half the unit's `WatchdogSec`), or nil without a watchdog.
-    public let watchdogInterval: Duration?
+    package let watchdogInterval: Duration?
 
     /// From the environment; nil when not started by systemd with `Type=notify`.
-    public init?(environment: [String: String]) {
+    package init?(environment: [String: String]) {
         guard let path = environment["NOTIFY_SOCKET"], !path.isEmpty, path.hasPrefix("/") || path.hasPrefix("@") else {
             return nil
         }
@@ -29,7 +29,7 @@ public struct SystemdNotifier: Sendable, Equatable {
     }
 
     /// The process environment, as `init?(environment:)` reads it.
-    public static func fromProcessEnvironment() -> SystemdNotifier? {
+    package static func fromProcessEnvironment() -> SystemdNotifier? {
         var environment: [String: String] = [:]
         for name in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"] {
             if let value = getenv(name) { environment[name] = String(cString: value) }
@@ -39,7 +39,7 @@ public struct SystemdNotifier: Sendable, Equatable {
 
     /// Sends one message, e.g. `["READY=1", "STATUS=watching"]`. A datagram to a local socket does not
     /// block for long, but it is a system call: callers run it on the I/O threads.
-    public func send(_ lines: [String]) throws(SystemError) {
+    package func send(_ lines: [String]) throws(SystemError) {
         let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .current("socket", socketPath) }
         defer { close(fd) }
@@ -57,7 +57,7 @@ public struct SystemdNotifier: Sendable, Equatable {
 
     /// The socket address for `path`; `@name` is Linux's abstract namespace, spelled with a leading
     /// NUL byte. Also used by the tests' receiving socket.
-    public static func address(_ path: String) throws(SystemError) -> (sockaddr_un, socklen_t) {
+    package static func address(_ path: String) throws(SystemError) -> (sockaddr_un, socklen_t) {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         var pathBytes = Array(path.utf8)

@@ -7,15 +7,15 @@ import Glibc
 /// What a shared volume gives, found by trying it in a scratch folder at start: the rename flags,
 /// hard links and `O_APPEND`. Whether locks travel between clients cannot be seen from one host, so
 /// it is not asked; liveness never depends on it (leases do).
-public struct VolumeProbe: Sendable, Equatable, CustomStringConvertible {
-    public var filesystem: FilesystemKind
-    public var renameNoReplace: Bool
-    public var renameExchange: Bool
-    public var hardLinks: Bool
-    public var appendWrites: Bool
+package struct VolumeProbe: Sendable, Equatable, CustomStringConvertible {
+    package var filesystem: FilesystemKind
+    package var renameNoReplace: Bool
+    package var renameExchange: Bool
+    package var hardLinks: Bool
+    package var appendWrites: Bool
 
     /// Tries each call in a fresh folder inside `directory`, then removes it. Blocking I/O.
-    public static func run(in directory: String) -> VolumeProbe {
+    package static func run(in directory: String) -> VolumeProbe {
         let scratch = directory + "/.probe-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
         var probe = VolumeProbe(
             filesystem: FileSystem.filesystemKind(directory),
@@ -60,7 +60,7 @@ public struct VolumeProbe: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The mechanisms SceneDrop uses on this volume, in words, for the start-up log line.
-    public var mechanisms: String {
+    package var mechanisms: String {
         [
             "claims: rename",
             "hand-back and quarantine: "
@@ -77,7 +77,7 @@ public struct VolumeProbe: Sendable, Equatable, CustomStringConvertible {
         ].joined(separator: "; ")
     }
 
-    public var description: String {
+    package var description: String {
         "\(filesystem): RENAME_NOREPLACE \(renameNoReplace ? "yes" : "no"), RENAME_EXCHANGE \(renameExchange ? "yes" : "no"), "
             + "hard links \(hardLinks ? "yes" : "no"), O_APPEND \(appendWrites ? "yes" : "no")"
     }

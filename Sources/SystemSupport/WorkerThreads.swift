@@ -16,12 +16,12 @@ import Glibc
 /// libvips 8.14: it renders text with pango's per-thread default font map, which is freed when its
 /// thread exits while pango's fontconfig thread may still use it — a crash (SIGFPE in
 /// g_hash_table_lookup; libvips#3660, sharp#3536). Threads that come and go (GCD's) cannot be used.
-public struct WorkerThreads: Sendable {
-    public static let cpu = WorkerThreads(threads: max(2, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
-    public static let io = WorkerThreads(threads: 16)
+package struct WorkerThreads: Sendable {
+    package static let cpu = WorkerThreads(threads: max(2, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
+    package static let io = WorkerThreads(threads: 16)
 
     private let pool: NIOThreadPool
-    public let threads: Int
+    package let threads: Int
 
     private init(threads: Int) {
         self.threads = threads
@@ -31,15 +31,16 @@ public struct WorkerThreads: Sendable {
 
     /// Runs `work` on one of the pool's threads. It runs even when the calling task is cancelled:
     /// a hand-back or a quarantine at shutdown must still happen.
-    public func run<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    package func run<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
             // The pools are never shut down, so every submitted item runs.
             pool.submit { _ in continuation.resume(returning: work()) }
         }
     }
 
-    public func run<T: Sendable>(_ work: @escaping @Sendable () throws(SystemError) -> T) async throws(SystemError) -> T
-    {
+    package func run<T: Sendable>(
+        _ work: @escaping @Sendable () throws(SystemError) -> T
+    ) async throws(SystemError) -> T {
         let result: Result<T, SystemError> = await run { Result { () throws(SystemError) in try work() } }
         return try result.get()
     }

@@ -4,29 +4,29 @@ import SystemSupport
 /// The secret every request must carry when the web view listens beyond loopback: from
 /// `--http-token-file`, sent as `Authorization: Bearer …`, `X-SceneDrop-Token: …`, or the cookie
 /// that opening `/?token=…` once sets.
-public struct AccessToken: Sendable {
-    public let value: String
+package struct AccessToken: Sendable {
+    package let value: String
     static let cookieName = "scenedrop_token"
     /// Shorter secrets are refused: a guessable token is no protection on a shared network.
-    public static let minimumLength = 16
+    package static let minimumLength = 16
 
-    public struct LoadError: Error, Sendable, CustomStringConvertible {
-        public enum Code: String, Sendable {
+    package struct LoadError: Error, Sendable, CustomStringConvertible {
+        package enum Code: String, Sendable {
             case unreadable
             case tooShort = "too_short"
             case invalidCharacters = "invalid_characters"
         }
-        public var code: Code
-        public var description: String
+        package var code: Code
+        package var description: String
     }
 
-    public init(_ value: String) {
+    package init(_ value: String) {
         self.value = value
         Secrets.register(value)
     }
 
     /// The token file's first line, without surrounding whitespace.
-    public static func load(file: String) throws(LoadError) -> AccessToken {
+    package static func load(file: String) throws(LoadError) -> AccessToken {
         let bytes: [UInt8]
         do {
             bytes = try FileSystem.readRegularFile(file, limit: 4096)
@@ -64,7 +64,7 @@ public struct AccessToken: Sendable {
     }
 
     /// Compares in time independent of where the first difference is.
-    public func matches(_ candidate: some StringProtocol) -> Bool {
+    package func matches(_ candidate: some StringProtocol) -> Bool {
         let (a, b) = (Array(value.utf8), Array(candidate.utf8))
         var difference = UInt8(a.count == b.count ? 0 : 1)
         for index in 0..<a.count { difference |= a[index] ^ (index < b.count ? b[index] : 0) }

@@ -1,22 +1,22 @@
 /// `--http ADDR:PORT`: where the web view listens. `127.0.0.1:8080`, `[::1]:8080`, `localhost:8080`,
 /// `0.0.0.0:8080`; port 0 takes a free port (the log says which).
-public struct HTTPAddress: Sendable, Equatable, CustomStringConvertible {
-    public var host: String
-    public var port: Int
+package struct HTTPAddress: Sendable, Equatable, CustomStringConvertible {
+    package var host: String
+    package var port: Int
 
-    public struct ParseError: Error, Sendable, CustomStringConvertible {
-        public var text: String
-        public var description: String {
+    package struct ParseError: Error, Sendable, CustomStringConvertible {
+        package var text: String
+        package var description: String {
             "--http \(text): expected ADDR:PORT, e.g. 127.0.0.1:8080, [::1]:8080 or 0.0.0.0:8080 (port 0 picks a free one)"
         }
     }
 
-    public init(host: String, port: Int) {
+    package init(host: String, port: Int) {
         self.host = host
         self.port = port
     }
 
-    public init(parsing text: String) throws(ParseError) {
+    package init(parsing text: String) throws(ParseError) {
         let host: Substring
         let portText: Substring
         if text.hasPrefix("[") {
@@ -38,17 +38,17 @@ public struct HTTPAddress: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Whether only this machine can reach it: 127.0.0.0/8, ::1 or `localhost`.
-    public var isLoopback: Bool {
+    package var isLoopback: Bool {
         if host == "localhost" || host == "::1" { return true }
         let parts = host.split(separator: ".", omittingEmptySubsequences: false)
         return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
     }
 
-    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    package var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
     /// The URL to print, for this address with the port actually bound. A wildcard bind is shown as
     /// this host's name, which is what a colleague would type.
-    public func url(boundPort: Int, hostName: String) -> String {
+    package func url(boundPort: Int, hostName: String) -> String {
         let shown = host == "0.0.0.0" || host == "::" ? hostName : host
         return "http://" + (shown.contains(":") ? "[\(shown)]" : shown) + ":\(boundPort)/"
     }

@@ -1,15 +1,15 @@
 /// The instances sharing the coordinator (`--coordinator`), as the page's Fleet section shows them.
-public struct LiveFleet: Codable, Sendable, Equatable {
-    public struct Peer: Codable, Sendable, Equatable {
-        public var instance: String
-        public var host: String
+package struct LiveFleet: Codable, Sendable, Equatable {
+    package struct Peer: Codable, Sendable, Equatable {
+        package var instance: String
+        package var host: String
         /// `live`, or `lost` once its renewal is older than its lease timeout.
-        public var state: String
-        public var renewedAgoSeconds: Double
-        public var sessionsInFlight: Int
-        public var spentTodayUSD: Double
+        package var state: String
+        package var renewedAgoSeconds: Double
+        package var sessionsInFlight: Int
+        package var spentTodayUSD: Double
 
-        public init(
+        package init(
             instance: String,
             host: String,
             state: String,
@@ -34,14 +34,14 @@ public struct LiveFleet: Codable, Sendable, Equatable {
     }
 
     /// The coordinator's address, without its password.
-    public var coordinator: String
+    package var coordinator: String
     /// Whether it answered the last time it was asked.
-    public var reachable: Bool
-    public var spentTodayUSD: Double
-    public var reservedUSD: Double
-    public var peers: [Peer]
+    package var reachable: Bool
+    package var spentTodayUSD: Double
+    package var reservedUSD: Double
+    package var peers: [Peer]
 
-    public init(coordinator: String, reachable: Bool, spentTodayUSD: Double, reservedUSD: Double, peers: [Peer]) {
+    package init(coordinator: String, reachable: Bool, spentTodayUSD: Double, reservedUSD: Double, peers: [Peer]) {
         self.coordinator = coordinator
         self.reachable = reachable
         self.spentTodayUSD = spentTodayUSD

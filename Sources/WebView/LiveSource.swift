@@ -1,6 +1,6 @@
 /// What the web view needs from the daemon. The daemon implements it; the web view only reads
 /// through it (and requeues), so it never reaches into the daemon's types.
-public protocol LiveSource: Sendable {
+package protocol LiveSource: Sendable {
     /// The state now.
     func live() async -> LiveState
     /// Yields whenever the state changed. Each subscriber gets its own stream, buffering at most one
@@ -14,16 +14,16 @@ public protocol LiveSource: Sendable {
     func metricsText() -> String
 }
 
-public struct RequeueRefusal: Error, Sendable {
-    public enum Code: String, Sendable {
+package struct RequeueRefusal: Error, Sendable {
+    package enum Code: String, Sendable {
         case notFound = "not_found"
         case conflict
     }
 
-    public var code: Code
-    public var message: String
+    package var code: Code
+    package var message: String
 
-    public init(_ code: Code, _ message: String) {
+    package init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }

@@ -1,12 +1,12 @@
 /// What the daemon is doing now, as the page and its Server-Sent Events show it. Every string in it
 /// may come from a manifest: the page escapes it, and the events' JSON carries `<`, `>` and `&` as
 /// `\u` escapes, so no reader can mistake it for markup.
-public struct LiveState: Codable, Sendable, Equatable {
-    public struct Inbox: Codable, Sendable, Equatable {
-        public var count: Int
-        public var oldestAgeSeconds: Double?
+package struct LiveState: Codable, Sendable, Equatable {
+    package struct Inbox: Codable, Sendable, Equatable {
+        package var count: Int
+        package var oldestAgeSeconds: Double?
 
-        public init(count: Int, oldestAgeSeconds: Double?) {
+        package init(count: Int, oldestAgeSeconds: Double?) {
             self.count = count
             self.oldestAgeSeconds = oldestAgeSeconds
         }
@@ -19,25 +19,25 @@ public struct LiveState: Codable, Sendable, Equatable {
 
     /// One scene of a session in flight. `state` is one of `queued`, `requesting`, `waiting`,
     /// `rendering`, `rendered`, `written`; `detail` says it in words (model, attempt, until when).
-    public struct Scene: Codable, Sendable, Equatable {
-        public var scene: Int
-        public var state: String
-        public var detail: String
+    package struct Scene: Codable, Sendable, Equatable {
+        package var scene: Int
+        package var state: String
+        package var detail: String
 
-        public init(scene: Int, state: String, detail: String) {
+        package init(scene: Int, state: String, detail: String) {
             self.scene = scene
             self.state = state
             self.detail = detail
         }
     }
 
-    public struct Session: Codable, Sendable, Equatable {
-        public var session: String
-        public var file: String
-        public var startedAt: String
-        public var scenes: [Scene]
+    package struct Session: Codable, Sendable, Equatable {
+        package var session: String
+        package var file: String
+        package var startedAt: String
+        package var scenes: [Scene]
 
-        public init(session: String, file: String, startedAt: String, scenes: [Scene]) {
+        package init(session: String, file: String, startedAt: String, scenes: [Scene]) {
             self.session = session
             self.file = file
             self.startedAt = startedAt
@@ -51,21 +51,21 @@ public struct LiveState: Codable, Sendable, Equatable {
         }
     }
 
-    public var inbox: Inbox
-    public var inFlight: [Session]
-    public var spentTodayUSD: Double
-    public var dailyBudgetUSD: Double?
-    public var cacheHits: Int
+    package var inbox: Inbox
+    package var inFlight: [Session]
+    package var spentTodayUSD: Double
+    package var dailyBudgetUSD: Double?
+    package var cacheHits: Int
     /// What limits the providers now, in plain words (cool-downs, retired models, a refused key).
-    public var conditions: [String]
+    package var conditions: [String]
     /// Counts since the daemon started: the page reloads its session and quarantine lists when they move.
-    public var published: Int
-    public var quarantined: Int
-    public var requeued: Int
+    package var published: Int
+    package var quarantined: Int
+    package var requeued: Int
     /// The instances sharing the coordinator; nil without `--coordinator`.
-    public var fleet: LiveFleet?
+    package var fleet: LiveFleet?
 
-    public init(
+    package init(
         inbox: Inbox,
         inFlight: [Session],
         spentTodayUSD: Double,

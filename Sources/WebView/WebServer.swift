@@ -12,23 +12,28 @@ import SystemSupport
 /// A slow or never-reading client costs only its own connection: each event stream keeps at most
 /// one pending update, writes wait for the socket, and a request still arriving after `idleTimeout`
 /// is closed. At graceful shutdown the event streams end, so the server does not hold the daemon.
-public struct WebServer: Service {
-    public struct Settings: Sendable {
-        public var address: HTTPAddress
-        public var token: AccessToken?
-        public var outbox: String
-        public var quarantine: String
+package struct WebServer: Service {
+    package struct Settings: Sendable {
+        package var address: HTTPAddress
+        package var token: AccessToken?
+        package var outbox: String
+        package var quarantine: String
         /// Where previews for sessions published without them are kept.
-        public var previewCache: String
-        public var recentSessions = 12
+        package var previewCache: String
+        package var recentSessions = 12
         /// Every event stream gets the whole state at least this often (ages move; proxies see traffic).
-        public var refresh: Duration = .seconds(5)
+        package var refresh: Duration = .seconds(5)
         /// Connections open at once; more are closed as they come (`ConnectionGuard`). Well below the descriptor
         /// limit, so the pipeline keeps descriptors for the inbox, claims and images.
-        public var maxConnections = 256
+        package var maxConnections = 256
 
-        public init(address: HTTPAddress, token: AccessToken?, outbox: String, quarantine: String, previewCache: String)
-        {
+        package init(
+            address: HTTPAddress,
+            token: AccessToken?,
+            outbox: String,
+            quarantine: String,
+            previewCache: String
+        ) {
             self.address = address
             self.token = token
             self.outbox = outbox
@@ -43,7 +48,7 @@ public struct WebServer: Service {
     /// Called with the port actually bound (the one asked for, or the one the system picked for 0).
     let onListening: @Sendable (Int) async -> Void
 
-    public init(
+    package init(
         settings: Settings,
         source: any LiveSource,
         logger: Logger,
@@ -55,7 +60,7 @@ public struct WebServer: Service {
         self.onListening = onListening
     }
 
-    public func run() async throws {
+    package func run() async throws {
         let router = Router()
         router.add(
             middleware: AccessMiddleware(

@@ -1,4 +1,4 @@
-@_spi(Testing) import DropFolder
+import DropFolder
 import Logging
 import Synchronization
 import SystemSupport

@@ -4,31 +4,31 @@ import NIOPosix
 import Synchronization
 
 /// One request as the fake server saw it.
-public struct RecordedRequest: Sendable {
-    public var method: String
-    public var path: String
-    public var headers: [String: String]
-    public var body: [UInt8]
+package struct RecordedRequest: Sendable {
+    package var method: String
+    package var path: String
+    package var headers: [String: String]
+    package var body: [UInt8]
 
-    public func header(_ name: String) -> String? { headers[name.lowercased()] }
+    package func header(_ name: String) -> String? { headers[name.lowercased()] }
 }
 
 /// What the fake server answers.
-public struct FakeResponse: Sendable {
-    public var status: Int
-    public var body: [UInt8]
+package struct FakeResponse: Sendable {
+    package var status: Int
+    package var body: [UInt8]
     /// Nothing is sent until this has passed (the real API sends nothing until the image is ready).
-    public var delay: Duration
+    package var delay: Duration
     /// Announce the full length but send only this many bytes, then close: a truncated body.
-    public var truncateAfter: Int?
+    package var truncateAfter: Int?
     /// Also hold the answer until this many `generateContent` requests have arrived (or 30 s have passed):
     /// a barrier that proves parallel callers however loaded the machine is, since a sequential caller
     /// never gets there.
-    public var holdUntilGenerateRequests: Int?
+    package var holdUntilGenerateRequests: Int?
     /// Headers sent besides content-type and content-length (a redirect's `location`, say).
-    public var headers: [String: String]
+    package var headers: [String: String]
 
-    public init(
+    package init(
         status: Int,
         body: [UInt8],
         delay: Duration = .zero,
@@ -47,22 +47,22 @@ public struct FakeResponse: Sendable {
 
 /// A real HTTP/1.1 server on 127.0.0.1 and a free port, answering with a test's handler and
 /// recording every request. It speaks HTTP only: what the Gemini API would answer is the handler's job.
-public final class FakeGeminiServer: Sendable {
-    public let port: Int
+package final class FakeGeminiServer: Sendable {
+    package let port: Int
     private let channel: any Channel
     private let recorded = Mutex<[RecordedRequest]>([])
     /// Requests received and not yet answered, and the most seen at once.
     private let inFlight = Mutex<(now: Int, peak: Int)>((0, 0))
     let handler: @Sendable (RecordedRequest) -> FakeResponse
 
-    public var baseURL: String { "http://127.0.0.1:\(port)" }
-    public var requests: [RecordedRequest] { recorded.withLock { $0 } }
+    package var baseURL: String { "http://127.0.0.1:\(port)" }
+    package var requests: [RecordedRequest] { recorded.withLock { $0 } }
     /// Only the image requests (POST …:generateContent), not key probes.
-    public var generateRequests: [RecordedRequest] {
+    package var generateRequests: [RecordedRequest] {
         requests.filter { $0.method == "POST" && $0.path.hasSuffix(":generateContent") }
     }
 
-    public static func start(
+    package static func start(
         _ handler: @escaping @Sendable (RecordedRequest) -> FakeResponse
     ) async throws -> FakeGeminiServer {
         let box = ServerBox()
@@ -102,9 +102,9 @@ public final class FakeGeminiServer: Sendable {
 
     /// The most requests this server had in hand at one moment: proof of parallel callers that does
     /// not depend on how loaded the machine is.
-    public var peakConcurrency: Int { inFlight.withLock { $0.peak } }
+    package var peakConcurrency: Int { inFlight.withLock { $0.peak } }
 
-    public func shutdown() async {
+    package func shutdown() async {
         try? await channel.close()
     }
 }
@@ -187,7 +187,7 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
 
 /// Runs `body` against a fake server answering with `handler`, and shuts the server down before
 /// returning, whether `body` returns or throws: awaited, never left to a task that outlives the test.
-public func withFakeGemini<Result>(
+package func withFakeGemini<Result>(
     isolation: isolated (any Actor)? = #isolation,
     _ handler: @escaping @Sendable (RecordedRequest) -> FakeResponse,
     _ body: (FakeGeminiServer) async throws -> Result

@@ -2,8 +2,8 @@ import Foundation
 import Synchronization
 
 /// How the emulator's batch jobs behave: how long each stays pending and running, and how it ends.
-public struct BatchBehaviour: Sendable {
-    public enum Ending: Sendable, Equatable {
+package struct BatchBehaviour: Sendable {
+    package enum Ending: Sendable, Equatable {
         case succeeded
         case failed(String)
         case expired
@@ -11,15 +11,15 @@ public struct BatchBehaviour: Sendable {
         case never
     }
 
-    public var pendingFor: Duration
-    public var runningFor: Duration
-    public var ending: Ending
+    package var pendingFor: Duration
+    package var runningFor: Duration
+    package var ending: Ending
     /// Whether answers carry the request's `metadata.key` (the real API has been seen not to).
-    public var echoKeys: Bool
+    package var echoKeys: Bool
     /// Requests (by `metadata.key`) whose answer inside a successful job is an error `Status`.
-    public var failingKeys: Set<String>
+    package var failingKeys: Set<String>
 
-    public init(
+    package init(
         pendingFor: Duration = .milliseconds(300),
         runningFor: Duration = .milliseconds(300),
         ending: Ending = .succeeded,
@@ -35,17 +35,17 @@ public struct BatchBehaviour: Sendable {
 }
 
 /// One job the emulator holds.
-public struct FakeBatchJob: Sendable {
-    public var name: String
-    public var model: String
-    public var displayName: String
-    public var keys: [String]
-    public var prompts: [String]
+package struct FakeBatchJob: Sendable {
+    package var name: String
+    package var model: String
+    package var displayName: String
+    package var keys: [String]
+    package var prompts: [String]
     let created: ContinuousClock.Instant
     let createdWall: Date
     /// Each request's answer, made when the job was created.
     let answers: [FakeBatchAnswer]
-    public var cancelled = false
+    package var cancelled = false
 }
 
 /// One request's answer inside a job: a GenerateContentResponse, or an error `Status`, as JSON.
@@ -66,10 +66,10 @@ struct BatchBook: Sendable {
 /// inline requests (each checked as generateContent checks it), `batches/{id}` (pending → running →
 /// a final state, by the clock), `batches/{id}:cancel`, and the `batches` list, two jobs a page.
 extension GeminiEmulator {
-    public func setBatchBehaviour(_ behaviour: BatchBehaviour) { batches.withLock { $0.behaviour = behaviour } }
-    public var batchJobs: [FakeBatchJob] { batches.withLock { $0.jobs } }
+    package func setBatchBehaviour(_ behaviour: BatchBehaviour) { batches.withLock { $0.behaviour = behaviour } }
+    package var batchJobs: [FakeBatchJob] { batches.withLock { $0.jobs } }
     /// Names of jobs a cancel was asked for, in order.
-    public var batchCancels: [String] { batches.withLock { $0.cancels } }
+    package var batchCancels: [String] { batches.withLock { $0.cancels } }
 
     func handleBatch(_ request: RecordedRequest) -> FakeResponse? {
         let path = request.path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? request.path

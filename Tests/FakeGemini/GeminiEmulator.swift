@@ -3,22 +3,22 @@ import Synchronization
 
 /// Answers like the Gemini API (docs/gemini-image-api.md): checks the key, the model, every field
 /// name, the aspect ratio and image size for the model, and then lets a scenario choose the answer.
-public final class GeminiEmulator: Sendable {
-    public struct Model: Sendable {
-        public var aspectRatios: Set<String>
+package final class GeminiEmulator: Sendable {
+    package struct Model: Sendable {
+        package var aspectRatios: Set<String>
         /// Empty: the model takes no `imageSize` (sending one is an error here).
-        public var imageSizes: Set<String>
+        package var imageSizes: Set<String>
 
-        public init(aspectRatios: Set<String>, imageSizes: Set<String>) {
+        package init(aspectRatios: Set<String>, imageSizes: Set<String>) {
             self.aspectRatios = aspectRatios
             self.imageSizes = imageSizes
         }
     }
 
-    public static let validKey = "fake-gemini-key-7d1e"
+    package static let validKey = "fake-gemini-key-7d1e"
     static let ratios: Set<String> = ["1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9"]
 
-    public static let standardModels: [String: Model] = [
+    package static let standardModels: [String: Model] = [
         "gemini-3-pro-image": Model(aspectRatios: ratios, imageSizes: ["1K", "2K", "4K"]),
         "gemini-3.1-flash-image": Model(
             aspectRatios: ratios.union(["1:4", "4:1", "1:8", "8:1"]),
@@ -32,13 +32,13 @@ public final class GeminiEmulator: Sendable {
     ]
 
     /// A valid request as the scenario sees it.
-    public struct Call: Sendable {
-        public var model: String
+    package struct Call: Sendable {
+        package var model: String
         /// 1 for the first valid request to this model, 2 for the second…
-        public var number: Int
-        public var prompt: String
-        public var aspectRatio: String
-        public var imageSize: String?
+        package var number: Int
+        package var prompt: String
+        package var aspectRatio: String
+        package var imageSize: String?
     }
 
     let models: [String: Model]
@@ -47,7 +47,7 @@ public final class GeminiEmulator: Sendable {
     /// The Batch API's jobs and how they behave (GeminiEmulator+Batch).
     let batches = Mutex(BatchBook())
 
-    public init(
+    package init(
         models: [String: Model] = GeminiEmulator.standardModels,
         scenario: @escaping @Sendable (Call) -> FakeResponse
     ) {
@@ -56,9 +56,9 @@ public final class GeminiEmulator: Sendable {
     }
 
     /// Valid requests per model so far.
-    public func calls(to model: String) -> Int { counts.withLock { $0[model] ?? 0 } }
+    package func calls(to model: String) -> Int { counts.withLock { $0[model] ?? 0 } }
 
-    public func handle(_ request: RecordedRequest) -> FakeResponse {
+    package func handle(_ request: RecordedRequest) -> FakeResponse {
         guard let key = request.header("x-goog-api-key") else {
             return Self.error(
                 403,
@@ -179,7 +179,7 @@ public final class GeminiEmulator: Sendable {
 
     // MARK: - Answers
 
-    public static func error(
+    package static func error(
         _ code: Int,
         _ status: String,
         _ message: String,
@@ -191,7 +191,7 @@ public final class GeminiEmulator: Sendable {
         return FakeResponse(status: code, body: json(["error": error]), delay: delay)
     }
 
-    public static func image(
+    package static func image(
         _ bytes: [UInt8],
         mimeType: String = "image/png",
         thoughtImage: [UInt8]? = nil,
@@ -219,7 +219,7 @@ public final class GeminiEmulator: Sendable {
         )
     }
 
-    public static func textOnly(_ text: String) -> FakeResponse {
+    package static func textOnly(_ text: String) -> FakeResponse {
         FakeResponse(
             status: 200,
             body: json([
@@ -228,7 +228,7 @@ public final class GeminiEmulator: Sendable {
         )
     }
 
-    public static func imageSafety() -> FakeResponse {
+    package static func imageSafety() -> FakeResponse {
         FakeResponse(
             status: 200,
             body: json([
@@ -244,7 +244,7 @@ public final class GeminiEmulator: Sendable {
         )
     }
 
-    public static func promptBlocked(_ reason: String = "OTHER") -> FakeResponse {
+    package static func promptBlocked(_ reason: String = "OTHER") -> FakeResponse {
         FakeResponse(
             status: 200,
             body: json([
@@ -254,11 +254,11 @@ public final class GeminiEmulator: Sendable {
         )
     }
 
-    public static func noImage() -> FakeResponse {
+    package static func noImage() -> FakeResponse {
         FakeResponse(status: 200, body: json(["candidates": [["finishReason": "NO_IMAGE"]]]))
     }
 
-    public static func rateLimited(retryDelay: String, perDay: Bool = false) -> FakeResponse {
+    package static func rateLimited(retryDelay: String, perDay: Bool = false) -> FakeResponse {
         let quota = perDay ? "GenerateRequestsPerDayPerProjectPerModel" : "GenerateRequestsPerMinutePerProjectPerModel"
         return error(
             429,
@@ -279,7 +279,7 @@ public final class GeminiEmulator: Sendable {
         )
     }
 
-    public static func unavailable() -> FakeResponse {
+    package static func unavailable() -> FakeResponse {
         error(
             503,
             "UNAVAILABLE",

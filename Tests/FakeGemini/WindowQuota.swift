@@ -3,20 +3,20 @@ import Synchronization
 /// A per-minute quota as the Gemini API applies it, with a window of any length: at most `limit`
 /// requests per model per window, windows starting at multiples of `window` from the quota's start;
 /// a request over it gets the real 429 body, whose `RetryInfo` says when the window ends.
-public final class WindowQuota: Sendable {
-    public let limit: Int
-    public let window: Duration
+package final class WindowQuota: Sendable {
+    package let limit: Int
+    package let window: Duration
     private let start = ContinuousClock.now
     private let used = Mutex<[String: (window: Int, count: Int)]>([:])
     private let refused = Mutex<[String: Int]>([:])
 
-    public init(limit: Int, window: Duration) {
+    package init(limit: Int, window: Duration) {
         self.limit = limit
         self.window = window
     }
 
     /// nil when the request is within the quota (and counted); otherwise the 429 to send.
-    public func take(_ model: String) -> FakeResponse? {
+    package func take(_ model: String) -> FakeResponse? {
         let elapsed = ContinuousClock.now - start
         let index = Int(elapsed / window)
         let allowed = used.withLock { used -> Bool in
@@ -35,6 +35,6 @@ public final class WindowQuota: Sendable {
     }
 
     /// 429s sent to `model` so far.
-    public func refusals(_ model: String) -> Int { refused.withLock { $0[model] ?? 0 } }
-    public var totalRefusals: Int { refused.withLock { $0.values.reduce(0, +) } }
+    package func refusals(_ model: String) -> Int { refused.withLock { $0[model] ?? 0 } }
+    package var totalRefusals: Int { refused.withLock { $0.values.reduce(0, +) } }
 }

@@ -7,11 +7,11 @@ import Glibc
 #endif
 
 /// A program the tests or the benchmark run is not installed.
-public struct MissingTool: Error, CustomStringConvertible {
-    public var tool: String
-    public var package: String?
+package struct MissingTool: Error, CustomStringConvertible {
+    package var tool: String
+    package var package: String?
 
-    public var description: String {
+    package var description: String {
         let install = package.map { ": install the Debian package \($0) (`.ci/setup test` does)" } ?? ""
         return "\(tool) is not installed (not found on PATH)\(install)"
     }
@@ -19,9 +19,9 @@ public struct MissingTool: Error, CustomStringConvertible {
 
 /// The programs the tests and the benchmark run, found on PATH: a missing one fails with its name and
 /// the Debian package that brings it, never as a silent `try?` or a hang.
-public enum Tool {
+package enum Tool {
     /// Which Debian package provides each tool (`.ci/setup test` installs them all).
-    public static let packages: [String: String] = [
+    package static let packages: [String: String] = [
         "inotifywait": "inotify-tools", "pkill": "procps", "ps": "procps", "stdbuf": "coreutils",
         "cp": "coreutils", "sleep": "coreutils", "sha256sum": "coreutils", "nice": "coreutils", "mount": "mount",
         "umount": "mount", "sh": "dash", "bash": "bash",
@@ -30,7 +30,7 @@ public enum Tool {
     ]
 
     /// - Parameter searchPath: the folders to look in; `nil` reads PATH.
-    public static func path(_ name: String, searchPath: String? = nil) throws(MissingTool) -> String {
+    package static func path(_ name: String, searchPath: String? = nil) throws(MissingTool) -> String {
         if name.hasPrefix("/") {
             guard access(name, X_OK) == 0 else {
                 throw MissingTool(tool: name, package: packages[FileSystem.baseName(name)])
@@ -51,12 +51,12 @@ public enum Tool {
 /// A child process in a process group of its own, started with `Spawn` (no Foundation run loop, no
 /// global SIGCHLD handler). Stopping signals the whole group, so whatever the child started (a
 /// shell's pipeline, a benchmark's daemons) goes with it, and every wait has a deadline.
-public final class ChildProcess: @unchecked Sendable {
-    public let pid: pid_t
-    public let command: String
+package final class ChildProcess: @unchecked Sendable {
+    package let pid: pid_t
+    package let command: String
     /// The read end, for `.pipe` outputs.
-    public let standardOutput: FileHandle?
-    public let standardError: FileHandle?
+    package let standardOutput: FileHandle?
+    package let standardError: FileHandle?
 
     /// Process groups started and not yet reaped, so a benchmark that is told to stop can take its
     /// children with it (`stopAll`).
@@ -64,7 +64,7 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Starts `tool` (a name looked up on PATH, or an absolute path) with `arguments`.
     /// - Parameter environment: the whole environment; `nil` inherits this process's.
-    public init(
+    package init(
         _ tool: String,
         _ arguments: [String],
         environment: [String: String]? = nil,
@@ -93,7 +93,7 @@ public final class ChildProcess: @unchecked Sendable {
     /// Whether the child still runs (never blocks). An ended child is left a zombie until `stop`,
     /// `stopNow` or deinit reaps it: while it is one its pid, and so its process group's id, cannot be
     /// reused, so signalling the group can never reach another program (pid_max is 32768 here).
-    public var isRunning: Bool {
+    package var isRunning: Bool {
         ended.withLock { status in
             if status != nil { return false }
             var info = siginfo_t()
@@ -117,7 +117,7 @@ public final class ChildProcess: @unchecked Sendable {
     private let reaped = Mutex(false)
 
     /// The exit code, or 128 + the signal that ended it; `nil` while it runs.
-    public var exitStatus: Int32? {
+    package var exitStatus: Int32? {
         guard !isRunning, let ending = ended.withLock({ $0 }) else { return nil }
         switch ending {
         case .exited(let code): return code
@@ -126,19 +126,19 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// The signal that ended the child, if one did.
-    public var terminationSignal: Int32? {
+    package var terminationSignal: Int32? {
         guard !isRunning, case .signalled(let signal) = ended.withLock({ $0 }) else { return nil }
         return signal
     }
 
     /// Sends `signal` to the child alone.
-    public func signal(_ signal: Int32) {
+    package func signal(_ signal: Int32) {
         if isRunning { kill(pid, signal) }
     }
 
     /// Sends `signal` to the child's whole process group (it and everything it started that did not
     /// leave the group).
-    public func signalGroup(_ signal: Int32) {
+    package func signalGroup(_ signal: Int32) {
         reaped.withLock { if !$0 { _ = kill(-pid, signal) } }
     }
 
@@ -155,7 +155,7 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Waits for the child to end, for at most `timeout`; returns `exitStatus`.
     @discardableResult
-    public func wait(timeout: Duration) async throws -> Int32 {
+    package func wait(timeout: Duration) async throws -> Int32 {
         try await waitUntil("\(command) (pid \(pid)) to exit", timeout: timeout, interval: .milliseconds(10)) {
             !isRunning
         }
@@ -164,7 +164,7 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// `wait(timeout:)` for callers that cannot suspend.
     @discardableResult
-    public func waitBlocking(timeout: Duration) throws -> Int32 {
+    package func waitBlocking(timeout: Duration) throws -> Int32 {
         let deadline = ContinuousClock.now + timeout
         while isRunning {
             if ContinuousClock.now >= deadline { throw TimedOut(what: "\(command) (pid \(pid)) to exit") }
@@ -175,7 +175,7 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// SIGTERM to the group, up to `grace` to end, then SIGKILL to the group. The group is signalled
     /// even when the leader has already ended: what it started may still run.
-    public func stop(grace: Duration = .seconds(10)) async {
+    package func stop(grace: Duration = .seconds(10)) async {
         signalGroup(SIGTERM)
         if (try? await wait(timeout: grace)) == nil {
             signalGroup(SIGKILL)
@@ -186,7 +186,7 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// SIGKILL to the group and a bounded reap, for paths that cannot wait politely.
-    public func stopNow() {
+    package func stopNow() {
         signalGroup(SIGKILL)
         _ = try? waitBlocking(timeout: .seconds(10))
         reap()
@@ -194,7 +194,7 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Kills every child group this process started and has not reaped (a benchmark stopped by a
     /// signal takes its daemons and watchers with it).
-    public static func killAll() {
+    package static func killAll() {
         // Unreaped leaders only (see `isRunning`), so each id is still that group's.
         for pid in live.withLock({ Array($0) }) { kill(-pid, SIGKILL) }
     }
@@ -202,7 +202,7 @@ public final class ChildProcess: @unchecked Sendable {
     /// Runs `tool` to completion (output discarded unless routed) within `timeout`; on time-out the
     /// group is killed and `TimedOut` thrown.
     @discardableResult
-    public static func run(
+    package static func run(
         _ tool: String,
         _ arguments: [String],
         timeout: Duration = .seconds(60),
@@ -221,7 +221,7 @@ public final class ChildProcess: @unchecked Sendable {
     }
 }
 
-public struct ChildProcessError: Error, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
+package struct ChildProcessError: Error, CustomStringConvertible {
+    package var description: String
+    package init(_ description: String) { self.description = description }
 }

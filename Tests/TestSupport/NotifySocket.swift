@@ -8,14 +8,14 @@ import Glibc
 
 /// The receiving end of systemd's notify socket, for tests: an AF_UNIX datagram socket bound to a path
 /// (or, `@name`, to the abstract namespace), read by a thread of its own into `messages`.
-public final class NotifySocket: Sendable {
-    public let path: String
+package final class NotifySocket: Sendable {
+    package let path: String
     private let fd: Int32
     private let received = Mutex<[String]>([])
     private let stopped = Atomic<Bool>(false)
     private let ended = Atomic<Bool>(false)
 
-    public init(path: String) throws {
+    package init(path: String) throws {
         self.path = path
         fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SystemError.current("socket", path) }
@@ -36,10 +36,10 @@ public final class NotifySocket: Sendable {
     }
 
     /// Every datagram received so far, in order.
-    public var messages: [String] { received.withLock { $0 } }
+    package var messages: [String] { received.withLock { $0 } }
 
     /// The datagrams' lines, in order.
-    public var lines: [String] { messages.flatMap { $0.split(separator: "\n").map(String.init) } }
+    package var lines: [String] { messages.flatMap { $0.split(separator: "\n").map(String.init) } }
 
     private func read() {
         defer { ended.store(true, ordering: .releasing) }
@@ -54,7 +54,7 @@ public final class NotifySocket: Sendable {
     }
 
     /// Stops the reader (within 0.1 s) and closes the socket.
-    public func stop() async throws {
+    package func stop() async throws {
         stopped.store(true, ordering: .releasing)
         try await waitUntil("the notify socket's reader to end") { ended.load(ordering: .acquiring) }
         close(fd)

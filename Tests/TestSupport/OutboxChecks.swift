@@ -2,22 +2,22 @@ import Foundation
 import SystemSupport
 
 /// Facts about a published session folder, read the way a downstream tool reads it.
-public struct PublishedSession {
-    public var name: String
-    public var path: String
-    public var session: [String: Any]
+package struct PublishedSession {
+    package var name: String
+    package var path: String
+    package var session: [String: Any]
 
-    public var sceneEntries: [[String: Any]] { session["scenes"] as? [[String: Any]] ?? [] }
+    package var sceneEntries: [[String: Any]] { session["scenes"] as? [[String: Any]] ?? [] }
 }
 
 /// Every session folder in the outbox, each checked for completeness: `session.json` present and
 /// parsable, and every image and metadata file it lists present. Throws on a partial session.
-public func publishedSessions(_ outbox: String) throws -> [PublishedSession] {
+package func publishedSessions(_ outbox: String) throws -> [PublishedSession] {
     try publishedSessions(outbox, named: listNames(outbox))
 }
 
 /// `publishedSessions(_:)` for the named session folders only.
-public func publishedSessions(_ outbox: String, named names: [String]) throws -> [PublishedSession] {
+package func publishedSessions(_ outbox: String, named names: [String]) throws -> [PublishedSession] {
     var result: [PublishedSession] = []
     for name in names {
         let path = outbox + "/" + name
@@ -46,19 +46,19 @@ public func publishedSessions(_ outbox: String, named names: [String]) throws ->
     return result
 }
 
-public struct PartialSession: Error, CustomStringConvertible {
-    public var name: String
-    public var missing: String
-    public var description: String { "session \(name) is partial: \(missing) missing" }
+package struct PartialSession: Error, CustomStringConvertible {
+    package var name: String
+    package var missing: String
+    package var description: String { "session \(name) is partial: \(missing) missing" }
 }
 
-public func jsonObject(_ path: String) -> [String: Any]? {
+package func jsonObject(_ path: String) -> [String: Any]? {
     guard let bytes = readFile(path) else { return nil }
     return (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any]
 }
 
 /// Every line of the root's cost ledger (one file per instance in `.scenedrop/ledger/`), parsed.
-public func ledgerLines(_ root: String) -> [[String: Any]] {
+package func ledgerLines(_ root: String) -> [[String: Any]] {
     let folder = root + "/.scenedrop/ledger"
     return listNames(folder).flatMap { name in
         String(decoding: readFile(folder + "/" + name) ?? [], as: UTF8.self).split(separator: "\n").compactMap {

@@ -9,17 +9,17 @@ import Glibc
 /// free loopback port, trusting the local user `scenedrop`. It can be stopped and started again on the
 /// same port and data (the coordinator-down tests). As root, the server runs as the `postgres` user
 /// (it refuses root).
-public final class PostgresServer: @unchecked Sendable {
-    public let port: Int
-    public let data: String
+package final class PostgresServer: @unchecked Sendable {
+    package let port: Int
+    package let data: String
     private let binaries: String
     private var server: ChildProcess?
 
     /// The address a daemon is given with `--coordinator`.
-    public var url: String { "postgres://scenedrop@127.0.0.1:\(port)/scenedrop?sslmode=disable" }
+    package var url: String { "postgres://scenedrop@127.0.0.1:\(port)/scenedrop?sslmode=disable" }
 
     /// Why a server cannot be started here, or nil when it can.
-    public static var unavailable: String? {
+    package static var unavailable: String? {
         guard binaryFolder() != nil else {
             return "PostgreSQL's server is not installed (Debian package postgresql; .ci/setup test installs it)"
         }
@@ -45,7 +45,7 @@ public final class PostgresServer: @unchecked Sendable {
     }
 
     /// A new cluster in `dir/pg`, started, with the database `scenedrop`.
-    public static func start(in dir: String) async throws -> PostgresServer {
+    package static func start(in dir: String) async throws -> PostgresServer {
         guard let binaries = binaryFolder() else { throw SetupFailed(what: "no PostgreSQL server binaries") }
         let data = dir + "/pg"
         try FileSystem.makeDirectories(data, mode: 0o700)
@@ -70,7 +70,7 @@ public final class PostgresServer: @unchecked Sendable {
     }
 
     /// Starts the server (again) on the same port and data; returns once it answers.
-    public func startAgain() async throws {
+    package func startAgain() async throws {
         server = try asServerUser(
             binaries + "/postgres",
             [
@@ -89,7 +89,7 @@ public final class PostgresServer: @unchecked Sendable {
     }
 
     /// Stops the server (a fast shutdown: clients are disconnected, everything committed is kept).
-    public func stop() async {
+    package func stop() async {
         // SIGINT is PostgreSQL's fast shutdown; SIGTERM would wait for every client to leave.
         server?.signalGroup(SIGINT)
         await server?.stop(grace: .seconds(30))
@@ -97,7 +97,7 @@ public final class PostgresServer: @unchecked Sendable {
     }
 
     /// Runs `sql` with psql; returns its unaligned, tuples-only output, trimmed.
-    public func query(_ sql: String, database: String = "scenedrop") async throws -> String {
+    package func query(_ sql: String, database: String = "scenedrop") async throws -> String {
         let psql = try ChildProcess("psql", arguments(sql, database: database), stdout: .pipe, stderr: .pipe)
         guard try await psql.wait(timeout: .seconds(60)) == 0 else {
             throw SetupFailed(
@@ -135,7 +135,7 @@ public final class PostgresServer: @unchecked Sendable {
 }
 
 /// Runs `body` with a fresh private server, stopped afterwards.
-public func withPostgresServer<Result>(_ body: (PostgresServer) async throws -> Result) async throws -> Result {
+package func withPostgresServer<Result>(_ body: (PostgresServer) async throws -> Result) async throws -> Result {
     try await withTemporaryDirectory { dir in
         try await withStarted({ try await PostgresServer.start(in: dir) }, stop: { await $0.stop() }, body)
     }

@@ -5,7 +5,7 @@ import Glibc
 #endif
 
 /// Processes below `pid` (children, their children…), by name, read from /proc.
-public func descendants(of pid: pid_t) -> [(pid: pid_t, name: String)] {
+package func descendants(of pid: pid_t) -> [(pid: pid_t, name: String)] {
     var parentOf: [pid_t: (parent: pid_t, name: String)] = [:]
     for entry in listNames("/proc") {
         guard let id = pid_t(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
@@ -26,7 +26,7 @@ public func descendants(of pid: pid_t) -> [(pid: pid_t, name: String)] {
 }
 
 /// Running (not gone, not a zombie).
-public func isAlive(_ pid: pid_t) -> Bool {
+package func isAlive(_ pid: pid_t) -> Bool {
     guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
         let close = stat.lastIndex(of: ")")
     else { return false }

@@ -11,11 +11,11 @@ import Glibc
 /// Reads never block a thread: a test waiting on a blocking `recv` holds one of the cooperative
 /// pool's two threads, and two such waits stall every other test in the process (in-process daemons
 /// and the fake API included) until they time out — which is how CI once failed.
-public final class RawHTTPConnection {
-    public let fd: Int32
+package final class RawHTTPConnection {
+    package let fd: Int32
     private var buffer: [UInt8] = []
 
-    public init(port: Int, host: String = "127.0.0.1") throws {
+    package init(port: Int, host: String = "127.0.0.1") throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SystemError.current("socket") }
         var address = sockaddr_in()
@@ -37,12 +37,12 @@ public final class RawHTTPConnection {
     deinit { Glibc.close(fd) }
 
     /// Makes the receive buffer small, so a client that never reads fills it soon.
-    public func shrinkReceiveBuffer() {
+    package func shrinkReceiveBuffer() {
         var size: Int32 = 4096
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
     }
 
-    public func send(_ text: String) throws {
+    package func send(_ text: String) throws {
         let bytes = Array(text.utf8)
         var sent = 0
         while sent < bytes.count {
@@ -56,7 +56,7 @@ public final class RawHTTPConnection {
     /// arrivals it sleeps (a task suspension, not a blocked thread), longer the longer nothing
     /// comes, up to 50 ms.
     @discardableResult
-    public func read(
+    package func read(
         timeout: Duration = defaultWaitTimeout,
         until done: ([UInt8]) -> Bool = { _ in false }
     ) async throws -> [UInt8] {
@@ -83,20 +83,20 @@ public final class RawHTTPConnection {
         return buffer
     }
 
-    public var received: String { String(decoding: buffer, as: UTF8.self) }
+    package var received: String { String(decoding: buffer, as: UTF8.self) }
 }
 
 /// One request on its own connection (`Connection: close`), read to the end.
-public enum RawHTTP {
-    public struct Answer: Sendable {
-        public var status: Int
+package enum RawHTTP {
+    package struct Answer: Sendable {
+        package var status: Int
         /// Lower-cased names; repeated headers joined with "\n".
-        public var headers: [String: String]
-        public var body: [UInt8]
-        public var text: String { String(decoding: body, as: UTF8.self) }
+        package var headers: [String: String]
+        package var body: [UInt8]
+        package var text: String { String(decoding: body, as: UTF8.self) }
     }
 
-    public static func request(
+    package static func request(
         port: Int,
         _ method: String = "GET",
         _ target: String,
@@ -112,7 +112,7 @@ public enum RawHTTP {
         return try parse(await connection.read())
     }
 
-    public static func parse(_ bytes: [UInt8]) throws -> Answer {
+    package static func parse(_ bytes: [UInt8]) throws -> Answer {
         let separator: [UInt8] = [13, 10, 13, 10]
         guard
             let end = (0...max(0, bytes.count - 4)).first(where: {
@@ -153,8 +153,8 @@ public enum RawHTTP {
         return out
     }
 
-    public struct ParseFailure: Error, CustomStringConvertible {
-        public var text: String
-        public var description: String { "not an HTTP answer: \(text)" }
+    package struct ParseFailure: Error, CustomStringConvertible {
+        package var text: String
+        package var description: String { "not an HTTP answer: \(text)" }
     }
 }

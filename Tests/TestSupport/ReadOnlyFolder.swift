@@ -7,7 +7,7 @@ import Glibc
 /// Whether this process can make a folder read-only even for itself: root ignores permission bits,
 /// so as root the folder is bind-mounted read-only onto itself (which needs mount rights); anyone
 /// else drops the folder's write bits.
-public let canMakeFoldersReadOnly: Bool = {
+package let canMakeFoldersReadOnly: Bool = {
     guard getuid() == 0 else { return true }
     let probe = "/tmp/scenedrop-ro-probe-\(getpid())"
     mkdir(probe, 0o755)
@@ -19,7 +19,7 @@ public let canMakeFoldersReadOnly: Bool = {
 }()
 
 /// Runs `body` while nothing can be created, renamed or removed in `folder` (files in it stay readable).
-public func whileReadOnly<T>(_ folder: String, _ body: () async throws -> T) async throws -> T {
+package func whileReadOnly<T>(_ folder: String, _ body: () async throws -> T) async throws -> T {
     if getuid() == 0 {
         guard try ChildProcess.run("mount", ["--bind", folder, folder]) == 0 else {
             throw ChildProcessError("mount --bind \(folder) failed")

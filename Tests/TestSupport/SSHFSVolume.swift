@@ -8,15 +8,15 @@ import Glibc
 /// One folder mounted several times with sshfs through a private sshd on loopback: each mount stands
 /// for one host's view of a shared network volume (FUSE mounts share no locks, cache directory listings
 /// and attributes, and refuse RENAME_NOREPLACE and RENAME_EXCHANGE, as sshfs does between real hosts).
-public final class SSHFSVolume: @unchecked Sendable {
+package final class SSHFSVolume: @unchecked Sendable {
     /// The folder itself, as the server has it: writing here is "another client" to every mount.
-    public let shared: String
-    public let mounts: [String]
+    package let shared: String
+    package let mounts: [String]
     private let sshd: ChildProcess
     private var sshfs: [ChildProcess] = []
 
     /// Why sshfs volumes cannot be made here, or nil when they can.
-    public static var unavailable: String? {
+    package static var unavailable: String? {
         guard access("/dev/fuse", R_OK | W_OK) == 0 else {
             return "no /dev/fuse here (FUSE is not available to this machine or container)"
         }
@@ -38,7 +38,7 @@ public final class SSHFSVolume: @unchecked Sendable {
 
     /// Makes `dir/shared` and mounts it `count` times at `dir/mount-1`… through an sshd on a free port,
     /// with sshfs's own `options` (e.g. `cache=no`) on top of its defaults.
-    public static func start(
+    package static func start(
         in dir: String,
         mounts count: Int,
         options extra: [String] = []
@@ -116,7 +116,7 @@ public final class SSHFSVolume: @unchecked Sendable {
     }
 
     /// Unmounts every mount and stops the servers.
-    public func stop() async {
+    package func stop() async {
         for mount in mounts where Self.isMounted(mount) {
             if let unmount = try? ChildProcess("fusermount3", ["-u", "-z", mount], stdout: .null, stderr: .null) {
                 _ = try? await unmount.wait(timeout: .seconds(30))
@@ -136,7 +136,7 @@ public final class SSHFSVolume: @unchecked Sendable {
         }
     }
 
-    public static func freePort() throws -> Int {
+    package static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
@@ -173,7 +173,7 @@ public final class SSHFSVolume: @unchecked Sendable {
 }
 
 /// Runs `body` with a fresh sshfs volume of `mounts` mounts, stopped (unmounted) afterwards.
-public func withSSHFSVolume<Result>(
+package func withSSHFSVolume<Result>(
     mounts: Int,
     options: [String] = [],
     _ body: (SSHFSVolume) async throws -> Result

@@ -2,14 +2,14 @@ import Foundation
 import SystemSupport
 
 /// The built `scenedrop` binary, run as a child process the way users and scripts run it.
-public final class SceneDropProcess: @unchecked Sendable {
-    public let child: ChildProcess
-    public let stderrPath: String
-    public let stdoutPath: String
+package final class SceneDropProcess: @unchecked Sendable {
+    package let child: ChildProcess
+    package let stderrPath: String
+    package let stdoutPath: String
 
     /// The binary beside the test bundle (SwiftPM builds both into the same folder), or
     /// `SCENEDROP_TEST_BINARY` (to run the end-to-end tests against a release or installed build).
-    public static var binary: String {
+    package static var binary: String {
         if let chosen = ProcessInfo.processInfo.environment["SCENEDROP_TEST_BINARY"], !chosen.isEmpty {
             return chosen.hasPrefix("/") ? chosen : FileManager.default.currentDirectoryPath + "/" + chosen
         }
@@ -29,7 +29,7 @@ public final class SceneDropProcess: @unchecked Sendable {
     /// Starts `scenedrop <arguments>`; output goes to files under `logDirectory`. `wrapper` runs it
     /// through another program, e.g. `["unshare", "--pid", "--fork", "--mount-proc"]` for a process
     /// table of its own (a stand-in for another host).
-    public init(
+    package init(
         _ arguments: [String],
         logDirectory: String,
         name: String = "scenedrop",
@@ -57,31 +57,31 @@ public final class SceneDropProcess: @unchecked Sendable {
         )
     }
 
-    public var isRunning: Bool { child.isRunning }
-    public var pid: Int32 { child.pid }
+    package var isRunning: Bool { child.isRunning }
+    package var pid: Int32 { child.pid }
 
-    public func signal(_ signal: Int32) {
+    package func signal(_ signal: Int32) {
         if wrapped { child.signalGroup(signal) } else { child.signal(signal) }
     }
 
     /// Waits for the process to end; returns its exit status (128 + the signal when one ended it).
     @discardableResult
-    public func waitForExit(timeout: Duration = .seconds(60)) async throws -> Int32 {
+    package func waitForExit(timeout: Duration = .seconds(60)) async throws -> Int32 {
         try await child.wait(timeout: timeout)
     }
 
-    public var terminationReasonIsSignal: Bool { child.terminationSignal != nil }
+    package var terminationReasonIsSignal: Bool { child.terminationSignal != nil }
 
-    public var stderr: String { readText(stderrPath) ?? "" }
-    public var stdout: String { readText(stdoutPath) ?? "" }
+    package var stderr: String { readText(stderrPath) ?? "" }
+    package var stdout: String { readText(stdoutPath) ?? "" }
 
     /// Log records (with `--log-format json`) whose message is exactly `message`.
-    public func logRecords(_ message: String) -> [[String: String]] {
+    package func logRecords(_ message: String) -> [[String: String]] {
         Self.records(in: stderr, message)
     }
 
     /// Log records in `log` (JSON lines) whose message is exactly `message`.
-    public static func records(in log: String, _ message: String) -> [[String: String]] {
+    package static func records(in log: String, _ message: String) -> [[String: String]] {
         // Tests poll this every few milliseconds over logs of thousands of lines: only the lines
         // that can hold the message are parsed (the log writes a plain message as it is).
         let plain = !message.unicodeScalars.contains {
@@ -99,7 +99,7 @@ public final class SceneDropProcess: @unchecked Sendable {
     }
 
     /// Runs a command to completion and returns (status, stdout, stderr); on time-out it is killed.
-    public static func run(
+    package static func run(
         _ arguments: [String],
         logDirectory: String,
         timeout: Duration = .seconds(120),

@@ -1,6 +1,6 @@
 /// Runs `body` with what `start` made, and awaits `stop` afterwards whether `body` returns or throws:
 /// a server or a mount is never left to outlive its test.
-public func withStarted<Thing, Result>(
+package func withStarted<Thing, Result>(
     _ start: () async throws -> Thing,
     stop: (Thing) async -> Void,
     _ body: (Thing) async throws -> Result

@@ -2,7 +2,7 @@ import Foundation
 import SystemSupport
 
 /// Runs `body` with a fresh directory that is removed afterwards (links inside are not followed).
-public func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async rethrows -> T {
+package func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async rethrows -> T {
     let base = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
     var template = Array((base + "/scenedrop-test-XXXXXX").utf8CString)
     let path = template.withUnsafeMutableBufferPointer { buffer -> String in
@@ -23,38 +23,38 @@ public func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async 
 }
 
 /// Writes a whole file (creating parent folders), replacing what was there.
-public func writeFile(_ path: String, _ text: String) throws {
+package func writeFile(_ path: String, _ text: String) throws {
     try writeFile(path, Array(text.utf8))
 }
 
-public func writeFile(_ path: String, _ bytes: [UInt8]) throws {
+package func writeFile(_ path: String, _ bytes: [UInt8]) throws {
     try FileSystem.makeDirectories(FileSystem.parentPath(path))
     try? FileSystem.unlinkFile(path)
     try FileSystem.createFile(path, bytes: bytes, sync: false)
 }
 
 /// Writes under a hidden temporary name and renames into place, as rsync and careful tools do.
-public func dropFile(_ path: String, _ text: String) throws {
+package func dropFile(_ path: String, _ text: String) throws {
     let temp = FileSystem.parentPath(path) + "/." + FileSystem.baseName(path) + ".part"
     try writeFile(temp, text)
     try FileSystem.rename(temp, path)
 }
 
-public func readFile(_ path: String) -> [UInt8]? {
+package func readFile(_ path: String) -> [UInt8]? {
     try? FileSystem.readRegularFile(path, limit: 64 << 20)
 }
 
-public func readText(_ path: String) -> String? {
+package func readText(_ path: String) -> String? {
     readFile(path).map { String(decoding: $0, as: UTF8.self) }
 }
 
 /// Names in a folder, without dot names unless asked.
-public func listNames(_ path: String, hidden: Bool = false) -> [String] {
+package func listNames(_ path: String, hidden: Bool = false) -> [String] {
     ((try? FileSystem.list(path)) ?? []).map(\.name).filter { hidden || !$0.hasPrefix(".") }.sorted()
 }
 
 /// A one-scene manifest, small by default so tests stay fast.
-public func manifestJSON(
+package func manifestJSON(
     session: String,
     scenes: Int = 1,
     width: Int = 320,
@@ -68,7 +68,7 @@ public func manifestJSON(
 }
 
 /// Claims still held in `root`'s work folders, by any instance.
-public func claimsInWork(_ root: String) -> Int {
+package func claimsInWork(_ root: String) -> Int {
     listNames(root + "/.scenedrop/work").filter { !$0.hasSuffix(".lock") }.reduce(0) {
         $0 + listNames(root + "/.scenedrop/work/" + $1, hidden: true).count
     }

@@ -2,13 +2,13 @@ import Foundation
 
 /// A Gemini Batch API job as one answer showed it (docs/gemini-image-api.md, "Batch API"): its name
 /// (`batches/{id}`), its state and, once it succeeded, one answer per request.
-public struct BatchJob: Sendable, Equatable {
+package struct BatchJob: Sendable, Equatable {
     /// `BATCH_STATE_…`; an unknown value is kept as it came and taken for "still going".
-    public enum State: Sendable, Equatable, CustomStringConvertible {
+    package enum State: Sendable, Equatable, CustomStringConvertible {
         case pending, running, succeeded, failed, cancelled, expired
         case other(String)
 
-        public init(wire: String?) {
+        package init(wire: String?) {
             switch wire {
             case "BATCH_STATE_PENDING", "JOB_STATE_PENDING", "JOB_STATE_QUEUED": self = .pending
             case "BATCH_STATE_RUNNING", "JOB_STATE_RUNNING": self = .running
@@ -20,7 +20,7 @@ public struct BatchJob: Sendable, Equatable {
             }
         }
 
-        public var isFinal: Bool {
+        package var isFinal: Bool {
             switch self {
             case .succeeded, .failed, .cancelled, .expired: return true
             case .pending, .running, .other: return false
@@ -28,7 +28,7 @@ public struct BatchJob: Sendable, Equatable {
         }
 
         /// The API's word, as logs and `scenedrop status` show it.
-        public var description: String {
+        package var description: String {
             switch self {
             case .pending: return "BATCH_STATE_PENDING"
             case .running: return "BATCH_STATE_RUNNING"
@@ -43,20 +43,20 @@ public struct BatchJob: Sendable, Equatable {
 
     /// One request's outcome: `key` is the `metadata.key` it was sent with, when the API echoes it
     /// (it does not always: responses come "in the same order as the input requests").
-    public struct Response: Sendable, Equatable {
-        public var key: String?
-        public var answer: GeminiAnswer
+    package struct Response: Sendable, Equatable {
+        package var key: String?
+        package var answer: GeminiAnswer
     }
 
-    public var name: String
-    public var state: State
+    package var name: String
+    package var state: State
     /// Filled once the job succeeded.
-    public var responses: [Response]
+    package var responses: [Response]
     /// What the API said went wrong with the whole job, if anything.
-    public var error: String?
+    package var error: String?
 
     /// Job names are used in URLs: only the API's own shape, `batches/` and a plain id, is accepted.
-    public static func isValidName(_ name: String) -> Bool {
+    package static func isValidName(_ name: String) -> Bool {
         guard name.hasPrefix("batches/") else { return false }
         let id = name.dropFirst("batches/".count)
         return !id.isEmpty && id.count <= 128

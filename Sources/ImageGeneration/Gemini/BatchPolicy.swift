@@ -8,16 +8,16 @@
 ///   about every few seconds for a day.
 /// - Deadline: a job still unfinished `deadline` seconds after it was submitted is cancelled and its
 ///   scenes fall back (`batch_expired`), as the API itself expires jobs after about a day.
-public struct BatchPolicy: Sendable, Equatable {
-    public var firstPoll: Double
-    public var factor: Double
-    public var maxPoll: Double
-    public var deadline: Double
+package struct BatchPolicy: Sendable, Equatable {
+    package var firstPoll: Double
+    package var factor: Double
+    package var maxPoll: Double
+    package var deadline: Double
     /// Bytes of inline requests per job: the API's 20 MB less room for the envelope.
-    public var maxInlineBytes: Int
-    public var maxScenesPerJob: Int
+    package var maxInlineBytes: Int
+    package var maxScenesPerJob: Int
 
-    public init(
+    package init(
         firstPoll: Double = 10,
         factor: Double = 1.5,
         maxPoll: Double = 300,
@@ -34,7 +34,7 @@ public struct BatchPolicy: Sendable, Equatable {
     }
 
     /// The wait before look number `polls + 1` at a job.
-    public func pollDelay(afterPolls polls: Int) -> Double {
+    package func pollDelay(afterPolls polls: Int) -> Double {
         var delay = firstPoll
         for _ in 0..<max(0, polls) {
             delay *= factor
@@ -44,14 +44,14 @@ public struct BatchPolicy: Sendable, Equatable {
     }
 
     /// Whether a job submitted at `submitted` (wall seconds) has run out of time at `now`.
-    public func isPastDeadline(submitted: Double, now: Double) -> Bool {
+    package func isPastDeadline(submitted: Double, now: Double) -> Bool {
         now - submitted >= deadline
     }
 
     /// Groups items (given by their encoded sizes, in order) into jobs: consecutive runs, each under
     /// both limits. An item larger than the byte limit alone goes in a job of its own, where the API
     /// is the judge of it.
-    public func split(sizes: [Int]) -> [Range<Int>] {
+    package func split(sizes: [Int]) -> [Range<Int>] {
         var jobs: [Range<Int>] = []
         var start = 0
         var bytes = 0

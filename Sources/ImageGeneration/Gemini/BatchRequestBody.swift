@@ -2,19 +2,19 @@ import Foundation
 
 /// The `batchGenerateContent` body (docs/gemini-image-api.md, "Batch API"): inline requests, each the
 /// same `generateContent` body an interactive request sends, keyed by `metadata.key`.
-public struct BatchRequestBody: Encodable, Sendable, Equatable {
-    public struct Item: Encodable, Sendable, Equatable {
+package struct BatchRequestBody: Encodable, Sendable, Equatable {
+    package struct Item: Encodable, Sendable, Equatable {
         struct Metadata: Encodable, Sendable, Equatable { var key: String }
         var request: GeminiRequestBody
         var metadata: Metadata
 
-        public init(key: String, request: GeminiRequestBody) {
+        package init(key: String, request: GeminiRequestBody) {
             self.request = request
             self.metadata = Metadata(key: key)
         }
 
         /// The item's size in the body, for splitting jobs under the inline limit.
-        public var encodedSize: Int { (try? Self.encoder().encode(self).count) ?? 0 }
+        package var encodedSize: Int { (try? Self.encoder().encode(self).count) ?? 0 }
 
         /// Sorted keys: the same bytes every time.
         static func encoder() -> JSONEncoder {
@@ -36,11 +36,11 @@ public struct BatchRequestBody: Encodable, Sendable, Equatable {
 
     var batch: Batch
 
-    public init(displayName: String, items: [Item]) {
+    package init(displayName: String, items: [Item]) {
         batch = Batch(displayName: displayName, inputConfig: .init(requests: .init(requests: items)))
     }
 
-    public func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         (try? Array(Item.encoder().encode(self))) ?? []
     }
 }

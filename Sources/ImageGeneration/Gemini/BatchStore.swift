@@ -5,16 +5,16 @@ import SystemSupport
 /// What a batch session sent, written down before it is sent: `.scenedrop/batches/<session>.json`.
 /// A daemon that was killed or rebooted reads it and goes on polling the same jobs instead of
 /// submitting the session again; `scenedrop status` lists it.
-public struct BatchRecord: Codable, Sendable, Equatable {
-    public struct Job: Codable, Sendable, Equatable {
+package struct BatchRecord: Codable, Sendable, Equatable {
+    package struct Job: Codable, Sendable, Equatable {
         /// Unique per session, content and part: how a job created just before a crash is found again.
-        public var displayName: String
+        package var displayName: String
         /// `batches/{id}`; nil until the API has answered the create call.
-        public var name: String?
-        public var scenes: [Int]
+        package var name: String?
+        package var scenes: [Int]
         /// The API's last word (`BATCH_STATE_…`), or `SUBMITTING` / `NOT_SUBMITTED` before it has one.
-        public var state: String
-        public var updatedAt: String
+        package var state: String
+        package var updatedAt: String
 
         enum CodingKeys: String, CodingKey {
             case displayName = "display_name"
@@ -23,20 +23,20 @@ public struct BatchRecord: Codable, Sendable, Equatable {
         }
     }
 
-    public static let schemaName = "scenedrop.batch/v1"
-    public var schema = BatchRecord.schemaName
-    public var session: String
+    package static let schemaName = "scenedrop.batch/v1"
+    package var schema = BatchRecord.schemaName
+    package var session: String
     /// The dropped manifest's SHA-256: the same session dropped again with other content replaces the job.
-    public var manifestSHA256: String
-    public var model: String
-    public var imageSize: String?
-    public var submittedAt: String
+    package var manifestSHA256: String
+    package var model: String
+    package var imageSize: String?
+    package var submittedAt: String
     /// `submittedAt` in seconds since the epoch: the deadline counts from here, across restarts.
-    public var submitted: Double
-    public var host: String
-    public var jobs: [Job]
+    package var submitted: Double
+    package var host: String
+    package var jobs: [Job]
 
-    public init(
+    package init(
         session: String,
         manifestSHA256: String,
         model: String,
@@ -65,10 +65,10 @@ public struct BatchRecord: Codable, Sendable, Equatable {
 }
 
 /// The folder of batch records. Blocking I/O: call it on the I/O threads.
-public struct BatchStore: Sendable {
-    public let directory: String
+package struct BatchStore: Sendable {
+    package let directory: String
 
-    public init(directory: String) {
+    package init(directory: String) {
         self.directory = directory
     }
 
@@ -85,7 +85,7 @@ public struct BatchStore: Sendable {
         }
     }
 
-    public func load(_ session: String) -> BatchRecord? {
+    package func load(_ session: String) -> BatchRecord? {
         guard let bytes = try? FileSystem.readRegularFile(path(session), limit: 4 << 20) else { return nil }
         return try? JSONDecoder().decode(BatchRecord.self, from: Data(bytes))
     }
@@ -95,7 +95,7 @@ public struct BatchStore: Sendable {
     private static let writes = Mutex(())
 
     /// Writes `record` as the session's, replacing whatever was there (a new drop's record).
-    public func save(_ record: BatchRecord) throws(SystemError) {
+    package func save(_ record: BatchRecord) throws(SystemError) {
         try Self.writes.withLock { _ throws(SystemError) in
             try write(record)
             try? FileSystem.unlinkFile(publishedPath(record.session))
@@ -104,7 +104,7 @@ public struct BatchStore: Sendable {
 
     /// Writes `record` only while the session's record is still for its content (or is gone); false,
     /// writing nothing, when a newer drop's record has replaced it.
-    public func update(_ record: BatchRecord) throws(SystemError) -> Bool {
+    package func update(_ record: BatchRecord) throws(SystemError) -> Bool {
         try Self.writes.withLock { _ throws(SystemError) -> Bool in
             if let current = load(record.session), current.manifestSHA256 != record.manifestSHA256 { return false }
             if load(record.session) == nil, let published = publishedSHA256(record.session),
@@ -120,7 +120,7 @@ public struct BatchStore: Sendable {
     /// Whether a newer drop's record replaced `record`, or a drop of other content finished since (its record
     /// gone, its `.finished` left); a record gone otherwise (removed by hand, or by an identical drop that
     /// published first) is written again, since only other content replaces.
-    public func isReplaced(_ record: BatchRecord) -> Bool {
+    package func isReplaced(_ record: BatchRecord) -> Bool {
         Self.writes.withLock { _ in
             guard let current = load(record.session) else {
                 if let published = publishedSHA256(record.session), published != record.manifestSHA256 { return true }
@@ -142,7 +142,7 @@ public struct BatchStore: Sendable {
 
     /// Forgets the session's record, only if it is still the one for `manifestSHA256` (a newer drop's
     /// record stays).
-    public func remove(_ session: String, manifestSHA256: String) {
+    package func remove(_ session: String, manifestSHA256: String) {
         Self.writes.withLock { _ in
             guard load(session)?.manifestSHA256 == manifestSHA256 else { return }
             try? FileSystem.writeAtomically(publishedPath(session), bytes: Array(manifestSHA256.utf8), sync: false)
@@ -151,7 +151,7 @@ public struct BatchStore: Sendable {
     }
 
     /// Every record, oldest first (for `scenedrop status`).
-    public func all() -> [BatchRecord] {
+    package func all() -> [BatchRecord] {
         let names = (try? FileSystem.list(directory)) ?? []
         return names.filter { $0.name.hasSuffix(".json") && !$0.name.hasPrefix(".") }
             .compactMap { load(String($0.name.dropLast(".json".count))) }

@@ -12,23 +12,23 @@ import Glibc
 /// folder (and the single `ledger.jsonl` of versions before), kept incrementally: each file is read on
 /// from where this instance last read it, only when it grew. Across hosts the budget check is then
 /// off by at most the paid requests in flight. Reads and appends run on the I/O threads.
-public final class CostLedger: Sendable {
-    public struct Entry: Codable, Sendable, Equatable {
+package final class CostLedger: Sendable {
+    package struct Entry: Codable, Sendable, Equatable {
         /// The charge's id, the same in the coordinator's table: a line written while the database was
         /// down is added to it once, and only once, when the database is back.
-        public var id: String?
-        public var time: String
-        public var model: String
-        public var imageSize: String?
-        public var costUSD: Double
-        public var session: String
-        public var scene: Int
+        package var id: String?
+        package var time: String
+        package var model: String
+        package var imageSize: String?
+        package var costUSD: Double
+        package var session: String
+        package var scene: Int
         /// `batch` for an image from the Batch API (at its price); absent for an interactive request.
-        public var priority: String?
+        package var priority: String?
         /// True on the line that takes back a charge recorded before a request that brought no image.
-        public var refund: Bool?
+        package var refund: Bool?
 
-        public init(
+        package init(
             id: String? = nil,
             time: String,
             model: String,
@@ -57,7 +57,7 @@ public final class CostLedger: Sendable {
     }
 
     /// Where this instance appends.
-    public let path: String
+    package let path: String
     /// The files whose lines count towards today's spend (this instance's among them).
     private let files: @Sendable () -> [String]
     /// How far this instance has read each file, and today's total from each up to there.
@@ -70,19 +70,19 @@ public final class CostLedger: Sendable {
     }
 
     /// One instance's ledger in the shared folder `directory` (made when missing).
-    public init(directory: String, instance: String) {
+    package init(directory: String, instance: String) {
         self.path = directory + "/" + instance + ".jsonl"
         self.files = { Self.files(in: directory) }
     }
 
     /// A ledger of one file, shared with nobody else's (tests, one-off tools).
-    public init(path: String) {
+    package init(path: String) {
         self.path = path
         self.files = { [path] }
     }
 
     /// The ledger files of a folder, and the single file of versions before per-instance ledgers.
-    public static func files(in directory: String) -> [String] {
+    package static func files(in directory: String) -> [String] {
         let names = ((try? FileSystem.list(directory)) ?? []).map(\.name).filter {
             $0.hasSuffix(".jsonl") && !$0.hasPrefix(".")
         }
@@ -90,13 +90,13 @@ public final class CostLedger: Sendable {
     }
 
     /// A new charge id: unique across hosts without asking anyone.
-    public static func newID() -> String { UUID().uuidString.lowercased() }
+    package static func newID() -> String { UUID().uuidString.lowercased() }
 
     /// The UTC day (yyyy-MM-dd) of an entry.
-    public static func day(of entry: Entry) -> String { String(entry.time.prefix(10)) }
+    package static func day(of entry: Entry) -> String { String(entry.time.prefix(10)) }
 
     /// The UTC day (yyyy-MM-dd) at a wall time: the day a budget is for.
-    public static func day(at wall: Double) -> String { String(WallClock.rfc3339(wall).prefix(10)) }
+    package static func day(at wall: Double) -> String { String(WallClock.rfc3339(wall).prefix(10)) }
 
     /// Appends one line: a paid call, or the refund of one. Returns whether the whole line was written; a
     /// line cut short (a full disk) is taken back, so the next line starts on a line of its own.
@@ -104,18 +104,18 @@ public final class CostLedger: Sendable {
     /// A paid request's line is written before the request is sent (see GeminiProvider.send): when it
     /// cannot be written, the request is not sent, since its charge could not be recorded.
     @discardableResult
-    public func record(_ entry: Entry) async -> Bool {
+    package func record(_ entry: Entry) async -> Bool {
         await append(entry).written
     }
 
     /// What an append did: whether the line was written whole, and whether that changed the ledger from
     /// writable to not or back (exactly one of many concurrent appends sees each change, so it is said once).
-    public struct Append: Sendable, Equatable {
-        public var written: Bool
-        public var changed: Bool
+    package struct Append: Sendable, Equatable {
+        package var written: Bool
+        package var changed: Bool
     }
 
-    public func append(_ entry: Entry) async -> Append {
+    package func append(_ entry: Entry) async -> Append {
         guard var line = try? JSONEncoder().encode(entry) else { return Append(written: false, changed: false) }
         line.append(0x0A)
         let (path, bytes) = (path, [UInt8](line))
@@ -130,7 +130,7 @@ public final class CostLedger: Sendable {
     /// Takes back a charge recorded before its request, whose answer had no image: a line of the same id and
     /// the negative cost, so today's sum and the coordinator's reconciliation both net it out.
     @discardableResult
-    public func refund(_ entry: Entry) async -> Bool {
+    package func refund(_ entry: Entry) async -> Bool {
         var refund = entry
         refund.costUSD = -entry.costUSD
         refund.refund = true
@@ -156,7 +156,7 @@ public final class CostLedger: Sendable {
     }
 
     /// USD spent today (UTC), including what other instances appended.
-    public func spentToday(now: Double) async -> Double {
+    package func spentToday(now: Double) async -> Double {
         await WorkerThreads.io.run { self.readSpentToday(now: now) }
     }
 
@@ -186,7 +186,7 @@ public final class CostLedger: Sendable {
     }
 
     /// The sum of `cost_usd` over lines whose `time` falls on `day` (yyyy-MM-dd).
-    public static func total(of data: some Collection<UInt8>, on day: String) -> Double {
+    package static func total(of data: some Collection<UInt8>, on day: String) -> Double {
         var sum = 0.0
         for line in data.split(separator: 0x0A) {
             guard let entry = try? JSONDecoder().decode(Entry.self, from: Data(line)), entry.time.hasPrefix(day) else {
@@ -200,7 +200,7 @@ public final class CostLedger: Sendable {
     /// The charges of `days` that carry an id, with the instance whose file they are in (the file name without
     /// `.jsonl`), for the coordinator's reconciliation. Each file is read once. A charge and its refund (the same
     /// id) net out: a refunded charge is left out.
-    public static func entries(in directory: String, days: Set<String>) -> [(instance: String, entry: Entry)] {
+    package static func entries(in directory: String, days: Set<String>) -> [(instance: String, entry: Entry)] {
         files(in: directory).flatMap { file -> [(instance: String, entry: Entry)] in
             guard let data = try? FileSystem.readRegularFile(file, limit: 1 << 30) else { return [] }
             let instance = String(FileSystem.baseName(file).dropLast(".jsonl".count))
@@ -217,7 +217,7 @@ public final class CostLedger: Sendable {
     }
 
     /// Today's spend read straight from ledger files (for `scenedrop status` and the web view).
-    public static func spentToday(files: [String], now: Double) -> Double {
+    package static func spentToday(files: [String], now: Double) -> Double {
         let day = Self.day(at: now)
         return files.reduce(0) { sum, file in
             sum + ((try? FileSystem.readRegularFile(file, limit: 1 << 30)).map { total(of: $0, on: day) } ?? 0)

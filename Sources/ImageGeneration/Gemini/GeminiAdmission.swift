@@ -9,8 +9,8 @@ import SystemSupport
 /// at a time goes out (a bad key is then sent once, and a missing network discovered once, not once
 /// per scene in flight). After the endpoint could not be reached, scenes fall back at once until
 /// `reprobeAfter` has passed; then one of them probes again while the others wait.
-public struct GeminiAdmission: Sendable {
-    public enum Decision: Sendable, Equatable {
+package struct GeminiAdmission: Sendable {
+    package enum Decision: Sendable, Equatable {
         /// Send now.
         case send
         /// This caller sends one quick request (models.get) that proves key and endpoint for everyone.
@@ -25,15 +25,15 @@ public struct GeminiAdmission: Sendable {
         case fallBack(FallbackReason, message: String, stopHere: Bool)
     }
 
-    public struct Ask: Sendable {
-        public var model: String
+    package struct Ask: Sendable {
+        package var model: String
         /// A rate turn this caller already holds (from an earlier `.wait`).
-        public var holdsTurn = false
+        package var holdsTurn = false
         /// Today's spend and the daily budget, when there is a budget.
-        public var spentToday: Double?
-        public var dailyBudget: Double?
+        package var spentToday: Double?
+        package var dailyBudget: Double?
 
-        public init(model: String, holdsTurn: Bool = false, spentToday: Double? = nil, dailyBudget: Double? = nil) {
+        package init(model: String, holdsTurn: Bool = false, spentToday: Double? = nil, dailyBudget: Double? = nil) {
             self.model = model
             self.holdsTurn = holdsTurn
             self.spentToday = spentToday
@@ -41,17 +41,17 @@ public struct GeminiAdmission: Sendable {
         }
     }
 
-    public enum GateChange: Sendable, Equatable { case none, wentDown, cameBack }
+    package enum GateChange: Sendable, Equatable { case none, wentDown, cameBack }
 
     enum Gate: Sendable, Equatable {
         case unproven, probing, open
         case unreachable(until: Double, message: String)
     }
 
-    public private(set) var health = ModelHealth()
+    package private(set) var health = ModelHealth()
     private var buckets: [String: TokenBucket] = [:]
     private let requestsPerMinute: Double?
-    public let reprobeAfter: Double
+    package let reprobeAfter: Double
     private(set) var gate = Gate.unproven
     /// The API's own words for a retirement or a disabled key, when an answer gave them.
     private var because: [String: String] = [:]
@@ -60,7 +60,7 @@ public struct GeminiAdmission: Sendable {
     private var lastChange = GateChange.none
     private var reportedDisabled = false
 
-    public init(requestsPerMinute: Double?, reprobeAfter: Double = 30) {
+    package init(requestsPerMinute: Double?, reprobeAfter: Double = 30) {
         self.requestsPerMinute = requestsPerMinute
         self.reprobeAfter = reprobeAfter
     }
@@ -68,7 +68,7 @@ public struct GeminiAdmission: Sendable {
     /// - Parameters:
     ///   - now: monotonic seconds (cool-downs, buckets, the gate).
     ///   - wallNow: seconds since the epoch (retirements until a daily quota resets).
-    public mutating func decide(_ ask: Ask, now: Double, wallNow: Double) -> Decision {
+    package mutating func decide(_ ask: Ask, now: Double, wallNow: Double) -> Decision {
         if let disabled = health.providerDisabled {
             return .fallBack(
                 disabled,
@@ -120,7 +120,7 @@ public struct GeminiAdmission: Sendable {
     /// any other HTTP answer proves both; any other transport failure proves nothing but must not
     /// stall everyone, so work goes on.
     /// `newlyDisabled` is true the first time the provider is disabled (log it once).
-    public mutating func probeVerdict(
+    package mutating func probeVerdict(
         _ answer: GeminiAnswer,
         model: String,
         message: String?,
@@ -146,7 +146,7 @@ public struct GeminiAdmission: Sendable {
 
     /// The endpoint could not be reached (after a request's retries). Returns `.wentDown` the first
     /// time, so the outage is logged once.
-    public mutating func markUnreachable(_ message: String, now: Double) -> GateChange {
+    package mutating func markUnreachable(_ message: String, now: Double) -> GateChange {
         gate = .unreachable(until: now + reprobeAfter, message: message)
         // Other scenes' failures in the same outage, and re-probes that find it still down, are not news.
         if lastChange == .wentDown { return .none }
@@ -165,7 +165,7 @@ public struct GeminiAdmission: Sendable {
 
     /// Records a final failure of `scope` (an unreachable endpoint goes to `markUnreachable`); returns
     /// true the first time the provider is disabled (log it once).
-    public mutating func apply(
+    package mutating func apply(
         _ scope: RetryPolicy.Scope,
         reason: FallbackReason,
         model: String,
@@ -184,13 +184,13 @@ public struct GeminiAdmission: Sendable {
     }
 
     /// The prober was cancelled before a verdict: the next caller probes instead.
-    public mutating func abandonProbe() {
+    package mutating func abandonProbe() {
         if gate == .probing { gate = .unproven }
     }
 
     /// What limits requests now, in plain words: a refused key, an unreachable endpoint, each retired
     /// model and when it returns. (Per-minute quotas are `QuotaSchedule.describe`.)
-    public func conditions(now: Double, wallNow: Double) -> [String] {
+    package func conditions(now: Double, wallNow: Double) -> [String] {
         var lines: [String] = []
         if let disabled = health.providerDisabled {
             lines.append("Gemini is off for this run: \(disabledBecause ?? disabled.rawValue)")

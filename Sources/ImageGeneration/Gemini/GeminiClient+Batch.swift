@@ -7,12 +7,12 @@ import NIOHTTP1
 /// cancel, and list (to find a job whose creation was cut off before its name was written down).
 extension GeminiClient {
     /// What a batch call came to: the job as the answer showed it, or a failure for the retry policy.
-    public enum BatchAnswer: Sendable {
+    package enum BatchAnswer: Sendable {
         case job(BatchJob)
         case failure(RetryPolicy.Failure)
     }
 
-    public enum BatchLookup: Sendable {
+    package enum BatchLookup: Sendable {
         case found(String)
         case notFound
         /// The list could not be read.
@@ -25,7 +25,7 @@ extension GeminiClient {
     static let batchTimeout: Duration = .seconds(300)
 
     /// `POST {base}/v1beta/models/{model}:batchGenerateContent`.
-    public func createBatch(model: String, body: BatchRequestBody) async -> BatchAnswer {
+    package func createBatch(model: String, body: BatchRequestBody) async -> BatchAnswer {
         var request = HTTPClientRequest(url: "\(baseURL)/v1beta/models/\(model):batchGenerateContent")
         request.method = .POST
         request.headers.add(name: "content-type", value: "application/json")
@@ -34,7 +34,7 @@ extension GeminiClient {
     }
 
     /// `GET {base}/v1beta/{name}`: the job's state, and its answers once it succeeded.
-    public func batch(named name: String) async -> BatchAnswer {
+    package func batch(named name: String) async -> BatchAnswer {
         guard BatchJob.isValidName(name) else {
             return .failure(.invalidResponse("\"\(name)\" is not a batch job name"))
         }
@@ -44,7 +44,7 @@ extension GeminiClient {
     }
 
     /// `POST {base}/v1beta/{name}:cancel`. Returns the failure, or nil when the API took it.
-    public func cancelBatch(named name: String) async -> RetryPolicy.Failure? {
+    package func cancelBatch(named name: String) async -> RetryPolicy.Failure? {
         guard BatchJob.isValidName(name) else { return .invalidResponse("\"\(name)\" is not a batch job name") }
         var request = HTTPClientRequest(url: "\(baseURL)/v1beta/\(name):cancel")
         request.method = .POST
@@ -61,7 +61,7 @@ extension GeminiClient {
 
     /// `GET {base}/v1beta/batches`, page by page (at most `pages`): the job named `displayName`, if
     /// the API has one.
-    public func findBatch(displayName: String, pages: Int = 20) async -> BatchLookup {
+    package func findBatch(displayName: String, pages: Int = 20) async -> BatchLookup {
         var token: String?
         for _ in 0..<pages {
             var url = "\(baseURL)/v1beta/batches?pageSize=100"

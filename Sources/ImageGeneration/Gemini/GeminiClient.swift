@@ -11,18 +11,18 @@ import Glibc
 /// One `generateContent` call: `POST {base}/v1beta/models/{model}:generateContent`, key in the
 /// `x-goog-api-key` header (never in the URL), a total deadline covering the whole body (the server
 /// sends nothing until the image is ready), and a bounded body.
-public struct GeminiClient: Sendable {
-    public let http: HTTPClient
-    public let baseURL: String
-    public let key: GeminiKey
-    public let timeout: Duration
+package struct GeminiClient: Sendable {
+    package let http: HTTPClient
+    package let baseURL: String
+    package let key: GeminiKey
+    package let timeout: Duration
     /// A 4K image is several MB of base64; anything far larger is not an image answer.
-    public let maxBodyBytes: Int
+    package let maxBodyBytes: Int
 
     /// The request deadline's clock.
-    public let clock: MonotonicClock
+    package let clock: MonotonicClock
 
-    public init(
+    package init(
         http: HTTPClient,
         baseURL: String,
         key: GeminiKey,
@@ -56,7 +56,7 @@ public struct GeminiClient: Sendable {
     /// - Parameter connections: HTTP/1.1 connections per host, at least the daemon's `--concurrency`:
     ///   AsyncHTTPClient's default of 8 would quietly cap parallel requests to a plain-HTTP endpoint
     ///   (HTTP/2, which the real API speaks over TLS, multiplexes and is not affected).
-    public static func withHTTPClient<Result>(
+    package static func withHTTPClient<Result>(
         connectTimeout: Duration = .seconds(10),
         connections: Int = 8,
         isolation: isolated (any Actor)? = #isolation,
@@ -71,7 +71,7 @@ public struct GeminiClient: Sendable {
         return try await HTTPClient.withHTTPClient(configuration: configuration, body)
     }
 
-    public func generate(model: String, body: GeminiRequestBody) async -> GeminiAnswer {
+    package func generate(model: String, body: GeminiRequestBody) async -> GeminiAnswer {
         var request = HTTPClientRequest(url: "\(baseURL)/v1beta/models/\(model):generateContent")
         request.method = .POST
         request.headers.add(name: "x-goog-api-key", value: key.value)
@@ -87,7 +87,7 @@ public struct GeminiClient: Sendable {
 
     /// `GET {base}/v1beta/models/{model}` (models.get): a quick answer that says whether the key is
     /// accepted, without generating anything. Errors come back as failures; a 200 as `.noImage`.
-    public func probe(model: String) async -> GeminiAnswer {
+    package func probe(model: String) async -> GeminiAnswer {
         var request = HTTPClientRequest(url: "\(baseURL)/v1beta/models/\(model)")
         request.method = .GET
         request.headers.add(name: "x-goog-api-key", value: key.value)
@@ -183,14 +183,14 @@ public struct GeminiClient: Sendable {
     ]
 
     /// `host:port` of the base URL, for messages.
-    public var endpoint: String {
+    package var endpoint: String {
         let rest = baseURL.split(separator: "/", omittingEmptySubsequences: true)
         // ["http:", "host:port", ...] or ["host:port", ...] without a scheme.
         return String((rest.first?.hasSuffix(":") == true ? rest.dropFirst().first : rest.first) ?? Substring(baseURL))
     }
 
     /// What a log line and a scene's `fallback.tried[].error` say: the cause in words.
-    public static func unreachableMessage(host: String, port: Int?, dnsError: String?, connectError: String?) -> String
+    package static func unreachableMessage(host: String, port: Int?, dnsError: String?, connectError: String?) -> String
     {
         let target = port.map { "\(host):\($0)" } ?? host
         if let dnsError { return "cannot resolve \(host) (DNS lookup failed: \(dnsError))" }

@@ -3,23 +3,23 @@ import SystemSupport
 /// An API key. It prints as `<redacted>` everywhere (logs, errors, metadata), so it can only leave
 /// the process in the `x-goog-api-key` header. Every key made is registered with `Secrets`, so text that
 /// comes back from a server is scrubbed of it wherever it goes.
-public struct GeminiKey: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+package struct GeminiKey: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     let value: String
 
     /// Whitespace is stripped, as the official SDK does.
-    public init?(_ raw: String) {
+    package init?(_ raw: String) {
         let trimmed = String(raw.unicodeScalars.filter { !$0.properties.isWhitespace })
         guard !trimmed.isEmpty else { return nil }
         value = trimmed
         Secrets.register(trimmed)
     }
 
-    public var description: String { "<redacted>" }
-    public var debugDescription: String { "<redacted>" }
+    package var description: String { "<redacted>" }
+    package var debugDescription: String { "<redacted>" }
 
     /// Removes the key, and every other secret the process holds, from text that might quote it back (an
     /// error echoing a header, say). The key was registered when it was made.
-    public func scrub(_ text: String) -> String {
+    package func scrub(_ text: String) -> String {
         Secrets.scrub(text)
     }
 }

@@ -32,7 +32,7 @@ extension GeminiProvider: BatchImageProvider {
         var charged: Set<Int> = []
     }
 
-    public func generateBatch(
+    package func generateBatch(
         _ batch: BatchSession,
         phases: ProviderPhases,
         progress: @escaping @Sendable (Int, SceneProgress) -> Void
@@ -69,7 +69,7 @@ extension GeminiProvider: BatchImageProvider {
         return .scenes(results.merging(run.results) { cached, _ in cached })
     }
 
-    public func batchFinished(_ batch: BatchSession) async {
+    package func batchFinished(_ batch: BatchSession) async {
         guard let store = batchStore else { return }
         await WorkerThreads.io.run { store.remove(batch.session, manifestSHA256: batch.manifestSHA256) }
     }

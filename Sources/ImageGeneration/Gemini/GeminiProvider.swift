@@ -6,38 +6,38 @@ import SystemSupport
 /// Gemini image models ("Nano Banana") as a link of the provider chain. Walks the model plan for the
 /// scene, retries what the retry policy says, shares cool-downs and rate limits across the daemon,
 /// checks and sizes every image with libvips, and reports each model it tried.
-public struct GeminiProvider: ImageProvider {
-    public let name = "gemini"
-    public let isReal = true
-    public let client: GeminiClient
-    public let catalog: ModelCatalog
-    public let policy: RetryPolicy
-    public let state: GeminiState
-    public let logger: Logger
+package struct GeminiProvider: ImageProvider {
+    package let name = "gemini"
+    package let isReal = true
+    package let client: GeminiClient
+    package let catalog: ModelCatalog
+    package let policy: RetryPolicy
+    package let state: GeminiState
+    package let logger: Logger
     /// `nil` with `--no-cache`.
-    public let cache: ImageCache?
+    package let cache: ImageCache?
     /// Where paid calls are recorded; with `dailyBudget`, paid requests stop once today's spend reaches it.
-    public let ledger: CostLedger?
-    public let dailyBudget: Double?
+    package let ledger: CostLedger?
+    package let dailyBudget: Double?
     /// How long a scene waits in line for a model's per-minute quota before it falls back (`--quota-wait`).
-    public let quotaWait: Double
+    package let quotaWait: Double
     /// Where models retired for a spent daily quota are listed for `scenedrop status`; nil: nowhere.
-    public var retiredModelsFile: String?
+    package var retiredModelsFile: String?
     /// Where batch sessions' jobs are written down (`.scenedrop/batches/`); nil: no batch mode.
-    public var batchStore: BatchStore?
-    public var batchPolicy = BatchPolicy()
+    package var batchStore: BatchStore?
+    package var batchPolicy = BatchPolicy()
     /// The coordinator (`--coordinator`): with a budget every paid request reserves its price there first;
     /// with or without one, every charge is recorded there too.
-    public var coordinator: (any SpendCoordinator)?
+    package var coordinator: (any SpendCoordinator)?
     /// How long a paid request waits for an unreachable coordinator before its scene falls back with
     /// `budget_unavailable` (`--coordinator-wait`).
-    public var coordinatorWait: Double = 900
+    package var coordinatorWait: Double = 900
     /// Wall time in seconds since the epoch, for ledger lines and the UTC day (a parameter so tests can
     /// pin it). Every timer reads the state's monotonic clock instead.
     let now: @Sendable () -> Double
     var clock: MonotonicClock { state.clock }
 
-    public init(
+    package init(
         client: GeminiClient,
         catalog: ModelCatalog = .builtIn,
         policy: RetryPolicy = RetryPolicy(),
@@ -61,7 +61,7 @@ public struct GeminiProvider: ImageProvider {
         self.now = now
     }
 
-    public func generate(
+    package func generate(
         _ request: ImageRequest,
         phases: ProviderPhases
     ) async throws(ProviderFailure) -> ProviderResult {
@@ -169,7 +169,7 @@ public struct GeminiProvider: ImageProvider {
         return nil
     }
 
-    public func conditions() async -> [String] {
+    package func conditions() async -> [String] {
         await state.conditions(wallNow: now())
     }
 

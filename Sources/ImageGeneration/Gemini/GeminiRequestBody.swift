@@ -2,7 +2,7 @@ import Foundation
 
 /// The `generateContent` body SceneDrop sends (docs/gemini-image-api.md §1.3): only fields the API
 /// defines, `imageSize` only for models that take it. The API answers 400 "Unknown name" otherwise.
-public struct GeminiRequestBody: Encodable, Sendable, Equatable {
+package struct GeminiRequestBody: Encodable, Sendable, Equatable {
     struct Content: Encodable, Sendable, Equatable {
         var role = "user"
         var parts: [Part]
@@ -25,12 +25,12 @@ public struct GeminiRequestBody: Encodable, Sendable, Equatable {
     var contents: [Content]
     var generationConfig: GenerationConfig
 
-    public init(prompt: String, aspectRatio: String, imageSize: String?) {
+    package init(prompt: String, aspectRatio: String, imageSize: String?) {
         contents = [Content(parts: [Part(text: prompt)])]
         generationConfig = GenerationConfig(imageConfig: ImageConfig(aspectRatio: aspectRatio, imageSize: imageSize))
     }
 
-    public func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         // Synthesised encoding omits a nil imageSize, which is exactly what the API needs. Sorted keys
         // make the bytes the same every time (Linux's encoder otherwise follows hash order).
         let encoder = JSONEncoder()

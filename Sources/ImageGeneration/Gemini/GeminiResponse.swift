@@ -1,7 +1,7 @@
 import Foundation
 
 /// What one `generateContent` exchange amounted to, decided from the status and the body alone.
-public enum GeminiAnswer: Sendable, Equatable {
+package enum GeminiAnswer: Sendable, Equatable {
     /// HTTP 200 with an image: the last non-thought image part, base64-decoded. The format is
     /// decided later from the bytes; `mimeType` is only what the API claimed.
     case image(bytes: [UInt8], mimeType: String?)
@@ -14,7 +14,7 @@ public enum GeminiAnswer: Sendable, Equatable {
 
 extension GeminiAnswer {
     /// The HTTP status class for metrics (`2xx`, `4xx`, `5xx`), `none` when no status came back.
-    public var statusClass: String {
+    package var statusClass: String {
         switch self {
         case .image, .noImage: return "2xx"
         case .failure(.http(let status, _, _, _, _)): return "\(status / 100)xx"
@@ -23,20 +23,20 @@ extension GeminiAnswer {
     }
 
     /// An image came back (and is charged for, usable or not).
-    public var isImage: Bool {
+    package var isImage: Bool {
         if case .image = self { return true }
         return false
     }
 
     /// The failure, when the answer is one.
-    public var failure: RetryPolicy.Failure? {
+    package var failure: RetryPolicy.Failure? {
         if case .failure(let failure) = self { return failure }
         return nil
     }
 }
 
 /// Parses Gemini responses (docs/gemini-image-api.md §2 and §4). Pure.
-public enum GeminiResponse {
+package enum GeminiResponse {
     /// Finish reasons that mean the image was withheld for safety or policy.
     static let safetyReasons: Set<String> = [
         "SAFETY", "IMAGE_SAFETY", "PROHIBITED_CONTENT", "IMAGE_PROHIBITED_CONTENT", "BLOCKLIST", "SPII",
@@ -94,7 +94,7 @@ public enum GeminiResponse {
         var error: Status?
     }
 
-    public static func interpret(status: Int, body: [UInt8]) -> GeminiAnswer {
+    package static func interpret(status: Int, body: [UInt8]) -> GeminiAnswer {
         guard status == 200 else { return .failure(error(status: status, body: body)) }
         let root: Body
         do {

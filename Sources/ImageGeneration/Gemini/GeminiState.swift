@@ -3,18 +3,18 @@ import SystemSupport
 /// What all sessions of the daemon share about the Gemini API, around the pure `GeminiAdmission`
 /// policy: one actor, so a 429 seen by one scene makes every other scene wait once instead of piling
 /// on, and one hop per decision. Monotonic times come from the injected clock.
-public actor GeminiState {
+package actor GeminiState {
     private var admission: GeminiAdmission
     /// Per-minute quotas as learnt from 429s, and the line of scenes waiting for them. Apart from
     /// `admission`: it is asked under a `--concurrency` permit, not before one.
     private var quota = QuotaSchedule()
     private var probeWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
     private var nextWaiter: UInt64 = 0
-    public nonisolated let clock: MonotonicClock
-    public nonisolated let reprobeAfter: Double
+    package nonisolated let clock: MonotonicClock
+    package nonisolated let reprobeAfter: Double
 
     /// - Parameter reprobeAfter: seconds after an unreachable endpoint before a scene tries it again.
-    public init(requestsPerMinute: Double?, reprobeAfter: Double = 30, clock: MonotonicClock = .continuous) {
+    package init(requestsPerMinute: Double?, reprobeAfter: Double = 30, clock: MonotonicClock = .continuous) {
         admission = GeminiAdmission(requestsPerMinute: requestsPerMinute, reprobeAfter: reprobeAfter)
         self.reprobeAfter = reprobeAfter
         self.clock = clock
@@ -22,7 +22,7 @@ public actor GeminiState {
 
     /// The decision for one request. While another scene probes key and endpoint, waits for its verdict
     /// and decides again; that wait ends at once when the calling task is cancelled.
-    public func admit(
+    package func admit(
         _ ask: GeminiAdmission.Ask,
         wallNow: Double
     ) async throws(CancellationError) -> GeminiAdmission.Decision {
@@ -34,52 +34,52 @@ public actor GeminiState {
     }
 
     /// The quota line's word, asked while the caller holds a `--concurrency` permit.
-    public func admitQuota(_ model: String, ticket: UInt64?) -> QuotaSchedule.Admission {
+    package func admitQuota(_ model: String, ticket: UInt64?) -> QuotaSchedule.Admission {
         quota.admit(model, ticket: ticket, now: clock.now())
     }
 
     /// Until the next quota event (an answer, a refusal, a scene leaving the line), for a scene waiting
     /// while another learns when a window ends.
-    public func waitForQuotaChange() async throws(CancellationError) {
+    package func waitForQuotaChange() async throws(CancellationError) {
         try await waitForWake()
     }
 
     /// A 2xx from `model`.
-    public func quotaSucceeded(_ model: String) {
+    package func quotaSucceeded(_ model: String) {
         quota.succeeded(model, now: clock.now())
         wake()
     }
 
     /// A per-minute 429 from `model`, with `RetryInfo`'s delay when it gave one.
-    public func quotaRefused(_ model: String, retryDelay: Double?) {
+    package func quotaRefused(_ model: String, retryDelay: Double?) {
         quota.refused(model, retryDelay: retryDelay, now: clock.now())
         wake()
     }
 
     /// A request to `model` ended without telling anything about its quota.
-    public func unanswered(_ model: String) {
+    package func unanswered(_ model: String) {
         quota.teacherDone(model)
         wake()
     }
 
-    public func leaveQuotaLine(_ model: String, ticket: UInt64) {
+    package func leaveQuotaLine(_ model: String, ticket: UInt64) {
         quota.leave(model, ticket: ticket)
         wake()
     }
 
     /// The learnt per-minute limit and window of `model`.
-    public func learntQuota(_ model: String) -> (limit: Int?, window: Double?) {
+    package func learntQuota(_ model: String) -> (limit: Int?, window: Double?) {
         quota.learnt(model)
     }
 
-    public var disabled: FallbackReason? { admission.health.providerDisabled }
+    package var disabled: FallbackReason? { admission.health.providerDisabled }
 
     /// What limits Gemini now, in plain words.
-    public func conditions(wallNow: Double) -> [String] {
+    package func conditions(wallNow: Double) -> [String] {
         admission.conditions(now: clock.now(), wallNow: wallNow) + quota.describe(now: clock.now())
     }
 
-    public func probeVerdict(
+    package func probeVerdict(
         _ answer: GeminiAnswer,
         model: String,
         message: String?,
@@ -89,17 +89,17 @@ public actor GeminiState {
         return admission.probeVerdict(answer, model: model, message: message, now: clock.now(), wallNow: wallNow)
     }
 
-    public func abandonProbe() {
+    package func abandonProbe() {
         admission.abandonProbe()
         wake()
     }
 
-    public func markUnreachable(_ message: String) -> GeminiAdmission.GateChange {
+    package func markUnreachable(_ message: String) -> GeminiAdmission.GateChange {
         defer { wake() }
         return admission.markUnreachable(message, now: clock.now())
     }
 
-    public func apply(
+    package func apply(
         _ scope: RetryPolicy.Scope,
         reason: FallbackReason,
         model: String,

@@ -13,23 +13,23 @@ import Glibc
 /// The cache often lives on a shared volume, where another user can replace an entry. Each entry has the
 /// SHA-256 of its bytes beside it (`<entry>.sha256`, written when it is stored): an entry whose bytes do not
 /// match, or that has no digest, is never used; it is removed and the scene is generated.
-public struct ImageCache: Sendable {
-    public let directory: String
+package struct ImageCache: Sendable {
+    package let directory: String
 
-    public init(directory: String) {
+    package init(directory: String) {
         self.directory = directory
     }
 
-    public struct Key: Sendable, Equatable {
-        public var model: String
-        public var prompt: String
-        public var aspectRatio: String
-        public var imageSize: String?
-        public var format: OutputFormat
-        public var width: Int
-        public var height: Int
+    package struct Key: Sendable, Equatable {
+        package var model: String
+        package var prompt: String
+        package var aspectRatio: String
+        package var imageSize: String?
+        package var format: OutputFormat
+        package var width: Int
+        package var height: Int
 
-        public init(
+        package init(
             model: String,
             prompt: String,
             aspectRatio: String,
@@ -48,7 +48,7 @@ public struct ImageCache: Sendable {
         }
 
         /// A SHA-256 over a length-prefixed encoding, so no two different keys can collide by concatenation.
-        public var digest: String {
+        package var digest: String {
             let fields = [model, prompt, aspectRatio, imageSize ?? "-", format.rawValue, "\(width)x\(height)"]
             var bytes: [UInt8] = Array("scenedrop-cache-v1".utf8)
             for field in fields {
@@ -64,7 +64,7 @@ public struct ImageCache: Sendable {
         return directory + "/" + digest.prefix(2) + "/" + digest + "." + key.format.imageFormat.fileExtension
     }
 
-    public enum Lookup: Sendable, Equatable {
+    package enum Lookup: Sendable, Equatable {
         case hit([UInt8])
         case miss
         /// An entry was there and was not used, for this reason; it has been removed.
@@ -72,7 +72,7 @@ public struct ImageCache: Sendable {
     }
 
     /// The cached image, if present, unchanged since it was stored, and still a valid image of the right size.
-    public func lookup(_ key: Key) -> Lookup {
+    package func lookup(_ key: Key) -> Lookup {
         let file = path(for: key)
         guard let bytes = try? FileSystem.readRegularFile(file, limit: 256 << 20) else { return .miss }
         let recorded = (try? FileSystem.readRegularFile(file + Self.digestSuffix, limit: 128)).map {
@@ -101,7 +101,7 @@ public struct ImageCache: Sendable {
 
     /// Stores an image; failures are ignored (the cache is an optimisation, never a requirement). The digest
     /// goes first, so an entry is never there without one.
-    public func store(_ bytes: [UInt8], for key: Key) {
+    package func store(_ bytes: [UInt8], for key: Key) {
         let file = path(for: key)
         try? FileSystem.makeDirectories(FileSystem.parentPath(file))
         guard

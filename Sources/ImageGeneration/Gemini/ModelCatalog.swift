@@ -1,15 +1,15 @@
 /// The model table (docs/gemini-image-api.md §1.2, §3). Prices are the paid tier, USD per image.
-public struct ModelCatalog: Sendable, Equatable {
-    public var models: [String: ModelSpec]
+package struct ModelCatalog: Sendable, Equatable {
+    package var models: [String: ModelSpec]
     /// Models tried for draft manifests, in order (docs/gemini-image-api.md, "SceneDrop's decisions").
-    public var draftChain: [String]
+    package var draftChain: [String]
     /// Models tried for production manifests, in order.
-    public var productionChain: [String]
+    package var productionChain: [String]
 
-    public static let defaultDraftChain = ["gemini-3.1-flash-lite-image", "gemini-3.1-flash-image"]
-    public static let defaultProductionChain = ["gemini-3-pro-image", "gemini-3.1-flash-image"]
+    package static let defaultDraftChain = ["gemini-3.1-flash-lite-image", "gemini-3.1-flash-image"]
+    package static let defaultProductionChain = ["gemini-3-pro-image", "gemini-3.1-flash-image"]
 
-    public init(
+    package init(
         models: [ModelSpec],
         draftChain: [String] = Self.defaultDraftChain,
         productionChain: [String] = Self.defaultProductionChain
@@ -19,19 +19,19 @@ public struct ModelCatalog: Sendable, Equatable {
         self.productionChain = productionChain
     }
 
-    public subscript(id: String) -> ModelSpec? { models[id] }
+    package subscript(id: String) -> ModelSpec? { models[id] }
 
     /// The most pixels an answer may declare before it is refused undecoded as `invalid_image`: the table's
     /// largest output with half again as margin. A decompression bomb (a small PNG whose header says
     /// 60000x60000) would otherwise be decoded into gigabytes.
-    public var answerPixelLimit: Int {
+    package var answerPixelLimit: Int {
         let largest =
             models.values.flatMap { $0.outputs.values.flatMap(\.values) }.map { $0.width * $0.height }.max() ?? 0
         return max(largest, 1024 * 1024) * 3 / 2
     }
 
     /// A copy with `overrides` replacing (or adding) models of the same id.
-    public func merging(_ overrides: [ModelSpec]) -> ModelCatalog {
+    package func merging(_ overrides: [ModelSpec]) -> ModelCatalog {
         var copy = self
         for model in overrides { copy.models[model.id] = model }
         return copy
@@ -67,7 +67,7 @@ public struct ModelCatalog: Sendable, Equatable {
         )
     }
 
-    public static let builtIn: ModelCatalog = {
+    package static let builtIn: ModelCatalog = {
         let flash = flashRatios
         let standard = standardRatios
         let pro = ModelSpec(

@@ -3,17 +3,17 @@ import SceneManifest
 /// Which models to try for a scene, in order, and at which `imageSize` (docs/gemini-image-api.md,
 /// "SceneDrop's decisions"): draft is lite → flash at 1K; production is pro → flash at the smallest
 /// size whose output covers the target; a manifest's `model` goes first.
-public struct ModelPlan: Sendable, Equatable {
-    public struct Step: Sendable, Equatable {
-        public var model: String
+package struct ModelPlan: Sendable, Equatable {
+    package struct Step: Sendable, Equatable {
+        package var model: String
         /// `nil` for models without size control (and unknown models): no `imageSize` is sent.
-        public var imageSize: String?
+        package var imageSize: String?
         /// `nil` when the model is not in the table.
-        public var pricePerImage: Double?
+        package var pricePerImage: Double?
         /// The price through the Batch API; `nil` when the model is not in the table.
-        public var batchPricePerImage: Double?
+        package var batchPricePerImage: Double?
 
-        public init(model: String, imageSize: String?, pricePerImage: Double?, batchPricePerImage: Double? = nil) {
+        package init(model: String, imageSize: String?, pricePerImage: Double?, batchPricePerImage: Double? = nil) {
             self.model = model
             self.imageSize = imageSize
             self.pricePerImage = pricePerImage
@@ -21,16 +21,16 @@ public struct ModelPlan: Sendable, Equatable {
         }
     }
 
-    public struct Skip: Sendable, Equatable {
-        public var model: String
-        public var reason: String
+    package struct Skip: Sendable, Equatable {
+        package var model: String
+        package var reason: String
     }
 
-    public var steps: [Step]
+    package var steps: [Step]
     /// Models left out before any request, each with why (never sent a request the API rejects).
-    public var skipped: [Skip]
+    package var skipped: [Skip]
 
-    public init(
+    package init(
         quality: Manifest.Quality,
         manifestModel: String?,
         aspectRatio: String,

@@ -1,33 +1,33 @@
 /// What SceneDrop knows about one image model: data, not code, because models retire often
 /// (docs/gemini-image-api.md §0). Overridable from configuration.
-public struct ModelSpec: Sendable, Equatable, Codable {
+package struct ModelSpec: Sendable, Equatable, Codable {
     /// A pixel size, width × height.
-    public struct Pixels: Sendable, Equatable, Codable {
-        public var width: Int
-        public var height: Int
+    package struct Pixels: Sendable, Equatable, Codable {
+        package var width: Int
+        package var height: Int
 
-        public init(_ width: Int, _ height: Int) {
+        package init(_ width: Int, _ height: Int) {
             self.width = width
             self.height = height
         }
 
         /// Whether an image of this size can be scaled down (or kept) to cover `width` × `height`.
-        public func covers(width: Int, height: Int) -> Bool { self.width >= width && self.height >= height }
+        package func covers(width: Int, height: Int) -> Bool { self.width >= width && self.height >= height }
     }
 
-    public var id: String
+    package var id: String
     /// Aspect ratios the API accepts for this model, e.g. "16:9".
-    public var aspectRatios: [String]
+    package var aspectRatios: [String]
     /// `imageSize` values the model accepts, smallest first (empty: the API takes no `imageSize`).
-    public var imageSizes: [String]
+    package var imageSizes: [String]
     /// Output pixels per image size and aspect ratio. For a model without size control, under the key "".
-    public var outputs: [String: [String: Pixels]]
+    package var outputs: [String: [String: Pixels]]
     /// USD per image per image size (key "" for a model without size control).
-    public var pricePerImage: [String: Double]
+    package var pricePerImage: [String: Double]
     /// USD per image through the Batch API, where it is not half of `pricePerImage`.
-    public var batchPricePerImage: [String: Double]
+    package var batchPricePerImage: [String: Double]
 
-    public init(
+    package init(
         id: String,
         aspectRatios: [String],
         imageSizes: [String],
@@ -43,20 +43,20 @@ public struct ModelSpec: Sendable, Equatable, Codable {
         self.pricePerImage = pricePerImage
     }
 
-    public var supportsImageSize: Bool { !imageSizes.isEmpty }
+    package var supportsImageSize: Bool { !imageSizes.isEmpty }
 
     /// The output pixels for an image size ("" when the model has no size control) and aspect ratio.
-    public func output(size: String?, aspectRatio: String) -> Pixels? {
+    package func output(size: String?, aspectRatio: String) -> Pixels? {
         outputs[size ?? ""]?[aspectRatio]
     }
 
-    public func price(size: String?) -> Double? {
+    package func price(size: String?) -> Double? {
         pricePerImage[size ?? ""]
     }
 
     /// The Batch API's price: "50% of the interactive price" (docs/gemini-image-api.md §3.4, every
     /// model listed there), unless the table names another.
-    public func batchPrice(size: String?) -> Double? {
+    package func batchPrice(size: String?) -> Double? {
         batchPricePerImage[size ?? ""] ?? price(size: size).map { $0 / 2 }
     }
 }

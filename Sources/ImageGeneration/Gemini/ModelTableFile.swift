@@ -13,11 +13,11 @@ import LocatedJSON
 /// merge key by key; lists replace. A model without size control has `"image_sizes": []` and uses the
 /// size key `""`. A size without a batch price costs half its price in batch mode (the Batch API's
 /// published discount). Pure: the caller reads the file.
-public enum ModelTableFile {
+package enum ModelTableFile {
     /// The `imageSize` values the API defines (§1.2).
-    public static let imageSizes: Set<String> = ["512", "1K", "2K", "4K"]
+    package static let imageSizes: Set<String> = ["512", "1K", "2K", "4K"]
 
-    public static func apply(_ bytes: [UInt8], to base: ModelCatalog) throws(ModelTableError) -> ModelCatalog {
+    package static func apply(_ bytes: [UInt8], to base: ModelCatalog) throws(ModelTableError) -> ModelCatalog {
         let root: JSONNode
         do {
             root = try JSONDocument.parse(bytes)
@@ -209,12 +209,12 @@ public enum ModelTableFile {
 }
 
 /// A model table file SceneDrop cannot use: where (JSON path, line, column) and what to change.
-public struct ModelTableError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var path: String
-    public var location: SourceLocation
-    public var message: String
+package struct ModelTableError: Error, Sendable, Equatable, CustomStringConvertible {
+    package var path: String
+    package var location: SourceLocation
+    package var message: String
 
-    public var description: String {
+    package var description: String {
         "line \(location.line), column \(location.column)" + (path.isEmpty ? "" : " (\(path))") + ": " + message
     }
 }

@@ -2,9 +2,9 @@
 /// quotas then ("Requests per day (RPD) quotas reset at midnight Pacific time", ai.google.dev rate
 /// limits page, quoted in docs/gemini-image-api.md §6). US daylight saving time (since 2007): from
 /// 02:00 local on the second Sunday of March to 02:00 local on the first Sunday of November.
-public enum PacificTime {
+package enum PacificTime {
     /// The first Pacific midnight after `now` (both in seconds since the epoch).
-    public static func nextMidnight(after now: Double) -> Double {
+    package static func nextMidnight(after now: Double) -> Double {
         let local = now + offset(at: now)
         let nextLocalDay = Int((local / 86_400).rounded(.down)) + 1
         // Clocks change at 02:00, never at midnight: that day's midnight has the day's own offset.
@@ -12,7 +12,7 @@ public enum PacificTime {
     }
 
     /// Seconds to add to UTC for Pacific time at `now`: −8 h, or −7 h in daylight saving time.
-    public static func offset(at now: Double) -> Double {
+    package static func offset(at now: Double) -> Double {
         let standardDay = Int(((now - 8 * 3600) / 86_400).rounded(.down))
         let (start, end) = daylightSaving(year: year(ofDay: standardDay))
         // Starts 02:00 PST (10:00 UTC), ends 02:00 PDT (09:00 UTC).

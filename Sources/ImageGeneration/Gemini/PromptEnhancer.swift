@@ -3,7 +3,7 @@ import SceneManifest
 /// Builds the text sent to the model (seed TC-4): the original prompt first, then style modifiers,
 /// quality words, the aspect wording, and the negative prompt folded in as "Avoid: …" because the
 /// Gemini API has no negative-prompt field.
-public enum PromptEnhancer {
+package enum PromptEnhancer {
     static let styleModifiers: [ImageStyle: String] = [
         .cinematic: "cinematic lighting, film still, shallow depth of field, dramatic composition",
         .singleCharacter: "single character focus, detailed face, expressive pose, portrait framing",
@@ -27,7 +27,7 @@ public enum PromptEnhancer {
         "4:5": "4:5 portrait composition",
     ]
 
-    public static func enhance(
+    package static func enhance(
         prompt: String,
         style: ImageStyle,
         quality: Manifest.Quality,

@@ -14,7 +14,7 @@ import SystemSupport
 /// - After `probeAfter` clean, full windows the limit grows by one (additive increase); a 429 sets it
 ///   back to what the window actually let in (multiplicative decrease). In steady state that is
 ///   at most one 429 per model per `probeAfter` windows.
-public struct QuotaSchedule: Sendable, Equatable {
+package struct QuotaSchedule: Sendable, Equatable {
     struct Model: Sendable, Equatable {
         /// Requests per window the API allows; nil until the first 429.
         var limit: Int?
@@ -36,7 +36,7 @@ public struct QuotaSchedule: Sendable, Equatable {
         var recentRefusals: [Double] = []
     }
 
-    public enum Admission: Sendable, Equatable {
+    package enum Admission: Sendable, Equatable {
         /// Send now.
         case send
         /// Wait until then (a window end), keeping `ticket`.
@@ -48,21 +48,21 @@ public struct QuotaSchedule: Sendable, Equatable {
     private var models: [String: Model] = [:]
     private var nextTicket: UInt64 = 0
     /// Clean full windows before the limit is probed one higher.
-    public let probeAfter: Int
+    package let probeAfter: Int
     /// How far back requests count towards the first limit: per-minute quotas.
     static let firstWindow: Double = 60
 
     /// Seconds added to every window end the API names: a request that reaches the API a moment
     /// early is refused, and answers arrive a little after the API computed them.
-    public let margin: Double
+    package let margin: Double
 
-    public init(probeAfter: Int = 3, margin: Double = 0.02) {
+    package init(probeAfter: Int = 3, margin: Double = 0.02) {
         self.probeAfter = probeAfter
         self.margin = margin
     }
 
     /// May the holder of `ticket` (nil: a request not yet in line) send to `model` now?
-    public mutating func admit(_ model: String, ticket: UInt64?, now: Double) -> Admission {
+    package mutating func admit(_ model: String, ticket: UInt64?, now: Double) -> Admission {
         var state = models[model] ?? Model()
         defer { models[model] = state }
         Self.roll(&state, now: now, probeAfter: probeAfter)
@@ -99,7 +99,7 @@ public struct QuotaSchedule: Sendable, Equatable {
     }
 
     /// A request to `model` succeeded.
-    public mutating func succeeded(_ model: String, now: Double) {
+    package mutating func succeeded(_ model: String, now: Double) {
         var state = models[model] ?? Model()
         Self.roll(&state, now: now, probeAfter: probeAfter)
         state.teacherOut = false
@@ -107,7 +107,7 @@ public struct QuotaSchedule: Sendable, Equatable {
     }
 
     /// A request to `model` was refused with a per-minute 429; `retryDelay` is `RetryInfo`'s, when given.
-    public mutating func refused(_ model: String, retryDelay: Double?, now: Double) {
+    package mutating func refused(_ model: String, retryDelay: Double?, now: Double) {
         var state = models[model] ?? Model()
         Self.roll(&state, now: now, probeAfter: probeAfter)
         state.acceptedInWindow = max(0, state.acceptedInWindow - 1)
@@ -140,17 +140,17 @@ public struct QuotaSchedule: Sendable, Equatable {
     }
 
     /// A ticket leaves the line without sending (the scene gave up waiting or was cancelled).
-    public mutating func leave(_ model: String, ticket: UInt64) {
+    package mutating func leave(_ model: String, ticket: UInt64) {
         models[model]?.line.removeAll { $0 == ticket }
     }
 
     /// The teacher's request ended without an answer about the quota (timeout, 5xx): another may ask.
-    public mutating func teacherDone(_ model: String) {
+    package mutating func teacherDone(_ model: String) {
         models[model]?.teacherOut = false
     }
 
     /// Models now held back, with the end of their window (when known) and how many wait.
-    public func conditions(now: Double) -> [(model: String, until: Double?, waiting: Int)] {
+    package func conditions(now: Double) -> [(model: String, until: Double?, waiting: Int)] {
         models.compactMap { model, state in
             var state = state
             Self.roll(&state, now: now, probeAfter: probeAfter)
@@ -161,7 +161,7 @@ public struct QuotaSchedule: Sendable, Equatable {
     }
 
     /// The models held back now, in plain words.
-    public func describe(now: Double) -> [String] {
+    package func describe(now: Double) -> [String] {
         conditions(now: now).map { held in
             let window =
                 held.until.map { "its quota window ends in \(Int(saturating: ($0 - now).rounded(.up))) s" }
@@ -171,7 +171,7 @@ public struct QuotaSchedule: Sendable, Equatable {
     }
 
     /// The learnt limit and window, for the log and tests.
-    public func learnt(_ model: String) -> (limit: Int?, window: Double?) {
+    package func learnt(_ model: String) -> (limit: Int?, window: Double?) {
         (models[model]?.limit, models[model]?.windowLength)
     }
 

@@ -4,15 +4,15 @@ import SystemSupport
 /// `.scenedrop/retired-models.json`: models whose daily quota is spent and when each returns, so
 /// `scenedrop status` (another process) can say it. Written by the daemon when it retires a model;
 /// entries whose time has passed are dropped on the next write and ignored on reading.
-public struct RetiredModels: Codable, Sendable, Equatable {
-    public struct Entry: Codable, Sendable, Equatable {
-        public var model: String
-        public var reason: String
+package struct RetiredModels: Codable, Sendable, Equatable {
+    package struct Entry: Codable, Sendable, Equatable {
+        package var model: String
+        package var reason: String
         /// RFC 3339, UTC.
-        public var until: String
-        public var untilSeconds: Double
+        package var until: String
+        package var untilSeconds: Double
 
-        public init(model: String, reason: String, until: Double) {
+        package init(model: String, reason: String, until: Double) {
             self.model = model
             self.reason = reason
             self.until = WallClock.rfc3339(until)
@@ -25,10 +25,10 @@ public struct RetiredModels: Codable, Sendable, Equatable {
         }
     }
 
-    public var models: [Entry]
+    package var models: [Entry]
 
     /// The entries still in force at `now`.
-    public static func read(_ path: String, now: Double) -> [Entry] {
+    package static func read(_ path: String, now: Double) -> [Entry] {
         guard let bytes = try? FileSystem.readRegularFile(path, limit: 1 << 20),
             let file = try? JSONDecoder().decode(RetiredModels.self, from: Data(bytes))
         else { return [] }
@@ -37,7 +37,7 @@ public struct RetiredModels: Codable, Sendable, Equatable {
 
     /// Adds (or replaces) `entry`; blocking I/O. A lost race between two instances loses one line
     /// of a status display, never a decision: each daemon keeps its own retirements in memory.
-    public static func record(_ entry: Entry, in path: String, now: Double) {
+    package static func record(_ entry: Entry, in path: String, now: Double) {
         var models = read(path, now: now).filter { $0.model != entry.model }
         models.append(entry)
         let encoder = JSONEncoder()

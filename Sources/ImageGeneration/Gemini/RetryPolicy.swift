@@ -1,9 +1,9 @@
 /// Decides, after a failed request, whether to try the same model again and when — or what to give
 /// up with and for how long (docs/gemini-image-api.md, "SceneDrop's decisions" and §4). Pure: the
 /// caller passes the attempt count and a random number, so tests are exact.
-public struct RetryPolicy: Sendable, Equatable {
+package struct RetryPolicy: Sendable, Equatable {
     /// How a request failed.
-    public enum Failure: Sendable, Equatable {
+    package enum Failure: Sendable, Equatable {
         /// An HTTP error status. `retryDelay` is `RetryInfo.retryDelay` in seconds; `quotaPerDay` is a
         /// `QuotaFailure` whose `quotaId` names a per-day quota; `reason` is `ErrorInfo.reason`.
         case http(
@@ -26,7 +26,7 @@ public struct RetryPolicy: Sendable, Equatable {
     }
 
     /// How widely a final failure applies.
-    public enum Scope: Sendable, Equatable {
+    package enum Scope: Sendable, Equatable {
         /// This request only; the next scene tries the model again.
         case request
         /// The model is not used again in this run (404: retired or unknown).
@@ -40,19 +40,19 @@ public struct RetryPolicy: Sendable, Equatable {
         case endpoint
     }
 
-    public enum Decision: Sendable, Equatable {
+    package enum Decision: Sendable, Equatable {
         case retry(after: Double)
         case giveUp(FallbackReason, Scope)
     }
 
     /// Retries after the first attempt (`--retries`, the seed's "up to 2").
-    public var maxRetries: Int
-    public var baseDelay: Double
-    public var maxDelay: Double
+    package var maxRetries: Int
+    package var baseDelay: Double
+    package var maxDelay: Double
     /// ± this fraction of the delay, so many scenes do not retry in lockstep.
-    public var jitter: Double
+    package var jitter: Double
 
-    public init(maxRetries: Int = 2, baseDelay: Double = 1, maxDelay: Double = 30, jitter: Double = 0.2) {
+    package init(maxRetries: Int = 2, baseDelay: Double = 1, maxDelay: Double = 30, jitter: Double = 0.2) {
         self.maxRetries = maxRetries
         self.baseDelay = baseDelay
         self.maxDelay = maxDelay
@@ -62,7 +62,7 @@ public struct RetryPolicy: Sendable, Equatable {
     /// - Parameters:
     ///   - attempts: requests made so far to this model for this scene (1 after the first).
     ///   - random: a number in 0..<1.
-    public func decide(_ failure: Failure, attempts: Int, random: Double) -> Decision {
+    package func decide(_ failure: Failure, attempts: Int, random: Double) -> Decision {
         let final: FallbackReason
         var scope = Scope.request
         var minimum: Double = 0
