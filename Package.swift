@@ -154,12 +154,15 @@ let package = Package(
         ),
 
         // MARK: Benchmark
+        // Under Benchmarks/, not Sources/: it drives the built daemon with the tests' support targets (the fake
+        // Gemini API, child processes, waits), which no shipped module may import.
         .executableTarget(
             name: "scenedrop-bench",
             dependencies: [
                 "SystemSupport", "Imaging", "TestSupport", "FakeGemini",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            path: "Benchmarks/scenedrop-bench",
             swiftSettings: swiftSettings
         ),
 
