@@ -241,5 +241,17 @@ let package = Package(
             dependencies: ["scenedrop", "scenedrop-bench", "SystemSupport", "TestSupport", "Imaging", "FakeGemini"],
             swiftSettings: swiftSettings
         ),
+        // The slow tier, the one that touches the machine: a real PostgreSQL, sshfs mounts, kill -9, bursts past the
+        // inotify queue, a browser, users and groups, the benchmark. `swift test` runs it with the rest;
+        // `swift test --skip FarmTests` leaves it out (CONTRIBUTING.md).
+        .testTarget(
+            name: "FarmTests",
+            dependencies: [
+                "scenedrop", "scenedrop-bench", "Coordination", "ImageGeneration", "SystemSupport", "TestSupport",
+                "Imaging",
+                "FakeGemini", .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
     ]
 )

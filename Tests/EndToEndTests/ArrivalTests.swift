@@ -12,7 +12,7 @@ import Glibc
 @Suite struct ArrivalTests {
     @Test func copiedWithCp() async throws {
         try await withTemporaryDirectory { root in
-            let daemon = try await Daemon.start(root)
+            let daemon = try await WatchDaemon.start(root)
             try writeFile(root + "/source.json", manifestJSON(session: "by-cp"))
             #expect(try ChildProcess.run("cp", [root + "/source.json", daemon.inbox + "/by-cp.json"]) == 0)
             let sessions = try await waitForSessions(daemon.outbox, count: 1)
@@ -25,7 +25,7 @@ import Glibc
 
     @Test func renamedFromADotTempName() async throws {
         try await withTemporaryDirectory { root in
-            let daemon = try await Daemon.start(root, ["--rescan-interval", "300ms", "--log-level", "debug"])
+            let daemon = try await WatchDaemon.start(root, ["--rescan-interval", "300ms", "--log-level", "debug"])
             // rsync writes .<name>.<random> in the destination, then renames.
             try writeFile(daemon.inbox + "/.synced.json.Ab12Cd", manifestJSON(session: "synced"))
             try await daemon.waitForRescans(3)
@@ -41,7 +41,7 @@ import Glibc
     @Test func slowWriterIsTakenOnceAfterTheClose() async throws {
         try await withTemporaryDirectory { root in
             // Rescans every 500ms: they see the file grow and must not take it early.
-            let daemon = try await Daemon.start(root, ["--rescan-interval", "500ms", "--settle", "1s"])
+            let daemon = try await WatchDaemon.start(root, ["--rescan-interval", "500ms", "--settle", "1s"])
             let text = manifestJSON(session: "slow", scenes: 3)
             let bytes = Array(text.utf8)
             // The writer runs on its own thread so the test runner's load cannot stall it.
@@ -80,7 +80,7 @@ import Glibc
     @Test func writerPausingLongerThanTheSettleIntervalIsNotJudgedHalfWritten() async throws {
         try await withTemporaryDirectory { root in
             // Rescans every 200ms and a 500ms settle: the pause below makes the file look finished.
-            let daemon = try await Daemon.start(
+            let daemon = try await WatchDaemon.start(
                 root,
                 ["--rescan-interval", "200ms", "--settle", "500ms", "--log-level", "debug"]
             )
@@ -115,7 +115,7 @@ import Glibc
 
     @Test func hardLinkedWithoutACloseEventIsFoundByTheRescan() async throws {
         try await withTemporaryDirectory { root in
-            let daemon = try await Daemon.start(root, ["--rescan-interval", "1s"])
+            let daemon = try await WatchDaemon.start(root, ["--rescan-interval", "1s"])
             try writeFile(root + "/upload.json.filepart", manifestJSON(session: "sftp"))
             // OpenSSH's sftp-server renames by link() + unlink(): no IN_CLOSE_WRITE, no IN_MOVED_TO.
             #expect(link(root + "/upload.json.filepart", daemon.inbox + "/upload.json") == 0)
@@ -130,7 +130,7 @@ import Glibc
         try await withTemporaryDirectory { root in
             try writeFile(root + "/inbox/early-1.json", manifestJSON(session: "early-1"))
             try writeFile(root + "/inbox/early-2.json", manifestJSON(session: "early-2"))
-            let daemon = try await Daemon.start(root)
+            let daemon = try await WatchDaemon.start(root)
             let sessions = try await waitForSessions(daemon.outbox, count: 2)
             #expect(Set(sessions.map(\.name)) == ["early-1", "early-2"])
             #expect(try await daemon.stop() == 0)
@@ -147,7 +147,7 @@ import Glibc
             ]
             for name in ignored { try writeFile(root + "/inbox/" + name, manifestJSON(session: "never")) }
             try writeFile(root + "/inbox/real.json", manifestJSON(session: "real"))
-            let daemon = try await Daemon.start(root, ["--rescan-interval", "300ms", "--log-level", "debug"])
+            let daemon = try await WatchDaemon.start(root, ["--rescan-interval", "300ms", "--log-level", "debug"])
             try await waitForSessions(daemon.outbox, count: 1)
             // Several rescans later, still untouched.
             try await daemon.waitForRescans(3)

@@ -51,7 +51,11 @@ import Testing
         let emulator = emulator(BatchBehaviour(ending: .never, failingKeys: ["scene-3"]))
         try await withFakeGemini({ emulator.handle($0) }) { server in
             try await withTemporaryDirectory { root in
-                let daemon = try await Daemon.start(root, ["--batch-poll", "100ms"], environment: environment(server))
+                let daemon = try await WatchDaemon.start(
+                    root,
+                    ["--batch-poll", "100ms"],
+                    environment: environment(server)
+                )
                 try dropFile(root + "/inbox/ep1.json", batchManifest("ep1"))
                 try await daemon.waitUntil("the job recorded") { recordedJob(root, "ep1") != nil }
                 let job = try #require(recordedJob(root, "ep1"))
@@ -109,7 +113,7 @@ import Testing
         let emulator = emulator(BatchBehaviour(ending: .never))
         try await withFakeGemini({ emulator.handle($0) }) { server in
             try await withTemporaryDirectory { root in
-                let first = try await Daemon.start(
+                let first = try await WatchDaemon.start(
                     root,
                     ["--batch-poll", "100ms"],
                     name: "first",
@@ -121,7 +125,7 @@ import Testing
                 _ = try await first.process.waitForExit(timeout: .seconds(30))
                 emulator.setBatchBehaviour(BatchBehaviour(pendingFor: .zero, runningFor: .zero))
 
-                let second = try await Daemon.start(
+                let second = try await WatchDaemon.start(
                     root,
                     ["--batch-poll", "100ms"],
                     name: "second",
@@ -153,7 +157,7 @@ import Testing
         let emulator = emulator(BatchBehaviour(ending: .never))
         try await withFakeGemini({ emulator.handle($0) }) { server in
             try await withTemporaryDirectory { root in
-                let daemon = try await Daemon.start(
+                let daemon = try await WatchDaemon.start(
                     root,
                     ["--batch-poll", "100ms", "--shutdown-grace", "600s"],
                     environment: environment(server)
@@ -174,7 +178,11 @@ import Testing
         let emulator = emulator(BatchBehaviour(ending: .never))
         try await withFakeGemini({ emulator.handle($0) }) { server in
             try await withTemporaryDirectory { root in
-                let daemon = try await Daemon.start(root, ["--batch-poll", "100ms"], environment: environment(server))
+                let daemon = try await WatchDaemon.start(
+                    root,
+                    ["--batch-poll", "100ms"],
+                    environment: environment(server)
+                )
                 try dropFile(root + "/inbox/r.json", batchManifest("r", prompt: "a castle"))
                 try await daemon.waitUntil("the first job recorded") { recordedJob(root, "r") != nil }
                 let firstJob = try #require(recordedJob(root, "r"))

@@ -120,7 +120,7 @@ import Testing
                 let environment = [
                     "SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": GeminiEmulator.validKey,
                 ]
-                let daemon = try await Daemon.start(root, ["--settle", "0s"], environment: environment)
+                let daemon = try await WatchDaemon.start(root, ["--settle", "0s"], environment: environment)
                 try writeFile(daemon.inbox + "/bomb.json", manifestJSON(session: "bombed", scenes: 2))
                 try await daemon.waitUntil("the bombed session is published") {
                     FileSystem.exists(daemon.outbox + "/bombed/session.json")

@@ -109,7 +109,7 @@ import Glibc
             writer.start()
             try await waitUntil("the FIFO writer to block") { !fifoOpened.withLock { $0 } }
 
-            let daemon = try await Daemon.start(root, ["--rescan-interval", "500ms", "--settle", "300ms"])
+            let daemon = try await WatchDaemon.start(root, ["--rescan-interval", "500ms", "--settle", "300ms"])
             let expectedQuarantined = corpus.filter { $0.2 != nil }.count + samples.count + 2
             try await waitUntil("every bad input in quarantine", timeout: .seconds(120)) {
                 listNames(daemon.quarantine).filter { !$0.hasSuffix(".error.json") }.count >= expectedQuarantined
@@ -179,7 +179,7 @@ import Glibc
             try writeFile(root + "/elsewhere/keep.txt", "precious")
             try FileSystem.makeDirectories(root + "/outbox")
             #expect(symlink(root + "/elsewhere", root + "/outbox/squat-link") == 0)
-            let daemon = try await Daemon.start(root, ["--settle", "0s"])
+            let daemon = try await WatchDaemon.start(root, ["--settle", "0s"])
             try dropFile(daemon.inbox + "/f.json", manifestJSON(session: "squat-file"))
             try dropFile(daemon.inbox + "/l.json", manifestJSON(session: "squat-link"))
             try await daemon.waitUntil("both manifests quarantined") {
@@ -373,7 +373,7 @@ import Glibc
     @Test func requeueSendsAFixedManifestBackThrough() async throws {
         try await withTemporaryDirectory { root in
             try writeFile(root + "/inbox/fixme.json", #"{"session": "fixme", "scenes": [{"scene_number": 1}]}"#)
-            let daemon = try await Daemon.start(root)
+            let daemon = try await WatchDaemon.start(root)
             try await waitUntil("the quarantine") { FileSystem.exists(root + "/quarantine/fixme.json.error.json") }
             try writeFile(root + "/quarantine/fixme.json", manifestJSON(session: "fixme"))
             let result = try await SceneDropProcess.run(["requeue", "--root", root, "fixme.json"], logDirectory: root)

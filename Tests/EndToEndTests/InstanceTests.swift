@@ -16,7 +16,7 @@ import Glibc
             try writeFile(root + "/.scenedrop/work/gone-1-dead/1~orphan-a.json", manifestJSON(session: "orphan-a"))
             try writeFile(root + "/.scenedrop/work/gone-1-dead/2~orphan-b.json", manifestJSON(session: "orphan-b"))
             try writeFile(root + "/outbox/.staging/gone-1-dead~orphan-a~x/scene-001.png", "half")
-            let daemon = try await Daemon.start(root)
+            let daemon = try await WatchDaemon.start(root)
             let sessions = try await waitForSessions(daemon.outbox, count: 2)
             #expect(Set(sessions.map(\.name)) == ["orphan-a", "orphan-b"])
             #expect(!FileSystem.exists(root + "/.scenedrop/work/gone-1-dead"))
@@ -29,10 +29,10 @@ import Glibc
     @Test(arguments: [2, 4])
     func instancesOnOneRootPublishEachManifestOnce(instances: Int) async throws {
         try await withTemporaryDirectory { root in
-            var daemons: [Daemon] = []
+            var daemons: [WatchDaemon] = []
             for i in 0..<instances {
                 daemons.append(
-                    try await Daemon.start(
+                    try await WatchDaemon.start(
                         root,
                         ["--concurrency", "2", "--rescan-interval", "1s"],
                         name: "instance-\(i)"
@@ -71,7 +71,7 @@ import Glibc
                 let environment = [
                     "SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": GeminiEmulator.validKey,
                 ]
-                let first = try await Daemon.start(
+                let first = try await WatchDaemon.start(
                     root,
                     ["--concurrency", "1", "--max-sessions", "3", "--request-timeout", "600s"],
                     name: "first",
@@ -81,7 +81,7 @@ import Glibc
                 first.process.signal(SIGKILL)
                 _ = try await first.process.waitForExit()
                 // The second has no key: placeholders, so it finishes whatever the first held.
-                let second = try await Daemon.start(root, ["--concurrency", "2"], name: "second")
+                let second = try await WatchDaemon.start(root, ["--concurrency", "2"], name: "second")
                 let sessions = try await waitForSessions(root + "/outbox", count: count, timeout: .seconds(300))
                 #expect(sessions.count == count)
                 for session in sessions { #expect(session.sceneEntries.count == 8) }

@@ -22,7 +22,7 @@ import Glibc
             try FileSystem.makeDirectories(root + "/inbox")
             // One there at start (found by the first rescan), one dropped while the daemon watches (inotify).
             try writeRaw(root + "/inbox/", Array("caf".utf8) + [0xE9] + Array("-l1.json".utf8), bareManifest())
-            let daemon = try await Daemon.start(root)
+            let daemon = try await WatchDaemon.start(root)
             try writeRaw(daemon.inbox + "/", Array("bad".utf8) + [0xFF] + Array(".json".utf8), Array("{ nope".utf8))
             try await daemon.waitUntil("one published, one quarantined") {
                 listNames(daemon.outbox).count == 1 && listNames(daemon.quarantine).count == 2
@@ -49,7 +49,7 @@ import Glibc
             let nfd = Array("re".utf8) + [0xCC, 0x81] + Array("sume".utf8) + [0xCC, 0x81] + Array(".json".utf8)
             try writeRaw(root + "/inbox/", nfc, Array(manifestJSON(session: "resume-nfc").utf8))
             try writeRaw(root + "/inbox/", nfd, Array(manifestJSON(session: "resume-nfd", scenes: 2).utf8))
-            let daemon = try await Daemon.start(root, ["--rescan-interval", "300ms"])
+            let daemon = try await WatchDaemon.start(root, ["--rescan-interval", "300ms"])
             let sessions = try await waitForSessions(daemon.outbox, count: 2)
             #expect(sessions.map(\.name) == ["resume-nfc", "resume-nfd"])
             for (session, name) in [("resume-nfc", nfc), ("resume-nfd", nfd)] {
@@ -71,7 +71,7 @@ import Glibc
     /// both pieces ended in quarantine.
     @Test func aWriterThatClosesAndReopensGivesOneSession() async throws {
         try await withTemporaryDirectory { root in
-            let daemon = try await Daemon.start(root, ["--settle", "2s"])
+            let daemon = try await WatchDaemon.start(root, ["--settle", "2s"])
             let bytes = Array(manifestJSON(session: "reopened", scenes: 3).utf8)
             let path = daemon.inbox + "/reopened.json"
             // On a thread of its own, so the test runner's load cannot stretch the writer's pause past the settle.
@@ -106,7 +106,7 @@ import Glibc
             try writeFile(root + "/inbox/ep*.json", bareManifest())
             try writeRaw(root + "/inbox/", Self.nfcCafe + Array(".json".utf8), bareManifest())
             try writeRaw(root + "/inbox/", Self.nfdCafe + Array(".json".utf8), bareManifest())
-            let daemon = try await Daemon.start(root)
+            let daemon = try await WatchDaemon.start(root)
             // Names from `printf %s 'ep?.json' | sha256sum` (the README says how they are made).
             let sessions = try await waitForSessions(daemon.outbox, count: 4)
             #expect(sessions.map(\.name) == ["caf-a44a67ee", "caf-e1f9ee3f", "ep-8f10acdb", "ep-ee1f37f5"])
@@ -149,7 +149,7 @@ import Glibc
                 let environment = [
                     "SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": GeminiEmulator.validKey,
                 ]
-                let daemon = try await Daemon.start(root, ["--max-sessions", "8"], environment: environment)
+                let daemon = try await WatchDaemon.start(root, ["--max-sessions", "8"], environment: environment)
                 let rounds = 20
                 for round in 1...rounds {
                     // Prompts differ by round: the image cache must not answer a later round's requests.

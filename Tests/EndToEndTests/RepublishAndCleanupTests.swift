@@ -11,7 +11,7 @@ import Glibc
 @Suite struct RepublishAndCleanupTests {
     @Test func reDropReplacesTheSessionInOneStep() async throws {
         try await withTemporaryDirectory { root in
-            let daemon = try await Daemon.start(root)
+            let daemon = try await WatchDaemon.start(root)
             let first = manifestJSON(session: "redo", scenes: 3, prompt: "first version")
             try dropFile(daemon.inbox + "/redo.json", first)
             try await waitForSessions(daemon.outbox, count: 1)
@@ -116,7 +116,7 @@ import Glibc
             )
             #expect(processed.status == 0)
             age(root + "/outbox/stale/session.json", days: 3)
-            let daemon = try await Daemon.start(root, ["--retention", "2d", "--cleanup-interval", "1s"])
+            let daemon = try await WatchDaemon.start(root, ["--retention", "2d", "--cleanup-interval", "1s"])
             try await waitUntil("the retention schedule") { !FileSystem.exists(root + "/outbox/stale") }
             try writeFile(daemon.inbox + "/fresh.json", manifestJSON(session: "fresh"))
             try await waitForSessions(daemon.outbox, count: 1)
@@ -127,7 +127,7 @@ import Glibc
 
     @Test func notifyDirGetsAWholeCopyOfSessionJSON() async throws {
         try await withTemporaryDirectory { root in
-            let daemon = try await Daemon.start(root, ["--notify-dir", root + "/next-stage"])
+            let daemon = try await WatchDaemon.start(root, ["--notify-dir", root + "/next-stage"])
             try dropFile(daemon.inbox + "/chained.json", manifestJSON(session: "chained"))
             try await waitForSessions(daemon.outbox, count: 1)
             try await waitUntil("the notification") { FileSystem.exists(root + "/next-stage/chained.json") }

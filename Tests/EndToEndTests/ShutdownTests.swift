@@ -40,7 +40,7 @@ import Glibc
         try await withTemporaryDirectory { root in
             // About 70 full-size cards rendered one at a time: a long window to stop in.
             let names = try dropBigManifests(root, count: 12)
-            let daemon = try await Daemon.start(root, ["--concurrency", "1", "--max-sessions", "2"])
+            let daemon = try await WatchDaemon.start(root, ["--concurrency", "1", "--max-sessions", "2"])
             try await daemon.waitUntil("sessions in flight", timeout: .seconds(60)) { claimsInWork(root) > 0 }
             // The sessions in hand just before SIGTERM (each is published by then, or still in hand at it).
             let inHand = claimedSessionNames(root)
@@ -57,7 +57,7 @@ import Glibc
     @Test func whatCannotFinishInTheGracePeriodIsHandedBack() async throws {
         try await withTemporaryDirectory { root in
             let names = try dropBigManifests(root, count: 12)
-            let daemon = try await Daemon.start(
+            let daemon = try await WatchDaemon.start(
                 root,
                 ["--concurrency", "1", "--max-sessions", "3", "--shutdown-grace", "100ms"]
             )
@@ -75,7 +75,7 @@ import Glibc
 
     @Test func sigintStopsTheSameWay() async throws {
         try await withTemporaryDirectory { root in
-            let daemon = try await Daemon.start(root)
+            let daemon = try await WatchDaemon.start(root)
             daemon.process.signal(SIGINT)
             #expect(try await daemon.process.waitForExit() == 0)
             #expect(listNames(root + "/.scenedrop/work").isEmpty)
@@ -100,7 +100,7 @@ import Glibc
             }
             // Niced: it keeps both cores busy until it stops, and the suite's other tests (a PostgreSQL start
             // among them) must not starve meanwhile.
-            let daemon = try await Daemon.start(root, ["--shutdown-grace", "3s"], wrapper: ["nice", "-n", "10"])
+            let daemon = try await WatchDaemon.start(root, ["--shutdown-grace", "3s"], wrapper: ["nice", "-n", "10"])
             try await daemon.waitUntil("big sessions in flight", timeout: .seconds(60)) { claimsInWork(root) >= 2 }
             let dropped = ContinuousClock.now
             try dropFile(root + "/inbox/small.json", manifestJSON(session: "small", scenes: 1))
@@ -148,7 +148,7 @@ import Glibc
                 let environment = [
                     "SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": GeminiEmulator.validKey,
                 ]
-                let daemon = try await Daemon.start(
+                let daemon = try await WatchDaemon.start(
                     root,
                     ["--concurrency", "1", "--max-sessions", "2"],
                     environment: environment

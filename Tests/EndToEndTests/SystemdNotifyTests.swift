@@ -48,7 +48,7 @@ import Glibc
     /// Outside systemd nothing is sent, and nothing about it is logged as a problem.
     @Test func withoutNotifySocketNothingIsTried() async throws {
         try await withTemporaryDirectory { root in
-            let daemon = try await Daemon.start(root)
+            let daemon = try await WatchDaemon.start(root)
             #expect(try await daemon.stop() == 0)
             #expect(daemon.process.logRecords("systemd notification could not be sent").isEmpty)
         }

@@ -33,7 +33,7 @@ private let canMount: Bool = {
             #expect(run("mount", ["-t", "tmpfs", "-o", "size=48k", "tmpfs", root + "/outbox"]) == 0)
             defer { _ = run("umount", ["-l", root + "/outbox"]) }
 
-            let daemon = try await Daemon.start(root, ["--settle", "200ms"])
+            let daemon = try await WatchDaemon.start(root, ["--settle", "200ms"])
             // A reader watches the outbox the whole time, as a next stage would: nothing partial, ever.
             let partial = Mutex<[String]>([])
             let done = Atomic<Bool>(false)
@@ -93,7 +93,7 @@ private let canMount: Bool = {
             try FileSystem.makeDirectories(root)
             #expect(run("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", root]) == 0)
             defer { _ = run("umount", ["-l", root]) }
-            let daemon = try await Daemon.start(
+            let daemon = try await WatchDaemon.start(
                 root,
                 ["--settle", "0s", "--lease-renew", "10m", "--lease-timeout", "30m"],
                 logDirectory: base + "/logs"
@@ -168,7 +168,7 @@ private let canMount: Bool = {
                     "--settle", "0s", "--outbox", base + "/outbox", "--lease-renew", "10m", "--lease-timeout", "30m",
                 ]
                 if budget { options += ["--daily-budget-usd", "0.10", "--coordinator-wait", "2s"] }
-                let daemon = try await Daemon.start(
+                let daemon = try await WatchDaemon.start(
                     root,
                     options,
                     environment: environment,
@@ -218,7 +218,11 @@ private let canMount: Bool = {
                 let environment = [
                     "SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": GeminiEmulator.validKey,
                 ]
-                let daemon = try await Daemon.start(root, ["--settle", "0s", "--no-cache"], environment: environment)
+                let daemon = try await WatchDaemon.start(
+                    root,
+                    ["--settle", "0s", "--no-cache"],
+                    environment: environment
+                )
                 try dropFile(
                     daemon.inbox + "/paid.json",
                     manifestJSON(session: "paid", scenes: 2, width: 1920, height: 1080)

@@ -6,7 +6,7 @@ import Testing
 @Suite struct BurstTests {
     @Test func twoThousandManifestsAtOnceArePublishedExactlyOnce() async throws {
         try await withTemporaryDirectory { root in
-            let daemon = try await Daemon.start(root, ["--concurrency", "8", "--rescan-interval", "2s"])
+            let daemon = try await WatchDaemon.start(root, ["--concurrency", "8", "--rescan-interval", "2s"])
             let count = 2000
             // Written beside the inbox, then renamed in as fast as possible: a burst of IN_MOVED_TO.
             try FileSystem.makeDirectories(root + "/staging-area")
@@ -48,10 +48,10 @@ import Testing
             let limitPath = "/proc/sys/fs/inotify/max_queued_events"
             let original = try #require(readText(limitPath)?.trimmingCharacters(in: .whitespacesAndNewlines))
             try setKernelLimit(limitPath, "128")
-            let daemon: Daemon
+            let daemon: WatchDaemon
             do {
                 defer { try? setKernelLimit(limitPath, original) }
-                daemon = try await Daemon.start(root, ["--concurrency", "8", "--rescan-interval", "30s"])
+                daemon = try await WatchDaemon.start(root, ["--concurrency", "8", "--rescan-interval", "30s"])
             }
             #expect(readText(limitPath)?.trimmingCharacters(in: .whitespacesAndNewlines) == original)
             let count = 600

@@ -1,13 +1,12 @@
 import Foundation
 import SystemSupport
-import TestSupport
 
 /// `scenedrop watch --http 127.0.0.1:0` (or what `address` says), and the port it took.
-struct WebDaemon {
-    let daemon: Daemon
-    let port: Int
+package struct WebDaemon {
+    package let daemon: WatchDaemon
+    package let port: Int
 
-    static func start(
+    package static func start(
         _ root: String,
         address: String = "127.0.0.1:0",
         _ extra: [String] = [],
@@ -20,7 +19,7 @@ struct WebDaemon {
             name: "web",
             environment: environment
         )
-        let daemon = Daemon(root: root, process: process)
+        let daemon = WatchDaemon(root: root, process: process)
         var port = 0
         try await daemon.waitUntil("the web view's listening line and the inbox watch") {
             guard process.isRunning else { throw DaemonExited(stderr: process.stderr) }
@@ -33,16 +32,16 @@ struct WebDaemon {
         return WebDaemon(daemon: daemon, port: port)
     }
 
-    func get(_ target: String, headers: [String: String] = [:]) async throws -> RawHTTP.Answer {
+    package func get(_ target: String, headers: [String: String] = [:]) async throws -> RawHTTP.Answer {
         try await RawHTTP.request(port: port, "GET", target, headers: headers)
     }
 
-    func post(_ target: String, headers: [String: String] = [:]) async throws -> RawHTTP.Answer {
+    package func post(_ target: String, headers: [String: String] = [:]) async throws -> RawHTTP.Answer {
         try await RawHTTP.request(port: port, "POST", target, headers: headers)
     }
 
     /// Opens `/events` and returns the connection, its first frame read.
-    func events(headers: [String: String] = [:]) async throws -> RawHTTPConnection {
+    package func events(headers: [String: String] = [:]) async throws -> RawHTTPConnection {
         let connection = try RawHTTPConnection(port: port)
         var head = "GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
@@ -57,7 +56,7 @@ struct WebDaemon {
 
 /// The `prometheus_client` package's own text parser over `text`: each sample as
 /// `name{label="value",…}` (labels sorted) → value.
-func parsePrometheus(_ text: String, in folder: String) async throws -> [String: Double] {
+package func parsePrometheus(_ text: String, in folder: String) async throws -> [String: Double] {
     let script = """
         import json, sys
         try:
@@ -87,7 +86,7 @@ func parsePrometheus(_ text: String, in folder: String) async throws -> [String:
     return json ?? [:]
 }
 
-struct ParserRefused: Error, CustomStringConvertible {
-    var message: String
-    var description: String { "the Prometheus text parser refused /metrics: \(message)" }
+package struct ParserRefused: Error, CustomStringConvertible {
+    package var message: String
+    package var description: String { "the Prometheus text parser refused /metrics: \(message)" }
 }

@@ -48,7 +48,7 @@ import Glibc
 
             var kills = 0
             var rounds: [String] = []
-            var daemons: [Daemon] = []
+            var daemons: [WatchDaemon] = []
             while kills < 20 {
                 // Counted by listing, not by reading every session: a publish is one rename, so an entry is a
                 // whole session, and a test process that reads 200 sessions per look falls behind the daemon
@@ -57,7 +57,7 @@ import Glibc
                 // A starved test process can be seconds late to kill (it once saw 47 sessions appear
                 // before its first kill): keep work in the inbox so every kill lands mid-run.
                 if before + 20 > count { try drop(100) }
-                let daemon = try await Daemon.start(
+                let daemon = try await WatchDaemon.start(
                     root,
                     ["--concurrency", "4", "--max-sessions", "6"],
                     name: "round-\(kills)"
@@ -78,7 +78,7 @@ import Glibc
                 rounds.append("\(before)+\(more)")
             }
 
-            let last = try await Daemon.start(root, name: "after-the-crashes")
+            let last = try await WatchDaemon.start(root, name: "after-the-crashes")
             daemons.append(last)
             let sessions = try await waitForSessions(root + "/outbox", count: count, timeout: .seconds(300))
             #expect(try await last.stop() == 0)

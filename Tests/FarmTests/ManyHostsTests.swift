@@ -70,9 +70,9 @@ struct ManyHostsTests {
         logs: String,
         prefix: String,
         count: Int
-    ) async throws -> Daemon {
+    ) async throws -> WatchDaemon {
         try FileSystem.makeDirectories(volume.shared + "/farm/inbox")
-        let a = try await Daemon.start(
+        let a = try await WatchDaemon.start(
             volume.mounts[0] + "/farm",
             Self.lease + ["--request-timeout", "600s"],
             name: "host-a",
@@ -93,7 +93,7 @@ struct ManyHostsTests {
     }
 
     /// Each daemon's publishes, once its log has them all.
-    func publishes(_ daemons: [Daemon], total: Int) async throws -> [String] {
+    func publishes(_ daemons: [WatchDaemon], total: Int) async throws -> [String] {
         try await waitUntil("\(total) publishes logged", timeout: .seconds(60)) {
             daemons.flatMap(\.publishes).count >= total
         }
@@ -107,7 +107,7 @@ struct ManyHostsTests {
         try await withSSHFSVolume(mounts: 1) { volume in
             try await withTemporaryDirectory { logs in
                 try FileSystem.makeDirectories(volume.shared + "/farm/inbox")
-                let daemon = try await Daemon.start(
+                let daemon = try await WatchDaemon.start(
                     volume.mounts[0] + "/farm",
                     Self.lease,
                     name: "host",
@@ -130,14 +130,14 @@ struct ManyHostsTests {
             try await withSSHFSVolume(mounts: 2) { volume in
                 try await withTemporaryDirectory { logs in
                     try FileSystem.makeDirectories(volume.shared + "/farm/inbox")
-                    let a = try await Daemon.start(
+                    let a = try await WatchDaemon.start(
                         volume.mounts[0] + "/farm",
                         Self.lease,
                         name: "host-a",
                         environment: environment(server),
                         logDirectory: logs
                     )
-                    let b = try await Daemon.start(
+                    let b = try await WatchDaemon.start(
                         volume.mounts[1] + "/farm",
                         Self.lease,
                         name: "host-b",
@@ -198,7 +198,7 @@ struct ManyHostsTests {
             try await withSSHFSVolume(mounts: 2) { volume in
                 try await withTemporaryDirectory { logs in
                     let a = try await hostHoldingClaims(volume, server, logs: logs, prefix: "k", count: 4)
-                    let b = try await Daemon.start(
+                    let b = try await WatchDaemon.start(
                         volume.mounts[1] + "/farm",
                         Self.lease,
                         name: "host-b",
@@ -247,7 +247,7 @@ struct ManyHostsTests {
                 try await withTemporaryDirectory { logs in
                     let a = try await hostHoldingClaims(volume, server, logs: logs, prefix: "p", count: 2)
                     a.process.signal(SIGSTOP)
-                    let b = try await Daemon.start(
+                    let b = try await WatchDaemon.start(
                         volume.mounts[1] + "/farm",
                         Self.lease,
                         name: "host-b",
@@ -292,14 +292,14 @@ struct ManyHostsTests {
                     try FileSystem.makeDirectories(volume.shared + "/farm/inbox")
                     // Five images of the draft model (3.1 Flash Lite, $0.0336 each); two requests in flight per host.
                     let options = Self.lease + ["--daily-budget-usd", "0.168", "--concurrency", "2"]
-                    let a = try await Daemon.start(
+                    let a = try await WatchDaemon.start(
                         volume.mounts[0] + "/farm",
                         options,
                         name: "host-a",
                         environment: environment(server),
                         logDirectory: logs
                     )
-                    let b = try await Daemon.start(
+                    let b = try await WatchDaemon.start(
                         volume.mounts[1] + "/farm",
                         options,
                         name: "host-b",
@@ -343,13 +343,13 @@ struct ManyHostsTests {
         try await withSSHFSVolume(mounts: 2) { volume in
             try await withTemporaryDirectory { logs in
                 for round in 1...10 {
-                    async let a = Daemon.start(
+                    async let a = WatchDaemon.start(
                         volume.mounts[0] + "/new-\(round)/farm",
                         Self.lease,
                         name: "a-\(round)",
                         logDirectory: logs
                     )
-                    async let b = Daemon.start(
+                    async let b = WatchDaemon.start(
                         volume.mounts[1] + "/new-\(round)/farm",
                         Self.lease,
                         name: "b-\(round)",

@@ -1,20 +1,19 @@
 import Foundation
 import SystemSupport
-import TestSupport
 
 /// The package root, for the samples the README points newcomers at.
-let packageRoot: String = {
+package let packageRoot: String = {
     var path = #filePath
     for _ in 0..<3 { path = FileSystem.parentPath(path) }
     return path
 }()
 
 /// `scenedrop watch` on a root, with JSON logs so tests can count what it did.
-struct Daemon {
-    let root: String
-    let process: SceneDropProcess
+package struct WatchDaemon {
+    package let root: String
+    package let process: SceneDropProcess
 
-    static func start(
+    package static func start(
         _ root: String,
         _ extra: [String] = [],
         name: String = "watch",
@@ -22,7 +21,7 @@ struct Daemon {
         environment: [String: String] = [:],
         logDirectory: String? = nil,
         wrapper: [String] = []
-    ) async throws -> Daemon {
+    ) async throws -> WatchDaemon {
         let logs = logDirectory ?? root + "/logs"
         try FileSystem.makeDirectories(logs)
         let process = try SceneDropProcess(
@@ -32,7 +31,7 @@ struct Daemon {
             environment: environment,
             wrapper: wrapper
         )
-        let daemon = Daemon(root: root, process: process)
+        let daemon = WatchDaemon(root: root, process: process)
         if waitForWatch {
             try await TestSupport.waitUntil("the daemon's inbox watch (log: \(process.stderrPath))") {
                 guard process.isRunning else { throw DaemonExited(stderr: process.stderr) }
@@ -42,16 +41,19 @@ struct Daemon {
         return daemon
     }
 
-    var inbox: String { root + "/inbox" }
-    var outbox: String { root + "/outbox" }
-    var quarantine: String { root + "/quarantine" }
+    package var inbox: String { root + "/inbox" }
+    package var outbox: String { root + "/outbox" }
+    package var quarantine: String { root + "/quarantine" }
 
     /// Sessions this daemon logged as published.
-    var publishes: [String] { process.logRecords("session published").compactMap { $0["scenedrop.session"] } }
+    package var publishes: [String] { process.logRecords("session published").compactMap { $0["scenedrop.session"] } }
 
     /// Like `waitUntil`, but a timeout carries the end of the daemon's log.
-    func waitUntil(_ what: String, timeout: Duration = defaultWaitTimeout, _ condition: () throws -> Bool) async throws
-    {
+    package func waitUntil(
+        _ what: String,
+        timeout: Duration = defaultWaitTimeout,
+        _ condition: () throws -> Bool
+    ) async throws {
         do {
             try await TestSupport.waitUntil(what, timeout: timeout, condition)
         } catch let error as TimedOut {
@@ -60,25 +62,30 @@ struct Daemon {
     }
 
     /// Full inbox rescans so far (needs `--log-level debug`).
-    var rescans: Int { process.logRecords("inbox rescanned").count }
+    package var rescans: Int { process.logRecords("inbox rescanned").count }
 
     /// Waits until `count` more rescans have happened than now: everything in the inbox has been
     /// looked at at least `count - 1` times since.
-    func waitForRescans(_ count: Int, timeout: Duration = .seconds(60)) async throws {
+    package func waitForRescans(_ count: Int, timeout: Duration = .seconds(60)) async throws {
         let target = rescans + count
         try await waitUntil("\(count) more inbox rescans", timeout: timeout) { rescans >= target }
     }
 
     /// SIGTERM, then the exit status.
-    func stop(timeout: Duration = .seconds(60)) async throws -> Int32 {
+    package func stop(timeout: Duration = .seconds(60)) async throws -> Int32 {
         process.signal(SIGTERM)
         return try await process.waitForExit(timeout: timeout)
     }
 }
 
-struct DaemonExited: Error, CustomStringConvertible {
-    var stderr: String
-    var description: String { "the daemon exited early:\n\(stderr)" }
+package struct DaemonExited: Error, CustomStringConvertible {
+    package var stderr: String
+
+    package init(stderr: String) {
+        self.stderr = stderr
+    }
+
+    package var description: String { "the daemon exited early:\n\(stderr)" }
 }
 
 /// Waits until `count` sessions are published (each complete, checked as it appears), then returns them.
@@ -87,8 +94,11 @@ struct DaemonExited: Error, CustomStringConvertible {
 /// each time (2,000 of them in the burst test) kept the cooperative pool busy enough to stall the
 /// other tests in the process.
 @discardableResult
-func waitForSessions(_ outbox: String, count: Int, timeout: Duration = .seconds(120)) async throws -> [PublishedSession]
-{
+package func waitForSessions(
+    _ outbox: String,
+    count: Int,
+    timeout: Duration = .seconds(120)
+) async throws -> [PublishedSession] {
     var checked: Set<String> = []
     do {
         try await waitUntil("\(count) published sessions in \(outbox)", timeout: timeout, interval: .milliseconds(50)) {
@@ -117,7 +127,7 @@ func waitForSessions(_ outbox: String, count: Int, timeout: Duration = .seconds(
 /// Claims held in work/ by any instance.
 /// The session names of the manifests claimed in work/ now (work names are `N~<file>.json`; the
 /// test manifests are named after their sessions).
-func claimedSessionNames(_ root: String) -> Set<String> {
+package func claimedSessionNames(_ root: String) -> Set<String> {
     var names: Set<String> = []
     for instance in listNames(root + "/.scenedrop/work") where !instance.hasSuffix(".lock") {
         for file in listNames(root + "/.scenedrop/work/" + instance, hidden: true) {

@@ -83,14 +83,14 @@ struct CoordinatorTests {
                         Self.lease + [
                             "--coordinator", database.url, "--daily-budget-usd", Self.usd(5), "--concurrency", "2",
                         ]
-                    let a = try await Daemon.start(
+                    let a = try await WatchDaemon.start(
                         dir + "/a",
                         options,
                         name: "a",
                         environment: environment(server),
                         logDirectory: dir
                     )
-                    let b = try await Daemon.start(
+                    let b = try await WatchDaemon.start(
                         dir + "/b",
                         options,
                         name: "b",
@@ -150,7 +150,7 @@ struct CoordinatorTests {
             try await withPostgresServer { database in
                 try await withTemporaryDirectory { dir in
                     let options = Self.lease + ["--coordinator", database.url, "--daily-budget-usd", "10"]
-                    let daemon = try await Daemon.start(
+                    let daemon = try await WatchDaemon.start(
                         dir + "/root",
                         options,
                         environment: environment(server),
@@ -207,7 +207,7 @@ struct CoordinatorTests {
             try await withPostgresServer { database in
                 try await withTemporaryDirectory { dir in
                     let options = Self.lease + ["--coordinator", database.url]
-                    let first = try await Daemon.start(
+                    let first = try await WatchDaemon.start(
                         dir + "/root",
                         options,
                         name: "first",
@@ -234,7 +234,7 @@ struct CoordinatorTests {
                     first.process.signal(SIGKILL)
                     _ = try await first.process.waitForExit()
                     try await database.startAgain()
-                    let second = try await Daemon.start(
+                    let second = try await WatchDaemon.start(
                         dir + "/root",
                         options,
                         name: "second",
@@ -310,7 +310,7 @@ struct CoordinatorTests {
         try await withTemporaryDirectory { dir in
             let closed = try SSHFSVolume.freePort()
             let url = "postgres://scenedrop:hunter2@127.0.0.1:\(closed)/scenedrop?sslmode=disable"
-            let daemon = try await Daemon.start(dir + "/root", ["--coordinator", url], logDirectory: dir)
+            let daemon = try await WatchDaemon.start(dir + "/root", ["--coordinator", url], logDirectory: dir)
             try await daemon.waitUntil("the outage logged", timeout: .seconds(60)) {
                 !daemon.process.logRecords("coordinator unavailable").isEmpty
             }
@@ -340,7 +340,7 @@ struct CoordinatorTests {
             try await withTemporaryDirectory { dir in
                 let options = Self.lease + ["--coordinator", database.url]
                 let web = try await WebDaemon.start(dir + "/a", options)
-                let other = try await Daemon.start(dir + "/b", options, name: "b", logDirectory: dir)
+                let other = try await WatchDaemon.start(dir + "/b", options, name: "b", logDirectory: dir)
                 func fleet() async throws -> [String: Any]? {
                     let live =
                         try JSONSerialization.jsonObject(with: Data(try await web.get("/api/live").body))
