@@ -231,6 +231,7 @@ let package = Package(
             dependencies: [
                 "SceneDropCore", "DropFolder", "ImageGeneration", "Imaging", "SystemSupport", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings

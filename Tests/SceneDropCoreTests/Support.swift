@@ -1,37 +1,28 @@
 import ImageGeneration
 import Imaging
+import InMemoryLogging
 import Logging
 import Synchronization
 import SystemSupport
 
-/// Log records kept in memory, so a test can wait for the daemon to say something.
+/// Log records kept in memory (swift-log's `InMemoryLogHandler`), so a test can wait for the daemon to say
+/// something.
 final class RecordingLog: Sendable {
-    private let records = Mutex<[String]>([])
+    private let handler: InMemoryLogHandler = {
+        var handler = InMemoryLogHandler()
+        handler.logLevel = .debug
+        return handler
+    }()
 
+    /// Every logger made here writes to the same records.
     var logger: Logger {
-        Logger(label: "test") { _ in Handler(log: self) }
+        let handler = self.handler
+        return Logger(label: "test") { _ in handler }
     }
 
-    var messages: [String] { records.withLock { $0 } }
+    var messages: [String] { handler.entries.map(\.message.description) }
 
     func contains(_ message: String) -> Bool { messages.contains(message) }
-
-    fileprivate func append(_ message: String) { records.withLock { $0.append(message) } }
-
-    private struct Handler: LogHandler {
-        let log: RecordingLog
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .debug
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            log.append(event.message.description)
-        }
-    }
 }
 
 /// A real provider whose request waits until the test lets it answer (or the task is cancelled),
