@@ -47,14 +47,15 @@ struct CoordinatorTests {
         _ expected: String,
         timeout: Duration = .seconds(60)
     ) async throws {
-        let deadline = ContinuousClock.now + timeout
         var last = ""
-        while ContinuousClock.now < deadline {
-            last = (try? await database.query(sql)) ?? "(no answer)"
-            if last == expected { return }
-            try await Task.sleep(for: .milliseconds(200))
+        do {
+            try await waitUntil("\(sql) to answer \(expected)", timeout: timeout, interval: .milliseconds(200)) {
+                last = (try? await database.query(sql)) ?? "(no answer)"
+                return last == expected
+            }
+        } catch let error as TimedOut {
+            throw TimedOut(what: error.what + " (last: \(last))")
         }
-        throw TimedOut(what: "\(sql) to answer \(expected) (last: \(last))")
     }
 
     /// The ids of every ledger line under the roots, and of the settled rows of the table.
@@ -348,9 +349,9 @@ struct CoordinatorTests {
                     return live?["fleet"] as? [String: Any]
                 }
                 func peers() async throws -> [[String: Any]] { try await fleet()?["peers"] as? [[String: Any]] ?? [] }
-                let deadline = ContinuousClock.now + .seconds(60)
-                while try await peers().count < 2, ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .milliseconds(200))
+                try await waitUntil("both instances in the fleet", timeout: .seconds(60), interval: .milliseconds(200))
+                {
+                    try await peers().count >= 2
                 }
                 let both = try await peers()
                 #expect(Set(both.compactMap { $0["state"] as? String }) == ["live"], "\(both)")
@@ -362,14 +363,19 @@ struct CoordinatorTests {
                 #expect(page.contains("<h2>Fleet</h2>") && page.contains(otherID) && page.contains("reachable"))
 
                 #expect(try await other.stop() == 0)
-                while try await peers().count > 1, ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .milliseconds(200))
+                try await waitUntil(
+                    "the stopped instance gone from the fleet",
+                    timeout: .seconds(60),
+                    interval: .milliseconds(200)
+                ) {
+                    try await peers().count <= 1
                 }
                 #expect(try await peers().count == 1, "a clean shutdown leaves the fleet")
 
                 await database.stop()
-                while try await fleet()?["reachable"] as? Bool != false, ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .milliseconds(200))
+                try await waitUntil("the coordinator unreachable", timeout: .seconds(60), interval: .milliseconds(200))
+                {
+                    try await fleet()?["reachable"] as? Bool == false
                 }
                 #expect(try await web.get("/").text.contains("unreachable"))
                 #expect(try await web.daemon.stop() == 0, "the daemon stops cleanly without its coordinator")

@@ -121,12 +121,10 @@ struct PostgresCoordinatorTests {
             #expect(!a.isAvailable)
             try await server.startAgain()
             // What the service's loop does every second while the database is down.
-            let deadline = ContinuousClock.now + .seconds(60)
-            while a.pendingWrites > 0, ContinuousClock.now < deadline {
+            try await waitUntil("the kept charge written", timeout: .seconds(60), interval: .milliseconds(200)) {
                 try? await a.flush()
-                try await Task.sleep(for: .milliseconds(200))
+                return a.pendingWrites == 0
             }
-            #expect(a.pendingWrites == 0)
             let rows = try await server.query("SELECT id, state FROM scenedrop_spend")
             #expect(rows == "\(charge.id!)|settled")
         }

@@ -24,12 +24,22 @@ package func waitUntil(
     interval: Duration = .milliseconds(20),
     _ condition: () throws -> Bool
 ) async throws {
+    try await waitUntil(what, timeout: timeout, interval: interval, asking: { try condition() })
+}
+
+/// The same, for a condition that must itself wait (a query to a database, a request to the web view).
+package func waitUntil(
+    _ what: String,
+    timeout: Duration = defaultWaitTimeout,
+    interval: Duration = .milliseconds(20),
+    asking condition: () async throws -> Bool
+) async throws {
     let clock = ContinuousClock()
     let deadline = clock.now + timeout
     let longest = max(interval, .milliseconds(250))
     var pause = interval
     while true {
-        if try condition() { return }
+        if try await condition() { return }
         if clock.now >= deadline { throw TimedOut(what: what) }
         try await Task.sleep(for: pause)
         pause = min(pause * 3 / 2, longest)
