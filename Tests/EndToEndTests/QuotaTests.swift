@@ -7,6 +7,10 @@ import Testing
 
 /// A per-minute quota through the built binary and the fake API (issue 10): it turns into waiting,
 /// not placeholders, and the daemon learns the limit instead of rediscovering it.
+///
+/// Real time on purpose: the built binary reads the system's monotonic clock, and the fake API's quota window
+/// is real time too; these tests check that the two agree end to end. The policy itself (windows learnt, waits,
+/// probing) is tested on the manual clock in ImageGenerationTests' QuotaScheduleTests.
 @Suite struct QuotaTests {
     /// A small copy of the benchmark's scenario (B6: 10 per 10 s, 100 scenes): 5 requests per 3 s
     /// window, 300 ms latency, 30 scenes in 6 manifests, one model. Ideal: 6 windows and a latency.

@@ -164,6 +164,9 @@ import Testing
         }
     }
 
+    // Real time on purpose: the provider with its real HTTP client against the fake API, where the request's
+    // own deadline and the retry's wait share one clock. How long to wait is decided by RetryPolicy and
+    // QuotaSchedule, which are tested on the manual clock (GeminiPolicyTests, QuotaScheduleTests).
     @Test func a429WaitsTheRetryDelayThenSucceeds() async throws {
         try await withSetUp({ call in
             call.number == 1
