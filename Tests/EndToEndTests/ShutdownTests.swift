@@ -36,11 +36,14 @@ import Glibc
         #expect(listNames(root + "/quarantine").isEmpty)
     }
 
-    @Test func sessionsInFlightFinishBeforeExit() async throws {
-        // Each image takes the (fake) API 1.5 s, one request at a time: 12 sessions of 6 scenes would take about
-        // 110 s, a window to stop in that a test starved by a loaded CI machine cannot miss (with placeholders
-        // the daemon once finished all of them before the test first looked). Two sessions in hand finish in
-        // about 18 s, well inside the 30 s grace.
+    /// Twelve big manifests in a fresh root and a daemon started on them with `options`, its images from the fake
+    /// API at 1.5 s each, one request at a time: 12 sessions of 6 scenes would take about 110 s, a window to stop
+    /// in that a test starved by a loaded CI machine cannot miss (with placeholders, the daemon once finished all
+    /// of them before the test first looked).
+    func withSlowSessionsInFlight(
+        _ options: [String],
+        _ body: (_ root: String, _ names: Set<String>, _ daemon: WatchDaemon) async throws -> Void
+    ) async throws {
         let emulator = GeminiEmulator { _ in
             GeminiEmulator.image(GeminiEndToEndTests.jpeg, mimeType: "image/jpeg", delay: .milliseconds(1500))
         }
@@ -49,51 +52,47 @@ import Glibc
                 let names = try dropBigManifests(root, count: 12)
                 let daemon = try await WatchDaemon.start(
                     root,
-                    ["--concurrency", "1", "--max-sessions", "2"],
+                    ["--concurrency", "1"] + options,
                     environment: [
                         "SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": GeminiEmulator.validKey,
                     ]
                 )
-                try await daemon.waitUntil("sessions in flight", timeout: .seconds(60)) { claimsInWork(root) > 0 }
-                // The sessions in hand just before SIGTERM (each is published by then, or still in hand at it).
-                let inHand = claimedSessionNames(root)
-                #expect(!inHand.isEmpty)
-                #expect(try await daemon.stop() == 0)
-                #expect(!daemon.process.terminationReasonIsSignal)
-                try expectNothingLostNothingPartial(root, names)
-                // What was in hand at SIGTERM was finished, not abandoned: those very sessions are published.
-                let published = Set(try publishedSessions(root + "/outbox").map(\.name))
-                #expect(inHand.isSubset(of: published), "in hand \(inHand.sorted()), published \(published.sorted())")
+                try await body(root, names, daemon)
             }
         }
     }
 
-    @Test func whatCannotFinishInTheGracePeriodIsHandedBack() async throws {
-        // Slow answers (see sessionsInFlightFinishBeforeExit): sessions stay in flight long enough for a starved
-        // test to see them, and none can finish in the 100 ms grace.
-        let emulator = GeminiEmulator { _ in
-            GeminiEmulator.image(GeminiEndToEndTests.jpeg, mimeType: "image/jpeg", delay: .milliseconds(1500))
+    @Test func sessionsInFlightFinishBeforeExit() async throws {
+        // Two sessions in hand finish in about 18 s, well inside the 30 s grace.
+        try await withSlowSessionsInFlight(["--max-sessions", "2"]) { root, names, daemon in
+            try await daemon.waitUntil("sessions in flight", timeout: .seconds(60)) { claimsInWork(root) > 0 }
+            // The sessions in hand just before SIGTERM (each is published by then, or still in hand at it).
+            let inHand = claimedSessionNames(root)
+            #expect(!inHand.isEmpty)
+            #expect(try await daemon.stop() == 0)
+            #expect(!daemon.process.terminationReasonIsSignal)
+            try expectNothingLostNothingPartial(root, names)
+            // What was in hand at SIGTERM was finished, not abandoned: those very sessions are published.
+            let published = Set(try publishedSessions(root + "/outbox").map(\.name))
+            #expect(inHand.isSubset(of: published), "in hand \(inHand.sorted()), published \(published.sorted())")
         }
-        try await withFakeGemini({ emulator.handle($0) }) { server in
-            try await withTemporaryDirectory { root in
-                let names = try dropBigManifests(root, count: 12)
-                let daemon = try await WatchDaemon.start(
-                    root,
-                    ["--concurrency", "1", "--max-sessions", "3", "--shutdown-grace", "100ms"],
-                    environment: [
-                        "SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": GeminiEmulator.validKey,
-                    ]
-                )
-                try await daemon.waitUntil("sessions in flight", timeout: .seconds(60)) { claimsInWork(root) >= 2 }
-                #expect(try await daemon.stop() == 0)
-                try expectNothingLostNothingPartial(root, names)
-                #expect(daemon.process.stderr.contains("grace period over"))
-                let handedBack = daemon.process.logRecords("manifest handed back to the inbox at shutdown").compactMap {
-                    $0["scenedrop.inbox_name"]
-                }
-                #expect(!handedBack.isEmpty, "the sessions still in flight were handed back")
-                for name in handedBack { #expect(FileSystem.exists(root + "/inbox/" + name)) }
+    }
+
+    @Test func whatCannotFinishInTheGracePeriodIsHandedBack() async throws {
+        // None of the sessions in flight can finish in the 100 ms grace.
+        try await withSlowSessionsInFlight(["--max-sessions", "3", "--shutdown-grace", "100ms"]) {
+            root,
+            names,
+            daemon in
+            try await daemon.waitUntil("sessions in flight", timeout: .seconds(60)) { claimsInWork(root) >= 2 }
+            #expect(try await daemon.stop() == 0)
+            try expectNothingLostNothingPartial(root, names)
+            #expect(daemon.process.stderr.contains("grace period over"))
+            let handedBack = daemon.process.logRecords("manifest handed back to the inbox at shutdown").compactMap {
+                $0["scenedrop.inbox_name"]
             }
+            #expect(!handedBack.isEmpty, "the sessions still in flight were handed back")
+            for name in handedBack { #expect(FileSystem.exists(root + "/inbox/" + name)) }
         }
     }
 
