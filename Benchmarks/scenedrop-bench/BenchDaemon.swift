@@ -70,15 +70,7 @@ final class BenchDaemon {
     }
 
     /// Peak resident set size so far, in bytes (the kernel's high-water mark).
-    var peakRSS: Int? {
-        guard let status = try? String(contentsOfFile: "/proc/\(process.pid)/status", encoding: .utf8) else {
-            return nil
-        }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            return line.split(separator: " ").compactMap { Int($0) }.first.map { $0 * 1024 }
-        }
-        return nil
-    }
+    var peakRSS: Int? { processMemory(process.pid, "VmHWM") }
 
     /// User + system CPU seconds used so far.
     var cpuSeconds: Double? {

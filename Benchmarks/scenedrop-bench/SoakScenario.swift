@@ -304,13 +304,7 @@ struct SoakScenario {
         }
     }
 
-    static func rss(_ pid: Int32) -> Int? {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-            return line.split(separator: " ").compactMap { Int($0) }.first.map { $0 * 1024 }
-        }
-        return nil
-    }
+    static func rss(_ pid: Int32) -> Int? { processMemory(pid, "VmRSS") }
 
     static func descriptors(_ pid: Int32) -> Int? {
         (try? FileSystem.list("/proc/\(pid)/fd"))?.count

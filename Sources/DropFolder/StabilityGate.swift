@@ -14,6 +14,11 @@ package struct StabilityGate: Sendable {
             self.mtimeNanoseconds = mtimeNanoseconds
             self.inode = inode
         }
+
+        /// What `lstat` (or `fstat`) said of a file.
+        package init(_ info: FileInfo) {
+            self.init(size: info.size, mtimeNanoseconds: info.mtimeNanoseconds, inode: info.inode)
+        }
     }
 
     package enum Decision: Sendable, Equatable {

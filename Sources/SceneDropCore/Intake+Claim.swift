@@ -15,20 +15,15 @@ extension Intake {
     /// The gate's observation of `name` when it is a regular file whose JSON ends early (a writer not done with
     /// it); nil for anything else, which is claimed at once. On the I/O threads.
     static func unfinished(_ name: RawName, work: WorkArea) -> StabilityGate.Observation? {
-        guard let info = try? work.inboxDirectory.info(name), info.kind == .regular,
-            info.size <= Int64(ManifestDecoder.maximumBytes),
-            let bytes = work.inboxDirectory.readPrefix(name, limit: ManifestDecoder.maximumBytes)
+        // One open and one fstat: anything but a readable regular file within the limit is claimed at once and
+        // judged by the processor.
+        guard let (info, bytes) = try? work.inboxDirectory.readRegularFile(name, limit: ManifestDecoder.maximumBytes)
         else { return nil }
         do {
             _ = try JSONDocument.parse(bytes)
             return nil
         } catch {
-            guard error.endedEarly else { return nil }
-            return StabilityGate.Observation(
-                size: info.size,
-                mtimeNanoseconds: info.mtimeNanoseconds,
-                inode: info.inode
-            )
+            return error.endedEarly ? StabilityGate.Observation(info) : nil
         }
     }
 

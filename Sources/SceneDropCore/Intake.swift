@@ -235,12 +235,7 @@ actor Intake {
                 earliestRecheck = min(earliestRecheck ?? wait.until, wait.until)
                 continue
             }
-            let observation = StabilityGate.Observation(
-                size: candidate.info.size,
-                mtimeNanoseconds: candidate.info.mtimeNanoseconds,
-                inode: candidate.info.inode
-            )
-            switch gate.observe(candidate.name, observation, now: now) {
+            switch gate.observe(candidate.name, StabilityGate.Observation(candidate.info), now: now) {
             case .stable: stable.append((candidate.name, candidate.info.mtimeNanoseconds))
             case .recheck(let at): earliestRecheck = min(earliestRecheck ?? at, at)
             }

@@ -114,22 +114,18 @@ package final class DirectoryHandle: Sendable {
         if name.withCString({ unlinkat(descriptor, $0, 0) }) != 0 { throw .current("unlinkat", path + "/" + name.text) }
     }
 
-    /// Up to `limit` bytes from the start of the regular file `name` (never a link, never blocking on a FIFO);
-    /// nil when it cannot be read.
-    package func readPrefix(_ name: RawName, limit: Int) -> [UInt8]? {
+    /// The regular file `name` read whole (at most `limit` bytes), with its `fstat` facts: one open, never through a
+    /// link, never blocking on a FIFO (`FileSystem.readRegularFile`, through the folder held open).
+    package func readRegularFile(
+        _ name: RawName,
+        limit: Int
+    ) throws(FileSystem.ReadError) -> (info: FileInfo, bytes: [UInt8]) {
         let fd = name.withCString { openat(descriptor, $0, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY) }
-        if fd < 0 { return nil }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
-        var bytes = [UInt8](repeating: 0, count: max(0, min(limit, Int(st.st_size))))
-        var filled = 0
-        while filled < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
-            if n < 0, errno == EINTR { continue }
-            if n <= 0 { break }
-            filled += n
+        if fd < 0 {
+            if errno == ELOOP { throw .notRegular(.symlink) }
+            throw .system(.current("openat", path + "/" + name.text))
         }
-        return Array(bytes.prefix(filled))
+        defer { close(fd) }
+        return try FileSystem.readRegular(descriptor: fd, path: path + "/" + name.text, limit: limit)
     }
 }

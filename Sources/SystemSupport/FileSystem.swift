@@ -54,10 +54,7 @@ package enum FileSystem {
         defer { closedir(dir) }
         var entries: [Entry] = []
         while let ent = readdir(dir) {
-            let rawName = withUnsafeBytes(of: ent.pointee.d_name) { raw in
-                RawName(bytes: raw.prefix(while: { $0 != 0 }))
-            }
-            if rawName == "." || rawName == ".." { continue }
+            guard let rawName = entryName(ent) else { continue }
             let kind: FileInfo.Kind?
             switch Int32(ent.pointee.d_type) {
             case Int32(DT_REG): kind = .regular
@@ -71,6 +68,12 @@ package enum FileSystem {
             entries.append(Entry(rawName: rawName, name: rawName.text, kind: kind))
         }
         return entries
+    }
+
+    /// A directory entry's name, byte for byte; nil for `.` and `..`.
+    static func entryName(_ entry: UnsafeMutablePointer<dirent>) -> RawName? {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in RawName(bytes: raw.prefix(while: { $0 != 0 })) }
+        return name == "." || name == ".." ? nil : name
     }
 
     /// Creates a directory and its parents with `mode` (group-writable by default: shared volumes).
@@ -202,6 +205,15 @@ package enum FileSystem {
             throw .system(.current("open", path))
         }
         defer { close(fd) }
+        return try readRegular(descriptor: fd, path: path, limit: limit).bytes
+    }
+
+    /// The regular file open at `fd` (which stays open), read whole, with its `fstat` facts; `path` is for errors.
+    package static func readRegular(
+        descriptor fd: Int32,
+        path: String,
+        limit: Int
+    ) throws(ReadError) -> (info: FileInfo, bytes: [UInt8]) {
         var st = stat()
         if fstat(fd, &st) != 0 { throw .system(.current("fstat", path)) }
         let info = FileInfo(st)
@@ -221,7 +233,7 @@ package enum FileSystem {
             // The file grew after fstat: still never hold more than the limit.
             if result.count > limit { throw .tooLarge(size: Int64(result.count)) }
         }
-        return result
+        return (info, result)
     }
 
     package enum ReadError: Error, Sendable {
@@ -264,9 +276,7 @@ package enum FileSystem {
         }
         var children: [RawName] = []
         while let ent = readdir(dir) {
-            let child = withUnsafeBytes(of: ent.pointee.d_name) { raw in RawName(bytes: raw.prefix(while: { $0 != 0 }))
-            }
-            if child != "." && child != ".." { children.append(child) }
+            if let child = entryName(ent) { children.append(child) }
         }
         var failure: SystemError?
         for child in children {

@@ -219,13 +219,7 @@ import Testing
     }
 
     /// The kernel's high-water mark of a live process's resident memory, in bytes.
-    static func peakRSS(_ pid: Int32) -> Int? {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            return line.split(separator: " ").compactMap { Int($0) }.first.map { $0 * 1024 }
-        }
-        return nil
-    }
+    static func peakRSS(_ pid: Int32) -> Int? { processMemory(pid, "VmHWM") }
 }
 
 /// Files below `root` (links not followed) whose bytes contain `needle`.

@@ -32,3 +32,13 @@ package func isAlive(_ pid: pid_t) -> Bool {
     else { return false }
     return stat[stat.index(after: close)...].split(separator: " ").first != "Z"
 }
+
+/// A memory figure of a live process from `/proc/<pid>/status`, in bytes: `VmRSS` (resident now) or `VmHWM` (the
+/// kernel's high-water mark of it); nil when the process is gone.
+package func processMemory(_ pid: pid_t, _ field: String) -> Int? {
+    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+    for line in status.split(separator: "\n") where line.hasPrefix(field + ":") {
+        return line.split(separator: " ").compactMap { Int($0) }.first.map { $0 * 1024 }
+    }
+    return nil
+}
