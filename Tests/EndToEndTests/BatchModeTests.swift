@@ -102,8 +102,8 @@ import Testing
                 try await daemon.waitUntil("the record removed after the publish") {
                     !FileSystem.exists(root + "/.scenedrop/batches/ep1.json")
                 }
-                #expect(daemon.process.logRecords("batch job submitted").count == 1)
-                #expect(!daemon.process.logRecords("batch job state changed").isEmpty)
+                #expect(daemon.process.logRecords(.batchJobSubmitted).count == 1)
+                #expect(!daemon.process.logRecords(.batchJobStateChanged).isEmpty)
                 #expect(try await daemon.stop() == 0)
             }
         }
@@ -140,7 +140,7 @@ import Testing
                 #expect(emulator.batchJobs.count == 1, "never submitted twice")
                 #expect(server.generateRequests.isEmpty)
                 #expect(
-                    second.process.logRecords("batch session resumed: polling the jobs already submitted").count == 1
+                    second.process.logRecords(.batchSessionResumed).count == 1
                 )
                 try await second.waitUntil("the publish logged") { !second.publishes.isEmpty }
                 #expect(second.publishes == ["k"] && first.publishes.isEmpty)
@@ -191,11 +191,7 @@ import Testing
                 try await daemon.waitUntil("the first job cancelled") { emulator.batchCancels.contains(firstJob) }
                 emulator.setBatchBehaviour(BatchBehaviour(pendingFor: .zero, runningFor: .zero))
                 let session = try #require(try await waitForSessions(root + "/outbox", count: 1).first)
-                try await daemon.waitUntil("the first drop superseded") {
-                    daemon.process.logRecords(
-                        "batch session replaced by a newer drop of the same session; this drop is not published"
-                    ).count == 1
-                }
+                try await daemon.waitForLog(.batchDropReplaced, count: 1)
                 #expect(
                     String(decoding: readFile(session.path + "/manifest.json") ?? [], as: UTF8.self).contains(
                         "a harbour"

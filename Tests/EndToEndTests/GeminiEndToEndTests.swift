@@ -104,7 +104,9 @@ import Testing
                     logDirectory: root + "/logs",
                     environment: environment(server)
                 )
-                try await waitUntil("the daemon to watch") { daemon.stderr.contains("inbox watch in place") }
+                try await waitUntil("the daemon to watch") {
+                    daemon.stderr.contains(DaemonLog.inboxWatchInPlace.rawValue)
+                }
                 let cmdline = readFile("/proc/\(daemon.pid)/cmdline") ?? []
                 #expect(!String(decoding: cmdline, as: UTF8.self).contains(GeminiEmulator.validKey), "ps shows the key")
                 try writeFile(root + "/inbox/a.json", manifestJSON(session: "a", scenes: 2))

@@ -197,7 +197,7 @@ import Glibc
             #expect(readText(root + "/outbox/squat-file") == "not a session")
             #expect(try FileSystem.info(root + "/outbox/squat-link")?.kind == .symlink)
             #expect(listNames(root + "/elsewhere") == ["keep.txt"])
-            #expect(daemon.process.logRecords("retry scheduled").isEmpty, "no retry loop")
+            #expect(daemon.process.logRecords(.retryScheduled).isEmpty, "no retry loop")
             #expect(listNames(daemon.outbox + "/.staging", hidden: true).isEmpty)
 
             try FileSystem.unlinkFile(root + "/outbox/squat-file")
@@ -262,20 +262,14 @@ import Glibc
             #expect(symlink(base + "/outside", base + "/swap") == 0)
             try FileSystem.exchange(root + "/inbox", base + "/swap")
             #expect(try FileSystem.info(root + "/inbox")?.kind == .symlink)
-            try await daemon.waitUntil("the daemon to see the inbox changed") {
-                !daemon.process.logRecords(
-                    "inbox changed since start; no file is taken from it until it is the folder opened at start again"
-                ).isEmpty
-            }
+            try await daemon.waitForLog(.inboxChangedSinceStart)
             // Other programs write through the link, and into the original folder where it now stands.
             try writeFile(base + "/outside/settings.json", "not json")
             try writeFile(base + "/outside/evil.json", manifestJSON(session: "evil"))
             try writeFile(base + "/swap/moved.json", manifestJSON(session: "moved"))
             // Five more rescans (each one skipped, and said at debug): every one would have taken them.
-            let skipped = daemon.process.logRecords("inbox rescan skipped: the inbox changed since start").count
-            try await daemon.waitUntil("five more rescans") {
-                daemon.process.logRecords("inbox rescan skipped: the inbox changed since start").count >= skipped + 5
-            }
+            let skipped = daemon.process.logRecords(.inboxRescanSkipped).count
+            try await daemon.waitForLog(.inboxRescanSkipped, count: skipped + 5)
 
             #expect(listNames(base + "/outside").sorted() == ["app.json", "evil.json", "settings.json"])
             #expect(readText(base + "/outside/settings.json") == "not json")
@@ -283,9 +277,7 @@ import Glibc
             #expect(listNames(root + "/outbox").isEmpty)
             #expect(listNames(root + "/quarantine").isEmpty)
             let change = try #require(
-                daemon.process.logRecords(
-                    "inbox changed since start; no file is taken from it until it is the folder opened at start again"
-                ).first
+                daemon.process.logRecords(.inboxChangedSinceStart).first
             )
             #expect(
                 change["scenedrop.change"]?.contains("became a symbolic link to \(base)/outside") == true,
@@ -309,7 +301,7 @@ import Glibc
                 FileSystem.exists(root + "/outbox/moved/session.json")
             }
             #expect(
-                !daemon.process.logRecords("inbox is the folder opened at start again; files are taken from it again")
+                !daemon.process.logRecords(.inboxBackToTheOneOpenedAtStart)
                     .isEmpty
             )
             #expect(try await web.get("/readyz").status == 200)

@@ -62,7 +62,7 @@ import Glibc
                 listNames(daemon.inbox).isEmpty && claimsInWork(root) == 0
             }
             #expect(try await daemon.stop() == 0)
-            #expect(daemon.process.logRecords("file waiting in the inbox and not taken").isEmpty)
+            #expect(daemon.process.logRecords(.fileWaitingNotTaken).isEmpty)
         }
     }
 
@@ -119,7 +119,7 @@ import Glibc
             try await daemon.waitUntil("the replacement") {
                 jsonObject(daemon.outbox + "/shared/session.json")?["source"] as? String == "take-two.json"
             }
-            let said = daemon.process.logRecords("session replaced by a drop from another file")
+            let said = daemon.process.logRecords(.sessionReplacedFromAnotherFile)
             #expect(said.count == 1)
             #expect(
                 said.first?["scenedrop.file"] == "take-two.json"
@@ -128,7 +128,7 @@ import Glibc
             // A re-drop of the same file replaces its own session without that warning.
             try dropFile(daemon.inbox + "/take-two.json", manifestJSON(session: "shared", scenes: 3))
             try await daemon.waitUntil("the re-drop") { daemon.publishes.filter { $0 == "shared" }.count == 3 }
-            #expect(daemon.process.logRecords("session replaced by a drop from another file").count == 1)
+            #expect(daemon.process.logRecords(.sessionReplacedFromAnotherFile).count == 1)
             #expect(try await daemon.stop() == 0)
         }
     }
@@ -169,12 +169,10 @@ import Glibc
                         && listNames(daemon.outbox).count == rounds
                 }
                 let superseded = Set(
-                    daemon.process.logRecords(
-                        "session drop superseded by a newer drop of the same session; this drop is not published"
-                    )
-                    .compactMap { $0["scenedrop.file"] }
+                    daemon.process.logRecords(.dropSuperseded)
+                        .compactMap { $0["scenedrop.file"] }
                 )
-                let published = Set(daemon.process.logRecords("session published").compactMap { $0["scenedrop.file"] })
+                let published = Set(daemon.process.logRecords(.sessionPublished).compactMap { $0["scenedrop.file"] })
                 for round in 1...rounds {
                     let source = jsonObject(daemon.outbox + "/round-\(round)/session.json")?["source"] as? String
                     #expect(source == "v2-\(round).json", "round \(round): the outbox keeps the newer drop")

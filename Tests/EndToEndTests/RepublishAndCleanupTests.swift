@@ -50,7 +50,7 @@ import Glibc
             }
             #expect(try await daemon.stop() == 0)
             #expect(
-                daemon.process.logRecords("session published").map { $0["scenedrop.replaced"] } == ["false", "true"]
+                daemon.process.logRecords(.sessionPublished).map { $0["scenedrop.replaced"] } == ["false", "true"]
             )
         }
     }

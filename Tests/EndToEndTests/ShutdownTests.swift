@@ -87,8 +87,8 @@ import Glibc
             try await daemon.waitUntil("sessions in flight", timeout: .seconds(60)) { claimsInWork(root) >= 2 }
             #expect(try await daemon.stop() == 0)
             try expectNothingLostNothingPartial(root, names)
-            #expect(daemon.process.stderr.contains("grace period over"))
-            let handedBack = daemon.process.logRecords("manifest handed back to the inbox at shutdown").compactMap {
+            #expect(!daemon.process.logRecords(.gracePeriodOver).isEmpty)
+            let handedBack = daemon.process.logRecords(.handedBackAtShutdown).compactMap {
                 $0["scenedrop.inbox_name"]
             }
             #expect(!handedBack.isEmpty, "the sessions still in flight were handed back")
@@ -134,7 +134,7 @@ import Glibc
             print(
                 "fairness: the 1-scene session was published \(waited) after its drop, with 20 sessions of 500 scenes at 8192x8192 in the inbox"
             )
-            let lanes = daemon.process.logRecords("manifest claimed").filter { $0["scenedrop.file"] == "small.json" }
+            let lanes = daemon.process.logRecords(.manifestClaimed).filter { $0["scenedrop.file"] == "small.json" }
                 .compactMap { $0["scenedrop.lane"] }
             #expect(lanes == ["express"])
 

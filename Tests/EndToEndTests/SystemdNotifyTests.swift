@@ -23,7 +23,7 @@ import Glibc
                 guard process.isRunning else { throw DaemonExited(stderr: process.stderr) }
                 return socket.lines.contains("READY=1")
             }
-            #expect(!process.logRecords("inbox watch in place").isEmpty, "READY=1 came before the watch was in place")
+            #expect(!process.logRecords(.inboxWatchInPlace).isEmpty, "READY=1 came before the watch was in place")
             let ready = try #require(socket.messages.first { $0.contains("READY=1") })
             #expect(ready.contains("STATUS=watching \(root)/inbox: 0 claimed, 0 in flight"), "\(ready)")
 
@@ -50,7 +50,7 @@ import Glibc
         try await withTemporaryDirectory { root in
             let daemon = try await WatchDaemon.start(root)
             #expect(try await daemon.stop() == 0)
-            #expect(daemon.process.logRecords("systemd notification could not be sent").isEmpty)
+            #expect(daemon.process.logRecords(.systemdNotificationFailed).isEmpty)
         }
     }
 }

@@ -56,7 +56,7 @@ private let canMount: Bool = {
             }
             // Each one fails on the full disk and is back in the inbox unchanged, nothing left in staging.
             try await daemon.waitUntil("every manifest back in the inbox after a full disk", timeout: .seconds(60)) {
-                let retried = Set(daemon.process.logRecords("retry scheduled").compactMap { $0["scenedrop.file"] })
+                let retried = Set(daemon.process.logRecords(.retryScheduled).compactMap { $0["scenedrop.file"] })
                 return names.allSatisfy {
                     retried.contains("\($0).json") && readText(daemon.inbox + "/\($0).json") == manifests[$0]
                 }
@@ -65,7 +65,7 @@ private let canMount: Bool = {
             // Not quarantined, nothing partial published.
             #expect(listNames(daemon.quarantine).isEmpty)
             #expect(try publishedSessions(daemon.outbox).isEmpty)
-            let handedBack = daemon.process.logRecords("manifest handed back to the inbox after a system fault")
+            let handedBack = daemon.process.logRecords(.handedBackAfterSystemFault)
             #expect(handedBack.first?["error.type"] == "ENOSPC")
 
             // Space returns: each published exactly once.
@@ -105,9 +105,7 @@ private let canMount: Bool = {
             let broken = "{\"session\": \"broken\", \"scenes\": ["
             try dropFile(daemon.inbox + "/broken.json", broken)
 
-            try await daemon.waitUntil("broken.json handed back after the full disk") {
-                !daemon.process.logRecords("manifest handed back to the inbox after a system fault").isEmpty
-            }
+            try await daemon.waitForLog(.handedBackAfterSystemFault)
             #expect(
                 !FileSystem.exists(daemon.quarantine + "/broken.json"),
                 "no manifest in quarantine without its report"
@@ -115,9 +113,7 @@ private let canMount: Bool = {
             #expect(!FileSystem.exists(daemon.quarantine + "/broken.json.error.json"))
             #expect(!daemon.process.stderr.contains("a peer took"), "nothing blames a peer")
             #expect(
-                daemon.process.logRecords(
-                    "claim vanished from work/ before publishing, and no peer holds a lease: something else removed it; this session is not published here"
-                ).isEmpty
+                daemon.process.logRecords(.claimVanished).isEmpty
             )
 
             // Room again: quarantined, with its report, once.
@@ -196,7 +192,7 @@ private let canMount: Bool = {
                     )
                 }
                 #expect(
-                    daemon.process.logRecords("paid requests stopped: the cost ledger cannot be written").count == 1
+                    daemon.process.logRecords(.ledgerUnwritable).count == 1
                 )
                 #expect(try await daemon.stop() == 0)
             }
@@ -227,9 +223,7 @@ private let canMount: Bool = {
                     daemon.inbox + "/paid.json",
                     manifestJSON(session: "paid", scenes: 2, width: 1920, height: 1080)
                 )
-                try await daemon.waitUntil("the session handed back twice after the full outbox") {
-                    daemon.process.logRecords("manifest handed back to the inbox after a system fault").count >= 2
-                }
+                try await daemon.waitForLog(.handedBackAfterSystemFault, count: 2)
                 #expect(run("mount", ["-o", "remount,size=16m", root + "/outbox"]) == 0)
                 try await daemon.waitUntil("the session published once there is room") {
                     FileSystem.exists(root + "/outbox/paid/session.json")

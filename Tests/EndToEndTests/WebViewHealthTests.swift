@@ -46,9 +46,7 @@ import Testing
                 try dropFile(root + "/inbox/slow.json", manifestJSON(session: "slow", scenes: 1))
                 try await events.read { String(decoding: $0, as: UTF8.self).contains("requesting") }
                 web.daemon.process.signal(SIGTERM)
-                try await web.daemon.waitUntil("the daemon waiting for its session") {
-                    !web.daemon.process.logRecords("stopping: waiting for sessions in flight").isEmpty
-                }
+                try await web.daemon.waitForLog(.stoppingForSessionsInFlight)
                 let ready = try await web.get("/readyz")
                 #expect(ready.status == 503 && ready.text.contains("shutting down"), "\(ready.status) \(ready.text)")
                 #expect(try await web.get("/").status == 200, "the page stays up while the session finishes")
@@ -121,9 +119,7 @@ import Testing
                 try await web.post("/quarantine/\(first)/requeue", headers: ["X-SceneDrop-Action": "requeue"]).status
                     == 200
             )
-            try await web.daemon.waitUntil("\(first) taken from the inbox again") {
-                web.daemon.process.logRecords("manifest claimed").filter { $0["scenedrop.file"] == first }.count == 2
-            }
+            try await web.daemon.waitForLog(.manifestClaimed, count: 2) { $0["scenedrop.file"] == first }
             #expect(try await web.daemon.stop() == 0)
         }
     }

@@ -58,9 +58,9 @@ import Testing
                 "\(requeue.status) \(requeue.text)"
             )
             try await web.daemon.waitUntil("broken.json claimed again and quarantined again") {
-                web.daemon.process.logRecords("manifest claimed").filter { $0["scenedrop.file"] == "broken.json" }.count
+                web.daemon.process.logRecords(.manifestClaimed).filter { $0["scenedrop.file"] == "broken.json" }.count
                     == 2
-                    && web.daemon.process.logRecords("manifest quarantined").count == 2
+                    && web.daemon.process.logRecords(.manifestQuarantined).count == 2
             }
             #expect(
                 try await web.post("/quarantine/nothing.json/requeue", headers: ["X-SceneDrop-Action": "requeue"])
@@ -144,10 +144,7 @@ import Testing
                 headers: ["X-SceneDrop-Action": "requeue", "X-SceneDrop-Token": token]
             )
             #expect(requeued.status == 200)
-            try await web.daemon.waitUntil("broken.json claimed again") {
-                web.daemon.process.logRecords("manifest claimed").filter { $0["scenedrop.file"] == "broken.json" }.count
-                    == 2
-            }
+            try await web.daemon.waitForLog(.manifestClaimed, count: 2) { $0["scenedrop.file"] == "broken.json" }
 
             let url = try await SceneDropProcess.run(["status", "--root", root, "--http"], logDirectory: root)
             #expect(url.status == 0 && url.stdout.hasSuffix(":\(web.port)/?token=\(token)\n"), "\(url.stdout)")

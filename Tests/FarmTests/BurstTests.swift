@@ -75,7 +75,7 @@ import Testing
             let sessions = try await waitForSessions(daemon.outbox, count: count, timeout: .seconds(300))
             #expect(sessions.count == count)
             #expect(try await daemon.stop() == 0)
-            #expect(daemon.process.logRecords("inotify queue overflowed; rescanning the inbox").count >= 1)
+            #expect(daemon.process.logRecords(.inotifyOverflowed).count >= 1)
             let publishes = daemon.publishes
             #expect(publishes.count == count)
             #expect(Set(publishes).count == count)

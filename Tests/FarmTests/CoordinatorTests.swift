@@ -168,10 +168,8 @@ struct CoordinatorTests {
                         daemon.inbox + "/during.json",
                         manifestJSON(session: "during", scenes: 2, prompt: "during")
                     )
-                    try await daemon.waitUntil("both scenes waiting for the coordinator", timeout: .seconds(60)) {
-                        daemon.process.logRecords("paid request waits for the coordinator").filter {
-                            $0["scenedrop.session"] == "during"
-                        }.count == 2
+                    try await daemon.waitForLog(.waitsForCoordinator, count: 2, timeout: .seconds(60)) {
+                        $0["scenedrop.session"] == "during"
                     }
                     #expect(
                         prompts.all.keys.filter { $0.contains("during") }.isEmpty,
@@ -184,9 +182,7 @@ struct CoordinatorTests {
                     #expect(try sceneStatuses(daemon.outbox) == ["generated": 4])
                     prompts.report("coordinator down with a budget")
                     #expect(prompts.all.values.reduce(0, +) == 4, "\(prompts.all)")
-                    try await daemon.waitUntil("the coordinator's return logged") {
-                        !daemon.process.logRecords("coordinator reachable again").isEmpty
-                    }
+                    try await daemon.waitForLog(.coordinatorReachableAgain)
                     try await waitForQuery(
                         database,
                         "SELECT count(*), sum(amount_usd) FROM scenedrop_spend WHERE state = 'settled'",
@@ -215,9 +211,7 @@ struct CoordinatorTests {
                         environment: environment(server),
                         logDirectory: dir
                     )
-                    try await first.waitUntil("the coordinator connected") {
-                        !first.process.logRecords("coordinator connected").isEmpty
-                    }
+                    try await first.waitForLog(.coordinatorConnected)
                     await database.stop()
                     try dropFile(first.inbox + "/one.json", manifestJSON(session: "one", scenes: 2, prompt: "one"))
                     try await waitForSessions(first.outbox, count: 1)
@@ -247,11 +241,9 @@ struct CoordinatorTests {
                         "SELECT count(*), sum(amount_usd) FROM scenedrop_spend WHERE state = 'settled'",
                         "4|\(Self.usd(4))"
                     )
-                    try await second.waitUntil("the reconciliation logged") {
-                        !second.process.logRecords("ledger lines the coordinator had not seen were added to it").isEmpty
-                    }
+                    try await second.waitForLog(.coordinatorReconciled)
                     #expect(
-                        second.process.logRecords("ledger lines the coordinator had not seen were added to it").first?[
+                        second.process.logRecords(.coordinatorReconciled).first?[
                             "scenedrop.rows"
                         ] == "2"
                     )
@@ -312,12 +304,10 @@ struct CoordinatorTests {
             let closed = try SSHFSVolume.freePort()
             let url = "postgres://scenedrop:hunter2@127.0.0.1:\(closed)/scenedrop?sslmode=disable"
             let daemon = try await WatchDaemon.start(dir + "/root", ["--coordinator", url], logDirectory: dir)
-            try await daemon.waitUntil("the outage logged", timeout: .seconds(60)) {
-                !daemon.process.logRecords("coordinator unavailable").isEmpty
-            }
+            try await daemon.waitForLog(.coordinatorUnavailable, timeout: .seconds(60))
             try dropFile(daemon.inbox + "/one.json", manifestJSON(session: "one"))
             try await waitForSessions(daemon.outbox, count: 1)
-            #expect(daemon.process.logRecords("coordinator unavailable").count == 1)
+            #expect(daemon.process.logRecords(.coordinatorUnavailable).count == 1)
             #expect(!daemon.process.stderr.contains("hunter2"))
             #expect(try await daemon.stop() == 0)
 
@@ -356,7 +346,7 @@ struct CoordinatorTests {
                 let both = try await peers()
                 #expect(Set(both.compactMap { $0["state"] as? String }) == ["live"], "\(both)")
                 let otherID = try #require(
-                    other.process.logRecords("coordinator connected").first?["scenedrop.instance"]
+                    other.process.logRecords(.coordinatorConnected).first?["scenedrop.instance"]
                 )
                 #expect(both.contains { $0["instance"] as? String == otherID })
                 let page = try await web.get("/").text

@@ -91,7 +91,7 @@ import Glibc
             #expect(sessions.allSatisfy { $0.sceneEntries.count == 3 })
             // The kills landed mid-work: later instances found claims of dead ones and returned them.
             let recoveries = daemons.map {
-                $0.process.logRecords("claims of a dead instance returned to the inbox").count
+                $0.process.logRecords(.deadInstanceClaimsReturned).count
             }.reduce(0, +)
             #expect(recoveries >= 10, "dead instances' claims recovered \(recoveries) times in 20 kills: \(rounds)")
             #expect(listNames(root + "/inbox").isEmpty)

@@ -86,9 +86,7 @@ struct ManyHostsTests {
                 manifestJSON(session: "\(prefix)\(index)", prompt: "\(prefix) \(index)")
             )
         }
-        try await a.waitUntil("host A holding \(count) claims", timeout: .seconds(120)) {
-            a.process.logRecords("manifest claimed").count == count
-        }
+        try await a.waitForLog(.manifestClaimed, count: count, timeout: .seconds(120))
         return a
     }
 
@@ -114,7 +112,7 @@ struct ManyHostsTests {
                     logDirectory: logs
                 )
                 let line = try #require(
-                    daemon.process.logRecords("the inbox's mount caches what other clients write; pickup can lag").first
+                    daemon.process.logRecords(.mountCachesOtherClients).first
                 )
                 #expect(line["scenedrop.mount_type"] == "fuse.sshfs")
                 #expect(line["scenedrop.hint"]?.contains("dir_cache=no") == true, "\(line)")
@@ -169,10 +167,10 @@ struct ManyHostsTests {
                     )
                     for daemon in [a, b] {
                         #expect(
-                            daemon.process.logRecords("claims of a dead instance returned to the inbox").isEmpty,
+                            daemon.process.logRecords(.deadInstanceClaimsReturned).isEmpty,
                             "no live peer taken for dead"
                         )
-                        let volumeLine = daemon.process.logRecords("volume probed").first
+                        let volumeLine = daemon.process.logRecords(.volumeProbed).first
                         #expect(
                             volumeLine?["scenedrop.volume"]?.hasPrefix("fuse") == true,
                             "\(String(describing: volumeLine))"
@@ -207,11 +205,8 @@ struct ManyHostsTests {
                     )
                     a.process.signal(SIGKILL)
                     _ = try await a.process.waitForExit(timeout: .seconds(30))
-                    try await b.waitUntil("host B returning host A's claims", timeout: .seconds(120)) {
-                        !b.process.logRecords("claims of a dead instance returned to the inbox").isEmpty
-                    }
                     let recovery = try #require(
-                        b.process.logRecords("claims of a dead instance returned to the inbox").first
+                        try await b.waitForLog(.deadInstanceClaimsReturned, timeout: .seconds(120)).first
                     )
                     #expect(
                         recovery["scenedrop.reason"]?.contains("lease counter stayed at") == true,
@@ -256,11 +251,7 @@ struct ManyHostsTests {
                     )
                     try await b.waitUntil("host B publishing both", timeout: .seconds(180)) { b.publishes.count == 2 }
                     a.process.signal(SIGCONT)
-                    try await a.waitUntil("host A finding both claims gone at its fence", timeout: .seconds(240)) {
-                        a.process.logRecords(
-                            "claim lost before publishing: a peer took this instance for dead and returned the manifest to the inbox; this session is not published here"
-                        ).count == 2
-                    }
+                    try await a.waitForLog(.claimLostToPeer, count: 2, timeout: .seconds(240))
                     prompts.report("SIGSTOP", "; published by A \(a.publishes.count), by B \(b.publishes.count)")
                     #expect(a.publishes.isEmpty, "nothing stale published")
                     #expect(Set(b.publishes) == ["p1", "p2"])

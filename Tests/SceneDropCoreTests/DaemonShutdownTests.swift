@@ -51,7 +51,7 @@ import Testing
                     trigger.triggerGracefulShutdown()
                     // The workers are asked to stop only after the intake has stopped.
                     try await waitUntil("the workers' turn to stop") {
-                        log.contains("stopping: waiting for sessions in flight")
+                        log.contains(.stoppingForSessionsInFlight)
                     }
                     try writeFile(root + "/inbox/late.json", manifestJSON(session: "late"))
                     clock.advance(by: .seconds(60))
@@ -64,7 +64,7 @@ import Testing
             #expect(listNames(root + "/inbox") == ["late.json"], "nothing is claimed once shutdown began")
             #expect(provider.started.load(ordering: .relaxed) == 1)
             #expect(claimsInWork(root) == 0)
-            #expect(log.contains("stopped"))
+            #expect(log.contains(.stopped))
         }
     }
 
@@ -86,8 +86,8 @@ import Testing
             }
             #expect(try publishedSessions(root + "/outbox").isEmpty)
             #expect(listNames(root + "/inbox") == ["slow.json"], "handed back under its own name")
-            #expect(log.contains("grace period over: handing back the manifests still in flight"))
-            #expect(log.contains("manifest handed back to the inbox at shutdown"))
+            #expect(log.contains(.gracePeriodOver))
+            #expect(log.contains(.handedBackAtShutdown))
             #expect(listNames(root + "/outbox/.staging", hidden: true).isEmpty)
         }
     }

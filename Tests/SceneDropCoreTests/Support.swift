@@ -4,6 +4,7 @@ import InMemoryLogging
 import Logging
 import Synchronization
 import SystemSupport
+import TestSupport
 
 /// Log records kept in memory (swift-log's `InMemoryLogHandler`), so a test can wait for the daemon to say
 /// something.
@@ -22,7 +23,7 @@ final class RecordingLog: Sendable {
 
     var messages: [String] { handler.entries.map(\.message.description) }
 
-    func contains(_ message: String) -> Bool { messages.contains(message) }
+    func contains(_ message: DaemonLog) -> Bool { messages.contains(message.rawValue) }
 }
 
 /// A real provider whose request waits until the test lets it answer (or the task is cancelled),

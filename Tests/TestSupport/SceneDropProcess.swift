@@ -76,8 +76,8 @@ package final class SceneDropProcess: @unchecked Sendable {
     package var stdout: String { readText(stdoutPath) ?? "" }
 
     /// Log records (with `--log-format json`) whose message is exactly `message`.
-    package func logRecords(_ message: String) -> [[String: String]] {
-        Self.records(in: stderr, message)
+    package func logRecords(_ message: DaemonLog) -> [[String: String]] {
+        Self.records(in: stderr, message.rawValue)
     }
 
     /// Log records in `log` (JSON lines) whose message is exactly `message`.

@@ -35,7 +35,7 @@ package struct WatchDaemon {
         if waitForWatch {
             try await TestSupport.waitUntil("the daemon's inbox watch (log: \(process.stderrPath))") {
                 guard process.isRunning else { throw DaemonExited(stderr: process.stderr) }
-                return !process.logRecords("inbox watch in place").isEmpty
+                return !process.logRecords(.inboxWatchInPlace).isEmpty
             }
         }
         return daemon
@@ -46,7 +46,7 @@ package struct WatchDaemon {
     package var quarantine: String { root + "/quarantine" }
 
     /// Sessions this daemon logged as published.
-    package var publishes: [String] { process.logRecords("session published").compactMap { $0["scenedrop.session"] } }
+    package var publishes: [String] { process.logRecords(.sessionPublished).compactMap { $0["scenedrop.session"] } }
 
     /// Like `waitUntil`, but a timeout carries the end of the daemon's log.
     package func waitUntil(
@@ -61,8 +61,26 @@ package struct WatchDaemon {
         }
     }
 
+    /// Waits until the daemon has logged `message` at least `count` times (counting only records
+    /// that `matching` accepts), then returns those records. Every test that waits on the log goes
+    /// through here, so a timeout always names the message and carries the end of the log.
+    @discardableResult
+    package func waitForLog(
+        _ message: DaemonLog,
+        count: Int = 1,
+        timeout: Duration = defaultWaitTimeout,
+        matching: ([String: String]) -> Bool = { _ in true }
+    ) async throws -> [[String: String]] {
+        var records: [[String: String]] = []
+        try await waitUntil("\(count) log record(s) \"\(message.rawValue)\"", timeout: timeout) {
+            records = process.logRecords(message).filter(matching)
+            return records.count >= count
+        }
+        return records
+    }
+
     /// Full inbox rescans so far (needs `--log-level debug`).
-    package var rescans: Int { process.logRecords("inbox rescanned").count }
+    package var rescans: Int { process.logRecords(.inboxRescanned).count }
 
     /// Waits until `count` more rescans have happened than now: everything in the inbox has been
     /// looked at at least `count - 1` times since.

@@ -23,8 +23,8 @@ package struct WebDaemon {
         var port = 0
         try await daemon.waitUntil("the web view's listening line and the inbox watch") {
             guard process.isRunning else { throw DaemonExited(stderr: process.stderr) }
-            guard let url = process.logRecords("web view listening").first?["scenedrop.url"],
-                !process.logRecords("inbox watch in place").isEmpty
+            guard let url = process.logRecords(.webViewListening).first?["scenedrop.url"],
+                !process.logRecords(.inboxWatchInPlace).isEmpty
             else { return false }
             port = Int(url.split(separator: ":").last?.filter(\.isNumber) ?? "") ?? 0
             return port > 0
