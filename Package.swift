@@ -84,9 +84,14 @@ let package = Package(
         ),
         .target(name: "Imaging", dependencies: ["CVipsShim"], swiftSettings: swiftSettings),
         .target(
+            name: "Spend",
+            dependencies: ["SystemSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "ImageGeneration",
             dependencies: [
-                "SceneManifest", "LocatedJSON", "Imaging", "SystemSupport",
+                "SceneManifest", "LocatedJSON", "Imaging", "SystemSupport", "Spend",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -118,7 +123,7 @@ let package = Package(
         .target(
             name: "Coordination",
             dependencies: [
-                "ImageGeneration", "SystemSupport",
+                "Spend", "SystemSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -130,7 +135,8 @@ let package = Package(
         .target(
             name: "SceneDropCore",
             dependencies: [
-                "SystemSupport", "DropFolder", "LocatedJSON", "SceneManifest", "Imaging", "ImageGeneration", "Outbox",
+                "SystemSupport", "DropFolder", "LocatedJSON", "SceneManifest", "Imaging", "Spend", "ImageGeneration",
+                "Outbox",
                 "WebView",
                 "Coordination",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -146,7 +152,7 @@ let package = Package(
             name: "scenedrop",
             dependencies: [
                 "SceneDropCore", "ImageGeneration", "Imaging", "Outbox", "SceneManifest", "SystemSupport", "WebView",
-                "Coordination", "LocatedJSON",
+                "Coordination", "LocatedJSON", "Spend",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -205,18 +211,23 @@ let package = Package(
         .testTarget(
             name: "ImageGenerationTests",
             dependencies: [
-                "ImageGeneration", "Imaging", "SceneManifest", "LocatedJSON", "SystemSupport", "FakeGemini",
+                "ImageGeneration", "Imaging", "SceneManifest", "LocatedJSON", "Spend", "SystemSupport", "FakeGemini",
                 "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "SpendTests",
+            dependencies: ["Spend", "SystemSupport", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "WebViewTests", dependencies: ["WebView"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CoordinationTests",
             dependencies: [
-                "Coordination", "ImageGeneration", "SystemSupport", "TestSupport",
+                "Coordination", "SystemSupport", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -248,7 +259,8 @@ let package = Package(
         .testTarget(
             name: "FarmTests",
             dependencies: [
-                "scenedrop", "scenedrop-bench", "Coordination", "ImageGeneration", "SystemSupport", "TestSupport",
+                "scenedrop", "scenedrop-bench", "Coordination", "ImageGeneration", "Spend", "SystemSupport",
+                "TestSupport",
                 "Imaging",
                 "FakeGemini", .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,6 +1,6 @@
-import ImageGeneration
 import Logging
 import ServiceLifecycle
+import Spend
 import SystemSupport
 
 /// Runs the coordinator's `PostgresClient` and keeps this instance in the registry: every

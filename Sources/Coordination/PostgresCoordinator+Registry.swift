@@ -1,6 +1,6 @@
-import ImageGeneration
 import Logging
 import PostgresNIO
+import Spend
 
 extension PostgresCoordinator {
     /// Registers this instance or renews its entry (the counter moves, `renewed_at` is the database's

@@ -1,6 +1,6 @@
-import ImageGeneration
 import Logging
 import PostgresNIO
+import Spend
 
 extension PostgresCoordinator {
     /// The schema, made by the first instance to connect (an advisory lock keeps two from racing).

@@ -1,6 +1,6 @@
-import ImageGeneration
 import Logging
 import PostgresNIO
+import Spend
 import Synchronization
 
 /// The budget and the instance registry in PostgreSQL, shared by every instance that names the same

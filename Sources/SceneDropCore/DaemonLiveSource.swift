@@ -2,6 +2,7 @@ import Coordination
 import DropFolder
 import ImageGeneration
 import Outbox
+import Spend
 import Synchronization
 import SystemSupport
 import WebView

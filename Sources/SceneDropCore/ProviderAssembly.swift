@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import DropFolder
 import ImageGeneration
 import Logging
+import Spend
 import SystemSupport
 
 /// Builds the provider chain (HTTP client, Gemini client, shared state, cache, ledger) and keeps the
@@ -26,6 +27,23 @@ package enum ProviderAssembly {
             return try await body(ProviderChain(providers: [], emptyChainReason: .noAPIKey))
         }
         let layout = configuration.layout
+        let ledger = CostLedger(directory: layout.ledger, instance: instanceID)
+        let budget: any BudgetGate =
+            if let coordinator {
+                CoordinatedBudget(
+                    coordinator: coordinator,
+                    ledger: ledger,
+                    dailyUSD: settings.dailyBudgetUSD,
+                    logger: logger
+                )
+            } else {
+                LedgerBudget(
+                    ledger: ledger,
+                    dailyUSD: settings.dailyBudgetUSD,
+                    logger: logger,
+                    now: { WallClock.now() }
+                )
+            }
         return try await GeminiClient.withHTTPClient(connections: configuration.concurrency) { http in
             let client = GeminiClient(
                 http: http,
@@ -40,8 +58,7 @@ package enum ProviderAssembly {
                 policy: RetryPolicy(maxRetries: settings.retries),
                 state: GeminiState(requestsPerMinute: settings.requestsPerMinute, clock: clock),
                 cache: settings.cache ? ImageCache(directory: layout.cache) : nil,
-                ledger: CostLedger(directory: layout.ledger, instance: instanceID),
-                dailyBudget: settings.dailyBudgetUSD,
+                budget: budget,
                 quotaWait: settings.quotaWait.seconds,
                 logger: logger,
                 now: { WallClock.now() }
@@ -49,7 +66,6 @@ package enum ProviderAssembly {
             provider.retiredModelsFile = layout.retiredModels
             provider.batchStore = BatchStore(directory: layout.batches)
             provider.batchPolicy = settings.batch
-            provider.coordinator = coordinator
             provider.coordinatorWait = settings.coordinatorWait.seconds
             logger.info(
                 "gemini provider enabled",

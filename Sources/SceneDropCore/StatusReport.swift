@@ -1,6 +1,7 @@
 import DropFolder
 import ImageGeneration
 import Outbox
+import Spend
 import SystemSupport
 
 /// `scenedrop status`: what is where, and how old the oldest thing is.

@@ -5,6 +5,7 @@ import ImageGeneration
 import Logging
 import Outbox
 import SceneDropCore
+import Spend
 import SystemSupport
 
 struct Status: AsyncParsableCommand {

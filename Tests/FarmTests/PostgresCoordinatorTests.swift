@@ -1,5 +1,5 @@
-import ImageGeneration
 import Logging
+import Spend
 import SystemSupport
 import TestSupport
 import Testing

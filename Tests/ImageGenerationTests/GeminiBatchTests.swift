@@ -5,6 +5,7 @@ import ImageGeneration
 import Imaging
 import Logging
 import SceneManifest
+import Spend
 import Synchronization
 import SystemSupport
 import TestSupport
@@ -97,7 +98,12 @@ import Testing
                     policy: RetryPolicy(maxRetries: 1, baseDelay: 0.01, maxDelay: 0.05, jitter: 0),
                     state: GeminiState(requestsPerMinute: nil),
                     cache: cache ? ImageCache(directory: root + "/cache") : nil,
-                    ledger: CostLedger(path: root + "/ledger.jsonl"),
+                    budget: LedgerBudget(
+                        ledger: CostLedger(path: root + "/ledger.jsonl"),
+                        dailyUSD: nil,
+                        logger: Logger(label: "test"),
+                        now: { Date().timeIntervalSince1970 }
+                    ),
                     logger: Logger(label: "test"),
                     now: { Date().timeIntervalSince1970 }
                 )
@@ -418,8 +424,12 @@ import Testing
                 client: provider.client,
                 policy: provider.policy,
                 state: provider.state,
-                ledger: provider.ledger,
-                dailyBudget: 0.04,
+                budget: LedgerBudget(
+                    ledger: CostLedger(path: s.ledger),
+                    dailyUSD: 0.04,
+                    logger: provider.logger,
+                    now: { Date().timeIntervalSince1970 }
+                ),
                 logger: provider.logger,
                 now: { Date().timeIntervalSince1970 }
             )

@@ -5,6 +5,7 @@ import ImageGeneration
 import Imaging
 import Logging
 import SceneManifest
+import Spend
 import SystemSupport
 import TestSupport
 import Testing
@@ -62,8 +63,14 @@ import Testing
                 policy: RetryPolicy(maxRetries: retries, baseDelay: 0.01, maxDelay: 0.05, jitter: 0),
                 state: GeminiState(requestsPerMinute: nil),
                 cache: cache,
-                ledger: ledger,
-                dailyBudget: budget,
+                budget: ledger.map {
+                    LedgerBudget(
+                        ledger: $0,
+                        dailyUSD: budget,
+                        logger: Logger(label: "test"),
+                        now: { Date().timeIntervalSince1970 }
+                    )
+                },
                 logger: Logger(label: "test"),
                 now: { Date().timeIntervalSince1970 }
             )

@@ -1,6 +1,7 @@
 import Imaging
 import Logging
 import SceneManifest
+import Spend
 import SystemSupport
 
 extension GeminiProvider {
@@ -47,14 +48,11 @@ extension GeminiProvider {
             imageSize: step.imageSize
         )
         while true {
-            // With the coordinator the reservation in `send` decides the budget, exactly: reading every
-            // ledger file here as well would only add a folder listing per request.
-            let spent = dailyBudget == nil || coordinator != nil ? nil : await ledger?.spentToday(now: now())
             let ask = GeminiAdmission.Ask(
                 model: step.model,
                 holdsTurn: progress.holdsTurn,
-                spentToday: spent,
-                dailyBudget: dailyBudget
+                spentToday: await budget?.spentTodayIfDeciding(),
+                dailyBudget: budget?.dailyUSD
             )
             guard let decision = try? await state.admit(ask, wallNow: now()) else {
                 return .cancelled(attempts: progress.attempts)
@@ -122,9 +120,11 @@ extension GeminiProvider {
                 progress.ticket = ticket
                 if let stop = await waitForQuota(step.model, until: until, phases: phases, &progress) { return stop }
                 continue
-            case .overBudget(let message):
+            case .refused(.granted):
+                continue
+            case .refused(.exceeded(let message)):
                 return .failed(.budgetExceeded, message: message, attempts: progress.attempts, stopHere: true)
-            case .coordinatorDown(let message):
+            case .refused(.unavailable(let message)):
                 if let stop = await waitForCoordinator(
                     message,
                     model: step.model,
@@ -135,7 +135,7 @@ extension GeminiProvider {
                     return stop
                 }
                 continue
-            case .ledgerUnwritable(let message):
+            case .refused(.unrecorded(let message)):
                 if let stop = await waitForLedger(message, model: step.model, phases: phases, &progress) { return stop }
                 continue
             case .answer(let answered):
@@ -193,12 +193,8 @@ extension GeminiProvider {
     enum Sent: Sendable {
         case answer(GeminiAnswer)
         case queued(until: Double?, ticket: UInt64)
-        /// The budget ran out while the scene waited for its permit.
-        case overBudget(String)
-        /// The coordinator that keeps the budget cannot be reached: nothing was sent.
-        case coordinatorDown(String)
-        /// The charge could not be written to the cost ledger (a full or read-only state disk): nothing was sent.
-        case ledgerUnwritable(String)
+        /// The budget gate did not let the request go: nothing was sent.
+        case refused(BudgetDecision)
     }
 
     /// Inside the network phase: the quota line's word, then, when it lets this scene out, the request.
@@ -214,69 +210,28 @@ extension GeminiProvider {
         paid: Paid?,
         phases: ProviderPhases
     ) async -> Sent {
-        // The budget again, now that the permit is held (and before the quota line counts a request):
-        // scenes that passed the admission while others were paying must not all go out, or a budget
-        // is off by every scene waiting for a permit, not only by the requests in flight. With the
-        // coordinator the price is reserved there, exactly, across every host.
-        var reserved = false
-        if let dailyBudget, let paid, let coordinator {
-            switch await coordinator.reserve(charge(paid), budget: dailyBudget) {
-            case .granted: reserved = true
-            case .exceeded(let committed):
-                let shown = (committed * 10_000).rounded() / 10_000
-                return .overBudget(
-                    "today's spend and reservations across all instances ($\(shown)) leave no room for this image within the daily budget of $\(dailyBudget)"
-                )
-            case .unavailable(let message): return .coordinatorDown(message)
-            }
-        } else if let dailyBudget, let ledger, await ledger.spentToday(now: now()) >= dailyBudget {
-            return .overBudget(
-                "today's spend reached the daily budget of $\(dailyBudget) while this scene waited for a request slot"
-            )
-        }
         switch await state.admitQuota(model, ticket: ticket) {
         case .wait(let until, let ticket):
-            if reserved, let paid { await coordinator?.release(paid.id) }
             return .queued(until: until, ticket: ticket)
         case .awaitWindow(let ticket):
-            if reserved, let paid { await coordinator?.release(paid.id) }
             return .queued(until: nil, ticket: ticket)
         case .send:
-            // The charge is written before the request goes: a request whose charge cannot be recorded is not
-            // sent (a full state disk once let 18 paid answers through with no ledger line).
-            var charged: CostLedger.Entry?
-            if let paid, let ledger {
-                let entry = charge(paid)
-                let appended = await ledger.append(entry)
-                guard appended.written else {
-                    if appended.changed {
-                        logger.error(
-                            "paid requests stopped: the cost ledger cannot be written",
-                            metadata: [
-                                "scenedrop.ledger": "\(ledger.path)",
-                                "scenedrop.budget": "\(dailyBudget.map { String($0) } ?? "none")",
-                            ]
-                        )
-                    }
-                    await state.unanswered(model)
-                    if reserved { await coordinator?.release(paid.id) }
-                    return .ledgerUnwritable(
-                        "the cost ledger \(ledger.path) cannot be written (a full or read-only disk?), so no paid request was sent"
-                    )
-                }
-                if appended.changed {
-                    logger.notice(
-                        "cost ledger writable again; paid requests resume",
-                        metadata: ["scenedrop.ledger": "\(ledger.path)"]
-                    )
-                }
-                charged = entry
-            }
-            phases.progress(.requesting(model: model, attempt: attempt))
-            let answer = await timedRequest(model, body: body, paid: paid, charged: charged, phases: phases)
-            if reserved, let paid, !answer.isImage { await coordinator?.release(paid.id) }
-            return .answer(answer)
+            break
         }
+        // The budget decides now that the permit and the quota line let the request go: this is the
+        // one place a paid request is held against it, and its charge written to the ledger.
+        var charged: CostLedger.Entry?
+        if let paid, let budget {
+            let entry = charge(paid)
+            switch await budget.reserve(entry) {
+            case .granted: charged = entry
+            case let refusal:
+                await state.unanswered(model)
+                return .refused(refusal)
+            }
+        }
+        phases.progress(.requesting(model: model, attempt: attempt))
+        return .answer(await timedRequest(model, body: body, charged: charged, phases: phases))
     }
 
     /// The cost ledger cannot be written. Without a budget the scene falls back at once (`ledger_unwritable`):
@@ -289,7 +244,7 @@ extension GeminiProvider {
         phases: ProviderPhases,
         _ progress: inout AttemptState
     ) async -> StepOutcome? {
-        guard dailyBudget != nil else {
+        guard budget?.dailyUSD != nil else {
             return .failed(.ledgerUnwritable, message: message, attempts: progress.attempts, stopHere: true)
         }
         let since = progress.ledgerWaitSince ?? clock.now()
@@ -346,9 +301,9 @@ extension GeminiProvider {
         }
         progress.coordinatorWaitSince = since
         let left = since + coordinatorWait - clock.now()
-        if left > 0, let coordinator {
+        if left > 0, let budget {
             phases.progress(.waiting(model: model, untilWall: now() + left))
-            if await coordinator.waitUntilAvailable(seconds: left) { return nil }
+            if await budget.waitUntilAvailable(seconds: left) { return nil }
             if Task.isCancelled { return .cancelled(attempts: progress.attempts) }
         }
         return .failed(
@@ -420,26 +375,20 @@ extension GeminiProvider {
     /// One generateContent request, its latency and status class reported as progress, and what it
     /// shows of the model's quota recorded before the permit is given back: answers that come back
     /// at once (429s do) must not let more requests out than the quota learnt from them allows.
-    /// An image answer's ledger line is written here, while the permit is still held: the API charges
-    /// for an image it sent, usable or not, and a request that takes the permit next must see the
-    /// spend in the budget check.
-    /// `charged`: the ledger line written before the request; refunded when the answer brings no image.
+    /// An image answer's charge is settled here, while the permit is still held: the API charges for
+    /// an image it sent, usable or not, and a request that takes the permit next must see the spend.
+    /// `charged`: the charge the budget gate held for this request; released when no image came.
     func timedRequest(
         _ model: String,
         body: GeminiRequestBody,
-        paid: Paid?,
         charged: CostLedger.Entry?,
         phases: ProviderPhases
     ) async -> GeminiAnswer {
         let started = clock.now()
         let answer = await client.generate(model: model, body: body)
         phases.progress(.answered(model: model, statusClass: answer.statusClass, seconds: clock.now() - started))
-        if case .image = answer, let paid {
-            let entry = charged ?? charge(paid)
-            if charged == nil { await ledger?.record(entry) }
-            await coordinator?.settle(entry)
-        } else if let charged {
-            await ledger?.refund(charged)
+        if let charged, let budget {
+            if case .image = answer { await budget.settle(charged) } else { await budget.release(charged) }
         }
         switch answer {
         case .image, .noImage:

@@ -1,3 +1,4 @@
+import Spend
 import SystemSupport
 
 /// The charges of one batch record: their ids come from the record (session, content, submission
@@ -41,59 +42,38 @@ struct BatchCharges {
 extension GeminiProvider {
     /// The scenes of `numbers` the daily budget lets go into the batch; the others end here, with
     /// `budget_exceeded` (or `budget_unavailable` when the coordinator cannot be reached for
-    /// `--coordinator-wait`). With the coordinator each scene's price is reserved there, exactly;
-    /// without it, today's spend in the ledger files decides.
+    /// `--coordinator-wait`). The budget gate holds each scene's price, in order.
     func affordable(
         _ numbers: [Int],
         charges: BatchCharges,
         skipped: [ProviderAttempt],
         results: inout [Int: BatchSceneResult]
     ) async -> [Int] {
-        guard let dailyBudget, let price = charges.price, price > 0 else { return numbers }
-        var refusal = (
-            FallbackReason.budgetExceeded,
-            "the daily budget (--daily-budget-usd \(dailyBudget)) cannot pay for this scene, even at the batch price"
+        guard let budget, budget.dailyUSD != nil, let price = charges.price, price > 0 else { return numbers }
+        let time = WallClock.rfc3339(now())
+        let held = await budget.reserveBatch(
+            numbers.map { charges.entry(scene: $0, price: price, time: time) },
+            coordinatorWait: coordinatorWait
         )
-        let kept: [Int]
-        if let coordinator {
-            var granted: [Int] = []
-            for number in numbers {
-                let entry = charges.entry(scene: number, price: price, time: WallClock.rfc3339(now()))
-                var verdict = await coordinator.reserve(entry, budget: dailyBudget)
-                if case .unavailable = verdict, await coordinator.waitUntilAvailable(seconds: coordinatorWait) {
-                    verdict = await coordinator.reserve(entry, budget: dailyBudget)
-                }
-                if case .unavailable(let message) = verdict {
-                    refusal = (.budgetUnavailable, "\(message); a budget cannot be kept without it")
-                }
-                guard verdict == .granted else { break }
-                granted.append(number)
-            }
-            kept = granted
-        } else if let ledger {
-            let spent = await ledger.spentToday(now: now())
-            // Saturating: a huge budget, a free model or a ledger summing to infinity must not trap.
-            let affordable = price > 0 ? ((dailyBudget - spent) / price + 1e-9).rounded(.down) : .infinity
-            kept = Array(numbers.prefix(Swift.max(0, Int(saturating: Swift.min(affordable, Double(numbers.count))))))
-        } else {
-            return numbers
+        let refusal: (FallbackReason, String)
+        switch held.refusal {
+        case .unavailable(let message): refusal = (.budgetUnavailable, message)
+        case .exceeded(let message), .unrecorded(let message): refusal = (.budgetExceeded, message)
+        case .granted, nil: return numbers
         }
-        for number in numbers.dropFirst(kept.count) {
+        for number in numbers.dropFirst(held.granted) {
             results[number] = .failed(
                 ProviderFailure(reason: refusal.0, message: refusal.1, tried: skipped),
                 final: true
             )
         }
-        return kept
+        return Array(numbers.prefix(held.granted))
     }
 
-    /// Gives back the reservations of scenes whose image did not come from the batch (they go the
+    /// Gives back the holds of scenes whose image did not come from the batch (they go the
     /// interactive way, which reserves again).
     func releaseUncharged(_ run: BatchRun) async {
-        guard let coordinator, dailyBudget != nil else { return }
         let charges = BatchCharges(run.record)
-        for number in run.scenes.keys where !run.charged.contains(number) {
-            await coordinator.release(charges.id(scene: number))
-        }
+        await budget?.releaseBatch(ids: run.scenes.keys.filter { !run.charged.contains($0) }.map(charges.id(scene:)))
     }
 }

@@ -1,5 +1,6 @@
 import Imaging
 import Logging
+import Spend
 import SystemSupport
 
 /// Waiting for a batch session's jobs, and what their answers come to.
@@ -208,8 +209,7 @@ extension GeminiProvider {
             }
             if let price = run.price {
                 let entry = BatchCharges(run.record).entry(scene: number, price: price, time: WallClock.rfc3339(now()))
-                await ledger?.record(entry)
-                await coordinator?.settle(entry)
+                await budget?.chargeBatch(entry)
                 run.charged.insert(number)
             }
             switch sized {

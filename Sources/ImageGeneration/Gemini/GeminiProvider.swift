@@ -1,6 +1,7 @@
 import Imaging
 import Logging
 import SceneManifest
+import Spend
 import SystemSupport
 
 /// Gemini image models ("Nano Banana") as a link of the provider chain. Walks the model plan for the
@@ -16,9 +17,8 @@ package struct GeminiProvider: ImageProvider {
     package let logger: Logger
     /// `nil` with `--no-cache`.
     package let cache: ImageCache?
-    /// Where paid calls are recorded; with `dailyBudget`, paid requests stop once today's spend reaches it.
-    package let ledger: CostLedger?
-    package let dailyBudget: Double?
+    /// Where paid calls are recorded and the daily budget decided; nil: nothing is recorded (tests).
+    package let budget: (any BudgetGate)?
     /// How long a scene waits in line for a model's per-minute quota before it falls back (`--quota-wait`).
     package let quotaWait: Double
     /// Where models retired for a spent daily quota are listed for `scenedrop status`; nil: nowhere.
@@ -26,9 +26,6 @@ package struct GeminiProvider: ImageProvider {
     /// Where batch sessions' jobs are written down (`.scenedrop/batches/`); nil: no batch mode.
     package var batchStore: BatchStore?
     package var batchPolicy = BatchPolicy()
-    /// The coordinator (`--coordinator`): with a budget every paid request reserves its price there first;
-    /// with or without one, every charge is recorded there too.
-    package var coordinator: (any SpendCoordinator)?
     /// How long a paid request waits for an unreachable coordinator before its scene falls back with
     /// `budget_unavailable` (`--coordinator-wait`).
     package var coordinatorWait: Double = 900
@@ -43,16 +40,14 @@ package struct GeminiProvider: ImageProvider {
         policy: RetryPolicy = RetryPolicy(),
         state: GeminiState,
         cache: ImageCache? = nil,
-        ledger: CostLedger? = nil,
-        dailyBudget: Double? = nil,
+        budget: (any BudgetGate)? = nil,
         quotaWait: Double = 900,
         logger: Logger,
         now: @escaping @Sendable () -> Double
     ) {
         self.quotaWait = quotaWait
         self.cache = cache
-        self.ledger = ledger
-        self.dailyBudget = dailyBudget
+        self.budget = budget
         self.client = client
         self.catalog = catalog
         self.policy = policy

@@ -1,5 +1,5 @@
 import Foundation
-import ImageGeneration
+import Spend
 import SystemSupport
 import TestSupport
 import Testing

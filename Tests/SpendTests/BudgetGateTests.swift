@@ -1,0 +1,184 @@
+import Foundation
+import Logging
+import Spend
+import Synchronization
+import SystemSupport
+import TestSupport
+import Testing
+
+/// The budget gate on real ledger files: what `reserve` lets through, what it writes, and what
+/// `settle` and `release` leave behind, locally and with a coordinator.
+@Suite struct BudgetGateTests {
+    let noon = 1_795_060_800.0  // 2026-11-19T12:00:00Z
+
+    func charge(_ id: String, _ cost: Double, scene: Int = 1) -> CostLedger.Entry {
+        .init(
+            id: id,
+            time: WallClock.rfc3339(noon),
+            model: "m",
+            imageSize: "1K",
+            costUSD: cost,
+            session: "s",
+            scene: scene
+        )
+    }
+
+    func local(_ ledger: CostLedger, daily: Double?) -> LedgerBudget {
+        let noon = noon
+        return LedgerBudget(ledger: ledger, dailyUSD: daily, logger: Logger(label: "test"), now: { noon })
+    }
+
+    @Test func theLedgerBudgetHoldsUntilTodaysSpendReachesIt() async throws {
+        await withTemporaryDirectory { dir in
+            let ledger = CostLedger(path: dir + "/ledger.jsonl")
+            let gate = local(ledger, daily: 0.05)
+            #expect(await gate.spentTodayIfDeciding() == 0)
+            #expect(await gate.reserve(charge("a", 0.03)) == .granted)
+            #expect(await ledger.spentToday(now: noon) == 0.03, "the line is written before the request goes")
+            await gate.settle(charge("a", 0.03))
+            #expect(await gate.reserve(charge("b", 0.03)) == .granted, "0.03 spent is still under 0.05")
+            guard case .exceeded(let message) = await gate.reserve(charge("c", 0.03)) else {
+                Issue.record("a third charge past the budget was let through")
+                return
+            }
+            #expect(message.contains("daily budget of $0.05"))
+            // A request that brought no image gives its charge back: the sum nets it out.
+            await gate.release(charge("b", 0.03))
+            #expect(abs(await ledger.spentToday(now: noon) - 0.03) < 1e-9)
+            #expect(await gate.reserve(charge("d", 0.01)) == .granted)
+        }
+    }
+
+    @Test func withoutABudgetChargesAreRecordedAndNeverRefused() async throws {
+        await withTemporaryDirectory { dir in
+            let ledger = CostLedger(path: dir + "/ledger.jsonl")
+            let gate = local(ledger, daily: nil)
+            #expect(await gate.spentTodayIfDeciding() == nil, "no early look without a budget")
+            for n in 1...3 { #expect(await gate.reserve(charge("\(n)", 100)) == .granted) }
+            #expect(await ledger.spentToday(now: noon) == 300)
+            let held = await gate.reserveBatch([charge("x", 1), charge("y", 1)], coordinatorWait: 0)
+            #expect(held == BatchReservation(granted: 2, refusal: nil))
+        }
+    }
+
+    /// A charge that cannot be written is refused, so the request is never sent unrecorded.
+    @Test func aChargeThatCannotBeWrittenIsRefused() async throws {
+        try await withTemporaryDirectory { dir in
+            try writeFile(dir + "/not-a-folder", "a file where the ledger's folder should be")
+            let gate = local(CostLedger(path: dir + "/not-a-folder/ledger.jsonl"), daily: nil)
+            guard case .unrecorded(let message) = await gate.reserve(charge("a", 0.03)) else {
+                Issue.record("a charge with no ledger line was let through")
+                return
+            }
+            #expect(message.contains("not-a-folder/ledger.jsonl") && message.contains("no paid request was sent"))
+        }
+    }
+
+    @Test func aBatchGetsAsManyScenesAsTheBudgetPaysFor() async throws {
+        await withTemporaryDirectory { dir in
+            let ledger = CostLedger(path: dir + "/ledger.jsonl")
+            await ledger.record(charge("before", 0.01))
+            let gate = local(ledger, daily: 0.05)
+            let held = await gate.reserveBatch((1...5).map { charge("b\($0)", 0.0168, scene: $0) }, coordinatorWait: 0)
+            #expect(held.granted == 2, "0.04 left pays for two at 0.0168")
+            guard case .exceeded(let message) = held.refusal else {
+                Issue.record("no refusal for the other three")
+                return
+            }
+            #expect(message.contains("--daily-budget-usd 0.05"))
+            #expect(await ledger.spentToday(now: noon) == 0.01, "a batch hold writes no line")
+            await gate.chargeBatch(charge("b1", 0.0168))
+            #expect(abs(await ledger.spentToday(now: noon) - 0.0268) < 1e-9)
+        }
+    }
+
+    @Test func theCoordinatedBudgetReservesThenWritesAndGivesBack() async throws {
+        await withTemporaryDirectory { dir in
+            let ledger = CostLedger(path: dir + "/ledger.jsonl")
+            let coordinator = TableCoordinator()
+            let gate = CoordinatedBudget(
+                coordinator: coordinator,
+                ledger: ledger,
+                dailyUSD: 0.05,
+                logger: Logger(label: "t")
+            )
+            #expect(await gate.spentTodayIfDeciding() == nil, "the coordinator decides, exactly")
+            #expect(await gate.reserve(charge("a", 0.03)) == .granted)
+            #expect(coordinator.reserved == ["a": 0.03])
+            #expect(await ledger.spentToday(now: noon) == 0.03)
+            guard case .exceeded(let message) = await gate.reserve(charge("b", 0.03)) else {
+                Issue.record("a reservation past the budget was granted")
+                return
+            }
+            #expect(message.contains("across all instances ($0.03)"))
+            #expect(await ledger.spentToday(now: noon) == 0.03, "a refused charge writes no line")
+            await gate.release(charge("a", 0.03))
+            #expect(coordinator.reserved.isEmpty)
+            #expect(await ledger.spentToday(now: noon) == 0)
+            #expect(await gate.reserve(charge("c", 0.02)) == .granted)
+            await gate.settle(charge("c", 0.02))
+            #expect(coordinator.settled == ["c"])
+            coordinator.reachable.store(false, ordering: .relaxed)
+            guard case .unavailable = await gate.reserve(charge("d", 0.01)) else {
+                Issue.record("an unreachable coordinator let a charge through")
+                return
+            }
+            let batch = await gate.reserveBatch([charge("e", 0.01)], coordinatorWait: 0)
+            #expect(batch.granted == 0)
+            guard case .unavailable(let why) = batch.refusal else {
+                Issue.record("no refusal for a batch with the coordinator down")
+                return
+            }
+            #expect(why.contains("a budget cannot be kept without it"))
+        }
+    }
+
+    /// With the coordinator, a charge whose ledger line cannot be written gives its reservation back.
+    @Test func aCoordinatedChargeThatCannotBeWrittenReleasesItsReservation() async throws {
+        try await withTemporaryDirectory { dir in
+            try writeFile(dir + "/not-a-folder", "")
+            let coordinator = TableCoordinator()
+            let gate = CoordinatedBudget(
+                coordinator: coordinator,
+                ledger: CostLedger(path: dir + "/not-a-folder/ledger.jsonl"),
+                dailyUSD: 1,
+                logger: Logger(label: "t")
+            )
+            guard case .unrecorded = await gate.reserve(charge("a", 0.03)) else {
+                Issue.record("a charge with no ledger line was let through")
+                return
+            }
+            #expect(coordinator.reserved.isEmpty)
+        }
+    }
+}
+
+/// The coordinator's reservation table in memory: the gate's logic, without PostgreSQL (the real one is
+/// in FarmTests' `PostgresCoordinatorTests` and `CoordinatorTests`).
+final class TableCoordinator: SpendCoordinator {
+    let table = Mutex<(reserved: [String: Double], settled: [String])>(([:], []))
+    let reachable = Atomic<Bool>(true)
+
+    var reserved: [String: Double] { table.withLock { $0.reserved } }
+    var settled: [String] { table.withLock { $0.settled } }
+
+    func reserve(_ entry: CostLedger.Entry, budget: Double) async -> SpendReservation {
+        guard reachable.load(ordering: .relaxed) else { return .unavailable("connection refused") }
+        return table.withLock { table in
+            let committed = table.reserved.values.reduce(0, +)
+            guard committed + entry.costUSD <= budget + 1e-9 else { return .exceeded(committedUSD: committed) }
+            table.reserved[entry.id ?? ""] = entry.costUSD
+            return .granted
+        }
+    }
+
+    func settle(_ entry: CostLedger.Entry) async {
+        table.withLock { $0.settled.append(entry.id ?? "") }
+    }
+
+    func release(_ id: String) async {
+        _ = table.withLock { $0.reserved.removeValue(forKey: id) }
+    }
+
+    func waitUntilAvailable(seconds: Double) async -> Bool { reachable.load(ordering: .relaxed) }
+}
