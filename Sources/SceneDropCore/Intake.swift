@@ -354,7 +354,7 @@ actor Intake {
             switch outcome {
             case .handedBack(let name, _):
                 let failures = (backoff[name]?.failures ?? 0) + 1
-                let delay = min(maximumBackoff, initialBackoff * Double(1 << min(failures - 1, 20)))
+                let delay = Backoff(initial: initialBackoff, maximum: maximumBackoff).delay(after: failures)
                 let until = clock.now() + delay
                 backoff[name] = (until, failures)
                 requestRecheck(at: until)

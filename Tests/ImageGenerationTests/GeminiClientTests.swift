@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import FakeGemini
 import Foundation
 import ImageGeneration
+import TestSupport
 import Testing
 
 private let key = GeminiKey("test-key-123")!
@@ -54,6 +55,27 @@ private func imageAnswer(_ bytes: [UInt8]) -> [UInt8] {
             )
             #expect(answer == .failure(.timeout))
             #expect(ContinuousClock.now - started < .seconds(60))
+        }
+    }
+
+    /// A request cancelled while out (shutdown) is reported as cancelled, never as a timeout the model
+    /// would be blamed for, and the policy neither retries it nor gives up with a reason.
+    @Test func aCancelledRequestIsCancellationNotATimeout() async throws {
+        try await withFakeGemini({ _ in FakeResponse(status: 200, body: imageAnswer([1]), delay: .seconds(120)) }) {
+            server in
+            let client = GeminiClient(http: .shared, baseURL: server.baseURL, key: key, timeout: .seconds(600))
+            let request = Task {
+                await client.generate(
+                    model: "m",
+                    body: GeminiRequestBody(prompt: "p", aspectRatio: "1:1", imageSize: nil)
+                )
+            }
+            try await waitUntil("the request at the fake API") { !server.requests.isEmpty }
+            request.cancel()
+            let answer = await request.value
+            #expect(answer == .failure(.cancelled))
+            #expect(answer.statusClass == "cancelled")
+            #expect(RetryPolicy().decide(.cancelled, attempts: 1, random: 0.5) == .stop)
         }
     }
 

@@ -1,3 +1,5 @@
+import SystemSupport
+
 /// How batch sessions are sent and waited for. Pure: it decides, the provider does the I/O.
 ///
 /// - Jobs: a session's requests go in as few jobs as fit under the API's inline limit ("inline batch
@@ -35,12 +37,7 @@ package struct BatchPolicy: Sendable, Equatable {
 
     /// The wait before look number `polls + 1` at a job.
     package func pollDelay(afterPolls polls: Int) -> Double {
-        var delay = firstPoll
-        for _ in 0..<max(0, polls) {
-            delay *= factor
-            if delay >= maxPoll { return maxPoll }
-        }
-        return min(delay, maxPoll)
+        Backoff(initial: firstPoll, maximum: maxPoll, factor: factor).delay(after: polls + 1)
     }
 
     /// Whether a job submitted at `submitted` (wall seconds) has run out of time at `now`.

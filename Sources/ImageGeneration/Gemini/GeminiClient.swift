@@ -131,7 +131,12 @@ package struct GeminiClient: Sendable {
 
     /// What a thrown error means to the retry policy; the key is scrubbed from any message.
     func failure(for error: any Error, limit: Int) -> RetryPolicy.Failure {
+        // Checked first: a cancelled request can surface as any of the errors below (a closed
+        // connection, a deadline that fired while the task was being torn down).
+        if Task.isCancelled || error is CancellationError { return .cancelled }
         switch error {
+        case let error as HTTPClientError where error == .cancelled:
+            return .cancelled
         case is DeadlineExceeded:
             return .timeout
         case let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout:

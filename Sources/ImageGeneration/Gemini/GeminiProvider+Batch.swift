@@ -239,6 +239,8 @@ extension GeminiProvider: BatchImageProvider {
                         _ = await client.cancelBatch(named: created.name)
                         return .superseded
                     }
+                case .failure(.cancelled):
+                    throw CancellationError()
                 case .failure(let failure):
                     if case .retry(let delay) = policy.decide(
                         failure,

@@ -215,6 +215,8 @@ package struct GeminiProvider: ImageProvider {
     /// than by quota. `nil`: try again.
     func afterFailure(_ failure: RetryPolicy.Failure, model: String, attempts: Int) async -> StepOutcome? {
         switch policy.decide(failure, attempts: attempts, random: Double.random(in: 0..<1)) {
+        case .stop:
+            return .cancelled(attempts: attempts)
         case .retry(let delay):
             guard await clock.pause(delay) else { return .cancelled(attempts: attempts) }
             return nil
@@ -349,6 +351,7 @@ package struct GeminiProvider: ImageProvider {
         switch failure {
         case .http(_, let message, _, _, _): return message
         case .timeout: return "no complete answer within the request timeout"
+        case .cancelled: return "cancelled"
         case .unreachable(let message): return message
         case .connection(let message): return "connection failed: \(message)"
         case .invalidResponse(let message): return message

@@ -18,6 +18,7 @@ extension GeminiAnswer {
         switch self {
         case .image, .noImage: return "2xx"
         case .failure(.http(let status, _, _, _, _)): return "\(status / 100)xx"
+        case .failure(.cancelled): return "cancelled"
         case .failure: return "none"
         }
     }

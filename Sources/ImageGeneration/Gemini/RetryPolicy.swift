@@ -1,3 +1,5 @@
+import SystemSupport
+
 /// Decides, after a failed request, whether to try the same model again and when — or what to give
 /// up with and for how long (docs/gemini-image-api.md, "SceneDrop's decisions" and §4). Pure: the
 /// caller passes the attempt count and a random number, so tests are exact.
@@ -20,6 +22,9 @@ package struct RetryPolicy: Sendable, Equatable {
         case unreachable(String)
         /// A connection was made and broke before the answer was complete.
         case connection(String)
+        /// The task was cancelled (shutdown, a superseded session) while the request was out. Not the
+        /// API's fault and not a timeout: neither retried nor recorded against the model.
+        case cancelled
         /// HTTP 200 whose body cannot be used (not JSON, bad base64, larger than the bound). The
         /// same request would get the same answer: not retried.
         case invalidResponse(String)
@@ -43,6 +48,8 @@ package struct RetryPolicy: Sendable, Equatable {
     package enum Decision: Sendable, Equatable {
         case retry(after: Double)
         case giveUp(FallbackReason, Scope)
+        /// The request was cancelled: stop, with nothing to record.
+        case stop
     }
 
     /// Retries after the first attempt (`--retries`, the seed's "up to 2").
@@ -67,6 +74,8 @@ package struct RetryPolicy: Sendable, Equatable {
         var scope = Scope.request
         var minimum: Double = 0
         switch failure {
+        case .cancelled:
+            return .stop
         case .timeout:
             final = .timeout
         case .unreachable:
@@ -98,8 +107,7 @@ package struct RetryPolicy: Sendable, Equatable {
             }
         }
         guard attempts <= maxRetries else { return .giveUp(final, scope) }
-        let exponential = min(maxDelay, baseDelay * Double(1 << min(attempts - 1, 20)))
-        let spread = exponential * (1 + jitter * (2 * random - 1))
-        return .retry(after: max(minimum, spread))
+        let backoff = Backoff(initial: baseDelay, maximum: maxDelay, jitter: jitter)
+        return .retry(after: max(minimum, backoff.delay(after: attempts, random: random)))
     }
 }
