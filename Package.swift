@@ -100,6 +100,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Vendors: each holds only what differs (wire format, credentials, how answers map to the
+        // shared failure kinds, its catalog) over ImageGeneration's provider-neutral machinery.
+        .target(
+            name: "GoogleGenAI",
+            dependencies: [
+                "ImageGeneration", "Imaging", "SceneManifest", "Spend", "SystemSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Outbox",
             dependencies: ["SystemSupport", "LocatedJSON"],
@@ -136,7 +149,7 @@ let package = Package(
             name: "SceneDropCore",
             dependencies: [
                 "SystemSupport", "DropFolder", "LocatedJSON", "SceneManifest", "Imaging", "Spend", "ImageGeneration",
-                "Outbox",
+                "GoogleGenAI", "Outbox",
                 "WebView",
                 "Coordination",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -151,7 +164,9 @@ let package = Package(
         .executableTarget(
             name: "scenedrop",
             dependencies: [
-                "SceneDropCore", "ImageGeneration", "Imaging", "Outbox", "SceneManifest", "SystemSupport", "WebView",
+                "SceneDropCore", "ImageGeneration", "GoogleGenAI", "Imaging", "Outbox", "SceneManifest",
+                "SystemSupport",
+                "WebView",
                 "Coordination", "LocatedJSON", "Spend",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -213,6 +228,16 @@ let package = Package(
             dependencies: [
                 "ImageGeneration", "Imaging", "SceneManifest", "LocatedJSON", "Spend", "SystemSupport", "FakeGemini",
                 "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GoogleGenAITests",
+            dependencies: [
+                "GoogleGenAI", "ImageGeneration", "Imaging", "SceneManifest", "LocatedJSON", "Spend", "SystemSupport",
+                "FakeGemini", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,4 +1,5 @@
 import Coordination
+import GoogleGenAI
 import ImageGeneration
 
 /// How images are made, as the command line (or a test) states it. The composition root turns it
@@ -7,7 +8,7 @@ package struct GenerationSettings: Sendable {
     /// `gemini` is in `--providers`.
     package var geminiEnabled = true
     /// `nil`: no key configured, every image comes from the placeholder.
-    package var apiKey: GeminiKey?
+    package var apiKey: APIKey?
     package var baseURL = "https://generativelanguage.googleapis.com"
     package var catalog = ModelCatalog.builtIn
     package var requestTimeout: Duration = .seconds(60)

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import DropFolder
+import GoogleGenAI
 import ImageGeneration
 import Logging
 import Spend
@@ -44,7 +45,7 @@ package enum ProviderAssembly {
                     now: { WallClock.now() }
                 )
             }
-        return try await GeminiClient.withHTTPClient(connections: configuration.concurrency) { http in
+        return try await APITransport.withHTTPClient(connections: configuration.concurrency) { http in
             let client = GeminiClient(
                 http: http,
                 baseURL: settings.baseURL,
@@ -52,21 +53,25 @@ package enum ProviderAssembly {
                 timeout: settings.requestTimeout,
                 clock: clock
             )
-            var provider = GeminiProvider(
-                client: client,
+            var models = ModelProvider(
+                api: client,
                 catalog: settings.catalog,
                 policy: RetryPolicy(maxRetries: settings.retries),
-                state: GeminiState(requestsPerMinute: settings.requestsPerMinute, clock: clock),
+                state: ProviderState(requestsPerMinute: settings.requestsPerMinute, clock: clock),
                 cache: settings.cache ? ImageCache(directory: layout.cache) : nil,
                 budget: budget,
                 quotaWait: settings.quotaWait.seconds,
                 logger: logger,
                 now: { WallClock.now() }
             )
-            provider.retiredModelsFile = layout.retiredModels
-            provider.batchStore = BatchStore(directory: layout.batches)
-            provider.batchPolicy = settings.batch
-            provider.coordinatorWait = settings.coordinatorWait.seconds
+            models.retiredModelsFile = layout.retiredModels
+            models.coordinatorWait = settings.coordinatorWait.seconds
+            let provider = GeminiBatchProvider(
+                models: models,
+                client: client,
+                store: BatchStore(directory: layout.batches),
+                policy: settings.batch
+            )
             logger.info(
                 "gemini provider enabled",
                 metadata: [

@@ -1,4 +1,5 @@
 import DropFolder
+import GoogleGenAI
 import ImageGeneration
 import Outbox
 import Spend

@@ -101,7 +101,7 @@ package final class CostLedger: Sendable {
     /// Appends one line: a paid call, or the refund of one. Returns whether the whole line was written; a
     /// line cut short (a full disk) is taken back, so the next line starts on a line of its own.
     ///
-    /// A paid request's line is written before the request is sent (see GeminiProvider.send): when it
+    /// A paid request's line is written before the request is sent (see ModelProvider.send): when it
     /// cannot be written, the request is not sent, since its charge could not be recorded.
     @discardableResult
     package func record(_ entry: Entry) async -> Bool {

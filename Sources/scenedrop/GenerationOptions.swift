@@ -1,4 +1,5 @@
 import ArgumentParser
+import GoogleGenAI
 import ImageGeneration
 import Imaging
 import SceneDropCore
@@ -197,11 +198,11 @@ struct GenerationOptions: ParsableArguments {
         }
     }
 
-    func readKeyFile(_ path: String) -> GeminiKey? {
+    func readKeyFile(_ path: String) -> APIKey? {
         guard let bytes = try? FileSystem.readRegularFile(FileSystem.resolvingLink(path), limit: 64 * 1024) else {
             return nil
         }
-        return GeminiKey(String(decoding: bytes, as: UTF8.self))
+        return APIKey(String(decoding: bytes, as: UTF8.self))
     }
 
     func apply(to configuration: inout Configuration) {
@@ -224,8 +225,8 @@ struct GenerationOptions: ParsableArguments {
         settings.geminiEnabled = providerNames.contains("gemini")
         settings.apiKey =
             apiKeyFile.flatMap(readKeyFile)
-            ?? environment("GEMINI_API_KEY").flatMap(GeminiKey.init)
-            ?? environment("GOOGLE_API_KEY").flatMap(GeminiKey.init)
+            ?? environment("GEMINI_API_KEY").flatMap(APIKey.init)
+            ?? environment("GOOGLE_API_KEY").flatMap(APIKey.init)
         settings.baseURL = geminiBaseURL ?? environment("SCENEDROP_GEMINI_BASE_URL") ?? settings.baseURL
         // validate() read the table already; a file broken since then stops the command, never silently ignored.
         settings.catalog = try models.catalog()

@@ -226,12 +226,12 @@ import Testing
     }
 
     @Test func anUnreachableEndpointIsLearntOnceAndProbedAgainLater() {
-        var admission = GeminiAdmission(requestsPerMinute: nil, reprobeAfter: 30)
-        let ask = GeminiAdmission.Ask(model: "m")
-        func decide(_ now: Double) -> GeminiAdmission.Decision {
+        var admission = ModelAdmission(requestsPerMinute: nil, reprobeAfter: 30)
+        let ask = ModelAdmission.Ask(model: "m")
+        func decide(_ now: Double) -> ModelAdmission.Decision {
             admission.decide(ask, now: now, wallNow: 1_795_000_000 + now)
         }
-        func verdict(_ answer: GeminiAnswer, _ now: Double) -> GeminiAdmission.GateChange {
+        func verdict(_ answer: APIAnswer, _ now: Double) -> ModelAdmission.GateChange {
             admission.probeVerdict(answer, model: "m", message: nil, now: now, wallNow: 1_795_000_000 + now).change
         }
         let first = decide(0)
@@ -260,9 +260,9 @@ import Testing
     /// back without a request, the budget stops paid requests, the quota line and the rate bucket
     /// make the caller wait, and a reserved turn is not taken twice.
     @Test func oneDecisionHoldsEveryRule() {
-        var admission = GeminiAdmission(requestsPerMinute: 60, reprobeAfter: 30)
+        var admission = ModelAdmission(requestsPerMinute: 60, reprobeAfter: 30)
         let wall = 1_795_000_000.0
-        func decide(_ ask: GeminiAdmission.Ask, _ now: Double, wallNow: Double = wall) -> GeminiAdmission.Decision {
+        func decide(_ ask: ModelAdmission.Ask, _ now: Double, wallNow: Double = wall) -> ModelAdmission.Decision {
             admission.decide(ask, now: now, wallNow: wallNow)
         }
         func apply(_ scope: RetryPolicy.Scope, _ reason: FallbackReason, _ message: String) -> Bool {
@@ -293,7 +293,7 @@ import Testing
             return
         }
         // A per-day quota retires the model until the next Pacific midnight (wall time), not for good.
-        let retired = GeminiAdmission.Decision.fallBack(
+        let retired = ModelAdmission.Decision.fallBack(
             .quotaExhausted,
             message: "m is not used again in this run or today (quota_exhausted)",
             stopHere: false
@@ -311,7 +311,7 @@ import Testing
 
     /// The page's provider conditions: what holds requests back, in words, and until when.
     @Test func conditionsSayWhatLimitsRequestsAndUntilWhen() {
-        var admission = GeminiAdmission(requestsPerMinute: nil, reprobeAfter: 30)
+        var admission = ModelAdmission(requestsPerMinute: nil, reprobeAfter: 30)
         #expect(admission.conditions(now: 100, wallNow: 1_000).isEmpty)
         var quota = QuotaSchedule()
         quota.succeeded("flash", now: 99)
@@ -360,7 +360,7 @@ import Testing
     /// A prober cancelled before its verdict hands the probe to the next caller instead of leaving
     /// everyone waiting.
     @Test func anAbandonedProbePassesToTheNextCaller() {
-        var admission = GeminiAdmission(requestsPerMinute: nil)
+        var admission = ModelAdmission(requestsPerMinute: nil)
         let decisions = [
             admission.decide(.init(model: "m"), now: 0, wallNow: 0),
             admission.decide(.init(model: "m"), now: 0, wallNow: 0),

@@ -8,43 +8,33 @@ import SystemSupport
 import Glibc
 #endif
 
-/// One `generateContent` call: `POST {base}/v1beta/models/{model}:generateContent`, key in the
-/// `x-goog-api-key` header (never in the URL), a total deadline covering the whole body (the server
-/// sends nothing until the image is ready), and a bounded body.
-package struct GeminiClient: Sendable {
+/// One vendor API's HTTP exchanges, the same for every vendor: a total deadline covering the whole
+/// body (image APIs send nothing until the image is ready), a bounded body, redirects refused (the
+/// credentials would go with them), secrets scrubbed from every body that is not an image, and
+/// every thrown error turned into a failure kind the retry policy judges.
+package struct APITransport: Sendable {
     package let http: HTTPClient
+    /// Without a trailing slash.
     package let baseURL: String
-    package let key: GeminiKey
-    package let timeout: Duration
-    /// A 4K image is several MB of base64; anything far larger is not an image answer.
-    package let maxBodyBytes: Int
-
+    /// The option that sets the base URL, for messages (`--gemini-base-url`).
+    package let baseURLOption: String
     /// The request deadline's clock.
     package let clock: MonotonicClock
 
-    package init(
-        http: HTTPClient,
-        baseURL: String,
-        key: GeminiKey,
-        timeout: Duration = .seconds(60),
-        maxBodyBytes: Int = 48 << 20,
-        clock: MonotonicClock = .continuous
-    ) {
-        self.clock = clock
+    package init(http: HTTPClient, baseURL: String, baseURLOption: String, clock: MonotonicClock = .continuous) {
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
         self.http = http
         self.baseURL = base
-        self.key = key
-        self.timeout = timeout
-        self.maxBodyBytes = maxBodyBytes
+        self.baseURLOption = baseURLOption
+        self.clock = clock
     }
 
-    struct DeadlineExceeded: Error {}
+    package struct DeadlineExceeded: Error {}
 
     /// A 3xx answer. Redirects are never followed: the request carries the key in a header, and a base URL
     /// (or a proxy in front of it) that answers 307 to another origin would get the key sent there.
-    struct RedirectRefused: Error {
+    package struct RedirectRefused: Error {
         var status: Int
         var location: String?
     }
@@ -71,66 +61,38 @@ package struct GeminiClient: Sendable {
         return try await HTTPClient.withHTTPClient(configuration: configuration, body)
     }
 
-    package func generate(model: String, body: GeminiRequestBody) async -> GeminiAnswer {
-        var request = HTTPClientRequest(url: "\(baseURL)/v1beta/models/\(model):generateContent")
-        request.method = .POST
-        request.headers.add(name: "x-goog-api-key", value: key.value)
-        request.headers.add(name: "content-type", value: "application/json")
-        request.body = .bytes(ByteBuffer(bytes: body.encoded()))
-        do {
-            let (status, bytes) = try await exchange(request, timeout: timeout, limit: maxBodyBytes)
-            return GeminiResponse.interpret(status: status, body: bytes)
-        } catch {
-            return .failure(failure(for: error, limit: maxBodyBytes))
-        }
-    }
-
-    /// `GET {base}/v1beta/models/{model}` (models.get): a quick answer that says whether the key is
-    /// accepted, without generating anything. Errors come back as failures; a 200 as `.noImage`.
-    package func probe(model: String) async -> GeminiAnswer {
-        var request = HTTPClientRequest(url: "\(baseURL)/v1beta/models/\(model)")
-        request.method = .GET
-        request.headers.add(name: "x-goog-api-key", value: key.value)
-        do {
-            let (status, bytes) = try await exchange(request, timeout: .seconds(30), limit: 1 << 20)
-            return status == 200
-                ? .noImage(.noImage, message: "model \(model) is available")
-                : .failure(GeminiResponse.error(status: status, body: bytes))
-        } catch {
-            return .failure(failure(for: error, limit: 1 << 20))
-        }
-    }
-
     /// Sends `request` and reads its whole body, both within `timeout` (AsyncHTTPClient's own deadline
     /// stops at the head); a body over `limit` bytes is refused, and a 3xx throws `RedirectRefused`.
     ///
     /// Every body that is not an image answer is scrubbed of the process's secrets before anyone reads it: a
     /// server may quote the key back in an error, and a message cut to length could otherwise keep half of it.
-    func exchange(
+    package func exchange(
         _ request: HTTPClientRequest,
         timeout: Duration,
         limit: Int
-    ) async throws -> (status: Int, body: [UInt8]) {
-        let (status, location, body) = try await Self.within(timeout, clock: clock) { [http] in
+    ) async throws -> (status: Int, headers: HTTPHeaders, body: [UInt8]) {
+        let (status, headers, body) = try await Self.within(timeout, clock: clock) { [http] in
             let nanoseconds =
                 Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
             let response = try await http.execute(request, timeout: .nanoseconds(nanoseconds))
             let status = Int(response.status.code)
             if (300..<400).contains(status) {
-                return (status, response.headers.first(name: "location"), [UInt8]())
+                return (status, response.headers, [UInt8]())
             }
             let buffer = try await response.body.collect(upTo: limit)
-            return (status, nil as String?, Array(buffer.readableBytesView))
+            return (status, response.headers, Array(buffer.readableBytesView))
         }
-        if (300..<400).contains(status) { throw RedirectRefused(status: status, location: location) }
-        return (status, status == 200 && body.count > Self.scrubBelowBytes ? body : Secrets.scrub(body))
+        if (300..<400).contains(status) {
+            throw RedirectRefused(status: status, location: headers.first(name: "location"))
+        }
+        return (status, headers, status == 200 && body.count > Self.scrubBelowBytes ? body : Secrets.scrub(body))
     }
 
     /// Image answers are megabytes of base64, and their text parts are dropped: only smaller bodies are scrubbed.
     static let scrubBelowBytes = 1 << 20
 
     /// What a thrown error means to the retry policy; the key is scrubbed from any message.
-    func failure(for error: any Error, limit: Int) -> RetryPolicy.Failure {
+    package func failure(for error: any Error, limit: Int) -> RetryPolicy.Failure {
         // Checked first: a cancelled request can surface as any of the errors below (a closed
         // connection, a deadline that fired while the task was being torn down).
         if Task.isCancelled || error is CancellationError { return .cancelled }
@@ -143,11 +105,11 @@ package struct GeminiClient: Sendable {
             return .timeout
         case let redirect as RedirectRefused:
             // A server error, never followed: where it pointed is said (scrubbed: a Location can quote anything).
-            let target = redirect.location.map { "to \(key.scrub(String($0.prefix(300)))) " } ?? ""
+            let target = redirect.location.map { "to \(Secrets.scrub(String($0.prefix(300)))) " } ?? ""
             return .http(
                 status: redirect.status,
                 message:
-                    "\(redirect.status): the API answered with a redirect \(target)which SceneDrop does not follow (the key would go with it); check --gemini-base-url"
+                    "\(redirect.status): the API answered with a redirect \(target)which SceneDrop does not follow (the key would go with it); check \(baseURLOption)"
             )
         case is NIOTooManyBytesError:
             return .invalidResponse("the response body is larger than \(limit) bytes")
@@ -178,7 +140,7 @@ package struct GeminiClient: Sendable {
                 )
             )
         default:
-            return .connection(key.scrub(String(describing: error)))
+            return .connection(Secrets.scrub(String(describing: error)))
         }
     }
 
@@ -202,13 +164,13 @@ package struct GeminiClient: Sendable {
         return "cannot connect to \(target): \(connectError ?? "no address could be reached")"
     }
 
-    static func reason(_ error: any Error) -> String {
+    package static func reason(_ error: any Error) -> String {
         if let error = error as? IOError { return String(cString: strerror(error.errnoCode)).lowercased() }
         return String(describing: error)
     }
 
     /// Runs `operation` with a total deadline: the first of the two to finish wins, the other is cancelled.
-    static func within<T: Sendable>(
+    package static func within<T: Sendable>(
         _ limit: Duration,
         clock: MonotonicClock,
         _ operation: @escaping @Sendable () async throws -> T

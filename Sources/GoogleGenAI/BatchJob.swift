@@ -1,4 +1,5 @@
 import Foundation
+import ImageGeneration
 
 /// A Gemini Batch API job as one answer showed it (docs/gemini-image-api.md, "Batch API"): its name
 /// (`batches/{id}`), its state and, once it succeeded, one answer per request.
@@ -45,7 +46,7 @@ package struct BatchJob: Sendable, Equatable {
     /// (it does not always: responses come "in the same order as the input requests").
     package struct Response: Sendable, Equatable {
         package var key: String?
-        package var answer: GeminiAnswer
+        package var answer: APIAnswer
     }
 
     package var name: String
@@ -120,7 +121,7 @@ enum BatchWire {
         let state = BatchJob.State(wire: operation.metadata?.state ?? operation.state)
         let output = operation.metadata?.output ?? operation.output ?? operation.response
         let responses = (output?.inlinedResponses?.inlinedResponses ?? []).map { item -> BatchJob.Response in
-            let answer: GeminiAnswer
+            let answer: APIAnswer
             if let response = item.response {
                 answer = GeminiResponse.interpret(response)
             } else {

@@ -9,7 +9,7 @@ import SystemSupport
 /// at a time goes out (a bad key is then sent once, and a missing network discovered once, not once
 /// per scene in flight). After the endpoint could not be reached, scenes fall back at once until
 /// `reprobeAfter` has passed; then one of them probes again while the others wait.
-package struct GeminiAdmission: Sendable {
+package struct ModelAdmission: Sendable {
     package enum Decision: Sendable, Equatable {
         /// Send now.
         case send
@@ -121,7 +121,7 @@ package struct GeminiAdmission: Sendable {
     /// stall everyone, so work goes on.
     /// `newlyDisabled` is true the first time the provider is disabled (log it once).
     package mutating func probeVerdict(
-        _ answer: GeminiAnswer,
+        _ answer: APIAnswer,
         model: String,
         message: String?,
         now: Double,

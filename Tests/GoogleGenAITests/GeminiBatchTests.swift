@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import FakeGemini
 import Foundation
+import GoogleGenAI
 import ImageGeneration
 import Imaging
 import Logging
@@ -68,7 +69,7 @@ import Testing
     struct Setup {
         let server: FakeGeminiServer
         let emulator: GeminiEmulator
-        let provider: GeminiProvider
+        let provider: GeminiBatchProvider
         let root: String
         var store: BatchStore { provider.batchStore! }
         var ledger: String { root + "/ledger.jsonl" }
@@ -90,13 +91,13 @@ import Testing
                 let client = GeminiClient(
                     http: .shared,
                     baseURL: server.baseURL,
-                    key: GeminiKey(GeminiEmulator.validKey)!,
+                    key: APIKey(GeminiEmulator.validKey)!,
                     timeout: .seconds(60)
                 )
-                var provider = GeminiProvider(
-                    client: client,
+                let models = ModelProvider(
+                    api: client,
                     policy: RetryPolicy(maxRetries: 1, baseDelay: 0.01, maxDelay: 0.05, jitter: 0),
-                    state: GeminiState(requestsPerMinute: nil),
+                    state: ProviderState(requestsPerMinute: nil),
                     cache: cache ? ImageCache(directory: root + "/cache") : nil,
                     budget: LedgerBudget(
                         ledger: CostLedger(path: root + "/ledger.jsonl"),
@@ -107,8 +108,12 @@ import Testing
                     logger: Logger(label: "test"),
                     now: { Date().timeIntervalSince1970 }
                 )
-                provider.batchStore = BatchStore(directory: root + "/batches")
-                provider.batchPolicy = policy
+                let provider = GeminiBatchProvider(
+                    models: models,
+                    client: client,
+                    store: BatchStore(directory: root + "/batches"),
+                    policy: policy
+                )
                 return try await body(Setup(server: server, emulator: emulator, provider: provider, root: root))
             }
         }
@@ -141,7 +146,7 @@ import Testing
         )
     }
 
-    func run(_ provider: GeminiProvider, _ batch: BatchSession) async throws -> [Int: BatchSceneResult] {
+    func run(_ provider: GeminiBatchProvider, _ batch: BatchSession) async throws -> [Int: BatchSceneResult] {
         switch try await provider.generateBatch(
             batch,
             phases: ProviderPhases(limiter: ConcurrencyLimiter(limit: 8)),
@@ -419,22 +424,24 @@ import Testing
 
     @Test func theBudgetLimitsWhatIsSent() async throws {
         try await withSetUp { s in
-            var provider = s.provider
-            provider = GeminiProvider(
-                client: provider.client,
-                policy: provider.policy,
-                state: provider.state,
-                budget: LedgerBudget(
-                    ledger: CostLedger(path: s.ledger),
-                    dailyUSD: 0.04,
-                    logger: provider.logger,
+            let provider = GeminiBatchProvider(
+                models: ModelProvider(
+                    api: s.provider.client,
+                    policy: s.provider.models.policy,
+                    state: s.provider.models.state,
+                    budget: LedgerBudget(
+                        ledger: CostLedger(path: s.ledger),
+                        dailyUSD: 0.04,
+                        logger: s.provider.models.logger,
+                        now: { Date().timeIntervalSince1970 }
+                    ),
+                    logger: s.provider.models.logger,
                     now: { Date().timeIntervalSince1970 }
                 ),
-                logger: provider.logger,
-                now: { Date().timeIntervalSince1970 }
+                client: s.provider.client,
+                store: s.store,
+                policy: s.provider.batchPolicy
             )
-            provider.batchStore = s.store
-            provider.batchPolicy = s.provider.batchPolicy
             let results = try await run(provider, session())
             #expect(s.emulator.batchJobs.first?.keys == ["scene-1", "scene-2"], "two at $0.0168 fit in $0.04")
             guard case .failed(let failure, true)? = results[3] else {

@@ -4,7 +4,7 @@ import SceneManifest
 import Spend
 import SystemSupport
 
-extension GeminiProvider {
+extension ModelProvider {
     /// One scene's way through one model: its requests, the per-minute 429s among them (which do not
     /// count against `--retries`), its `--rpm` turn and its place in the model's quota line.
     struct AttemptState {
@@ -42,13 +42,14 @@ extension GeminiProvider {
         phases: ProviderPhases,
         _ progress: inout AttemptState
     ) async -> StepOutcome {
-        let body = GeminiRequestBody(
+        let body = APIRequest(
+            model: step.model,
             prompt: prompt,
             aspectRatio: request.aspectRatio.description,
             imageSize: step.imageSize
         )
         while true {
-            let ask = GeminiAdmission.Ask(
+            let ask = ModelAdmission.Ask(
                 model: step.model,
                 holdsTurn: progress.holdsTurn,
                 spentToday: await budget?.spentTodayIfDeciding(),
@@ -114,7 +115,7 @@ extension GeminiProvider {
             } catch {
                 return .cancelled(attempts: progress.attempts)
             }
-            let answer: GeminiAnswer
+            let answer: APIAnswer
             switch exchange.answer {
             case .queued(let until, let ticket):
                 progress.ticket = ticket
@@ -157,7 +158,7 @@ extension GeminiProvider {
 
     /// What an answer means for the scene; nil: ask again (a retry, or back in the quota line).
     func outcome(
-        of answer: GeminiAnswer,
+        of answer: APIAnswer,
         processed: Result<[UInt8], ImagingError>?,
         step: ModelPlan.Step,
         prompt: String,
@@ -191,7 +192,7 @@ extension GeminiProvider {
     /// What a permit's holder got: an answer, or a place in the quota line and until when to wait
     /// (`nil`: until another scene's request shows when the window ends).
     enum Sent: Sendable {
-        case answer(GeminiAnswer)
+        case answer(APIAnswer)
         case queued(until: Double?, ticket: UInt64)
         /// The budget gate did not let the request go: nothing was sent.
         case refused(BudgetDecision)
@@ -204,7 +205,7 @@ extension GeminiProvider {
 
     func send(
         _ model: String,
-        body: GeminiRequestBody,
+        body: APIRequest,
         ticket: UInt64?,
         attempt: Int,
         paid: Paid?,
@@ -380,12 +381,12 @@ extension GeminiProvider {
     /// `charged`: the charge the budget gate held for this request; released when no image came.
     func timedRequest(
         _ model: String,
-        body: GeminiRequestBody,
+        body: APIRequest,
         charged: CostLedger.Entry?,
         phases: ProviderPhases
-    ) async -> GeminiAnswer {
+    ) async -> APIAnswer {
         let started = clock.now()
-        let answer = await client.generate(model: model, body: body)
+        let answer = await api.generate(body)
         phases.progress(.answered(model: model, statusClass: answer.statusClass, seconds: clock.now() - started))
         if let charged, let budget {
             if case .image = answer { await budget.settle(charged) } else { await budget.release(charged) }

@@ -1,40 +1,5 @@
 import Foundation
-
-/// What one `generateContent` exchange amounted to, decided from the status and the body alone.
-package enum GeminiAnswer: Sendable, Equatable {
-    /// HTTP 200 with an image: the last non-thought image part, base64-decoded. The format is
-    /// decided later from the bytes; `mimeType` is only what the API claimed.
-    case image(bytes: [UInt8], mimeType: String?)
-    /// HTTP 200 without an image: a safety block (candidate or prompt), `NO_IMAGE`, or text only.
-    /// Never retried.
-    case noImage(FallbackReason, message: String)
-    /// A failure for the retry policy to judge.
-    case failure(RetryPolicy.Failure)
-}
-
-extension GeminiAnswer {
-    /// The HTTP status class for metrics (`2xx`, `4xx`, `5xx`), `none` when no status came back.
-    package var statusClass: String {
-        switch self {
-        case .image, .noImage: return "2xx"
-        case .failure(.http(let status, _, _, _, _)): return "\(status / 100)xx"
-        case .failure(.cancelled): return "cancelled"
-        case .failure: return "none"
-        }
-    }
-
-    /// An image came back (and is charged for, usable or not).
-    package var isImage: Bool {
-        if case .image = self { return true }
-        return false
-    }
-
-    /// The failure, when the answer is one.
-    package var failure: RetryPolicy.Failure? {
-        if case .failure(let failure) = self { return failure }
-        return nil
-    }
-}
+import ImageGeneration
 
 /// Parses Gemini responses (docs/gemini-image-api.md §2 and §4). Pure.
 package enum GeminiResponse {
@@ -95,7 +60,7 @@ package enum GeminiResponse {
         var error: Status?
     }
 
-    package static func interpret(status: Int, body: [UInt8]) -> GeminiAnswer {
+    package static func interpret(status: Int, body: [UInt8]) -> APIAnswer {
         guard status == 200 else { return .failure(error(status: status, body: body)) }
         let root: Body
         do {
@@ -109,7 +74,7 @@ package enum GeminiResponse {
     }
 
     /// What a decoded `GenerateContentResponse` amounts to (also one response inside a batch job).
-    static func interpret(_ root: Body) -> GeminiAnswer {
+    static func interpret(_ root: Body) -> APIAnswer {
         if let block = root.promptFeedback?.blockReason {
             let detail = root.promptFeedback?.blockReasonMessage.map { ": \($0)" } ?? ""
             return .noImage(.safetyBlocked, message: "prompt blocked (\(block))\(detail)")

@@ -1,3 +1,4 @@
+import GoogleGenAI
 import ImageGeneration
 import TestSupport
 import Testing

@@ -1,11 +1,12 @@
 import AsyncHTTPClient
 import FakeGemini
 import Foundation
+import GoogleGenAI
 import ImageGeneration
 import TestSupport
 import Testing
 
-private let key = GeminiKey("test-key-123")!
+private let key = APIKey("test-key-123")!
 
 private func imageAnswer(_ bytes: [UInt8]) -> [UInt8] {
     Array(
@@ -109,7 +110,7 @@ private func imageAnswer(_ bytes: [UInt8]) -> [UInt8] {
         #expect(!message.contains("test-key-123"))
         await server.shutdown()
         let started = ContinuousClock.now
-        let answer = try await GeminiClient.withHTTPClient { http in
+        let answer = try await APITransport.withHTTPClient { http in
             let refused = GeminiClient(http: http, baseURL: server.baseURL, key: key)
             return await refused.generate(
                 model: "m",
@@ -135,9 +136,9 @@ private func imageAnswer(_ bytes: [UInt8]) -> [UInt8] {
         try await withFakeGemini({ _ in
             FakeResponse(status: 200, body: imageAnswer([1]), holdUntilGenerateRequests: 12)
         }) { server in
-            let answers = try await GeminiClient.withHTTPClient(connections: 16) { http in
+            let answers = try await APITransport.withHTTPClient(connections: 16) { http in
                 let client = GeminiClient(http: http, baseURL: server.baseURL, key: key)
-                return await withTaskGroup(of: GeminiAnswer.self) { group in
+                return await withTaskGroup(of: APIAnswer.self) { group in
                     for _ in 0..<12 {
                         group.addTask {
                             await client.generate(
@@ -176,12 +177,12 @@ private func imageAnswer(_ bytes: [UInt8]) -> [UInt8] {
         #expect("\(key)" == "<redacted>")
         #expect(String(reflecting: key) == "<redacted>")
         #expect(key.scrub("GET /?key=test-key-123 failed") == "GET /?key=<redacted> failed")
-        #expect(GeminiKey("  \n") == nil)
+        #expect(APIKey("  \n") == nil)
     }
 
     @Test func unreachableMessagesNameTheCause() {
         #expect(
-            GeminiClient.unreachableMessage(
+            APITransport.unreachableMessage(
                 host: "generativelanguage.googleapis.com",
                 port: 443,
                 dnsError: "Name or service not known",
@@ -190,7 +191,7 @@ private func imageAnswer(_ bytes: [UInt8]) -> [UInt8] {
                 == "cannot resolve generativelanguage.googleapis.com (DNS lookup failed: Name or service not known)"
         )
         #expect(
-            GeminiClient.unreachableMessage(
+            APITransport.unreachableMessage(
                 host: "example.test",
                 port: 443,
                 dnsError: nil,

@@ -1,4 +1,5 @@
 import Foundation
+import GoogleGenAI
 import ImageGeneration
 import Testing
 

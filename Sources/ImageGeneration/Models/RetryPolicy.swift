@@ -41,7 +41,7 @@ package struct RetryPolicy: Sendable, Equatable {
         /// The provider is not used again in this run (bad key, no permission).
         case providerForRun
         /// The endpoint cannot be reached: every scene falls back at once, without a request, until
-        /// a later probe gets through (`GeminiState`), instead of each rediscovering it with retries.
+        /// a later probe gets through (`ProviderState`), instead of each rediscovering it with retries.
         case endpoint
     }
 

@@ -1,12 +1,61 @@
+import ImageGeneration
 import Logging
 import SceneManifest
+import Spend
 import SystemSupport
 
 /// Batch mode (`"priority": "batch"`): a session's scenes go to the Gemini Batch API as one job (or a
 /// few, under the inline limit) at half the price, and the session waits for them. The record of what
 /// was sent is written before anything is sent, so a restarted daemon polls the same jobs again
 /// instead of paying twice; a re-drop of the session with other content cancels them.
-extension GeminiProvider: BatchImageProvider {
+///
+/// A link of the chain like any other: interactive requests go to the wrapped `ModelProvider`, whose
+/// state (quota line, model health, budget, cache) the batch path shares.
+package struct GeminiBatchProvider: BatchImageProvider {
+    package let models: ModelProvider
+    package let client: GeminiClient
+    /// Where batch sessions' jobs are written down (`.scenedrop/batches/`).
+    package var batchStore: BatchStore?
+    package var batchPolicy: BatchPolicy
+
+    package init(models: ModelProvider, client: GeminiClient, store: BatchStore?, policy: BatchPolicy = BatchPolicy()) {
+        self.models = models
+        self.client = client
+        self.batchStore = store
+        self.batchPolicy = policy
+    }
+
+    package var name: String { models.name }
+    package var isReal: Bool { models.isReal }
+
+    package func generate(
+        _ request: ImageRequest,
+        phases: ProviderPhases
+    ) async throws(ProviderFailure)
+        -> ProviderResult
+    {
+        try await models.generate(request, phases: phases)
+    }
+
+    package func conditions() async -> [String] { await models.conditions() }
+
+    // The shared machinery the batch path uses, by the names it had when it was part of the provider.
+    var state: ProviderState { models.state }
+    var catalog: ModelCatalog { models.catalog }
+    var policy: RetryPolicy { models.policy }
+    var budget: (any BudgetGate)? { models.budget }
+    var cache: ImageCache? { models.cache }
+    var logger: Logger { models.logger }
+    var clock: MonotonicClock { models.clock }
+    var coordinatorWait: Double { models.coordinatorWait }
+    var retiredModelsFile: String? { models.retiredModelsFile }
+    func now() -> Double { models.now() }
+    func plan(for request: ImageRequest) -> ModelPlan { models.plan(for: request) }
+    static func prompt(for request: ImageRequest) -> String { ModelProvider.prompt(for: request) }
+    static func describe(_ failure: RetryPolicy.Failure) -> String { ModelProvider.describe(failure) }
+}
+
+extension GeminiBatchProvider {
     /// One batch session's state while the provider works on it.
     struct BatchRun {
         struct Scene {
@@ -46,7 +95,7 @@ extension GeminiProvider: BatchImageProvider {
         var scenes: [Int: BatchRun.Scene] = [:]
         for request in batch.requests {
             let prompt = Self.prompt(for: request)
-            if let cached = await cached(request, prompt: prompt, plan: plan, phases: phases) {
+            if let cached = await models.cached(request, prompt: prompt, plan: plan, phases: phases) {
                 results[request.sceneNumber] = .image(cached)
             } else {
                 scenes[request.sceneNumber] = BatchRun.Scene(request: request, prompt: prompt)

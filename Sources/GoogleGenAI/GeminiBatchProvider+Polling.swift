@@ -1,10 +1,11 @@
+import ImageGeneration
 import Imaging
 import Logging
 import Spend
 import SystemSupport
 
 /// Waiting for a batch session's jobs, and what their answers come to.
-extension GeminiProvider {
+extension GeminiBatchProvider {
     enum PollEnd: Equatable {
         case done
         /// A newer drop of the session wrote its own record: this one publishes nothing.
@@ -144,7 +145,7 @@ extension GeminiProvider {
         let scenes = run.record.jobs[index].scenes
         switch job.state {
         case .succeeded:
-            var answers: [Int: GeminiAnswer] = [:]
+            var answers: [Int: APIAnswer] = [:]
             for (offset, response) in job.responses.enumerated() {
                 guard
                     let scene = response.key.flatMap(Self.scene(fromBatchKey:))
@@ -189,7 +190,7 @@ extension GeminiProvider {
     /// One scene's answer: a checked, sized image (recorded in the ledger at the batch price and
     /// cached), a safety block (final), or a failure that sends the scene the interactive way.
     func take(
-        _ answer: GeminiAnswer,
+        _ answer: APIAnswer,
         scene number: Int,
         job: String,
         _ run: inout BatchRun,
@@ -220,7 +221,7 @@ extension GeminiProvider {
                         imageSize: run.record.imageSize,
                         pricePerImage: nil
                     )
-                    let key = cacheKey(step, prompt: scene.prompt, request: request)
+                    let key = models.cacheKey(step, prompt: scene.prompt, request: request)
                     await WorkerThreads.io.run { cache.store(image, for: key) }
                 }
                 let provided = ProviderImage(

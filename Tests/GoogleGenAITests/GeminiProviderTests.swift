@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import FakeGemini
 import Foundation
+import GoogleGenAI
 import ImageGeneration
 import Imaging
 import Logging
@@ -32,7 +33,7 @@ import Testing
     struct Setup {
         let server: FakeGeminiServer
         let emulator: GeminiEmulator
-        let provider: GeminiProvider
+        let provider: ModelProvider
     }
 
     /// A provider on a fake server playing `scenario`, for the length of `body`. The request timeout is
@@ -54,14 +55,14 @@ import Testing
             let client = GeminiClient(
                 http: .shared,
                 baseURL: server.baseURL,
-                key: GeminiKey(key)!,
+                key: APIKey(key)!,
                 timeout: timeout,
                 maxBodyBytes: maxBody
             )
-            let provider = GeminiProvider(
-                client: client,
+            let provider = ModelProvider(
+                api: client,
                 policy: RetryPolicy(maxRetries: retries, baseDelay: 0.01, maxDelay: 0.05, jitter: 0),
-                state: GeminiState(requestsPerMinute: nil),
+                state: ProviderState(requestsPerMinute: nil),
                 cache: cache,
                 budget: ledger.map {
                     LedgerBudget(
@@ -94,7 +95,7 @@ import Testing
         )
     }
 
-    func failure(_ provider: GeminiProvider, _ request: ImageRequest) async -> ProviderFailure? {
+    func failure(_ provider: ModelProvider, _ request: ImageRequest) async -> ProviderFailure? {
         do {
             _ = try await provider.generate(request)
             return nil
@@ -471,14 +472,14 @@ import Testing
         let gone = try await FakeGeminiServer.start { _ in GeminiEmulator.image(Self.jpeg) }
         let closedURL = gone.baseURL
         await gone.shutdown()
-        let (failures, later) = try await GeminiClient.withHTTPClient { http in
-            let client = GeminiClient(http: http, baseURL: closedURL, key: GeminiKey(GeminiEmulator.validKey)!)
+        let (failures, later) = try await APITransport.withHTTPClient { http in
+            let client = GeminiClient(http: http, baseURL: closedURL, key: APIKey(GeminiEmulator.validKey)!)
             // The endpoint is probed again `reprobeAfter` after it was found down. On real time, the default 30 s
             // could pass while a loaded CI machine starves this test, and every scene would probe (it did once, 18
             // attempts). An hour keeps the verdict for the whole test; re-probing is tested on its own.
-            let state = GeminiState(requestsPerMinute: nil, reprobeAfter: 3600)
-            let provider = GeminiProvider(
-                client: client,
+            let state = ProviderState(requestsPerMinute: nil, reprobeAfter: 3600)
+            let provider = ModelProvider(
+                api: client,
                 policy: RetryPolicy(maxRetries: 2, baseDelay: 0.01, maxDelay: 0.05, jitter: 0),
                 state: state,
                 logger: Logger(label: "test"),
@@ -505,7 +506,7 @@ import Testing
     }
 }
 
-extension GeminiProvider {
+extension ModelProvider {
     /// One call as the chain makes it, with permits to spare.
     func generate(_ request: ImageRequest) async throws(ProviderFailure) -> ProviderResult {
         try await generate(request, phases: ProviderPhases(limiter: ConcurrencyLimiter(limit: 64)))

@@ -1,3 +1,4 @@
+import ImageGeneration
 import Spend
 import SystemSupport
 
@@ -39,7 +40,7 @@ struct BatchCharges {
     }
 }
 
-extension GeminiProvider {
+extension GeminiBatchProvider {
     /// The scenes of `numbers` the daily budget lets go into the batch; the others end here, with
     /// `budget_exceeded` (or `budget_unavailable` when the coordinator cannot be reached for
     /// `--coordinator-wait`). The budget gate holds each scene's price, in order.

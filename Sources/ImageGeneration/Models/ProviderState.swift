@@ -1,10 +1,10 @@
 import SystemSupport
 
-/// What all sessions of the daemon share about the Gemini API, around the pure `GeminiAdmission`
+/// What all sessions of the daemon share about the Gemini API, around the pure `ModelAdmission`
 /// policy: one actor, so a 429 seen by one scene makes every other scene wait once instead of piling
 /// on, and one hop per decision. Monotonic times come from the injected clock.
-package actor GeminiState {
-    private var admission: GeminiAdmission
+package actor ProviderState {
+    private var admission: ModelAdmission
     /// Per-minute quotas as learnt from 429s, and the line of scenes waiting for them. Apart from
     /// `admission`: it is asked under a `--concurrency` permit, not before one.
     private var quota = QuotaSchedule()
@@ -15,7 +15,7 @@ package actor GeminiState {
 
     /// - Parameter reprobeAfter: seconds after an unreachable endpoint before a scene tries it again.
     package init(requestsPerMinute: Double?, reprobeAfter: Double = 30, clock: MonotonicClock = .continuous) {
-        admission = GeminiAdmission(requestsPerMinute: requestsPerMinute, reprobeAfter: reprobeAfter)
+        admission = ModelAdmission(requestsPerMinute: requestsPerMinute, reprobeAfter: reprobeAfter)
         self.reprobeAfter = reprobeAfter
         self.clock = clock
     }
@@ -23,9 +23,9 @@ package actor GeminiState {
     /// The decision for one request. While another scene probes key and endpoint, waits for its verdict
     /// and decides again; that wait ends at once when the calling task is cancelled.
     package func admit(
-        _ ask: GeminiAdmission.Ask,
+        _ ask: ModelAdmission.Ask,
         wallNow: Double
-    ) async throws(CancellationError) -> GeminiAdmission.Decision {
+    ) async throws(CancellationError) -> ModelAdmission.Decision {
         while true {
             let decision = admission.decide(ask, now: clock.now(), wallNow: wallNow)
             guard decision == .awaitProbe else { return decision }
@@ -80,11 +80,11 @@ package actor GeminiState {
     }
 
     package func probeVerdict(
-        _ answer: GeminiAnswer,
+        _ answer: APIAnswer,
         model: String,
         message: String?,
         wallNow: Double
-    ) -> (change: GeminiAdmission.GateChange, newlyDisabled: Bool) {
+    ) -> (change: ModelAdmission.GateChange, newlyDisabled: Bool) {
         defer { wake() }
         return admission.probeVerdict(answer, model: model, message: message, now: clock.now(), wallNow: wallNow)
     }
@@ -94,7 +94,7 @@ package actor GeminiState {
         wake()
     }
 
-    package func markUnreachable(_ message: String) -> GeminiAdmission.GateChange {
+    package func markUnreachable(_ message: String) -> ModelAdmission.GateChange {
         defer { wake() }
         return admission.markUnreachable(message, now: clock.now())
     }
@@ -114,7 +114,7 @@ package actor GeminiState {
     }
 
     /// Until the next `wake()` (or at once when `ready` already holds, or the task is cancelled).
-    private func waitForWake(unless ready: (GeminiAdmission) -> Bool = { _ in false }) async throws(CancellationError) {
+    private func waitForWake(unless ready: (ModelAdmission) -> Bool = { _ in false }) async throws(CancellationError) {
         nextWaiter += 1
         let id = nextWaiter
         await withTaskCancellationHandler {

@@ -7,13 +7,14 @@ import SystemSupport
 /// Gemini image models ("Nano Banana") as a link of the provider chain. Walks the model plan for the
 /// scene, retries what the retry policy says, shares cool-downs and rate limits across the daemon,
 /// checks and sizes every image with libvips, and reports each model it tried.
-package struct GeminiProvider: ImageProvider {
-    package let name = "gemini"
+package struct ModelProvider: ImageProvider {
     package let isReal = true
-    package let client: GeminiClient
+    package let api: any ImageAPI
+    /// The provider's name in chains and metadata (`gemini`, `vertex`, `openai`).
+    package var name: String { api.provider }
     package let catalog: ModelCatalog
     package let policy: RetryPolicy
-    package let state: GeminiState
+    package let state: ProviderState
     package let logger: Logger
     /// `nil` with `--no-cache`.
     package let cache: ImageCache?
@@ -23,22 +24,19 @@ package struct GeminiProvider: ImageProvider {
     package let quotaWait: Double
     /// Where models retired for a spent daily quota are listed for `scenedrop status`; nil: nowhere.
     package var retiredModelsFile: String?
-    /// Where batch sessions' jobs are written down (`.scenedrop/batches/`); nil: no batch mode.
-    package var batchStore: BatchStore?
-    package var batchPolicy = BatchPolicy()
     /// How long a paid request waits for an unreachable coordinator before its scene falls back with
     /// `budget_unavailable` (`--coordinator-wait`).
     package var coordinatorWait: Double = 900
     /// Wall time in seconds since the epoch, for ledger lines and the UTC day (a parameter so tests can
     /// pin it). Every timer reads the state's monotonic clock instead.
-    let now: @Sendable () -> Double
-    var clock: MonotonicClock { state.clock }
+    package let now: @Sendable () -> Double
+    package var clock: MonotonicClock { state.clock }
 
     package init(
-        client: GeminiClient,
+        api: any ImageAPI,
         catalog: ModelCatalog = .builtIn,
         policy: RetryPolicy = RetryPolicy(),
-        state: GeminiState,
+        state: ProviderState,
         cache: ImageCache? = nil,
         budget: (any BudgetGate)? = nil,
         quotaWait: Double = 900,
@@ -48,7 +46,7 @@ package struct GeminiProvider: ImageProvider {
         self.quotaWait = quotaWait
         self.cache = cache
         self.budget = budget
-        self.client = client
+        self.api = api
         self.catalog = catalog
         self.policy = policy
         self.state = state
@@ -100,7 +98,7 @@ package struct GeminiProvider: ImageProvider {
     }
 
     /// The prompt as sent: the scene's text with its style and negative prompt worked in.
-    static func prompt(for request: ImageRequest) -> String {
+    package static func prompt(for request: ImageRequest) -> String {
         PromptEnhancer.enhance(
             prompt: request.prompt,
             style: request.style,
@@ -111,7 +109,7 @@ package struct GeminiProvider: ImageProvider {
     }
 
     /// The models to try for the request, in order.
-    func plan(for request: ImageRequest) -> ModelPlan {
+    package func plan(for request: ImageRequest) -> ModelPlan {
         ModelPlan(
             quality: request.quality,
             manifestModel: request.model,
@@ -123,7 +121,7 @@ package struct GeminiProvider: ImageProvider {
     }
 
     /// A cached image from any model of the plan: it makes no request and costs nothing.
-    func cached(
+    package func cached(
         _ request: ImageRequest,
         prompt: String,
         plan: ModelPlan,
@@ -168,7 +166,7 @@ package struct GeminiProvider: ImageProvider {
         await state.conditions(wallNow: now())
     }
 
-    func cacheKey(_ step: ModelPlan.Step, prompt: String, request: ImageRequest) -> ImageCache.Key {
+    package func cacheKey(_ step: ModelPlan.Step, prompt: String, request: ImageRequest) -> ImageCache.Key {
         ImageCache.Key(
             model: step.model,
             prompt: prompt,
@@ -279,11 +277,11 @@ package struct GeminiProvider: ImageProvider {
     /// The key probe (models.get), a network phase, retried as the policy says while the endpoint cannot
     /// be reached (the other scenes wait for its verdict). Returns the answer and the requests it took;
     /// `nil` when cancelled.
-    func probe(_ model: String, phases: ProviderPhases) async -> (GeminiAnswer, requests: Int)? {
+    func probe(_ model: String, phases: ProviderPhases) async -> (APIAnswer, requests: Int)? {
         var requests = 0
         while true {
             requests += 1
-            guard let answer = try? await phases.network({ await client.probe(model: model) }) else { return nil }
+            guard let answer = try? await phases.network({ await api.probe(model: model) }) else { return nil }
             guard case .failure(let failure) = answer, case .unreachable = failure,
                 case .retry(let delay) = policy.decide(failure, attempts: requests, random: Double.random(in: 0..<1))
             else { return (answer, requests) }
@@ -292,7 +290,7 @@ package struct GeminiProvider: ImageProvider {
     }
 
     /// Says once when the endpoint stops answering, and once when it answers again.
-    func report(_ change: GeminiAdmission.GateChange, failure: RetryPolicy.Failure?) {
+    func report(_ change: ModelAdmission.GateChange, failure: RetryPolicy.Failure?) {
         switch change {
         case .none:
             break
@@ -301,13 +299,13 @@ package struct GeminiProvider: ImageProvider {
                 "gemini API unreachable; scenes fall back until it answers again",
                 metadata: [
                     "error.type": "\(FallbackReason.networkError.rawValue)",
-                    "error.message": "\(client.key.scrub(failure.map(Self.describe) ?? "unknown"))",
-                    "scenedrop.gemini_base_url": "\(client.baseURL)",
+                    "error.message": "\(Secrets.scrub(failure.map(Self.describe) ?? "unknown"))",
+                    "scenedrop.gemini_base_url": "\(api.baseURL)",
                     "scenedrop.retry_in_s": "\(Int(saturating: state.reprobeAfter))",
                 ]
             )
         case .cameBack:
-            logger.notice("gemini API reachable again", metadata: ["scenedrop.gemini_base_url": "\(client.baseURL)"])
+            logger.notice("gemini API reachable again", metadata: ["scenedrop.gemini_base_url": "\(api.baseURL)"])
         }
     }
 
@@ -342,12 +340,12 @@ package struct GeminiProvider: ImageProvider {
         logger.error(
             "gemini disabled for this run: the API refused the key",
             metadata: [
-                "error.type": "\(reason.rawValue)", "error.message": "\(client.key.scrub(message))",
+                "error.type": "\(reason.rawValue)", "error.message": "\(Secrets.scrub(message))",
             ]
         )
     }
 
-    static func describe(_ failure: RetryPolicy.Failure) -> String {
+    package static func describe(_ failure: RetryPolicy.Failure) -> String {
         switch failure {
         case .http(_, let message, _, _, _): return message
         case .timeout: return "no complete answer within the request timeout"

@@ -1,4 +1,5 @@
 import Foundation
+import ImageGeneration
 
 /// The `batchGenerateContent` body (docs/gemini-image-api.md, "Batch API"): inline requests, each the
 /// same `generateContent` body an interactive request sends, keyed by `metadata.key`.

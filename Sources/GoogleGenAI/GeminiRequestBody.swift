@@ -1,4 +1,5 @@
 import Foundation
+import ImageGeneration
 
 /// The `generateContent` body SceneDrop sends (docs/gemini-image-api.md §1.3): only fields the API
 /// defines, `imageSize` only for models that take it. The API answers 400 "Unknown name" otherwise.

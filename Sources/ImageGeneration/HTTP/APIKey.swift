@@ -1,10 +1,10 @@
 import SystemSupport
 
 /// An API key. It prints as `<redacted>` everywhere (logs, errors, metadata), so it can only leave
-/// the process in the `x-goog-api-key` header. Every key made is registered with `Secrets`, so text that
+/// the process in its vendor's auth header. Every key made is registered with `Secrets`, so text that
 /// comes back from a server is scrubbed of it wherever it goes.
-package struct GeminiKey: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
-    let value: String
+package struct APIKey: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+    package let value: String
 
     /// Whitespace is stripped, as the official SDK does.
     package init?(_ raw: String) {

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import ImageGeneration
 import NIOCore
 import NIOHTTP1
 
@@ -52,10 +53,10 @@ extension GeminiClient {
         request.body = .bytes(ByteBuffer(bytes: Array("{}".utf8)))
         request.headers.add(name: "x-goog-api-key", value: key.value)
         do {
-            let (status, bytes) = try await exchange(request, timeout: Self.batchTimeout, limit: 1 << 20)
+            let (status, _, bytes) = try await transport.exchange(request, timeout: Self.batchTimeout, limit: 1 << 20)
             return status == 200 ? nil : GeminiResponse.error(status: status, body: bytes)
         } catch {
-            return failure(for: error, limit: 1 << 20)
+            return transport.failure(for: error, limit: 1 << 20)
         }
     }
 
@@ -72,7 +73,11 @@ extension GeminiClient {
             request.method = .GET
             request.headers.add(name: "x-goog-api-key", value: key.value)
             do {
-                let (status, bytes) = try await exchange(request, timeout: Self.batchTimeout, limit: 16 << 20)
+                let (status, _, bytes) = try await transport.exchange(
+                    request,
+                    timeout: Self.batchTimeout,
+                    limit: 16 << 20
+                )
                 guard status == 200 else { return .failure(GeminiResponse.error(status: status, body: bytes)) }
                 guard let page = BatchWire.page(bytes) else {
                     return .failure(.invalidResponse("the batch list is not JSON of the expected shape"))
@@ -84,7 +89,7 @@ extension GeminiClient {
                 guard let next = page.next else { return .notFound }
                 token = next
             } catch {
-                return .failure(failure(for: error, limit: 16 << 20))
+                return .failure(transport.failure(for: error, limit: 16 << 20))
             }
         }
         return .notFound
@@ -94,14 +99,14 @@ extension GeminiClient {
         var request = request
         request.headers.add(name: "x-goog-api-key", value: key.value)
         do {
-            let (status, bytes) = try await exchange(request, timeout: Self.batchTimeout, limit: limit)
+            let (status, _, bytes) = try await transport.exchange(request, timeout: Self.batchTimeout, limit: limit)
             guard status == 200 else { return .failure(GeminiResponse.error(status: status, body: bytes)) }
             guard let job = BatchWire.job(bytes) else {
                 return .failure(.invalidResponse("the batch answer is not a job (no name like batches/…, or not JSON)"))
             }
             return .job(job)
         } catch {
-            return .failure(failure(for: error, limit: limit))
+            return .failure(transport.failure(for: error, limit: limit))
         }
     }
 }

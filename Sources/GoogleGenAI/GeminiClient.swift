@@ -1,0 +1,80 @@
+import AsyncHTTPClient
+import ImageGeneration
+import NIOCore
+import NIOHTTP1
+import SystemSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One `generateContent` call: `POST {base}/v1beta/models/{model}:generateContent`, key in the
+/// `x-goog-api-key` header (never in the URL), over the shared `APITransport` (a total deadline,
+/// a bounded body, no redirects).
+package struct GeminiClient: ImageAPI {
+    package let provider = "gemini"
+    package let transport: APITransport
+    package let key: APIKey
+    package let timeout: Duration
+    /// A 4K image is several MB of base64; anything far larger is not an image answer.
+    package let maxBodyBytes: Int
+
+    package var baseURL: String { transport.baseURL }
+    package var endpoint: String { transport.endpoint }
+
+    package init(
+        http: HTTPClient,
+        baseURL: String,
+        key: APIKey,
+        timeout: Duration = .seconds(60),
+        maxBodyBytes: Int = 48 << 20,
+        clock: MonotonicClock = .continuous
+    ) {
+        self.transport = APITransport(http: http, baseURL: baseURL, baseURLOption: "--gemini-base-url", clock: clock)
+        self.key = key
+        self.timeout = timeout
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    package func generate(_ request: APIRequest) async -> APIAnswer {
+        await generate(
+            model: request.model,
+            body: GeminiRequestBody(
+                prompt: request.prompt,
+                aspectRatio: request.aspectRatio,
+                imageSize: request.imageSize
+            )
+        )
+    }
+
+    package func generate(model: String, body: GeminiRequestBody) async -> APIAnswer {
+        var request = HTTPClientRequest(url: "\(baseURL)/v1beta/models/\(model):generateContent")
+        request.method = .POST
+        request.headers.add(name: "x-goog-api-key", value: key.value)
+        request.headers.add(name: "content-type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: body.encoded()))
+        do {
+            let (status, _, bytes) = try await transport.exchange(request, timeout: timeout, limit: maxBodyBytes)
+            return GeminiResponse.interpret(status: status, body: bytes)
+        } catch {
+            return .failure(transport.failure(for: error, limit: maxBodyBytes))
+        }
+    }
+
+    /// `GET {base}/v1beta/models/{model}` (models.get): a quick answer that says whether the key is
+    /// accepted, without generating anything. Errors come back as failures; a 200 as `.noImage`.
+    package func probe(model: String) async -> APIAnswer {
+        var request = HTTPClientRequest(url: "\(baseURL)/v1beta/models/\(model)")
+        request.method = .GET
+        request.headers.add(name: "x-goog-api-key", value: key.value)
+        do {
+            let (status, _, bytes) = try await transport.exchange(request, timeout: .seconds(30), limit: 1 << 20)
+            return status == 200
+                ? .noImage(.noImage, message: "model \(model) is available")
+                : .failure(GeminiResponse.error(status: status, body: bytes))
+        } catch {
+            return .failure(transport.failure(for: error, limit: 1 << 20))
+        }
+    }
+
+}

@@ -1,0 +1,32 @@
+/// One vendor's image API, as the shared machinery (`ModelProvider`: the quota line, retries, the
+/// budget, model health, the cache) uses it. A vendor module holds only what differs: the wire
+/// format, the credentials, and how its answers map to `APIAnswer`'s shared failure kinds.
+package protocol ImageAPI: Sendable {
+    /// The provider's name in chains and metadata: `gemini`, `vertex`, `openai`.
+    var provider: String { get }
+    /// Where the requests go, for log lines (never a credential).
+    var baseURL: String { get }
+    /// One image request, within the API's deadline.
+    func generate(_ request: APIRequest) async -> APIAnswer
+    /// A cheap request that says whether the credentials are accepted and the model exists, without
+    /// generating anything: `.noImage` when they are, a failure when not.
+    func probe(model: String) async -> APIAnswer
+}
+
+/// What one image request asks of a model, in vendor-neutral terms.
+package struct APIRequest: Sendable, Equatable {
+    package var model: String
+    /// The prompt as sent (the scene's text with its style and negative prompt worked in).
+    package var prompt: String
+    /// `W:H`, as the manifest gives it.
+    package var aspectRatio: String
+    /// The model's size name (`1K`, `2K`, `4K`), when the model takes one.
+    package var imageSize: String?
+
+    package init(model: String, prompt: String, aspectRatio: String, imageSize: String?) {
+        self.model = model
+        self.prompt = prompt
+        self.aspectRatio = aspectRatio
+        self.imageSize = imageSize
+    }
+}
