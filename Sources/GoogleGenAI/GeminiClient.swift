@@ -43,18 +43,24 @@ package struct GeminiClient: ImageAPI {
                 prompt: request.prompt,
                 aspectRatio: request.aspectRatio,
                 imageSize: request.imageSize
-            )
+            ),
+            timeout: request.timeout
         )
     }
 
-    package func generate(model: String, body: GeminiRequestBody) async -> APIAnswer {
+    /// `timeout`: this request's deadline; nil: the client's.
+    package func generate(model: String, body: GeminiRequestBody, timeout: Duration? = nil) async -> APIAnswer {
         var request = HTTPClientRequest(url: "\(baseURL)/v1beta/models/\(model):generateContent")
         request.method = .POST
         request.headers.add(name: "x-goog-api-key", value: key.value)
         request.headers.add(name: "content-type", value: "application/json")
         request.body = .bytes(ByteBuffer(bytes: body.encoded()))
         do {
-            let (status, _, bytes) = try await transport.exchange(request, timeout: timeout, limit: maxBodyBytes)
+            let (status, _, bytes) = try await transport.exchange(
+                request,
+                timeout: timeout ?? self.timeout,
+                limit: maxBodyBytes
+            )
             return GeminiResponse.interpret(status: status, body: bytes)
         } catch {
             return .failure(transport.failure(for: error, limit: maxBodyBytes))

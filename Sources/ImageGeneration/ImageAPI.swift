@@ -22,11 +22,14 @@ package struct APIRequest: Sendable, Equatable {
     package var aspectRatio: String
     /// The model's size name (`1K`, `2K`, `4K`), when the model takes one.
     package var imageSize: String?
+    /// The total deadline for this model and size from the table; nil: the API's own (`--request-timeout`).
+    package var timeout: Duration?
 
-    package init(model: String, prompt: String, aspectRatio: String, imageSize: String?) {
+    package init(model: String, prompt: String, aspectRatio: String, imageSize: String?, timeout: Duration? = nil) {
         self.model = model
         self.prompt = prompt
         self.aspectRatio = aspectRatio
         self.imageSize = imageSize
+        self.timeout = timeout
     }
 }

@@ -11,7 +11,10 @@ package struct GenerationSettings: Sendable {
     package var apiKey: APIKey?
     package var baseURL = "https://generativelanguage.googleapis.com"
     package var catalog = ModelCatalog.builtIn
+    /// The deadline of a request to a model the table has no deadline for, or of every request when
+    /// `tableDeadlines` is false (`--request-timeout` given).
     package var requestTimeout: Duration = .seconds(60)
+    package var tableDeadlines = true
     package var retries = 2
     package var requestsPerMinute: Double?
     package var dailyBudgetUSD: Double?

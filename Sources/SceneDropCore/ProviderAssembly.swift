@@ -66,6 +66,7 @@ package enum ProviderAssembly {
             )
             models.retiredModelsFile = layout.retiredModels
             models.coordinatorWait = settings.coordinatorWait.seconds
+            models.tableDeadlines = settings.tableDeadlines
             let provider = GeminiBatchProvider(
                 models: models,
                 client: client,
@@ -76,7 +77,8 @@ package enum ProviderAssembly {
                 "gemini provider enabled",
                 metadata: [
                     "scenedrop.gemini_base_url": "\(client.baseURL)", "scenedrop.retries": "\(settings.retries)",
-                    "scenedrop.request_timeout_s": "\(settings.requestTimeout.seconds)",
+                    "scenedrop.request_timeout_s":
+                        "\(settings.tableDeadlines ? "per model and size" : String(settings.requestTimeout.seconds))",
                 ]
             )
             return try await body(ProviderChain(providers: [provider]))

@@ -67,8 +67,14 @@ struct GenerationOptions: ParsableArguments {
     )
     var apiKeyFile: String?
 
-    @Option(name: .customLong("request-timeout"), help: "Total time one Gemini request may take, answer included.")
-    var requestTimeout: DurationArgument = DurationArgument(.seconds(60), text: "60s")
+    @Option(
+        name: .customLong("request-timeout"),
+        help: ArgumentHelp(
+            "Total time one image request may take, answer included, for every model (default: per model and size from the model table, see `scenedrop models`; 60s for a model not in it).",
+            valueName: "duration"
+        )
+    )
+    var requestTimeout: DurationArgument?
 
     @Option(
         name: .long,
@@ -179,7 +185,9 @@ struct GenerationOptions: ParsableArguments {
         }
         if batchDeadline.duration < .seconds(1) { throw ValidationError("--batch-deadline must be at least 1s") }
         if batchPoll.duration < .milliseconds(10) { throw ValidationError("--batch-poll must be at least 10ms") }
-        if requestTimeout.duration < .seconds(1) { throw ValidationError("--request-timeout must be at least 1s") }
+        if let requestTimeout, requestTimeout.duration < .seconds(1) {
+            throw ValidationError("--request-timeout must be at least 1s")
+        }
         let base = geminiBaseURL ?? environment("SCENEDROP_GEMINI_BASE_URL") ?? ""
         if !base.isEmpty, !(base.hasPrefix("http://") || base.hasPrefix("https://")) {
             throw ValidationError("--gemini-base-url must start with http:// or https:// (got '\(base)')")
@@ -230,7 +238,8 @@ struct GenerationOptions: ParsableArguments {
         settings.baseURL = geminiBaseURL ?? environment("SCENEDROP_GEMINI_BASE_URL") ?? settings.baseURL
         // validate() read the table already; a file broken since then stops the command, never silently ignored.
         settings.catalog = try models.catalog()
-        settings.requestTimeout = requestTimeout.duration
+        settings.requestTimeout = requestTimeout?.duration ?? settings.requestTimeout
+        settings.tableDeadlines = requestTimeout == nil
         settings.retries = retries
         settings.requestsPerMinute = rpm
         settings.quotaWait = quotaWait.duration

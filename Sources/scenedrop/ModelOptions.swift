@@ -16,7 +16,7 @@ struct ModelOptions: ParsableArguments {
     @Option(
         name: .customLong("draft-models"),
         help: ArgumentHelp(
-            "Models tried for draft manifests, in order, comma-separated (default: gemini-3.1-flash-lite-image,gemini-3.1-flash-image).",
+            "Models tried for draft manifests, in order, comma-separated (default: gemini-3.1-flash-lite-image,gemini-nano-banana-2.1).",
             valueName: "ids"
         )
     )
@@ -25,7 +25,7 @@ struct ModelOptions: ParsableArguments {
     @Option(
         name: .customLong("production-models"),
         help: ArgumentHelp(
-            "Models tried for production manifests, in order, comma-separated (default: gemini-3-pro-image,gemini-3.1-flash-image).",
+            "Models tried for production manifests, in order, comma-separated (default: gemini-3-pro-image,gemini-nano-banana-2.1).",
             valueName: "ids"
         )
     )

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ImageGeneration
+import SystemSupport
 
 struct Models: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,12 +13,13 @@ struct Models: ParsableCommand {
             this command:
 
               { "models": {
-                  "gemini-3.1-flash-image": { "price_per_image": { "2K": 0.11 } },
+                  "gemini-nano-banana-2.1": { "price_per_image": { "2K": 0.05 },
+                                              "timeout_seconds": { "4K": 240 } },
                   "my-image-model": {
                     "aspect_ratios": ["16:9", "1:1"], "image_sizes": ["1K"],
                     "outputs": { "1K": { "16:9": "1376x768", "1:1": "1024x1024" } },
                     "price_per_image": { "1K": 0.05 } } },
-                "chains": { "draft": ["my-image-model", "gemini-3.1-flash-image"] } }
+                "chains": { "draft": ["my-image-model", "gemini-nano-banana-2.1"] } }
 
             A model already in the table keeps what the file leaves out; outputs and \
             prices merge size by size; lists replace. A new model needs aspect ratios, \
@@ -54,6 +56,14 @@ struct Models: ParsableCommand {
                                 spec.batchPrice(size: size).map { (size, $0) }
                             }
                         ),
+                        "price_per_million_tokens": spec.tokenPrices.map {
+                            ["image_output": $0.imageOutput, "text_output": $0.textOutput, "input": $0.input]
+                        } as Any? ?? NSNull(),
+                        "max_reference_images": spec.referenceLimits.map {
+                            ["total": $0.total, "characters": $0.characters, "objects": $0.objects]
+                        } as Any? ?? NSNull(),
+                        "timeout_seconds": spec.timeouts,
+                        "deprecated": spec.deprecated as Any? ?? NSNull(),
                     ] as [String: Any]
             }
             let object: [String: Any] = [
@@ -77,11 +87,25 @@ struct Models: ParsableCommand {
                 return size.isEmpty ? price : "\(size) \(price)"
             }
             print("")
-            print(id)
+            print(id + (spec.deprecated.map { "  (deprecated \($0); in no default chain)" } ?? ""))
             print("  sizes:  \(spec.imageSizes.isEmpty ? "no size control" : spec.imageSizes.joined(separator: ", "))")
             print("  prices: \(prices.joined(separator: ", ")) per image")
             print("  batch:  \(batchPrices.joined(separator: ", ")) per image (--priority batch)")
             print("  ratios: \(spec.aspectRatios.joined(separator: " "))")
+            if let tokens = spec.tokenPrices {
+                print(
+                    "  tokens: $\(tokens.imageOutput) image output, $\(tokens.textOutput) text and thinking, $\(tokens.input) input, per million"
+                )
+            }
+            let deadlines = sizes.compactMap { size in
+                spec.timeout(size: size).map { (size.isEmpty ? "" : size + " ") + "\(Int(saturating: $0))s" }
+            }
+            if !deadlines.isEmpty {
+                print("  deadline: \(deadlines.joined(separator: ", ")) (--request-timeout overrides)")
+            }
+            if let refs = spec.referenceLimits {
+                print("  references: up to \(refs.total) (\(refs.characters) characters, \(refs.objects) objects)")
+            }
         }
     }
 }

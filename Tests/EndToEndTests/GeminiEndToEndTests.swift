@@ -257,7 +257,7 @@ import Testing
                 #expect(busyMeta["attempts"] as? Int == 2)
                 #expect(busyMeta["fallback"] is NSNull)
                 #expect(times["gemini-3.1-flash-lite-image loaded"]?.count == 3)
-                #expect(times["gemini-3.1-flash-image loaded"]?.count == 1)
+                #expect(times["gemini-nano-banana-2.1 loaded"]?.count == 1)
                 let overloaded = try #require(try scene(root + "/outbox/flaky", 2)["fallback"] as? [String: Any])
                 #expect(overloaded["reason"] as? String == "server_error")
                 let tried = try #require((overloaded["tried"] as? [[String: Any]])?.first)
@@ -278,7 +278,7 @@ import Testing
                 #expect(result.status == 0, "\(result.stderr)")
                 #expect(arrivals.withLock { $0["gemini-3.1-flash-lite-image quota"]?.count } == 1)
                 let daily = try scene(root + "/outbox/daily", 1)
-                #expect(daily["model"] as? String == "gemini-3.1-flash-image")
+                #expect(daily["model"] as? String == "gemini-nano-banana-2.1")
                 #expect((daily["fallback"] as? [String: Any])?["reason"] as? String == "quota_exhausted")
             }
         }
@@ -336,6 +336,30 @@ import Testing
                 let flash = (table["models"] as? [String: Any])?["gemini-3.1-flash-image"] as? [String: Any]
                 #expect((flash?["price_per_image"] as? [String: Any])?["1K"] as? Double == 0.07)
                 #expect((flash?["price_per_image"] as? [String: Any])?["2K"] as? Double == 0.101)
+                #expect(flash?["deprecated"] as? String == "2026-10-06")
+                // Contract §11: the fields `models --json` gives per model, and the default production chain.
+                #expect(
+                    (table["chains"] as? [String: Any])?["production"] as? [String] == [
+                        "gemini-3-pro-image", "gemini-nano-banana-2.1",
+                    ]
+                )
+                let banana = try #require(
+                    (table["models"] as? [String: Any])?["gemini-nano-banana-2.1"] as? [String: Any]
+                )
+                #expect(banana["image_sizes"] as? [String] == ["1K", "2K", "4K"])
+                #expect(banana["deprecated"] is NSNull)
+                #expect(
+                    banana["price_per_million_tokens"] as? [String: Double] == [
+                        "image_output": 30, "text_output": 7.5, "input": 1.5,
+                    ]
+                )
+                #expect(
+                    banana["max_reference_images"] as? [String: Int] == ["total": 14, "characters": 4, "objects": 10]
+                )
+                #expect((banana["timeout_seconds"] as? [String: Double])?["4K"] == 180)
+                #expect((banana["batch_price_per_image"] as? [String: Double])?["1K"] == 0.0168)
+                let lite = (table["models"] as? [String: Any])?["gemini-3.1-flash-lite-image"] as? [String: Any]
+                #expect(lite?["image_sizes"] as? [String] == ["1K"])
             }
         }
     }

@@ -187,7 +187,7 @@ import Testing
     /// must neither trap nor stall: each scene moves on to the placeholder, and the page with the providers'
     /// conditions still loads.
     @Test func absurdRetryDelaysNeitherTrapNorStall() async throws {
-        let delays = ["gemini-3.1-flash-lite-image": "nans", "gemini-3.1-flash-image": "1e300s"]
+        let delays = ["gemini-3.1-flash-lite-image": "nans", "gemini-nano-banana-2.1": "1e300s"]
         let emulator = GeminiEmulator { call in GeminiEmulator.rateLimited(retryDelay: delays[call.model] ?? "infs") }
         try await withFakeGemini({ emulator.handle($0) }) { server in
             try await withTemporaryDirectory { root in

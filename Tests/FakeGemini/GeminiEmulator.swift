@@ -24,9 +24,14 @@ package final class GeminiEmulator: Sendable {
             aspectRatios: ratios.union(["1:4", "4:1", "1:8", "8:1"]),
             imageSizes: ["512", "1K", "2K", "4K"]
         ),
+        // 2.1 answers 400 to 512; Lite takes 1K only (docs/gemini-image-api.md §0).
+        "gemini-nano-banana-2.1": Model(
+            aspectRatios: ratios.union(["1:4", "4:1", "1:8", "8:1"]),
+            imageSizes: ["1K", "2K", "4K"]
+        ),
         "gemini-3.1-flash-lite-image": Model(
             aspectRatios: ratios.union(["1:4", "4:1", "1:8", "8:1"]),
-            imageSizes: ["512", "1K"]
+            imageSizes: ["1K"]
         ),
         "gemini-2.5-flash-image": Model(aspectRatios: ratios, imageSizes: []),
     ]

@@ -47,6 +47,8 @@ import Testing
         cache: ImageCache? = nil,
         ledger: CostLedger? = nil,
         budget: Double? = nil,
+        catalog: ModelCatalog = .builtIn,
+        tableDeadlines: Bool = false,
         _ scenario: @escaping @Sendable (GeminiEmulator.Call) -> FakeResponse,
         _ body: (Setup) async throws -> Result
     ) async throws -> Result {
@@ -59,8 +61,9 @@ import Testing
                 timeout: timeout,
                 maxBodyBytes: maxBody
             )
-            let provider = ModelProvider(
+            var provider = ModelProvider(
                 api: client,
+                catalog: catalog,
                 policy: RetryPolicy(maxRetries: retries, baseDelay: 0.01, maxDelay: 0.05, jitter: 0),
                 state: ProviderState(requestsPerMinute: nil),
                 cache: cache,
@@ -75,6 +78,9 @@ import Testing
                 logger: Logger(label: "test"),
                 now: { Date().timeIntervalSince1970 }
             )
+            // `timeout` stands for --request-timeout, which overrides the table's deadlines, unless the
+            // test is about those.
+            provider.tableDeadlines = tableDeadlines
             return try await body(Setup(server: server, emulator: emulator, provider: provider))
         }
     }
@@ -166,7 +172,7 @@ import Testing
         }) { s in
             let failure = try #require(await failure(s.provider, try request()))
             #expect(failure.reason == .noImage)
-            #expect(failure.tried.map(\.model) == ["gemini-3.1-flash-lite-image", "gemini-3.1-flash-image"])
+            #expect(failure.tried.map(\.model) == ["gemini-3.1-flash-lite-image", "gemini-nano-banana-2.1"])
             #expect(failure.tried.map(\.attempts) == [1, 1])
             #expect(failure.tried[0].error.contains("Which cat?"))
         }
@@ -196,11 +202,11 @@ import Testing
                 : GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg")
         }) { s in
             let first = try await s.provider.generate(try request(scene: 1))
-            #expect(first.model == "gemini-3.1-flash-image")
+            #expect(first.model == "gemini-nano-banana-2.1")
             #expect(first.firstFailure == .quotaExhausted)
             #expect(first.tried.map(\.attempts) == [1])
             let second = try await s.provider.generate(try request(scene: 2))
-            #expect(second.model == "gemini-3.1-flash-image")
+            #expect(second.model == "gemini-nano-banana-2.1")
             #expect(second.tried.map(\.attempts) == [0], "no request to a spent model")
             #expect(s.emulator.calls(to: "gemini-3.1-flash-lite-image") == 1)
         }
@@ -217,7 +223,7 @@ import Testing
                 let failure = try #require(await failure(down.provider, try request()))
                 #expect(failure.reason == .serverError)
                 #expect(down.emulator.calls(to: "gemini-3.1-flash-lite-image") == 3)
-                #expect(down.emulator.calls(to: "gemini-3.1-flash-image") == 3)
+                #expect(down.emulator.calls(to: "gemini-nano-banana-2.1") == 3)
                 #expect(failure.tried.map(\.attempts) == [3, 3])
             }
         }
@@ -247,6 +253,31 @@ import Testing
             #expect(image.firstFailure == .modelNotFound)
             #expect(image.tried.first?.error.contains("is not found") == true)
             #expect(s.server.requests.filter { $0.path.contains("gemini-9") }.map(\.method) == ["GET"])
+        }
+    }
+
+    /// Without --request-timeout each request's deadline is the table's for its model and size, not the
+    /// client's: here Lite's is cut to 300 ms and the client's is a minute.
+    @Test func theTablesDeadlineForTheModelAndSizeApplies() async throws {
+        var lite = try #require(ModelCatalog.builtIn["gemini-3.1-flash-lite-image"])
+        lite.timeouts = ["1K": 0.3]
+        try await withSetUp(
+            retries: 0,
+            timeout: .seconds(60),
+            catalog: ModelCatalog.builtIn.merging([lite]),
+            tableDeadlines: true,
+            { call in
+                GeminiEmulator.image(
+                    Self.jpeg,
+                    mimeType: "image/jpeg",
+                    delay: call.model == "gemini-3.1-flash-lite-image" ? .seconds(5) : .zero
+                )
+            }
+        ) { s in
+            let image = try await s.provider.generate(try request())
+            #expect(image.model == "gemini-nano-banana-2.1", "2.1 keeps its 60 s and answers")
+            #expect(image.firstFailure == .timeout)
+            #expect(image.tried.map(\.model) == ["gemini-3.1-flash-lite-image"])
         }
     }
 

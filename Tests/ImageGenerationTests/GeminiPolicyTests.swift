@@ -5,7 +5,7 @@ import Testing
 @Suite struct ModelPlanTests {
     let catalog = ModelCatalog.builtIn
 
-    @Test func draftIsLiteThenFlashAt1K() {
+    @Test func draftIsLiteThen21At1K() {
         let plan = ModelPlan(
             quality: .draft,
             manifestModel: nil,
@@ -20,13 +20,15 @@ import Testing
                     model: "gemini-3.1-flash-lite-image",
                     imageSize: "1K",
                     pricePerImage: 0.0336,
-                    batchPricePerImage: 0.0168
+                    batchPricePerImage: 0.0168,
+                    timeout: 60
                 ),
                 .init(
-                    model: "gemini-3.1-flash-image",
+                    model: "gemini-nano-banana-2.1",
                     imageSize: "1K",
-                    pricePerImage: 0.067,
-                    batchPricePerImage: 0.0335
+                    pricePerImage: 0.0336,
+                    batchPricePerImage: 0.0168,
+                    timeout: 60
                 ),
             ]
         )
@@ -42,9 +44,10 @@ import Testing
             height: 1080,
             catalog: catalog
         )
-        #expect(hd.steps.map(\.model) == ["gemini-3-pro-image", "gemini-3.1-flash-image"])
+        #expect(hd.steps.map(\.model) == ["gemini-3-pro-image", "gemini-nano-banana-2.1"])
         #expect(hd.steps.map(\.imageSize) == ["2K", "2K"])
-        #expect(hd.steps.map(\.pricePerImage) == [0.134, 0.101])
+        #expect(hd.steps.map(\.pricePerImage) == [0.134, 0.0504])
+        #expect(hd.steps.map(\.timeout) == [120, 90], "Pro and 2K answers take longer than the seed's 60 s")
         let small = ModelPlan(
             quality: .production,
             manifestModel: nil,
@@ -53,7 +56,16 @@ import Testing
             height: 360,
             catalog: catalog
         )
-        #expect(small.steps.map(\.imageSize) == ["1K", "512"])
+        #expect(small.steps.map(\.imageSize) == ["1K", "1K"], "2.1 has no 512")
+        let deprecated = ModelPlan(
+            quality: .production,
+            manifestModel: "gemini-3.1-flash-image",
+            aspectRatio: "16:9",
+            width: 640,
+            height: 360,
+            catalog: catalog
+        )
+        #expect(deprecated.steps.first?.imageSize == "512", "a deprecated model named by a manifest is still used")
         let huge = ModelPlan(
             quality: .production,
             manifestModel: nil,
@@ -74,7 +86,11 @@ import Testing
             height: 1024,
             catalog: catalog
         )
-        #expect(plan.steps.map(\.model) == ["gemini-3.1-flash-image", "gemini-3.1-flash-lite-image"])
+        #expect(
+            plan.steps.map(\.model) == [
+                "gemini-3.1-flash-image", "gemini-3.1-flash-lite-image", "gemini-nano-banana-2.1",
+            ]
+        )
         let old = ModelPlan(
             quality: .draft,
             manifestModel: "gemini-2.5-flash-image",
@@ -89,7 +105,8 @@ import Testing
                     model: "gemini-2.5-flash-image",
                     imageSize: nil,
                     pricePerImage: 0.039,
-                    batchPricePerImage: 0.0195
+                    batchPricePerImage: 0.0195,
+                    timeout: 60
                 ),
             "no imageSize for a model without size control"
         )
@@ -121,7 +138,7 @@ import Testing
             height: 823,
             catalog: custom
         )
-        #expect(plan.steps.map(\.model) == ["gemini-3.1-flash-lite-image", "gemini-3.1-flash-image"])
+        #expect(plan.steps.map(\.model) == ["gemini-3.1-flash-lite-image", "gemini-nano-banana-2.1"])
         #expect(plan.skipped.map(\.model) == ["narrow"])
         #expect(plan.skipped.first?.reason.contains("21:9") == true)
     }

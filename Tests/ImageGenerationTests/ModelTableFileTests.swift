@@ -18,12 +18,13 @@ import Testing
     }
 
     @Test func aPriceChangeKeepsEverythingElse() throws {
-        let catalog = try apply(#"{"models": {"gemini-3.1-flash-image": {"price_per_image": {"2K": 0.11}}}}"#)
-        let flash = try #require(catalog["gemini-3.1-flash-image"])
+        let catalog = try apply(#"{"models": {"gemini-nano-banana-2.1": {"price_per_image": {"2K": 0.11}}}}"#)
+        let flash = try #require(catalog["gemini-nano-banana-2.1"])
         #expect(flash.price(size: "2K") == 0.11)
-        #expect(flash.price(size: "1K") == 0.067)
-        #expect(flash.imageSizes == ModelCatalog.builtIn["gemini-3.1-flash-image"]?.imageSizes)
-        #expect(flash.outputs == ModelCatalog.builtIn["gemini-3.1-flash-image"]?.outputs)
+        #expect(flash.price(size: "1K") == 0.0336)
+        #expect(flash.imageSizes == ModelCatalog.builtIn["gemini-nano-banana-2.1"]?.imageSizes)
+        #expect(flash.outputs == ModelCatalog.builtIn["gemini-nano-banana-2.1"]?.outputs)
+        #expect(flash.tokenPrices == ModelCatalog.builtIn["gemini-nano-banana-2.1"]?.tokenPrices)
         let plan = ModelPlan(
             quality: .production,
             manifestModel: nil,
@@ -71,7 +72,8 @@ import Testing
                     model: "gemini-3.1-flash-image",
                     imageSize: "2K",
                     pricePerImage: 0.101,
-                    batchPricePerImage: 0.0505
+                    batchPricePerImage: 0.0505,
+                    timeout: 90
                 ),
             ]
         )
@@ -84,6 +86,30 @@ import Testing
             catalog: catalog
         )
         #expect(square.skipped.map(\.model) == ["acme-image-1"], "an unsupported ratio is skipped, never sent")
+    }
+
+    /// The fields the contract's `scenedrop models --json` lists can be set from the file, each merged over
+    /// the built-in model's.
+    @Test func tokenPricesLimitsDeadlinesAndDeprecationAreData() throws {
+        let catalog = try apply(
+            """
+            {"models": {"gemini-nano-banana-2.1": {"price_per_million_tokens": {"image_output": 35},
+                          "max_reference_images": {"objects": 8}, "timeout_seconds": {"4K": 300},
+                          "deprecated": "2027-01-31"},
+                        "gemini-3.1-flash-image": {"deprecated": null}}}
+            """
+        )
+        let banana = try #require(catalog["gemini-nano-banana-2.1"])
+        #expect(banana.tokenPrices == .init(imageOutput: 35, textOutput: 7.5, input: 1.5))
+        #expect(banana.referenceLimits == .init(total: 14, characters: 4, objects: 8))
+        #expect(banana.timeout(size: "4K") == 300 && banana.timeout(size: "1K") == 60)
+        #expect(banana.deprecated == "2027-01-31")
+        #expect(catalog["gemini-3.1-flash-image"]?.deprecated == nil)
+        #expect(ModelCatalog.builtIn["gemini-3.1-flash-image"]?.deprecated == "2026-10-06")
+        #expect(ModelCatalog.builtIn["gemini-3.1-flash-lite-image"]?.imageSizes == ["1K"], "Lite takes 1K only")
+        let chains = ModelCatalog.builtIn.draftChain + ModelCatalog.builtIn.productionChain
+        #expect(chains.allSatisfy { ModelCatalog.builtIn[$0]?.deprecated == nil }, "no deprecated model by default")
+        #expect(chains.filter { $0 == "gemini-nano-banana-2.1" }.count == 2, "2.1 in both default chains")
     }
 
     @Test func everyMistakeIsLocatedAndSaysWhatToDo() {
@@ -113,6 +139,26 @@ import Testing
             (
                 #"{"models": {"new-model": {"aspect_ratios": ["1:1"], "image_sizes": ["1K"], "price_per_image": {"1K": 0.1}}}}"#,
                 "models.new-model", 1, 26, "output size for 1:1 at 1K"
+            ),
+            (
+                #"{"models": {"gemini-3-pro-image": {"timeout_seconds": {"4K": 0}}}}"#,
+                "models.gemini-3-pro-image.timeout_seconds.4K", 1, 62, "from 1 to 3600"
+            ),
+            (
+                #"{"models": {"gemini-3-pro-image": {"deprecated": "soon"}}}"#,
+                "models.gemini-3-pro-image.deprecated", 1, 50, "2026-10-06"
+            ),
+            (
+                #"{"models": {"gemini-3-pro-image": {"max_reference_images": {"total": 2.5}}}}"#,
+                "models.gemini-3-pro-image.max_reference_images.total", 1, 70, "whole number"
+            ),
+            (
+                #"{"models": {"gemini-3-pro-image": {"price_per_million_tokens": {"image": 30}}}}"#,
+                "models.gemini-3-pro-image.price_per_million_tokens.image", 1, 65, "image_output"
+            ),
+            (
+                #"{"models": {"acme": {"price_per_million_tokens": {"input": 1}}}}"#,
+                "models.acme.price_per_million_tokens", 1, 50, "needs all of image_output"
             ),
             (#"{"chains": {"draft": ["no-such-model"]}}"#, "chains.draft", 1, 22, "add it under \"models\""),
             (#"{"chains": {"draft": []}}"#, "chains.draft", 1, 22, "at least one"),

@@ -6,8 +6,10 @@ package struct ModelCatalog: Sendable, Equatable {
     /// Models tried for production manifests, in order.
     package var productionChain: [String]
 
-    package static let defaultDraftChain = ["gemini-3.1-flash-lite-image", "gemini-3.1-flash-image"]
-    package static let defaultProductionChain = ["gemini-3-pro-image", "gemini-3.1-flash-image"]
+    /// `gemini-3.1-flash-image`, deprecated on 2026-10-06, is in neither: `gemini-nano-banana-2.1` took its place
+    /// (docs/gemini-image-api.md, "SceneDrop's decisions").
+    package static let defaultDraftChain = ["gemini-3.1-flash-lite-image", "gemini-nano-banana-2.1"]
+    package static let defaultProductionChain = ["gemini-3-pro-image", "gemini-nano-banana-2.1"]
 
     package init(
         models: [ModelSpec],
@@ -67,9 +69,16 @@ package struct ModelCatalog: Sendable, Equatable {
         )
     }
 
+    /// Request deadlines in seconds (docs/gemini-image-api.md, "Deadlines"): the seed's 60 s holds for the
+    /// Flash models at 1K; users report 60–120 s and more for Pro and for 4K. The server sends nothing until
+    /// the image is ready, so these are total deadlines.
+    static let flashTimeouts: [String: Double] = ["512": 60, "1K": 60, "2K": 90, "4K": 180]
+    static let proTimeouts: [String: Double] = ["1K": 120, "2K": 120, "4K": 240]
+
     package static let builtIn: ModelCatalog = {
         let flash = flashRatios
         let standard = standardRatios
+        // Pro: $120 per million image tokens (1120 at 1K and 2K, 2000 at 4K), $12 text and thinking, $2 input.
         let pro = ModelSpec(
             id: "gemini-3-pro-image",
             aspectRatios: standard,
@@ -78,8 +87,27 @@ package struct ModelCatalog: Sendable, Equatable {
                 "1K": scaled(gemini3At1K, by: 1, only: standard), "2K": scaled(gemini3At1K, by: 2, only: standard),
                 "4K": scaled(gemini3At1K, by: 4, only: standard),
             ],
-            pricePerImage: ["1K": 0.134, "2K": 0.134, "4K": 0.24]
+            pricePerImage: ["1K": 0.134, "2K": 0.134, "4K": 0.24],
+            tokenPrices: .init(imageOutput: 120, textOutput: 12, input: 2),
+            referenceLimits: .init(total: 14, characters: 5, objects: 6),
+            timeouts: proTimeouts
         )
+        // 2.1 (GA 2026-10-06): 1K, 2K and 4K (512 answers 400); $30 per million image tokens, $7.50 text and
+        // thinking, $1.50 input. The 2K and 4K per-image prices are reported, not published (UNCONFIRMED).
+        let banana21 = ModelSpec(
+            id: "gemini-nano-banana-2.1",
+            aspectRatios: flash,
+            imageSizes: ["1K", "2K", "4K"],
+            outputs: [
+                "1K": scaled(gemini3At1K, by: 1, only: flash), "2K": scaled(gemini3At1K, by: 2, only: flash),
+                "4K": scaled(gemini3At1K, by: 4, only: flash),
+            ],
+            pricePerImage: ["1K": 0.0336, "2K": 0.0504, "4K": 0.113],
+            tokenPrices: .init(imageOutput: 30, textOutput: 7.5, input: 1.5),
+            referenceLimits: .init(total: 14, characters: 4, objects: 10),
+            timeouts: flashTimeouts.filter { $0.key != "512" }
+        )
+        // Deprecated 2026-10-06 (a shutdown is reported, unconfirmed): usable when named, in no default chain.
         let flash31 = ModelSpec(
             id: "gemini-3.1-flash-image",
             aspectRatios: flash,
@@ -88,17 +116,26 @@ package struct ModelCatalog: Sendable, Equatable {
                 "512": flashAt512, "1K": scaled(gemini3At1K, by: 1, only: flash),
                 "2K": scaled(gemini3At1K, by: 2, only: flash), "4K": scaled(gemini3At1K, by: 4, only: flash),
             ],
-            pricePerImage: ["512": 0.045, "1K": 0.067, "2K": 0.101, "4K": 0.151]
+            pricePerImage: ["512": 0.045, "1K": 0.067, "2K": 0.101, "4K": 0.151],
+            tokenPrices: .init(imageOutput: 60, textOutput: 3, input: 0.5),
+            referenceLimits: .init(total: 14, characters: 4, objects: 10),
+            timeouts: flashTimeouts,
+            deprecated: "2026-10-06"
         )
-        // Lite: 512 and 1K only; only the 1K price is published (UNCONFIRMED): 512 is priced the same.
+        // Lite (GA 2026-06-30): 1K only, "$0.0336 per 1K resolution image" (1120 tokens at $30 per million).
+        // Its text and input prices are not published: 3.1 Flash's are used (UNCONFIRMED).
         let lite = ModelSpec(
             id: "gemini-3.1-flash-lite-image",
             aspectRatios: flash,
-            imageSizes: ["512", "1K"],
-            outputs: ["512": flashAt512, "1K": scaled(gemini3At1K, by: 1, only: flash)],
-            pricePerImage: ["512": 0.0336, "1K": 0.0336]
+            imageSizes: ["1K"],
+            outputs: ["1K": scaled(gemini3At1K, by: 1, only: flash)],
+            pricePerImage: ["1K": 0.0336],
+            tokenPrices: .init(imageOutput: 30, textOutput: 3, input: 0.5),
+            referenceLimits: .init(total: 14, characters: 4, objects: 10),
+            timeouts: ["1K": 60]
         )
-        // 2.5 Flash Image: no size control, about 1024 px, $0.039 (scheduled shutdown 2026-10-02, UNCONFIRMED).
+        // 2.5 Flash Image: no size control, about 1024 px, $0.039 (1290 tokens at $30 per million). Closed to
+        // projects that had not used it by 2026-09-18; a shutdown on 2026-10-02 is reported (UNCONFIRMED).
         let flash25 = ModelSpec(
             id: "gemini-2.5-flash-image",
             aspectRatios: standard,
@@ -110,8 +147,11 @@ package struct ModelCatalog: Sendable, Equatable {
                     "16:9": .init(1344, 768), "21:9": .init(1536, 672),
                 ]
             ],
-            pricePerImage: ["": 0.039]
+            pricePerImage: ["": 0.039],
+            tokenPrices: .init(imageOutput: 30, textOutput: 2.5, input: 0.3),
+            referenceLimits: .init(total: 3, characters: 3, objects: 3),
+            timeouts: ["": 60]
         )
-        return ModelCatalog(models: [pro, flash31, lite, flash25])
+        return ModelCatalog(models: [pro, banana21, flash31, lite, flash25])
     }()
 }

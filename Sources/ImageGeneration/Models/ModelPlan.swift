@@ -1,7 +1,7 @@
 import SceneManifest
 
 /// Which models to try for a scene, in order, and at which `imageSize` (docs/gemini-image-api.md,
-/// "SceneDrop's decisions"): draft is lite → flash at 1K; production is pro → flash at the smallest
+/// "SceneDrop's decisions"): draft is Lite → 2.1 at 1K; production is Pro → 2.1 at the smallest
 /// size whose output covers the target; a manifest's `model` goes first.
 package struct ModelPlan: Sendable, Equatable {
     package struct Step: Sendable, Equatable {
@@ -12,12 +12,21 @@ package struct ModelPlan: Sendable, Equatable {
         package var pricePerImage: Double?
         /// The price through the Batch API; `nil` when the model is not in the table.
         package var batchPricePerImage: Double?
+        /// The table's deadline for one request, in seconds; `nil`: the client's (`--request-timeout`).
+        package var timeout: Double?
 
-        package init(model: String, imageSize: String?, pricePerImage: Double?, batchPricePerImage: Double? = nil) {
+        package init(
+            model: String,
+            imageSize: String?,
+            pricePerImage: Double?,
+            batchPricePerImage: Double? = nil,
+            timeout: Double? = nil
+        ) {
             self.model = model
             self.imageSize = imageSize
             self.pricePerImage = pricePerImage
             self.batchPricePerImage = batchPricePerImage
+            self.timeout = timeout
         }
     }
 
@@ -67,7 +76,8 @@ package struct ModelPlan: Sendable, Equatable {
                         model: id,
                         imageSize: nil,
                         pricePerImage: spec.price(size: nil),
-                        batchPricePerImage: spec.batchPrice(size: nil)
+                        batchPricePerImage: spec.batchPrice(size: nil),
+                        timeout: spec.timeout(size: nil)
                     )
                 )
                 continue
@@ -92,7 +102,8 @@ package struct ModelPlan: Sendable, Equatable {
                     model: id,
                     imageSize: size,
                     pricePerImage: spec.price(size: size),
-                    batchPricePerImage: spec.batchPrice(size: size)
+                    batchPricePerImage: spec.batchPrice(size: size),
+                    timeout: spec.timeout(size: size)
                 )
             )
         }

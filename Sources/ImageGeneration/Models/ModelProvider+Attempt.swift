@@ -46,7 +46,8 @@ extension ModelProvider {
             model: step.model,
             prompt: prompt,
             aspectRatio: request.aspectRatio.description,
-            imageSize: step.imageSize
+            imageSize: step.imageSize,
+            timeout: tableDeadlines ? step.timeout.map { .milliseconds(Int(saturating: $0 * 1000)) } : nil
         )
         while true {
             let ask = ModelAdmission.Ask(

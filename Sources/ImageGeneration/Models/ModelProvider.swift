@@ -24,6 +24,9 @@ package struct ModelProvider: ImageProvider {
     package let quotaWait: Double
     /// Where models retired for a spent daily quota are listed for `scenedrop status`; nil: nowhere.
     package var retiredModelsFile: String?
+    /// Whether each request's deadline comes from the table (per model and size); false with
+    /// `--request-timeout`, which overrides them all.
+    package var tableDeadlines = true
     /// How long a paid request waits for an unreachable coordinator before its scene falls back with
     /// `budget_unavailable` (`--coordinator-wait`).
     package var coordinatorWait: Double = 900

@@ -15,6 +15,35 @@ package struct ModelSpec: Sendable, Equatable, Codable {
         package func covers(width: Int, height: Int) -> Bool { self.width >= width && self.height >= height }
     }
 
+    /// USD per million tokens, for the cost of an answer from what its usage reports.
+    package struct TokenPrices: Sendable, Equatable, Codable {
+        /// Image output tokens.
+        package var imageOutput: Double
+        /// Text and thinking output tokens (thinking is billed whether or not thoughts are returned).
+        package var textOutput: Double
+        /// Input tokens: the prompt and every reference image.
+        package var input: Double
+
+        package init(imageOutput: Double, textOutput: Double, input: Double) {
+            self.imageOutput = imageOutput
+            self.textOutput = textOutput
+            self.input = input
+        }
+    }
+
+    /// How many reference images one request may carry (contract §7).
+    package struct ReferenceLimits: Sendable, Equatable, Codable {
+        package var total: Int
+        package var characters: Int
+        package var objects: Int
+
+        package init(total: Int, characters: Int, objects: Int) {
+            self.total = total
+            self.characters = characters
+            self.objects = objects
+        }
+    }
+
     package var id: String
     /// Aspect ratios the API accepts for this model, e.g. "16:9".
     package var aspectRatios: [String]
@@ -26,6 +55,16 @@ package struct ModelSpec: Sendable, Equatable, Codable {
     package var pricePerImage: [String: Double]
     /// USD per image through the Batch API, where it is not half of `pricePerImage`.
     package var batchPricePerImage: [String: Double]
+    /// Token prices; nil: only the flat per-image price is known.
+    package var tokenPrices: TokenPrices?
+    /// Reference images a request may carry; nil: none.
+    package var referenceLimits: ReferenceLimits?
+    /// Seconds one request may take, answer included, per image size (key "" for a model without size
+    /// control): Pro and 4K answers often take longer than a minute. `--request-timeout` overrides them all.
+    package var timeouts: [String: Double]
+    /// The date (yyyy-MM-dd) the vendor deprecated the model; nil while it is current. A deprecated model
+    /// stays usable when a chain or a manifest names it, but is in no default chain.
+    package var deprecated: String?
 
     package init(
         id: String,
@@ -33,9 +72,17 @@ package struct ModelSpec: Sendable, Equatable, Codable {
         imageSizes: [String],
         outputs: [String: [String: Pixels]],
         pricePerImage: [String: Double],
-        batchPricePerImage: [String: Double] = [:]
+        batchPricePerImage: [String: Double] = [:],
+        tokenPrices: TokenPrices? = nil,
+        referenceLimits: ReferenceLimits? = nil,
+        timeouts: [String: Double] = [:],
+        deprecated: String? = nil
     ) {
         self.batchPricePerImage = batchPricePerImage
+        self.tokenPrices = tokenPrices
+        self.referenceLimits = referenceLimits
+        self.timeouts = timeouts
+        self.deprecated = deprecated
         self.id = id
         self.aspectRatios = aspectRatios
         self.imageSizes = imageSizes
@@ -48,6 +95,11 @@ package struct ModelSpec: Sendable, Equatable, Codable {
     /// The output pixels for an image size ("" when the model has no size control) and aspect ratio.
     package func output(size: String?, aspectRatio: String) -> Pixels? {
         outputs[size ?? ""]?[aspectRatio]
+    }
+
+    /// The deadline of one request at `size`, when the table has one.
+    package func timeout(size: String?) -> Double? {
+        timeouts[size ?? ""]
     }
 
     package func price(size: String?) -> Double? {

@@ -6,7 +6,10 @@ import LocatedJSON
 ///     { "models": { "<id>": { "aspect_ratios": ["16:9", …], "image_sizes": ["1K", "2K"],
 ///                             "outputs": { "1K": { "16:9": "1376x768" } },
 ///                             "price_per_image": { "1K": 0.067 },
-///                             "batch_price_per_image": { "1K": 0.0335 } } },
+///                             "batch_price_per_image": { "1K": 0.0335 },
+///                             "price_per_million_tokens": { "image_output": 30, "text_output": 7.5, "input": 1.5 },
+///                             "max_reference_images": { "total": 14, "characters": 4, "objects": 10 },
+///                             "timeout_seconds": { "1K": 60, "4K": 180 }, "deprecated": "2026-10-06" } },
 ///       "chains": { "draft": ["<id>", …], "production": ["<id>", …] } }
 ///
 /// A model already in the table keeps every field the file leaves out; `outputs` and `price_per_image`
@@ -133,7 +136,10 @@ package enum ModelTableFile {
             for field in try members(
                 node,
                 path,
-                allowed: ["aspect_ratios", "image_sizes", "outputs", "price_per_image", "batch_price_per_image"]
+                allowed: [
+                    "aspect_ratios", "image_sizes", "outputs", "price_per_image", "batch_price_per_image",
+                    "price_per_million_tokens", "max_reference_images", "timeout_seconds", "deprecated",
+                ]
             ) {
                 let fieldPath = path + "." + field.key
                 switch field.key {
@@ -165,6 +171,64 @@ package enum ModelTableFile {
                         }
                         spec.outputs[size.key] = table
                     }
+                case "price_per_million_tokens":
+                    var prices = [String: Double]()
+                    let kinds = ["image_output", "text_output", "input"]
+                    for kind in try members(field.value, fieldPath, allowed: Set(kinds)) {
+                        prices[kind.key] = try number(
+                            kind.value,
+                            fieldPath + "." + kind.key,
+                            in: 0...10_000,
+                            "a price in USD per million tokens, such as 30"
+                        )
+                    }
+                    let old = spec.tokenPrices
+                    guard let image = prices["image_output"] ?? old?.imageOutput,
+                        let text = prices["text_output"] ?? old?.textOutput, let input = prices["input"] ?? old?.input
+                    else {
+                        throw fail(fieldPath, "needs all of \(kinds.joined(separator: ", "))", at: field.value.offset)
+                    }
+                    spec.tokenPrices = .init(imageOutput: image, textOutput: text, input: input)
+                case "max_reference_images":
+                    var limits = [String: Int]()
+                    let kinds = ["total", "characters", "objects"]
+                    for kind in try members(field.value, fieldPath, allowed: Set(kinds)) {
+                        limits[kind.key] = Int(
+                            try number(
+                                kind.value,
+                                fieldPath + "." + kind.key,
+                                in: 0...100,
+                                whole: true,
+                                "a whole number of images from 0 to 100"
+                            )
+                        )
+                    }
+                    let old = spec.referenceLimits
+                    guard let total = limits["total"] ?? old?.total,
+                        let characters = limits["characters"] ?? old?.characters,
+                        let objects = limits["objects"] ?? old?.objects
+                    else {
+                        throw fail(fieldPath, "needs all of \(kinds.joined(separator: ", "))", at: field.value.offset)
+                    }
+                    spec.referenceLimits = .init(total: total, characters: characters, objects: objects)
+                case "timeout_seconds":
+                    for size in try members(field.value, fieldPath) {
+                        spec.timeouts[size.key] = try number(
+                            size.value,
+                            fieldPath + "." + size.key,
+                            in: 1...3600,
+                            "seconds, from 1 to 3600"
+                        )
+                    }
+                case "deprecated":
+                    switch field.value.value {
+                    case .null:
+                        spec.deprecated = nil
+                    case .string(let date) where Self.isDate(date):
+                        spec.deprecated = date
+                    default:
+                        throw fail(fieldPath, "expected null or a date like \"2026-10-06\"", at: field.value.offset)
+                    }
                 default:
                     for size in try members(field.value, fieldPath) {
                         let sizePath = fieldPath + "." + size.key
@@ -186,6 +250,27 @@ package enum ModelTableFile {
                 }
             }
             return spec
+        }
+
+        /// A number within `range`, or a located error saying what was expected.
+        func number(
+            _ node: JSONNode,
+            _ path: String,
+            in range: ClosedRange<Double>,
+            whole: Bool = false,
+            _ expected: String
+        ) throws(ModelTableError) -> Double {
+            guard case .number(let text) = node.value, let value = Double(text), range.contains(value),
+                !whole || value.rounded() == value
+            else {
+                throw fail(path, "expected \(expected)", at: node.offset)
+            }
+            return value
+        }
+
+        static func isDate(_ text: String) -> Bool {
+            let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+            return parts.map(\.count) == [4, 2, 2] && parts.allSatisfy { $0.allSatisfy(\.isASCII) && Int($0) != nil }
         }
 
         static func isRatio(_ text: String) -> Bool {
