@@ -198,7 +198,7 @@ extension GeminiBatchProvider {
     ) async {
         guard let scene = run.scenes[number] else { return }
         switch answer {
-        case .image(let bytes, let mimeType):
+        case .image(let bytes, let mimeType, _):
             let request = scene.request
             let (width, height, format, limit) = (
                 request.width, request.height, request.format, catalog.answerPixelLimit

@@ -35,9 +35,43 @@ package enum GeminiResponse {
             var thought: Bool?
         }
 
+        /// What the answer used (§2.4). Counts a model never sends are absent, not zero.
+        struct UsageMetadata: Decodable {
+            struct ModalityCount: Decodable {
+                var modality: String?
+                var tokenCount: Int?
+            }
+
+            var promptTokenCount: Int?
+            var candidatesTokenCount: Int?
+            var thoughtsTokenCount: Int?
+            var candidatesTokensDetails: [ModalityCount]?
+        }
+
         var candidates: [Candidate]?
         var promptFeedback: PromptFeedback?
+        var usageMetadata: UsageMetadata?
     }
+
+    /// The answer's usage as the tokens it is billed by: image tokens from the `IMAGE` details (all of
+    /// `candidatesTokenCount` when there are none), the rest of the candidates' tokens as text. Nil
+    /// when the answer reports no output count (then the flat per-image price applies). Negative or
+    /// absurd counts from a hostile server are clamped, never trusted into a trap.
+    static func usage(_ metadata: Body.UsageMetadata?) -> TokenUsage? {
+        guard let metadata, let output = metadata.candidatesTokenCount.map(clamp) else { return nil }
+        let imageDetails = (metadata.candidatesTokensDetails ?? []).filter { $0.modality == "IMAGE" }
+        let image =
+            imageDetails.isEmpty ? output : min(output, imageDetails.reduce(0) { $0 + clamp($1.tokenCount ?? 0) })
+        return TokenUsage(
+            inputTokens: clamp(metadata.promptTokenCount ?? 0),
+            outputImageTokens: image,
+            outputTextTokens: output - image,
+            thinkingTokens: clamp(metadata.thoughtsTokenCount ?? 0)
+        )
+    }
+
+    /// A token count as the API could send it, within 0…10⁹ (no answer is billed for more).
+    static func clamp(_ count: Int) -> Int { min(max(count, 0), 1_000_000_000) }
 
     /// Google's error `Status` body.
     struct ErrorBody: Decodable {
@@ -97,7 +131,7 @@ package enum GeminiResponse {
             guard let bytes = Data(base64Encoded: image.data, options: .ignoreUnknownCharacters), !bytes.isEmpty else {
                 return .failure(.invalidResponse("the image data is not valid base64"))
             }
-            return .image(bytes: Array(bytes), mimeType: image.mimeType)
+            return .image(bytes: Array(bytes), mimeType: image.mimeType, usage: usage(root.usageMetadata))
         }
         let said =
             candidate.finishMessage ?? (texts.isEmpty ? nil : "model said: " + texts.joined(separator: " ").prefix(300))

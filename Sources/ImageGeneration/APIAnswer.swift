@@ -1,9 +1,9 @@
 /// What one request to a vendor's image API amounted to, decided by the vendor's module from the
 /// status, the headers and the body alone.
 package enum APIAnswer: Sendable, Equatable {
-    /// An image, decoded from the answer. The format is
-    /// decided later from the bytes; `mimeType` is only what the API claimed.
-    case image(bytes: [UInt8], mimeType: String?)
+    /// An image, decoded from the answer. The format is decided later from the bytes; `mimeType` is only
+    /// what the API claimed. `usage`: the tokens the answer reports, when it reports them (its cost).
+    case image(bytes: [UInt8], mimeType: String?, usage: TokenUsage? = nil)
     /// A success without an image: a safety block, no image made, or text only. Never retried.
     case noImage(FallbackReason, message: String)
     /// A failure for the retry policy to judge.

@@ -9,6 +9,8 @@ package struct ProviderImage: Sendable {
     package var model: String?
     package var imageSize: String?
     package var costUSD: Double
+    /// The tokens the answer reported (nil for a cached image, the placeholder, or an API that reports none).
+    package var usage: TokenUsage?
     package var cacheHit: Bool
     package var attempts: Int
     /// The prompt text the provider actually used.
@@ -24,8 +26,10 @@ package struct ProviderImage: Sendable {
         costUSD: Double,
         cacheHit: Bool,
         attempts: Int,
-        enhancedPrompt: String
+        enhancedPrompt: String,
+        usage: TokenUsage? = nil
     ) {
+        self.usage = usage
         self.bytes = bytes
         self.format = format
         self.width = width

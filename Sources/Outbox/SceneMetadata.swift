@@ -53,6 +53,30 @@ package struct SceneMetadata: Codable, Sendable, Equatable {
         }
     }
 
+    /// The tokens the answer reported (contract §11), which its `cost_usd` was computed from.
+    package struct Usage: Codable, Sendable, Equatable {
+        package var inputTokens: Int
+        package var outputImageTokens: Int
+        package var thinkingTokens: Int
+        /// Text the answer carried besides the image; billed like thinking. Not in the contract's list,
+        /// added so the four counts and the token prices give `cost_usd` exactly.
+        package var outputTextTokens: Int
+
+        package init(inputTokens: Int, outputImageTokens: Int, thinkingTokens: Int, outputTextTokens: Int) {
+            self.inputTokens = inputTokens
+            self.outputImageTokens = outputImageTokens
+            self.thinkingTokens = thinkingTokens
+            self.outputTextTokens = outputTextTokens
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case inputTokens = "input_tokens"
+            case outputImageTokens = "output_image_tokens"
+            case thinkingTokens = "thinking_tokens"
+            case outputTextTokens = "output_text_tokens"
+        }
+    }
+
     package struct Fallback: Codable, Sendable, Equatable {
         package var reason: String
         package var tried: [Tried]
@@ -72,6 +96,8 @@ package struct SceneMetadata: Codable, Sendable, Equatable {
     package var model: String?
     package var imageSize: String?
     package var costUSD: Double
+    /// Nil (null) for a cached image, the placeholder, or an answer that reported no usage.
+    package var usage: Usage?
     package var cacheHit: Bool
     package var attempts: Int
     package var latencyMS: Int
@@ -91,8 +117,10 @@ package struct SceneMetadata: Codable, Sendable, Equatable {
         attempts: Int,
         latencyMS: Int,
         fallback: Fallback?,
-        createdAt: String
+        createdAt: String,
+        usage: Usage? = nil
     ) {
+        self.usage = usage
         self.session = session
         self.sceneNumber = sceneNumber
         self.image = image
@@ -114,6 +142,7 @@ package struct SceneMetadata: Codable, Sendable, Equatable {
         case image, prompt, provider, model
         case imageSize = "image_size"
         case costUSD = "cost_usd"
+        case usage
         case cacheHit = "cache_hit"
         case attempts
         case latencyMS = "latency_ms"

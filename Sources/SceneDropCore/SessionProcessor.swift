@@ -503,7 +503,15 @@ package struct SessionProcessor: Sendable {
                     }
                 )
             },
-            createdAt: WallClock.rfc3339(WallClock.now())
+            createdAt: WallClock.rfc3339(WallClock.now()),
+            usage: image.usage.map {
+                .init(
+                    inputTokens: $0.inputTokens,
+                    outputImageTokens: $0.outputImageTokens,
+                    thinkingTokens: $0.thinkingTokens,
+                    outputTextTokens: $0.outputTextTokens
+                )
+            }
         )
     }
 

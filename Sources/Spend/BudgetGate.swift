@@ -18,8 +18,10 @@ package protocol BudgetGate: Sendable {
 
     /// Holds `charge.costUSD` for a request about to be sent, and writes its ledger line.
     func reserve(_ charge: CostLedger.Entry) async -> BudgetDecision
-    /// The request brought an image: its charge stands.
-    func settle(_ charge: CostLedger.Entry) async
+    /// The request brought an image (or may have been billed: it timed out, and the API does not stop work
+    /// a client gave up on): its charge stands at `costUSD`, what the answer reported it used, which may
+    /// differ from the price `reserve` held. A `possiblyBilled` charge is marked so in the ledger.
+    func settle(_ charge: CostLedger.Entry, costUSD: Double, possiblyBilled: Bool) async
     /// The request brought no image: its charge is taken back.
     func release(_ charge: CostLedger.Entry) async
 

@@ -42,9 +42,13 @@ package struct CoordinatedBudget: BudgetGate {
         }
     }
 
-    package func settle(_ charge: CostLedger.Entry) async {
+    package func settle(_ charge: CostLedger.Entry, costUSD: Double, possiblyBilled: Bool) async {
+        await ledger.adjust(charge, to: costUSD, possiblyBilled: possiblyBilled)
         // Without a budget nothing was reserved: settling records the charge in the table.
-        await coordinator.settle(charge)
+        var settled = charge
+        settled.costUSD = costUSD
+        settled.possiblyBilled = possiblyBilled ? true : nil
+        await coordinator.settle(settled)
     }
 
     package func release(_ charge: CostLedger.Entry) async {

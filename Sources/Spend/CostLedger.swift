@@ -27,6 +27,12 @@ package final class CostLedger: Sendable {
         package var priority: String?
         /// True on the line that takes back a charge recorded before a request that brought no image.
         package var refund: Bool?
+        /// True on a line that corrects a charge (same id) to what the answer reported it used: its
+        /// `cost_usd` is the difference.
+        package var adjustment: Bool?
+        /// True when the request timed out: the API may have done, and billed, the work anyway. The
+        /// budget counts it.
+        package var possiblyBilled: Bool?
 
         package init(
             id: String? = nil,
@@ -52,7 +58,8 @@ package final class CostLedger: Sendable {
             case id, time, model
             case imageSize = "image_size"
             case costUSD = "cost_usd"
-            case session, scene, priority, refund
+            case session, scene, priority, refund, adjustment
+            case possiblyBilled = "possibly_billed"
         }
     }
 
@@ -137,6 +144,20 @@ package final class CostLedger: Sendable {
         return await record(refund)
     }
 
+    /// Settles a charge written before its request at `costUSD`: a line of the same id with the difference
+    /// (`adjustment`), when there is one or when the charge is only possibly billed (a timeout), so
+    /// today's sum and the coordinator's reconciliation both come to what was used. Nothing otherwise.
+    @discardableResult
+    package func adjust(_ entry: Entry, to costUSD: Double, possiblyBilled: Bool) async -> Bool {
+        let difference = costUSD - entry.costUSD
+        guard abs(difference) > 1e-12 || possiblyBilled else { return true }
+        var line = entry
+        line.costUSD = difference
+        line.adjustment = true
+        line.possiblyBilled = possiblyBilled ? true : nil
+        return await record(line)
+    }
+
     /// Whether the last append went through whole (see `Append.changed`).
     private let writable = Mutex(true)
 
@@ -206,13 +227,30 @@ package final class CostLedger: Sendable {
             let instance = String(FileSystem.baseName(file).dropLast(".jsonl".count))
             var charges: [(instance: String, entry: Entry)] = []
             var refunded: Set<String> = []
+            var adjustments: [String: Entry] = [:]
             for line in data.split(separator: 0x0A) {
                 guard let entry = try? JSONDecoder().decode(Entry.self, from: Data(line)), let id = entry.id,
                     days.contains(day(of: entry))
                 else { continue }
-                if entry.refund == true { refunded.insert(id) } else { charges.append((instance, entry)) }
+                if entry.refund == true {
+                    refunded.insert(id)
+                } else if entry.adjustment == true {
+                    var sum = adjustments[id] ?? entry
+                    if adjustments[id] != nil { sum.costUSD += entry.costUSD }
+                    sum.possiblyBilled = entry.possiblyBilled ?? sum.possiblyBilled
+                    adjustments[id] = sum
+                } else {
+                    charges.append((instance, entry))
+                }
             }
-            return charges.filter { !refunded.contains($0.entry.id ?? "") }
+            // A charge with its corrections is one charge of what was used.
+            return charges.filter { !refunded.contains($0.entry.id ?? "") }.map { charge in
+                guard let id = charge.entry.id, let adjustment = adjustments[id] else { return charge }
+                var entry = charge.entry
+                entry.costUSD += adjustment.costUSD
+                entry.possiblyBilled = adjustment.possiblyBilled
+                return (charge.instance, entry)
+            }
         }
     }
 

@@ -32,7 +32,9 @@ package struct LedgerBudget: BudgetGate {
         return await notice.append(charge, to: ledger)
     }
 
-    package func settle(_ charge: CostLedger.Entry) async {}
+    package func settle(_ charge: CostLedger.Entry, costUSD: Double, possiblyBilled: Bool) async {
+        await ledger.adjust(charge, to: costUSD, possiblyBilled: possiblyBilled)
+    }
 
     package func release(_ charge: CostLedger.Entry) async {
         await ledger.refund(charge)

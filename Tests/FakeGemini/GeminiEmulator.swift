@@ -196,10 +196,13 @@ package final class GeminiEmulator: Sendable {
         return FakeResponse(status: code, body: json(["error": error]), delay: delay)
     }
 
+    /// An image answer. `usage`: its `usageMetadata` as the API reports it (see `usage(input:image:thinking:)`);
+    /// nil leaves it out, the case where SceneDrop charges the table's flat price, which most tests pin.
     package static func image(
         _ bytes: [UInt8],
         mimeType: String = "image/png",
         thoughtImage: [UInt8]? = nil,
+        usage: [String: Any]? = nil,
         delay: Duration = .zero
     ) -> FakeResponse {
         var parts: [[String: Any]] = []
@@ -213,15 +216,25 @@ package final class GeminiEmulator: Sendable {
         parts.append([
             "inlineData": ["mimeType": mimeType, "data": Data(bytes).base64EncodedString()], "thoughtSignature": "c2ln",
         ])
-        return FakeResponse(
-            status: 200,
-            body: json([
-                "candidates": [["content": ["role": "model", "parts": parts], "finishReason": "STOP", "index": 0]],
-                "usageMetadata": ["promptTokenCount": 12, "candidatesTokenCount": 1120, "totalTokenCount": 1132],
-                "modelVersion": "fake", "responseId": "fake-\(bytes.count)",
-            ]),
-            delay: delay
-        )
+        var body: [String: Any] = [
+            "candidates": [["content": ["role": "model", "parts": parts], "finishReason": "STOP", "index": 0]],
+            "modelVersion": "fake", "responseId": "fake-\(bytes.count)",
+        ]
+        body["usageMetadata"] = usage
+        return FakeResponse(status: 200, body: json(body), delay: delay)
+    }
+
+    /// `usageMetadata` as a thinking image model reports it (docs/gemini-image-api.md §2.4): the prompt's
+    /// tokens, the image's in `candidatesTokensDetails`, one token of text beside it, and the thinking.
+    package static func usage(input: Int, image: Int, text: Int = 1, thinking: Int? = nil) -> [String: Any] {
+        var usage: [String: Any] = [
+            "promptTokenCount": input, "candidatesTokenCount": image + text,
+            "totalTokenCount": input + image + text + (thinking ?? 0),
+            "promptTokensDetails": [["modality": "TEXT", "tokenCount": input]],
+            "candidatesTokensDetails": [["modality": "IMAGE", "tokenCount": image]],
+        ]
+        usage["thoughtsTokenCount"] = thinking
+        return usage
     }
 
     package static func textOnly(_ text: String) -> FakeResponse {

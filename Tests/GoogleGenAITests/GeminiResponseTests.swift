@@ -35,6 +35,49 @@ private func imagePart(_ bytes: [UInt8], mime: String, thought: Bool = false) ->
         #expect(GeminiResponse.interpret(status: 200, body: body) == .image(bytes: jpeg, mimeType: "image/png"))
     }
 
+    /// `usageMetadata` as documented (§2.4): image tokens from the IMAGE details, the rest of the candidates'
+    /// count as text, thinking from `thoughtsTokenCount`; a hostile count never becomes a negative or a trap.
+    @Test func theUsageIsReadAsTheTokensItIsBilledBy() {
+        func usage(_ metadata: [String: Any]?) -> TokenUsage? {
+            var answer: [String: Any] = [
+                "candidates": [["content": ["parts": [imagePart(png, mime: "image/png")]], "finishReason": "STOP"]]
+            ]
+            answer["usageMetadata"] = metadata
+            guard case .image(_, _, let usage) = GeminiResponse.interpret(status: 200, body: json(answer)) else {
+                return nil
+            }
+            return usage
+        }
+        // The documented 3 Pro sample: 32 prompt, 1120 image, 748 thinking.
+        #expect(
+            usage([
+                "promptTokenCount": 32, "candidatesTokenCount": 1121, "thoughtsTokenCount": 748,
+                "totalTokenCount": 1901,
+                "candidatesTokensDetails": [["modality": "IMAGE", "tokenCount": 1120]],
+            ])
+                == TokenUsage(inputTokens: 32, outputImageTokens: 1120, outputTextTokens: 1, thinkingTokens: 748)
+        )
+        #expect(
+            usage(["promptTokenCount": 18, "candidatesTokenCount": 1290])
+                == TokenUsage(inputTokens: 18, outputImageTokens: 1290),
+            "no details: the candidates' tokens are the image's"
+        )
+        #expect(usage(nil) == nil, "no usage: the flat price applies")
+        #expect(usage(["promptTokenCount": 18]) == nil, "no output count: the flat price applies")
+        #expect(
+            usage([
+                "promptTokenCount": -5, "candidatesTokenCount": 4_000_000_000_000, "thoughtsTokenCount": -1,
+                "candidatesTokensDetails": [["modality": "IMAGE", "tokenCount": 5_000_000_000_000]],
+            ]) == TokenUsage(inputTokens: 0, outputImageTokens: 1_000_000_000, outputTextTokens: 0, thinkingTokens: 0)
+        )
+        // At Pro's prices ($2 input, $120 image, $12 text and thinking per million) that answer costs $0.143.
+        let pro = ModelSpec.TokenPrices(imageOutput: 120, textOutput: 12, input: 2)
+        let cost = pro.cost(
+            of: TokenUsage(inputTokens: 32, outputImageTokens: 1120, outputTextTokens: 1, thinkingTokens: 748)
+        )
+        #expect(abs(cost - (32 * 2 + 1120 * 120 + 749 * 12) / 1e6) < 1e-12)
+    }
+
     @Test func safetyBlocksAreNotErrors() {
         let candidate = json([
             "candidates": [

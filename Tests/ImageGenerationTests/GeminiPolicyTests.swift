@@ -21,14 +21,16 @@ import Testing
                     imageSize: "1K",
                     pricePerImage: 0.0336,
                     batchPricePerImage: 0.0168,
-                    timeout: 60
+                    timeout: 60,
+                    tokenPrices: .init(imageOutput: 30, textOutput: 3, input: 0.5)
                 ),
                 .init(
                     model: "gemini-nano-banana-2.1",
                     imageSize: "1K",
                     pricePerImage: 0.0336,
                     batchPricePerImage: 0.0168,
-                    timeout: 60
+                    timeout: 60,
+                    tokenPrices: .init(imageOutput: 30, textOutput: 7.5, input: 1.5)
                 ),
             ]
         )
@@ -106,7 +108,8 @@ import Testing
                     imageSize: nil,
                     pricePerImage: 0.039,
                     batchPricePerImage: 0.0195,
-                    timeout: 60
+                    timeout: 60,
+                    tokenPrices: .init(imageOutput: 30, textOutput: 2.5, input: 0.3)
                 ),
             "no imageSize for a model without size control"
         )

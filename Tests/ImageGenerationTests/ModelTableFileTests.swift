@@ -73,7 +73,8 @@ import Testing
                     imageSize: "2K",
                     pricePerImage: 0.101,
                     batchPricePerImage: 0.0505,
-                    timeout: 90
+                    timeout: 90,
+                    tokenPrices: .init(imageOutput: 60, textOutput: 3, input: 0.5)
                 ),
             ]
         )

@@ -35,7 +35,7 @@ import Testing
             #expect(await gate.spentTodayIfDeciding() == 0)
             #expect(await gate.reserve(charge("a", 0.03)) == .granted)
             #expect(await ledger.spentToday(now: noon) == 0.03, "the line is written before the request goes")
-            await gate.settle(charge("a", 0.03))
+            await gate.settle(charge("a", 0.03), costUSD: 0.03, possiblyBilled: false)
             #expect(await gate.reserve(charge("b", 0.03)) == .granted, "0.03 spent is still under 0.05")
             guard case .exceeded(let message) = await gate.reserve(charge("c", 0.03)) else {
                 Issue.record("a third charge past the budget was let through")
@@ -116,7 +116,7 @@ import Testing
             #expect(coordinator.reserved.isEmpty)
             #expect(await ledger.spentToday(now: noon) == 0)
             #expect(await gate.reserve(charge("c", 0.02)) == .granted)
-            await gate.settle(charge("c", 0.02))
+            await gate.settle(charge("c", 0.02), costUSD: 0.02, possiblyBilled: false)
             #expect(coordinator.settled == ["c"])
             coordinator.reachable.store(false, ordering: .relaxed)
             guard case .unavailable = await gate.reserve(charge("d", 0.01)) else {
@@ -181,4 +181,53 @@ final class TableCoordinator: SpendCoordinator {
     }
 
     func waitUntilAvailable(seconds: Double) async -> Bool { reachable.load(ordering: .relaxed) }
+}
+
+/// Settling at what the answer reported it used, and a timed-out request that may have been billed.
+@Suite struct SettlementTests {
+    let noon = 1_795_060_800.0  // 2026-11-19T12:00:00Z
+
+    func charge(_ id: String, _ cost: Double) -> CostLedger.Entry {
+        .init(id: id, time: WallClock.rfc3339(noon), model: "m", imageSize: "1K", costUSD: cost, session: "s", scene: 1)
+    }
+
+    @Test func aSettlementAtAnotherCostCorrectsTheChargeInOneLine() async throws {
+        await withTemporaryDirectory { dir in
+            let ledger = CostLedger(directory: dir + "/ledger", instance: "a")
+            let noon = noon
+            let gate = LedgerBudget(ledger: ledger, dailyUSD: 1, logger: Logger(label: "t"), now: { noon })
+            #expect(await gate.reserve(charge("x", 0.134)) == .granted)
+            await gate.settle(charge("x", 0.134), costUSD: 0.143, possiblyBilled: false)
+            #expect(abs(await ledger.spentToday(now: noon) - 0.143) < 1e-12, "the day's sum is what was used")
+            #expect(await gate.reserve(charge("y", 0.05)) == .granted)
+            await gate.settle(charge("y", 0.05), costUSD: 0.05, possiblyBilled: false)
+            // The coordinator's reconciliation sees one charge per id, at its settled cost.
+            let charges = CostLedger.entries(in: dir + "/ledger", days: [CostLedger.day(at: noon)])
+            #expect(charges.count == 2)
+            #expect(abs((charges.first { $0.entry.id == "x" }?.entry.costUSD ?? 0) - 0.143) < 1e-12)
+            let lines = (readText(dir + "/ledger/a.jsonl") ?? "").split(separator: "\n")
+            #expect(lines.count == 3, "a correction only where the cost changed: \(lines)")
+        }
+    }
+
+    @Test func aTimedOutRequestStaysChargedAndMarkedPossiblyBilled() async throws {
+        await withTemporaryDirectory { dir in
+            let ledger = CostLedger(path: dir + "/ledger.jsonl")
+            let noon = noon
+            let gate = LedgerBudget(ledger: ledger, dailyUSD: 0.2, logger: Logger(label: "t"), now: { noon })
+            #expect(await gate.reserve(charge("slow", 0.134)) == .granted)
+            await gate.settle(charge("slow", 0.134), costUSD: 0.134, possiblyBilled: true)
+            #expect(await ledger.spentToday(now: noon) == 0.134, "the budget counts it")
+            let lines = (readText(dir + "/ledger.jsonl") ?? "").split(separator: "\n").map(String.init)
+            #expect(
+                lines.count == 2 && lines[1].contains("\"possibly_billed\":true")
+                    && lines[1].contains("\"id\":\"slow\"")
+            )
+            #expect(await gate.reserve(charge("next", 0.134)) == .granted, "0.134 spent is under 0.2")
+            guard case .exceeded = await gate.reserve(charge("over", 0.134)) else {
+                Issue.record("the possibly billed charge was not counted")
+                return
+            }
+        }
+    }
 }

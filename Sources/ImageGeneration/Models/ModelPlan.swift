@@ -14,14 +14,18 @@ package struct ModelPlan: Sendable, Equatable {
         package var batchPricePerImage: Double?
         /// The table's deadline for one request, in seconds; `nil`: the client's (`--request-timeout`).
         package var timeout: Double?
+        /// The model's token prices: an answer that reports its usage costs what that comes to.
+        package var tokenPrices: ModelSpec.TokenPrices?
 
         package init(
             model: String,
             imageSize: String?,
             pricePerImage: Double?,
             batchPricePerImage: Double? = nil,
-            timeout: Double? = nil
+            timeout: Double? = nil,
+            tokenPrices: ModelSpec.TokenPrices? = nil
         ) {
+            self.tokenPrices = tokenPrices
             self.model = model
             self.imageSize = imageSize
             self.pricePerImage = pricePerImage
@@ -77,7 +81,8 @@ package struct ModelPlan: Sendable, Equatable {
                         imageSize: nil,
                         pricePerImage: spec.price(size: nil),
                         batchPricePerImage: spec.batchPrice(size: nil),
-                        timeout: spec.timeout(size: nil)
+                        timeout: spec.timeout(size: nil),
+                        tokenPrices: spec.tokenPrices
                     )
                 )
                 continue
@@ -103,7 +108,8 @@ package struct ModelPlan: Sendable, Equatable {
                     imageSize: size,
                     pricePerImage: spec.price(size: size),
                     batchPricePerImage: spec.batchPrice(size: size),
-                    timeout: spec.timeout(size: size)
+                    timeout: spec.timeout(size: size),
+                    tokenPrices: spec.tokenPrices
                 )
             )
         }

@@ -95,7 +95,7 @@ extension ModelProvider {
                         phases: phases
                     )
                 }) { sent in
-                    guard case .answer(.image(let bytes, _)) = sent else { return nil }
+                    guard case .answer(.image(let bytes, _, _)) = sent else { return nil }
                     let (width, height, format, limit) = (
                         request.width, request.height, request.format, catalog.answerPixelLimit
                     )
@@ -167,10 +167,11 @@ extension ModelProvider {
         _ progress: inout AttemptState
     ) async -> StepOutcome? {
         switch answer {
-        case .image(_, let mimeType):
+        case .image(_, let mimeType, let usage):
             return await checked(
                 processed,
                 claimed: mimeType,
+                usage: usage,
                 step: step,
                 prompt: prompt,
                 request: request,
@@ -233,7 +234,9 @@ extension ModelProvider {
             }
         }
         phases.progress(.requesting(model: model, attempt: attempt))
-        return .answer(await timedRequest(model, body: body, charged: charged, phases: phases))
+        return .answer(
+            await timedRequest(model, body: body, charged: charged, tokenPrices: paid?.step.tokenPrices, phases: phases)
+        )
     }
 
     /// The cost ledger cannot be written. Without a budget the scene falls back at once (`ledger_unwritable`):
@@ -384,13 +387,24 @@ extension ModelProvider {
         _ model: String,
         body: APIRequest,
         charged: CostLedger.Entry?,
+        tokenPrices: ModelSpec.TokenPrices?,
         phases: ProviderPhases
     ) async -> APIAnswer {
         let started = clock.now()
         let answer = await api.generate(body)
         phases.progress(.answered(model: model, statusClass: answer.statusClass, seconds: clock.now() - started))
         if let charged, let budget {
-            if case .image = answer { await budget.settle(charged) } else { await budget.release(charged) }
+            switch answer {
+            case .image(_, _, let usage):
+                // What the answer reports it used, at the table's token prices; the flat price otherwise.
+                let cost = usage.flatMap { usage in tokenPrices.map { $0.cost(of: usage) } } ?? charged.costUSD
+                await budget.settle(charged, costUSD: cost, possiblyBilled: false)
+            case .failure(.timeout):
+                // The API does not stop work it was asked for when the client gives up: it may bill it.
+                await budget.settle(charged, costUSD: charged.costUSD, possiblyBilled: true)
+            default:
+                await budget.release(charged)
+            }
         }
         switch answer {
         case .image, .noImage:

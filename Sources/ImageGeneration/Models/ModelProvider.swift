@@ -239,6 +239,7 @@ package struct ModelProvider: ImageProvider {
     func checked(
         _ processed: Result<[UInt8], ImagingError>?,
         claimed mimeType: String?,
+        usage: TokenUsage? = nil,
         step: ModelPlan.Step,
         prompt: String,
         request: ImageRequest,
@@ -254,10 +255,12 @@ package struct ModelProvider: ImageProvider {
                     height: request.height,
                     model: step.model,
                     imageSize: step.imageSize,
-                    costUSD: step.pricePerImage ?? 0,
+                    costUSD: usage.flatMap { usage in step.tokenPrices.map { $0.cost(of: usage) } }
+                        ?? step.pricePerImage ?? 0,
                     cacheHit: false,
                     attempts: attempts,
-                    enhancedPrompt: prompt
+                    enhancedPrompt: prompt,
+                    usage: usage
                 )
             )
         case .failure(let error):
