@@ -12,20 +12,32 @@ import SystemSupport
 /// A link of the chain like any other: interactive requests go to the wrapped `ModelProvider`, whose
 /// state (quota line, model health, budget, cache) the batch path shares.
 package struct GeminiBatchProvider: BatchImageProvider {
+    /// Gemini's models: the batch path shares their state.
     package let models: ModelProvider
+    /// Where interactive requests go: every vendor's models of the chain (Gemini's alone by default).
+    package let chain: ModelChain
     package let client: GeminiClient
     /// Where batch sessions' jobs are written down (`.scenedrop/batches/`).
     package var batchStore: BatchStore?
     package var batchPolicy: BatchPolicy
 
-    package init(models: ModelProvider, client: GeminiClient, store: BatchStore?, policy: BatchPolicy = BatchPolicy()) {
+    package init(
+        models: ModelProvider,
+        chain: ModelChain? = nil,
+        client: GeminiClient,
+        store: BatchStore?,
+        policy: BatchPolicy = BatchPolicy()
+    ) {
         self.models = models
+        self.chain =
+            chain
+            ?? ModelChain(providers: [models], catalog: models.catalog, cache: models.cache, logger: models.logger)
         self.client = client
         self.batchStore = store
         self.batchPolicy = policy
     }
 
-    package var name: String { models.name }
+    package var name: String { chain.name }
     package var isReal: Bool { models.isReal }
 
     package func generate(
@@ -34,10 +46,10 @@ package struct GeminiBatchProvider: BatchImageProvider {
     ) async throws(ProviderFailure)
         -> ProviderResult
     {
-        try await models.generate(request, phases: phases)
+        try await chain.generate(request, phases: phases)
     }
 
-    package func conditions() async -> [String] { await models.conditions() }
+    package func conditions() async -> [String] { await chain.conditions() }
 
     // The shared machinery the batch path uses, by the names it had when it was part of the provider.
     var state: ProviderState { models.state }

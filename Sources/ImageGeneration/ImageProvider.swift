@@ -6,6 +6,9 @@ package struct ProviderImage: Sendable {
     package var format: ImageFormat
     package var width: Int
     package var height: Int
+    /// The provider that served the model (`gemini`, `vertex`, `openai`), when it is not the chain link's
+    /// own name: one link walks every vendor's models.
+    package var provider: String?
     package var model: String?
     package var imageSize: String?
     package var costUSD: Double

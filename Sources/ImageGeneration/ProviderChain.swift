@@ -131,7 +131,9 @@ package struct ProviderChain: Sendable {
         do throws(ProviderFailure) {
             return .success(try await provider.generate(request, phases: phases))
         } catch {
-            if Task.isCancelled { throw GenerationError(.cancelled, "cancelled while \(provider.name) was asked") }
+            if Task.isCancelled || error.cancelled {
+                throw GenerationError(.cancelled, "cancelled while \(provider.name) was asked")
+            }
             return .failure(error)
         }
     }
@@ -147,7 +149,7 @@ package struct ProviderChain: Sendable {
         let tried = earlierTried + result.tried
         return GeneratedImage(
             image: result.image,
-            provider: provider.name,
+            provider: result.image.provider ?? provider.name,
             isReal: provider.isReal,
             latencyMS: milliseconds(since: started),
             fallback: tried.isEmpty

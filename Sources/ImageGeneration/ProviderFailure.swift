@@ -48,6 +48,8 @@ package struct ProviderFailure: Error, Sendable, CustomStringConvertible {
     package var message: String
     /// Everything tried inside the provider, in order (a provider may try several models).
     package var tried: [ProviderAttempt]
+    /// The task was cancelled (shutdown): the chain stops and reports the cancellation, never `reason`.
+    package var cancelled = false
 
     package init(reason: FallbackReason, message: String, tried: [ProviderAttempt]) {
         self.reason = reason
@@ -56,4 +58,11 @@ package struct ProviderFailure: Error, Sendable, CustomStringConvertible {
     }
 
     package var description: String { "\(reason.rawValue): \(message)" }
+
+    /// Cancellation, as a provider reports it.
+    package static func cancellation(tried: [ProviderAttempt]) -> ProviderFailure {
+        var failure = ProviderFailure(reason: .serverError, message: "cancelled", tried: tried)
+        failure.cancelled = true
+        return failure
+    }
 }

@@ -464,3 +464,45 @@ extension RetryPolicy.Decision {
         #expect(PacificTime.offset(at: 1_795_000_000) == -8 * 3600)
     }
 }
+
+/// Chain links (contract §11): `provider:model`, a bare id meaning the model's own vendor.
+@Suite struct ChainLinkTests {
+    let catalog = ModelCatalog.builtIn
+
+    @Test func linksNameTheirProviderOrTakeTheModelsOwn() {
+        #expect(catalog.link("vertex:gemini-3-pro-image") == ChainLink(provider: "vertex", model: "gemini-3-pro-image"))
+        #expect(catalog.link("gemini-3-pro-image") == ChainLink(provider: "gemini", model: "gemini-3-pro-image"))
+        #expect(catalog.problem(with: "vertex:gemini-nano-banana-2.1") == nil)
+        #expect(catalog.problem(with: "gemini:gemini-nano-banana-2.1") == nil)
+        #expect(catalog.problem(with: "openai:gemini-3-pro-image")?.contains("served by gemini or vertex") == true)
+        #expect(catalog.problem(with: "gemini:no-such-model")?.contains("not in the model table") == true)
+    }
+
+    @Test func eachStepCarriesItsProvider() {
+        var catalog = catalog
+        catalog.productionChain = ["vertex:gemini-3-pro-image", "gemini-nano-banana-2.1"]
+        let plan = ModelPlan(
+            quality: .production,
+            manifestModel: "gemini-3.1-flash-image",
+            aspectRatio: "16:9",
+            width: 1920,
+            height: 1080,
+            catalog: catalog
+        )
+        #expect(
+            plan.steps.map { "\($0.provider):\($0.model)" } == [
+                "gemini:gemini-3.1-flash-image", "vertex:gemini-3-pro-image", "gemini:gemini-nano-banana-2.1",
+            ]
+        )
+        let named = ModelPlan(
+            quality: .production,
+            manifestModel: "gemini-3-pro-image",
+            aspectRatio: "16:9",
+            width: 1920,
+            height: 1080,
+            catalog: catalog
+        )
+        #expect(named.steps.first?.provider == "vertex", "a manifest's model keeps the provider its chain link names")
+        #expect(named.steps.count == 2)
+    }
+}

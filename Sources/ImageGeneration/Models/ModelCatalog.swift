@@ -23,6 +23,28 @@ package struct ModelCatalog: Sendable, Equatable {
 
     package subscript(id: String) -> ModelSpec? { models[id] }
 
+    /// A chain link as written: `provider:model`, or a bare model id, served by the model's own vendor.
+    package func link(_ text: String) -> ChainLink {
+        if let colon = text.firstIndex(of: ":") {
+            return ChainLink(provider: String(text[..<colon]), model: String(text[text.index(after: colon)...]))
+        }
+        return ChainLink(provider: self[text]?.provider ?? "gemini", model: text)
+    }
+
+    /// What is wrong with a chain link, or nil: the model must be in the table, and the provider one that
+    /// serves it.
+    package func problem(with text: String) -> String? {
+        let link = link(text)
+        guard let spec = self[link.model] else {
+            return "'\(link.model)' is not in the model table (known: \(models.keys.sorted().joined(separator: ", ")))"
+        }
+        guard spec.isServed(by: link.provider) else {
+            let servers = spec.provider == "gemini" ? "gemini or vertex" : spec.provider
+            return "'\(text)': \(link.model) is served by \(servers), not \(link.provider)"
+        }
+        return nil
+    }
+
     /// The most pixels an answer may declare before it is refused undecoded as `invalid_image`: the table's
     /// largest output with half again as margin. A decompression bomb (a small PNG whose header says
     /// 60000x60000) would otherwise be decoded into gigabytes.

@@ -5,6 +5,8 @@ import SceneManifest
 /// size whose output covers the target; a manifest's `model` goes first.
 package struct ModelPlan: Sendable, Equatable {
     package struct Step: Sendable, Equatable {
+        /// Who serves it: `gemini`, `vertex`, `openai`.
+        package var provider: String = "gemini"
         package var model: String
         /// `nil` for models without size control (and unknown models): no `imageSize` is sent.
         package var imageSize: String?
@@ -18,6 +20,7 @@ package struct ModelPlan: Sendable, Equatable {
         package var tokenPrices: ModelSpec.TokenPrices?
 
         package init(
+            provider: String = "gemini",
             model: String,
             imageSize: String?,
             pricePerImage: Double?,
@@ -26,6 +29,7 @@ package struct ModelPlan: Sendable, Equatable {
             tokenPrices: ModelSpec.TokenPrices? = nil
         ) {
             self.tokenPrices = tokenPrices
+            self.provider = provider
             self.model = model
             self.imageSize = imageSize
             self.pricePerImage = pricePerImage
@@ -35,6 +39,7 @@ package struct ModelPlan: Sendable, Equatable {
     }
 
     package struct Skip: Sendable, Equatable {
+        package var provider: String = "gemini"
         package var model: String
         package var reason: String
     }
@@ -51,22 +56,29 @@ package struct ModelPlan: Sendable, Equatable {
         height: Int,
         catalog: ModelCatalog
     ) {
-        var order = quality == .draft ? catalog.draftChain : catalog.productionChain
+        var order = (quality == .draft ? catalog.draftChain : catalog.productionChain).map(catalog.link)
         if let manifestModel {
-            order.removeAll { $0 == manifestModel }
-            order.insert(manifestModel, at: 0)
+            // First, through the provider the chain names for it; a model the chain lacks, through its own
+            // vendor, or the chain's first provider for a model the table does not know.
+            let provider =
+                order.first { $0.model == manifestModel }?.provider ?? catalog[manifestModel]?.provider
+                ?? order.first?.provider ?? "gemini"
+            order.removeAll { $0.model == manifestModel }
+            order.insert(ChainLink(provider: provider, model: manifestModel), at: 0)
         }
         var steps: [Step] = []
         var skipped: [Skip] = []
-        for id in order {
+        for link in order {
+            let (provider, id) = (link.provider, link.model)
             guard let spec = catalog[id] else {
                 // Only a manifest can name a model we do not know: try it, sending nothing optional.
-                steps.append(Step(model: id, imageSize: nil, pricePerImage: nil))
+                steps.append(Step(provider: provider, model: id, imageSize: nil, pricePerImage: nil))
                 continue
             }
             guard spec.aspectRatios.contains(aspectRatio) else {
                 skipped.append(
                     Skip(
+                        provider: provider,
                         model: id,
                         reason:
                             "\(id) does not support aspect ratio \(aspectRatio) (it supports \(spec.aspectRatios.joined(separator: " ")))"
@@ -77,6 +89,7 @@ package struct ModelPlan: Sendable, Equatable {
             guard spec.supportsImageSize else {
                 steps.append(
                     Step(
+                        provider: provider,
                         model: id,
                         imageSize: nil,
                         pricePerImage: spec.price(size: nil),
@@ -90,7 +103,7 @@ package struct ModelPlan: Sendable, Equatable {
             let size: String
             if quality == .draft {
                 guard spec.imageSizes.contains("1K") else {
-                    skipped.append(Skip(model: id, reason: "\(id) does not offer image size 1K"))
+                    skipped.append(Skip(provider: provider, model: id, reason: "\(id) does not offer image size 1K"))
                     continue
                 }
                 size = "1K"
@@ -104,6 +117,7 @@ package struct ModelPlan: Sendable, Equatable {
             }
             steps.append(
                 Step(
+                    provider: provider,
                     model: id,
                     imageSize: size,
                     pricePerImage: spec.price(size: size),

@@ -57,47 +57,13 @@ package struct ModelProvider: ImageProvider {
         self.now = now
     }
 
+    /// This vendor's models of the plan alone (the daemon walks every vendor's with `ModelChain`).
     package func generate(
         _ request: ImageRequest,
         phases: ProviderPhases
     ) async throws(ProviderFailure) -> ProviderResult {
-        let prompt = Self.prompt(for: request)
-        if let disabled = await state.disabled {
-            throw ProviderFailure(
-                reason: disabled,
-                message: "gemini is disabled for this run (\(disabled.rawValue))",
-                tried: []
-            )
-        }
-        let plan = plan(for: request)
-        if let cached = await cached(request, prompt: prompt, plan: plan, phases: phases) { return cached }
-        var tried = plan.skipped.map {
-            ProviderAttempt(provider: name, model: $0.model, error: "skipped: \($0.reason)", attempts: 0)
-        }
-        var firstReason: FallbackReason? = plan.skipped.isEmpty ? nil : .modelNotFound
-
-        for step in plan.steps {
-            switch await attempt(step, prompt: prompt, request: request, phases: phases) {
-            case .image(let image):
-                if let cache {
-                    let key = cacheKey(step, prompt: prompt, request: request)
-                    let bytes = image.bytes
-                    await WorkerThreads.io.run { cache.store(bytes, for: key) }
-                }
-                return ProviderResult(image: image, tried: tried, firstFailure: tried.isEmpty ? nil : firstReason)
-            case .failed(let reason, let message, let attempts, let stopHere):
-                tried.append(ProviderAttempt(provider: name, model: step.model, error: message, attempts: attempts))
-                firstReason = firstReason ?? reason
-                if stopHere {
-                    throw ProviderFailure(reason: reason, message: message, tried: tried)
-                }
-            }
-        }
-        throw ProviderFailure(
-            reason: firstReason ?? .modelNotFound,
-            message: tried.last?.error ?? "no Gemini model can make this image",
-            tried: tried
-        )
+        try await ModelChain(providers: [self], catalog: catalog, cache: cache, logger: logger)
+            .generate(request, phases: phases)
     }
 
     /// The prompt as sent: the scene's text with its style and negative prompt worked in.
@@ -130,39 +96,7 @@ package struct ModelProvider: ImageProvider {
         plan: ModelPlan,
         phases: ProviderPhases
     ) async -> ProviderResult? {
-        guard let cache else { return nil }
-        for step in plan.steps {
-            let key = cacheKey(step, prompt: prompt, request: request)
-            // CPU phase: a lookup hashes and decodes the cached image to check it.
-            switch await phases.cpu({ cache.lookup(key) }) {
-            case .hit(let bytes):
-                return ProviderResult(
-                    image: ProviderImage(
-                        bytes: bytes,
-                        format: request.format.imageFormat,
-                        width: request.width,
-                        height: request.height,
-                        model: step.model,
-                        imageSize: step.imageSize,
-                        costUSD: 0,
-                        cacheHit: true,
-                        attempts: 0,
-                        enhancedPrompt: prompt
-                    )
-                )
-            case .discarded(let reason):
-                logger.warning(
-                    "cache entry discarded",
-                    metadata: [
-                        "scenedrop.model": "\(step.model)", "scenedrop.cache_key": "\(key.digest)",
-                        "scenedrop.reason": "\(reason)",
-                    ]
-                )
-            case .miss:
-                continue
-            }
-        }
-        return nil
+        await cache?.image(for: request, prompt: prompt, plan: plan, phases: phases, logger: logger)
     }
 
     package func conditions() async -> [String] {
@@ -170,26 +104,16 @@ package struct ModelProvider: ImageProvider {
     }
 
     package func cacheKey(_ step: ModelPlan.Step, prompt: String, request: ImageRequest) -> ImageCache.Key {
-        ImageCache.Key(
-            model: step.model,
-            prompt: prompt,
-            aspectRatio: request.aspectRatio.description,
-            imageSize: step.imageSize,
-            format: request.format,
-            width: request.width,
-            height: request.height
-        )
+        ImageCache.Key(step, prompt: prompt, request: request)
     }
 
-    enum StepOutcome {
+    package enum StepOutcome: Sendable {
         case image(ProviderImage)
-        /// `stopHere`: the provider must not try other models (safety block, disabled provider, cancellation).
+        /// `stopHere`: no further model of this scene should be tried (a safety block, a spent budget), or
+        /// none of this vendor's (a refused key, an unreachable endpoint).
         case failed(FallbackReason, message: String, attempts: Int, stopHere: Bool)
-
-        /// The task was cancelled (shutdown): no other model is tried; the chain reports the cancellation.
-        static func cancelled(attempts: Int) -> StepOutcome {
-            .failed(.timeout, message: "cancelled", attempts: attempts, stopHere: true)
-        }
+        /// The task was cancelled (shutdown): no other model is tried, and nothing is recorded as a failure.
+        case cancelled(attempts: Int)
     }
 
     /// The key probe on behalf of every scene waiting for it; a step outcome when this step must stop.

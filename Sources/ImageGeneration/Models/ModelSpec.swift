@@ -45,6 +45,9 @@ package struct ModelSpec: Sendable, Equatable, Codable {
     }
 
     package var id: String
+    /// The vendor whose API serves the model: `gemini` (Google's models, through the Developer API or
+    /// Vertex AI) or `openai`. A chain link that names no provider uses this one.
+    package var provider: String = "gemini"
     /// Aspect ratios the API accepts for this model, e.g. "16:9".
     package var aspectRatios: [String]
     /// `imageSize` values the model accepts, smallest first (empty: the API takes no `imageSize`).
@@ -76,8 +79,10 @@ package struct ModelSpec: Sendable, Equatable, Codable {
         tokenPrices: TokenPrices? = nil,
         referenceLimits: ReferenceLimits? = nil,
         timeouts: [String: Double] = [:],
-        deprecated: String? = nil
+        deprecated: String? = nil,
+        provider: String = "gemini"
     ) {
+        self.provider = provider
         self.batchPricePerImage = batchPricePerImage
         self.tokenPrices = tokenPrices
         self.referenceLimits = referenceLimits
@@ -91,6 +96,11 @@ package struct ModelSpec: Sendable, Equatable, Codable {
     }
 
     package var supportsImageSize: Bool { !imageSizes.isEmpty }
+
+    /// Whether `provider` can serve this model: its own vendor, or Vertex AI for Google's models.
+    package func isServed(by provider: String) -> Bool {
+        provider == self.provider || (provider == "vertex" && self.provider == "gemini")
+    }
 
     /// The output pixels for an image size ("" when the model has no size control) and aspect ratio.
     package func output(size: String?, aspectRatio: String) -> Pixels? {
