@@ -114,6 +114,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "OpenAIImages",
+            dependencies: [
+                "ImageGeneration", "SystemSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Outbox",
             dependencies: ["SystemSupport", "LocatedJSON"],
             swiftSettings: swiftSettings
@@ -149,7 +159,7 @@ let package = Package(
             name: "SceneDropCore",
             dependencies: [
                 "SystemSupport", "DropFolder", "LocatedJSON", "SceneManifest", "Imaging", "Spend", "ImageGeneration",
-                "GoogleGenAI", "Outbox",
+                "GoogleGenAI", "OpenAIImages", "Outbox",
                 "WebView",
                 "Coordination",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -240,6 +250,15 @@ let package = Package(
                 "FakeGemini", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OpenAIImagesTests",
+            dependencies: [
+                "OpenAIImages", "ImageGeneration", "FakeGemini", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -24,8 +24,18 @@ package struct APIRequest: Sendable, Equatable {
     package var imageSize: String?
     /// The total deadline for this model and size from the table; nil: the API's own (`--request-timeout`).
     package var timeout: Duration?
+    /// The vendor's quality setting for the manifest's quality (OpenAI's `low` / `high`), when it has one.
+    package var quality: String?
 
-    package init(model: String, prompt: String, aspectRatio: String, imageSize: String?, timeout: Duration? = nil) {
+    package init(
+        model: String,
+        prompt: String,
+        aspectRatio: String,
+        imageSize: String?,
+        timeout: Duration? = nil,
+        quality: String? = nil
+    ) {
+        self.quality = quality
         self.model = model
         self.prompt = prompt
         self.aspectRatio = aspectRatio

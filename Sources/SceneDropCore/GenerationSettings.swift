@@ -5,12 +5,14 @@ import ImageGeneration
 /// How images are made, as the command line (or a test) states it. The composition root turns it
 /// into a provider chain; the CLI only parses.
 package struct GenerationSettings: Sendable {
-    /// `gemini` is in `--providers`.
-    package var geminiEnabled = true
-    /// `nil`: no key configured, every image comes from the placeholder.
+    /// The Gemini API key; `nil`: none configured, Gemini's links are passed over.
     package var apiKey: APIKey?
     package var baseURL = "https://generativelanguage.googleapis.com"
-    package var catalog = ModelCatalog.builtIn
+    /// The OpenAI key (`OPENAI_API_KEY`, `--openai-api-key-file`); `nil`: OpenAI's links are passed over.
+    package var openAIKey: APIKey?
+    package var openAIBaseURL = "https://api.openai.com"
+    /// The model table, its chains already set by `--providers` (every link a `ProviderRegistry` provider).
+    package var catalog = ProviderRegistry.catalog
     /// The deadline of a request to a model the table has no deadline for, or of every request when
     /// `tableDeadlines` is false (`--request-timeout` given).
     package var requestTimeout: Duration = .seconds(60)

@@ -3,6 +3,7 @@ import DropFolder
 import GoogleGenAI
 import ImageGeneration
 import Logging
+import OpenAIImages
 import Spend
 import SystemSupport
 
@@ -19,13 +20,24 @@ package enum ProviderAssembly {
         isolation: isolated (any Actor)? = #isolation,
         _ body: (ProviderChain) async throws -> Result
     ) async throws -> Result {
-        guard settings.geminiEnabled else {
-            logger.notice("the gemini provider is not in --providers: every image comes from the placeholder renderer")
+        let catalog = settings.catalog
+        let wanted = Set((catalog.draftChain + catalog.productionChain).map { catalog.link($0).provider })
+        let keys: [String: APIKey] = [
+            "gemini": settings.apiKey, "openai": settings.openAIKey,
+        ].compactMapValues { $0 }
+        let usable = wanted.filter { keys[$0] != nil }
+        guard !usable.isEmpty else {
+            logger.notice(
+                "no API key configured for any provider of the chains: every image comes from the placeholder renderer",
+                metadata: ["scenedrop.providers": "\(wanted.sorted().joined(separator: ","))"]
+            )
             return try await body(ProviderChain(providers: [], emptyChainReason: .noAPIKey))
         }
-        guard let key = settings.apiKey else {
-            logger.notice("no API key configured: every image comes from the placeholder renderer")
-            return try await body(ProviderChain(providers: [], emptyChainReason: .noAPIKey))
+        for missing in wanted.subtracting(usable).sorted() {
+            logger.notice(
+                "a provider of the chains has no credentials; its links are passed over",
+                metadata: ["scenedrop.provider": "\(missing)"]
+            )
         }
         let layout = configuration.layout
         let ledger = CostLedger(directory: layout.ledger, instance: instanceID)
@@ -46,42 +58,75 @@ package enum ProviderAssembly {
                 )
             }
         return try await APITransport.withHTTPClient(connections: configuration.concurrency) { http in
-            let client = GeminiClient(
-                http: http,
-                baseURL: settings.baseURL,
-                key: key,
-                timeout: settings.requestTimeout,
-                clock: clock
-            )
-            var models = ModelProvider(
-                api: client,
-                catalog: settings.catalog,
-                policy: RetryPolicy(maxRetries: settings.retries),
-                state: ProviderState(requestsPerMinute: settings.requestsPerMinute, clock: clock),
+            func models(_ api: any ImageAPI) -> ModelProvider {
+                var models = ModelProvider(
+                    api: api,
+                    catalog: catalog,
+                    policy: RetryPolicy(maxRetries: settings.retries),
+                    state: ProviderState(requestsPerMinute: settings.requestsPerMinute, clock: clock),
+                    cache: settings.cache ? ImageCache(directory: layout.cache) : nil,
+                    budget: budget,
+                    quotaWait: settings.quotaWait.seconds,
+                    logger: logger,
+                    now: { WallClock.now() }
+                )
+                models.retiredModelsFile = layout.retiredModels
+                models.coordinatorWait = settings.coordinatorWait.seconds
+                models.tableDeadlines = settings.tableDeadlines
+                logger.info(
+                    "provider enabled",
+                    metadata: [
+                        "scenedrop.provider": "\(api.provider)", "scenedrop.base_url": "\(api.baseURL)",
+                        "scenedrop.retries": "\(settings.retries)",
+                        "scenedrop.request_timeout_s":
+                            "\(settings.tableDeadlines ? "per model and size" : String(settings.requestTimeout.seconds))",
+                    ]
+                )
+                return models
+            }
+            var gemini: (client: GeminiClient, models: ModelProvider)?
+            var vendors: [ModelProvider] = []
+            if usable.contains("gemini"), let key = keys["gemini"] {
+                let client = GeminiClient(
+                    http: http,
+                    baseURL: settings.baseURL,
+                    key: key,
+                    timeout: settings.requestTimeout,
+                    clock: clock
+                )
+                gemini = (client, models(client))
+                vendors.append(gemini!.models)
+            }
+            if usable.contains("openai"), let key = keys["openai"] {
+                let client = OpenAIClient(
+                    http: http,
+                    baseURL: settings.openAIBaseURL,
+                    key: key,
+                    timeout: settings.requestTimeout,
+                    clock: clock
+                )
+                vendors.append(models(client))
+            }
+            let chain = ModelChain(
+                providers: vendors,
+                catalog: catalog,
                 cache: settings.cache ? ImageCache(directory: layout.cache) : nil,
-                budget: budget,
-                quotaWait: settings.quotaWait.seconds,
-                logger: logger,
-                now: { WallClock.now() }
+                logger: logger
             )
-            models.retiredModelsFile = layout.retiredModels
-            models.coordinatorWait = settings.coordinatorWait.seconds
-            models.tableDeadlines = settings.tableDeadlines
-            let provider = GeminiBatchProvider(
-                models: models,
-                client: client,
-                store: BatchStore(directory: layout.batches),
-                policy: settings.batch
-            )
-            logger.info(
-                "gemini provider enabled",
-                metadata: [
-                    "scenedrop.gemini_base_url": "\(client.baseURL)", "scenedrop.retries": "\(settings.retries)",
-                    "scenedrop.request_timeout_s":
-                        "\(settings.tableDeadlines ? "per model and size" : String(settings.requestTimeout.seconds))",
-                ]
-            )
-            return try await body(ProviderChain(providers: [provider]))
+            // Batch mode is Gemini's Batch API; its interactive requests walk the whole chain.
+            let link: any ImageProvider =
+                if let gemini {
+                    GeminiBatchProvider(
+                        models: gemini.models,
+                        chain: chain,
+                        client: gemini.client,
+                        store: BatchStore(directory: layout.batches),
+                        policy: settings.batch
+                    )
+                } else {
+                    chain
+                }
+            return try await body(ProviderChain(providers: [link]))
         }
     }
 }

@@ -47,8 +47,10 @@ struct GenerationOptions: ParsableArguments {
 
     @Option(
         name: .long,
-        help:
-            "Image providers in order, comma-separated: gemini, placeholder. The placeholder is always the last resort."
+        help: ArgumentHelp(
+            "Image providers in order, comma-separated, for both qualities: gemini, vertex, openai (each with its default models), or provider:model links such as openai:gpt-image-1. The placeholder always ends the chain.",
+            valueName: "list"
+        )
     )
     var providers: String = "gemini,placeholder"
 
@@ -57,6 +59,24 @@ struct GenerationOptions: ParsableArguments {
         help: ArgumentHelp("The Gemini API endpoint (or set SCENEDROP_GEMINI_BASE_URL).", valueName: "url")
     )
     var geminiBaseURL: String?
+
+    @Option(
+        name: .customLong("openai-api-key-file"),
+        help: ArgumentHelp(
+            "Read the OpenAI API key from this file (otherwise OPENAI_API_KEY). Never in logs, metadata or ps.",
+            valueName: "file"
+        )
+    )
+    var openAIKeyFile: String?
+
+    @Option(
+        name: .customLong("openai-base-url"),
+        help: ArgumentHelp(
+            "The OpenAI Images API endpoint, or any server that speaks it (or set SCENEDROP_OPENAI_BASE_URL; default https://api.openai.com).",
+            valueName: "url"
+        )
+    )
+    var openAIBaseURL: String?
 
     @Option(
         name: .customLong("api-key-file"),
@@ -166,8 +186,10 @@ struct GenerationOptions: ParsableArguments {
         else {
             throw ValidationError("--image-format must be png or jpeg (got '\(imageFormat)')")
         }
-        for name in providerNames where name != "gemini" && name != "placeholder" {
-            throw ValidationError("--providers takes gemini and placeholder (got '\(name)')")
+        do {
+            _ = try ProviderRegistry.chains(providerNames, catalog: try models.catalog())
+        } catch let error as ProviderRegistry.UsageError {
+            throw ValidationError(error.description)
         }
         guard (0...10).contains(retries) else {
             throw ValidationError("--retries must be from 0 to 10 (got \(retries))")
@@ -188,11 +210,18 @@ struct GenerationOptions: ParsableArguments {
         if let requestTimeout, requestTimeout.duration < .seconds(1) {
             throw ValidationError("--request-timeout must be at least 1s")
         }
-        let base = geminiBaseURL ?? environment("SCENEDROP_GEMINI_BASE_URL") ?? ""
-        if !base.isEmpty, !(base.hasPrefix("http://") || base.hasPrefix("https://")) {
-            throw ValidationError("--gemini-base-url must start with http:// or https:// (got '\(base)')")
+        for (option, value) in [
+            ("--gemini-base-url", geminiBaseURL ?? environment("SCENEDROP_GEMINI_BASE_URL") ?? ""),
+            ("--openai-base-url", openAIBaseURL ?? environment("SCENEDROP_OPENAI_BASE_URL") ?? ""),
+        ] where !value.isEmpty && !(value.hasPrefix("http://") || value.hasPrefix("https://")) {
+            throw ValidationError("\(option) must start with http:// or https:// (got '\(value)')")
         }
         _ = try models.catalog()
+        if let openAIKeyFile, readKeyFile(openAIKeyFile) == nil {
+            throw ValidationError(
+                "--openai-api-key-file \(openAIKeyFile): cannot read a key from it (it must exist, be readable and not be empty)"
+            )
+        }
         if let apiKeyFile, readKeyFile(apiKeyFile) == nil {
             throw ValidationError(
                 "--api-key-file \(apiKeyFile): cannot read a key from it (it must exist, be readable and not be empty)"
@@ -230,7 +259,6 @@ struct GenerationOptions: ParsableArguments {
     /// What the composition root needs to build the provider chain (the placeholder is always its last link).
     func settings() throws -> GenerationSettings {
         var settings = GenerationSettings()
-        settings.geminiEnabled = providerNames.contains("gemini")
         settings.apiKey =
             apiKeyFile.flatMap(readKeyFile)
             ?? environment("GEMINI_API_KEY").flatMap(APIKey.init)
@@ -238,6 +266,16 @@ struct GenerationOptions: ParsableArguments {
         settings.baseURL = geminiBaseURL ?? environment("SCENEDROP_GEMINI_BASE_URL") ?? settings.baseURL
         // validate() read the table already; a file broken since then stops the command, never silently ignored.
         settings.catalog = try models.catalog()
+        if let chains = try ProviderRegistry.chains(providerNames, catalog: settings.catalog) {
+            (settings.catalog.draftChain, settings.catalog.productionChain) = (chains.draft, chains.production)
+        }
+        if !providerNames.contains(where: { $0 != "placeholder" }) {
+            // `--providers placeholder`: no paid link at all.
+            (settings.catalog.draftChain, settings.catalog.productionChain) = ([], [])
+        }
+        settings.openAIKey = openAIKeyFile.flatMap(readKeyFile) ?? environment("OPENAI_API_KEY").flatMap(APIKey.init)
+        settings.openAIBaseURL =
+            openAIBaseURL ?? environment("SCENEDROP_OPENAI_BASE_URL") ?? settings.openAIBaseURL
         settings.requestTimeout = requestTimeout?.duration ?? settings.requestTimeout
         settings.tableDeadlines = requestTimeout == nil
         settings.retries = retries

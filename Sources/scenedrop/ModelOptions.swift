@@ -1,5 +1,6 @@
 import ArgumentParser
 import ImageGeneration
+import SceneDropCore
 import SystemSupport
 
 /// The model table in effect: built in, then a `--models-file`, then the chain flags.
@@ -33,7 +34,7 @@ struct ModelOptions: ParsableArguments {
 
     /// The effective table, or a ValidationError that says where the file is wrong.
     func catalog() throws -> ModelCatalog {
-        var catalog = ModelCatalog.builtIn
+        var catalog = ProviderRegistry.catalog
         if let path = modelsFile ?? environment("SCENEDROP_MODELS_FILE"), !path.isEmpty {
             let bytes: [UInt8]
             do {
@@ -54,10 +55,10 @@ struct ModelOptions: ParsableArguments {
             guard let text else { continue }
             let ids = text.split(separator: ",").map { String($0).trimmingCharacters(in: " ") }.filter { !$0.isEmpty }
             guard !ids.isEmpty else { throw ValidationError("\(flag) needs at least one model id") }
-            if let unknown = ids.first(where: { catalog[$0] == nil }) {
-                throw ValidationError(
-                    "\(flag): '\(unknown)' is not in the model table (known: \(catalog.models.keys.sorted().joined(separator: ", "))); add it with --models-file"
-                )
+            for id in ids {
+                guard let problem = catalog.problem(with: id) else { continue }
+                let hint = catalog[catalog.link(id).model] == nil ? "; add it with --models-file" : ""
+                throw ValidationError("\(flag): \(problem)\(hint)")
             }
             catalog[keyPath: keyPath] = ids
         }

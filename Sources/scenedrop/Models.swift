@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ImageGeneration
+import SceneDropCore
 import SystemSupport
 
 struct Models: ParsableCommand {
@@ -78,9 +79,13 @@ struct Models: ParsableCommand {
         for id in ids {
             guard let spec = catalog[id] else { continue }
             let sizes = spec.imageSizes.isEmpty ? [""] : spec.imageSizes
-            let prices = sizes.map { size in
-                let price = spec.price(size: size).map { String(format: "$%.4g", $0) } ?? "?"
-                return size.isEmpty ? price : "\(size) \(price)"
+            let qualities = spec.qualities.isEmpty ? [nil] : Set(spec.qualities.values).sorted().map { Optional($0) }
+            let prices = qualities.flatMap { quality in
+                sizes.map { size in
+                    let key = ModelSpec.priceKey(size: size, quality: quality)
+                    let price = spec.price(size: key).map { String(format: "$%.4g", $0) } ?? "?"
+                    return key.isEmpty ? price : "\(key) \(price)"
+                }
             }
             let batchPrices = sizes.map { size in
                 let price = spec.batchPrice(size: size).map { String(format: "$%.4g", $0) } ?? "?"
@@ -90,7 +95,10 @@ struct Models: ParsableCommand {
             print(id + (spec.deprecated.map { "  (deprecated \($0); in no default chain)" } ?? ""))
             print("  sizes:  \(spec.imageSizes.isEmpty ? "no size control" : spec.imageSizes.joined(separator: ", "))")
             print("  prices: \(prices.joined(separator: ", ")) per image")
-            print("  batch:  \(batchPrices.joined(separator: ", ")) per image (--priority batch)")
+            if spec.provider == "gemini" {
+                print("  batch:  \(batchPrices.joined(separator: ", ")) per image (--priority batch)")
+            }
+            print("  served by: \(spec.provider == "gemini" ? "gemini, vertex" : spec.provider)")
             print("  ratios: \(spec.aspectRatios.joined(separator: " "))")
             if let tokens = spec.tokenPrices {
                 print(

@@ -354,3 +354,29 @@ func onAnotherFilesystem(_ path: String) -> Bool {
     guard stat(path, &a) == 0, stat(NSTemporaryDirectory(), &b) == 0 else { return false }
     return a.st_dev != b.st_dev
 }
+
+/// `--providers` is checked against the registry: a usage error (64) that names what is wrong.
+@Suite struct ProvidersOptionTests {
+    @Test func unknownProvidersAndLinksAreUsageErrors() async throws {
+        try await withTemporaryDirectory { root in
+            try FileSystem.makeDirectories(root + "/inbox")
+            for (list, hint) in [
+                ("gemini,dalle", "unknown provider 'dalle'"),
+                ("openai:gemini-3-pro-image", "served by gemini or vertex, not openai"),
+                ("openai:gpt-image-9", "'gpt-image-9' is not in the model table"),
+                ("acme:gpt-image-1", "served by openai, not acme"),
+            ] {
+                let result = try await SceneDropProcess.run(
+                    ["process", "--root", root, "--providers", list],
+                    logDirectory: root
+                )
+                #expect(result.status == 64, "\(list): \(result.status)")
+                #expect(result.stderr.contains(hint), "\(list): \(result.stderr)")
+            }
+            let models = try await SceneDropProcess.run(["models", "--json"], logDirectory: root)
+            let table = try #require(try JSONSerialization.jsonObject(with: Data(models.stdout.utf8)) as? [String: Any])
+            let mini = try #require((table["models"] as? [String: Any])?["gpt-image-1-mini"] as? [String: Any])
+            #expect((mini["price_per_image"] as? [String: Double])?["high 1536x1024"] == 0.052)
+        }
+    }
+}

@@ -1,3 +1,4 @@
+import Foundation
 import SceneManifest
 
 /// Which models to try for a scene, in order, and at which `imageSize` (docs/gemini-image-api.md,
@@ -18,6 +19,8 @@ package struct ModelPlan: Sendable, Equatable {
         package var timeout: Double?
         /// The model's token prices: an answer that reports its usage costs what that comes to.
         package var tokenPrices: ModelSpec.TokenPrices?
+        /// The vendor's quality setting sent with the request (OpenAI's `low` / `high`), if it has one.
+        package var quality: String?
 
         package init(
             provider: String = "gemini",
@@ -26,8 +29,10 @@ package struct ModelPlan: Sendable, Equatable {
             pricePerImage: Double?,
             batchPricePerImage: Double? = nil,
             timeout: Double? = nil,
-            tokenPrices: ModelSpec.TokenPrices? = nil
+            tokenPrices: ModelSpec.TokenPrices? = nil,
+            quality: String? = nil
         ) {
+            self.quality = quality
             self.tokenPrices = tokenPrices
             self.provider = provider
             self.model = model
@@ -100,6 +105,24 @@ package struct ModelPlan: Sendable, Equatable {
                 )
                 continue
             }
+            if spec.sizeByNearestRatio {
+                let size = Self.nearestShape(spec.imageSizes, width: width, height: height)
+                let vendorQuality = spec.qualities[quality.rawValue]
+                let key = ModelSpec.priceKey(size: size, quality: vendorQuality)
+                steps.append(
+                    Step(
+                        provider: provider,
+                        model: id,
+                        imageSize: size,
+                        pricePerImage: spec.price(size: key),
+                        batchPricePerImage: nil,
+                        timeout: spec.timeout(size: size),
+                        tokenPrices: spec.tokenPrices,
+                        quality: vendorQuality
+                    )
+                )
+                continue
+            }
             let size: String
             if quality == .draft {
                 guard spec.imageSizes.contains("1K") else {
@@ -129,5 +152,17 @@ package struct ModelPlan: Sendable, Equatable {
         }
         self.steps = steps
         self.skipped = skipped
+    }
+
+    /// Of sizes written `WxH`, the one whose shape is nearest `width` × `height` (by the ratio's logarithm,
+    /// so 2:1 and 1:2 are equally far from 1:1); the first on a tie, and the first of all when none parses.
+    static func nearestShape(_ sizes: [String], width: Int, height: Int) -> String {
+        let target = log(Double(max(width, 1)) / Double(max(height, 1)))
+        func distance(_ size: String) -> Double {
+            let parts = size.split(separator: "x").compactMap { Double($0) }
+            guard parts.count == 2, parts[0] > 0, parts[1] > 0 else { return .infinity }
+            return abs(log(parts[0] / parts[1]) - target)
+        }
+        return sizes.min { distance($0) < distance($1) } ?? sizes.first ?? ""
     }
 }

@@ -47,7 +47,8 @@ extension ModelProvider {
             prompt: prompt,
             aspectRatio: request.aspectRatio.description,
             imageSize: step.imageSize,
-            timeout: tableDeadlines ? step.timeout.map { .milliseconds(Int(saturating: $0 * 1000)) } : nil
+            timeout: tableDeadlines ? step.timeout.map { .milliseconds(Int(saturating: $0 * 1000)) } : nil,
+            quality: step.quality
         )
         while true {
             let ask = ModelAdmission.Ask(

@@ -65,6 +65,12 @@ package struct ModelSpec: Sendable, Equatable, Codable {
     /// Seconds one request may take, answer included, per image size (key "" for a model without size
     /// control): Pro and 4K answers often take longer than a minute. `--request-timeout` overrides them all.
     package var timeouts: [String: Double]
+    /// The vendor's quality setting per manifest quality (`draft`, `production`), for a vendor that has one
+    /// (OpenAI's `low` / `medium` / `high`). Its prices are then keyed `"<quality> <size>"`.
+    package var qualities: [String: String] = [:]
+    /// How the size is chosen: the smallest that covers the target (Gemini's `1K`…`4K`), or the one whose
+    /// shape is nearest the target's (OpenAI's three fixed sizes); the image is then scaled and cropped.
+    package var sizeByNearestRatio = false
     /// The date (yyyy-MM-dd) the vendor deprecated the model; nil while it is current. A deprecated model
     /// stays usable when a chain or a manifest names it, but is in no default chain.
     package var deprecated: String?
@@ -114,6 +120,11 @@ package struct ModelSpec: Sendable, Equatable, Codable {
 
     package func price(size: String?) -> Double? {
         pricePerImage[size ?? ""]
+    }
+
+    /// The price key of `size` at the vendor quality `quality` (see `qualities`).
+    package static func priceKey(size: String, quality: String?) -> String {
+        quality.map { "\($0) \(size)" } ?? size
     }
 
     /// The Batch API's price: "50% of the interactive price" (docs/gemini-image-api.md §3.4, every

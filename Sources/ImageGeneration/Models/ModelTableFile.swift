@@ -107,12 +107,17 @@ package enum ModelTableFile {
                         guard !ids.isEmpty else {
                             throw fail(path, "a chain needs at least one model", at: chain.value.offset)
                         }
-                        for id in ids where catalog.models[id] == nil {
-                            throw fail(
-                                path,
-                                "\"\(id)\" is not in the model table; add it under \"models\" first",
-                                at: chain.value.offset
-                            )
+                        for id in ids {
+                            if catalog.models[catalog.link(id).model] == nil {
+                                throw fail(
+                                    path,
+                                    "\"\(id)\" is not in the model table; add it under \"models\" first",
+                                    at: chain.value.offset
+                                )
+                            }
+                            if let problem = catalog.problem(with: id) {
+                                throw fail(path, problem, at: chain.value.offset)
+                            }
                         }
                         if chain.key == "draft" { catalog.draftChain = ids } else { catalog.productionChain = ids }
                     }
@@ -311,7 +316,11 @@ extension ModelSpec {
         if aspectRatios.isEmpty { return "needs \"aspect_ratios\"" }
         for size in imageSizes.isEmpty ? [""] : imageSizes {
             let label = size.isEmpty ? "(no size control, key \"\")" : size
-            guard pricePerImage[size] != nil else { return "needs a price for size \(label) in \"price_per_image\"" }
+            let keys = qualities.isEmpty ? [size] : Set(qualities.values).sorted().map { "\($0) \(size)" }
+            if let missing = keys.first(where: { pricePerImage[$0] == nil }) {
+                return
+                    "needs a price for \(missing == size ? "size \(label)" : "\"\(missing)\"") in \"price_per_image\""
+            }
             for ratio in aspectRatios where outputs[size]?[ratio] == nil {
                 return "needs the output size for \(ratio) at \(label) in \"outputs\""
             }

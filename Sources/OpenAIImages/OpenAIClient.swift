@@ -1,0 +1,67 @@
+import AsyncHTTPClient
+import Foundation
+import ImageGeneration
+import NIOCore
+import NIOHTTP1
+import SystemSupport
+
+/// The OpenAI Images API, or any server that speaks it (contract §11): `POST {base}/v1/images/generations`
+/// with the key as `Authorization: Bearer`, over the shared `APITransport` (a total deadline, a bounded body,
+/// no redirects). What differs from Gemini is here: the body, the answer, and how errors map.
+package struct OpenAIClient: ImageAPI {
+    package let provider = "openai"
+    package let transport: APITransport
+    package let key: APIKey
+    package let timeout: Duration
+    /// A 1536×1024 PNG is a few MB of base64; anything far larger is not an image answer.
+    package let maxBodyBytes: Int
+
+    package var baseURL: String { transport.baseURL }
+
+    package init(
+        http: HTTPClient,
+        baseURL: String,
+        key: APIKey,
+        timeout: Duration = .seconds(60),
+        maxBodyBytes: Int = 48 << 20,
+        clock: MonotonicClock = .continuous
+    ) {
+        self.transport = APITransport(http: http, baseURL: baseURL, baseURLOption: "--openai-base-url", clock: clock)
+        self.key = key
+        self.timeout = timeout
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    package func generate(_ request: APIRequest) async -> APIAnswer {
+        var http = HTTPClientRequest(url: "\(baseURL)/v1/images/generations")
+        http.method = .POST
+        http.headers.add(name: "authorization", value: "Bearer \(key.value)")
+        http.headers.add(name: "content-type", value: "application/json")
+        http.body = .bytes(ByteBuffer(bytes: OpenAIRequestBody(request).encoded()))
+        do {
+            let (status, headers, bytes) = try await transport.exchange(
+                http,
+                timeout: request.timeout ?? timeout,
+                limit: maxBodyBytes
+            )
+            return OpenAIResponse.interpret(status: status, headers: headers, body: bytes)
+        } catch {
+            return .failure(transport.failure(for: error, limit: maxBodyBytes))
+        }
+    }
+
+    /// `GET {base}/v1/models/{model}`: whether the key is accepted and the model exists, generating nothing.
+    package func probe(model: String) async -> APIAnswer {
+        var http = HTTPClientRequest(url: "\(baseURL)/v1/models/\(model)")
+        http.method = .GET
+        http.headers.add(name: "authorization", value: "Bearer \(key.value)")
+        do {
+            let (status, headers, bytes) = try await transport.exchange(http, timeout: .seconds(30), limit: 1 << 20)
+            return status == 200
+                ? .noImage(.noImage, message: "model \(model) is available")
+                : .failure(OpenAIResponse.error(status: status, headers: headers, body: bytes))
+        } catch {
+            return .failure(transport.failure(for: error, limit: 1 << 20))
+        }
+    }
+}
