@@ -106,6 +106,9 @@ let package = Package(
             name: "GoogleGenAI",
             dependencies: [
                 "ImageGeneration", "Imaging", "SceneManifest", "Spend", "SystemSupport",
+                // RS256 for Vertex AI's service-account JWTs; already built for postgres-nio.
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -207,6 +210,8 @@ let package = Package(
         .target(
             name: "FakeGemini",
             dependencies: [
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -247,7 +252,7 @@ let package = Package(
             name: "GoogleGenAITests",
             dependencies: [
                 "GoogleGenAI", "ImageGeneration", "Imaging", "SceneManifest", "LocatedJSON", "Spend", "SystemSupport",
-                "FakeGemini", "TestSupport",
+                "FakeGemini", "TestSupport", .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -294,7 +299,10 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             // The two executables are run, not imported: listed so they are built first.
-            dependencies: ["scenedrop", "scenedrop-bench", "SystemSupport", "TestSupport", "Imaging", "FakeGemini"],
+            dependencies: [
+                "scenedrop", "scenedrop-bench", "SystemSupport", "TestSupport", "Imaging", "FakeGemini",
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         // The slow tier, the one that touches the machine: a real PostgreSQL, sshfs mounts, kill -9, bursts past the

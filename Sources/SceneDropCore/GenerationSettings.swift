@@ -11,6 +11,12 @@ package struct GenerationSettings: Sendable {
     /// The OpenAI key (`OPENAI_API_KEY`, `--openai-api-key-file`); `nil`: OpenAI's links are passed over.
     package var openAIKey: APIKey?
     package var openAIBaseURL = "https://api.openai.com"
+    /// Vertex AI (`--vertex-project`, `--vertex-location`, `GOOGLE_APPLICATION_CREDENTIALS`); `nil` key:
+    /// Vertex's links are passed over.
+    package var vertexKey: ServiceAccountKey?
+    package var vertexProject: String?
+    package var vertexLocation = "global"
+    package var vertexBaseURL = "https://aiplatform.googleapis.com"
     /// The model table, its chains already set by `--providers` (every link a `ProviderRegistry` provider).
     package var catalog = ProviderRegistry.catalog
     /// The deadline of a request to a model the table has no deadline for, or of every request when

@@ -25,7 +25,8 @@ package enum ProviderAssembly {
         let keys: [String: APIKey] = [
             "gemini": settings.apiKey, "openai": settings.openAIKey,
         ].compactMapValues { $0 }
-        let usable = wanted.filter { keys[$0] != nil }
+        let vertex = settings.vertexKey.flatMap { key in settings.vertexProject.map { (key, $0) } }
+        let usable = wanted.filter { keys[$0] != nil || ($0 == "vertex" && vertex != nil) }
         guard !usable.isEmpty else {
             logger.notice(
                 "no API key configured for any provider of the chains: every image comes from the placeholder renderer",
@@ -96,6 +97,18 @@ package enum ProviderAssembly {
                 )
                 gemini = (client, models(client))
                 vendors.append(gemini!.models)
+            }
+            if usable.contains("vertex"), let (key, project) = vertex {
+                let client = VertexClient(
+                    http: http,
+                    baseURL: settings.vertexBaseURL,
+                    project: project,
+                    location: settings.vertexLocation,
+                    tokens: VertexTokens(key: key, http: http, clock: clock, wallNow: { WallClock.now() }),
+                    timeout: settings.requestTimeout,
+                    clock: clock
+                )
+                vendors.append(models(client))
             }
             if usable.contains("openai"), let key = keys["openai"] {
                 let client = OpenAIClient(

@@ -61,6 +61,27 @@ struct GenerationOptions: ParsableArguments {
     var geminiBaseURL: String?
 
     @Option(
+        name: .customLong("vertex-project"),
+        help: ArgumentHelp(
+            "The Google Cloud project for Vertex AI (or set SCENEDROP_VERTEX_PROJECT); credentials come from the service-account key file in GOOGLE_APPLICATION_CREDENTIALS.",
+            valueName: "project"
+        )
+    )
+    var vertexProject: String?
+
+    @Option(name: .customLong("vertex-location"), help: ArgumentHelp("The Vertex AI location.", valueName: "location"))
+    var vertexLocation: String = "global"
+
+    @Option(
+        name: .customLong("vertex-base-url"),
+        help: ArgumentHelp(
+            "The Vertex AI endpoint (or set SCENEDROP_VERTEX_BASE_URL; default https://aiplatform.googleapis.com).",
+            valueName: "url"
+        )
+    )
+    var vertexBaseURL: String?
+
+    @Option(
         name: .customLong("openai-api-key-file"),
         help: ArgumentHelp(
             "Read the OpenAI API key from this file (otherwise OPENAI_API_KEY). Never in logs, metadata or ps.",
@@ -213,10 +234,22 @@ struct GenerationOptions: ParsableArguments {
         for (option, value) in [
             ("--gemini-base-url", geminiBaseURL ?? environment("SCENEDROP_GEMINI_BASE_URL") ?? ""),
             ("--openai-base-url", openAIBaseURL ?? environment("SCENEDROP_OPENAI_BASE_URL") ?? ""),
+            ("--vertex-base-url", vertexBaseURL ?? environment("SCENEDROP_VERTEX_BASE_URL") ?? ""),
         ] where !value.isEmpty && !(value.hasPrefix("http://") || value.hasPrefix("https://")) {
             throw ValidationError("\(option) must start with http:// or https:// (got '\(value)')")
         }
         _ = try models.catalog()
+        if try effectiveCatalog().usesVertex {
+            guard let project = vertexProject ?? environment("SCENEDROP_VERTEX_PROJECT"), !project.isEmpty else {
+                throw ValidationError("--providers names vertex: set --vertex-project (or SCENEDROP_VERTEX_PROJECT)")
+            }
+            guard project.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }),
+                vertexLocation.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
+            else {
+                throw ValidationError("--vertex-project and --vertex-location take letters, digits and '-' only")
+            }
+            _ = try vertexKey()
+        }
         if let openAIKeyFile, readKeyFile(openAIKeyFile) == nil {
             throw ValidationError(
                 "--openai-api-key-file \(openAIKeyFile): cannot read a key from it (it must exist, be readable and not be empty)"
@@ -232,6 +265,44 @@ struct GenerationOptions: ParsableArguments {
     var providerNames: [String] {
         providers.split(separator: ",").map { String($0).trimmingCharacters(in: " ").lowercased() }.filter {
             !$0.isEmpty
+        }
+    }
+
+    /// The model table with the chains `--providers` sets.
+    func effectiveCatalog() throws -> ModelCatalog {
+        var catalog = try models.catalog()
+        do {
+            if let chains = try ProviderRegistry.chains(providerNames, catalog: catalog) {
+                (catalog.draftChain, catalog.productionChain) = (chains.draft, chains.production)
+            }
+        } catch {
+            throw ValidationError(error.description)
+        }
+        if !providerNames.contains(where: { $0 != "placeholder" }) {
+            // `--providers placeholder`: no paid link at all.
+            (catalog.draftChain, catalog.productionChain) = ([], [])
+        }
+        return catalog
+    }
+
+    /// The service-account key for Vertex AI, from GOOGLE_APPLICATION_CREDENTIALS; a usage error that
+    /// says what is wrong with the file (never quoting the key) when it cannot be used.
+    func vertexKey() throws -> ServiceAccountKey {
+        guard let path = environment("GOOGLE_APPLICATION_CREDENTIALS"), !path.isEmpty else {
+            throw ValidationError(
+                "--providers names vertex: set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file (JSON)"
+            )
+        }
+        let bytes: [UInt8]
+        do {
+            bytes = try FileSystem.readRegularFile(FileSystem.resolvingLink(path), limit: 64 * 1024)
+        } catch {
+            throw ValidationError("GOOGLE_APPLICATION_CREDENTIALS \(path): \(error)")
+        }
+        do {
+            return try ServiceAccountKey(json: bytes)
+        } catch {
+            throw ValidationError("GOOGLE_APPLICATION_CREDENTIALS \(path) \(error.description)")
         }
     }
 
@@ -265,15 +336,14 @@ struct GenerationOptions: ParsableArguments {
             ?? environment("GOOGLE_API_KEY").flatMap(APIKey.init)
         settings.baseURL = geminiBaseURL ?? environment("SCENEDROP_GEMINI_BASE_URL") ?? settings.baseURL
         // validate() read the table already; a file broken since then stops the command, never silently ignored.
-        settings.catalog = try models.catalog()
-        if let chains = try ProviderRegistry.chains(providerNames, catalog: settings.catalog) {
-            (settings.catalog.draftChain, settings.catalog.productionChain) = (chains.draft, chains.production)
-        }
-        if !providerNames.contains(where: { $0 != "placeholder" }) {
-            // `--providers placeholder`: no paid link at all.
-            (settings.catalog.draftChain, settings.catalog.productionChain) = ([], [])
-        }
+        settings.catalog = try effectiveCatalog()
         settings.openAIKey = openAIKeyFile.flatMap(readKeyFile) ?? environment("OPENAI_API_KEY").flatMap(APIKey.init)
+        if settings.catalog.usesVertex {
+            settings.vertexKey = try vertexKey()
+            settings.vertexProject = vertexProject ?? environment("SCENEDROP_VERTEX_PROJECT")
+        }
+        settings.vertexLocation = vertexLocation
+        settings.vertexBaseURL = vertexBaseURL ?? environment("SCENEDROP_VERTEX_BASE_URL") ?? settings.vertexBaseURL
         settings.openAIBaseURL =
             openAIBaseURL ?? environment("SCENEDROP_OPENAI_BASE_URL") ?? settings.openAIBaseURL
         settings.requestTimeout = requestTimeout?.duration ?? settings.requestTimeout

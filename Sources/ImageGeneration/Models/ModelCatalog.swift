@@ -31,6 +31,11 @@ package struct ModelCatalog: Sendable, Equatable {
         return ChainLink(provider: self[text]?.provider ?? "gemini", model: text)
     }
 
+    /// Whether a chain has a Vertex AI link (which needs a project and a service-account key).
+    package var usesVertex: Bool {
+        (draftChain + productionChain).contains { link($0).provider == "vertex" }
+    }
+
     /// What is wrong with a chain link, or nil: the model must be in the table, and the provider one that
     /// serves it.
     package func problem(with text: String) -> String? {
