@@ -51,6 +51,8 @@ package struct GeminiBatchProvider: BatchImageProvider {
 
     package func conditions() async -> [String] { await chain.conditions() }
 
+    package func refreshModels() async { await chain.refreshModels() }
+
     // The shared machinery the batch path uses, by the names it had when it was part of the provider.
     var state: ProviderState { models.state }
     var catalog: ModelCatalog { models.catalog }

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Foundation
 import ImageGeneration
 import NIOCore
 import NIOHTTP1
@@ -65,6 +66,48 @@ package struct GeminiClient: ImageAPI {
         } catch {
             return .failure(transport.failure(for: error, limit: maxBodyBytes))
         }
+    }
+
+    /// `GET {base}/v1beta/models` (models.list), every page: the models this key can use (contract §11).
+    package func listModels() async -> ModelList? {
+        var ids: Set<String> = []
+        var pageToken: String?
+        for _ in 1...50 {
+            var url = "\(baseURL)/v1beta/models?pageSize=1000"
+            if let pageToken {
+                url += "&pageToken=" + (pageToken.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+            }
+            var request = HTTPClientRequest(url: url)
+            request.method = .GET
+            request.headers.add(name: "x-goog-api-key", value: key.value)
+            do {
+                let (status, _, bytes) = try await transport.exchange(request, timeout: .seconds(30), limit: 8 << 20)
+                guard status == 200 else { return .failed(GeminiResponse.error(status: status, body: bytes)) }
+                // Strict: a 200 that is not a page of models (a proxy's page, an empty object) must never
+                // read as "no model is listed" and empty the chains.
+                guard let page = try? JSONDecoder().decode(ModelPage.self, from: Data(bytes)), let models = page.models
+                else {
+                    return .failed(.invalidResponse("the model list is not a page of models"))
+                }
+                for model in models {
+                    guard let name = model.name else { continue }
+                    ids.insert(name.hasPrefix("models/") ? String(name.dropFirst("models/".count)) : name)
+                }
+                guard let next = page.nextPageToken, !next.isEmpty else {
+                    return ids.isEmpty ? .failed(.invalidResponse("the API listed no models")) : .listed(ids)
+                }
+                pageToken = next
+            } catch {
+                return .failed(transport.failure(for: error, limit: 8 << 20))
+            }
+        }
+        return .failed(.invalidResponse("the model list did not end after 50 pages"))
+    }
+
+    struct ModelPage: Decodable {
+        struct Model: Decodable { var name: String? }
+        var models: [Model]?
+        var nextPageToken: String?
     }
 
     /// `GET {base}/v1beta/models/{model}` (models.get): a quick answer that says whether the key is

@@ -11,6 +11,20 @@ package protocol ImageAPI: Sendable {
     /// A cheap request that says whether the credentials are accepted and the model exists, without
     /// generating anything: `.noImage` when they are, a failure when not.
     func probe(model: String) async -> APIAnswer
+    /// The models the credentials can use, every page of them; nil for an API that has no such list.
+    func listModels() async -> ModelList?
+}
+
+extension ImageAPI {
+    package func listModels() async -> ModelList? { nil }
+}
+
+/// What listing an API's models came to.
+package enum ModelList: Sendable, Equatable {
+    /// The model ids (without `models/`).
+    case listed(Set<String>)
+    /// The list could not be read; the chains are kept as they are (a refused key disables the provider).
+    case failed(RetryPolicy.Failure)
 }
 
 /// What one image request asks of a model, in vendor-neutral terms.

@@ -72,11 +72,16 @@ package protocol ImageProvider: Sendable {
     func generate(_ request: ImageRequest, phases: ProviderPhases) async throws(ProviderFailure) -> ProviderResult
     /// What limits this provider now, in plain words; empty when nothing does.
     func conditions() async -> [String]
+    /// Asks the APIs which models the credentials can use, and leaves the others out of the chains.
+    func refreshModels() async
 }
 
 extension ImageProvider {
     /// A provider with no state of its own (the placeholder) has nothing limiting it.
     package func conditions() async -> [String] { [] }
+
+    /// A provider without a model list (the placeholder) has nothing to refresh.
+    package func refreshModels() async {}
 }
 
 // MARK: - Batch

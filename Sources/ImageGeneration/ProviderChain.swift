@@ -49,6 +49,11 @@ package struct ProviderChain: Sendable {
         return lines
     }
 
+    /// Every provider's live model list (contract §11): at start, then every `ModelListService.interval`.
+    package func refreshModels() async {
+        for provider in providers { await provider.refreshModels() }
+    }
+
     /// The first provider, when it can take whole sessions as batch jobs.
     package var batchProvider: (any BatchImageProvider)? {
         providers.first as? any BatchImageProvider

@@ -97,6 +97,9 @@ package struct Daemon: Sendable {
             )
         }
         defer { work.close() }
+        // The models these credentials can use, before any request (then daily: ModelListService). After the
+        // layout exists: a model left out is written down for `scenedrop status`.
+        await chain.refreshModels()
         if await WorkerThreads.io.run({ work.probeClaim() }) != nil {
             throw StartupError.stateOnAnotherFilesystem(inbox: layout.inbox, state: layout.state)
         }
@@ -169,6 +172,13 @@ package struct Daemon: Sendable {
                     coordinator: coordinator
                 ),
                 logger: logger
+            )
+            services.append(
+                .init(
+                    service: ModelListService(chain: chain, clock: clock),
+                    successTerminationBehavior: .ignore,
+                    serviceName: "model-list"
+                )
             )
         case .drainOnce:
             let intakeService = IntakeService(

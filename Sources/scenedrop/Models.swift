@@ -1,10 +1,11 @@
 import ArgumentParser
 import Foundation
+import GoogleGenAI
 import ImageGeneration
 import SceneDropCore
 import SystemSupport
 
-struct Models: ParsableCommand {
+struct Models: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the model table in effect: sizes, prices, chains.",
         usage: "scenedrop models [--models-file <file>] [--json] [<options>]",
@@ -35,11 +36,34 @@ struct Models: ParsableCommand {
     @Flag(name: .long, help: "Print the table as JSON (the --models-file format).")
     var json = false
 
+    @Flag(
+        name: .long,
+        help:
+            "Ask the Gemini API which models the key can use (GEMINI_API_KEY, GOOGLE_API_KEY or --api-key-file) and print the table beside that list."
+    )
+    var check = false
+
+    @Option(
+        name: .customLong("api-key-file"),
+        help: ArgumentHelp("Read the Gemini API key from this file.", valueName: "file")
+    )
+    var apiKeyFile: String?
+
+    @Option(
+        name: .customLong("gemini-base-url"),
+        help: ArgumentHelp("The Gemini API endpoint (or set SCENEDROP_GEMINI_BASE_URL).", valueName: "url")
+    )
+    var geminiBaseURL: String?
+
     func validate() throws {
         _ = try models.catalog()
     }
 
-    func run() throws {
+    func run() async throws {
+        if check {
+            try await runCheck()
+            return
+        }
         let catalog = try models.catalog()
         let ids = catalog.models.keys.sorted()
         if json {
@@ -114,6 +138,51 @@ struct Models: ParsableCommand {
             if let refs = spec.referenceLimits {
                 print("  references: up to \(refs.total) (\(refs.characters) characters, \(refs.objects) objects)")
             }
+        }
+    }
+
+    /// `--check`: the table's Google models beside the live list, and image models the API offers that the
+    /// table lacks. Exit 1 when the list cannot be read.
+    func runCheck() async throws {
+        let catalog = try models.catalog()
+        let keyText =
+            try apiKeyFile.map { path in
+                String(
+                    decoding: try FileSystem.readRegularFile(FileSystem.resolvingLink(path), limit: 65_536),
+                    as: UTF8.self
+                )
+            } ?? environment("GEMINI_API_KEY") ?? environment("GOOGLE_API_KEY")
+        guard let key = keyText.flatMap(APIKey.init) else {
+            throw ValidationError("--check needs a Gemini API key: GEMINI_API_KEY, GOOGLE_API_KEY or --api-key-file")
+        }
+        let base =
+            geminiBaseURL ?? environment("SCENEDROP_GEMINI_BASE_URL") ?? "https://generativelanguage.googleapis.com"
+        let list = try await APITransport.withHTTPClient { http in
+            await GeminiClient(http: http, baseURL: base, key: key).listModels()
+        }
+        guard case .listed(let live) = list else {
+            if case .failed(let failure) = list {
+                print("the models could not be listed: \(Secrets.scrub(ModelProvider.describe(failure)))")
+            }
+            throw ExitCode(1)
+        }
+        let chains = Set((catalog.draftChain + catalog.productionChain).map { catalog.link($0).model })
+        print("model                              table        live list    in a chain")
+        for id in catalog.models.keys.sorted() where catalog[id]?.provider == "gemini" {
+            let state = live.contains(id) ? "listed" : "NOT LISTED"
+            let deprecated = catalog[id]?.deprecated.map { "deprecated \($0)" } ?? "current"
+            let chain = chains.contains(id) ? (live.contains(id) ? "yes" : "yes, left out") : "no"
+            print(
+                id.padding(toLength: 35, withPad: " ", startingAt: 0)
+                    + deprecated.padding(toLength: 13, withPad: " ", startingAt: 0)
+                    + state.padding(toLength: 13, withPad: " ", startingAt: 0) + chain
+            )
+        }
+        for id in live.sorted() where id.contains("image") && catalog[id] == nil {
+            print(
+                id.padding(toLength: 35, withPad: " ", startingAt: 0)
+                    + "not in table listed       no (add it with --models-file)"
+            )
         }
     }
 }

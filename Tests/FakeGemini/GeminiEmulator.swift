@@ -60,6 +60,31 @@ package final class GeminiEmulator: Sendable {
         self.scenario = scenario
     }
 
+    /// models.list as the API pages it: two models a page here (whatever `pageSize` asks), so every
+    /// client must follow `nextPageToken`; the key's models, plus a text model it always lists.
+    func list(_ request: RecordedRequest) -> FakeResponse {
+        listRequests.add(1, ordering: .relaxed)
+        let names = (Array(models.keys) + ["gemini-2.5-flash"]).sorted()
+        let query = request.path.split(separator: "?").dropFirst().first.map(String.init) ?? ""
+        let token = query.split(separator: "&").first { $0.hasPrefix("pageToken=") }.flatMap {
+            String($0.dropFirst(10)).removingPercentEncoding
+        }
+        let start = token.flatMap { Int($0.dropFirst("page-".count)) } ?? 0
+        guard start >= 0, start <= names.count else {
+            return Self.error(400, "INVALID_ARGUMENT", "Invalid page token.")
+        }
+        let page = names[start..<min(start + 2, names.count)]
+        var body: [String: Any] = [
+            "models": page.map { ["name": "models/\($0)", "supportedGenerationMethods": ["generateContent"]] }
+        ]
+        if start + 2 < names.count { body["nextPageToken"] = "page-\(start + 2)" }
+        return FakeResponse(status: 200, body: Self.json(body))
+    }
+
+    /// models.list requests so far (each page is one).
+    package var modelListRequests: Int { listRequests.load(ordering: .relaxed) }
+    private let listRequests = Atomic<Int>(0)
+
     /// Valid requests per model so far.
     package func calls(to model: String) -> Int { counts.withLock { $0[model] ?? 0 } }
 
@@ -87,6 +112,9 @@ package final class GeminiEmulator: Sendable {
         }
         let prefix = "/v1beta/models/"
         let suffix = ":generateContent"
+        if request.method == "GET", request.path == "/v1beta/models" || request.path.hasPrefix("/v1beta/models?") {
+            return list(request)
+        }
         if request.method == "GET", request.path.hasPrefix(prefix), !request.path.contains(":") {
             let model = String(request.path.dropFirst(prefix.count))
             guard models[model] != nil else {

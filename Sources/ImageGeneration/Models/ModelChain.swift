@@ -31,6 +31,14 @@ package struct ModelChain: ImageProvider {
         return lines
     }
 
+    /// Each provider's live model list against the chains' models it serves (at start, then daily).
+    package func refreshModels() async {
+        let links = (catalog.draftChain + catalog.productionChain).map(catalog.link)
+        for (name, provider) in providers {
+            await provider.refreshModels(Set(links.filter { $0.provider == name }.map(\.model)))
+        }
+    }
+
     /// The models to try for the request, in order, each with its provider.
     package func plan(for request: ImageRequest) -> ModelPlan {
         ModelPlan(
@@ -93,6 +101,18 @@ package struct ModelChain: ImageProvider {
                     )
                 )
                 firstReason = firstReason ?? disabled
+                continue
+            }
+            if await provider.state.unlisted.contains(step.model) {
+                tried.append(
+                    ProviderAttempt(
+                        provider: step.provider,
+                        model: step.model,
+                        error: "skipped: the API does not list \(step.model) for these credentials",
+                        attempts: 0
+                    )
+                )
+                firstReason = firstReason ?? .modelNotFound
                 continue
             }
             switch await provider.attempt(step, prompt: prompt, request: request, phases: phases) {

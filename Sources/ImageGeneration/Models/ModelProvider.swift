@@ -66,6 +66,48 @@ package struct ModelProvider: ImageProvider {
             .generate(request, phases: phases)
     }
 
+    /// Lists the models the credentials can use and leaves out of the chains, with one warning each, the
+    /// chain models (`models`) the list lacks; a model listed again comes back. A list that cannot be read
+    /// changes nothing. Nothing to do for an API without a list.
+    package func refreshModels(_ models: Set<String>) async {
+        guard let list = await api.listModels() else { return }
+        switch list {
+        case .failed(.cancelled):
+            return
+        case .failed(let failure):
+            let message = Self.describe(failure)
+            // A refused key is known now, before any scene pays for finding it out.
+            if case .giveUp(let reason, .providerForRun) = policy.decide(failure, attempts: .max, random: 0.5) {
+                await record(.providerForRun, reason: reason, model: "", message: message)
+                return
+            }
+            logger.warning(
+                "the models this key can use could not be listed; the chains are kept as they are",
+                metadata: ["scenedrop.provider": "\(name)", "error.message": "\(Secrets.scrub(message))"]
+            )
+        case .listed(let listed):
+            let change = await state.setUnlisted(models.subtracting(listed))
+            for model in change.leftOut {
+                logger.warning(
+                    "model left out of the chains: the API does not list it for these credentials",
+                    metadata: ["scenedrop.provider": "\(name)", "scenedrop.model": "\(model)"]
+                )
+                if let file = retiredModelsFile {
+                    // Shown by `scenedrop status` until the next listing, a day later.
+                    let wall = now()
+                    let entry = RetiredModels.Entry(model: model, reason: "not_listed", until: wall + 86_400)
+                    await WorkerThreads.io.run { RetiredModels.record(entry, in: file, now: wall) }
+                }
+            }
+            for model in change.back {
+                logger.notice(
+                    "model listed again; it is back in the chains",
+                    metadata: ["scenedrop.provider": "\(name)", "scenedrop.model": "\(model)"]
+                )
+            }
+        }
+    }
+
     /// The prompt as sent: the scene's text with its style and negative prompt worked in.
     package static func prompt(for request: ImageRequest) -> String {
         PromptEnhancer.enhance(

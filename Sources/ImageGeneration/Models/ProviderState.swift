@@ -75,8 +75,19 @@ package actor ProviderState {
     package var disabled: FallbackReason? { admission.health.providerDisabled }
 
     /// What limits Gemini now, in plain words.
+    /// Models of the chains the API does not list for these credentials (contract §11): left out, with
+    /// no request, until a later listing has them.
+    package private(set) var unlisted: Set<String> = []
+
+    /// Takes a new listing's verdict; returns the models newly left out and those back in.
+    package func setUnlisted(_ models: Set<String>) -> (leftOut: [String], back: [String]) {
+        defer { unlisted = models }
+        return (models.subtracting(unlisted).sorted(), unlisted.subtracting(models).sorted())
+    }
+
     package func conditions(wallNow: Double) -> [String] {
-        admission.conditions(now: clock.now(), wallNow: wallNow) + quota.describe(now: clock.now())
+        unlisted.sorted().map { "\($0) is left out of the chains: the API does not list it for these credentials" }
+            + admission.conditions(now: clock.now(), wallNow: wallNow) + quota.describe(now: clock.now())
     }
 
     package func probeVerdict(
