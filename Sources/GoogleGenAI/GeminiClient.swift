@@ -16,13 +16,16 @@ package struct GeminiClient: ImageAPI {
     package let provider = "gemini"
     package let transport: APITransport
     package let key: APIKey
-    package let timeout: Duration
-    /// A 4K image is several MB of base64; anything far larger is not an image answer.
-    package let maxBodyBytes: Int
 
     package var baseURL: String { transport.baseURL }
     package var endpoint: String { transport.endpoint }
 
+    package init(transport: APITransport, key: APIKey) {
+        self.transport = transport
+        self.key = key
+    }
+
+    /// A client with a transport of its own (`--gemini-base-url`).
     package init(
         http: HTTPClient,
         baseURL: String,
@@ -31,10 +34,15 @@ package struct GeminiClient: ImageAPI {
         maxBodyBytes: Int = 48 << 20,
         clock: MonotonicClock = .continuous
     ) {
-        self.transport = APITransport(http: http, baseURL: baseURL, baseURLOption: "--gemini-base-url", clock: clock)
-        self.key = key
-        self.timeout = timeout
-        self.maxBodyBytes = maxBodyBytes
+        let transport = APITransport(
+            http: http,
+            baseURL: baseURL,
+            baseURLOption: "--gemini-base-url",
+            timeout: timeout,
+            maxBodyBytes: maxBodyBytes,
+            clock: clock
+        )
+        self.init(transport: transport, key: key)
     }
 
     package func generate(_ request: APIRequest) async -> APIAnswer {
@@ -56,15 +64,9 @@ package struct GeminiClient: ImageAPI {
         request.headers.add(name: "x-goog-api-key", value: key.value)
         request.headers.add(name: "content-type", value: "application/json")
         request.body = .bytes(ByteBuffer(bytes: body.encoded()))
-        do {
-            let (status, _, bytes) = try await transport.exchange(
-                request,
-                timeout: timeout ?? self.timeout,
-                limit: maxBodyBytes
-            )
-            return GeminiResponse.interpret(status: status, body: bytes)
-        } catch {
-            return .failure(transport.failure(for: error, limit: maxBodyBytes))
+        switch await transport.image(request, deadline: timeout) {
+        case .success(let answer): return GeminiResponse.interpret(status: answer.status, body: answer.body)
+        case .failure(let failure): return .failure(failure)
         }
     }
 

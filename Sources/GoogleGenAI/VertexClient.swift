@@ -14,27 +14,14 @@ package struct VertexClient: ImageAPI {
     package let tokens: VertexTokens
     package let project: String
     package let location: String
-    package let timeout: Duration
-    package let maxBodyBytes: Int
 
     package var baseURL: String { transport.baseURL }
 
-    package init(
-        http: HTTPClient,
-        baseURL: String,
-        project: String,
-        location: String,
-        tokens: VertexTokens,
-        timeout: Duration = .seconds(60),
-        maxBodyBytes: Int = 48 << 20,
-        clock: MonotonicClock = .continuous
-    ) {
-        self.transport = APITransport(http: http, baseURL: baseURL, baseURLOption: "--vertex-base-url", clock: clock)
+    package init(transport: APITransport, project: String, location: String, tokens: VertexTokens) {
+        self.transport = transport
         self.tokens = tokens
         self.project = project
         self.location = location
-        self.timeout = timeout
-        self.maxBodyBytes = maxBodyBytes
     }
 
     package func generate(_ request: APIRequest) async -> APIAnswer {
@@ -53,8 +40,8 @@ package struct VertexClient: ImageAPI {
             http.body = .bytes(ByteBuffer(bytes: body.encoded()))
             let (status, _, bytes) = try await transport.exchange(
                 http,
-                timeout: request.timeout ?? timeout,
-                limit: maxBodyBytes
+                timeout: request.timeout ?? transport.timeout,
+                limit: transport.maxBodyBytes
             )
             return (status, GeminiResponse.interpret(status: status, body: bytes))
         }
@@ -90,7 +77,7 @@ package struct VertexClient: ImageAPI {
                 guard status == 401, attempt == 1 else { return answer }
                 await tokens.refused(token)
             } catch {
-                return .failure(transport.failure(for: error, limit: maxBodyBytes))
+                return .failure(transport.failure(for: error, limit: transport.maxBodyBytes))
             }
         }
         return .failure(.http(status: 401, message: "Vertex AI refused a fresh access token"))

@@ -12,24 +12,12 @@ package struct OpenAIClient: ImageAPI {
     package let provider = "openai"
     package let transport: APITransport
     package let key: APIKey
-    package let timeout: Duration
-    /// A 1536×1024 PNG is a few MB of base64; anything far larger is not an image answer.
-    package let maxBodyBytes: Int
 
     package var baseURL: String { transport.baseURL }
 
-    package init(
-        http: HTTPClient,
-        baseURL: String,
-        key: APIKey,
-        timeout: Duration = .seconds(60),
-        maxBodyBytes: Int = 48 << 20,
-        clock: MonotonicClock = .continuous
-    ) {
-        self.transport = APITransport(http: http, baseURL: baseURL, baseURLOption: "--openai-base-url", clock: clock)
+    package init(transport: APITransport, key: APIKey) {
+        self.transport = transport
         self.key = key
-        self.timeout = timeout
-        self.maxBodyBytes = maxBodyBytes
     }
 
     package func generate(_ request: APIRequest) async -> APIAnswer {
@@ -38,15 +26,11 @@ package struct OpenAIClient: ImageAPI {
         http.headers.add(name: "authorization", value: "Bearer \(key.value)")
         http.headers.add(name: "content-type", value: "application/json")
         http.body = .bytes(ByteBuffer(bytes: OpenAIRequestBody(request).encoded()))
-        do {
-            let (status, headers, bytes) = try await transport.exchange(
-                http,
-                timeout: request.timeout ?? timeout,
-                limit: maxBodyBytes
-            )
-            return OpenAIResponse.interpret(status: status, headers: headers, body: bytes)
-        } catch {
-            return .failure(transport.failure(for: error, limit: maxBodyBytes))
+        switch await transport.image(http, deadline: request.timeout) {
+        case .success(let answer):
+            return OpenAIResponse.interpret(status: answer.status, headers: answer.headers, body: answer.body)
+        case .failure(let failure):
+            return .failure(failure)
         }
     }
 

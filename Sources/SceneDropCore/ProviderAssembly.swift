@@ -59,6 +59,15 @@ package enum ProviderAssembly {
                 )
             }
         return try await APITransport.withHTTPClient(connections: configuration.concurrency) { http in
+            func transport(_ base: String, _ option: String) -> APITransport {
+                APITransport(
+                    http: http,
+                    baseURL: base,
+                    baseURLOption: option,
+                    timeout: settings.requestTimeout,
+                    clock: clock
+                )
+            }
             func models(_ api: any ImageAPI) -> ModelProvider {
                 var models = ModelProvider(
                     api: api,
@@ -88,36 +97,21 @@ package enum ProviderAssembly {
             var gemini: (client: GeminiClient, models: ModelProvider)?
             var vendors: [ModelProvider] = []
             if usable.contains("gemini"), let key = keys["gemini"] {
-                let client = GeminiClient(
-                    http: http,
-                    baseURL: settings.baseURL,
-                    key: key,
-                    timeout: settings.requestTimeout,
-                    clock: clock
-                )
+                let client = GeminiClient(transport: transport(settings.baseURL, "--gemini-base-url"), key: key)
                 gemini = (client, models(client))
                 vendors.append(gemini!.models)
             }
             if usable.contains("vertex"), let (key, project) = vertex {
                 let client = VertexClient(
-                    http: http,
-                    baseURL: settings.vertexBaseURL,
+                    transport: transport(settings.vertexBaseURL, "--vertex-base-url"),
                     project: project,
                     location: settings.vertexLocation,
-                    tokens: VertexTokens(key: key, http: http, clock: clock, wallNow: { WallClock.now() }),
-                    timeout: settings.requestTimeout,
-                    clock: clock
+                    tokens: VertexTokens(key: key, http: http, clock: clock, wallNow: { WallClock.now() })
                 )
                 vendors.append(models(client))
             }
             if usable.contains("openai"), let key = keys["openai"] {
-                let client = OpenAIClient(
-                    http: http,
-                    baseURL: settings.openAIBaseURL,
-                    key: key,
-                    timeout: settings.requestTimeout,
-                    clock: clock
-                )
+                let client = OpenAIClient(transport: transport(settings.openAIBaseURL, "--openai-base-url"), key: key)
                 vendors.append(models(client))
             }
             let chain = ModelChain(

@@ -102,8 +102,7 @@ import Testing
                 wallNow: { Date().timeIntervalSince1970 }
             )
             let client = VertexClient(
-                http: .shared,
-                baseURL: server.baseURL,
+                transport: APITransport(http: .shared, baseURL: server.baseURL, baseURLOption: "--vertex-base-url"),
                 project: "proj-1",
                 location: "us-central1",
                 tokens: tokens
@@ -140,8 +139,7 @@ import Testing
                 wallNow: { Date().timeIntervalSince1970 }
             )
             let client = VertexClient(
-                http: .shared,
-                baseURL: server.baseURL,
+                transport: APITransport(http: .shared, baseURL: server.baseURL, baseURLOption: "--vertex-base-url"),
                 project: "proj-1",
                 location: "global",
                 tokens: tokens

@@ -18,7 +18,14 @@ import Testing
     @Test func sendsTheDocumentedRequestAndReadsTheImageAndItsUsage() async throws {
         let emulator = OpenAIEmulator { _ in OpenAIEmulator.image(png, input: 40, output: 6208) }
         try await withFakeGemini({ emulator.handle($0) }) { server in
-            let client = OpenAIClient(http: .shared, baseURL: server.baseURL + "/", key: key)
+            let client = OpenAIClient(
+                transport: APITransport(
+                    http: .shared,
+                    baseURL: server.baseURL + "/",
+                    baseURLOption: "--openai-base-url"
+                ),
+                key: key
+            )
             let answer = await client.generate(request())
             #expect(
                 answer == .image(bytes: png, mimeType: nil, usage: TokenUsage(inputTokens: 40, outputImageTokens: 6208))
@@ -52,7 +59,10 @@ import Testing
         ]
         let emulator = OpenAIEmulator { call in answers[String(call.prompt.prefix(1))] ?? OpenAIEmulator.serverError() }
         try await withFakeGemini({ emulator.handle($0) }) { server in
-            let client = OpenAIClient(http: .shared, baseURL: server.baseURL, key: key)
+            let client = OpenAIClient(
+                transport: APITransport(http: .shared, baseURL: server.baseURL, baseURLOption: "--openai-base-url"),
+                key: key
+            )
             func ask(_ prompt: String) async -> APIAnswer {
                 await client.generate(
                     APIRequest(model: "gpt-image-1", prompt: prompt, aspectRatio: "1:1", imageSize: "1024x1024")
@@ -79,7 +89,10 @@ import Testing
                 Issue.record("insufficient_quota is a spent quota, not a minute's")
                 return
             }
-            let refused = OpenAIClient(http: .shared, baseURL: server.baseURL, key: APIKey("sk-wrong-key-0000")!)
+            let refused = OpenAIClient(
+                transport: APITransport(http: .shared, baseURL: server.baseURL, baseURLOption: "--openai-base-url"),
+                key: APIKey("sk-wrong-key-0000")!
+            )
             guard case .failure(let failure) = await refused.generate(request()) else {
                 Issue.record("a refused key answered")
                 return
@@ -117,7 +130,10 @@ import Testing
         ]
         let emulator = OpenAIEmulator { call in bodies[String(call.prompt.prefix(1))]! }
         try await withFakeGemini({ emulator.handle($0) }) { server in
-            let client = OpenAIClient(http: .shared, baseURL: server.baseURL, key: key)
+            let client = OpenAIClient(
+                transport: APITransport(http: .shared, baseURL: server.baseURL, baseURLOption: "--openai-base-url"),
+                key: key
+            )
             func ask(_ prompt: String) async -> APIAnswer {
                 await client.generate(
                     APIRequest(model: "gpt-image-1", prompt: prompt, aspectRatio: "1:1", imageSize: nil)

@@ -20,14 +20,40 @@ package struct APITransport: Sendable {
     package let baseURLOption: String
     /// The request deadline's clock.
     package let clock: MonotonicClock
+    /// The deadline of an image request the model table gives none for (`--request-timeout`).
+    package let timeout: Duration
+    /// An image answer's largest body: a 4K image is several MB of base64; anything far larger is not one.
+    package let maxBodyBytes: Int
 
-    package init(http: HTTPClient, baseURL: String, baseURLOption: String, clock: MonotonicClock = .continuous) {
+    package init(
+        http: HTTPClient,
+        baseURL: String,
+        baseURLOption: String,
+        timeout: Duration = .seconds(60),
+        maxBodyBytes: Int = 48 << 20,
+        clock: MonotonicClock = .continuous
+    ) {
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
         self.http = http
         self.baseURL = base
         self.baseURLOption = baseURLOption
+        self.timeout = timeout
+        self.maxBodyBytes = maxBodyBytes
         self.clock = clock
+    }
+
+    /// One image request: within `deadline` (the transport's `timeout` when nil), its body bounded by
+    /// `maxBodyBytes`; a thrown error comes back as the failure the retry policy judges.
+    package func image(
+        _ request: HTTPClientRequest,
+        deadline: Duration?
+    ) async -> Result<(status: Int, headers: HTTPHeaders, body: [UInt8]), RetryPolicy.Failure> {
+        do {
+            return .success(try await exchange(request, timeout: deadline ?? timeout, limit: maxBodyBytes))
+        } catch {
+            return .failure(failure(for: error, limit: maxBodyBytes))
+        }
     }
 
     package struct DeadlineExceeded: Error {}

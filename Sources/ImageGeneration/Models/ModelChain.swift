@@ -41,14 +41,7 @@ package struct ModelChain: ImageProvider {
 
     /// The models to try for the request, in order, each with its provider.
     package func plan(for request: ImageRequest) -> ModelPlan {
-        ModelPlan(
-            quality: request.quality,
-            manifestModel: request.model,
-            aspectRatio: request.aspectRatio.description,
-            width: request.width,
-            height: request.height,
-            catalog: catalog
-        )
+        ModelPlan(for: request, catalog: catalog)
     }
 
     package func generate(

@@ -165,4 +165,16 @@ package struct ModelPlan: Sendable, Equatable {
         }
         return sizes.min { distance($0) < distance($1) } ?? sizes.first ?? ""
     }
+
+    /// The plan for `request` from `catalog`.
+    package init(for request: ImageRequest, catalog: ModelCatalog) {
+        self.init(
+            quality: request.quality,
+            manifestModel: request.model,
+            aspectRatio: request.aspectRatio.description,
+            width: request.width,
+            height: request.height,
+            catalog: catalog
+        )
+    }
 }

@@ -121,14 +121,7 @@ package struct ModelProvider: ImageProvider {
 
     /// The models to try for the request, in order.
     package func plan(for request: ImageRequest) -> ModelPlan {
-        ModelPlan(
-            quality: request.quality,
-            manifestModel: request.model,
-            aspectRatio: request.aspectRatio.description,
-            width: request.width,
-            height: request.height,
-            catalog: catalog
-        )
+        ModelPlan(for: request, catalog: catalog)
     }
 
     /// A cached image from any model of the plan: it makes no request and costs nothing.

@@ -5,7 +5,7 @@ import SystemSupport
 /// caller passes the attempt count and a random number, so tests are exact.
 package struct RetryPolicy: Sendable, Equatable {
     /// How a request failed.
-    package enum Failure: Sendable, Equatable {
+    package enum Failure: Error, Sendable, Equatable {
         /// An HTTP error status. `retryDelay` is `RetryInfo.retryDelay` in seconds; `quotaPerDay` is a
         /// `QuotaFailure` whose `quotaId` names a per-day quota; `reason` is `ErrorInfo.reason`.
         case http(
