@@ -50,9 +50,11 @@ import Glibc
         try await withFakeGemini({ emulator.handle($0) }) { server in
             try await withTemporaryDirectory { root in
                 let names = try dropBigManifests(root, count: 12)
+                // --no-cache: the manifests share prompts, and cached images would end every session after the
+                // first in a moment, before a starved test looks.
                 let daemon = try await WatchDaemon.start(
                     root,
-                    ["--concurrency", "1"] + options,
+                    ["--concurrency", "1", "--no-cache"] + options,
                     environment: [
                         "SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": GeminiEmulator.validKey,
                     ]

@@ -11,7 +11,8 @@ import Testing
     static let email = "renderer@proj-1.iam.gserviceaccount.com"
 
     @Test func aSessionFromVertexWithATokenRefreshedMidRun() async throws {
-        let privateKey = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+        // On a thread of its own: seconds of CPU in a debug build, which would stall the cooperative pool.
+        let privateKey = try await onOwnThread { try _RSA.Signing.PrivateKey(keySize: .bits2048) }
         let gemini = GeminiEmulator { _ in GeminiEmulator.image(GeminiEndToEndTests.jpeg, mimeType: "image/jpeg") }
         // Each token works for two requests, then the API answers 401 as for an expired token.
         let vertex = VertexEmulator(

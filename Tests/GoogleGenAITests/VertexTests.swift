@@ -11,17 +11,21 @@ import Testing
 /// Vertex AI with a service-account key, against the fake token endpoint and Vertex API over loopback.
 @Suite struct VertexTests {
     static let email = "renderer@proj-1.iam.gserviceaccount.com"
-    /// One RSA key for the suite: generating one takes a moment.
-    static let privateKey = try! _RSA.Signing.PrivateKey(keySize: .bits2048)
+    /// One RSA key for the suite, made on a thread of its own: key generation in a debug build takes seconds
+    /// of CPU, which on the cooperative pool would stall every other test's waits.
+    static let keyMaking = Task { try await onOwnThread { try _RSA.Signing.PrivateKey(keySize: .bits2048) } }
+    static func privateKey() async throws -> _RSA.Signing.PrivateKey { try await keyMaking.value }
 
     func withVertex<Result>(
         requestsPerToken: Int? = nil,
-        signer: _RSA.Signing.PrivateKey = VertexTests.privateKey,
+        signer: _RSA.Signing.PrivateKey? = nil,
         _ body: (VertexEmulator, FakeGeminiServer, ServiceAccountKey) async throws -> Result
     ) async throws -> Result {
+        let privateKey = try await Self.privateKey()
+        let signer = signer ?? privateKey
         let gemini = GeminiEmulator { _ in GeminiEmulator.image(GeminiProviderTests.jpeg, mimeType: "image/jpeg") }
         let vertex = VertexEmulator(
-            publicKey: Self.privateKey.publicKey,
+            publicKey: privateKey.publicKey,
             clientEmail: Self.email,
             requestsPerToken: requestsPerToken,
             gemini: gemini
@@ -39,8 +43,9 @@ import Testing
         APIRequest(model: model, prompt: "a harbour at dusk", aspectRatio: "16:9", imageSize: "1K")
     }
 
-    @Test func aKeyFileThatCannotBeUsedSaysWhyAndNeverQuotesTheKey() throws {
-        let pem = Self.privateKey.pkcs8PEMRepresentation
+    @Test func aKeyFileThatCannotBeUsedSaysWhyAndNeverQuotesTheKey() async throws {
+        let privateKey = try await Self.privateKey()
+        let pem = privateKey.pkcs8PEMRepresentation
         let cases: [(String, String)] = [
             ("[]", "not a JSON object"),
             (#"{"type": "authorized_user"}"#, "\"service_account\" key file is needed"),
@@ -61,7 +66,7 @@ import Testing
             }
         }
         let key = try ServiceAccountKey(
-            json: Array(VertexEmulator.keyFile(Self.privateKey, email: Self.email, tokenURI: "https://t").utf8)
+            json: Array(VertexEmulator.keyFile(privateKey, email: Self.email, tokenURI: "https://t").utf8)
         )
         #expect("\(key)" == "service account \(Self.email) (key redacted)")
         #expect(Secrets.scrub("leaked: " + pem).contains("PRIVATE KEY") == false, "the key is registered for scrubbing")
@@ -130,7 +135,7 @@ import Testing
     /// An assertion signed with another key is refused at the token endpoint: the credential is refused for
     /// the run (a 401 to the retry policy), and no image request is made.
     @Test func aRefusedAssertionIsARefusedCredential() async throws {
-        let other = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+        let other = try await onOwnThread { try _RSA.Signing.PrivateKey(keySize: .bits2048) }
         try await withVertex(signer: other) { vertex, server, key in
             let tokens = VertexTokens(
                 key: key,
