@@ -5,42 +5,33 @@ import Spend
 import SystemSupport
 
 extension ModelProvider {
-    /// One scene's way through one model: its requests, the per-minute 429s among them (which do not
-    /// count against `--retries`), its `--rpm` turn and its place in the model's quota line.
-    struct AttemptState {
-        var attempts = 0
-        var quotaRefusals = 0
-        var holdsTurn = false
-        var ticket: UInt64?
-        /// When this scene first had to wait for quota (monotonic): `--quota-wait` counts from here.
-        var waitingSince: Double?
-        /// When it first had to wait for the coordinator: `--coordinator-wait` counts from here.
-        var coordinatorWaitSince: Double?
-        /// When it first found the cost ledger unwritable (with a budget): `--coordinator-wait` counts from here too.
-        var ledgerWaitSince: Double?
-    }
-
-    /// One model of the plan: one admission decision per request (quota line, rate turn, key probe,
-    /// budget, retirement), then the request and, for an image, its check and resize.
+    /// One model of the plan: `AttemptMachine` decides, this drives it — one admission decision per request
+    /// (quota line, rate turn, key probe, budget, retirement), then the request and, for an image, its
+    /// check and resize.
     func attempt(
         _ step: ModelPlan.Step,
         prompt: String,
         request: ImageRequest,
         phases: ProviderPhases
     ) async -> StepOutcome {
-        var progress = AttemptState()
-        let outcome = await attempt(step, prompt: prompt, request: request, phases: phases, &progress)
+        var machine = AttemptMachine(
+            policy: policy,
+            quotaWait: quotaWait,
+            coordinatorWait: coordinatorWait,
+            hasBudget: budget?.dailyUSD != nil
+        )
+        let outcome = await drive(&machine, step, prompt: prompt, request: request, phases: phases)
         // Whatever the outcome, this scene no longer holds a place in the line.
-        if let ticket = progress.ticket { await state.leaveQuotaLine(step.model, ticket: ticket) }
+        if let ticket = machine.ticket { await state.leaveQuotaLine(step.model, ticket: ticket) }
         return outcome
     }
 
-    private func attempt(
+    private func drive(
+        _ machine: inout AttemptMachine,
         _ step: ModelPlan.Step,
         prompt: String,
         request: ImageRequest,
-        phases: ProviderPhases,
-        _ progress: inout AttemptState
+        phases: ProviderPhases
     ) async -> StepOutcome {
         let body = APIRequest(
             model: step.model,
@@ -50,145 +41,126 @@ extension ModelProvider {
             timeout: tableDeadlines ? step.timeout.map { .milliseconds(Int(saturating: $0 * 1000)) } : nil,
             quality: step.quality
         )
+        var processed: Result<[UInt8], ImagingError>?
+        var action = machine.start()
         while true {
-            let ask = ModelAdmission.Ask(
-                model: step.model,
-                holdsTurn: progress.holdsTurn,
-                spentToday: await budget?.spentTodayIfDeciding(),
-                dailyBudget: budget?.dailyUSD
-            )
-            guard let decision = try? await state.admit(ask, wallNow: now()) else {
-                return .cancelled(attempts: progress.attempts)
-            }
-            switch decision {
-            case .fallBack(let reason, let message, let stopHere):
-                return .failed(reason, message: message, attempts: progress.attempts, stopHere: stopHere)
-            case .wait(let until, let holds):
-                progress.holdsTurn = holds
-                phases.progress(.waiting(model: step.model, untilWall: now() + max(0, until - clock.now())))
+            switch action {
+            case .admit(let holdsTurn):
+                let ask = ModelAdmission.Ask(
+                    model: step.model,
+                    holdsTurn: holdsTurn,
+                    spentToday: await budget?.spentTodayIfDeciding(),
+                    dailyBudget: budget?.dailyUSD
+                )
+                guard let decision = try? await state.admit(ask, wallNow: now()) else {
+                    return .cancelled(attempts: machine.attempts)
+                }
+                action = machine.admitted(decision, now: clock.now())
+            case .sleep(let until, let shown):
+                if shown {
+                    phases.progress(.waiting(model: step.model, untilWall: now() + max(0, until - clock.now())))
+                }
                 guard (try? await clock.sleep(until: until)) != nil else {
-                    return .cancelled(attempts: progress.attempts)
+                    return .cancelled(attempts: machine.attempts)
                 }
-                continue
-            case .awaitProbe:
-                continue
+                action = machine.woke()
             case .probe:
-                // Decide again after a verdict that leaves work to do: the probe may have found this model
-                // missing (404) while others waited for it.
-                if let stop = await probeForEveryone(step.model, phases: phases, attempts: progress.attempts) {
-                    return stop
-                }
-                continue
-            case .send:
-                progress.holdsTurn = false
-            }
-            let ticket = progress.ticket
-            let exchange: (answer: Sent, processed: Result<[UInt8], ImagingError>?)
-            do {
-                let paid = step.pricePerImage.map { (price: $0, step: step, request: request, id: CostLedger.newID()) }
-                exchange = try await phases.request({
-                    await send(
-                        step.model,
+                action = machine.probed(
+                    await probeForEveryone(step.model, phases: phases, attempts: machine.attempts).map(\.machineOutcome)
+                )
+            case .send(let ticket, let attempt):
+                let exchange: (answer: Sent, processed: Result<[UInt8], ImagingError>?)
+                do {
+                    exchange = try await requestPhase(
+                        step,
                         body: body,
                         ticket: ticket,
-                        attempt: progress.attempts + 1,
-                        paid: paid,
-                        phases: phases
+                        attempt: attempt,
+                        for: request,
+                        phases
                     )
-                }) { sent in
-                    guard case .answer(.image(let bytes, _, _)) = sent else { return nil }
-                    let (width, height, format, limit) = (
-                        request.width, request.height, request.format, catalog.answerPixelLimit
-                    )
-                    // cover decodes every pixel (refusing a truncated or corrupt image, and one whose header declares
-                    // more pixels than any model answers with, undecoded) before it scales.
-                    return {
-                        Result { () throws(ImagingError) in
-                            try ImageResizer.cover(
-                                bytes,
-                                width: width,
-                                height: height,
-                                format: format,
-                                maxPixels: limit
-                            )
-                        }
-                    }
+                } catch {
+                    return .cancelled(attempts: machine.attempts)
                 }
-            } catch {
-                return .cancelled(attempts: progress.attempts)
-            }
-            let answer: APIAnswer
-            switch exchange.answer {
-            case .queued(let until, let ticket):
-                progress.ticket = ticket
-                if let stop = await waitForQuota(step.model, until: until, phases: phases, &progress) { return stop }
-                continue
-            case .refused(.granted):
-                continue
-            case .refused(.exceeded(let message)):
-                return .failed(.budgetExceeded, message: message, attempts: progress.attempts, stopHere: true)
-            case .refused(.unavailable(let message)):
-                if let stop = await waitForCoordinator(
-                    message,
-                    model: step.model,
+                processed = exchange.processed
+                action = machine.sent(exchange.answer.machine, now: clock.now(), random: Double.random(in: 0..<1))
+            case .waitForQuotaChange:
+                guard (try? await state.waitForQuotaChange()) != nil else {
+                    return .cancelled(attempts: machine.attempts)
+                }
+                action = machine.woke()
+            case .waitForCoordinator(let message, let seconds, let firstTime):
+                if firstTime {
+                    logger.info(
+                        "paid request waits for the coordinator",
+                        metadata: [
+                            "scenedrop.session": "\(request.session)", "scenedrop.scene": "\(request.sceneNumber)",
+                            "scenedrop.wait_s": "\(Int(saturating: coordinatorWait))", "error.message": "\(message)",
+                        ]
+                    )
+                }
+                phases.progress(.waiting(model: step.model, untilWall: now() + seconds))
+                let available = await budget?.waitUntilAvailable(seconds: seconds) ?? false
+                action = machine.coordinatorWaited(message, available: available, cancelled: Task.isCancelled)
+            case .checkImage(let mimeType, let usage):
+                return await checked(
+                    processed,
+                    claimed: mimeType,
+                    usage: usage,
+                    step: step,
+                    prompt: prompt,
                     request: request,
-                    phases: phases,
-                    &progress
-                ) {
-                    return stop
-                }
-                continue
-            case .refused(.unrecorded(let message)):
-                if let stop = await waitForLedger(message, model: step.model, phases: phases, &progress) { return stop }
-                continue
-            case .answer(let answered):
-                answer = answered
-                progress.attempts += 1
-            }
-            if let stop = await outcome(
-                of: answer,
-                processed: exchange.processed,
-                step: step,
-                prompt: prompt,
-                request: request,
-                &progress
-            ) {
-                return stop
+                    attempts: machine.attempts
+                )
+            case .giveUp(let reason, let scope, let message, let attempts):
+                await record(scope, reason: reason, model: step.model, message: message)
+                // Neither another model nor another request helps with a refused key or an unreachable endpoint.
+                return .failed(
+                    reason,
+                    message: message,
+                    attempts: attempts,
+                    stopHere: scope == .providerForRun || scope == .endpoint
+                )
+            case .moveOn(let retryDelay, let left, let outcome):
+                logger.notice(
+                    "the API asks for a wait beyond --quota-wait; moving on",
+                    metadata: [
+                        "scenedrop.model": "\(step.model)", "scenedrop.retry_in_s": "\(retryDelay)",
+                        "scenedrop.quota_wait_left_s": "\(Int(saturating: left))",
+                    ]
+                )
+                return StepOutcome(outcome)
+            case .finish(let outcome):
+                return StepOutcome(outcome)
             }
         }
     }
 
-    /// What an answer means for the scene; nil: ask again (a retry, or back in the quota line).
-    func outcome(
-        of answer: APIAnswer,
-        processed: Result<[UInt8], ImagingError>?,
-        step: ModelPlan.Step,
-        prompt: String,
-        request: ImageRequest,
-        _ progress: inout AttemptState
-    ) async -> StepOutcome? {
-        switch answer {
-        case .image(_, let mimeType, let usage):
-            return await checked(
-                processed,
-                claimed: mimeType,
-                usage: usage,
-                step: step,
-                prompt: prompt,
-                request: request,
-                attempts: progress.attempts
+    /// The request phase: the quota line's word and the request under a `--concurrency` permit, then the
+    /// image's check and resize in the CPU phase.
+    private func requestPhase(
+        _ step: ModelPlan.Step,
+        body: APIRequest,
+        ticket: UInt64?,
+        attempt: Int,
+        for request: ImageRequest,
+        _ phases: ProviderPhases
+    ) async throws -> (answer: Sent, processed: Result<[UInt8], ImagingError>?) {
+        let paid = step.pricePerImage.map { (price: $0, step: step, request: request, id: CostLedger.newID()) }
+        return try await phases.request({
+            await send(step.model, body: body, ticket: ticket, attempt: attempt, paid: paid, phases: phases)
+        }) { sent in
+            guard case .answer(.image(let bytes, _, _)) = sent else { return nil }
+            let (width, height, format, limit) = (
+                request.width, request.height, request.format, catalog.answerPixelLimit
             )
-        case .noImage(let reason, let message):
-            // 200 answers are final: a safety block goes straight to the placeholder.
-            return .failed(reason, message: message, attempts: progress.attempts, stopHere: reason == .safetyBlocked)
-        case .failure(.http(429, _, let retryDelay, false, _)):
-            // Not this scene's failure: back in line (its place kept) until the window the API named ends.
-            progress.quotaRefusals += 1
-            progress.waitingSince = progress.waitingSince ?? clock.now()
-            if let over = retryBeyondQuotaWait(retryDelay, model: step.model, progress) { return over }
-            return quotaWaitOver(progress)
-        case .failure(let failure):
-            return await afterFailure(failure, model: step.model, attempts: progress.attempts - progress.quotaRefusals)
+            // cover decodes every pixel (refusing a truncated or corrupt image, and one whose header declares
+            // more pixels than any model answers with, undecoded) before it scales.
+            return {
+                Result { () throws(ImagingError) in
+                    try ImageResizer.cover(bytes, width: width, height: height, format: format, maxPixels: limit)
+                }
+            }
         }
     }
 
@@ -198,7 +170,16 @@ extension ModelProvider {
         case answer(APIAnswer)
         case queued(until: Double?, ticket: UInt64)
         /// The budget gate did not let the request go: nothing was sent.
-        case refused(BudgetDecision)
+        case refused(AttemptMachine.BudgetRefusal)
+
+        /// As the attempt machine takes it.
+        var machine: AttemptMachine.Sent {
+            switch self {
+            case .answer(let answer): return .answer(answer)
+            case .queued(let until, let ticket): return .queued(until: until, ticket: ticket)
+            case .refused(let refusal): return .refused(refusal)
+            }
+        }
     }
 
     /// Inside the network phase: the quota line's word, then, when it lets this scene out, the request.
@@ -227,50 +208,16 @@ extension ModelProvider {
         var charged: CostLedger.Entry?
         if let paid, let budget {
             let entry = charge(paid)
-            switch await budget.reserve(entry) {
-            case .granted: charged = entry
-            case let refusal:
+            if let refusal = AttemptMachine.BudgetRefusal(await budget.reserve(entry)) {
                 await state.unanswered(model)
                 return .refused(refusal)
             }
+            charged = entry
         }
         phases.progress(.requesting(model: model, attempt: attempt))
         return .answer(
             await timedRequest(model, body: body, charged: charged, tokenPrices: paid?.step.tokenPrices, phases: phases)
         )
-    }
-
-    /// The cost ledger cannot be written. Without a budget the scene falls back at once (`ledger_unwritable`):
-    /// nothing can be paid for unrecorded. With one it waits, looking again every few seconds, for at most
-    /// `--coordinator-wait` from its first look, like a scene whose budget's coordinator is down; then
-    /// `budget_unavailable` (nil: look again).
-    func waitForLedger(
-        _ message: String,
-        model: String,
-        phases: ProviderPhases,
-        _ progress: inout AttemptState
-    ) async -> StepOutcome? {
-        guard budget?.dailyUSD != nil else {
-            return .failed(.ledgerUnwritable, message: message, attempts: progress.attempts, stopHere: true)
-        }
-        let since = progress.ledgerWaitSince ?? clock.now()
-        progress.ledgerWaitSince = since
-        let left = since + coordinatorWait - clock.now()
-        guard left > 0 else {
-            return .failed(
-                .budgetUnavailable,
-                message:
-                    "\(message); waited \(Int(saturating: coordinatorWait)) s (--coordinator-wait), and a budget cannot be kept without it",
-                attempts: progress.attempts,
-                stopHere: true
-            )
-        }
-        let pause = min(left, 5)
-        phases.progress(.waiting(model: model, untilWall: now() + pause))
-        guard (try? await clock.sleep(until: clock.now() + pause)) != nil else {
-            return .cancelled(attempts: progress.attempts)
-        }
-        return nil
     }
 
     /// The ledger line (and the coordinator's row) of a paid request.
@@ -283,98 +230,6 @@ extension ModelProvider {
             costUSD: paid.price,
             session: paid.request.session,
             scene: paid.request.sceneNumber
-        )
-    }
-
-    /// Waits for the coordinator, at most `--coordinator-wait` from the scene's first wait for it;
-    /// then the scene falls back with `budget_unavailable` (nil: it answers again, ask again).
-    func waitForCoordinator(
-        _ message: String,
-        model: String,
-        request: ImageRequest,
-        phases: ProviderPhases,
-        _ progress: inout AttemptState
-    ) async -> StepOutcome? {
-        let since = progress.coordinatorWaitSince ?? clock.now()
-        if progress.coordinatorWaitSince == nil {
-            logger.info(
-                "paid request waits for the coordinator",
-                metadata: [
-                    "scenedrop.session": "\(request.session)", "scenedrop.scene": "\(request.sceneNumber)",
-                    "scenedrop.wait_s": "\(Int(saturating: coordinatorWait))", "error.message": "\(message)",
-                ]
-            )
-        }
-        progress.coordinatorWaitSince = since
-        let left = since + coordinatorWait - clock.now()
-        if left > 0, let budget {
-            phases.progress(.waiting(model: model, untilWall: now() + left))
-            if await budget.waitUntilAvailable(seconds: left) { return nil }
-            if Task.isCancelled { return .cancelled(attempts: progress.attempts) }
-        }
-        return .failed(
-            .budgetUnavailable,
-            message:
-                "\(message); waited \(Int(saturating: coordinatorWait)) s (--coordinator-wait) without it, and a budget cannot be kept without it",
-            attempts: progress.attempts,
-            stopHere: true
-        )
-    }
-
-    /// Waits in the quota line until `until` (a window's end) or another scene's answer, at most until
-    /// `--quota-wait` is over. Returns the outcome when the scene must stop waiting.
-    func waitForQuota(
-        _ model: String,
-        until: Double?,
-        phases: ProviderPhases,
-        _ progress: inout AttemptState
-    ) async -> StepOutcome? {
-        let since = progress.waitingSince ?? clock.now()
-        progress.waitingSince = since
-        if let stop = quotaWaitOver(progress) { return stop }
-        guard let until else {
-            guard (try? await state.waitForQuotaChange()) != nil else { return .cancelled(attempts: progress.attempts) }
-            return nil
-        }
-        if let over = retryBeyondQuotaWait(until - clock.now(), model: model, progress) { return over }
-        let wake = min(until, since + quotaWait)
-        phases.progress(.waiting(model: model, untilWall: now() + max(0, wake - clock.now())))
-        guard (try? await clock.sleep(until: wake)) != nil else { return .cancelled(attempts: progress.attempts) }
-        return nil
-    }
-
-    /// `rate_limited` at once when the API asks for a wait longer than what is left of `--quota-wait`: it has said
-    /// that nothing will change in time, so waiting out the rest (on each model of the chain) only holds the
-    /// session. Logged once with the delay the API asked for.
-    func retryBeyondQuotaWait(_ retryDelay: Double?, model: String, _ progress: AttemptState) -> StepOutcome? {
-        guard let retryDelay, let since = progress.waitingSince else { return nil }
-        let left = max(0, quotaWait - (clock.now() - since))
-        guard retryDelay > left else { return nil }
-        logger.notice(
-            "the API asks for a wait beyond --quota-wait; moving on",
-            metadata: [
-                "scenedrop.model": "\(model)", "scenedrop.retry_in_s": "\(retryDelay)",
-                "scenedrop.quota_wait_left_s": "\(Int(saturating: left))",
-            ]
-        )
-        return .failed(
-            .rateLimited,
-            message:
-                "the API asked to retry in \(Int(saturating: retryDelay)) s, more than the \(Int(saturating: left)) s left of --quota-wait (\(Int(saturating: quotaWait)) s)",
-            attempts: progress.attempts,
-            stopHere: false
-        )
-    }
-
-    /// `rate_limited` once the scene has waited `--quota-wait` for quota.
-    func quotaWaitOver(_ progress: AttemptState) -> StepOutcome? {
-        guard let since = progress.waitingSince, clock.now() - since >= quotaWait else { return nil }
-        return .failed(
-            .rateLimited,
-            message:
-                "still over the model's per-minute quota after waiting \(Int(saturating: quotaWait)) s (--quota-wait)",
-            attempts: progress.attempts,
-            stopHere: false
         )
     }
 

@@ -149,6 +149,28 @@ package struct ModelProvider: ImageProvider {
         case failed(FallbackReason, message: String, attempts: Int, stopHere: Bool)
         /// The task was cancelled (shutdown): no other model is tried, and nothing is recorded as a failure.
         case cancelled(attempts: Int)
+
+        init(_ outcome: AttemptMachine.Outcome) {
+            switch outcome {
+            case .failed(let reason, let message, let attempts, let stopHere):
+                self = .failed(reason, message: message, attempts: attempts, stopHere: stopHere)
+            case .cancelled(let attempts):
+                self = .cancelled(attempts: attempts)
+            }
+        }
+
+        /// As the attempt machine takes a probe's verdict (an image never comes from a probe).
+        var machineOutcome: AttemptMachine.Outcome {
+            switch self {
+            case .failed(let reason, let message, let attempts, let stopHere):
+                return .failed(reason, message: message, attempts: attempts, stopHere: stopHere)
+            case .cancelled(let attempts):
+                return .cancelled(attempts: attempts)
+            case .image:
+                // A probe never brings an image.
+                return .cancelled(attempts: 0)
+            }
+        }
     }
 
     /// The key probe on behalf of every scene waiting for it; a step outcome when this step must stop.
