@@ -156,7 +156,8 @@ import Glibc
     /// publishes them all; only SIGTERM ends it, with nothing left in work/. Before: SIGHUP killed it at once,
     /// leaving the claim in work/ and a staging folder.
     @Test func sighupAndTheUserSignalsDoNotEndTheDaemon() async throws {
-        // The answer takes 20 s: the claim is surely in hand when the signals come, however loaded the machine.
+        // The answer is held until the signals have come: the claim is surely in hand then, however loaded the
+        // machine.
         let jpeg = try PlaceholderCard(
             sceneNumber: 1,
             prompt: "slow",
@@ -165,7 +166,12 @@ import Glibc
             height: 768,
             format: .jpeg
         ).render()
-        let emulator = GeminiEmulator { _ in GeminiEmulator.image(jpeg, mimeType: "image/jpeg", delay: .seconds(20)) }
+        let gate = Gate()
+        let emulator = GeminiEmulator { _ in
+            var answer = GeminiEmulator.image(jpeg, mimeType: "image/jpeg")
+            answer.heldBy = gate
+            return answer
+        }
         try await withFakeGemini({ emulator.handle($0) }) { server in
             try await withTemporaryDirectory { root in
                 let names: Set<String> = ["s-0"]
@@ -180,6 +186,8 @@ import Glibc
                 )
                 try await daemon.waitUntil("sessions in flight", timeout: .seconds(60)) { claimsInWork(root) > 0 }
                 for signal in [SIGHUP, SIGUSR1, SIGUSR2] { daemon.process.signal(signal) }
+                // Only now may the session finish: a daemon the signals kill could not publish it.
+                gate.release()
                 let sessions = try await waitForSessions(root + "/outbox", count: names.count)
                 #expect(Set(sessions.map(\.name)) == names)
                 #expect(daemon.process.isRunning)

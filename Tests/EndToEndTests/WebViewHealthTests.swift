@@ -32,8 +32,14 @@ import Testing
             height: 768,
             format: .jpeg
         ).render()
-        // Long enough that a loaded machine cannot finish the session (and the daemon) before the probes.
-        let emulator = GeminiEmulator { _ in GeminiEmulator.image(jpeg, mimeType: "image/jpeg", delay: .seconds(15)) }
+        // The answer is held until the probes are done: a loaded machine could otherwise finish the session,
+        // and the daemon, before a starved test looks (a 15 s delay once did not hold).
+        let gate = Gate()
+        let emulator = GeminiEmulator { _ in
+            var answer = GeminiEmulator.image(jpeg, mimeType: "image/jpeg")
+            answer.heldBy = gate
+            return answer
+        }
         try await withFakeGemini({ emulator.handle($0) }) { server in
             try await withTemporaryDirectory { root in
                 let web = try await WebDaemon.start(
@@ -50,6 +56,7 @@ import Testing
                 let ready = try await web.get("/readyz")
                 #expect(ready.status == 503 && ready.text.contains("shutting down"), "\(ready.status) \(ready.text)")
                 #expect(try await web.get("/").status == 200, "the page stays up while the session finishes")
+                gate.release()
                 #expect(try await web.daemon.process.waitForExit(timeout: .seconds(60)) == 0)
                 #expect(
                     try publishedSessions(root + "/outbox").map(\.name) == ["slow"],

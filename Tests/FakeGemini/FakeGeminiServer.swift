@@ -27,6 +27,9 @@ package struct FakeResponse: Sendable {
     package var holdUntilGenerateRequests: Int?
     /// Headers sent besides content-type and content-length (a redirect's `location`, say).
     package var headers: [String: String]
+    /// Also hold the answer until the test opens this gate (or 120 s have passed): a request kept in flight
+    /// for exactly as long as the test needs, however long a loaded machine keeps it from looking.
+    package var heldBy: Gate?
 
     package init(
         status: Int,
@@ -43,6 +46,14 @@ package struct FakeResponse: Sendable {
         self.truncateAfter = truncateAfter
         self.holdUntilGenerateRequests = holdUntilGenerateRequests
     }
+}
+
+/// A latch a test opens to let held answers go (`FakeResponse.heldBy`).
+package final class Gate: Sendable {
+    private let open = Atomic<Bool>(false)
+    package init() {}
+    package var isOpen: Bool { open.load(ordering: .acquiring) }
+    package func release() { open.store(true, ordering: .releasing) }
 }
 
 /// A real HTTP/1.1 server on 127.0.0.1 and a free port, answering with a test's handler and
@@ -142,8 +153,11 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             )
             let loop = context.eventLoop.assumeIsolated()
             let giveUp = NIODeadline.now() + .seconds(30)
+            let gateGivesUp = NIODeadline.now() + .seconds(120)
             func sendWhenReleased() {
-                if let count = response.holdUntilGenerateRequests, server.generateRequests.count < count,
+                if let gate = response.heldBy, !gate.isOpen, NIODeadline.now() < gateGivesUp {
+                    loop.scheduleTask(in: .milliseconds(20)) { sendWhenReleased() }
+                } else if let count = response.holdUntilGenerateRequests, server.generateRequests.count < count,
                     NIODeadline.now() < giveUp
                 {
                     loop.scheduleTask(in: .milliseconds(5)) { sendWhenReleased() }
