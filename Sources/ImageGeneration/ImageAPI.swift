@@ -40,6 +40,8 @@ package struct APIRequest: Sendable, Equatable {
     package var timeout: Duration?
     /// The vendor's quality setting for the manifest's quality (OpenAI's `low` / `high`), when it has one.
     package var quality: String?
+    /// Reference images, in the order the prompt names them ("Image 1: …"); empty for text alone.
+    package var references: [APIReference] = []
 
     package init(
         model: String,
@@ -55,5 +57,20 @@ package struct APIRequest: Sendable, Equatable {
         self.aspectRatio = aspectRatio
         self.imageSize = imageSize
         self.timeout = timeout
+    }
+}
+
+/// One reference image as a request carries it (contract §7): already downscaled, with its type.
+package struct APIReference: Sendable, Equatable {
+    package var bytes: [UInt8]
+    /// `image/png`, `image/jpeg` or `image/webp`.
+    package var mimeType: String
+    /// The file name it is sent under, where the wire format has one (OpenAI's `image[]` parts).
+    package var fileName: String
+
+    package init(bytes: [UInt8], mimeType: String, fileName: String) {
+        self.bytes = bytes
+        self.mimeType = mimeType
+        self.fileName = fileName
     }
 }

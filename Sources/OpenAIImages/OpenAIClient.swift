@@ -20,12 +20,22 @@ package struct OpenAIClient: ImageAPI {
         self.key = key
     }
 
+    /// `images/generations` for text alone; `images/edits` (multipart, one `image[]` part per reference, in
+    /// order) for a scene with references.
     package func generate(_ request: APIRequest) async -> APIAnswer {
-        var http = HTTPClientRequest(url: "\(baseURL)/v1/images/generations")
+        let body = OpenAIRequestBody(request)
+        let edits = !request.references.isEmpty
+        var http = HTTPClientRequest(url: "\(baseURL)/v1/images/\(edits ? "edits" : "generations")")
         http.method = .POST
         http.headers.add(name: "authorization", value: "Bearer \(key.value)")
-        http.headers.add(name: "content-type", value: "application/json")
-        http.body = .bytes(ByteBuffer(bytes: OpenAIRequestBody(request).encoded()))
+        if edits {
+            let form = MultipartForm(fields: body.fields, files: request.references)
+            http.headers.add(name: "content-type", value: "multipart/form-data; boundary=\(form.boundary)")
+            http.body = .bytes(ByteBuffer(bytes: form.encoded()))
+        } else {
+            http.headers.add(name: "content-type", value: "application/json")
+            http.body = .bytes(ByteBuffer(bytes: body.encoded()))
+        }
         switch await transport.image(http, deadline: request.timeout) {
         case .success(let answer):
             return OpenAIResponse.interpret(status: answer.status, headers: answer.headers, body: answer.body)

@@ -22,6 +22,14 @@ package struct OpenAIRequestBody: Sendable, Equatable {
         self.init(model: request.model, prompt: request.prompt, size: request.imageSize, quality: request.quality)
     }
 
+    /// The fields as `images/edits` takes them: form fields, in a fixed order.
+    package var fields: [(String, String)] {
+        var fields = [("model", model), ("prompt", prompt), ("n", "1"), ("output_format", "png")]
+        if let size { fields.append(("size", size)) }
+        if let quality { fields.append(("quality", quality)) }
+        return fields
+    }
+
     package func encoded() -> [UInt8] {
         var object: [String: Any] = ["model": model, "prompt": prompt, "n": 1, "output_format": "png"]
         object["size"] = size

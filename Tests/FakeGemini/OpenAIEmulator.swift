@@ -24,6 +24,8 @@ package final class OpenAIEmulator: Sendable {
         package var size: String?
         package var quality: String?
         package var number: Int
+        /// `images/edits` only: the `image[]` parts as received, in order (file name, type, bytes).
+        package var images: [(name: String, type: String, bytes: [UInt8])] = []
     }
 
     let scenario: @Sendable (Call) -> FakeResponse
@@ -56,6 +58,7 @@ package final class OpenAIEmulator: Sendable {
             }
             return FakeResponse(status: 200, body: Self.json(["id": id, "object": "model", "owned_by": "openai"]))
         }
+        if request.method == "POST", request.path == "/v1/images/edits" { return edit(request) }
         guard request.method == "POST", request.path == "/v1/images/generations" else {
             return Self.error(
                 404,
@@ -110,6 +113,123 @@ package final class OpenAIEmulator: Sendable {
             return call
         }
         return scenario(call)
+    }
+
+    /// `images/edits` as the documented one takes it: `multipart/form-data` with the generation fields as
+    /// form fields and one `image[]` part per input image (PNG, JPEG or WebP, at most 16).
+    func edit(_ request: RecordedRequest) -> FakeResponse {
+        guard let type = request.header("content-type"), type.hasPrefix("multipart/form-data"),
+            let boundary = type.components(separatedBy: "boundary=").last, !boundary.isEmpty,
+            let parts = Self.multipart(request.body, boundary: boundary)
+        else {
+            return Self.error(400, "Invalid multipart body.", type: "invalid_request_error", code: nil)
+        }
+        var fields: [String: String] = [:]
+        var images: [(name: String, type: String, bytes: [UInt8])] = []
+        for part in parts {
+            if part.name == "image[]" {
+                guard ["image/png", "image/jpeg", "image/webp"].contains(part.type ?? ""), !part.body.isEmpty else {
+                    return Self.error(
+                        400,
+                        "Invalid image file or mode for image \(images.count + 1).",
+                        type: "invalid_request_error",
+                        code: "invalid_image_file"
+                    )
+                }
+                images.append((part.fileName ?? "", part.type ?? "", part.body))
+            } else if Self.fields.contains(part.name) {
+                fields[part.name] = String(decoding: part.body, as: UTF8.self)
+            } else {
+                return Self.error(
+                    400,
+                    "Unrecognized request argument supplied: \(part.name)",
+                    type: "invalid_request_error",
+                    code: nil
+                )
+            }
+        }
+        guard !images.isEmpty, images.count <= 16 else {
+            return Self.error(
+                400,
+                "Between 1 and 16 images are needed (got \(images.count)).",
+                type: "invalid_request_error",
+                code: nil
+            )
+        }
+        guard let model = fields["model"], let sizes = Self.models[model] else {
+            return Self.error(404, "The model does not exist", type: "invalid_request_error", code: "model_not_found")
+        }
+        guard let prompt = fields["prompt"], !prompt.isEmpty else {
+            return Self.error(400, "Missing required parameter: 'prompt'.", type: "invalid_request_error", code: nil)
+        }
+        if let size = fields["size"], !sizes.contains(size) {
+            return Self.error(400, "Invalid value: '\(size)'.", type: "invalid_request_error", code: "invalid_value")
+        }
+        let call = calls.withLock { calls in
+            var call = Call(
+                model: model,
+                prompt: prompt,
+                size: fields["size"],
+                quality: fields["quality"],
+                number: calls.count + 1
+            )
+            call.images = images
+            calls.append(call)
+            return call
+        }
+        return scenario(call)
+    }
+
+    struct Part {
+        var name: String
+        var fileName: String?
+        var type: String?
+        var body: [UInt8]
+    }
+
+    /// The parts of a multipart body, or nil when it is not one.
+    static func multipart(_ body: [UInt8], boundary: String) -> [Part]? {
+        let delimiter = Array("--\(boundary)".utf8)
+        var starts: [Int] = []
+        var index = 0
+        while index + delimiter.count <= body.count {
+            if body[index..<index + delimiter.count].elementsEqual(delimiter) {
+                starts.append(index)
+                index += delimiter.count
+            } else {
+                index += 1
+            }
+        }
+        guard starts.count >= 2 else { return nil }
+        var parts: [Part] = []
+        for (start, end) in zip(starts, starts.dropFirst()) {
+            // Each part: CRLF after the delimiter, headers, a blank line, the body, CRLF before the next.
+            let chunk = Array(body[(start + delimiter.count + 2)..<(end - 2)])
+            guard
+                let split = (0..<max(0, chunk.count - 3)).first(where: {
+                    chunk[$0..<$0 + 4].elementsEqual([13, 10, 13, 10])
+                })
+            else { return nil }
+            let headers = String(decoding: chunk[..<split], as: UTF8.self).components(separatedBy: "\r\n")
+            var part = Part(name: "", fileName: nil, type: nil, body: Array(chunk[(split + 4)...]))
+            for header in headers {
+                let lower = header.lowercased()
+                if lower.hasPrefix("content-disposition:") {
+                    for item in header.components(separatedBy: ";").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+                        if item.hasPrefix("name=") {
+                            part.name = String(item.dropFirst(5)).trimmingCharacters(in: ["\""])
+                        }
+                        if item.hasPrefix("filename=") {
+                            part.fileName = String(item.dropFirst(9)).trimmingCharacters(in: ["\""])
+                        }
+                    }
+                } else if lower.hasPrefix("content-type:") {
+                    part.type = String(header.dropFirst("content-type:".count)).trimmingCharacters(in: .whitespaces)
+                }
+            }
+            parts.append(part)
+        }
+        return parts
     }
 
     // MARK: Answers

@@ -42,6 +42,38 @@ import Testing
         }
     }
 
+    /// A scene with references goes to `images/edits` as multipart: the same fields, one `image[]` part per
+    /// reference in order, each with its type; an image containing the boundary's prefix is sent whole.
+    @Test func referencesGoToEditsAsMultipart() async throws {
+        let emulator = OpenAIEmulator { _ in OpenAIEmulator.image(png, input: 900, output: 1568) }
+        try await withFakeGemini({ emulator.handle($0) }) { server in
+            let client = OpenAIClient(
+                transport: APITransport(http: .shared, baseURL: server.baseURL, baseURLOption: "--openai-base-url"),
+                key: key
+            )
+            let mika: [UInt8] =
+                [0xFF, 0xD8, 0xFF] + Array("--scenedrop-not-the-boundary\r\n".utf8) + [0, 1, 2, 13, 10]
+            let cup: [UInt8] = png + [9, 9]
+            var ask = request("gpt-image-1-mini")
+            ask.references = [
+                APIReference(bytes: mika, mimeType: "image/jpeg", fileName: "mika.jpg"),
+                APIReference(bytes: cup, mimeType: "image/png", fileName: "cup \"red\".png"),
+            ]
+            let answer = await client.generate(ask)
+            #expect(
+                answer
+                    == .image(bytes: png, mimeType: nil, usage: TokenUsage(inputTokens: 900, outputImageTokens: 1568))
+            )
+            #expect(server.requests.first?.path == "/v1/images/edits")
+            let call = try #require(emulator.accepted.first)
+            #expect(call.images.map(\.name) == ["mika.jpg", "cup red.png"])
+            #expect(call.images.map(\.type) == ["image/jpeg", "image/png"])
+            #expect(call.images.map(\.bytes) == [mika, cup], "each image whole, in order")
+            #expect(call.model == "gpt-image-1-mini" && call.size == "1536x1024" && call.quality == "high")
+            #expect(call.prompt == "a lighthouse")
+        }
+    }
+
     /// The contract's failure mapping: 401 refuses the key for the run, 429 waits for `retry-after` (or
     /// `x-ratelimit-reset-requests`), 400 `moderation_blocked` is a safety block, 5xx is retried.
     @Test func failuresMapToTheSharedKinds() async throws {
