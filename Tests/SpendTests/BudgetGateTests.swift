@@ -133,6 +133,33 @@ import Testing
         }
     }
 
+    /// With the coordinator, a timed-out request's charge is settled, not released: the coordinator counts it
+    /// against every host's budget, at its price, and the ledger marks it `possibly_billed`.
+    @Test func aPossiblyBilledChargeStaysReservedAtTheCoordinator() async throws {
+        await withTemporaryDirectory { dir in
+            let ledger = CostLedger(path: dir + "/ledger.jsonl")
+            let coordinator = TableCoordinator()
+            let gate = CoordinatedBudget(
+                coordinator: coordinator,
+                ledger: ledger,
+                dailyUSD: 0.05,
+                logger: Logger(label: "t")
+            )
+            #expect(await gate.reserve(charge("slow", 0.03)) == .granted)
+            await gate.settle(charge("slow", 0.03), costUSD: 0.03, possiblyBilled: true)
+            #expect(
+                coordinator.settled == ["slow"] && coordinator.reserved == ["slow": 0.03],
+                "counted, not given back"
+            )
+            guard case .exceeded = await gate.reserve(charge("next", 0.03)) else {
+                Issue.record("the possibly billed charge did not count at the coordinator")
+                return
+            }
+            let lines = (readText(dir + "/ledger.jsonl") ?? "").split(separator: "\n")
+            #expect(lines.count == 2 && lines[1].contains("\"possibly_billed\":true"))
+        }
+    }
+
     /// With the coordinator, a charge whose ledger line cannot be written gives its reservation back.
     @Test func aCoordinatedChargeThatCannotBeWrittenReleasesItsReservation() async throws {
         try await withTemporaryDirectory { dir in
