@@ -58,20 +58,18 @@ package enum GeminiResponse {
     /// when the answer reports no output count (then the flat per-image price applies). Negative or
     /// absurd counts from a hostile server are clamped, never trusted into a trap.
     static func usage(_ metadata: Body.UsageMetadata?) -> TokenUsage? {
-        guard let metadata, let output = metadata.candidatesTokenCount.map(clamp) else { return nil }
+        guard let metadata, let output = metadata.candidatesTokenCount.map(TokenUsage.count) else { return nil }
         let imageDetails = (metadata.candidatesTokensDetails ?? []).filter { $0.modality == "IMAGE" }
         let image =
-            imageDetails.isEmpty ? output : min(output, imageDetails.reduce(0) { $0 + clamp($1.tokenCount ?? 0) })
+            imageDetails.isEmpty
+            ? output : min(output, imageDetails.reduce(0) { $0 + TokenUsage.count($1.tokenCount ?? 0) })
         return TokenUsage(
-            inputTokens: clamp(metadata.promptTokenCount ?? 0),
+            inputTokens: TokenUsage.count(metadata.promptTokenCount ?? 0),
             outputImageTokens: image,
             outputTextTokens: output - image,
-            thinkingTokens: clamp(metadata.thoughtsTokenCount ?? 0)
+            thinkingTokens: TokenUsage.count(metadata.thoughtsTokenCount ?? 0)
         )
     }
-
-    /// A token count as the API could send it, within 0…10⁹ (no answer is billed for more).
-    static func clamp(_ count: Int) -> Int { min(max(count, 0), 1_000_000_000) }
 
     /// Google's error `Status` body.
     struct ErrorBody: Decodable {

@@ -9,6 +9,10 @@ package struct TokenUsage: Sendable, Equatable {
     /// Thinking, billed at the text-output rate whether or not thoughts are returned.
     package var thinkingTokens: Int
 
+    /// A token count as a server could send it, within 0…10⁹: no answer is billed for more, and a hostile
+    /// count never becomes a negative cost or a trap.
+    package static func count(_ reported: Int) -> Int { min(max(reported, 0), 1_000_000_000) }
+
     package init(inputTokens: Int, outputImageTokens: Int, outputTextTokens: Int = 0, thinkingTokens: Int = 0) {
         self.inputTokens = inputTokens
         self.outputImageTokens = outputImageTokens

@@ -56,7 +56,10 @@ package enum OpenAIResponse {
         }
         let usage = root.usage.flatMap { usage in
             usage.output_tokens.map {
-                TokenUsage(inputTokens: clamp(usage.input_tokens ?? 0), outputImageTokens: clamp($0))
+                TokenUsage(
+                    inputTokens: TokenUsage.count(usage.input_tokens ?? 0),
+                    outputImageTokens: TokenUsage.count($0)
+                )
             }
         }
         return .image(bytes: Array(bytes), mimeType: nil, usage: usage)
@@ -112,6 +115,4 @@ package enum OpenAIResponse {
         return number.isEmpty ? total : nil
     }
 
-    /// A token count as a server could send it, within 0…10⁹.
-    static func clamp(_ count: Int) -> Int { min(max(count, 0), 1_000_000_000) }
 }

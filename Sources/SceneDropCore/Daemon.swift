@@ -97,9 +97,12 @@ package struct Daemon: Sendable {
             )
         }
         defer { work.close() }
-        // The models these credentials can use, before any request (then daily: ModelListService). After the
-        // layout exists: a model left out is written down for `scenedrop status`.
-        await chain.refreshModels()
+        if case .drainOnce = mode {
+            // `process` lists the models these credentials can use once, before its first request (a watching
+            // daemon lists them in ModelListService, beside its start). After the layout exists: a model left
+            // out is written down for `scenedrop status`.
+            await chain.refreshModels()
+        }
         if await WorkerThreads.io.run({ work.probeClaim() }) != nil {
             throw StartupError.stateOnAnotherFilesystem(inbox: layout.inbox, state: layout.state)
         }

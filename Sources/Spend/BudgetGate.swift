@@ -37,6 +37,13 @@ package protocol BudgetGate: Sendable {
     func waitUntilAvailable(seconds: Double) async -> Bool
 }
 
+extension BudgetGate {
+    /// Why a batch scene is refused: the budget cannot pay for it even at the batch price.
+    package static func batchRefusal(dailyUSD: Double) -> String {
+        "the daily budget (--daily-budget-usd \(dailyUSD)) cannot pay for this scene, even at the batch price"
+    }
+}
+
 /// What the gate said about one charge.
 package enum BudgetDecision: Sendable, Equatable {
     /// The request may go; settle or release the charge once it is answered.

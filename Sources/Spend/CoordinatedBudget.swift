@@ -68,9 +68,7 @@ package struct CoordinatedBudget: BudgetGate {
             case .exceeded:
                 return BatchReservation(
                     granted: index,
-                    refusal: .exceeded(
-                        "the daily budget (--daily-budget-usd \(dailyUSD)) cannot pay for this scene, even at the batch price"
-                    )
+                    refusal: .exceeded(Self.batchRefusal(dailyUSD: dailyUSD))
                 )
             case .unavailable(let message):
                 return BatchReservation(

@@ -48,11 +48,10 @@ package struct LedgerBudget: BudgetGate {
         // Saturating: a huge budget or a ledger summing to infinity must not trap.
         let affordable = ((dailyUSD - spent) / price + 1e-9).rounded(.down)
         let granted = max(0, Int(saturating: min(affordable, Double(charges.count))))
-        return BatchReservation(granted: granted, refusal: granted < charges.count ? .exceeded(batchRefusal) : nil)
-    }
-
-    var batchRefusal: String {
-        "the daily budget (--daily-budget-usd \(dailyUSD.map { String($0) } ?? "none")) cannot pay for this scene, even at the batch price"
+        return BatchReservation(
+            granted: granted,
+            refusal: granted < charges.count ? .exceeded(Self.batchRefusal(dailyUSD: dailyUSD)) : nil
+        )
     }
 
     package func chargeBatch(_ charge: CostLedger.Entry) async {

@@ -207,11 +207,8 @@ struct GenerationOptions: ParsableArguments {
         else {
             throw ValidationError("--image-format must be png or jpeg (got '\(imageFormat)')")
         }
-        do {
-            _ = try ProviderRegistry.chains(providerNames, catalog: try models.catalog())
-        } catch let error as ProviderRegistry.UsageError {
-            throw ValidationError(error.description)
-        }
+        // The model table with --providers' chains: a broken --models-file or an unknown provider stops here.
+        let catalog = try effectiveCatalog()
         guard (0...10).contains(retries) else {
             throw ValidationError("--retries must be from 0 to 10 (got \(retries))")
         }
@@ -238,8 +235,7 @@ struct GenerationOptions: ParsableArguments {
         ] where !value.isEmpty && !(value.hasPrefix("http://") || value.hasPrefix("https://")) {
             throw ValidationError("\(option) must start with http:// or https:// (got '\(value)')")
         }
-        _ = try models.catalog()
-        if try effectiveCatalog().usesVertex {
+        if catalog.usesVertex {
             guard let project = vertexProject ?? environment("SCENEDROP_VERTEX_PROJECT"), !project.isEmpty else {
                 throw ValidationError("--providers names vertex: set --vertex-project (or SCENEDROP_VERTEX_PROJECT)")
             }

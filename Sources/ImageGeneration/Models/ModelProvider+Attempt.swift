@@ -83,7 +83,7 @@ extension ModelProvider {
                     return .cancelled(attempts: machine.attempts)
                 }
                 processed = exchange.processed
-                action = machine.sent(exchange.answer.machine, now: clock.now(), random: Double.random(in: 0..<1))
+                action = machine.sent(exchange.answer, now: clock.now(), random: Double.random(in: 0..<1))
             case .waitForQuotaChange:
                 guard (try? await state.waitForQuotaChange()) != nil else {
                     return .cancelled(attempts: machine.attempts)
@@ -166,27 +166,14 @@ extension ModelProvider {
 
     /// What a permit's holder got: an answer, or a place in the quota line and until when to wait
     /// (`nil`: until another scene's request shows when the window ends).
-    enum Sent: Sendable {
-        case answer(APIAnswer)
-        case queued(until: Double?, ticket: UInt64)
-        /// The budget gate did not let the request go: nothing was sent.
-        case refused(AttemptMachine.BudgetRefusal)
+    typealias Sent = AttemptMachine.Sent
 
-        /// As the attempt machine takes it.
-        var machine: AttemptMachine.Sent {
-            switch self {
-            case .answer(let answer): return .answer(answer)
-            case .queued(let until, let ticket): return .queued(until: until, ticket: ticket)
-            case .refused(let refusal): return .refused(refusal)
-            }
-        }
-    }
-
-    /// Inside the network phase: the quota line's word, then, when it lets this scene out, the request.
     /// What an image answer costs and for which scene, for the ledger.
     /// `id`: the charge's id, the reservation's when the coordinator keeps the budget.
     typealias Paid = (price: Double, step: ModelPlan.Step, request: ImageRequest, id: String)
 
+    /// Inside the network phase: the quota line's word, then, when it lets this scene out, the budget's and
+    /// the request.
     func send(
         _ model: String,
         body: APIRequest,
