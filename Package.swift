@@ -210,6 +210,7 @@ let package = Package(
         .target(
             name: "FakeGemini",
             dependencies: [
+                "Imaging",
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),

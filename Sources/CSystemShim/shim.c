@@ -8,6 +8,8 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 #include <linux/fs.h>
+#include <linux/openat2.h>
+#include <string.h>
 
 int csys_rename_exchange(const char *a, const char *b) {
     return (int)syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE);
@@ -39,4 +41,12 @@ int csys_pipe_cloexec(int fds[2]) {
 
 int csys_spawn_closefrom(posix_spawn_file_actions_t *actions, int low) {
     return posix_spawn_file_actions_addclosefrom_np(actions, low);
+}
+
+int csys_openat2_beneath(int dirfd, const char *path, int flags) {
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = (unsigned long long)flags;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
 }

@@ -232,6 +232,56 @@ int sdvips_cover(const void *buf, size_t len, int width, int height, int format,
     return rc;
 }
 
+int sdvips_fit(const void *buf, size_t len, int long_side, long long max_pixels,
+               int *width, int *height, int *format, void **out, size_t *out_len) {
+    VipsImage *image = vips_image_new_from_buffer(buf, len, "",
+        "access", VIPS_ACCESS_SEQUENTIAL,
+        "fail_on", VIPS_FAIL_ON_WARNING,
+        NULL);
+    if (image == NULL) return -1;
+    if (too_large(image, max_pixels, width, height)) {
+        g_object_unref(image);
+        return SDVIPS_TOO_LARGE;
+    }
+    VipsImage *srgb = NULL;
+    int rc;
+    if (vips_image_guess_interpretation(image) == VIPS_INTERPRETATION_CMYK) {
+        rc = vips_colourspace(image, &srgb, VIPS_INTERPRETATION_sRGB, NULL);
+        g_object_unref(image);
+        if (rc != 0) return -1;
+    } else {
+        srgb = image;
+    }
+    int w = vips_image_get_width(srgb), h = vips_image_get_height(srgb);
+    int longest = w > h ? w : h;
+    VipsImage *fitted = NULL;
+    if (longest > long_side) {
+        // A streaming resize from a sequential decode: a 4096x4096 reference never sits whole in memory.
+        rc = vips_resize(srgb, &fitted, (double)long_side / longest, "kernel", VIPS_KERNEL_LANCZOS3, NULL);
+        g_object_unref(srgb);
+        if (rc != 0) return -1;
+    } else {
+        fitted = srgb;
+    }
+    VipsImage *bytes8 = NULL;
+    if (vips_image_get_format(fitted) != VIPS_FORMAT_UCHAR) {
+        // 16-bit PNGs: scale to 8 bits per band, which both encoders take.
+        rc = vips_cast(fitted, &bytes8, VIPS_FORMAT_UCHAR, "shift", TRUE, NULL);
+        g_object_unref(fitted);
+        if (rc != 0) return -1;
+    } else {
+        bytes8 = fitted;
+    }
+    *format = vips_image_hasalpha(bytes8) ? SDVIPS_FORMAT_PNG : SDVIPS_FORMAT_JPEG;
+    rc = save(bytes8, *format, out, out_len);
+    if (rc == 0) {
+        *width = vips_image_get_width(bytes8);
+        *height = vips_image_get_height(bytes8);
+    }
+    g_object_unref(bytes8);
+    return rc;
+}
+
 static VipsImage *solid(int width, int height, double r, double g, double b) {
     VipsImage *black = NULL, *coloured = NULL, *cast = NULL;
     double a[3] = {1, 1, 1};

@@ -103,15 +103,20 @@ extension GeminiBatchProvider {
         guard let store = batchStore, let first = batch.requests.first, await state.disabled == nil else {
             return .scenes([:])
         }
-        let plan = plan(for: first)
+        // The session's model is its chain's first for a scene without references; a scene whose references
+        // that model cannot take is not in the batch, and goes as an interactive request down its own plan.
+        var plain = first
+        plain.references = []
+        let plan = plan(for: plain)
         guard let step = plan.steps.first else { return .scenes([:]) }
         var results: [Int: BatchSceneResult] = [:]
         var scenes: [Int: BatchRun.Scene] = [:]
         for request in batch.requests {
             let prompt = Self.prompt(for: request)
-            if let cached = await models.cached(request, prompt: prompt, plan: plan, phases: phases) {
+            let own = request.references.isEmpty ? plan : self.plan(for: request)
+            if let cached = await models.cached(request, prompt: prompt, plan: own, phases: phases) {
                 results[request.sceneNumber] = .image(cached)
-            } else {
+            } else if own.steps.first == step {
                 scenes[request.sceneNumber] = BatchRun.Scene(request: request, prompt: prompt)
             }
         }
@@ -240,7 +245,8 @@ extension GeminiBatchProvider {
             request: GeminiRequestBody(
                 prompt: scene.prompt,
                 aspectRatio: scene.request.aspectRatio.description,
-                imageSize: imageSize
+                imageSize: imageSize,
+                references: scene.request.references.map(\.image)
             )
         )
     }

@@ -48,11 +48,7 @@ package struct GeminiClient: ImageAPI {
     package func generate(_ request: APIRequest) async -> APIAnswer {
         await generate(
             model: request.model,
-            body: GeminiRequestBody(
-                prompt: request.prompt,
-                aspectRatio: request.aspectRatio,
-                imageSize: request.imageSize
-            ),
+            body: GeminiRequestBody(request),
             timeout: request.timeout
         )
     }

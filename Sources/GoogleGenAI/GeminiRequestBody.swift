@@ -9,8 +9,16 @@ package struct GeminiRequestBody: Encodable, Sendable, Equatable {
         var parts: [Part]
     }
 
+    /// A text part or an image part: exactly one of the two is set (nil fields are not encoded).
     struct Part: Encodable, Sendable, Equatable {
-        var text: String
+        struct InlineData: Encodable, Sendable, Equatable {
+            var mimeType: String
+            /// Base64.
+            var data: String
+        }
+
+        var text: String?
+        var inlineData: InlineData?
     }
 
     struct GenerationConfig: Encodable, Sendable, Equatable {
@@ -26,9 +34,23 @@ package struct GeminiRequestBody: Encodable, Sendable, Equatable {
     var contents: [Content]
     var generationConfig: GenerationConfig
 
-    package init(prompt: String, aspectRatio: String, imageSize: String?) {
-        contents = [Content(parts: [Part(text: prompt)])]
+    /// `references`: sent as `inlineData` parts before the text, which names them in this order (contract §7).
+    package init(prompt: String, aspectRatio: String, imageSize: String?, references: [APIReference] = []) {
+        let images = references.map {
+            Part(inlineData: .init(mimeType: $0.mimeType, data: Data($0.bytes).base64EncodedString()))
+        }
+        contents = [Content(parts: images + [Part(text: prompt)])]
         generationConfig = GenerationConfig(imageConfig: ImageConfig(aspectRatio: aspectRatio, imageSize: imageSize))
+    }
+
+    /// The body of a shared request, for the Developer API and Vertex AI alike.
+    package init(_ request: APIRequest) {
+        self.init(
+            prompt: request.prompt,
+            aspectRatio: request.aspectRatio,
+            imageSize: request.imageSize,
+            references: request.references
+        )
     }
 
     package func encoded() -> [UInt8] {

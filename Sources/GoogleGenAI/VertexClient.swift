@@ -25,11 +25,7 @@ package struct VertexClient: ImageAPI {
     }
 
     package func generate(_ request: APIRequest) async -> APIAnswer {
-        let body = GeminiRequestBody(
-            prompt: request.prompt,
-            aspectRatio: request.aspectRatio,
-            imageSize: request.imageSize
-        )
+        let body = GeminiRequestBody(request)
         let url =
             "\(baseURL)/v1/projects/\(project)/locations/\(location)/publishers/google/models/\(request.model):generateContent"
         return await authorized { token in

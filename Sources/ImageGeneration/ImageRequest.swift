@@ -15,6 +15,9 @@ package struct ImageRequest: Sendable {
     /// A manifest's `model`, tried first.
     package var model: String?
     package var format: OutputFormat
+    /// The scene's reference images, in the order they are sent and named ("Image 1: …"): the named ones of
+    /// the manifest, then the image of the scene it continues from (contract §7).
+    package var references: [ReferenceImage] = []
 
     package init(
         session: String,

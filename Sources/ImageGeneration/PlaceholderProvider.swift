@@ -12,7 +12,7 @@ package struct PlaceholderProvider: ImageProvider {
         _ request: ImageRequest,
         phases: ProviderPhases
     ) async throws(ProviderFailure) -> ProviderResult {
-        let card = PlaceholderCard(
+        var card = PlaceholderCard(
             sceneNumber: request.sceneNumber,
             prompt: request.prompt,
             style: request.style.rawValue,
@@ -20,9 +20,11 @@ package struct PlaceholderProvider: ImageProvider {
             height: request.height,
             format: request.format
         )
+        card.references = request.references.map(\.name)
+        let ready = card
         // All CPU: a render holds no --concurrency permit. Not started once the scene is cancelled (shutdown).
         let rendered: Result<[UInt8], ImagingError>? = await phases.cpuUnlessCancelled {
-            Result { () throws(ImagingError) in try card.render() }
+            Result { () throws(ImagingError) in try ready.render() }
         }
         guard let result = rendered else {
             throw ProviderFailure(

@@ -24,6 +24,9 @@ package struct ProviderChain: Sendable {
     package let emptyChainReason: FallbackReason
     /// The link that must not fail: the placeholder (a parameter so tests can make it fail for real).
     let lastResort: any ImageProvider
+    /// The model table the chain's models come from, its chains as configured: what a manifest's references
+    /// are checked against (contract §7). Nil in tests that build a chain by hand.
+    package var catalog: ModelCatalog?
     /// Tries of the last resort before the scene, and so the session, is given up.
     package static let lastResortTries = 2
 

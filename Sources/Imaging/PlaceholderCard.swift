@@ -10,6 +10,8 @@ package struct PlaceholderCard: Sendable {
     package var width: Int
     package var height: Int
     package var format: OutputFormat
+    /// The names of the scene's reference images (contract §7), listed on the card.
+    package var references: [String] = []
 
     /// Long prompts are cut here so the text stays large enough to read.
     static let maximumPromptCharacters = 600
@@ -61,8 +63,15 @@ package struct PlaceholderCard: Sendable {
 
             \(Self.escape(text))
 
-            <span size="small"><i>style: \(Self.escape(style))</i></span>
+            <span size="small"><i>style: \(Self.escape(style))</i></span>\(referenceLine)
             """
+    }
+
+    /// "references: mika, cafe" under the style, when the scene has any.
+    var referenceLine: String {
+        guard !references.isEmpty else { return "" }
+        let names = references.prefix(14).joined(separator: ", ") + (references.count > 14 ? ", …" : "")
+        return "\n<span size=\"small\"><i>references: \(Self.escape(names.replacingControlCharacters()))</i></span>"
     }
 
     /// The longest side a card is drawn at. Larger cards are drawn at this size and scaled up: text layout

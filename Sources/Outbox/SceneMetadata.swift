@@ -77,6 +77,29 @@ package struct SceneMetadata: Codable, Sendable, Equatable {
         }
     }
 
+    /// One reference image the scene was made with (contract §7).
+    package struct Reference: Codable, Sendable, Equatable {
+        package var name: String
+        package var file: String
+        package var kind: String
+        package var sha256: String
+        /// The scene continued from; nil (null) for a library file.
+        package var fromScene: Int?
+
+        package init(name: String, file: String, kind: String, sha256: String, fromScene: Int?) {
+            self.name = name
+            self.file = file
+            self.kind = kind
+            self.sha256 = sha256
+            self.fromScene = fromScene
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case name, file, kind, sha256
+            case fromScene = "from_scene"
+        }
+    }
+
     package struct Fallback: Codable, Sendable, Equatable {
         package var reason: String
         package var tried: [Tried]
@@ -102,6 +125,8 @@ package struct SceneMetadata: Codable, Sendable, Equatable {
     package var attempts: Int
     package var latencyMS: Int
     package var fallback: Fallback?
+    /// Every reference image of the scene, in the order sent; nil only in files written before references.
+    package var references: [Reference]?
     package var createdAt: String
 
     package init(
@@ -118,8 +143,10 @@ package struct SceneMetadata: Codable, Sendable, Equatable {
         latencyMS: Int,
         fallback: Fallback?,
         createdAt: String,
-        usage: Usage? = nil
+        usage: Usage? = nil,
+        references: [Reference] = []
     ) {
+        self.references = references
         self.usage = usage
         self.session = session
         self.sceneNumber = sceneNumber
@@ -146,7 +173,7 @@ package struct SceneMetadata: Codable, Sendable, Equatable {
         case cacheHit = "cache_hit"
         case attempts
         case latencyMS = "latency_ms"
-        case fallback
+        case fallback, references
         case createdAt = "created_at"
     }
 }

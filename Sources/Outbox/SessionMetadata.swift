@@ -93,6 +93,9 @@ package struct SessionMetadata: Codable, Sendable, Equatable {
     package var height: Int
     package var scenes: [Scene]
     package var totals: Totals
+    /// The manifest's `references` with each file's SHA-256 (contract §7); nil only in files written before
+    /// references.
+    package var references: ReferenceMap?
     package var warnings: [Issue]
     package var host: String
     package var version: String
@@ -111,8 +114,10 @@ package struct SessionMetadata: Codable, Sendable, Equatable {
         scenes: [Scene],
         warnings: [Issue],
         host: String,
-        version: String
+        version: String,
+        references: ReferenceMap = ReferenceMap()
     ) {
+        self.references = references
         self.session = session
         self.source = source
         self.receivedAt = receivedAt
@@ -138,7 +143,55 @@ package struct SessionMetadata: Codable, Sendable, Equatable {
         case durationMS = "duration_ms"
         case quality
         case aspectRatio = "aspect_ratio"
-        case width, height, scenes, totals, warnings, host, version
+        case width, height, scenes, totals, references, warnings, host, version
+    }
+
+    /// The manifest's map from a reference's name to its file, in the manifest's order.
+    package struct ReferenceMap: Codable, Sendable, Equatable {
+        package struct Entry: Codable, Sendable, Equatable {
+            package var file: String
+            package var kind: String
+            package var description: String?
+            package var sha256: String
+
+            package init(file: String, kind: String, description: String?, sha256: String) {
+                self.file = file
+                self.kind = kind
+                self.description = description
+                self.sha256 = sha256
+            }
+        }
+
+        package var entries: [(name: String, entry: Entry)]
+
+        package init(_ entries: [(name: String, entry: Entry)] = []) {
+            self.entries = entries
+        }
+
+        package subscript(name: String) -> Entry? { entries.first { $0.name == name }?.entry }
+
+        package static func == (a: Self, b: Self) -> Bool {
+            a.entries.map(\.name) == b.entries.map(\.name) && a.entries.map(\.entry) == b.entries.map(\.entry)
+        }
+
+        struct Key: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+
+        package func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: Key.self)
+            for (name, entry) in entries { try container.encode(entry, forKey: Key(stringValue: name)) }
+        }
+
+        package init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: Key.self)
+            entries = try container.allKeys.sorted { $0.stringValue < $1.stringValue }.map {
+                ($0.stringValue, try container.decode(Entry.self, forKey: $0))
+            }
+        }
     }
 }
 

@@ -5,7 +5,8 @@ import SceneManifest
 extension ImageRequest {
     /// One scene of a manifest as a provider request: the composition layer's mapping, so image
     /// generation never reads a manifest.
-    init(manifest: Manifest, scene: Manifest.Scene, format: OutputFormat) {
+    /// `references`: the scene's reference images, in the order they are sent.
+    init(manifest: Manifest, scene: Manifest.Scene, format: OutputFormat, references: [ReferenceImage] = []) {
         self.init(
             session: manifest.session,
             sceneNumber: scene.sceneNumber,
@@ -19,5 +20,6 @@ extension ImageRequest {
             model: manifest.model,
             format: format
         )
+        self.references = references
     }
 }

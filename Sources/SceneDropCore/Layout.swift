@@ -6,19 +6,23 @@ package struct Layout: Sendable, Equatable {
     package var outbox: String
     package var quarantine: String
     package var state: String
+    /// The reference library (contract §7): `<root>/references/`, or `--references`.
+    package var references: String
 
     package init(
         root: String,
         inbox: String? = nil,
         outbox: String? = nil,
         quarantine: String? = nil,
-        state: String? = nil
+        state: String? = nil,
+        references: String? = nil
     ) {
         let root = Self.absolutePath(root)
         self.inbox = inbox.map(Self.absolutePath) ?? root + "/inbox"
         self.outbox = outbox.map(Self.absolutePath) ?? root + "/outbox"
         self.quarantine = quarantine.map(Self.absolutePath) ?? root + "/quarantine"
         self.state = state.map(Self.absolutePath) ?? root + "/.scenedrop"
+        self.references = references.map(Self.absolutePath) ?? root + "/references"
     }
 
     package var staging: String { outbox + "/.staging" }
@@ -31,9 +35,10 @@ package struct Layout: Sendable, Equatable {
     /// One record per batch session waiting for its jobs.
     package var batches: String { state + "/batches" }
 
-    /// Creates every missing folder with mode 0775 (group-writable, for shared volumes).
+    /// Creates every missing folder with mode 0775 (group-writable, for shared volumes); the reference library
+    /// too, so people see where reference images go.
     package func create() throws(SystemError) {
-        for path in [inbox, outbox, staging, quarantine, state, work, cache] {
+        for path in [inbox, outbox, staging, quarantine, state, work, cache, references] {
             try FileSystem.makeDirectories(path)
         }
     }

@@ -1,3 +1,4 @@
+import ImageGeneration
 import SceneManifest
 import SystemSupport
 
@@ -22,7 +23,10 @@ package enum ManifestValidation {
         }
     }
 
-    package static func check(_ file: String) -> Result {
+    /// - Parameters:
+    ///   - catalog: the model table whose chains must be able to take each scene's references.
+    ///   - library: the reference library whose files are read and decoded as a session would; nil: not looked at.
+    package static func check(_ file: String, catalog: ModelCatalog? = nil, library: String? = nil) -> Result {
         let name = FileSystem.baseName(file)
         func failure(_ error: ManifestError) -> Result {
             Result(
@@ -56,6 +60,19 @@ package enum ManifestValidation {
         }
         do {
             let manifest = try ManifestDecoder.decode(bytes, fileName: name)
+            if let error = ReferenceCheck.error(manifest, catalog: catalog) { return failure(error) }
+            if let library, !manifest.references.isEmpty {
+                let issues = SessionReferences.problems(manifest, library: library)
+                if let first = issues.first {
+                    var error = ManifestError(
+                        reason: .missingReference,
+                        message: first.description + (issues.count > 1 ? " (and \(issues.count - 1) more)" : ""),
+                        issues: issues
+                    )
+                    error.issueCount = issues.count
+                    return failure(error)
+                }
+            }
             return Result(
                 file: file,
                 valid: true,

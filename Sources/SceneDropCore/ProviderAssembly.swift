@@ -32,7 +32,9 @@ package enum ProviderAssembly {
                 "no API key configured for any provider of the chains: every image comes from the placeholder renderer",
                 metadata: ["scenedrop.providers": "\(wanted.sorted().joined(separator: ","))"]
             )
-            return try await body(ProviderChain(providers: [], emptyChainReason: .noAPIKey))
+            var chain = ProviderChain(providers: [], emptyChainReason: .noAPIKey)
+            chain.catalog = catalog
+            return try await body(chain)
         }
         for missing in wanted.subtracting(usable).sorted() {
             logger.notice(
@@ -133,7 +135,9 @@ package enum ProviderAssembly {
                 } else {
                     chain
                 }
-            return try await body(ProviderChain(providers: [link]))
+            var providerChain = ProviderChain(providers: [link])
+            providerChain.catalog = catalog
+            return try await body(providerChain)
         }
     }
 }

@@ -1,6 +1,7 @@
 import DropFolder
 import ImageGeneration
 import Logging
+import Outbox
 import SceneManifest
 import ServiceLifecycle
 import SystemSupport
@@ -9,13 +10,22 @@ import SystemSupport
 /// scenes go to the first provider as one deferred job; what it cannot make goes through the chain.
 extension SessionProcessor {
     /// The session as a batch, when it asks for one and the first provider can take it.
-    func batchSession(_ manifest: Manifest, bytes: [UInt8]) -> BatchSession? {
+    ///
+    /// Its references go inline with each request. A scene that continues from another is not in it: the image
+    /// it continues from is not made yet, so it goes as an interactive request once that image is in.
+    func batchSession(_ manifest: Manifest, bytes: [UInt8], references: SessionReferences) -> BatchSession? {
         guard (manifest.priority ?? configuration.priority) == .batch, chain.batchProvider != nil else { return nil }
         let format = configuration.imageFormat
+        // A changed library file is other content: its batch is not the one on record.
+        let identity =
+            references.map.entries.isEmpty
+            ? bytes : bytes + Array(references.map.entries.map(\.entry.sha256).joined(separator: ",").utf8)
         return BatchSession(
             session: manifest.session,
-            manifestSHA256: Digest.sha256Hex(bytes),
-            requests: manifest.scenes.map { ImageRequest(manifest: manifest, scene: $0, format: format) }
+            manifestSHA256: Digest.sha256Hex(identity),
+            requests: manifest.scenes.filter { $0.continueFrom == nil }.map {
+                ImageRequest(manifest: manifest, scene: $0, format: format, references: references.images(for: $0))
+            }
         )
     }
 

@@ -97,7 +97,25 @@ package struct SessionProcessor: Sendable {
             scenes: manifest.scenes.map(\.sceneNumber)
         )
 
-        // 3. Generate into staging, then publish in one step.
+        // 3. The references: every file of the library read and checked before anything is sent.
+        if let error = ReferenceCheck.error(manifest, catalog: chain.catalog) {
+            return await quarantine(claim, error, logger: logger)
+        }
+        var references = SessionReferences()
+        if !manifest.references.isEmpty {
+            switch await SessionReferences.load(
+                manifest,
+                library: layout.references,
+                session: manifest.session,
+                logger: logger
+            ) {
+            case nil: return await cancelled(claim, logger: logger)
+            case .failure(let error): return await quarantine(claim, error, logger: logger)
+            case .success(let loaded): references = loaded
+            }
+        }
+
+        // 4. Generate into staging, then publish in one step.
         let (outbox, instanceID, session) = (layout.outbox, work.instanceID, manifest.session)
         let staging: SessionStaging
         do {
@@ -111,6 +129,7 @@ package struct SessionProcessor: Sendable {
             switch try await generateAndPublish(
                 manifest,
                 bytes: bytes,
+                references: references,
                 claim: claim,
                 receivedAt: receivedAt,
                 into: staging,
@@ -187,6 +206,7 @@ package struct SessionProcessor: Sendable {
     func generateAndPublish(
         _ manifest: Manifest,
         bytes: [UInt8],
+        references: SessionReferences = SessionReferences(),
         claim: ClaimedManifest,
         receivedAt: Double,
         into staging: SessionStaging,
@@ -194,7 +214,7 @@ package struct SessionProcessor: Sendable {
     ) async throws -> GenerationOutcome {
         let started = WallClock.now()
         let startedOnClock = clock.now()
-        let batch = batchSession(manifest, bytes: bytes)
+        let batch = batchSession(manifest, bytes: bytes, references: references)
         let batched: [Int: BatchSceneResult]
         switch try await batchStage(batch, claim: claim) {
         case .superseded:
@@ -204,14 +224,16 @@ package struct SessionProcessor: Sendable {
             batched = results
         }
         let paidKey = Digest.sha256Hex(bytes)
-        let scenes = try await generateScenes(
+        let (scenes, sceneWarnings) = try await generateScenes(
             manifest,
             key: claim.path,
             paidKey: paidKey,
+            references: references,
             batched: batched,
             into: staging,
             logger: logger
         )
+        try await writeReferenceThumbnails(references, session: manifest.session, into: staging, logger: logger)
         if configuration.strict, let error = Self.strictRejection(manifest, scenes) {
             paidScenes.forget(manifest: paidKey)
             await discard(staging)
@@ -232,9 +254,10 @@ package struct SessionProcessor: Sendable {
             scenes: scenes,
             warnings: manifest.warnings.map {
                 Issue(path: $0.path, message: $0.message, line: $0.line, column: $0.column)
-            },
+            } + sceneWarnings,
             host: Host.name,
-            version: SceneDropVersion.current
+            version: SceneDropVersion.current,
+            references: references.map
         )
         let sessionBytes = try MetadataCoding.encode(session)
         try Task.checkCancellation()
@@ -339,102 +362,215 @@ package struct SessionProcessor: Sendable {
 
     /// `key`: the claim's path, naming the session in the activity reports. `batched`: what a batch
     /// job made of each scene, if the session went as one.
+    ///
+    /// A scene with `continue_from` starts once the image of the scene it continues from is written, with that
+    /// image as its last reference; the other scenes run in parallel meanwhile. A placeholder is never sent as
+    /// a reference: a scene continuing from one goes without it, and session.json says so.
     func generateScenes(
         _ manifest: Manifest,
         key: String,
         paidKey: String,
+        references: SessionReferences = SessionReferences(),
         batched: [Int: BatchSceneResult] = [:],
         into staging: SessionStaging,
         logger: Logger
-    ) async throws -> [SessionMetadata.Scene] {
-        let paidScenes = self.paidScenes
-        let started = ContinuousClock.now
-        let activity = self.activity
-        let format = configuration.imageFormat
-        let sync = configuration.sync
+    ) async throws -> (scenes: [SessionMetadata.Scene], warnings: [Issue]) {
         let digits = max(3, String(manifest.scenes.map(\.sceneNumber).max() ?? 0).count)
         try await WorkerThreads.io.run { () throws(SystemError) in try staging.makeThumbnailFolder() }
+        let continued = Set(manifest.scenes.compactMap(\.continueFrom))
+        var waiting = Dictionary(grouping: manifest.scenes.filter { $0.continueFrom != nil }) { $0.continueFrom! }
         // At most this many scenes of one session in flight: enough to keep every permit and CPU thread busy
         // for a session alone, few enough that a session of 500 scenes does not queue 500 of them ahead of
         // every other session's (the permits and CPU turns then go round-robin across sessions).
         let inFlight = max(2, configuration.concurrency + WorkerThreads.cpu.threads)
-        return try await withThrowingTaskGroup(of: SessionMetadata.Scene.self) { group in
-            var pending = manifest.scenes[...]
+        return try await withThrowingTaskGroup(of: SceneWritten.self) { group in
+            var ready = manifest.scenes.filter { $0.continueFrom == nil }.map {
+                ImageRequest(
+                    manifest: manifest,
+                    scene: $0,
+                    format: configuration.imageFormat,
+                    references: references.images(for: $0)
+                )
+            }[...]
+            var running = 0
             func startNext() {
-                guard let scene = pending.popFirst() else { return }
+                guard let request = ready.popFirst() else { return }
+                running += 1
                 group.addTask {
-                    let request = ImageRequest(manifest: manifest, scene: scene, format: format)
-                    let generated: GeneratedImage
-                    if let paid = paidScenes.image(manifest: paidKey, scene: scene.sceneNumber) {
-                        // Paid for on an earlier try of this very manifest that could not be published.
-                        logger.info(
-                            "scene image paid for on an earlier try used again",
-                            metadata: ["scenedrop.scene": "\(scene.sceneNumber)"]
-                        )
-                        generated = paid
-                    } else {
-                        do throws(GenerationError) {
-                            generated = try await image(
-                                for: request,
-                                batched: batched[scene.sceneNumber],
-                                started: started,
-                                logger: logger
-                            ) { progress in
-                                activity.progress(key, scene: scene.sceneNumber, progress)
-                            }
-                        } catch {
-                            if error.code == .cancelled { throw error }
-                            throw SceneGenerationError(sceneNumber: scene.sceneNumber, underlying: error)
-                        }
-                        paidScenes.keep(generated, manifest: paidKey, scene: scene.sceneNumber)
-                    }
-                    activity.rendered(key, scene: scene.sceneNumber, provider: generated.provider)
-                    let base = "scene-" + Self.pad(scene.sceneNumber, digits)
-                    let imageName = base + "." + generated.image.format.fileExtension
-                    let thumbnail = await Self.thumbnail(
-                        of: generated.image,
-                        name: base,
-                        session: manifest.session,
+                    try await generateScene(
+                        request,
+                        paidKey: paidKey,
+                        key: key,
+                        digits: digits,
+                        continued: continued.contains(request.sceneNumber),
+                        batched: batched[request.sceneNumber],
+                        manifest: manifest,
+                        into: staging,
                         logger: logger
                     )
-                    // Written as soon as it exists: a session's images are never all held in memory.
-                    let metadata = Self.metadata(
-                        manifest: manifest,
-                        scene: scene,
-                        generated: generated,
-                        imageName: imageName
-                    )
-                    let (imageBytes, metadataBytes) = (generated.image.bytes, try MetadataCoding.encode(metadata))
-                    try await WorkerThreads.io.run { () throws(SystemError) in
-                        try staging.write(imageName, imageBytes, sync: sync)
-                        try staging.write(base + ".json", metadataBytes, sync: sync)
-                        if let thumbnail { try staging.write(thumbnail.file, thumbnail.bytes, sync: sync) }
-                    }
-                    let status: SessionMetadata.Status =
-                        generated.fallback != nil || !generated.isReal
-                        ? .fallback : (generated.image.cacheHit ? .cached : .generated)
-                    let written = SessionMetadata.Scene(
-                        sceneNumber: scene.sceneNumber,
-                        image: imageName,
-                        metadata: base + ".json",
-                        provider: generated.provider,
-                        model: generated.image.model,
-                        status: status,
-                        costUSD: generated.image.costUSD,
-                        thumbnail: thumbnail.map { .init(file: $0.file, width: $0.width, height: $0.height) }
-                    )
-                    activity.written(key, scene: written, fallbackReason: generated.fallback?.reason.rawValue)
-                    return written
                 }
             }
-            for _ in 0..<inFlight { startNext() }
+            while running < inFlight, !ready.isEmpty { startNext() }
             var scenes: [SessionMetadata.Scene] = []
-            for try await scene in group {
-                scenes.append(scene)
-                startNext()
+            var warnings: [Issue] = []
+            for try await written in group {
+                running -= 1
+                scenes.append(written.scene)
+                for next in waiting.removeValue(forKey: written.scene.sceneNumber) ?? [] {
+                    var sent = references.images(for: next)
+                    if let continuation = written.continuation {
+                        sent.append(continuation)
+                    } else {
+                        let index = manifest.scenes.firstIndex { $0.sceneNumber == next.sceneNumber } ?? 0
+                        warnings.append(
+                            Issue(
+                                path: "scenes[\(index)].continue_from",
+                                message:
+                                    "scene \(written.scene.sceneNumber) is a placeholder, so scene \(next.sceneNumber) was made without it",
+                                line: next.referencesAt?.line,
+                                column: next.referencesAt?.column
+                            )
+                        )
+                    }
+                    ready.append(
+                        ImageRequest(
+                            manifest: manifest,
+                            scene: next,
+                            format: configuration.imageFormat,
+                            references: sent
+                        )
+                    )
+                }
+                // Scenes made ready above may find more than one place free (it waited while others ran).
+                while running < inFlight, !ready.isEmpty { startNext() }
             }
-            return scenes.sorted { $0.sceneNumber < $1.sceneNumber }
+            return (scenes.sorted { $0.sceneNumber < $1.sceneNumber }, warnings)
         }
+    }
+
+    /// A scene written to staging, and its image as a reference for the scenes that continue from it.
+    struct SceneWritten: Sendable {
+        var scene: SessionMetadata.Scene
+        var continuation: ReferenceImage?
+    }
+
+    /// One scene: its image (paid on an earlier try, from a batch, or through the chain), its preview and
+    /// metadata written to staging.
+    func generateScene(
+        _ request: ImageRequest,
+        paidKey: String,
+        key: String,
+        digits: Int,
+        continued: Bool,
+        batched: BatchSceneResult?,
+        manifest: Manifest,
+        into staging: SessionStaging,
+        logger: Logger
+    ) async throws -> SceneWritten {
+        let sceneNumber = request.sceneNumber
+        let scene = manifest.scenes.first { $0.sceneNumber == sceneNumber }!
+        let (activity, sync) = (self.activity, configuration.sync)
+        let generated: GeneratedImage
+        if let paid = paidScenes.image(manifest: paidKey, scene: sceneNumber) {
+            // Paid for on an earlier try of this very manifest that could not be published.
+            logger.info(
+                "scene image paid for on an earlier try used again",
+                metadata: ["scenedrop.scene": "\(sceneNumber)"]
+            )
+            generated = paid
+        } else {
+            do throws(GenerationError) {
+                generated = try await image(
+                    for: request,
+                    batched: batched,
+                    started: ContinuousClock.now,
+                    logger: logger
+                ) { progress in
+                    activity.progress(key, scene: sceneNumber, progress)
+                }
+            } catch {
+                if error.code == .cancelled { throw error }
+                throw SceneGenerationError(sceneNumber: sceneNumber, underlying: error)
+            }
+            paidScenes.keep(generated, manifest: paidKey, scene: sceneNumber)
+        }
+        activity.rendered(key, scene: sceneNumber, provider: generated.provider)
+        let base = "scene-" + Self.pad(sceneNumber, digits)
+        let imageName = base + "." + generated.image.format.fileExtension
+        let thumbnail = await Self.thumbnail(
+            of: generated.image,
+            name: base,
+            session: manifest.session,
+            logger: logger
+        )
+        // Written as soon as it exists: a session's images are never all held in memory.
+        let metadata = Self.metadata(
+            manifest: manifest,
+            scene: scene,
+            generated: generated,
+            imageName: imageName,
+            references: request.references
+        )
+        let (imageBytes, metadataBytes) = (generated.image.bytes, try MetadataCoding.encode(metadata))
+        try await WorkerThreads.io.run { () throws(SystemError) in
+            try staging.write(imageName, imageBytes, sync: sync)
+            try staging.write(base + ".json", metadataBytes, sync: sync)
+            if let thumbnail { try staging.write(thumbnail.file, thumbnail.bytes, sync: sync) }
+        }
+        let status: SessionMetadata.Status =
+            generated.fallback != nil || !generated.isReal
+            ? .fallback : (generated.image.cacheHit ? .cached : .generated)
+        let written = SessionMetadata.Scene(
+            sceneNumber: sceneNumber,
+            image: imageName,
+            metadata: base + ".json",
+            provider: generated.provider,
+            model: generated.image.model,
+            status: status,
+            costUSD: generated.image.costUSD,
+            thumbnail: thumbnail.map { .init(file: $0.file, width: $0.width, height: $0.height) }
+        )
+        activity.written(key, scene: written, fallbackReason: generated.fallback?.reason.rawValue)
+        guard continued, generated.isReal else { return SceneWritten(scene: written, continuation: nil) }
+        return SceneWritten(
+            scene: written,
+            continuation: await Self.continuation(
+                of: generated.image,
+                name: base,
+                file: imageName,
+                scene: sceneNumber,
+                session: manifest.session
+            )
+        )
+    }
+
+    /// The image of a scene continued from, as the reference the next scene sends: fitted like a library
+    /// file, its SHA-256 that of the published image. Nil when cancelled or when it cannot be fitted.
+    static func continuation(
+        of image: ProviderImage,
+        name: String,
+        file: String,
+        scene: Int,
+        session: String
+    ) async -> ReferenceImage? {
+        let bytes = image.bytes
+        let fitted = await ProviderPhases.cpuUnlessCancelled(key: session) {
+            try? ImageFitter.fit(bytes, longSide: ReferenceImage.longSide)
+        }
+        guard let fitted = fitted ?? nil else { return nil }
+        return ReferenceImage(
+            name: name,
+            file: file,
+            kind: .object,
+            description: nil,
+            sha256: Digest.sha256Hex(bytes),
+            fromScene: scene,
+            image: APIReference(
+                bytes: fitted.bytes,
+                mimeType: fitted.mimeType,
+                fileName: name + "." + fitted.format.fileExtension
+            )
+        )
     }
 
     /// A JPEG preview (`ImagePreview`) made with libvips on the CPU threads; nil (logged) when it cannot
@@ -467,7 +603,8 @@ package struct SessionProcessor: Sendable {
         manifest: Manifest,
         scene: Manifest.Scene,
         generated: GeneratedImage,
-        imageName: String
+        imageName: String,
+        references: [ReferenceImage] = []
     ) -> SceneMetadata {
         let image = generated.image
         return SceneMetadata(
@@ -511,6 +648,9 @@ package struct SessionProcessor: Sendable {
                     thinkingTokens: $0.thinkingTokens,
                     outputTextTokens: $0.outputTextTokens
                 )
+            },
+            references: references.map {
+                .init(name: $0.name, file: $0.file, kind: $0.kind.rawValue, sha256: $0.sha256, fromScene: $0.fromScene)
             }
         )
     }

@@ -14,9 +14,11 @@ package enum ManifestDecoder {
 
     static let topLevelFields: Set<String> = [
         "session", "quality", "aspect_ratio", "width", "height", "style", "negative_prompt", "model", "priority",
-        "scenes",
+        "scenes", "references",
     ]
-    static let sceneFields: Set<String> = ["scene_number", "image_create_prompt", "image_style", "negative_prompt"]
+    static let sceneFields: Set<String> = [
+        "scene_number", "image_create_prompt", "image_style", "negative_prompt", "references", "continue_from",
+    ]
 
     /// - Parameters:
     ///   - bytes: the file exactly as dropped.

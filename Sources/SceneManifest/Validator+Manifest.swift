@@ -33,9 +33,27 @@ extension Validator {
         let negative = string(top["negative_prompt"], "negative_prompt")
         let model = model(top["model"])
         let priority = priority(top["priority"])
+        let references = references(top["references"])
         var scenes: [Manifest.Scene] = []
         if let scenesNode {
-            scenes = self.scenes(scenesNode, path: scenesPath, defaultStyle: style, defaultNegative: negative)
+            scenes = self.scenes(
+                scenesNode,
+                path: scenesPath,
+                defaultStyle: style,
+                defaultNegative: negative,
+                references: referenceNames(top["references"]),
+                mapGiven: top["references"] != nil
+            )
+        }
+        if errors.isEmpty, let node = top["references"], case .object(let members) = node.value {
+            let used = Set(scenes.flatMap(\.references))
+            for member in members where !used.contains(member.key) {
+                warn(
+                    "references.\(member.key)",
+                    "is not used by any scene (its file is still checked and recorded in session.json)",
+                    offset: member.keyOffset
+                )
+            }
         }
         guard errors.isEmpty else { return nil }
         return Manifest(
@@ -49,6 +67,7 @@ extension Validator {
             model: model,
             priority: priority,
             scenes: scenes,
+            references: references,
             warnings: listedWarnings
         )
     }
@@ -146,7 +165,9 @@ extension Validator {
         _ node: JSONNode,
         path: String,
         defaultStyle: ImageStyle,
-        defaultNegative: String?
+        defaultNegative: String?,
+        references: [String] = [],
+        mapGiven: Bool = false
     ) -> [Manifest.Scene] {
         guard case .array(let elements) = node.value else {
             fail(path, "must be an array of scenes, not \(node.typeName)", at: node)
@@ -165,6 +186,7 @@ extension Validator {
             return []
         }
         var scenes: [Manifest.Scene] = []
+        var continuations: [Int: (path: String, node: JSONNode)] = [:]
         var seen: [Int: String] = [:]
         for (i, element) in elements.enumerated() {
             let scenePath = "\(path)[\(i)]"
@@ -219,12 +241,34 @@ extension Validator {
             }
             let sceneStyle = fields["image_style"].flatMap { style($0, "\(scenePath).image_style") } ?? defaultStyle
             let negative = string(fields["negative_prompt"], "\(scenePath).negative_prompt") ?? defaultNegative
+            let named = sceneReferences(
+                fields["references"],
+                "\(scenePath).references",
+                known: references,
+                mapGiven: mapGiven
+            )
+            let continueFrom = integer(
+                fields["continue_from"],
+                "\(scenePath).continue_from",
+                range: ManifestDecoder.sceneNumberRange
+            )
             if let number, let prompt {
-                scenes.append(
-                    Manifest.Scene(sceneNumber: number, prompt: prompt, style: sceneStyle, negativePrompt: negative)
+                if continueFrom != nil, let node = fields["continue_from"] {
+                    continuations[scenes.count] = ("\(scenePath).continue_from", node)
+                }
+                var scene = Manifest.Scene(
+                    sceneNumber: number,
+                    prompt: prompt,
+                    style: sceneStyle,
+                    negativePrompt: negative,
+                    references: named,
+                    continueFrom: continueFrom
                 )
+                scene.referencesAt = (fields["references"] ?? fields["continue_from"]).map(place(of:))
+                scenes.append(scene)
             }
         }
+        checkContinuations(scenes, nodes: continuations)
         return scenes
     }
 }

@@ -32,6 +32,15 @@ struct CommonOptions: ParsableArguments {
     )
     var stateDir: String?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The reference library manifests' references are read from, instead of <root>/references (or set SCENEDROP_REFERENCES).",
+            valueName: "dir"
+        )
+    )
+    var references: String?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -58,7 +67,14 @@ struct CommonOptions: ParsableArguments {
 
     var layout: Layout {
         let base = root ?? environment("SCENEDROP_ROOT") ?? "."
-        return Layout(root: base, inbox: inbox, outbox: outbox, quarantine: quarantine, state: stateDir)
+        return Layout(
+            root: base,
+            inbox: inbox,
+            outbox: outbox,
+            quarantine: quarantine,
+            state: stateDir,
+            references: references ?? environment("SCENEDROP_REFERENCES")
+        )
     }
 
     /// Sets up logging once for the process and returns the root logger.

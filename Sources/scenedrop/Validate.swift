@@ -6,12 +6,16 @@ import SceneDropCore
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check manifests without generating anything.",
+        usage: "scenedrop validate [--root <dir>] [--json] [<options>] <file> ...",
         discussion: """
             Prints every error with its JSON path, line and column, and every warning. \
-            Exit status 1 when any file is invalid.
+            Exit status 1 when any file is invalid. Each scene's references are checked against the model \
+            chains; with --root or --references (or SCENEDROP_ROOT, SCENEDROP_REFERENCES) every reference file \
+            is also read from the library and decoded, as a session would.
 
             Example:
               scenedrop validate inbox/*.json
+              scenedrop validate --root /srv/scenes /srv/scenes/inbox/ep43.json
             """
     )
 
@@ -21,12 +25,33 @@ struct Validate: ParsableCommand {
     @Flag(name: .long, help: "Print the results as JSON.")
     var json = false
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp("The root folder, whose references/ holds the reference library.", valueName: "dir")
+    )
+    var root: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp("The reference library, instead of <root>/references.", valueName: "dir")
+    )
+    var references: String?
+
+    @OptionGroup var models: ModelOptions
+
+    /// The reference library to read, when one is named.
+    var library: String? {
+        if let path = references ?? environment("SCENEDROP_REFERENCES") { return Layout.absolutePath(path) }
+        return (root ?? environment("SCENEDROP_ROOT")).map { Layout(root: $0).references }
+    }
+
     func validate() throws {
         if files.isEmpty { throw ValidationError("name at least one manifest file") }
     }
 
     func run() throws {
-        let results = files.map(ManifestValidation.check)
+        let (catalog, library) = (try models.catalog(), library)
+        let results = files.map { ManifestValidation.check($0, catalog: catalog, library: library) }
         if json {
             try printJSON(results)
         } else {

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Synchronization
 
 /// Answers like the Gemini API (docs/gemini-image-api.md): checks the key, the model, every field
@@ -8,10 +9,13 @@ package final class GeminiEmulator: Sendable {
         package var aspectRatios: Set<String>
         /// Empty: the model takes no `imageSize` (sending one is an error here).
         package var imageSizes: Set<String>
+        /// Input images one request may carry (docs/gemini-image-api.md: 14; 3 on 2.5 Flash Image).
+        package var maxImages: Int
 
-        package init(aspectRatios: Set<String>, imageSizes: Set<String>) {
+        package init(aspectRatios: Set<String>, imageSizes: Set<String>, maxImages: Int = 14) {
             self.aspectRatios = aspectRatios
             self.imageSizes = imageSizes
+            self.maxImages = maxImages
         }
     }
 
@@ -33,7 +37,7 @@ package final class GeminiEmulator: Sendable {
             aspectRatios: ratios.union(["1:4", "4:1", "1:8", "8:1"]),
             imageSizes: ["1K"]
         ),
-        "gemini-2.5-flash-image": Model(aspectRatios: ratios, imageSizes: []),
+        "gemini-2.5-flash-image": Model(aspectRatios: ratios, imageSizes: [], maxImages: 3),
     ]
 
     /// A valid request as the scenario sees it.
@@ -44,7 +48,25 @@ package final class GeminiEmulator: Sendable {
         package var prompt: String
         package var aspectRatio: String
         package var imageSize: String?
+        /// The input images, decoded from base64, in the order sent (all before the text).
+        package var images: [InputImage] = []
     }
+
+    /// One `inlineData` part as received.
+    package struct InputImage: Sendable, Equatable {
+        package var mimeType: String
+        package var bytes: [UInt8]
+    }
+
+    /// Every valid request's input images, in the order the requests came (for tests that check them).
+    package var receivedImages: [(model: String, prompt: String, images: [InputImage])] {
+        received.withLock { $0 }
+    }
+    private let received = Mutex<[(model: String, prompt: String, images: [InputImage])]>([])
+
+    /// The API's request limit: "Request payload size exceeds the limit: 20971520 bytes."
+    package static let maximumRequestBytes = 20 << 20
+    static let inputMimeTypes: Set<String> = ["image/png", "image/jpeg", "image/webp", "image/heic", "image/heif"]
 
     let models: [String: Model]
     let scenario: @Sendable (Call) -> FakeResponse
@@ -139,6 +161,13 @@ package final class GeminiEmulator: Sendable {
                 "models/\(model) is not found for API version v1beta, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods."
             )
         }
+        guard request.body.count <= Self.maximumRequestBytes else {
+            return Self.error(
+                400,
+                "INVALID_ARGUMENT",
+                "Request payload size exceeds the limit: \(Self.maximumRequestBytes) bytes."
+            )
+        }
         guard let body = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any] else {
             return Self.error(400, "INVALID_ARGUMENT", "Invalid JSON payload received.")
         }
@@ -198,12 +227,67 @@ package final class GeminiEmulator: Sendable {
             return .failure(Refusal(response: Self.error(400, "INVALID_ARGUMENT", "Unsupported image size: \(size)")))
         }
         let contents = body["contents"] as? [[String: Any]] ?? []
-        let prompt = ((contents.first?["parts"] as? [[String: Any]])?.first?["text"] as? String) ?? ""
+        let parts = (contents.first?["parts"] as? [[String: Any]]) ?? []
+        let prompt = parts.lazy.compactMap { $0["text"] as? String }.first ?? ""
+        let images: [InputImage]
+        switch Self.inputImages(parts, model: model, spec: spec) {
+        case .success(let found): images = found
+        case .failure(let refusal): return .failure(refusal)
+        }
         let number = counts.withLock { counts -> Int in
             counts[model, default: 0] += 1
             return counts[model]!
         }
-        return .success(Call(model: model, number: number, prompt: prompt, aspectRatio: aspect, imageSize: size))
+        received.withLock { $0.append((model, prompt, images)) }
+        var call = Call(model: model, number: number, prompt: prompt, aspectRatio: aspect, imageSize: size)
+        call.images = images
+        return .success(call)
+    }
+
+    /// The `inlineData` parts, checked as the API checks them: a MIME type it takes, base64 that decodes, bytes
+    /// of that type that decode as an image, at most the model's number of images.
+    static func inputImages(_ parts: [[String: Any]], model: String, spec: Model) -> Result<[InputImage], Refusal> {
+        func refuse(_ message: String) -> Result<[InputImage], Refusal> {
+            .failure(Refusal(response: error(400, "INVALID_ARGUMENT", message)))
+        }
+        var images: [InputImage] = []
+        for (index, part) in parts.enumerated() {
+            if let unknown = unknownField(part, allowed: ["text", "inlineData", "inline_data", "thought"]) {
+                return refuse(
+                    "Invalid JSON payload received. Unknown name \"\(unknown)\" at 'contents[0].parts[\(index)]': Cannot find field."
+                )
+            }
+            guard let data = (part["inlineData"] ?? part["inline_data"]) as? [String: Any] else { continue }
+            let mimeType = (data["mimeType"] ?? data["mime_type"]) as? String ?? ""
+            guard inputMimeTypes.contains(mimeType) else {
+                return refuse(
+                    "Unable to process input image. MIME type must be image/png, image/jpeg, image/webp, image/heic, or image/heif"
+                )
+            }
+            guard let text = data["data"] as? String, let decoded = Data(base64Encoded: text) else {
+                return refuse(
+                    "Invalid value at 'contents[0].parts[\(index)].inline_data.data' (TYPE_BYTES), Base64 decoding failed"
+                )
+            }
+            let bytes = Array(decoded)
+            let declared: ImageFormat? =
+                switch mimeType {
+                case "image/png": .png
+                case "image/jpeg": .jpeg
+                case "image/webp": .webp
+                default: nil
+                }
+            guard ImageFormat(magic: bytes) == declared, (try? ImageInspector.inspect(bytes)) != nil else {
+                return refuse(
+                    "Unable to process input image. Please retry or report in https://developers.generativeai.google/guide/troubleshooting"
+                )
+            }
+            images.append(InputImage(mimeType: mimeType, bytes: bytes))
+        }
+        guard images.count <= spec.maxImages else {
+            return refuse("Too many input images: \(images.count); \(model) takes at most \(spec.maxImages).")
+        }
+        return .success(images)
     }
 
     static func unknownField(_ object: [String: Any], allowed: Set<String>) -> String? {

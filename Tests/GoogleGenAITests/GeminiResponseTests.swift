@@ -245,4 +245,40 @@ private func imagePart(_ bytes: [UInt8], mime: String, thought: Bool = false) ->
             ]
         )
     }
+
+    /// References go as `inlineData` parts before the one text part (contract §7).
+    @Test func referencesAreInlineDataPartsBeforeTheText() throws {
+        var request = APIRequest(model: "m", prompt: "Image 1: Mika.\n\na cat", aspectRatio: "16:9", imageSize: "1K")
+        request.references = [
+            APIReference(bytes: [0xFF, 0xD8, 0xFF], mimeType: "image/jpeg", fileName: "mika.jpg"),
+            APIReference(bytes: [0x89, 0x50], mimeType: "image/png", fileName: "cafe.png"),
+        ]
+        let body = try #require(
+            try JSONSerialization.jsonObject(with: Data(GeminiRequestBody(request).encoded())) as? [String: Any]
+        )
+        let parts = try #require(((body["contents"] as? [[String: Any]])?.first)?["parts"] as? [[String: Any]])
+        #expect(parts.count == 3)
+        #expect((parts[0]["inlineData"] as? [String: Any])?["mimeType"] as? String == "image/jpeg")
+        #expect((parts[0]["inlineData"] as? [String: Any])?["data"] as? String == "/9j/")
+        #expect((parts[1]["inlineData"] as? [String: Any])?["mimeType"] as? String == "image/png")
+        #expect(parts[0]["text"] == nil)
+        #expect(parts[2]["text"] as? String == "Image 1: Mika.\n\na cat")
+        #expect(parts[2]["inlineData"] == nil)
+    }
+
+    /// The inline batch limit counts the references each item carries: a scene with four 3 MB references
+    /// (16 MB as base64) fills a 19 MB job alone; with one, four scenes fit.
+    @Test func theBatchSplitCountsTheReferences() {
+        var request = APIRequest(model: "m", prompt: "a cat", aspectRatio: "16:9", imageSize: "1K")
+        request.references = (1...4).map { _ in
+            APIReference(bytes: [UInt8](repeating: 7, count: 3 << 20), mimeType: "image/jpeg", fileName: "r.jpg")
+        }
+        let item = BatchRequestBody.Item(key: "scene-1", request: GeminiRequestBody(request))
+        #expect(item.encodedSize > 4 * (3 << 20) * 4 / 3, "base64 of every reference")
+        let parts = BatchPolicy().split(sizes: Array(repeating: item.encodedSize, count: 5))
+        #expect(parts.map(\.count) == [1, 1, 1, 1, 1])
+        request.references = Array(request.references.prefix(1))
+        let small = BatchRequestBody.Item(key: "scene-1", request: GeminiRequestBody(request)).encodedSize
+        #expect(BatchPolicy().split(sizes: Array(repeating: small, count: 5)).map(\.count) == [4, 1])
+    }
 }

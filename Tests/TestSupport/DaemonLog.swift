@@ -6,6 +6,7 @@
 /// that each one is still written, word for word, somewhere under `Sources/`.
 package enum DaemonLog: String, CaseIterable, Sendable {
     case inboxWatchInPlace = "inbox watch in place"
+    case referenceLoaded = "reference loaded"
     case inboxRescanned = "inbox rescanned"
     case inboxRescanSkipped = "inbox rescan skipped: the inbox changed since start"
     case inboxChangedSinceStart =

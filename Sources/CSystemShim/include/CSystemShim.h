@@ -20,4 +20,9 @@ int csys_pipe_cloexec(int fds[2]);
 /// posix_spawn_file_actions_addclosefrom_np: the child closes every descriptor from `low` up.
 int csys_spawn_closefrom(posix_spawn_file_actions_t *actions, int low);
 
+/// openat2(2) of `path` beneath `dirfd` with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS:
+/// no component may be a symbolic link or leave the folder. Returns the descriptor or -1 (errno set; ENOSYS on a
+/// kernel before 5.6).
+int csys_openat2_beneath(int dirfd, const char *path, int flags);
+
 #endif

@@ -36,6 +36,15 @@ int sdvips_inspect(const void *buf, size_t len, long long max_pixels, int *width
 int sdvips_cover(const void *buf, size_t len, int width, int height, int format, long long max_pixels,
                  int *declared_width, int *declared_height, void **out, size_t *out_len);
 
+/// Decodes every pixel of an encoded image as it goes (so truncated or corrupt data is an error, and a large
+/// image is never held whole), brings it within long_side pixels on its long side (never enlarging), and
+/// encodes it: JPEG (quality 90) without an alpha channel, PNG with one; metadata is stripped. Refuses an
+/// image whose header declares more than max_pixels pixels with SDVIPS_TOO_LARGE, undecoded. On success
+/// *format is SDVIPS_FORMAT_PNG or SDVIPS_FORMAT_JPEG and *width, *height the output size; otherwise they
+/// hold the declared size.
+int sdvips_fit(const void *buf, size_t len, int long_side, long long max_pixels,
+               int *width, int *height, int *format, void **out, size_t *out_len);
+
 /// Renders a flat card of the given colour with Pango markup centred in a box of
 /// text_width x text_height (the text is sized to fit), then encodes it.
 int sdvips_card(int width, int height, double red, double green, double blue,

@@ -15,6 +15,7 @@ extension ImageCache.Key {
             width: request.width,
             height: request.height
         )
+        references = request.references.map(\.sha256)
     }
 }
 

@@ -28,6 +28,8 @@ package struct ImageCache: Sendable {
         package var format: OutputFormat
         package var width: Int
         package var height: Int
+        /// The SHA-256 of every reference image sent, in order (contract §7): a changed library file is a miss.
+        package var references: [String] = []
 
         package init(
             model: String,
@@ -49,7 +51,10 @@ package struct ImageCache: Sendable {
 
         /// A SHA-256 over a length-prefixed encoding, so no two different keys can collide by concatenation.
         package var digest: String {
-            let fields = [model, prompt, aspectRatio, imageSize ?? "-", format.rawValue, "\(width)x\(height)"]
+            // Without references the fields (and so every key stored before references existed) are as they were.
+            let fields =
+                [model, prompt, aspectRatio, imageSize ?? "-", format.rawValue, "\(width)x\(height)"]
+                + (references.isEmpty ? [] : ["references"] + references)
             var bytes: [UInt8] = Array("scenedrop-cache-v1".utf8)
             for field in fields {
                 let utf8 = Array(field.utf8)

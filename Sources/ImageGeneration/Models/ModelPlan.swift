@@ -59,7 +59,8 @@ package struct ModelPlan: Sendable, Equatable {
         aspectRatio: String,
         width: Int,
         height: Int,
-        catalog: ModelCatalog
+        catalog: ModelCatalog,
+        references: ReferenceNeed = ReferenceNeed()
     ) {
         var order = (quality == .draft ? catalog.draftChain : catalog.productionChain).map(catalog.link)
         if let manifestModel {
@@ -89,6 +90,10 @@ package struct ModelPlan: Sendable, Equatable {
                             "\(id) does not support aspect ratio \(aspectRatio) (it supports \(spec.aspectRatios.joined(separator: " ")))"
                     )
                 )
+                continue
+            }
+            if let refusal = references.refusal(by: spec.referenceLimits, model: id) {
+                skipped.append(Skip(provider: provider, model: id, reason: refusal))
                 continue
             }
             guard spec.supportsImageSize else {
@@ -174,7 +179,8 @@ package struct ModelPlan: Sendable, Equatable {
             aspectRatio: request.aspectRatio.description,
             width: request.width,
             height: request.height,
-            catalog: catalog
+            catalog: catalog,
+            references: ReferenceNeed(request.references)
         )
     }
 }

@@ -33,7 +33,7 @@ extension ModelProvider {
         request: ImageRequest,
         phases: ProviderPhases
     ) async -> StepOutcome {
-        let body = APIRequest(
+        var body = APIRequest(
             model: step.model,
             prompt: prompt,
             aspectRatio: request.aspectRatio.description,
@@ -41,6 +41,7 @@ extension ModelProvider {
             timeout: tableDeadlines ? step.timeout.map { .milliseconds(Int(saturating: $0 * 1000)) } : nil,
             quality: step.quality
         )
+        body.references = request.references.map(\.image)
         var processed: Result<[UInt8], ImagingError>?
         var action = machine.start()
         while true {

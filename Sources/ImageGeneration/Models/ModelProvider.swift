@@ -115,7 +115,8 @@ package struct ModelProvider: ImageProvider {
             style: request.style,
             quality: request.quality,
             aspectRatio: request.aspectRatio.description,
-            negative: request.negativePrompt
+            negative: request.negativePrompt,
+            references: request.references.map(\.label)
         )
     }
 

@@ -32,7 +32,8 @@ package enum PromptEnhancer {
         style: ImageStyle,
         quality: Manifest.Quality,
         aspectRatio: String,
-        negative: String?
+        negative: String?,
+        references: [String] = []
     ) -> String {
         var parts = [prompt.trimmingTrailingPunctuation()]
         parts.append(styleModifiers[style] ?? "high quality, detailed")
@@ -42,7 +43,13 @@ package enum PromptEnhancer {
         if let negative, !negative.allSatisfy(\.isWhitespace) {
             text += " Avoid: " + negative.trimmingTrailingPunctuation() + "."
         }
-        return text
+        guard !references.isEmpty else { return text }
+        // The images go before the text, in this order: the text names each by its place (contract §7).
+        let named = references.enumerated().map {
+            "Image \($0.offset + 1): \($0.element.trimmingTrailingPunctuation())."
+        }
+        return named.joined(separator: "\n")
+            + "\nKeep the characters, objects and places of these reference images as they are shown.\n\n" + text
     }
 }
 

@@ -1,0 +1,161 @@
+import ImageGeneration
+import Imaging
+import Logging
+import Outbox
+import SceneManifest
+import SystemSupport
+
+/// The reference library files of one session (contract §7): each read once, without following any symbolic
+/// link, hashed, checked and brought within 1536 px once, then shared by every scene that names it. Reading
+/// runs on the I/O threads and fitting in the session's CPU turn, never on the cooperative pool.
+struct SessionReferences: Sendable {
+    /// By the manifest's name.
+    var images: [String: ReferenceImage] = [:]
+    /// session.json's `references`, in the manifest's order.
+    var map = SessionMetadata.ReferenceMap()
+
+    /// Every reference of `manifest` from `library`, or the manifest's `missing_reference` error naming every
+    /// file that could not be used (nothing has been sent). Nil when cancelled.
+    static func load(
+        _ manifest: Manifest,
+        library: String,
+        session: String,
+        logger: Logger
+    ) async -> Result<SessionReferences, ManifestError>? {
+        var loaded = SessionReferences()
+        var issues: [ManifestIssue] = []
+        for reference in manifest.references {
+            let file = reference.file
+            let read = await WorkerThreads.io.run {
+                Result { () throws(ContainedFile.Failure) in
+                    try ContainedFile.read(file, in: library, limit: ReferenceImage.maximumFileBytes)
+                }
+            }
+            let bytes: [UInt8]
+            switch read {
+            case .success(let b): bytes = b
+            case .failure(let failure):
+                issues.append(issue(reference, problem(failure, file: file, library: library)))
+                continue
+            }
+            guard
+                let fitted = await ProviderPhases.cpuUnlessCancelled(
+                    key: session,
+                    {
+                        Result { () throws(ImagingError) in
+                            try ImageFitter.fit(bytes, longSide: ReferenceImage.longSide)
+                        }
+                    }
+                )
+            else { return nil }
+            let image: ImageFitter.Fitted
+            switch fitted {
+            case .success(let f): image = f
+            case .failure(let error):
+                issues.append(issue(reference, undecodable(file, library: library, error)))
+                continue
+            }
+            let sha256 = Digest.sha256Hex(bytes)
+            logger.debug(
+                "reference loaded",
+                metadata: [
+                    "scenedrop.reference": "\(reference.name)", "scenedrop.reference_file": "\(file)",
+                    "scenedrop.bytes": "\(bytes.count)", "scenedrop.sent_bytes": "\(image.bytes.count)",
+                    "scenedrop.sent_size": "\(image.width)x\(image.height)",
+                ]
+            )
+            loaded.images[reference.name] = ReferenceImage(
+                name: reference.name,
+                file: file,
+                kind: reference.kind,
+                description: reference.description,
+                sha256: sha256,
+                image: APIReference(
+                    bytes: image.bytes,
+                    mimeType: image.mimeType,
+                    fileName: reference.name + "." + image.format.fileExtension
+                )
+            )
+            loaded.map.entries.append(
+                (
+                    reference.name,
+                    .init(
+                        file: file,
+                        kind: reference.kind.rawValue,
+                        description: reference.description,
+                        sha256: sha256
+                    )
+                )
+            )
+        }
+        guard issues.isEmpty else {
+            var error = ManifestError(
+                reason: .missingReference,
+                message: issues[0].message + (issues.count > 1 ? " (and \(issues.count - 1) more)" : ""),
+                issues: issues,
+                line: issues[0].line,
+                column: issues[0].column
+            )
+            error.issueCount = issues.count
+            return .failure(error)
+        }
+        return .success(loaded)
+    }
+
+    /// `scenedrop validate`: each file of the manifest's references read and decoded as a session would, every
+    /// problem located. Blocking I/O and CPU.
+    static func problems(_ manifest: Manifest, library: String) -> [ManifestIssue] {
+        manifest.references.compactMap { reference in
+            let bytes: [UInt8]
+            do throws(ContainedFile.Failure) {
+                bytes = try ContainedFile.read(reference.file, in: library, limit: ReferenceImage.maximumFileBytes)
+            } catch {
+                return issue(reference, problem(error, file: reference.file, library: library))
+            }
+            do throws(ImagingError) {
+                _ = try ImageFitter.fit(bytes, longSide: ReferenceImage.longSide)
+                return nil
+            } catch {
+                return issue(reference, undecodable(reference.file, library: library, error))
+            }
+        }
+    }
+
+    static func undecodable(_ file: String, library: String, _ error: ImagingError) -> String {
+        "\(file) in the reference library (\(library)) is not a PNG, JPEG or WebP image that can be decoded (\(error.message)): replace it"
+    }
+
+    /// The scene's named references, in its order.
+    func images(for scene: Manifest.Scene) -> [ReferenceImage] {
+        scene.references.compactMap { images[$0] }
+    }
+
+    static func issue(_ reference: Manifest.Reference, _ message: String) -> ManifestIssue {
+        ManifestIssue(path: "references.\(reference.name).file", message: message, at: reference.fileAt)
+    }
+
+    /// What went wrong, naming the file and the library folder, and what to do about it.
+    static func problem(_ failure: ContainedFile.Failure, file: String, library: String) -> String {
+        switch failure {
+        case .missing:
+            return "\(file) is not in the reference library (\(library)): put the file there, or correct the path"
+        case .link(let component):
+            return
+                "\(file): \(component) in the reference library (\(library)) is a symbolic link; SceneDrop never follows links there: put the file itself in the library"
+        case .notFolder(let component):
+            return "\(file): \(component) in the reference library (\(library)) is not a folder"
+        case .outside:
+            return "\(file) is not a path inside the reference library (\(library))"
+        case .notRegular(let kind):
+            return "\(file) in the reference library (\(library)) is \(kind), not a regular file"
+        case .tooLarge(let size):
+            return
+                "\(file) in the reference library (\(library)) is \(size) bytes; a reference may be at most 20 MB (\(ReferenceImage.maximumFileBytes) bytes): save it smaller"
+        case .unreadable(let error):
+            return "\(file) in the reference library (\(library)) cannot be read: \(error.description)"
+        case .folder(let error):
+            return
+                "the reference library \(library) cannot be opened (\(error.description)), so \(file) cannot be read: create it, or point --references at it"
+        }
+    }
+}
