@@ -13,7 +13,8 @@ struct Bench: AsyncParsableCommand {
             Scenarios: B1 pickup latency (with the inotifywait floor and a naive hot folder), B2 a burst past the
             inotify queue, B3 parallel generation against a fake Gemini API with 1 s latency, B4 peak memory with
             2K images, B5 placeholder rendering throughput, B6 a per-minute quota (with the google-genai SDK peer
-            when Python has it). S1 (not in the default run: `--only S1`) is a soak of `--soak-minutes` (10) with
+            when Python has it), B7 a 20-scene session with 4 references of 4096x4096 per scene (peak memory,
+            library reads). S1 (not in the default run: `--only S1`) is a soak of `--soak-minutes` (10) with
             the web view under mixed load: it reports traps, RSS and descriptors at start and end, and publishes.
             Needs the release `scenedrop` binary beside this one (built first if missing; SCENEDROP_TEST_BINARY
             names another, e.g. a sanitizer build) and inotifywait (`.ci/setup test` installs it).
@@ -29,7 +30,7 @@ struct Bench: AsyncParsableCommand {
     var json = false
 
     @Option(name: .long, help: "Scenarios to run, comma-separated (default: all).")
-    var only: String = "B1,B2,B3,B4,B5,B6"
+    var only: String = "B1,B2,B3,B4,B5,B6,B7"
 
     @Option(name: .customLong("b1-count"), help: "B1 drops.")
     var b1Count = 500
@@ -115,6 +116,16 @@ struct Bench: AsyncParsableCommand {
                         limit: smoke ? 4 : 10,
                         window: .seconds(smoke ? 1 : 10),
                         latency: smoke ? .milliseconds(100) : .seconds(1)
+                    ).run()
+                }
+            ),
+            (
+                "B7",
+                {
+                    try await ReferenceScenario(
+                        scenes: smoke ? 4 : 20,
+                        latency: smoke ? .milliseconds(100) : latency,
+                        side: smoke ? 1024 : 4096
                     ).run()
                 }
             ),

@@ -113,6 +113,7 @@ package struct SessionProcessor: Sendable {
             case .failure(let error): return await quarantine(claim, error, logger: logger)
             case .success(let loaded): references = loaded
             }
+            if let error = references.oversized(manifest) { return await quarantine(claim, error, logger: logger) }
         }
 
         // 4. Generate into staging, then publish in one step.

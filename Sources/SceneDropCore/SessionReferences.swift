@@ -125,6 +125,42 @@ struct SessionReferences: Sendable {
         "\(file) in the reference library (\(library)) is not a PNG, JPEG or WebP image that can be decoded (\(error.message)): replace it"
     }
 
+    /// The API refuses a request over 20 MB ("Request payload size exceeds the limit"): what a scene's
+    /// references may come to as base64, leaving room for the prompt and, for a continuing scene, the image it
+    /// continues from (at most 1536 px as JPEG).
+    static let requestBudget = 20_971_520 - 512 * 1024
+    static let continuationAllowance = 2 << 20
+
+    /// `invalid_manifest` for scenes whose references would make a request larger than the API takes, each
+    /// located; nil when every scene fits.
+    func oversized(_ manifest: Manifest) -> ManifestError? {
+        var issues: [ManifestIssue] = []
+        for (index, scene) in manifest.scenes.enumerated() {
+            let sent = images(for: scene).reduce(0) { $0 + ($1.image.bytes.count + 2) / 3 * 4 }
+            let total = sent + (scene.continueFrom == nil ? 0 : Self.continuationAllowance)
+            guard total > Self.requestBudget else { continue }
+            let megabytes = (Double(total) / 1_048_576 * 10).rounded() / 10
+            issues.append(
+                ManifestIssue(
+                    path: "scenes[\(index)].references",
+                    message:
+                        "the scene's \(scene.references.count) references come to \(megabytes) MB once brought within 1536 px and encoded for the request; one request may carry at most 20 MB: use fewer references (images without transparency are sent as JPEG, which is smaller)",
+                    at: scene.referencesAt
+                )
+            )
+        }
+        guard let first = issues.first else { return nil }
+        var error = ManifestError(
+            reason: .invalidManifest,
+            message: first.description + (issues.count > 1 ? " (and \(issues.count - 1) more)" : ""),
+            issues: issues,
+            line: first.line,
+            column: first.column
+        )
+        error.issueCount = issues.count
+        return error
+    }
+
     /// The scene's named references, in its order.
     func images(for scene: Manifest.Scene) -> [ReferenceImage] {
         scene.references.compactMap { images[$0] }

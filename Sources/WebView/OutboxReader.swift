@@ -25,6 +25,13 @@ struct OutboxReader: Sendable {
         var costUSD: Double
     }
 
+    /// One reference image of a session (contract §7), shown in the session's strip.
+    struct ReferenceCard: Sendable {
+        var name: String
+        var kind: String
+        var description: String?
+    }
+
     struct SessionCard: Sendable {
         /// The folder's name, which links use (the session name as the manifest spelt it is `session`).
         var folder: String
@@ -32,6 +39,7 @@ struct OutboxReader: Sendable {
         var finishedAt: String
         var costUSD: Double
         var fallbacks: Int
+        var references: [ReferenceCard] = []
         var scenes: [SceneCard]
     }
 
@@ -78,6 +86,9 @@ struct OutboxReader: Sendable {
             finishedAt: session.finishedAt,
             costUSD: session.totals.costUSD,
             fallbacks: session.totals.fallbacks,
+            references: (session.references?.entries ?? []).map {
+                ReferenceCard(name: $0.name, kind: $0.entry.kind, description: $0.entry.description)
+            },
             scenes: scenes
         )
     }
@@ -145,6 +156,15 @@ struct OutboxReader: Sendable {
             info.kind == .directory
         else { return nil }
         return read(outbox + "/" + folder + "/" + file)
+    }
+
+    /// A reference's preview (`.thumbs/ref-<name>.jpg`), by a name the session's metadata lists; nil otherwise.
+    func referenceThumbnail(folder: String, name: String) -> ServedFile? {
+        guard Self.isPlainName(name), let session = sessionMetadata(folder), session.references?[name] != nil,
+            let info = try? FileSystem.info(outbox + "/" + folder + "/" + SessionStaging.thumbnailFolder),
+            info.kind == .directory
+        else { return nil }
+        return read(outbox + "/" + folder + "/" + SessionStaging.thumbnailFolder + "/ref-" + name + ".jpg")
     }
 
     /// A quarantined manifest or its report, as text.

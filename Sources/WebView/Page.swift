@@ -81,7 +81,9 @@ enum Page {
                 "<p class=\"muted\">finished \(HTML.escape(card.finishedAt)) · \(card.scenes.count) scene\(card.scenes.count == 1 ? "" : "s")"
             html += card.fallbacks > 0 ? " · \(card.fallbacks) fell back" : ""
             html +=
-                " · $\(money(card.costUSD)) · <a href=\"\(base)session.json\">session.json</a></p><div class=\"scenes\">"
+                " · $\(money(card.costUSD)) · <a href=\"\(base)session.json\">session.json</a></p>"
+            html += references(card)
+            html += "<div class=\"scenes\">"
             for scene in card.scenes {
                 let thumb = "/sessions/\(HTML.segment(card.folder))/thumbs/\(HTML.segment(scene.image))"
                 let size = scene.thumbnail.map { " width=\"\($0.width)\" height=\"\($0.height)\"" } ?? ""
@@ -98,6 +100,20 @@ enum Page {
             }
             return html + "</div></article>"
         }.joined()
+    }
+
+    /// The strip of a session's reference images (contract §7), before its scenes; empty without any.
+    static func references(_ card: OutboxReader.SessionCard) -> String {
+        guard !card.references.isEmpty else { return "" }
+        var html = "<div class=\"references\" aria-label=\"reference images\">"
+        for reference in card.references {
+            let src = "/sessions/\(HTML.segment(card.folder))/references/\(HTML.segment(reference.name))"
+            let title = reference.description.map { " title=\"\(HTML.escape($0))\"" } ?? ""
+            html +=
+                "<figure\(title)><img src=\"\(src)\" alt=\"reference \(HTML.escape(reference.name))\" loading=\"lazy\">"
+            html += "<figcaption>\(HTML.escape(reference.name)) · \(HTML.escape(reference.kind))</figcaption></figure>"
+        }
+        return html + "</div>"
     }
 
     /// The newest quarantined files, `total` in all; past `limit`, a count and a link to 50 more.

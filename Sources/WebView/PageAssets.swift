@@ -114,6 +114,8 @@ enum PageAssets {
         .scenes { display: flex; flex-wrap: wrap; gap: .8rem; }
         figure { margin: 0; width: 200px; } figure img { width: 200px; height: auto; background: #eee; display: block; }
         figcaption { font-size: 12px; overflow-wrap: anywhere; } .fallback { color: #b35c00; } .prompt { color: #444; }
+        .references { display: flex; flex-wrap: wrap; gap: .5rem; margin: .3rem 0 .6rem; }
+        .references figure { width: 72px; } .references img { width: 72px; height: 72px; object-fit: cover; }
         .quarantine > li { margin-bottom: .6rem; } .message { overflow-wrap: anywhere; }
         button.requeue { margin-left: .5rem; } .fleet li.lost { color: #b35c00; }
 

@@ -45,6 +45,13 @@ struct WebRoutes: Sendable {
             }
             return await thumbnail(folder: folder, image: image)
         }
+        router.get("/sessions/:session/references/:name") { _, context in
+            guard let folder = decoded(context, "session"), let name = decoded(context, "name") else {
+                return notFound()
+            }
+            let reader = reader
+            return serve(await WorkerThreads.io.run { reader.referenceThumbnail(folder: folder, name: name) })
+        }
         router.get("/quarantine/:name") { _, context in
             guard let name = decoded(context, "name") else { return notFound() }
             let reader = reader

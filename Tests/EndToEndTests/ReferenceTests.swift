@@ -392,4 +392,39 @@ import Glibc
             }
         }
     }
+
+    /// Without a key: every scene a placeholder card naming its references, no placeholder sent on as a
+    /// continuation (session.json says so), and the page's strip of reference previews.
+    @Test func placeholdersNameTheirReferencesAndThePageShowsTheStrip() async throws {
+        try await withTemporaryDirectory { root in
+            try makeLibrary(root)
+            let web = try await WebDaemon.start(root)
+            try dropFile(root + "/inbox/barista.json", Self.barista)
+            let session = try #require(try await waitForSessions(root + "/outbox", count: 1).first)
+            let meta = try #require(jsonObject(session.path + "/scene-002.json"))
+            #expect(meta["provider"] as? String == "placeholder")
+            #expect((meta["references"] as? [[String: Any]])?.map { $0["name"] as? String } == ["mika"])
+            let warnings = (jsonObject(session.path + "/session.json")?["warnings"] as? [[String: Any]]) ?? []
+            #expect(
+                warnings.contains {
+                    $0["path"] as? String == "scenes[1].continue_from"
+                        && ($0["message"] as? String)?.contains("scene 1 is a placeholder") == true
+                },
+                "\(warnings)"
+            )
+            let page = try await web.get("/")
+            #expect(page.text.contains("<div class=\"references\""))
+            for name in ["mika", "cafe"] {
+                let link = "/sessions/ep43-the-barista/references/\(name)"
+                #expect(page.text.contains("src=\"\(link)\""))
+                let answer = try await web.get(link)
+                #expect(answer.status == 200 && answer.headers["content-type"] == "image/jpeg")
+                #expect(try ImageInspector.inspect(answer.body).format == .jpeg)
+            }
+            #expect(page.text.contains("title=\"Mika, the barista: short black hair, green apron\""))
+            // Only names session.json lists: nothing else under the session is reachable this way.
+            #expect(try await web.get("/sessions/ep43-the-barista/references/nobody").status == 404)
+            #expect(try await web.get("/sessions/ep43-the-barista/references/..%2Fsession.json").status == 404)
+        }
+    }
 }

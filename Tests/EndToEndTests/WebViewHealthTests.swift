@@ -104,6 +104,15 @@ import Testing
             let valid = listNames(samples).filter { $0.hasSuffix(".json") }
             let invalid = listNames(samples + "/invalid").filter { $0.hasSuffix(".json") }
             try FileSystem.makeDirectories(root + "/inbox")
+            // `cp -r samples/references demo/`: the library the barista sample names.
+            for folder in listNames(samples + "/references") {
+                for file in listNames(samples + "/references/" + folder) {
+                    try writeFile(
+                        root + "/references/" + folder + "/" + file,
+                        readFile(samples + "/references/" + folder + "/" + file) ?? []
+                    )
+                }
+            }
             for name in valid { try writeFile(root + "/inbox/" + name, readFile(samples + "/" + name) ?? []) }
             for name in invalid { try writeFile(root + "/inbox/" + name, readFile(samples + "/invalid/" + name) ?? []) }
             let web = try await WebDaemon.start(root)
@@ -113,6 +122,7 @@ import Testing
             }
             let page = try await web.get("/").text
             for session in sessions { #expect(page.contains("<h3>\(session.name)</h3>"), "\(session.name)") }
+            #expect(page.contains("src=\"/sessions/ep43-the-barista/references/mika\""), "the sample's references")
             for name in invalid {
                 #expect(page.contains("data-requeue=\"\(name)\""), "\(name)")
                 let report = try #require(readFile(root + "/quarantine/" + name + ".error.json"))

@@ -29,7 +29,7 @@ import Testing
             let bench = try ChildProcess(
                 benchPath,
                 [
-                    "--json", "--smoke", "--only", "B1,B2,B3,B4,B5,B6", "--b1-count", "20", "--b2-count", "200",
+                    "--json", "--smoke", "--only", "B1,B2,B3,B4,B5,B6,B7", "--b1-count", "20", "--b2-count", "200",
                     "--latency-ms", "200",
                 ],
                 environment: environment,
@@ -53,6 +53,7 @@ import Testing
             #expect(
                 Set(results.compactMap { $0["scenario"] as? String }) == [
                     "B1 pickup", "B2 burst", "B3 parallel", "B4 memory", "B5 placeholder", "B6 quota",
+                    "B7 references",
                 ]
             )
             func row(_ measure: String) -> [String: Any]? {
@@ -66,6 +67,8 @@ import Testing
                 "every image from the API under the quota"
             )
             #expect((row("SceneDrop drop → claimed p50")?["number"] as? Double ?? -1) > 0)
+            #expect(row("library files read and fitted for the session")?["met"] as? Bool == true)
+            #expect(row("requests, each with its 4 images")?["met"] as? Bool == true)
             #expect(
                 (results.first { $0["scenario"] as? String == "B4 memory" }?["number"] as? Double ?? -1) > 0,
                 "peak RSS read"

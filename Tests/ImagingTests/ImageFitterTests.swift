@@ -47,4 +47,12 @@ import Testing
             (error as? ImagingError)?.code == .tooLarge
         }
     }
+
+    @Test func thePlaceholderCardNamesTheReferences() throws {
+        var card = PlaceholderCard(sceneNumber: 2, prompt: "p", style: "minimal", width: 320, height: 180, format: .png)
+        #expect(!card.markup.contains("references"))
+        card.references = ["mika", "cafe", "<b>"]
+        #expect(card.markup.contains("references: mika, cafe, &lt;b&gt;"))
+        #expect(try ImageInspector.check(try card.render(), width: 320, height: 180).format == .png)
+    }
 }
