@@ -100,18 +100,29 @@ static int too_large(VipsImage *image, long long max_pixels, int *width, int *he
     return 1;
 }
 
-int sdvips_inspect(const void *buf, size_t len, long long max_pixels, int *width, int *height, int *bands) {
+/* An encoded image opened for one sequential decode that fails on any warning (so truncated or corrupt
+ * data is an error when the pixels are read). NULL on failure; *refused is set when the header declared more
+ * than max_pixels pixels, whose count is then in *width and *height. */
+static VipsImage *open_checked(const void *buf, size_t len, long long max_pixels, int *width, int *height,
+                               int *refused) {
+    *refused = 0;
     VipsImage *image = vips_image_new_from_buffer(buf, len, "",
         "access", VIPS_ACCESS_SEQUENTIAL,
         "fail_on", VIPS_FAIL_ON_WARNING,
         NULL);
-    if (image == NULL) {
-        return -1;
-    }
+    if (image == NULL) return NULL;
     if (too_large(image, max_pixels, width, height)) {
         g_object_unref(image);
-        return SDVIPS_TOO_LARGE;
+        *refused = 1;
+        return NULL;
     }
+    return image;
+}
+
+int sdvips_inspect(const void *buf, size_t len, long long max_pixels, int *width, int *height, int *bands) {
+    int refused;
+    VipsImage *image = open_checked(buf, len, max_pixels, width, height, &refused);
+    if (image == NULL) return refused ? SDVIPS_TOO_LARGE : -1;
     double average = 0;
     // vips_avg reads every pixel, which forces a complete decode.
     int rc = vips_avg(image, &average, NULL);
@@ -211,15 +222,9 @@ int sdvips_cover(const void *buf, size_t len, int width, int height, int format,
     // One decode serves both the check and the resize: the whole image is decoded into memory
     // (failing on any warning, so a truncated or corrupt image is refused), then scaled from there.
     // Decoding twice (once to check, once in thumbnail_buffer) cost a second decode per scene.
-    VipsImage *image = vips_image_new_from_buffer(buf, len, "",
-        "access", VIPS_ACCESS_SEQUENTIAL,
-        "fail_on", VIPS_FAIL_ON_WARNING,
-        NULL);
-    if (image == NULL) return -1;
-    if (too_large(image, max_pixels, declared_width, declared_height)) {
-        g_object_unref(image);
-        return SDVIPS_TOO_LARGE;
-    }
+    int refused;
+    VipsImage *image = open_checked(buf, len, max_pixels, declared_width, declared_height, &refused);
+    if (image == NULL) return refused ? SDVIPS_TOO_LARGE : -1;
     VipsImage *decoded = vips_image_copy_memory(image);
     g_object_unref(image);
     if (decoded == NULL) return -1;
@@ -234,15 +239,9 @@ int sdvips_cover(const void *buf, size_t len, int width, int height, int format,
 
 int sdvips_fit(const void *buf, size_t len, int long_side, long long max_pixels,
                int *width, int *height, int *format, void **out, size_t *out_len) {
-    VipsImage *image = vips_image_new_from_buffer(buf, len, "",
-        "access", VIPS_ACCESS_SEQUENTIAL,
-        "fail_on", VIPS_FAIL_ON_WARNING,
-        NULL);
-    if (image == NULL) return -1;
-    if (too_large(image, max_pixels, width, height)) {
-        g_object_unref(image);
-        return SDVIPS_TOO_LARGE;
-    }
+    int refused;
+    VipsImage *image = open_checked(buf, len, max_pixels, width, height, &refused);
+    if (image == NULL) return refused ? SDVIPS_TOO_LARGE : -1;
     VipsImage *srgb = NULL;
     int rc;
     if (vips_image_guess_interpretation(image) == VIPS_INTERPRETATION_CMYK) {

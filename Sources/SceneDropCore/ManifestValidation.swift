@@ -63,15 +63,7 @@ package enum ManifestValidation {
             if let error = ReferenceCheck.error(manifest, catalog: catalog) { return failure(error) }
             if let library, !manifest.references.isEmpty {
                 let issues = SessionReferences.problems(manifest, library: library)
-                if let first = issues.first {
-                    var error = ManifestError(
-                        reason: .missingReference,
-                        message: first.description + (issues.count > 1 ? " (and \(issues.count - 1) more)" : ""),
-                        issues: issues
-                    )
-                    error.issueCount = issues.count
-                    return failure(error)
-                }
+                if !issues.isEmpty { return failure(ManifestError(reason: .missingReference, issues: issues)) }
             }
             return Result(
                 file: file,

@@ -48,13 +48,6 @@ enum ReferenceCheck {
     static func error(_ manifest: Manifest, catalog: ModelCatalog?) -> ManifestError? {
         guard let catalog else { return nil }
         let issues = issues(manifest, catalog: catalog)
-        guard let first = issues.first else { return nil }
-        return ManifestError(
-            reason: .invalidManifest,
-            message: first.description + (issues.count > 1 ? " (and \(issues.count - 1) more)" : ""),
-            issues: issues,
-            line: issues[0].line,
-            column: issues[0].column
-        )
+        return issues.isEmpty ? nil : ManifestError(reason: .invalidManifest, issues: issues)
     }
 }

@@ -88,17 +88,7 @@ struct SessionReferences: Sendable {
                 )
             )
         }
-        guard issues.isEmpty else {
-            var error = ManifestError(
-                reason: .missingReference,
-                message: issues[0].message + (issues.count > 1 ? " (and \(issues.count - 1) more)" : ""),
-                issues: issues,
-                line: issues[0].line,
-                column: issues[0].column
-            )
-            error.issueCount = issues.count
-            return .failure(error)
-        }
+        guard issues.isEmpty else { return .failure(ManifestError(reason: .missingReference, issues: issues)) }
         return .success(loaded)
     }
 
@@ -122,7 +112,7 @@ struct SessionReferences: Sendable {
     }
 
     static func undecodable(_ file: String, library: String, _ error: ImagingError) -> String {
-        "\(file) in the reference library (\(library)) is not a PNG, JPEG or WebP image that can be decoded (\(error.message)): replace it"
+        "\(file) in the reference library (\(library)) is not a PNG, JPEG or WebP image that can be decoded (\(error.message)): replace it, or, if it was still being copied in, requeue the manifest once it is whole"
     }
 
     /// The API refuses a request over 20 MB ("Request payload size exceeds the limit"): what a scene's
@@ -149,16 +139,7 @@ struct SessionReferences: Sendable {
                 )
             )
         }
-        guard let first = issues.first else { return nil }
-        var error = ManifestError(
-            reason: .invalidManifest,
-            message: first.description + (issues.count > 1 ? " (and \(issues.count - 1) more)" : ""),
-            issues: issues,
-            line: first.line,
-            column: first.column
-        )
-        error.issueCount = issues.count
-        return error
+        return issues.isEmpty ? nil : ManifestError(reason: .invalidManifest, issues: issues)
     }
 
     /// The scene's named references, in its order.

@@ -169,4 +169,17 @@ package struct ManifestError: Error, Sendable, CustomStringConvertible {
     }
 
     package var description: String { message }
+
+    /// For problems found after decoding (the library, the model chains): the first one, located, says it for
+    /// all (with how many more there are); `issues` must not be empty.
+    package init(reason: Reason, issues: [ManifestIssue]) {
+        let first = issues[0]
+        self.init(
+            reason: reason,
+            message: first.description + (issues.count > 1 ? " (and \(issues.count - 1) more)" : ""),
+            issues: issues,
+            line: first.line,
+            column: first.column
+        )
+    }
 }

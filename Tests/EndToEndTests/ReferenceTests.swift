@@ -141,6 +141,36 @@ import Glibc
         }
     }
 
+    /// While scene 2 waits for scene 1's image, scene 3 (which waits for nothing) is already asked for.
+    @Test func independentScenesDoNotWaitForAContinuation() async throws {
+        let gate = Gate()
+        let emulator = GeminiEmulator { call in
+            var answer = GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg")
+            if call.prompt.contains("opens the cafe") { answer.heldBy = gate }
+            return answer
+        }
+        try await withFakeGemini({ emulator.handle($0) }) { server in
+            try await withTemporaryDirectory { root in
+                try makeLibrary(root)
+                let daemon = try await WatchDaemon.start(root, environment: environment(server))
+                try dropFile(root + "/inbox/barista.json", Self.barista)
+                try await daemon.waitUntil("scenes 1 and 3 asked for") { emulator.receivedImages.count == 2 }
+                let asked = emulator.receivedImages.map(\.prompt)
+                #expect(asked.contains { $0.contains("opens the cafe") })
+                #expect(asked.contains { $0.contains("empty street") }, "scene 3 does not wait")
+                #expect(try publishedSessions(root + "/outbox").isEmpty)
+                // Scene 2 is not asked for while scene 1's answer is held.
+                #expect(!asked.contains { $0.contains("pours latte") })
+                gate.release()
+                let session = try #require(try await waitForSessions(root + "/outbox", count: 1).first)
+                #expect(session.sceneEntries.count == 3)
+                let order = emulator.receivedImages.map(\.prompt)
+                #expect(order.last?.contains("pours latte") == true)
+                #expect(try await daemon.stop() == 0)
+            }
+        }
+    }
+
     @Test func aChangedLibraryFileIsACacheMiss() async throws {
         let emulator = GeminiEmulator { _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg") }
         try await withFakeGemini({ emulator.handle($0) }) { server in
