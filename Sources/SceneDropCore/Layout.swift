@@ -8,6 +8,10 @@ package struct Layout: Sendable, Equatable {
     package var state: String
     /// The reference library (contract §7): `<root>/references/`, or `--references`.
     package var references: String
+    /// Whether `--references` (or `SCENEDROP_REFERENCES`) named the library: only then is it followed when it
+    /// is a symbolic link. Under the root it is a folder anyone who can write the root could swap for a link to
+    /// their victim's pictures.
+    package var referencesNamed: Bool
 
     package init(
         root: String,
@@ -23,6 +27,7 @@ package struct Layout: Sendable, Equatable {
         self.quarantine = quarantine.map(Self.absolutePath) ?? root + "/quarantine"
         self.state = state.map(Self.absolutePath) ?? root + "/.scenedrop"
         self.references = references.map(Self.absolutePath) ?? root + "/references"
+        referencesNamed = references != nil
     }
 
     package var staging: String { outbox + "/.staging" }
@@ -38,9 +43,11 @@ package struct Layout: Sendable, Equatable {
     /// Creates every missing folder with mode 0775 (group-writable, for shared volumes); the reference library
     /// too, so people see where reference images go.
     package func create() throws(SystemError) {
-        for path in [inbox, outbox, staging, quarantine, state, work, cache, references] {
+        for path in [inbox, outbox, staging, quarantine, state, work, cache] {
             try FileSystem.makeDirectories(path)
         }
+        // Only where nothing stands: a link there is judged when a session reads from it, not at start.
+        if (try? FileSystem.info(references)) == nil { try FileSystem.makeDirectories(references) }
     }
 
     /// An absolute path without trailing slashes, so names join predictably.

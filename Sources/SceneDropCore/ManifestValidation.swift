@@ -26,7 +26,12 @@ package enum ManifestValidation {
     /// - Parameters:
     ///   - catalog: the model table whose chains must be able to take each scene's references.
     ///   - library: the reference library whose files are read and decoded as a session would; nil: not looked at.
-    package static func check(_ file: String, catalog: ModelCatalog? = nil, library: String? = nil) -> Result {
+    package static func check(
+        _ file: String,
+        catalog: ModelCatalog? = nil,
+        library: String? = nil,
+        followLibraryLink: Bool = false
+    ) -> Result {
         let name = FileSystem.baseName(file)
         func failure(_ error: ManifestError) -> Result {
             Result(
@@ -62,7 +67,11 @@ package enum ManifestValidation {
             let manifest = try ManifestDecoder.decode(bytes, fileName: name)
             if let error = ReferenceCheck.error(manifest, catalog: catalog) { return failure(error) }
             if let library, !manifest.references.isEmpty {
-                let issues = SessionReferences.problems(manifest, library: library)
+                let issues = SessionReferences.problems(
+                    manifest,
+                    library: library,
+                    followLibraryLink: followLibraryLink
+                )
                 if !issues.isEmpty { return failure(ManifestError(reason: .missingReference, issues: issues)) }
             }
             return Result(

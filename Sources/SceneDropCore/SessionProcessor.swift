@@ -106,6 +106,7 @@ package struct SessionProcessor: Sendable {
             switch await SessionReferences.load(
                 manifest,
                 library: layout.references,
+                followLibraryLink: layout.referencesNamed,
                 session: manifest.session,
                 logger: logger
             ) {

@@ -16,9 +16,11 @@ struct SessionReferences: Sendable {
 
     /// Every reference of `manifest` from `library`, or the manifest's `missing_reference` error naming every
     /// file that could not be used (nothing has been sent). Nil when cancelled.
+    /// `followLibraryLink`: the library was named (`--references`), so its own path may be a link.
     static func load(
         _ manifest: Manifest,
         library: String,
+        followLibraryLink: Bool,
         session: String,
         logger: Logger
     ) async -> Result<SessionReferences, ManifestError>? {
@@ -28,7 +30,12 @@ struct SessionReferences: Sendable {
             let file = reference.file
             let read = await WorkerThreads.io.run {
                 Result { () throws(ContainedFile.Failure) in
-                    try ContainedFile.read(file, in: library, limit: ReferenceImage.maximumFileBytes)
+                    try ContainedFile.read(
+                        file,
+                        in: library,
+                        limit: ReferenceImage.maximumFileBytes,
+                        followFolderLink: followLibraryLink
+                    )
                 }
             }
             let bytes: [UInt8]
@@ -94,11 +101,16 @@ struct SessionReferences: Sendable {
 
     /// `scenedrop validate`: each file of the manifest's references read and decoded as a session would, every
     /// problem located. Blocking I/O and CPU.
-    static func problems(_ manifest: Manifest, library: String) -> [ManifestIssue] {
+    static func problems(_ manifest: Manifest, library: String, followLibraryLink: Bool) -> [ManifestIssue] {
         manifest.references.compactMap { reference in
             let bytes: [UInt8]
             do throws(ContainedFile.Failure) {
-                bytes = try ContainedFile.read(reference.file, in: library, limit: ReferenceImage.maximumFileBytes)
+                bytes = try ContainedFile.read(
+                    reference.file,
+                    in: library,
+                    limit: ReferenceImage.maximumFileBytes,
+                    followFolderLink: followLibraryLink
+                )
             } catch {
                 return issue(reference, problem(error, file: reference.file, library: library))
             }
@@ -170,6 +182,9 @@ struct SessionReferences: Sendable {
                 "\(file) in the reference library (\(library)) is \(size) bytes; a reference may be at most 20 MB (\(ReferenceImage.maximumFileBytes) bytes): save it smaller"
         case .unreadable(let error):
             return "\(file) in the reference library (\(library)) cannot be read: \(error.description)"
+        case .folderIsLink:
+            return
+                "the reference library \(library) is a symbolic link, so \(file) was not read: SceneDrop follows a link there only when --references (or SCENEDROP_REFERENCES) names the library; make it a folder, or name the real one"
         case .folder(let error):
             return
                 "the reference library \(library) cannot be opened (\(error.description)), so \(file) cannot be read: create it, or point --references at it"

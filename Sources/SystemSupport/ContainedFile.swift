@@ -36,22 +36,29 @@ package enum ContainedFile {
         case unreadable(SystemError)
         /// The folder itself cannot be opened.
         case folder(SystemError)
+        /// The folder's own path is a symbolic link, and was not to be followed.
+        case folderIsLink
     }
 
-    /// The bytes of `relative` inside `folder`, at most `limit` of them. The folder's own path is followed as
-    /// given (the operator chose it); nothing below it is.
+    /// The bytes of `relative` inside `folder`, at most `limit` of them. Nothing below the folder is followed;
+    /// the folder's own path is followed when it is a link only with `followFolderLink` (the operator named it).
     package static func read(
         _ relative: String,
         in folder: String,
         limit: Int,
+        followFolderLink: Bool = true,
         method: Method = .automatic
     ) throws(Failure) -> [UInt8] {
         let components = relative.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         guard !relative.hasPrefix("/"), !components.isEmpty,
             !components.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." || $0.utf8.contains(0) })
         else { throw .outside }
-        let root = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if root < 0 { throw .folder(.current("open", folder)) }
+        let root = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (followFolderLink ? 0 : O_NOFOLLOW))
+        if root < 0 {
+            let error = SystemError.current("open", folder)
+            if !followFolderLink, (try? FileSystem.info(folder))?.kind == .symlink { throw .folderIsLink }
+            throw .folder(error)
+        }
         defer { close(root) }
         let fd: Int32
         if method != .walk {

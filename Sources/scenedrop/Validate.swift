@@ -51,7 +51,10 @@ struct Validate: ParsableCommand {
 
     func run() throws {
         let (catalog, library) = (try models.catalog(), library)
-        let results = files.map { ManifestValidation.check($0, catalog: catalog, library: library) }
+        let named = (references ?? environment("SCENEDROP_REFERENCES")) != nil
+        let results = files.map {
+            ManifestValidation.check($0, catalog: catalog, library: library, followLibraryLink: named)
+        }
         if json {
             try printJSON(results)
         } else {

@@ -245,6 +245,18 @@ import Glibc
             }
         ),
         Refusal(
+            label: "the library folder under the root swapped for a link",
+            references: "{\"mika\": {\"file\": \"mika.png\"}}",
+            reason: "missing_reference",
+            path: "references.mika.file",
+            says: "is a symbolic link, so mika.png was not read",
+            library: { root in
+                try writeFile(root + "/pictures/mika.png", ReferenceTests.picture("private", 64, 64))
+                try FileSystem.removeTree(root + "/references")
+                _ = symlink(root + "/pictures", root + "/references")
+            }
+        ),
+        Refusal(
             label: "an unknown name",
             references: "{\"mika\": {\"file\": \"mika.png\"}}",
             scenes: "{\"scene_number\": 1, \"image_create_prompt\": \"Mika\", \"references\": [\"mikka\"]}",
@@ -294,6 +306,22 @@ import Glibc
                 #expect(server.generateRequests.isEmpty, "nothing is sent for a refused manifest")
                 #expect(!server.requests.contains { $0.method == "POST" })
                 #expect(try publishedSessions(root + "/outbox").isEmpty)
+            }
+        }
+    }
+
+    /// A library the operator names with --references may be a link (their choice), and is followed.
+    @Test func aLibraryNamedWithReferencesMayBeALink() async throws {
+        let emulator = GeminiEmulator { _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg") }
+        try await withFakeGemini({ emulator.handle($0) }) { server in
+            try await withTemporaryDirectory { root in
+                try writeFile(root + "/shared/art/characters/mika.png", Self.picture("Mika", 600, 400))
+                try writeFile(root + "/shared/art/places/corner-cafe.jpg", Self.picture("cafe", 600, 400, .jpeg))
+                #expect(symlink(root + "/shared/art", root + "/library") == 0)
+                try writeFile(root + "/inbox/barista.json", Self.barista)
+                let result = try await process(root, server, ["--references", root + "/library"])
+                #expect(result.status == 0, "\(result.stderr)")
+                #expect(emulator.receivedImages.count == 3)
             }
         }
     }

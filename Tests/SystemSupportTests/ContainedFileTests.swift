@@ -72,4 +72,23 @@ import Glibc
             #expect(error.errno == ENOENT)
         }
     }
+
+    @Test func theFolderItselfIsFollowedOnlyWhenAsked() async throws {
+        try await withTemporaryDirectory { dir in
+            try writeFile(dir + "/real/a.png", "a")
+            #expect(symlink(dir + "/real", dir + "/lib") == 0)
+            #expect(
+                try ContainedFile.read("a.png", in: dir + "/lib", limit: 10, followFolderLink: true) == Array("a".utf8)
+            )
+            var failure: ContainedFile.Failure?
+            do throws(ContainedFile.Failure) {
+                _ = try ContainedFile.read("a.png", in: dir + "/lib", limit: 10, followFolderLink: false)
+            } catch { failure = error }
+            #expect(failure == .folderIsLink)
+            #expect(
+                try ContainedFile.read("a.png", in: dir + "/real", limit: 10, followFolderLink: false)
+                    == Array("a".utf8)
+            )
+        }
+    }
 }
