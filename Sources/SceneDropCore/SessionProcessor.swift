@@ -427,8 +427,10 @@ package struct SessionProcessor: Sendable {
                         warnings.append(
                             Issue(
                                 path: "scenes[\(index)].continue_from",
-                                message:
-                                    "scene \(written.scene.sceneNumber) is a placeholder, so scene \(next.sceneNumber) was made without it",
+                                message: "scene \(written.scene.sceneNumber) "
+                                    + (written.scene.provider == PlaceholderProvider().name
+                                        ? "is a placeholder" : "has no image that could be sent")
+                                    + ", so scene \(next.sceneNumber) was made without it",
                                 line: next.referencesAt?.line,
                                 column: next.referencesAt?.column
                             )
@@ -556,16 +558,16 @@ package struct SessionProcessor: Sendable {
         session: String
     ) async -> ReferenceImage? {
         let bytes = image.bytes
-        let fitted = await ProviderPhases.cpuUnlessCancelled(key: session) {
-            try? ImageFitter.fit(bytes, longSide: ReferenceImage.longSide)
+        let done = await ProviderPhases.cpuUnlessCancelled(key: session) {
+            (try? ImageFitter.fit(bytes, longSide: ReferenceImage.longSide), Digest.sha256Hex(bytes))
         }
-        guard let fitted = fitted ?? nil else { return nil }
+        guard let (fitted, sha256) = done, let fitted else { return nil }
         return ReferenceImage(
             name: name,
             file: file,
             kind: .object,
             description: nil,
-            sha256: Digest.sha256Hex(bytes),
+            sha256: sha256,
             fromScene: scene,
             image: APIReference(
                 bytes: fitted.bytes,

@@ -26,8 +26,14 @@ struct SessionReferences: Sendable {
     ) async -> Result<SessionReferences, ManifestError>? {
         var loaded = SessionReferences()
         var issues: [ManifestIssue] = []
+        // Two names for one file: read and fitted once all the same.
+        var done: [String: (sha256: String, image: ImageFitter.Fitted)] = [:]
         for reference in manifest.references {
             let file = reference.file
+            if let (sha256, image) = done[file] {
+                loaded.add(reference, sha256: sha256, image: image)
+                continue
+            }
             let read = await WorkerThreads.io.run {
                 Result { () throws(ContainedFile.Failure) in
                     try ContainedFile.read(
@@ -45,13 +51,17 @@ struct SessionReferences: Sendable {
                 issues.append(issue(reference, problem(failure, file: file, library: library)))
                 continue
             }
+            // The hash of up to 20 MB and the decode both on the CPU threads.
             guard
-                let fitted = await ProviderPhases.cpuUnlessCancelled(
+                let (fitted, sha256) = await ProviderPhases.cpuUnlessCancelled(
                     key: session,
                     {
-                        Result { () throws(ImagingError) in
-                            try ImageFitter.fit(bytes, longSide: ReferenceImage.longSide)
-                        }
+                        (
+                            Result { () throws(ImagingError) in
+                                try ImageFitter.fit(bytes, longSide: ReferenceImage.longSide)
+                            },
+                            Digest.sha256Hex(bytes)
+                        )
                     }
                 )
             else { return nil }
@@ -62,7 +72,6 @@ struct SessionReferences: Sendable {
                 issues.append(issue(reference, undecodable(file, library: library, error)))
                 continue
             }
-            let sha256 = Digest.sha256Hex(bytes)
             logger.debug(
                 "reference loaded",
                 metadata: [
@@ -71,32 +80,37 @@ struct SessionReferences: Sendable {
                     "scenedrop.sent_size": "\(image.width)x\(image.height)",
                 ]
             )
-            loaded.images[reference.name] = ReferenceImage(
-                name: reference.name,
-                file: file,
-                kind: reference.kind,
-                description: reference.description,
-                sha256: sha256,
-                image: APIReference(
-                    bytes: image.bytes,
-                    mimeType: image.mimeType,
-                    fileName: reference.name + "." + image.format.fileExtension
-                )
-            )
-            loaded.map.entries.append(
-                (
-                    reference.name,
-                    .init(
-                        file: file,
-                        kind: reference.kind.rawValue,
-                        description: reference.description,
-                        sha256: sha256
-                    )
-                )
-            )
+            done[file] = (sha256, image)
+            loaded.add(reference, sha256: sha256, image: image)
         }
         guard issues.isEmpty else { return .failure(ManifestError(reason: .missingReference, issues: issues)) }
         return .success(loaded)
+    }
+
+    mutating func add(_ reference: Manifest.Reference, sha256: String, image: ImageFitter.Fitted) {
+        images[reference.name] = ReferenceImage(
+            name: reference.name,
+            file: reference.file,
+            kind: reference.kind,
+            description: reference.description,
+            sha256: sha256,
+            image: APIReference(
+                bytes: image.bytes,
+                mimeType: image.mimeType,
+                fileName: reference.name + "." + image.format.fileExtension
+            )
+        )
+        map.entries.append(
+            (
+                reference.name,
+                .init(
+                    file: reference.file,
+                    kind: reference.kind.rawValue,
+                    description: reference.description,
+                    sha256: sha256
+                )
+            )
+        )
     }
 
     /// `scenedrop validate`: each file of the manifest's references read and decoded as a session would, every

@@ -310,6 +310,33 @@ import Glibc
         }
     }
 
+    /// One file under two names (a character sheet that is also a prop) is read and fitted once for the session;
+    /// each name is recorded, with the one file's SHA-256.
+    @Test func oneFileUnderTwoNamesIsReadOnce() async throws {
+        try await withTemporaryDirectory { root in
+            try makeLibrary(root)
+            let manifest = """
+                {"session": "twice", "width": 320, "height": 180,
+                 "references": {"mika": {"file": "characters/mika.png", "kind": "character"},
+                                "poster": {"file": "characters/mika.png"}},
+                 "scenes": [{"scene_number": 1, "image_create_prompt": "a", "references": ["mika", "poster"]}]}
+                """
+            try writeFile(root + "/inbox/twice.json", manifest)
+            let result = try await SceneDropProcess.run(
+                ["process", "--root", root, "--settle", "0s", "--log-level", "debug"],
+                logDirectory: root
+            )
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stderr.components(separatedBy: DaemonLog.referenceLoaded.rawValue).count - 1 == 1)
+            let map = try #require(
+                jsonObject(root + "/outbox/twice/session.json")?["references"] as? [String: [String: Any]]
+            )
+            #expect(map.keys.sorted() == ["mika", "poster"])
+            #expect(map["mika"]?["sha256"] as? String == map["poster"]?["sha256"] as? String)
+            #expect(map["poster"]?["kind"] as? String == "object")
+        }
+    }
+
     /// A library the operator names with --references may be a link (their choice), and is followed.
     @Test func aLibraryNamedWithReferencesMayBeALink() async throws {
         let emulator = GeminiEmulator { _ in GeminiEmulator.image(Self.jpeg, mimeType: "image/jpeg") }
