@@ -11,10 +11,19 @@ package struct GeminiRequestBody: Encodable, Sendable, Equatable {
 
     /// A text part or an image part: exactly one of the two is set (nil fields are not encoded).
     struct Part: Encodable, Sendable, Equatable {
+        /// The image's bytes, shared with the session's other requests: written out as base64 only while the
+        /// body is encoded, so a request in flight holds its encoded body and nothing more.
         struct InlineData: Encodable, Sendable, Equatable {
             var mimeType: String
-            /// Base64.
-            var data: String
+            var bytes: [UInt8]
+
+            enum CodingKeys: String, CodingKey { case mimeType, data }
+
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(Data(bytes).base64EncodedString(), forKey: .data)
+                try container.encode(mimeType, forKey: .mimeType)
+            }
         }
 
         var text: String?
@@ -36,9 +45,7 @@ package struct GeminiRequestBody: Encodable, Sendable, Equatable {
 
     /// `references`: sent as `inlineData` parts before the text, which names them in this order (contract §7).
     package init(prompt: String, aspectRatio: String, imageSize: String?, references: [APIReference] = []) {
-        let images = references.map {
-            Part(inlineData: .init(mimeType: $0.mimeType, data: Data($0.bytes).base64EncodedString()))
-        }
+        let images = references.map { Part(inlineData: .init(mimeType: $0.mimeType, bytes: $0.bytes)) }
         contents = [Content(parts: images + [Part(text: prompt)])]
         generationConfig = GenerationConfig(imageConfig: ImageConfig(aspectRatio: aspectRatio, imageSize: imageSize))
     }

@@ -77,8 +77,13 @@ import Testing
         }
         try await withFakeGemini({ emulator.handle($0) }) { server in
             try await withTemporaryDirectory { root in
+                // Lite's deadline alone is 1 s (2.1 keeps its 60 s): a loaded machine cannot time 2.1 out too.
+                try writeFile(
+                    root + "/models.json",
+                    #"{"models": {"gemini-3.1-flash-lite-image": {"timeout_seconds": {"1K": 1}}}}"#
+                )
                 let options = [
-                    "--root", root, "--settle", "0s", "--request-timeout", "1s", "--retries", "0",
+                    "--root", root, "--settle", "0s", "--models-file", root + "/models.json", "--retries", "0",
                     "--daily-budget-usd", "0.05",
                 ]
                 try writeFile(root + "/inbox/slow.json", manifestJSON(session: "slow"))
