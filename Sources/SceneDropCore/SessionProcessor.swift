@@ -385,7 +385,10 @@ package struct SessionProcessor: Sendable {
         // for a session alone, few enough that a session of 500 scenes does not queue 500 of them ahead of
         // every other session's (the permits and CPU turns then go round-robin across sessions).
         let inFlight = max(2, configuration.concurrency + WorkerThreads.cpu.threads)
-        return try await withThrowingTaskGroup(of: SceneWritten.self) { group in
+        // A scene whose image cannot be written (a full disk) does not cancel the others: their requests are
+        // under way and will be paid for, so they finish and their images are kept for the next try; then the
+        // session is handed back. Cancelling them paid for images nobody kept, to pay for them again.
+        return try await withThrowingTaskGroup(of: Result<SceneWritten, SystemError>.self) { group in
             var ready = manifest.scenes.filter { $0.continueFrom == nil }.map {
                 ImageRequest(
                     manifest: manifest,
@@ -399,24 +402,47 @@ package struct SessionProcessor: Sendable {
                 guard let request = ready.popFirst() else { return }
                 running += 1
                 group.addTask {
-                    try await generateScene(
-                        request,
-                        paidKey: paidKey,
-                        key: key,
-                        digits: digits,
-                        continued: continued.contains(request.sceneNumber),
-                        batched: batched[request.sceneNumber],
-                        manifest: manifest,
-                        into: staging,
-                        logger: logger
-                    )
+                    do {
+                        return .success(
+                            try await generateScene(
+                                request,
+                                paidKey: paidKey,
+                                key: key,
+                                digits: digits,
+                                continued: continued.contains(request.sceneNumber),
+                                batched: batched[request.sceneNumber],
+                                manifest: manifest,
+                                into: staging,
+                                logger: logger
+                            )
+                        )
+                    } catch let error as SystemError {
+                        logger.warning(
+                            "scene could not be written; the scenes under way finish before the session is handed back",
+                            metadata: [
+                                "scenedrop.scene": "\(request.sceneNumber)", "error.type": "\(error.shortDescription)",
+                                "error.message": "\(error.description)",
+                            ]
+                        )
+                        return .failure(error)
+                    }
                 }
             }
             while running < inFlight, !ready.isEmpty { startNext() }
             var scenes: [SessionMetadata.Scene] = []
             var warnings: [Issue] = []
-            for try await written in group {
+            var fault: SystemError?
+            for try await outcome in group {
                 running -= 1
+                guard case .success(let written) = outcome, fault == nil else {
+                    if case .failure(let error) = outcome, fault == nil {
+                        fault = error
+                        // Nothing more is started; what is under way finishes.
+                        ready.removeAll()
+                        waiting.removeAll()
+                    }
+                    continue
+                }
                 scenes.append(written.scene)
                 for next in waiting.removeValue(forKey: written.scene.sceneNumber) ?? [] {
                     var sent = references.images(for: next)
@@ -448,6 +474,7 @@ package struct SessionProcessor: Sendable {
                 // Scenes made ready above may find more than one place free (it waited while others ran).
                 while running < inFlight, !ready.isEmpty { startNext() }
             }
+            if let fault { throw fault }
             return (scenes.sorted { $0.sceneNumber < $1.sceneNumber }, warnings)
         }
     }

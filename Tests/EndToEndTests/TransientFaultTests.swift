@@ -199,6 +199,49 @@ private let canMount: Bool = {
         }
     }
 
+    /// A full disk under one scene does not cancel another scene's request under way: that image is paid for
+    /// either way, so it is awaited and kept, and the next try asks for nothing again. Scene 2's answer is held
+    /// until scene 1's write has failed.
+    @Test(.enabled(if: canMount, "needs root to mount a small tmpfs as the outbox"))
+    func aWriteFaultDoesNotCancelARequestUnderWay() async throws {
+        let jpeg = try PlaceholderImages.jpeg()
+        let gate = Gate()
+        let emulator = GeminiEmulator { call in
+            var answer = GeminiEmulator.image(jpeg, mimeType: "image/jpeg")
+            if call.prompt.hasPrefix("A test scene 2") { answer.heldBy = gate }
+            return answer
+        }
+        try await withFakeGemini({ emulator.handle($0) }) { server in
+            try await withTemporaryDirectory { root in
+                try FileSystem.makeDirectories(root + "/outbox")
+                #expect(run("mount", ["-t", "tmpfs", "-o", "size=48k", "tmpfs", root + "/outbox"]) == 0)
+                defer { _ = run("umount", ["-l", root + "/outbox"]) }
+                let daemon = try await WatchDaemon.start(
+                    root,
+                    ["--settle", "0s", "--no-cache"],
+                    environment: [
+                        "SCENEDROP_GEMINI_BASE_URL": server.baseURL, "GEMINI_API_KEY": GeminiEmulator.validKey,
+                    ]
+                )
+                try dropFile(
+                    daemon.inbox + "/paid.json",
+                    manifestJSON(session: "paid", scenes: 2, width: 1920, height: 1080)
+                )
+                try await daemon.waitForLog(.sceneNotWritten) { $0["scenedrop.scene"] == "1" }
+                #expect(server.generateRequests.count == 2)
+                #expect(daemon.process.logRecords(.handedBackAfterSystemFault).isEmpty, "scene 2 is still awaited")
+                gate.release()
+                try await daemon.waitForLog(.handedBackAfterSystemFault)
+                #expect(run("mount", ["-o", "remount,size=16m", root + "/outbox"]) == 0)
+                try await daemon.waitUntil("the session published once there is room") {
+                    FileSystem.exists(root + "/outbox/paid/session.json")
+                }
+                #expect(server.generateRequests.count == 2, "scene 2's image was kept, not asked for again")
+                #expect(try await daemon.stop() == 0)
+            }
+        }
+    }
+
     /// A session whose images were paid for and which could not be published (a full outbox) is handed back and
     /// made again from the images already paid for: each image is requested, and recorded, once. Before, the
     /// session was handed back and its images requested (and paid for) again on every try.

@@ -17,10 +17,14 @@ import Glibc
                 "sh",
                 ["-c", "sleep 60 & echo $! > '\(dir)/a'; sleep 60 & echo $! > '\(dir)/b'; wait"]
             )
-            try await waitUntil("both children started") { readText(dir + "/b") != nil && readText(dir + "/a") != nil }
-            let children = [dir + "/a", dir + "/b"].compactMap {
-                readText($0).flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            // `echo $! > file` creates the file before it writes the number: wait for both numbers, not the files.
+            func children() -> [pid_t] {
+                [dir + "/a", dir + "/b"].compactMap {
+                    readText($0).flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+                }
             }
+            try await waitUntil("both children started") { children().count == 2 }
+            let children = children()
             #expect(children.count == 2)
             #expect(children.allSatisfy(isAlive))
             await shell.stop(grace: .seconds(5))

@@ -25,6 +25,7 @@ package enum DaemonLog: String, CaseIterable, Sendable {
     case batchDropReplaced = "batch session replaced by a newer drop of the same session; this drop is not published"
     case retryScheduled = "retry scheduled"
     case handedBackAfterSystemFault = "manifest handed back to the inbox after a system fault"
+    case sceneNotWritten = "scene could not be written; the scenes under way finish before the session is handed back"
     case handedBackAtShutdown = "manifest handed back to the inbox at shutdown"
     case stoppingForSessionsInFlight = "stopping: waiting for sessions in flight"
     case gracePeriodOver = "grace period over: handing back the manifests still in flight"
