@@ -11,7 +11,12 @@ package struct Layout: Sendable, Equatable {
     /// Whether `--references` (or `SCENEDROP_REFERENCES`) named the library: only then is it followed when it
     /// is a symbolic link. Under the root it is a folder anyone who can write the root could swap for a link to
     /// their victim's pictures.
-    package var referencesNamed: Bool
+    var referencesNamed: Bool
+
+    /// The reference library as sessions read it.
+    var referenceLibrary: SessionReferences.Library {
+        SessionReferences.Library(path: references, followLink: referencesNamed)
+    }
 
     package init(
         root: String,

@@ -25,13 +25,9 @@ package enum ManifestValidation {
 
     /// - Parameters:
     ///   - catalog: the model table whose chains must be able to take each scene's references.
-    ///   - library: the reference library whose files are read and decoded as a session would; nil: not looked at.
-    package static func check(
-        _ file: String,
-        catalog: ModelCatalog? = nil,
-        library: String? = nil,
-        followLibraryLink: Bool = false
-    ) -> Result {
+    ///   - library: the reference library whose files are read and decoded as a session would, from `layout`
+    ///     (`--root` or `--references`); nil: not looked at.
+    package static func check(_ file: String, catalog: ModelCatalog? = nil, library: Layout? = nil) -> Result {
         let name = FileSystem.baseName(file)
         func failure(_ error: ManifestError) -> Result {
             Result(
@@ -67,11 +63,7 @@ package enum ManifestValidation {
             let manifest = try ManifestDecoder.decode(bytes, fileName: name)
             if let error = ReferenceCheck.error(manifest, catalog: catalog) { return failure(error) }
             if let library, !manifest.references.isEmpty {
-                let issues = SessionReferences.problems(
-                    manifest,
-                    library: library,
-                    followLibraryLink: followLibraryLink
-                )
+                let issues = SessionReferences.problems(manifest, library: library.referenceLibrary)
                 if !issues.isEmpty { return failure(ManifestError(reason: .missingReference, issues: issues)) }
             }
             return Result(

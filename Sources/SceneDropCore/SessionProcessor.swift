@@ -105,8 +105,7 @@ package struct SessionProcessor: Sendable {
         if !manifest.references.isEmpty {
             switch await SessionReferences.load(
                 manifest,
-                library: layout.references,
-                followLibraryLink: layout.referencesNamed,
+                library: layout.referenceLibrary,
                 session: manifest.session,
                 logger: logger
             ) {
@@ -379,8 +378,10 @@ package struct SessionProcessor: Sendable {
     ) async throws -> (scenes: [SessionMetadata.Scene], warnings: [Issue]) {
         let digits = max(3, String(manifest.scenes.map(\.sceneNumber).max() ?? 0).count)
         try await WorkerThreads.io.run { () throws(SystemError) in try staging.makeThumbnailFolder() }
-        let continued = Set(manifest.scenes.compactMap(\.continueFrom))
-        var waiting = Dictionary(grouping: manifest.scenes.filter { $0.continueFrom != nil }) { $0.continueFrom! }
+        // By the scene they continue from, with their place in the manifest (for a warning's path).
+        var waiting = Dictionary(grouping: manifest.scenes.enumerated().filter { $0.element.continueFrom != nil }) {
+            $0.element.continueFrom!
+        }
         // At most this many scenes of one session in flight: enough to keep every permit and CPU thread busy
         // for a session alone, few enough that a session of 500 scenes does not queue 500 of them ahead of
         // every other session's (the permits and CPU turns then go round-robin across sessions).
@@ -389,28 +390,30 @@ package struct SessionProcessor: Sendable {
         // under way and will be paid for, so they finish and their images are kept for the next try; then the
         // session is handed back. Cancelling them paid for images nobody kept, to pay for them again.
         return try await withThrowingTaskGroup(of: Result<SceneWritten, SystemError>.self) { group in
-            var ready = manifest.scenes.filter { $0.continueFrom == nil }.map {
-                ImageRequest(
-                    manifest: manifest,
-                    scene: $0,
-                    format: configuration.imageFormat,
-                    references: references.images(for: $0)
-                )
-            }[...]
+            // Each with every reference it sends: the named ones, then the image it continues from, if any.
+            var ready = manifest.scenes.filter { $0.continueFrom == nil }.map { ($0, references.images(for: $0)) }[...]
             var running = 0
             func startNext() {
-                guard let request = ready.popFirst() else { return }
+                guard let (scene, sent) = ready.popFirst() else { return }
+                let request = ImageRequest(
+                    manifest: manifest,
+                    scene: scene,
+                    format: configuration.imageFormat,
+                    references: sent
+                )
+                let continued = waiting[scene.sceneNumber] != nil
                 running += 1
                 group.addTask {
                     do {
                         return .success(
                             try await generateScene(
+                                scene,
                                 request,
                                 paidKey: paidKey,
                                 key: key,
                                 digits: digits,
-                                continued: continued.contains(request.sceneNumber),
-                                batched: batched[request.sceneNumber],
+                                continued: continued,
+                                batched: batched[scene.sceneNumber],
                                 manifest: manifest,
                                 into: staging,
                                 logger: logger
@@ -444,12 +447,11 @@ package struct SessionProcessor: Sendable {
                     continue
                 }
                 scenes.append(written.scene)
-                for next in waiting.removeValue(forKey: written.scene.sceneNumber) ?? [] {
+                for (index, next) in waiting.removeValue(forKey: written.scene.sceneNumber) ?? [] {
                     var sent = references.images(for: next)
                     if let continuation = written.continuation {
                         sent.append(continuation)
                     } else {
-                        let index = manifest.scenes.firstIndex { $0.sceneNumber == next.sceneNumber } ?? 0
                         warnings.append(
                             Issue(
                                 path: "scenes[\(index)].continue_from",
@@ -462,14 +464,7 @@ package struct SessionProcessor: Sendable {
                             )
                         )
                     }
-                    ready.append(
-                        ImageRequest(
-                            manifest: manifest,
-                            scene: next,
-                            format: configuration.imageFormat,
-                            references: sent
-                        )
-                    )
+                    ready.append((next, sent))
                 }
                 // Scenes made ready above may find more than one place free (it waited while others ran).
                 while running < inFlight, !ready.isEmpty { startNext() }
@@ -488,6 +483,7 @@ package struct SessionProcessor: Sendable {
     /// One scene: its image (paid on an earlier try, from a batch, or through the chain), its preview and
     /// metadata written to staging.
     func generateScene(
+        _ scene: Manifest.Scene,
         _ request: ImageRequest,
         paidKey: String,
         key: String,
@@ -498,8 +494,7 @@ package struct SessionProcessor: Sendable {
         into staging: SessionStaging,
         logger: Logger
     ) async throws -> SceneWritten {
-        let sceneNumber = request.sceneNumber
-        let scene = manifest.scenes.first { $0.sceneNumber == sceneNumber }!
+        let sceneNumber = scene.sceneNumber
         let (activity, sync) = (self.activity, configuration.sync)
         let generated: GeneratedImage
         if let paid = paidScenes.image(manifest: paidKey, scene: sceneNumber) {

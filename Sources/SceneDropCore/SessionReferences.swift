@@ -14,13 +14,23 @@ struct SessionReferences: Sendable {
     /// session.json's `references`, in the manifest's order.
     var map = SessionMetadata.ReferenceMap()
 
+    /// Where the files are: the folder, and whether its own path may be a symbolic link (only when
+    /// `--references` or `SCENEDROP_REFERENCES` named it).
+    struct Library: Sendable {
+        var path: String
+        var followLink: Bool
+    }
+
+    /// What is wrong with one reference's file, for its `missing_reference` issue.
+    struct Problem: Error {
+        var message: String
+    }
+
     /// Every reference of `manifest` from `library`, or the manifest's `missing_reference` error naming every
     /// file that could not be used (nothing has been sent). Nil when cancelled.
-    /// `followLibraryLink`: the library was named (`--references`), so its own path may be a link.
     static func load(
         _ manifest: Manifest,
-        library: String,
-        followLibraryLink: Bool,
+        library: Library,
         session: String,
         logger: Logger
     ) async -> Result<SessionReferences, ManifestError>? {
@@ -34,54 +44,31 @@ struct SessionReferences: Sendable {
                 loaded.add(reference, sha256: sha256, image: image)
                 continue
             }
-            let read = await WorkerThreads.io.run {
-                Result { () throws(ContainedFile.Failure) in
-                    try ContainedFile.read(
-                        file,
-                        in: library,
-                        limit: ReferenceImage.maximumFileBytes,
-                        followFolderLink: followLibraryLink
-                    )
-                }
-            }
             let bytes: [UInt8]
-            switch read {
-            case .success(let b): bytes = b
-            case .failure(let failure):
-                issues.append(issue(reference, problem(failure, file: file, library: library)))
+            switch await WorkerThreads.io.run({ read(file, from: library) }) {
+            case .success(let read): bytes = read
+            case .failure(let problem):
+                issues.append(issue(reference, problem))
                 continue
             }
             // The hash of up to 20 MB and the decode both on the CPU threads.
-            guard
-                let (fitted, sha256) = await ProviderPhases.cpuUnlessCancelled(
-                    key: session,
-                    {
-                        (
-                            Result { () throws(ImagingError) in
-                                try ImageFitter.fit(bytes, longSide: ReferenceImage.longSide)
-                            },
-                            Digest.sha256Hex(bytes)
-                        )
-                    }
-                )
+            guard let fitted = await ProviderPhases.cpuUnlessCancelled(key: session, { fit(bytes, file, library) })
             else { return nil }
-            let image: ImageFitter.Fitted
             switch fitted {
-            case .success(let f): image = f
-            case .failure(let error):
-                issues.append(issue(reference, undecodable(file, library: library, error)))
-                continue
+            case .success(let (sha256, image)):
+                logger.debug(
+                    "reference loaded",
+                    metadata: [
+                        "scenedrop.reference": "\(reference.name)", "scenedrop.reference_file": "\(file)",
+                        "scenedrop.bytes": "\(bytes.count)", "scenedrop.sent_bytes": "\(image.bytes.count)",
+                        "scenedrop.sent_size": "\(image.width)x\(image.height)",
+                    ]
+                )
+                done[file] = (sha256, image)
+                loaded.add(reference, sha256: sha256, image: image)
+            case .failure(let problem):
+                issues.append(issue(reference, problem))
             }
-            logger.debug(
-                "reference loaded",
-                metadata: [
-                    "scenedrop.reference": "\(reference.name)", "scenedrop.reference_file": "\(file)",
-                    "scenedrop.bytes": "\(bytes.count)", "scenedrop.sent_bytes": "\(image.bytes.count)",
-                    "scenedrop.sent_size": "\(image.width)x\(image.height)",
-                ]
-            )
-            done[file] = (sha256, image)
-            loaded.add(reference, sha256: sha256, image: image)
         }
         guard issues.isEmpty else { return .failure(ManifestError(reason: .missingReference, issues: issues)) }
         return .success(loaded)
@@ -115,26 +102,36 @@ struct SessionReferences: Sendable {
 
     /// `scenedrop validate`: each file of the manifest's references read and decoded as a session would, every
     /// problem located. Blocking I/O and CPU.
-    static func problems(_ manifest: Manifest, library: String, followLibraryLink: Bool) -> [ManifestIssue] {
+    static func problems(_ manifest: Manifest, library: Library) -> [ManifestIssue] {
         manifest.references.compactMap { reference in
-            let bytes: [UInt8]
-            do throws(ContainedFile.Failure) {
-                bytes = try ContainedFile.read(
-                    reference.file,
-                    in: library,
-                    limit: ReferenceImage.maximumFileBytes,
-                    followFolderLink: followLibraryLink
-                )
-            } catch {
-                return issue(reference, problem(error, file: reference.file, library: library))
-            }
-            do throws(ImagingError) {
-                _ = try ImageFitter.fit(bytes, longSide: ReferenceImage.longSide)
-                return nil
-            } catch {
-                return issue(reference, undecodable(reference.file, library: library, error))
-            }
+            let checked = read(reference.file, from: library).flatMap { fit($0, reference.file, library) }
+            guard case .failure(let problem) = checked else { return nil }
+            return issue(reference, problem)
         }
+    }
+
+    /// A library file's bytes, never through a symbolic link. Blocking I/O.
+    static func read(_ file: String, from library: Library) -> Result<[UInt8], Problem> {
+        Result { () throws(ContainedFile.Failure) in
+            try ContainedFile.read(
+                file,
+                in: library.path,
+                limit: ReferenceImage.maximumFileBytes,
+                followFolderLink: library.followLink
+            )
+        }
+        .mapError { Problem(message: problem($0, file: file, library: library.path)) }
+    }
+
+    /// The file's SHA-256 and the image as sent, or why it is not an image. Blocking CPU.
+    static func fit(
+        _ bytes: [UInt8],
+        _ file: String,
+        _ library: Library
+    ) -> Result<(sha256: String, image: ImageFitter.Fitted), Problem> {
+        Result { () throws(ImagingError) in try ImageFitter.fit(bytes, longSide: ReferenceImage.longSide) }
+            .map { (Digest.sha256Hex(bytes), $0) }
+            .mapError { Problem(message: undecodable(file, library: library.path, $0)) }
     }
 
     static func undecodable(_ file: String, library: String, _ error: ImagingError) -> String {
@@ -173,8 +170,8 @@ struct SessionReferences: Sendable {
         scene.references.compactMap { images[$0] }
     }
 
-    static func issue(_ reference: Manifest.Reference, _ message: String) -> ManifestIssue {
-        ManifestIssue(path: "references.\(reference.name).file", message: message, at: reference.fileAt)
+    static func issue(_ reference: Manifest.Reference, _ problem: Problem) -> ManifestIssue {
+        ManifestIssue(path: "references.\(reference.name).file", message: problem.message, at: reference.fileAt)
     }
 
     /// What went wrong, naming the file and the library folder, and what to do about it.

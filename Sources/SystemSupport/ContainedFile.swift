@@ -60,22 +60,18 @@ package enum ContainedFile {
             throw .folder(error)
         }
         defer { close(root) }
-        let fd: Int32
+        var fd: Int32 = -1
         if method != .walk {
-            let opened = csys_openat2_beneath(root, relative, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-            if opened >= 0 {
-                fd = opened
-            } else if errno == ENOSYS || errno == EPERM || errno == E2BIG, method == .automatic {
-                fd = try walk(components, from: root, folder: folder)
-            } else if errno == ELOOP || errno == EXDEV || errno == ENOTDIR {
-                // Which component is the link (or the file on the way): the walk says, refusing it the same way.
-                fd = try walk(components, from: root, folder: folder)
-            } else {
-                throw failure(errno, folder + "/" + relative, component: relative)
-            }
-        } else {
-            fd = try walk(components, from: root, folder: folder)
+            fd = csys_openat2_beneath(root, relative, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+            let code = errno
+            // The walk takes over where the kernel has no openat2 (or a filter refuses it), and where openat2
+            // refused a link or a file on the way: the walk names the component, refusing it the same way.
+            let walkInstead =
+                [ELOOP, EXDEV, ENOTDIR].contains(code)
+                || (method == .automatic && [ENOSYS, EPERM, E2BIG].contains(code))
+            if fd < 0, !walkInstead { throw failure(code, folder + "/" + relative, component: relative) }
         }
+        if fd < 0 { fd = try walk(components, from: root, folder: folder) }
         defer { close(fd) }
         do {
             return try FileSystem.readRegular(descriptor: fd, path: folder + "/" + relative, limit: limit).bytes
@@ -88,13 +84,12 @@ package enum ContainedFile {
         }
     }
 
-    /// Opens each folder of the path from the one before with `O_NOFOLLOW`, then the file.
+    /// Opens each folder of the path from the one before with `O_NOFOLLOW`, then the file, whose descriptor is
+    /// the caller's to close.
     static func walk(_ components: [String], from root: Int32, folder: String) throws(Failure) -> Int32 {
         var current = root
-        var walked = ""
         defer { if current != root { close(current) } }
         for (i, component) in components.enumerated() {
-            walked += (walked.isEmpty ? "" : "/") + component
             let last = i == components.count - 1
             let flags =
                 last ? O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC : O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC
@@ -108,16 +103,12 @@ package enum ContainedFile {
                 {
                     code = ELOOP
                 }
+                let walked = components[...i].joined(separator: "/")
                 throw failure(code, folder + "/" + walked, component: walked)
             }
+            if last { return next }
             if current != root { close(current) }
             current = next
-            if last {
-                // Handed to the caller, who closes it.
-                let fd = current
-                current = root
-                return fd
-            }
         }
         throw .outside
     }

@@ -39,10 +39,12 @@ struct Validate: ParsableCommand {
 
     @OptionGroup var models: ModelOptions
 
-    /// The reference library to read, when one is named.
-    var library: String? {
-        if let path = references ?? environment("SCENEDROP_REFERENCES") { return Layout.absolutePath(path) }
-        return (root ?? environment("SCENEDROP_ROOT")).map { Layout(root: $0).references }
+    /// The folders whose reference library is read, when a root or a library is named.
+    var library: Layout? {
+        let named = references ?? environment("SCENEDROP_REFERENCES")
+        // With a library named and no root, the root's other folders are not looked at.
+        guard let root = root ?? environment("SCENEDROP_ROOT") ?? (named == nil ? nil : ".") else { return nil }
+        return Layout(root: root, references: named)
     }
 
     func validate() throws {
@@ -51,10 +53,7 @@ struct Validate: ParsableCommand {
 
     func run() throws {
         let (catalog, library) = (try models.catalog(), library)
-        let named = (references ?? environment("SCENEDROP_REFERENCES")) != nil
-        let results = files.map {
-            ManifestValidation.check($0, catalog: catalog, library: library, followLibraryLink: named)
-        }
+        let results = files.map { ManifestValidation.check($0, catalog: catalog, library: library) }
         if json {
             try printJSON(results)
         } else {
